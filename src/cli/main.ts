@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * The `icrl` command. Each subcommand lives in src/cli/commands/<name>.ts and exports
+ * `register(program)`. User errors (IcrlError) print one line and exit with code 2.
+ */
+import { Command, CommanderError } from "commander";
+import { IcrlError } from "../core/errors.js";
+import { setQuiet } from "./progress.js";
+import { register as registerBaselines } from "./commands/baselines.js";
+// [command imports: one line per module in src/cli/commands/]
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("icrl")
+    .description("In-context reinforcement learning with transformers: pretrain, deploy in context, compare with classic algorithms.")
+    .version("0.1.0")
+    .option("-q, --quiet", "no progress bars")
+    .showHelpAfterError("(run with --help for usage)")
+    .hook("preAction", (cmd) => {
+      if (cmd.opts().quiet) setQuiet(true);
+    });
+  registerBaselines(program);
+  // [command registrations: one line per module]
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof IcrlError) {
+      process.stderr.write(`icrl: error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`icrl: internal error: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = 1;
+  },
+);
