@@ -5,7 +5,7 @@
 
 export type Mat = Float64Array; // row-major, shape given alongside
 
-export function identity(n: number, scale = 1): Mat {
+export function identity(n: number, scale = 1): Float64Array<ArrayBuffer> {
   const m = new Float64Array(n * n);
   for (let i = 0; i < n; i++) m[i * n + i] = scale;
   return m;

@@ -102,7 +102,7 @@ export class Rng {
 
   /** A child stream keyed by `key`, derived from the current state without advancing it. */
   fork(key: string | number): Rng {
-    return Rng.derive(this.s0 ^ mix32(this.s2), this.s1, this.s3, key);
+    return Rng.derive((this.s0 ^ mix32(this.s2)) >>> 0, this.s1, this.s3, key);
   }
 
   /** Next uint32 (xoshiro128**). */

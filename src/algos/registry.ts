@@ -1,0 +1,127 @@
+/**
+ * Named bandit algorithms and their hyperparameters. An algorithm is selected by a spec string
+ * `name[:key=value[:key=value...]]`, e.g. `linucb`, `linucb:alpha=1`, `thompson:model=arm:priorVar=1`.
+ * Defaults equal the anchors' values (documented in each algorithm's file).
+ */
+import { z } from "zod";
+import { IcrlError, show } from "../core/errors.js";
+import type { BanditAlgorithm } from "./types.js";
+import { Uniform } from "./uniform.js";
+import { Optimal } from "./optimal.js";
+import { EmpiricalMean } from "./emp.js";
+import { Greedy } from "./greedy.js";
+import { Ucb } from "./ucb.js";
+import { LinUcb } from "./linucb.js";
+import { RidgeGreedy } from "./ridge-greedy.js";
+import { Thompson, THOMPSON_DEFAULTS } from "./thompson.js";
+
+interface AlgoEntry {
+  summary: string;
+  params: z.ZodObject;
+  make: (p: Record<string, unknown>) => BanditAlgorithm;
+}
+
+const pos = z.number().positive("a number > 0").finite();
+const nonneg = z.number().nonnegative("a number >= 0").finite();
+
+export const BANDIT_ALGORITHMS: Record<string, AlgoEntry> = {
+  uniform: { summary: "uniform random arm", params: z.strictObject({}), make: () => new Uniform() },
+  optimal: { summary: "oracle: always the optimal arm (regret 0)", params: z.strictObject({}), make: () => new Optimal() },
+  emp: { summary: "each arm once, then the best empirical mean", params: z.strictObject({}), make: () => new EmpiricalMean() },
+  greedy: { summary: "repeat the arm with the best single observed reward", params: z.strictObject({}), make: () => new Greedy() },
+  ucb: {
+    summary: "UCB, Lin et al.'s variant: S/(1+N) + c/sqrt(1+N) (c=1)",
+    params: z.strictObject({ c: nonneg.default(1) }),
+    make: (p) => new Ucb({ variant: "lin", c: p.c as number }),
+  },
+  "ucb-dpt": {
+    summary: "UCB, DPT's variant: unplayed arms first, then mean + c/sqrt(N) (c=1)",
+    params: z.strictObject({ c: nonneg.default(1) }),
+    make: (p) => new Ucb({ variant: "dpt", c: p.c as number }),
+  },
+  linucb: {
+    summary: "LinUCB: ridge estimate + alpha*sqrt(a^T V^-1 a) (lambda=1, alpha=2; DPT uses alpha=1)",
+    params: z.strictObject({ lambda: pos.default(1), alpha: nonneg.default(2) }),
+    make: (p) => new LinUcb({ lambda: p.lambda as number, alpha: p.alpha as number }),
+  },
+  "ridge-greedy": {
+    summary: "greedy on the ridge estimate (lambda=1)",
+    params: z.strictObject({ lambda: pos.default(1) }),
+    make: (p) => new RidgeGreedy({ lambda: p.lambda as number }),
+  },
+  thompson: {
+    summary: "Thompson sampling: Beta-Bernoulli, Gaussian per arm (DPT prior), or linear Gaussian (Lin et al.)",
+    params: z.strictObject({
+      model: z.enum(["auto", "beta", "arm", "linear"]).default("auto"),
+      a0: pos.default(1),
+      b0: pos.default(1),
+      priorMean: z.number().finite().optional(),
+      priorVar: pos.optional(),
+      sigma: pos.optional(),
+    }),
+    make: (p) =>
+      new Thompson({
+        ...THOMPSON_DEFAULTS,
+        model: p.model as "auto",
+        a0: p.a0 as number,
+        b0: p.b0 as number,
+        priorMean: (p.priorMean as number | undefined) ?? null,
+        priorVar: (p.priorVar as number | undefined) ?? null,
+        sigma: (p.sigma as number | undefined) ?? null,
+      }),
+  },
+};
+
+export const BANDIT_ALGORITHM_NAMES = Object.keys(BANDIT_ALGORITHMS);
+
+/** Extra algorithm factories (e.g. pretrained or constructed transformers) registered at runtime. */
+const extra: Record<string, AlgoEntry> = {};
+export function registerBanditAlgorithm(name: string, entry: AlgoEntry): void {
+  extra[name] = entry;
+}
+
+export interface AlgoSpec {
+  /** The spec string as given, used as the algorithm's label in results. */
+  label: string;
+  name: string;
+  params: Record<string, unknown>;
+}
+
+function parseValue(v: string): unknown {
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) return Number(v);
+  if (v === "true") return true;
+  if (v === "false") return false;
+  return v;
+}
+
+/** Parse and validate one spec string; throws IcrlError naming the bad part. */
+export function parseAlgoSpec(spec: string, field = "--algos"): AlgoSpec {
+  const s = spec.trim();
+  const [name, ...kvs] = s.split(":");
+  const entry = BANDIT_ALGORITHMS[name] ?? extra[name];
+  if (!entry) {
+    throw new IcrlError(`invalid ${field}: unknown algorithm ${show(name)} (allowed: ${[...BANDIT_ALGORITHM_NAMES, ...Object.keys(extra)].join(", ")})`);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const kv of kvs) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new IcrlError(`invalid ${field}: ${show(s)} has a malformed parameter ${show(kv)} (allowed: name:key=value:key=value)`);
+    raw[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
+  }
+  const r = entry.params.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    if (issue.code === "unrecognized_keys") {
+      const allowed = Object.keys(entry.params.shape);
+      throw new IcrlError(`invalid ${field}: ${show(name)} has no parameter ${show((issue as { keys: string[] }).keys[0])} (allowed: ${allowed.length ? allowed.join(", ") : "none"})`);
+    }
+    const key = String(issue.path[0]);
+    throw new IcrlError(`invalid ${field}: ${name}.${key} = ${show(raw[key])} (allowed: ${issue.message})`);
+  }
+  return { label: s, name, params: r.data as Record<string, unknown> };
+}
+
+export function makeAlgorithm(spec: AlgoSpec): BanditAlgorithm {
+  const entry = BANDIT_ALGORITHMS[spec.name] ?? extra[spec.name];
+  return entry.make(spec.params);
+}

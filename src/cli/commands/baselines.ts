@@ -1,0 +1,166 @@
+/**
+ * `icrl baselines`: compare classic bandit algorithms on one task distribution.
+ * Writes config.json, results.json, results.csv, report.md and plots/regret.{svg,png}.
+ */
+import type { Command } from "commander";
+import { z } from "zod";
+import { IcrlError, invalid } from "../../core/errors.js";
+import { writeJsonAtomic } from "../../core/io.js";
+import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditParamsSchema, BanditTaskDistribution, checkBanditParams, type BanditParams } from "../../envs/bandit.js";
+import { makeAlgorithm, parseAlgoSpec } from "../../algos/registry.js";
+import { evaluateBandit, METRIC_DEFINITIONS, PerTaskBatch } from "../../eval/harness.js";
+import { regretTable, writeBanditReport, type BanditResults } from "../../report/bandit-report.js";
+import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
+import { progress } from "../progress.js";
+import { defaultOutDir, inStagedDir } from "../common.js";
+
+/** Default algorithm list per preset (the anchors' baselines, with their hyperparameters). */
+export const DEFAULT_BASELINES: Record<string, string[]> = {
+  "lin-bernoulli": ["uniform", "emp", "ucb", "thompson"],
+  "lin-linear": ["uniform", "emp", "thompson", "linucb", "ridge-greedy"],
+  "dpt-gaussian": ["uniform", "emp", "ucb-dpt", "thompson"],
+  "dpt-linear": ["uniform", "emp", "thompson:model=arm", "linucb:alpha=1", "ridge-greedy"],
+};
+
+const posInt = (what: string, max: number) =>
+  z.number().int(`an integer`).positive(`a positive integer`).max(max, `at most ${max}`).describe(what);
+
+/** The schema of `icrl baselines` (config file keys = flag names). */
+export const BaselinesConfigSchema = z.strictObject({
+  env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${BANDIT_PRESET_NAMES.join(", ")}` }).describe("task distribution preset"),
+  algos: z.array(z.string()).min(1, "at least one algorithm").optional().describe("algorithm specs (name[:key=value...]); default: the preset's baselines"),
+  tasks: posInt("number of evaluation tasks", 10_000_000).default(500),
+  horizon: posInt("steps per task (default: the preset's)", 1_000_000).optional(),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").max(Number.MAX_SAFE_INTEGER, "at most 2^53-1").default(0),
+  arms: posInt("number of arms (override)", 10000).optional(),
+  dim: posInt("feature dimension (override)", 1000).optional(),
+  noise: z.number().nonnegative("a number >= 0").finite("a finite number").optional().describe("reward noise std (override)"),
+  params: z.record(z.string(), z.unknown()).optional().describe("any other environment parameter overrides (prior, features)"),
+  chunk: posInt("tasks per batch", 1_000_000).default(500),
+});
+export type BaselinesConfig = z.infer<typeof BaselinesConfigSchema>;
+
+/** Resolve the environment parameters of a config (preset + overrides), validated. */
+export function resolveEnvParams(cfg: { env: string; horizon?: number; arms?: number; dim?: number; noise?: number; params?: Record<string, unknown> }): BanditParams {
+  const base = BANDIT_PRESETS[cfg.env as keyof typeof BANDIT_PRESETS];
+  const merged: Record<string, unknown> = { ...base, ...(cfg.params ?? {}) };
+  if (cfg.horizon !== undefined) merged.horizon = cfg.horizon;
+  if (cfg.arms !== undefined) {
+    merged.numArms = cfg.arms;
+    if (base.features.type === "identity" && cfg.dim === undefined) merged.dim = cfg.arms;
+  }
+  if (cfg.dim !== undefined) merged.dim = cfg.dim;
+  if (cfg.noise !== undefined) merged.noiseStd = cfg.noise;
+  const p = parseWith(BanditParamsSchema, merged, "environment parameters");
+  const bad = checkBanditParams(p);
+  if (bad) throw invalid(bad.field, bad.value, bad.allowed);
+  return p;
+}
+
+interface Flags {
+  env?: string;
+  algos?: string;
+  tasks?: number;
+  horizon?: number;
+  seed?: number;
+  arms?: number;
+  dim?: number;
+  noise?: number;
+  config?: string;
+  out?: string;
+  chunk?: number;
+}
+
+export function resolveBaselinesConfig(flags: Flags): BaselinesConfig {
+  const file = flags.config ? loadConfigFile(flags.config) : {};
+  const fromFlags = defined({
+    env: flags.env,
+    algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
+    tasks: flags.tasks,
+    horizon: flags.horizon,
+    seed: flags.seed,
+    arms: flags.arms,
+    dim: flags.dim,
+    noise: flags.noise,
+    chunk: flags.chunk,
+  });
+  const raw = { ...file, ...fromFlags };
+  if (raw.env === undefined) throw new IcrlError(`missing --env (allowed: ${BANDIT_PRESET_NAMES.join(", ")})`);
+  return parseWith(BaselinesConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
+}
+
+export async function runBaselines(cfg: BaselinesConfig, out: string): Promise<BanditResults> {
+  const params = resolveEnvParams(cfg);
+  const algoSpecs = (cfg.algos ?? DEFAULT_BASELINES[cfg.env]).map((s) => parseAlgoSpec(s));
+  const labels = new Set<string>();
+  for (const s of algoSpecs) {
+    if (labels.has(s.label)) throw invalid("--algos", s.label, "each algorithm spec at most once");
+    labels.add(s.label);
+  }
+  const dist = new BanditTaskDistribution(params);
+  const resolved = { ...cfg, algos: algoSpecs.map((s) => s.label), envParams: params };
+  return inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), resolved);
+    const bar = progress(`baselines ${cfg.env}`, cfg.tasks * algoSpecs.length, "tasks");
+    const policies = algoSpecs.map((s) => new PerTaskBatch(s.label, () => makeAlgorithm(s)));
+    const { algorithms, wallSeconds } = await evaluateBandit(policies, {
+      dist,
+      horizon: params.horizon,
+      tasks: cfg.tasks,
+      seed: cfg.seed,
+      chunk: cfg.chunk,
+      onProgress: (n) => bar.tick(n),
+    });
+    bar.stop();
+    const res: BanditResults = {
+      env: cfg.env,
+      envParams: params,
+      horizon: params.horizon,
+      tasks: cfg.tasks,
+      seed: cfg.seed,
+      definitions: METRIC_DEFINITIONS,
+      algorithms,
+    };
+    await writeBanditReport(dir, res, `${cfg.env}: classic algorithms, ${cfg.tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`);
+    writeJsonAtomic(dir.file("timing.json"), { wallSecondsPerAlgorithm: wallSeconds });
+    return res;
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command("baselines")
+    .description("Compare classic bandit algorithms on the same fresh tasks; writes results.json/csv, report.md and regret plots.")
+    .option("--env <preset>", `task distribution: ${BANDIT_PRESET_NAMES.join(", ")}`)
+    .option("--algos <list>", "comma-separated algorithm specs name[:key=value...] (default: the preset's baselines); see `icrl algos`")
+    .option("--tasks <n>", "number of evaluation tasks (default 500)", intFlag("tasks"))
+    .option("--horizon <T>", "steps per task (default: the preset's)", intFlag("horizon"))
+    .option("--seed <s>", "seed (default 0)", intFlag("seed"))
+    .option("--arms <A>", "number of arms (override the preset)", intFlag("arms"))
+    .option("--dim <d>", "feature dimension (override the preset)", intFlag("dim"))
+    .option("--noise <std>", "reward noise standard deviation (override the preset)", numFlag("noise"))
+    .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
+    .option("--config <file>", "YAML or JSON config; flags override it")
+    .option("--out <dir>", "run folder (default runs/baselines-<env>-<time>)")
+    .action(async (flags: Flags) => {
+      const cfg = resolveBaselinesConfig(flags);
+      const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`);
+      const t0 = performance.now();
+      const res = await runBaselines(cfg, out);
+      const secs = (performance.now() - t0) / 1000;
+      process.stdout.write(`${cfg.env}: cumulative pseudo-regret, mean ± s.e. over ${res.tasks} tasks (seed ${res.seed})\n\n`);
+      process.stdout.write(regretTable(res) + "\n\n");
+      process.stdout.write(`wrote ${out}/ (results.json, results.csv, report.md, plots/regret.svg|png) in ${secs.toFixed(1)} s\n`);
+    });
+
+  program
+    .command("algos")
+    .description("List the classic bandit algorithms and their parameters.")
+    .action(async () => {
+      const { BANDIT_ALGORITHMS } = await import("../../algos/registry.js");
+      for (const [name, e] of Object.entries(BANDIT_ALGORITHMS)) {
+        const keys = Object.keys(e.params.shape);
+        process.stdout.write(`${name.padEnd(14)} ${e.summary}${keys.length ? `\n${"".padEnd(14)} parameters: ${keys.join(", ")}` : ""}\n`);
+      }
+    });
+}

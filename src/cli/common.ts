@@ -1,0 +1,31 @@
+/** Pieces shared by the commands: default run folders and the staged-run wrapper. */
+import { StagedDir } from "../core/io.js";
+
+/** `runs/<name>-<UTC timestamp>` (the folder name is the only thing that depends on the clock). */
+export function defaultOutDir(name: string): string {
+  const ts = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
+  return `runs/${name}-${ts}`;
+}
+
+/**
+ * Run `work` inside a staged folder: the folder appears at `out` only if `work` succeeds; on any
+ * error the partial folder is removed and the error propagates.
+ */
+export async function inStagedDir<T>(out: string, work: (dir: StagedDir) => Promise<T>): Promise<T> {
+  const dir = new StagedDir(out);
+  const onSignal = () => {
+    dir.abort();
+    process.exit(130);
+  };
+  process.once("SIGINT", onSignal);
+  try {
+    const r = await work(dir);
+    dir.commit();
+    return r;
+  } catch (e) {
+    dir.abort();
+    throw e;
+  } finally {
+    process.off("SIGINT", onSignal);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The evaluation harness: K algorithms on the same N fresh tasks for T steps.
+ *
+ * Task i is drawn from `Rng.derive(seed, "task", i)`; its reward noise comes from
+ * `Rng.derive(seed, "reward", i)` (the same stream for every algorithm: common random numbers);
+ * algorithm `label` on task i gets `Rng.derive(seed, "algo", label, i)`. Results are therefore a
+ * pure function of (config, seed), independent of batching, ordering or worker count.
+ *
+ * Metrics (written into every results.json as `definitions`):
+ *  - per-step suboptimality  Delta_t = mu* - mu_{a_t}  (expected, not realised, reward);
+ *  - cumulative pseudo-regret R_t = sum_{s<=t} Delta_s;
+ *  - both averaged over tasks, with the standard error of the mean over tasks (ddof = 1).
+ */
+import { Rng } from "../core/rng.js";
+import { columnMeanSem } from "../core/stats.js";
+import { sampleReward, type BanditTask, type BanditTaskDistribution } from "../envs/bandit.js";
+import type { BanditAlgorithm, BatchBanditPolicy } from "../algos/types.js";
+
+export const METRIC_DEFINITIONS = {
+  suboptimality: "per-step suboptimality Delta_t = mu* - mu_{a_t}: optimal arm mean minus the mean of the arm played at step t (expected, not realised, reward)",
+  cumulativeRegret: "cumulative pseudo-regret R_t = sum_{s=1..t} Delta_s",
+  mean: "average over the evaluation tasks (each algorithm sees the same tasks and the same reward-noise streams)",
+  sem: "standard error of the mean over tasks: sample standard deviation (ddof=1) / sqrt(number of tasks)",
+};
+
+/** Runs independent per-task algorithm instances in lock-step as one batched policy. */
+export class PerTaskBatch implements BatchBanditPolicy {
+  private algos: BanditAlgorithm[] = [];
+  constructor(
+    readonly name: string,
+    private readonly factory: () => BanditAlgorithm,
+  ) {}
+  start(tasks: BanditTask[], rngs: Rng[]): void {
+    this.algos = tasks.map((task, i) => {
+      const a = this.factory();
+      a.reset(task, rngs[i]);
+      return a;
+    });
+  }
+  act(): Int32Array {
+    const out = new Int32Array(this.algos.length);
+    for (let i = 0; i < this.algos.length; i++) out[i] = this.algos[i].act();
+    return out;
+  }
+  update(actions: Int32Array, rewards: Float64Array): void {
+    for (let i = 0; i < this.algos.length; i++) this.algos[i].update(actions[i], rewards[i]);
+  }
+}
+
+export interface MeanSem {
+  mean: number[];
+  sem: number[];
+}
+
+export interface AlgorithmResult {
+  cumulativeRegret: MeanSem;
+  suboptimality: MeanSem;
+}
+
+export interface BanditEvalOptions {
+  dist: BanditTaskDistribution;
+  horizon: number;
+  tasks: number;
+  seed: number;
+  /** Tasks evaluated together per batch (memory/speed trade-off; does not change results). */
+  chunk?: number;
+  onProgress?: (tasksDone: number) => void;
+}
+
+/** Sample task i of an evaluation (pure function of seed and i). */
+export function evalTask(dist: BanditTaskDistribution, seed: number, i: number): BanditTask {
+  return dist.sample(Rng.derive(seed, "task", i));
+}
+
+/**
+ * Run one batched policy on tasks [0, tasks) and return the raw per-step suboptimality [N, T].
+ */
+export async function runPolicy(policy: BatchBanditPolicy, opts: BanditEvalOptions): Promise<Float64Array> {
+  const { horizon: T, tasks: N, seed } = opts;
+  const chunk = Math.max(1, opts.chunk ?? 500);
+  const subopt = new Float64Array(N * T);
+  for (let start = 0; start < N; start += chunk) {
+    const end = Math.min(N, start + chunk);
+    const tasks: BanditTask[] = [];
+    const algoRngs: Rng[] = [];
+    const rewardRngs: Rng[] = [];
+    for (let i = start; i < end; i++) {
+      tasks.push(evalTask(opts.dist, seed, i));
+      algoRngs.push(Rng.derive(seed, "algo", policy.name, i));
+      rewardRngs.push(Rng.derive(seed, "reward", i));
+    }
+    await policy.start(tasks, algoRngs);
+    const n = end - start;
+    const rewards = new Float64Array(n);
+    for (let t = 0; t < T; t++) {
+      const actions = await policy.act(t);
+      for (let j = 0; j < n; j++) {
+        const task = tasks[j];
+        const a = actions[j];
+        if (!(a >= 0 && a < task.numArms)) throw new RangeError(`${policy.name} chose arm ${a} outside [0, ${task.numArms})`);
+        rewards[j] = sampleReward(task, a, rewardRngs[j]);
+        subopt[(start + j) * T + t] = task.optimalMean - task.means[a];
+      }
+      await policy.update(actions, rewards);
+    }
+    opts.onProgress?.(n);
+  }
+  policy.dispose?.();
+  return subopt;
+}
+
+/** Summaries of a raw [N, T] suboptimality matrix. */
+export function summarise(subopt: Float64Array, N: number, T: number): { suboptimality: MeanSem; cumulativeRegret: MeanSem; finalRegrets: Float64Array } {
+  const cum = new Float64Array(N * T);
+  const finalRegrets = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    let s = 0;
+    for (let t = 0; t < T; t++) {
+      s += subopt[i * T + t];
+      cum[i * T + t] = s;
+    }
+    finalRegrets[i] = s;
+  }
+  return { suboptimality: columnMeanSem(subopt, N, T), cumulativeRegret: columnMeanSem(cum, N, T), finalRegrets };
+}
+
+/**
+ * Evaluate several policies on the same tasks; returns results keyed by policy name, and the wall
+ * seconds per policy separately (timings are kept out of results.json so results are byte-identical
+ * across runs).
+ */
+export async function evaluateBandit(
+  policies: BatchBanditPolicy[],
+  opts: BanditEvalOptions,
+): Promise<{ algorithms: Record<string, AlgorithmResult>; wallSeconds: Record<string, number> }> {
+  const algorithms: Record<string, AlgorithmResult> = {};
+  const wallSeconds: Record<string, number> = {};
+  for (const p of policies) {
+    const t0 = performance.now();
+    const subopt = await runPolicy(p, opts);
+    const s = summarise(subopt, opts.tasks, opts.horizon);
+    algorithms[p.name] = { cumulativeRegret: s.cumulativeRegret, suboptimality: s.suboptimality };
+    wallSeconds[p.name] = (performance.now() - t0) / 1000;
+  }
+  return { algorithms, wallSeconds };
+}
