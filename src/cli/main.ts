@@ -8,6 +8,7 @@ import { IcrlError } from "../core/errors.js";
 import { setQuiet } from "./progress.js";
 import { register as registerBaselines } from "./commands/baselines.js";
 // [command imports: one line per module in src/cli/commands/]
+import { register as registerConstruct } from "./commands/construct.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     });
   registerBaselines(program);
   // [command registrations: one line per module]
+  registerConstruct(program);
   return program;
 }
 

@@ -1,0 +1,117 @@
+/**
+ * `icrl construct ridge-rates|ucbvi|linucb|thompson|verify`: run the explicit transformer
+ * constructions of Lin, Bai & Mei (ICLR 2024) against their reference algorithms and write a run
+ * folder (config.json, results.json, plots/). See docs/constructions.md.
+ */
+import type { Command } from "commander";
+import { invalid } from "../../core/errors.js";
+import { writeJsonAtomic } from "../../core/io.js";
+import { lineWithBands, writePlot } from "../../report/plot.js";
+import { ridgeRates } from "../../constructions/lin-experiments.js";
+import { intFlag, numFlag } from "../config.js";
+import { progress } from "../progress.js";
+import { defaultOutDir, inStagedDir } from "../common.js";
+
+interface CommonFlags {
+  out?: string;
+  seed?: number;
+}
+
+function checkSeed(seed: number | undefined): number {
+  const s = seed ?? 0;
+  if (!Number.isSafeInteger(s) || s < 0) throw invalid("--seed", s, "a non-negative integer");
+  return s;
+}
+
+function positive(name: string, v: number | undefined, dflt: number, integer = true): number {
+  const x = v ?? dflt;
+  if (!(x > 0) || !Number.isFinite(x) || (integer && !Number.isInteger(x))) throw invalid(name, x, integer ? "a positive integer" : "a positive number");
+  return x;
+}
+
+/** ridge-rates: error vs layers for GD and AGD, and layers-to-accuracy vs κ. */
+export async function runRidgeRates(flags: CommonFlags & { rounds?: number; dim?: number; lambda?: number; target?: number; maxLayers?: number }): Promise<Record<string, unknown>> {
+  const seed = checkSeed(flags.seed);
+  const config = {
+    command: "construct ridge-rates",
+    seed,
+    dim: positive("--dim", flags.dim, 5),
+    rounds: positive("--rounds", flags.rounds, 20),
+    lambda: positive("--lambda", flags.lambda, 1e-3, false),
+    target: positive("--target", flags.target, 1e-8, false),
+    maxLayers: positive("--max-layers", flags.maxLayers, 60000),
+    scales: [1, 0.3, 0.1, 0.05, 0.03],
+  };
+  if (config.target >= 1) throw invalid("--target", config.target, "a relative error in (0, 1)");
+  const out = flags.out ?? defaultOutDir("construct-ridge-rates");
+  return inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), config);
+    const bar = progress("ridge-rates", config.scales.length * 2, "runs");
+    const t0 = performance.now();
+    const runs = ridgeRates({ seed, d: config.dim, n: config.rounds, lambda: config.lambda, scales: config.scales, target: config.target, maxLayers: config.maxLayers, onProgress: () => bar.tick() });
+    bar.stop();
+    const summary = runs.map((r) => ({
+      scale: r.scale,
+      kappa: r.kappa,
+      gdLayers: r.gdLayers,
+      agdLayers: r.agdLayers,
+      sqrtGdLayers: r.gdLayers > 0 ? Math.sqrt(r.gdLayers) : null,
+      agdOverSqrtGd: r.gdLayers > 0 ? r.agdLayers / Math.sqrt(r.gdLayers) : null,
+      maxIdentityErrorGd: r.gdIdentity,
+      maxIdentityErrorAgd: r.agdIdentity,
+    }));
+    // Plot 1: error vs layers for one κ, with the Proposition's bounds.
+    const pick = runs.find((r) => r.kappa > 100) ?? runs[runs.length - 1];
+    const rows: { x: number; y: number; series: string }[] = [];
+    const Lmax = Math.max(pick.agdError.length, Math.min(pick.gdError.length, 40 * pick.agdError.length));
+    const stride = Math.max(1, Math.floor(Lmax / 400));
+    for (let l = 0; l < Lmax; l += stride) {
+      if (l < pick.gdError.length) rows.push({ x: l, y: Math.max(pick.gdError[l], 1e-16), series: "GD transformer" });
+      if (l < pick.agdError.length) rows.push({ x: l, y: Math.max(pick.agdError[l], 1e-16), series: "AGD transformer" });
+      const gdB = Math.exp(-l / (2 * pick.kappa));
+      const agdB = Math.sqrt(1 + pick.kappa) * Math.exp(-l / (2 * Math.sqrt(pick.kappa)));
+      if (gdB > 1e-13) rows.push({ x: l, y: gdB, series: "GD bound (Prop.)" });
+      if (agdB > 1e-13 && agdB < 1e4) rows.push({ x: l, y: agdB, series: "AGD bound (Prop.)" });
+    }
+    await writePlot(
+      lineWithBands({ title: `Ridge in context: relative error vs layers (kappa = ${pick.kappa.toFixed(0)})`, xTitle: "layers l", yTitle: "||w_l - w_ridge|| / ||w_ridge||", rows, logY: true, width: 520 }),
+      dir.file("plots/ridge-error-vs-layers"),
+    );
+    // Plot 2: layers to reach the target vs κ (log-log) with slopes 1 and 1/2.
+    const rows2: { x: number; y: number; series: string }[] = [];
+    const ref = runs[0];
+    for (const r of runs) {
+      if (r.gdLayers > 0) rows2.push({ x: Math.log10(r.kappa), y: Math.log10(r.gdLayers), series: "GD layers" });
+      if (r.agdLayers > 0) rows2.push({ x: Math.log10(r.kappa), y: Math.log10(r.agdLayers), series: "AGD layers" });
+      rows2.push({ x: Math.log10(r.kappa), y: Math.log10(ref.gdLayers * (r.kappa / ref.kappa)), series: "slope 1" });
+      rows2.push({ x: Math.log10(r.kappa), y: Math.log10(ref.agdLayers * Math.sqrt(r.kappa / ref.kappa)), series: "slope 1/2" });
+    }
+    await writePlot(
+      lineWithBands({ title: `Layers to reach relative error ${config.target} vs condition number`, xTitle: "log10 kappa", yTitle: "log10 layers", rows: rows2, width: 520 }),
+      dir.file("plots/ridge-layers-vs-kappa"),
+    );
+    const results = { summary, errorCurves: runs.map((r) => ({ kappa: r.kappa, gdError: r.gdError.filter((_, i) => i % 10 === 0), agdError: r.agdError })), wallSeconds: (performance.now() - t0) / 1000 };
+    writeJsonAtomic(dir.file("results.json"), results);
+    for (const s of summary)
+      process.stdout.write(
+        `kappa ${s.kappa.toFixed(1).padStart(8)}  GD layers ${String(s.gdLayers).padStart(6)}  AGD layers ${String(s.agdLayers).padStart(5)}  AGD/sqrt(GD) ${s.agdOverSqrtGd?.toFixed(2) ?? "-"}  identity err GD ${s.maxIdentityErrorGd.toExponential(1)} AGD ${s.maxIdentityErrorAgd.toExponential(1)}\n`,
+    );
+    process.stdout.write(`wrote ${out}\n`);
+    return results;
+  });
+}
+
+export function register(program: Command): void {
+  const construct = program.command("construct").description("Explicit ReLU-transformer constructions of Lin, Bai & Mei (ICLR 2024), verified against the reference algorithms");
+  construct
+    .command("ridge-rates")
+    .description("in-context ridge regression by GD and AGD transformers: per-layer identity and error vs layers")
+    .option("--out <dir>", "run folder (default runs/construct-ridge-rates-<time>)")
+    .option("--seed <n>", "seed", intFlag("seed"))
+    .option("--dim <n>", "feature dimension d", intFlag("dim"))
+    .option("--rounds <n>", "rounds in the history", intFlag("rounds"))
+    .option("--lambda <x>", "ridge parameter", numFlag("lambda"))
+    .option("--target <x>", "relative error for the layers-to-accuracy count", numFlag("target"))
+    .option("--max-layers <n>", "cap on layers per run", intFlag("max-layers"))
+    .action(async (o) => void (await runRidgeRates(o)));
+}
