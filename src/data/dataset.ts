@@ -1,0 +1,273 @@
+/**
+ * Bandit pretraining datasets on disk: sharded NumPy columns plus a JSON manifest.
+ *
+ *   DIR/manifest.json                 generator config (resolved), seeds, counts, per-file sha256
+ *   DIR/<split>/shard-NNNNN/<col>.npy  split = train | validation
+ *
+ * Columns of a shard with n trajectories of horizon T, A arms, dimension d:
+ *   actions      int32   [n, T]     arm played by the context algorithm at step t
+ *   rewards      float32 [n, T]     reward observed at step t
+ *   labels       int32   [n, T]     training label of step t (expert action, a*, or estimated a*)
+ *   optimal_arm  int32   [n]        the task's optimal arm (oracle)
+ *   action_set   float32 [n, A, d]  arm features of the task
+ *   arm_means    float32 [n, A]     expected reward of each arm (oracle)
+ *   component    int8    [n]        index of the context-mixture component that generated it
+ *
+ * Read from Python with numpy only:
+ *   import json, numpy as np
+ *   m = json.load(open("DIR/manifest.json"))
+ *   acts = np.concatenate([np.load(f"DIR/{s['path']}/actions.npy") for s in m["splits"]["train"]["shards"]])
+ *
+ * Task i of a split is a pure function of (seed, split, i), so shards can be generated in any
+ * order, by any number of workers or machines, and resumed after interruption.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { IcrlError } from "../core/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { Rng } from "../core/rng.js";
+import { BanditTaskDistribution, type BanditParams } from "../envs/bandit.js";
+import { parseAlgoSpec } from "../algos/registry.js";
+import { rolloutBandit, type ContextComponent, type LabelMode } from "./rollout.js";
+import { decodeNpy, encodeNpy, type NpyArray, type NpyDType } from "./npy.js";
+
+export const DATASET_FORMAT = "icrl-bandit-dataset";
+export const DATASET_VERSION = 1;
+
+export const COLUMN_DOCS: Record<string, string> = {
+  actions: "int32 [n, T]: arm played by the context algorithm at step t",
+  rewards: "float32 [n, T]: reward observed at step t",
+  labels: "int32 [n, T]: training label of step t (AD: expert action; DPT: optimal arm; approx-dpt: ridge estimate of the best arm from the whole trajectory)",
+  optimal_arm: "int32 [n]: optimal arm of the task",
+  action_set: "float32 [n, A, d]: arm features",
+  arm_means: "float32 [n, A]: expected reward of each arm",
+  component: "int8 [n]: context-mixture component that generated the trajectory",
+};
+
+/** The resolved generation config stored in the manifest (everything that determines the bytes). */
+export interface GenerationSpec {
+  env: string;
+  envParams: BanditParams;
+  context: { algo: string; weight: number }[];
+  label: LabelMode;
+  expert: string | null;
+  tasks: number;
+  valTasks: number;
+  seed: number;
+  shardSize: number;
+}
+
+export const GenerationSpecSchema = z.strictObject({
+  env: z.string(),
+  envParams: z.any(),
+  context: z.array(z.strictObject({ algo: z.string(), weight: z.number().positive() })).min(1),
+  label: z.enum(["ad", "dpt", "approx-dpt"]),
+  expert: z.string().nullable(),
+  tasks: z.number().int().positive(),
+  valTasks: z.number().int().nonnegative(),
+  seed: z.number().int().nonnegative(),
+  shardSize: z.number().int().positive(),
+});
+
+export interface FileMeta {
+  shape: number[];
+  dtype: NpyDType;
+  sha256: string;
+}
+
+export interface ShardMeta {
+  path: string; // relative to the dataset folder
+  first: number;
+  count: number;
+  files: Record<string, FileMeta>;
+}
+
+export interface Manifest {
+  format: typeof DATASET_FORMAT;
+  version: number;
+  spec: GenerationSpec;
+  columns: Record<string, string>;
+  splits: Record<"train" | "validation", { tasks: number; shards: ShardMeta[] }>;
+}
+
+export type Split = "train" | "validation";
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** The shard work units of a spec: (split, index, first task, count). */
+export function shardUnits(spec: GenerationSpec): { split: Split; index: number; first: number; count: number }[] {
+  const units: { split: Split; index: number; first: number; count: number }[] = [];
+  for (const [split, n] of [
+    ["train", spec.tasks],
+    ["validation", spec.valTasks],
+  ] as const) {
+    for (let first = 0, index = 0; first < n; first += spec.shardSize, index++) units.push({ split, index, first, count: Math.min(spec.shardSize, n - first) });
+  }
+  return units;
+}
+
+export function shardPath(split: Split, index: number): string {
+  return `${split}/shard-${String(index).padStart(5, "0")}`;
+}
+
+/** Generate the columns of one shard in memory (pure function of spec, split and task range). */
+export function generateShardColumns(spec: GenerationSpec, split: Split, first: number, count: number): Record<string, { data: NpyArray; shape: number[] }> {
+  const p = spec.envParams;
+  const T = p.horizon;
+  const A = p.numArms;
+  const d = p.dim;
+  const dist = new BanditTaskDistribution(p);
+  const context: ContextComponent[] = spec.context.map((c) => ({ spec: parseAlgoSpec(c.algo, "context"), weight: c.weight }));
+  const expert = spec.expert ? parseAlgoSpec(spec.expert, "expert") : null;
+  const actions = new Int32Array(count * T);
+  const rewards = new Float32Array(count * T);
+  const labels = new Int32Array(count * T);
+  const optimal = new Int32Array(count);
+  const actionSet = new Float32Array(count * A * d);
+  const means = new Float32Array(count * A);
+  const component = new Int8Array(count);
+  for (let j = 0; j < count; j++) {
+    const i = first + j;
+    const task = dist.sample(Rng.derive(spec.seed, "data-task", split, i));
+    const tr = rolloutBandit(task, context, spec.label, expert, T, Rng.derive(spec.seed, "data-rollout", split, i));
+    actions.set(tr.actions, j * T);
+    rewards.set(tr.rewards, j * T);
+    labels.set(tr.labels, j * T);
+    optimal[j] = task.optimalArm;
+    actionSet.set(task.actionSet, j * A * d);
+    means.set(task.means, j * A);
+    component[j] = tr.component;
+  }
+  return {
+    actions: { data: actions, shape: [count, T] },
+    rewards: { data: rewards, shape: [count, T] },
+    labels: { data: labels, shape: [count, T] },
+    optimal_arm: { data: optimal, shape: [count] },
+    action_set: { data: actionSet, shape: [count, A, d] },
+    arm_means: { data: means, shape: [count, A] },
+    component: { data: component, shape: [count] },
+  };
+}
+
+/** Generate one shard and write it under `root` (atomic files; shard.json written last). */
+export function writeShard(root: string, spec: GenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta {
+  const cols = generateShardColumns(spec, split, first, count);
+  const rel = shardPath(split, index);
+  const files: Record<string, FileMeta> = {};
+  for (const [name, c] of Object.entries(cols)) {
+    const bytes = encodeNpy(c.data, c.shape);
+    writeFileAtomic(join(root, rel, `${name}.npy`), bytes);
+    files[name] = { shape: c.shape, dtype: (c.data.constructor.name.replace("Array", "").toLowerCase() as NpyDType), sha256: sha256(bytes) };
+  }
+  const meta: ShardMeta = { path: rel, first, count, files };
+  writeJsonAtomic(join(root, rel, "shard.json"), meta);
+  return meta;
+}
+
+/** A completed shard under `root` whose files all match their checksums, or null. */
+export function verifiedShard(root: string, split: Split, index: number, first: number, count: number): ShardMeta | null {
+  const rel = shardPath(split, index);
+  const metaPath = join(root, rel, "shard.json");
+  if (!existsSync(metaPath)) return null;
+  try {
+    const meta = JSON.parse(readFileSync(metaPath, "utf8")) as ShardMeta;
+    if (meta.first !== first || meta.count !== count) return null;
+    for (const [name, f] of Object.entries(meta.files)) {
+      const p = join(root, rel, `${name}.npy`);
+      if (!existsSync(p) || sha256(readFileSync(p)) !== f.sha256) return null;
+    }
+    return meta;
+  } catch {
+    return null;
+  }
+}
+
+/** Read and validate a dataset's manifest. */
+export function readManifest(dir: string): Manifest {
+  const p = join(dir, "manifest.json");
+  if (!existsSync(p)) throw new IcrlError(`invalid --data: ${JSON.stringify(dir)} has no manifest.json (allowed: a folder written by \`icrl generate\`)`);
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(p, "utf8"));
+  } catch (e) {
+    throw new IcrlError(`invalid dataset manifest ${p}: not valid JSON (${(e as Error).message})`);
+  }
+  if (m.format !== DATASET_FORMAT) throw new IcrlError(`invalid dataset manifest ${p}: format ${JSON.stringify(m.format)} (allowed: "${DATASET_FORMAT}")`);
+  if (m.version !== DATASET_VERSION) throw new IcrlError(`invalid dataset manifest ${p}: version ${m.version} (allowed: ${DATASET_VERSION})`);
+  const r = GenerationSpecSchema.safeParse(m.spec);
+  if (!r.success) throw new IcrlError(`invalid dataset manifest ${p}: spec.${r.error.issues[0].path.join(".")} ${r.error.issues[0].message}`);
+  return m;
+}
+
+export interface LoadedSplit {
+  n: number;
+  T: number;
+  A: number;
+  d: number;
+  actions: Int32Array;
+  rewards: Float32Array;
+  labels: Int32Array;
+  optimalArm: Int32Array;
+  actionSet: Float32Array;
+  armMeans: Float32Array;
+}
+
+/** Load one split into memory, verifying every file's checksum, dtype and shape. */
+export function loadSplit(dir: string, split: Split, manifest = readManifest(dir)): LoadedSplit {
+  const { envParams: p } = manifest.spec;
+  const T = p.horizon;
+  const A = p.numArms;
+  const d = p.dim;
+  const info = manifest.splits[split];
+  const n = info.tasks;
+  const out: LoadedSplit = {
+    n,
+    T,
+    A,
+    d,
+    actions: new Int32Array(n * T),
+    rewards: new Float32Array(n * T),
+    labels: new Int32Array(n * T),
+    optimalArm: new Int32Array(n),
+    actionSet: new Float32Array(n * A * d),
+    armMeans: new Float32Array(n * A),
+  };
+  const expect: Record<string, [keyof LoadedSplit, NpyDType, (c: number) => number[]]> = {
+    actions: ["actions", "int32", (c) => [c, T]],
+    rewards: ["rewards", "float32", (c) => [c, T]],
+    labels: ["labels", "int32", (c) => [c, T]],
+    optimal_arm: ["optimalArm", "int32", (c) => [c]],
+    action_set: ["actionSet", "float32", (c) => [c, A, d]],
+    arm_means: ["armMeans", "float32", (c) => [c, A]],
+  };
+  for (const shard of info.shards) {
+    for (const [col, [key, dtype, shapeOf]] of Object.entries(expect)) {
+      const path = join(dir, shard.path, `${col}.npy`);
+      if (!existsSync(path)) throw new IcrlError(`invalid dataset ${dir}: missing ${shard.path}/${col}.npy`);
+      const bytes = new Uint8Array(readFileSync(path));
+      const meta = shard.files[col];
+      if (!meta || sha256(bytes) !== meta.sha256) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${col}.npy does not match its checksum in manifest.json (corrupted or modified; regenerate it)`);
+      const arr = decodeNpy(bytes, `${shard.path}/${col}.npy`);
+      const want = shapeOf(shard.count);
+      if (arr.dtype !== dtype || arr.shape.join(",") !== want.join(",")) {
+        throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${col}.npy has ${arr.dtype} [${arr.shape}] (allowed: ${dtype} [${want}])`);
+      }
+      const per = want.slice(1).reduce((a, b) => a * b, 1);
+      (out[key] as NpyArray).set(arr.data as never, shard.first * per);
+    }
+  }
+  // Semantic checks: arms in range, finite rewards.
+  for (const [name, arr] of [
+    ["actions", out.actions],
+    ["labels", out.labels],
+    ["optimal_arm", out.optimalArm],
+  ] as const) {
+    for (let i = 0; i < arr.length; i++) if (arr[i] < 0 || arr[i] >= A) throw new IcrlError(`invalid dataset ${dir}: ${name} holds arm ${arr[i]} (allowed: 0..${A - 1})`);
+  }
+  for (let i = 0; i < out.rewards.length; i++) if (!Number.isFinite(out.rewards[i])) throw new IcrlError(`invalid dataset ${dir}: rewards holds ${out.rewards[i]} (allowed: finite numbers)`);
+  return out;
+}
