@@ -2,12 +2,15 @@
  * Measurements of the Lin, Bai & Mei (ICLR 2024) constructions (used by `icrl construct` and the
  * tests): per-layer identity of the ridge transformers with GD/AGD (Lemma lm:approx_ridge), and the
  * error-vs-layers rates of Proposition prop:conv_gd_agd (GD: ‖e_ℓ‖ ≤ e^{−ℓ/(2κ)}‖e_0‖;
- * AGD: ‖e_ℓ‖ ≤ √(1+κ) e^{−ℓ/(2√κ)}‖e_0‖).
+ * AGD: ‖e_ℓ‖ ≤ √(1+κ) e^{−ℓ/(2√κ)}‖e_0‖), and the exactness of the soft UCB-VI construction.
  */
 import { Rng } from "../core/rng.js";
 import { ridgeAgdIterates, ridgeClosedForm, ridgeGdIterates, ridgeHessianSpectrum, type RidgeProblem } from "../algos/ridge.js";
 import { constructRidge, readRidge } from "./lin-ridge.js";
-import { embedBanditHistory, forwardLayers } from "./relu-transformer.js";
+import { describe, embedBanditHistory, forwardLayers, logSoftmax } from "./relu-transformer.js";
+import { EpisodicMdpEnv, sampleEpisodicMdp, type MdpRewardKind } from "../envs/episodic-mdp.js";
+import { UcbVi } from "../algos/ucbvi.js";
+import { constructSoftUcbVi, embedMdpHistory, readLogits, type MdpStep } from "./lin-ucbvi.js";
 
 export interface RidgeRateRun {
   /** column scale c of the last coordinates (smaller c → larger κ) */
@@ -78,4 +81,74 @@ export function ridgeRates(opts: { seed: number; d: number; n: number; lambda: n
     }
     return res as RidgeRateRun;
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Soft UCB-VI (Theorem thm:approx_ucbvi): exact equality of action distributions.
+
+export interface UcbViCheck {
+  mdps: number;
+  stateTokens: number;
+  maxAbsProbDiff: number;
+  maxAbsLogProbDiff: number;
+  maxAbsLogitDiff: number;
+  /** fraction of state tokens where Q̂_h(s_t,·) is not truncated at H for every action (non-trivial policy) */
+  fractionNonTrivial: number;
+  layers: number;
+  maxHeads: number;
+  maxHidden: number;
+  D: number;
+}
+
+/**
+ * Runs soft UCB-VI for K episodes on `mdps` random MDPs (actions sampled from its own policy), feeds the
+ * whole trajectory to the constructed transformer once (causal: each state token sees only its past) and
+ * compares, at every state token, softmax(part c) with the soft UCB-VI distribution and Q̂/τ.
+ */
+export function checkUcbVi(opts: { seed: number; S: number; A: number; H: number; K: number; mdps: number; bonusScale?: number; rewardKind?: MdpRewardKind; onProgress?: () => void }): UcbViCheck {
+  const { S, A, H, K } = opts;
+  const c = constructSoftUcbVi({ S, A, H, K, bonusScale: opts.bonusScale });
+  const info = describe(c.params);
+  const res: UcbViCheck = { mdps: opts.mdps, stateTokens: 0, maxAbsProbDiff: 0, maxAbsLogProbDiff: 0, maxAbsLogitDiff: 0, fractionNonTrivial: 0, layers: info.L, maxHeads: info.maxHeads, maxHidden: info.maxHidden, D: info.D };
+  for (let m = 0; m < opts.mdps; m++) {
+    const mdp = sampleEpisodicMdp(Rng.derive(opts.seed, "mdp", m), { S, A, H, rewardKind: opts.rewardKind ?? "bernoulli" });
+    const env = new EpisodicMdpEnv(mdp);
+    const agent = new UcbVi({ S, A, H, K, tau: c.tau, bonusScale: c.bonusScale });
+    agent.reset(Rng.derive(opts.seed, "algo", m));
+    env.reset({ rng: Rng.derive(opts.seed, "env", m) });
+    const episodes: MdpStep[][] = [];
+    const refLogits = new Map<string, Float64Array>();
+    for (let k = 1; k <= K; k++) {
+      agent.beginEpisode();
+      let [s] = env.reset({});
+      const ep: MdpStep[] = [];
+      for (let h = 1; h <= H; h++) {
+        refLogits.set(`${k},${h}`, agent.q.slice((((h - 1) * S + s) * A), (((h - 1) * S + s) * A) + A).map((q) => q / c.tau));
+        const a = agent.act(h - 1, s);
+        const st = env.step(a);
+        agent.observe(h - 1, s, a, st.reward, st.observation);
+        ep.push({ s, a, r: st.reward });
+        s = st.observation;
+      }
+      episodes.push(ep);
+    }
+    const { tokens, stateIndex } = embedMdpHistory(c.layout, episodes.slice(0, K - 1), episodes[K - 1]);
+    const out = forwardLayers(c.params, tokens);
+    for (const [key, idx] of stateIndex) {
+      const got = readLogits(c, out[idx]);
+      const ref = refLogits.get(key)!;
+      const lg = logSoftmax(got);
+      const lr = logSoftmax(ref);
+      for (let a = 0; a < A; a++) {
+        res.maxAbsLogitDiff = Math.max(res.maxAbsLogitDiff, Math.abs(got[a] - ref[a]));
+        res.maxAbsLogProbDiff = Math.max(res.maxAbsLogProbDiff, Math.abs(lg[a] - lr[a]));
+        res.maxAbsProbDiff = Math.max(res.maxAbsProbDiff, Math.abs(Math.exp(lg[a]) - Math.exp(lr[a])));
+      }
+      if (ref.some((x) => x * c.tau < H - 1e-12)) res.fractionNonTrivial++;
+      res.stateTokens++;
+    }
+    opts.onProgress?.();
+  }
+  res.fractionNonTrivial /= Math.max(1, res.stateTokens);
+  return res;
 }

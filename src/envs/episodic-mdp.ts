@@ -1,0 +1,125 @@
+/**
+ * Random episodic tabular MDPs (the setting of Lin, Bai & Mei, ICLR 2024, App. F "learning in-context
+ * RL in Markov decision processes"): |S| states, |A| actions, horizon H, time-inhomogeneous
+ * transitions T(·|s,h,a) ~ Dirichlet(1,…,1), rewards in [0,1] (Bernoulli with means ~ U[0,1], or
+ * deterministic equal to those means), initial state uniform over S.
+ * Includes the finite-horizon value-iteration oracle (Q*_h, V*_h, optimal action per (h, s)) and a
+ * Gymnasium-style environment: reset({seed}) → [observation, info], step(a) → {observation, reward,
+ * terminated, truncated, info}; an episode terminates after H steps.
+ *
+ * Indexing (0-based everywhere): P[((h·S + s)·A + a)·S + s'], R[(h·S + s)·A + a], h ∈ [0, H).
+ */
+import { Rng } from "../core/rng.js";
+
+export type MdpRewardKind = "bernoulli" | "deterministic";
+
+export interface EpisodicMdp {
+  S: number;
+  A: number;
+  H: number;
+  /** transition probabilities, shape [H, S, A, S] */
+  P: Float64Array;
+  /** mean rewards in [0, 1], shape [H, S, A] */
+  R: Float64Array;
+  rewardKind: MdpRewardKind;
+  /** initial-state distribution, shape [S] */
+  init: Float64Array;
+}
+
+export interface MdpSize {
+  S: number;
+  A: number;
+  H: number;
+  rewardKind?: MdpRewardKind;
+}
+
+export function sampleEpisodicMdp(rng: Rng, size: MdpSize): EpisodicMdp {
+  const { S, A, H } = size;
+  for (const [k, v] of Object.entries({ S, A, H })) if (!Number.isInteger(v) || v < 1) throw new RangeError(`${k} must be a positive integer, got ${v}`);
+  const P = new Float64Array(H * S * A * S);
+  const R = new Float64Array(H * S * A);
+  const ones = new Array<number>(S).fill(1);
+  for (let h = 0; h < H; h++)
+    for (let s = 0; s < S; s++)
+      for (let a = 0; a < A; a++) {
+        P.set(rng.dirichlet(ones), ((h * S + s) * A + a) * S);
+        R[(h * S + s) * A + a] = rng.uniform(0, 1);
+      }
+  return { S, A, H, P, R, rewardKind: size.rewardKind ?? "bernoulli", init: new Float64Array(S).fill(1 / S) };
+}
+
+/** Finite-horizon value iteration: Q*_h(s,a) = R_h(s,a) + Σ_s' P_h(s'|s,a) V*_{h+1}(s'), V*_{H} = 0. */
+export function valueIteration(m: EpisodicMdp): { Q: Float64Array; V: Float64Array; optimalAction: Int32Array; value: number } {
+  const { S, A, H } = m;
+  const Q = new Float64Array(H * S * A); // [H, S, A]
+  const V = new Float64Array((H + 1) * S); // [H+1, S]
+  const optimalAction = new Int32Array(H * S); // [H, S]
+  for (let h = H - 1; h >= 0; h--)
+    for (let s = 0; s < S; s++) {
+      let best = -Infinity;
+      for (let a = 0; a < A; a++) {
+        let q = m.R[(h * S + s) * A + a];
+        const base = ((h * S + s) * A + a) * S;
+        for (let s2 = 0; s2 < S; s2++) q += m.P[base + s2] * V[(h + 1) * S + s2];
+        Q[(h * S + s) * A + a] = q;
+        if (q > best) {
+          best = q;
+          optimalAction[h * S + s] = a;
+        }
+      }
+      V[h * S + s] = best;
+    }
+  let value = 0;
+  for (let s = 0; s < S; s++) value += m.init[s] * V[s];
+  return { Q, V, optimalAction, value };
+}
+
+function sampleCategorical(p: ArrayLike<number>, offset: number, n: number, rng: Rng): number {
+  let u = rng.random();
+  for (let i = 0; i < n; i++) {
+    u -= p[offset + i];
+    if (u < 0) return i;
+  }
+  return n - 1;
+}
+
+export interface MdpStepResult {
+  observation: number;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: { h: number; meanReward: number };
+}
+
+/** Gymnasium-style episodic environment over one MDP. Observation = state index; info.h = step of the next action. */
+export class EpisodicMdpEnv {
+  private rng: Rng;
+  private h = 0;
+  private s = 0;
+  constructor(
+    readonly mdp: EpisodicMdp,
+    seed = 0,
+  ) {
+    this.rng = Rng.fromSeed(seed);
+  }
+
+  reset(opts: { seed?: number; rng?: Rng } = {}): [number, { h: number }] {
+    if (opts.rng) this.rng = opts.rng;
+    else if (opts.seed !== undefined) this.rng = Rng.fromSeed(opts.seed);
+    this.h = 0;
+    this.s = sampleCategorical(this.mdp.init, 0, this.mdp.S, this.rng);
+    return [this.s, { h: 0 }];
+  }
+
+  step(action: number): MdpStepResult {
+    const { S, A, H } = this.mdp;
+    if (!Number.isInteger(action) || action < 0 || action >= A) throw new RangeError(`action ${action} out of range [0, ${A})`);
+    if (this.h >= H) throw new RangeError("episode is over; call reset()");
+    const idx = (this.h * S + this.s) * A + action;
+    const mean = this.mdp.R[idx];
+    const reward = this.mdp.rewardKind === "bernoulli" ? this.rng.bernoulli(mean) : mean;
+    this.s = sampleCategorical(this.mdp.P, idx * S, S, this.rng);
+    this.h++;
+    return { observation: this.s, reward, terminated: this.h >= H, truncated: false, info: { h: this.h, meanReward: mean } };
+  }
+}
