@@ -1,0 +1,144 @@
+/**
+ * Supervised decision pretraining on a bandit dataset (Lin, Bai & Mei, Eq. 3): maximise
+ * sum_t log Alg_theta(label_t | D_{t-1}) over every step t of every trajectory, with Lin et al.'s
+ * two-tokens-per-step layout. The label is whatever the dataset holds: the expert's action
+ * (algorithm distillation), the optimal arm (DPT) or its estimate (approximate DPT).
+ *
+ * Batches are a pure function of (seed, step): step s draws its trajectories with
+ * Rng.derive(seed, "batch", s), so a run resumed from a checkpoint at step s continues exactly
+ * as the uninterrupted run would.
+ */
+import { z } from "zod";
+import { Rng } from "../core/rng.js";
+import { loadSplit, readManifest, type LoadedSplit, type Manifest } from "../data/dataset.js";
+import { createTransformer, type TransformerModel } from "../nn/transformer.js";
+import { encodeLinBatch, linTokenDim, padWidth, type LinTrajectory, type TokenBatch } from "../nn/tokens.js";
+import { makeTrainStep, initTrainState, type TrainState } from "../nn/optim.js";
+import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
+import type { TransformerConfigInput } from "../nn/config.js";
+
+const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
+
+export const PretrainConfigSchema = z.strictObject({
+  /** Dataset folder written by `icrl generate`. */
+  data: z.string().min(1, "a dataset folder"),
+  /** "relu" = Lin et al.'s ReLU-attention backbone; "gpt" = DPT's softmax GPT-2 backbone. */
+  backbone: z.enum(["relu", "gpt"], { message: "relu or gpt" }).default("relu"),
+  dModel: posInt(1024).default(32),
+  numLayers: posInt(64).default(4),
+  numHeads: posInt(64).default(1),
+  lr: z.number().positive("a number > 0").max(1, "at most 1").default(1e-3),
+  weightDecay: z.number().nonnegative("a number >= 0").default(1e-4),
+  /** Trajectories per optimizer step. */
+  batchSize: posInt(100_000).default(64),
+  /** Split each batch into this many micro-batches (gradient accumulation; same result). */
+  microBatches: posInt(1024).default(1),
+  steps: posInt(10_000_000).default(1000),
+  /** Validation loss every this many steps (and at the end). */
+  evalEvery: posInt(10_000_000).default(100),
+  /** Trajectories of the validation split used for the validation loss. */
+  valTrajectories: posInt(1_000_000).default(256),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+});
+export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
+
+/** The model config a dataset implies for a pretraining config. */
+export function modelConfigFor(cfg: PretrainConfig, m: Manifest): TransformerConfigInput {
+  const p = m.spec.envParams;
+  return {
+    backbone: cfg.backbone,
+    layout: "lin",
+    tokenDim: linTokenDim(p.numArms, p.dim),
+    paddedTokenDim: padWidth(linTokenDim(p.numArms, p.dim)),
+    dModel: cfg.dModel,
+    numLayers: cfg.numLayers,
+    numHeads: cfg.numHeads,
+    numArms: p.numArms,
+    maxPositions: 2 * p.horizon + 2,
+    dtype: "float32",
+  };
+}
+
+export function trajectory(split: LoadedSplit, i: number): LinTrajectory {
+  const { T, A, d } = split;
+  return {
+    actionSet: split.actionSet.subarray(i * A * d, (i + 1) * A * d),
+    actions: split.actions.subarray(i * T, (i + 1) * T),
+    rewards: split.rewards.subarray(i * T, (i + 1) * T),
+    labels: split.labels.subarray(i * T, (i + 1) * T),
+  };
+}
+
+/** The batch of optimizer step s (1-based): uniform draws with replacement, keyed by (seed, s). */
+export function batchFor(cfg: PretrainConfig, split: LoadedSplit, step: number): TokenBatch {
+  const r = Rng.derive(cfg.seed, "batch", step);
+  const trajs: LinTrajectory[] = [];
+  for (let b = 0; b < cfg.batchSize; b++) trajs.push(trajectory(split, r.int(split.n)));
+  return encodeLinBatch(trajs, { numArms: split.A, dim: split.d, horizon: split.T });
+}
+
+export interface PretrainRun {
+  model: TransformerModel;
+  state: TrainState;
+  manifest: Manifest;
+  train: LoadedSplit;
+  val: LoadedSplit | null;
+  /** One optimizer step; returns the mean cross-entropy per labelled step. */
+  step(): { loss: number; gradNorm: number; lr: number };
+  /** Mean cross-entropy per step on the validation trajectories. */
+  validationLoss(): number;
+  dispose(): void;
+}
+
+/** Set up a pretraining run (fresh parameters, or `resume` state from a checkpoint). */
+export function startPretraining(cfg: PretrainConfig, resume?: { params: Params; opt: Params; step: number }): PretrainRun {
+  const manifest = readManifest(cfg.data);
+  const train = loadSplit(cfg.data, "train", manifest);
+  const val = manifest.spec.valTasks > 0 ? loadSplit(cfg.data, "validation", manifest) : null;
+  const model = createTransformer(modelConfigFor(cfg, manifest));
+  const optimizer = { kind: "adamw" as const, lr: cfg.lr, weightDecay: cfg.weightDecay };
+  const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, model.init(Rng.derive(cfg.seed, "init")));
+  const trainStep = makeTrainStep(model, optimizer, { microBatches: cfg.microBatches, reduction: "mean" });
+  const lossFn = jit((params: Params, tokens: Tensor, labels: Tensor, weights: Tensor) => model.lossSum(params, { tokens, labels, weights }));
+  let valBatch: TokenBatch | null = null;
+  if (val) {
+    const n = Math.min(cfg.valTrajectories, val.n);
+    valBatch = encodeLinBatch(
+      Array.from({ length: n }, (_, i) => trajectory(val, i)),
+      { numArms: val.A, dim: val.d, horizon: val.T },
+    );
+  }
+  return {
+    model,
+    state,
+    manifest,
+    train,
+    val,
+    step() {
+      const batch = batchFor(cfg, train, state.step + 1);
+      return trainStep.step(state, batch);
+    },
+    validationLoss() {
+      if (!valBatch) return NaN;
+      // Evaluate in chunks of the training batch size (bounded memory).
+      const B = valBatch.tokens.shape[0];
+      const T = valBatch.labels.shape[1];
+      const chunk = Math.max(1, cfg.batchSize);
+      let total = 0;
+      for (let s = 0; s < B; s += chunk) {
+        const e = Math.min(B, s + chunk);
+        const sl = (h: TokenBatch["tokens"]) => {
+          const per = h.data.length / B;
+          return toTensor({ dtype: h.dtype, shape: [e - s, ...h.shape.slice(1)], data: h.data.subarray(s * per, e * per) as never });
+        };
+        const out = lossFn(refAll(state.params), sl(valBatch.tokens), sl(valBatch.labels), sl(valBatch.weights));
+        total += out.item();
+      }
+      return total / (B * T);
+    },
+    dispose() {
+      trainStep.dispose();
+      lossFn.dispose();
+    },
+  };
+}

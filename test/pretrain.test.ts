@@ -1,0 +1,53 @@
+/**
+ * Pretraining and deployment plumbing, end to end at a tiny budget: a dataset whose label is
+ * "repeat the previous action" (AD on trajectories of the oracle, which plays one arm forever)
+ * must be learned (the cross-entropy falls from ln 5 = 1.61 to the floor (1/T) ln 5 = 0.16 of the
+ * unpredictable first step), and the deployed model must then repeat its own first action, which
+ * checks that deployment feeds the history at the right token positions.
+ */
+import test from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateDataset } from "../src/data/generate.js";
+import { BANDIT_PRESETS, BanditTaskDistribution } from "../src/envs/bandit.js";
+import { startPretraining, PretrainConfigSchema } from "../src/train/pretrain.js";
+import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
+import { runPolicy } from "../src/eval/harness.js";
+import { Rng } from "../src/core/rng.js";
+
+const T = 10;
+
+test("pretraining learns a copy rule and the deployed policy follows it", async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "icrl-pretrain-")), "data");
+  const envParams = { ...BANDIT_PRESETS["lin-bernoulli"], horizon: T };
+  await generateDataset({ env: "lin-bernoulli", envParams, context: [{ algo: "optimal", weight: 1 }], label: "ad", expert: null, tasks: 1000, valTasks: 64, seed: 1, shardSize: 500 }, dir, { workers: 1 });
+  const cfg = PretrainConfigSchema.parse({ data: dir, numLayers: 1, dModel: 16, lr: 1e-2, batchSize: 32, seed: 2 });
+  const run = startPretraining(cfg);
+  const before = run.validationLoss();
+  for (let s = 0; s < 150; s++) run.step();
+  const after = run.validationLoss();
+  // ln 5 = 1.609 at initialisation (within 0.2); the floor is 0.161. Require < 0.4: a model that
+  // ignores the history cannot go below ln 5 - (label-marginal gain ~ 0), so this cannot pass by chance.
+  assert.ok(Math.abs(before - Math.log(5)) < 0.2, `initial loss ${before}`);
+  assert.ok(after < 0.4, `validation loss after 150 steps: ${after}`);
+  // Deploy greedily on fresh tasks: from step 2 on it should repeat its first action.
+  const policy = new TransformerBanditPolicy("tf", run.model, run.state.params, T, true);
+  const dist = new BanditTaskDistribution(envParams);
+  const tasks = Array.from({ length: 40 }, (_, i) => dist.sample(Rng.derive(9, i)));
+  policy.start(tasks, tasks.map((_, i) => Rng.derive(10, i)));
+  const first = policy.act();
+  policy.update(first, new Float64Array(40));
+  let repeats = 0;
+  for (let t = 1; t < T; t++) {
+    const a = policy.act();
+    for (let i = 0; i < 40; i++) if (a[i] === first[i]) repeats++;
+    policy.update(a, new Float64Array(40));
+  }
+  assert.ok(repeats / (40 * (T - 1)) > 0.95, `repeat rate ${repeats / (40 * (T - 1))}`);
+  // The harness accepts it like any other policy.
+  const subopt = await runPolicy(new TransformerBanditPolicy("tf", run.model, run.state.params, T), { dist, horizon: T, tasks: 8, seed: 3 });
+  assert.equal(subopt.length, 8 * T);
+  run.dispose();
+});
