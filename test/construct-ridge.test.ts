@@ -46,7 +46,7 @@ for (const kind of ["gd", "agd"] as const) {
 }
 
 test("incremental (KV-cache) and layer-wise forward agree, and AGD converges to closed-form ridge", () => {
-  const d = 3, A = 3, n = 6;
+  const d = 3, A = 3, n = 12; // 25 tokens: exercises the cache growth past its initial capacity (16)
   const { actionSet, actions, rewards } = randomHistory(3, d, A, n);
   const c = constructRidge("agd", { d, A, T: n + 1, lambda: 1, Ba: Math.sqrt(d), layers: 300, kappa: 60 });
   const H = embedBanditHistory(c.layout, actionSet, actions, rewards, true);

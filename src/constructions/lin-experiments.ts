@@ -10,6 +10,9 @@ import { constructRidge, readRidge } from "./lin-ridge.js";
 import { describe, embedBanditHistory, forwardLayers, logSoftmax } from "./relu-transformer.js";
 import { EpisodicMdpEnv, sampleEpisodicMdp, type MdpRewardKind } from "../envs/episodic-mdp.js";
 import { UcbVi } from "../algos/ucbvi.js";
+import { ConstructedSoftLinUcb, evalSqrtGrid, type SoftLinUcbConstruction } from "./lin-linucb.js";
+import { softLinUcbScores } from "../algos/soft-linucb.js";
+import { sampleReward, type BanditTaskDistribution } from "../envs/bandit.js";
 import { constructSoftUcbVi, embedMdpHistory, readLogits, type MdpStep } from "./lin-ucbvi.js";
 
 export interface RidgeRateRun {
@@ -151,4 +154,70 @@ export function checkUcbVi(opts: { seed: number; S: number; A: number; H: number
   }
   res.fractionNonTrivial /= Math.max(1, res.stateTokens);
   return res;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Soft LinUCB (Theorem thm:approx_smooth_linucb): measured log-policy error over random histories.
+
+export interface LinUcbCheck {
+  histories: number;
+  maxAbsLogProbDiff: number;
+  meanAbsLogProbDiff: number;
+  certifiedEps: number;
+  targetEps: number;
+  layers: number;
+  maxHeads: number;
+  maxHidden: number;
+  D: number;
+  sqrtKnots: number;
+  sqrtGridMaxError: number;
+}
+
+/**
+ * `histories` random histories: tasks from `dist`, actions drawn uniformly at random, rewards from
+ * the task, prefix lengths t−1 uniform in [0, T−1]. One incremental pass per task serves up to T
+ * prefixes; each prefix counts as one history.
+ */
+export function checkSoftLinUcb(opts: { seed: number; dist: BanditTaskDistribution; c: SoftLinUcbConstruction; histories: number; onProgress?: (n: number) => void }): LinUcbCheck {
+  const { c } = opts;
+  const T = c.hyper.T;
+  const info = describe(c.params);
+  let n = 0;
+  let maxDiff = 0;
+  let sumDiff = 0;
+  let task = 0;
+  while (n < opts.histories) {
+    const rng = Rng.derive(opts.seed, "linucb-check", task);
+    const bt = opts.dist.sample(Rng.derive(opts.seed, "task", task));
+    task++;
+    const alg = new ConstructedSoftLinUcb(c);
+    alg.reset(bt, rng);
+    const actions: number[] = [];
+    const rewards: number[] = [];
+    const take = Math.min(T, opts.histories - n);
+    for (let t = 0; t < T; t++) {
+      if (t < take) {
+        const lp = alg.logProbs();
+        const ref = softLinUcbScores(bt.actionSet, bt.numArms, bt.dim, actions, rewards, { lambda: c.hyper.lambda, alpha: c.hyper.alpha, tau: c.hyper.tau }).logp;
+        for (let k = 0; k < bt.numArms; k++) {
+          const e = Math.abs(lp[k] - ref[k]);
+          maxDiff = Math.max(maxDiff, e);
+          sumDiff += e / bt.numArms;
+        }
+        n++;
+      } else break;
+      const a = rng.int(bt.numArms);
+      const r = sampleReward(bt, a, rng);
+      alg.update(a, r);
+      actions.push(a);
+      rewards.push(r);
+    }
+    opts.onProgress?.(take);
+  }
+  let gridErr = 0;
+  for (let x = 0; x <= 20000; x++) {
+    const v = (x / 20000) * c.grid.upper;
+    gridErr = Math.max(gridErr, Math.abs(evalSqrtGrid(c.grid, v) - Math.sqrt(v)));
+  }
+  return { histories: n, maxAbsLogProbDiff: maxDiff, meanAbsLogProbDiff: sumDiff / n, certifiedEps: c.certifiedEps, targetEps: c.hyper.eps, layers: info.L, maxHeads: info.maxHeads, maxHidden: info.maxHidden, D: info.D, sqrtKnots: c.grid.knots.length, sqrtGridMaxError: gridErr };
 }

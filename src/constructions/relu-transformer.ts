@@ -333,8 +333,10 @@ export class IncrementalTransformer {
         const o = head.v.size;
         const q = new Float64Array(s);
         apply(head.q, x, q);
-        apply(head.k, x, kb.data, kb.push());
-        apply(head.v, x, vb.data, vb.push());
+        const kOff = kb.push(); // push first: it may reallocate kb.data
+        apply(head.k, x, kb.data, kOff);
+        const vOff = vb.push();
+        apply(head.v, x, vb.data, vOff);
         const K = kb.data;
         const V = vb.data;
         const acc = new Float64Array(o);

@@ -7,7 +7,12 @@ import type { Command } from "commander";
 import { invalid } from "../../core/errors.js";
 import { writeJsonAtomic } from "../../core/io.js";
 import { lineWithBands, writePlot } from "../../report/plot.js";
-import { checkUcbVi, ridgeRates } from "../../constructions/lin-experiments.js";
+import { checkSoftLinUcb, checkUcbVi, ridgeRates } from "../../constructions/lin-experiments.js";
+import { ConstructedSoftLinUcb, constructSoftLinUcb } from "../../constructions/lin-linucb.js";
+import { SoftLinUcb } from "../../algos/soft-linucb.js";
+import { BANDIT_PRESETS, BanditTaskDistribution } from "../../envs/bandit.js";
+import { PerTaskBatch, runPolicy, summarise } from "../../eval/harness.js";
+import { mean, sem } from "../../core/stats.js";
 import { intFlag, numFlag } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
@@ -133,6 +138,74 @@ export async function runUcbVi(flags: CommonFlags & { states?: number; actions?:
   });
 }
 
+/** linucb: log-policy error over random histories, then regret of TF vs soft LinUCB on lin-linear. */
+export async function runLinUcb(flags: CommonFlags & { horizon?: number; tasks?: number; histories?: number; tau?: number; eps?: number; alpha?: number; layers?: number }): Promise<Record<string, unknown>> {
+  const seed = checkSeed(flags.seed);
+  const preset = BANDIT_PRESETS["lin-linear"];
+  const config = {
+    command: "construct linucb",
+    env: "lin-linear",
+    seed,
+    horizon: positive("--horizon", flags.horizon, 20),
+    tasks: positive("--tasks", flags.tasks, 100),
+    histories: positive("--histories", flags.histories, 1000),
+    lambda: 1,
+    alpha: positive("--alpha", flags.alpha, 2, false),
+    tau: positive("--tau", flags.tau, 0.1, false),
+    eps: positive("--eps", flags.eps, 0.1, false),
+    layers: flags.layers === undefined ? undefined : positive("--layers", flags.layers, 1),
+    Ba: Math.sqrt(preset.dim),
+    Rw: 20,
+  };
+  const params = { ...preset, horizon: config.horizon };
+  const dist = new BanditTaskDistribution(params);
+  const out = flags.out ?? defaultOutDir("construct-linucb");
+  return inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), config);
+    const t0 = performance.now();
+    const c = constructSoftLinUcb({ d: preset.dim, A: preset.numArms, T: config.horizon, lambda: config.lambda, alpha: config.alpha, tau: config.tau, Ba: config.Ba, Rw: config.Rw, eps: config.eps, layers: config.layers });
+    process.stdout.write(`construction: L=${c.layers + 1} layers, kappa=${c.kappa.toFixed(1)}, certified eps=${c.certifiedEps.toExponential(3)}, sqrt knots=${c.grid.knots.length}\n`);
+    const bar = progress("histories", config.histories, "hist");
+    const check = checkSoftLinUcb({ seed, dist, c, histories: config.histories, onProgress: (n) => bar.tick(n) });
+    bar.stop();
+    process.stdout.write(`max |log pi_TF - log pi_softLinUCB| over ${check.histories} histories: ${check.maxAbsLogProbDiff.toExponential(3)} (mean ${check.meanAbsLogProbDiff.toExponential(3)}; certified ${c.certifiedEps.toExponential(3)}, target ${config.eps})\n`);
+    // Regret: same tasks, same reward noise, same algorithm random numbers (same policy name).
+    const T = config.horizon;
+    const N = config.tasks;
+    const bar2 = progress("regret", 2 * N, "tasks");
+    const evalOpts = { dist, horizon: T, tasks: N, seed, chunk: 10, onProgress: (n: number) => bar2.tick(n) };
+    const ta = performance.now();
+    const refSub = await runPolicy(new PerTaskBatch("soft-policy", () => new SoftLinUcb({ lambda: config.lambda, alpha: config.alpha, tau: config.tau })), evalOpts);
+    const refSecs = (performance.now() - ta) / 1000;
+    const tb = performance.now();
+    const tfSub = await runPolicy(new PerTaskBatch("soft-policy", () => new ConstructedSoftLinUcb(c)), evalOpts);
+    const tfSecs = (performance.now() - tb) / 1000;
+    bar2.stop();
+    const ref = summarise(refSub, N, T);
+    const tf = summarise(tfSub, N, T);
+    const diff = tf.finalRegrets.map((x, i) => x - ref.finalRegrets[i]);
+    let sameActions = 0;
+    for (let x = 0; x < refSub.length; x++) if (refSub[x] === tfSub[x]) sameActions++;
+    const regret = {
+      softLinUcb: { mean: mean(ref.finalRegrets), sem: sem(ref.finalRegrets), wallSeconds: refSecs },
+      transformer: { mean: mean(tf.finalRegrets), sem: sem(tf.finalRegrets), wallSeconds: tfSecs },
+      pairedDifference: { mean: mean(diff), sem: sem(diff) },
+      fractionOfStepsWithEqualSuboptimality: sameActions / refSub.length,
+    };
+    process.stdout.write(
+      `regret at T=${T} over ${N} tasks: soft LinUCB ${regret.softLinUcb.mean.toFixed(3)} ± ${regret.softLinUcb.sem.toFixed(3)}, transformer ${regret.transformer.mean.toFixed(3)} ± ${regret.transformer.sem.toFixed(3)}, paired difference ${regret.pairedDifference.mean.toExponential(2)} ± ${regret.pairedDifference.sem.toExponential(2)}\n`,
+    );
+    const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
+    for (const [name, s] of [["soft LinUCB", ref], ["constructed transformer", tf]] as const)
+      for (let t = 0; t < T; t++) rows.push({ x: t + 1, y: s.cumulativeRegret.mean[t], lo: s.cumulativeRegret.mean[t] - s.cumulativeRegret.sem[t], hi: s.cumulativeRegret.mean[t] + s.cumulativeRegret.sem[t], series: name });
+    await writePlot(lineWithBands({ title: `lin-linear (T=${T}, ${N} tasks): cumulative regret, mean ± s.e.`, xTitle: "t", yTitle: "cumulative regret", rows }), dir.file("plots/regret"));
+    const results = { construction: { layers: c.layers + 1, agdLayers: c.layers, kappa: c.kappa, eta: c.eta, certifiedEps: c.certifiedEps }, check, regret, cumulativeRegret: { softLinUcb: ref.cumulativeRegret, transformer: tf.cumulativeRegret }, wallSeconds: (performance.now() - t0) / 1000 };
+    writeJsonAtomic(dir.file("results.json"), results);
+    process.stdout.write(`wrote ${out}\n`);
+    return results;
+  });
+}
+
 export function register(program: Command): void {
   const construct = program.command("construct").description("Explicit ReLU-transformer constructions of Lin, Bai & Mei (ICLR 2024), verified against the reference algorithms");
   construct
@@ -158,4 +231,17 @@ export function register(program: Command): void {
     .option("--mdps <n>", "number of random MDPs", intFlag("mdps"))
     .option("--bonus-scale <x>", "bonus constant c (default: both 2, the paper's, and 0.05)", numFlag("bonus-scale"))
     .action(async (o) => void (await runUcbVi(o)));
+  construct
+    .command("linucb")
+    .description("soft LinUCB transformer: log-policy error over random histories and regret vs soft LinUCB on lin-linear")
+    .option("--out <dir>", "run folder (default runs/construct-linucb-<time>)")
+    .option("--seed <n>", "seed", intFlag("seed"))
+    .option("--horizon <n>", "rounds T (the construction's depth grows like sqrt(T) log)", intFlag("horizon"))
+    .option("--tasks <n>", "tasks for the regret comparison", intFlag("tasks"))
+    .option("--histories <n>", "random histories for the log-policy check", intFlag("histories"))
+    .option("--tau <x>", "softmax temperature", numFlag("tau"))
+    .option("--alpha <x>", "bonus coefficient", numFlag("alpha"))
+    .option("--eps <x>", "target log-policy error", numFlag("eps"))
+    .option("--layers <n>", "override the number of AGD layers", intFlag("layers"))
+    .action(async (o) => void (await runLinUcb(o)));
 }
