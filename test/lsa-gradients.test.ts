@@ -76,3 +76,39 @@ for (const maskKind of ["standard", "lambda"] as const) {
     }
   }
 }
+
+test("Gram-space recursion equals the generic forward and backward (query column, L=3, both masks)", async () => {
+  const { lsaGramTrace, lsaGramBackward, gram } = await import("../src/lsa/layer.js");
+  for (const maskKind of ["standard", "lambda"] as const) {
+    for (const mode of ["shared", "sequential"] as const) {
+      const rng = Rng.derive(21, maskKind, mode);
+      const D = 5, n = 7, N = 8, L = 3;
+      const mask = maskKind === "standard" ? standardMask(n, N) : lambdaMask(n, N, 0.6);
+      const Z = normals(rng, D * N);
+      const Ps = Array.from({ length: L }, () => normals(rng, D * D, 0.4));
+      const Qs = Array.from({ length: L }, () => normals(rng, D * D, 0.4));
+      const P = mode === "shared" ? Ps[0] : Ps;
+      const Q = mode === "shared" ? Qs[0] : Qs;
+      const trace = lsaForwardTrace(Z, P, Q, mask, L);
+      const zq = new Float64Array(D).map((_, r) => Z[r * N + n]);
+      const gt = lsaGramTrace(gram(Z, D, mask), zq, P, Q, n, L);
+      const zL = new Float64Array(D).map((_, r) => trace[L][r * N + n]);
+      assertClose(gt.z[L], zL, "query column");
+      // loss = uᵀ z_L
+      const u = normals(rng, D);
+      const G = new Float64Array(D * N);
+      for (let r = 0; r < D; r++) G[r * N + n] = u[r];
+      const want = lsaBackward(trace, P, Q, mask, G);
+      const got = lsaGramBackward(gt, P, Q, n, u);
+      if (mode === "shared") {
+        assertClose(sumLayers(got.gP), sumLayers(want.gP), "gP shared");
+        assertClose(sumLayers(got.gQ), sumLayers(want.gQ), "gQ shared");
+      } else {
+        for (let l = 0; l < L; l++) {
+          assertClose(got.gP[l], want.gP[l], `gP_${l}`);
+          assertClose(got.gQ[l], want.gQ[l], `gQ_${l}`);
+        }
+      }
+    }
+  }
+});

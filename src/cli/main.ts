@@ -8,6 +8,7 @@ import { IcrlError } from "../core/errors.js";
 import { setQuiet } from "./progress.js";
 import { register as registerBaselines } from "./commands/baselines.js";
 // [command imports: one line per module in src/cli/commands/]
+import { register as registerLsa } from "./commands/lsa.js";
 import { register as registerGenerate } from "./commands/generate.js";
 import { register as registerConstruct } from "./commands/construct.js";
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     });
   registerBaselines(program);
   // [command registrations: one line per module]
+  registerLsa(program);
   registerGenerate(program);
   registerConstruct(program);
   return program;

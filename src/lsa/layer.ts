@@ -282,3 +282,107 @@ export function sumLayers(gs: readonly Float64Array[]): Float64Array {
   for (const g of gs) for (let i = 0; i < g.length; i++) out[i] += g[i];
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Gram-space recursion (exact for any mask): since every layer multiplies the whole prompt on the
+// left, Z_{l+1} = A_l Z_l with A_l = I + (1/n) P_l S_l Q_l, hence Z_l = B_l Z_0 and
+// S_{l+1} = A_l S_l A_lᵀ. A query column evolves as z_{l+1} = A_l z_l. Cost O(L·D³) per query
+// once S_0 = Z_0 M Z_0ᵀ is known (and S_0 of a sliding window updates in O(D²)).
+
+function mmInto(A: Float64Array, B: Float64Array, D: number, transA: boolean, transB: boolean): Float64Array {
+  const C = new Float64Array(D * D);
+  for (let i = 0; i < D; i++)
+    for (let k = 0; k < D; k++) {
+      const a = transA ? A[k * D + i] : A[i * D + k];
+      if (a === 0) continue;
+      if (transB) for (let j = 0; j < D; j++) C[i * D + j] += a * B[j * D + k];
+      else for (let j = 0; j < D; j++) C[i * D + j] += a * B[k * D + j];
+    }
+  return C;
+}
+
+export interface GramTrace {
+  /** S_0..S_L [D, D]. */
+  S: Float64Array[];
+  /** A_0..A_{L−1} [D, D]. */
+  A: Float64Array[];
+  /** query column z_0..z_L [D]. */
+  z: Float64Array[];
+}
+
+/** Forward pass of one query column from the context Gram S0 = Z_0 M Z_0ᵀ (n context columns). */
+export function lsaGramTrace(S0: Float64Array, zq: Float64Array, P: LayerParam, Q: LayerParam, n: number, layers: number): GramTrace {
+  const D = zq.length;
+  const S = [S0];
+  const A: Float64Array[] = [];
+  const z = [Float64Array.from(zq)];
+  for (let l = 0; l < layers; l++) {
+    const Al = mmInto(mmInto(pick(P, l), S[l], D, false, false), pick(Q, l), D, false, false);
+    for (let i = 0; i < D * D; i++) Al[i] /= n;
+    for (let i = 0; i < D; i++) Al[i * D + i] += 1;
+    A.push(Al);
+    S.push(mmInto(mmInto(Al, S[l], D, false, false), Al, D, false, true));
+    const zn = new Float64Array(D);
+    for (let i = 0; i < D; i++) {
+      let s = 0;
+      for (let j = 0; j < D; j++) s += Al[i * D + j] * z[l][j];
+      zn[i] = s;
+    }
+    z.push(zn);
+  }
+  return { S, A, z };
+}
+
+/**
+ * Backward of `lsaGramTrace` for a loss depending on the final query column only (gz = dL/dz_L):
+ *   G_A = g_{l+1} z_lᵀ + G_{S,l+1} A_l S_lᵀ + G_{S,l+1}ᵀ A_l S_l,   g_l = A_lᵀ g_{l+1},
+ *   dL/dP_l = (1/n) G_A Q_lᵀ S_lᵀ,   dL/dQ_l = (1/n) S_lᵀ P_lᵀ G_A,
+ *   G_{S,l} = A_lᵀ G_{S,l+1} A_l + (1/n) P_lᵀ G_A Q_lᵀ.
+ */
+export function lsaGramBackward(tr: GramTrace, P: LayerParam, Q: LayerParam, n: number, gz: Float64Array): { gP: Float64Array[]; gQ: Float64Array[] } {
+  const D = gz.length;
+  const L = tr.A.length;
+  const gP: Float64Array[] = new Array(L);
+  const gQ: Float64Array[] = new Array(L);
+  let g: Float64Array = Float64Array.from(gz);
+  let GS: Float64Array = new Float64Array(D * D);
+  let GSzero = true;
+  for (let l = L - 1; l >= 0; l--) {
+    const Al = tr.A[l];
+    const Sl = tr.S[l];
+    const Pl = pick(P, l);
+    const Ql = pick(Q, l);
+    const zl = tr.z[l];
+    const GA = new Float64Array(D * D);
+    for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) GA[i * D + j] = g[i] * zl[j];
+    if (!GSzero) {
+      // S need not be symmetric (general masks): G_A += G_S A Sᵀ + G_Sᵀ A S
+      const t1 = mmInto(mmInto(GS, Al, D, false, false), Sl, D, false, true);
+      const t2 = mmInto(mmInto(GS, Al, D, true, false), Sl, D, false, false);
+      for (let i = 0; i < D * D; i++) GA[i] += t1[i] + t2[i];
+    }
+    const gPl = mmInto(mmInto(GA, Ql, D, false, true), Sl, D, false, true); // G_A Qᵀ Sᵀ
+    const gQl = mmInto(mmInto(Sl, Pl, D, true, true), GA, D, false, false); // Sᵀ Pᵀ G_A
+    for (let i = 0; i < D * D; i++) {
+      gPl[i] /= n;
+      gQl[i] /= n;
+    }
+    gP[l] = gPl;
+    gQ[l] = gQl;
+    const gn = new Float64Array(D);
+    for (let j = 0; j < D; j++) {
+      let s = 0;
+      for (let i = 0; i < D; i++) s += Al[i * D + j] * g[i];
+      gn[j] = s;
+    }
+    g = gn;
+    if (l > 0) {
+      const a = GSzero ? new Float64Array(D * D) : mmInto(mmInto(Al, GS, D, true, false), Al, D, false, false);
+      const b = mmInto(mmInto(Pl, GA, D, true, false), Ql, D, false, true);
+      for (let i = 0; i < D * D; i++) a[i] += b[i] / n;
+      GS = a;
+      GSzero = false;
+    }
+  }
+  return { gP, gQ };
+}

@@ -1,0 +1,449 @@
+/**
+ * `icrl lsa verify | mimic | td-pretrain | control`: the linear self-attention branch.
+ * - verify: identities T1–T15 between the explicit constructions (Wang et al. Thm 1 and variants;
+ *   Liang & Lai SARSA / actor-critic; Ahn et al. Lemma 1) and their algorithms, layer by layer.
+ * - mimic: Liang & Lai teacher-mimicking training of one LSA block (SARSA or actor-critic teacher).
+ * - td-pretrain: Wang et al. multi-task TD pretraining on Boyan chains / Loop MRPs.
+ * - control: the frozen trained block applied K times on unseen MDPs vs the exact iterate and J*.
+ * Every command writes a run folder (config.json, metrics.jsonl, results.json, plots/) that appears only
+ * when complete, prints a short table to stdout and progress to stderr.
+ */
+import type { Command } from "commander";
+import { z } from "zod";
+import { invalid } from "../../core/errors.js";
+import { writeFileAtomic, writeJsonAtomic, type StagedDir } from "../../core/io.js";
+import { heatmap, lineWithBands, writePlot, type VegaLiteSpec } from "../../report/plot.js";
+import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
+import { progress } from "../progress.js";
+import { defaultOutDir, inStagedDir } from "../common.js";
+import { verifyAll } from "../../lsa/verify.js";
+import { trainMimic, type MimicConfig, type MimicResult } from "../../train/mimic.js";
+import { trainTdPretrain, type TdPretrainConfig } from "../../train/td-pretrain.js";
+import { runControl, type ControlConfig } from "../../eval/lsa-control.js";
+import { signAlignScale } from "../../lsa/metrics.js";
+import { CONTROL_PRESETS, MIMIC_PRESETS, TD_PRESETS } from "../../experiments/lsa-presets.js";
+
+const int = (what: string, min = 1, max = 1e9) => z.number().int("an integer").min(min, `an integer >= ${min}`).max(max, `at most ${max}`).describe(what);
+const pos = (what: string) => z.number().positive("a positive number").finite("a finite number").describe(what);
+const seedField = z.number().int("an integer").nonnegative("a non-negative integer").max(Number.MAX_SAFE_INTEGER, "at most 2^53-1");
+const enumOf = <T extends string>(vals: readonly T[], what: string) => z.enum(vals as unknown as [T, ...T[]], { message: `one of ${vals.join(", ")}` }).describe(what);
+const presetField = (names: string[]) => enumOf(names, "preset");
+
+export const MimicSchema = z.strictObject({
+  preset: presetField(Object.keys(MIMIC_PRESETS)),
+  teacher: enumOf(["sarsa", "ac"] as const, "teacher update"),
+  numStates: int("|S|", 1, 1000),
+  numActions: int("|A|", 1, 1000),
+  gamma: z.number().min(0, "a number in [0, 1)").lt(1, "a number in [0, 1)").describe("discount"),
+  features: enumOf(["one-hot", "random"] as const, "feature kind"),
+  featureDim: int("ψ dimension (random features)", 1, 10000),
+  criticDim: int("φ dimension (random features)", 1, 10000),
+  n: int("context length", 1, 100000),
+  alpha: pos("SARSA step size"),
+  alphaCritic: pos("critic step size"),
+  alphaActor: pos("actor step size"),
+  behaviour: enumOf(["softmax", "epsilon-greedy"] as const, "SARSA behaviour policy"),
+  tau: pos("softmax temperature"),
+  epsilon: z.number().min(0, "a number in [0, 1]").max(1, "a number in [0, 1]"),
+  paramStd: pos("std of the current parameters"),
+  optimizer: enumOf(["adam", "gd", "adam-gd"] as const, "optimiser"),
+  lr: pos("Adam learning rate"),
+  gdLr: pos("gradient-descent step"),
+  switchLoss: pos("train loss at which adam-gd switches to gradient descent"),
+  steps: int("training steps", 0, 1e8),
+  batch: int("prompts per step", 1, 1e6),
+  initStd: pos("initial P, Q std"),
+  weightDecay: z.number().min(0, "a number >= 0"),
+  adamEps: pos("Adam epsilon"),
+  logEvery: int("log every k steps", 1, 1e8),
+  heldOut: int("held-out prompts", 1, 1e6),
+  seed: seedField,
+});
+
+export const TdSchema = z.strictObject({
+  preset: presetField(Object.keys(TD_PRESETS)),
+  family: enumOf(["boyan", "loop"] as const, "MRP family"),
+  threshold: z.number().min(0, "a number in [0, 1)").lt(1, "a number in [0, 1)"),
+  d: int("feature dimension", 1, 1000),
+  features: enumOf(["random", "one-hot"] as const, "feature kind"),
+  s: int("states", 3, 10000),
+  n: int("context length", 1, 100000),
+  layers: int("layers", 1, 1000),
+  mode: enumOf(["auto", "sequential"] as const, "weight sharing"),
+  gamma: z.number().min(0, "a number in [0, 1)").lt(1, "a number in [0, 1)"),
+  representable: z.boolean(),
+  nMrps: int("MRPs", 1, 1e8),
+  batchSize: int("sliding steps per mini-batch", 1, 1e6),
+  nBatchPerMrp: int("mini-batches per MRP", 1, 1e6),
+  lr: pos("Adam learning rate"),
+  weightDecay: z.number().min(0, "a number >= 0"),
+  logInterval: int("log every k MRPs", 1, 1e8),
+  evalMrps: int("held-out MRPs for the final metrics", 1, 1e6),
+  seed: seedField,
+});
+
+export const ControlSchema = z.strictObject({
+  preset: presetField(Object.keys(CONTROL_PRESETS)),
+  mimic: presetField(Object.keys(MIMIC_PRESETS)).describe("mimic preset that trains the block"),
+  tasks: int("unseen MDPs", 1, 1e7),
+  K: int("outer iterations", 1, 1e6),
+  n: int("context length at deployment", 1, 100000),
+  tau: pos("softmax temperature at deployment"),
+  epsilon: z.number().min(0, "a number in [0, 1]").max(1, "a number in [0, 1]"),
+  nSweep: z.array(int("context length", 1, 100000)).describe("context lengths of the sweep"),
+  steps: int("mimic training steps (override)", 0, 1e8).optional(),
+  seed: seedField,
+});
+
+function resolve<S extends z.ZodType>(schema: S, presets: Record<string, object>, defPreset: string, flags: { config?: string; preset?: string }, fromFlags: Record<string, unknown>): z.infer<S> {
+  const file = flags.config ? loadConfigFile(flags.config) : {};
+  const raw: Record<string, unknown> = { ...file, ...defined(fromFlags) };
+  const preset = (raw.preset as string | undefined) ?? defPreset;
+  if (!(preset in presets)) throw invalid("preset", preset, Object.keys(presets).join(", "));
+  return parseWith(schema, { seed: 0, ...presets[preset], ...raw, preset }, flags.config ? `config file ${flags.config}` : "flags");
+}
+
+function jsonl(rows: readonly object[]): string {
+  return rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
+}
+
+const floor = (x: number) => Math.max(x, 1e-30);
+
+function sideBySide(title: string, specs: VegaLiteSpec[]): VegaLiteSpec {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title,
+    hconcat: specs.map(({ $schema: _s, ...rest }) => rest),
+    resolve: { scale: { color: "independent" } },
+  };
+}
+
+function fmt(x: number, digits = 3): string {
+  return Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5 ? x.toExponential(2) : x.toFixed(digits);
+}
+
+// ------------------------------------------------------------------------------------------------ verify
+
+async function runVerify(seed: number, out: string): Promise<void> {
+  const rs = verifyAll({ seed });
+  await inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), { command: "lsa verify", seed });
+    writeFileAtomic(dir.file("metrics.jsonl"), jsonl(rs.flatMap((r) => (r.perLayer ?? []).map((e, l) => ({ id: r.id, precision: r.precision, layer: l + 1, error: e })))));
+    writeJsonAtomic(dir.file("results.json"), { allPass: rs.every((r) => r.pass), identities: rs });
+    const rows = rs
+      .filter((r) => ["T1", "T4", "T5", "T12", "T13", "T15"].includes(r.id) && r.precision === "float64")
+      .flatMap((r) => (r.perLayer ?? []).map((e, l) => ({ x: l + 1, y: floor(e), series: `${r.id} (${r.kind})` })));
+    await writePlot(lineWithBands({ title: "Construction vs algorithm, error per layer (float64)", xTitle: "layer l", yTitle: "max error", rows, logY: true }), dir.file("plots/identity-errors"));
+  });
+  process.stdout.write(`LSA identities (seed ${seed})\n\n id    precision  error      tol      pass  identity\n`);
+  for (const r of rs) process.stdout.write(` ${r.id.padEnd(5)} ${r.precision.padEnd(9)}  ${r.error.toExponential(2).padEnd(9)}  ${String(r.tol).padEnd(7)}  ${r.pass ? "yes " : "NO  "}  ${r.name}\n`);
+  process.stdout.write(`\n${rs.filter((r) => r.pass).length}/${rs.length} pass; run folder ${out}\n`);
+  if (!rs.every((r) => r.pass)) process.exitCode = 1;
+}
+
+// ------------------------------------------------------------------------------------------------- mimic
+
+async function writeMimicPlots(dir: StagedDir, cfg: MimicConfig, r: MimicResult, prefix = ""): Promise<void> {
+  const lossRows = r.log.flatMap((x) => [
+    { x: x.step, y: floor(x.trainLoss), series: "train loss (batch)" },
+    { x: x.step, y: floor(x.loss), series: "held-out loss" },
+  ]);
+  const title = `${cfg.teacher === "sarsa" ? "SARSA" : "actor-critic"} teacher mimicking, |S|=${cfg.numStates}, |A|=${cfg.numActions}, n=${cfg.n}`;
+  await writePlot(lineWithBands({ title: `${title}: loss (log scale)`, xTitle: `step (${cfg.optimizer}${r.switchedAt !== null && cfg.optimizer === "adam-gd" ? `, GD from step ${r.switchedAt}` : ""})`, yTitle: "loss", rows: lossRows, logY: true }), dir.file(`plots/${prefix}loss`));
+  const recRows = r.log.flatMap((x) => [
+    { x: x.step, y: floor(x.manifoldDistance), series: "distance to optimal manifold (effective maps)" },
+    { x: x.step, y: floor(1 - x.cosP), series: "1 − cos(P z_i, P⋆ z_i)" },
+    { x: x.step, y: floor(1 - x.cosQ), series: "1 − cos(z_iᵀQz_q, z_iᵀQ⋆z_q)" },
+    { x: x.step, y: floor(x.relErrMax), series: "held-out one-step error (max, relative)" },
+  ]);
+  await writePlot(lineWithBands({ title: `${title}: recovery of the construction`, xTitle: "step", yTitle: "value (log scale)", rows: recRows, logY: true }), dir.file(`plots/${prefix}recovery`));
+  const { D, Pstar, Qstar } = r.spec;
+  const P = r.params.subarray(0, D * D);
+  const Q = r.params.subarray(D * D);
+  const sgn = Math.sign(r.final.kappaP) || 1;
+  const cell = Math.max(5, Math.min(12, Math.floor(400 / D)));
+  await writePlot(
+    sideBySide(`P and Q: learned (sign-aligned by sign κ = ${sgn > 0 ? "+" : "−"}, divided by max|·|) next to the construction`, [
+      heatmap({ title: "learned P", matrix: signAlignScale(P, sgn), rows: D, cols: D, size: cell }),
+      heatmap({ title: "construction P⋆", matrix: signAlignScale(Pstar, 1), rows: D, cols: D, size: cell }),
+      heatmap({ title: "learned Q", matrix: signAlignScale(Q, sgn), rows: D, cols: D, size: cell }),
+      heatmap({ title: "construction Q⋆", matrix: signAlignScale(Qstar, 1), rows: D, cols: D, size: cell }),
+    ]),
+    dir.file(`plots/${prefix}heatmaps`),
+  );
+}
+
+function mimicSummary(r: MimicResult): object {
+  const f = r.final;
+  return {
+    finalTrainLoss: f.trainLoss,
+    heldOutLoss: f.loss,
+    heldOutRelErrMax: f.relErrMax,
+    heldOutRelErrMean: f.relErrMean,
+    heldOutRelErrToTargetMax: f.relErrToTargetMax,
+    cosP: f.cosP,
+    cosQ: f.cosQ,
+    kappaP: f.kappaP,
+    kappaQ: f.kappaQ,
+    scaleProduct: f.scaleProduct,
+    manifoldDistance: f.manifoldDistance,
+    switchedToGdAt: r.switchedAt,
+    logLossFitGdPhase: r.fit,
+    logLossFitAll: r.fitAll,
+    seconds: r.seconds,
+  };
+}
+
+function trainWithBar(cfg: MimicConfig, label: string): MimicResult {
+  const bar = progress(label, cfg.steps, "steps");
+  const r = trainMimic(cfg, { onStep: () => bar.tick() });
+  bar.stop();
+  return r;
+}
+
+async function runMimicCmd(cfg: MimicConfig & { preset: string }, out: string): Promise<void> {
+  const r = trainWithBar(cfg, `lsa mimic ${cfg.preset}`);
+  await inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), { command: "lsa mimic", ...cfg });
+    writeFileAtomic(dir.file("metrics.jsonl"), jsonl(r.log));
+    writeJsonAtomic(dir.file("results.json"), {
+      definitions: {
+        loss: "mean over prompts of ‖LSA read-out − one teacher step‖² (held-out: independent seed stream)",
+        heldOutRelErr: "‖pred − T(w)‖ / ‖T(w) − w‖ per held-out prompt (relative to the update)",
+        cosP: "sign-aligned cosine of stacked P_R z_i with the construction's",
+        cosQ: "sign-aligned cosine of stacked z_iᵀQz_q with the construction's",
+        manifoldDistance: "relative distance of the effective maps to (κP⋆, Q⋆/κ), κ = κ_P",
+        logLossFit: "least squares log(loss) = c − rate·step; decadesPer1000Steps = rate·1000/ln 10",
+      },
+      ...mimicSummary(r),
+      D: r.spec.D,
+      P: Array.from(r.params.subarray(0, r.spec.D ** 2)),
+      Q: Array.from(r.params.subarray(r.spec.D ** 2)),
+    });
+    await writeMimicPlots(dir, cfg, r);
+  });
+  const f = r.final;
+  process.stdout.write(`teacher mimicking (${cfg.teacher}, preset ${cfg.preset}, seed ${cfg.seed}), ${cfg.steps} steps in ${r.seconds.toFixed(1)} s\n\n`);
+  const rows: [string, string][] = [
+    ["train loss (last batch)", fmt(f.trainLoss)],
+    ["held-out loss", fmt(f.loss)],
+    ["held-out one-step error (max rel.)", fmt(f.relErrMax)],
+    ["cos effective P map (sign-aligned)", f.cosP.toFixed(9)],
+    ["cos effective Q map (sign-aligned)", f.cosQ.toFixed(9)],
+    ["κ_P · κ_Q", f.scaleProduct.toFixed(6)],
+    ["distance to optimal manifold", fmt(f.manifoldDistance)],
+    [`log-loss rate, GD phase (steps > ${r.switchedAt ?? 0})`, `${fmt(r.fit.decadesPer1000Steps)} decades/1000 steps (R² ${fmt(r.fit.r2, 4)})`],
+    ["log-loss rate, all logged points", `${fmt(r.fitAll.decadesPer1000Steps)} decades/1000 steps (R² ${fmt(r.fitAll.r2, 4)})`],
+  ];
+  for (const [k, v] of rows) process.stdout.write(` ${k.padEnd(44)} ${v}\n`);
+  process.stdout.write(`\nrun folder ${out}\n`);
+}
+
+// ------------------------------------------------------------------------------------------ td-pretrain
+
+async function runTdCmd(cfg: TdPretrainConfig & { preset: string }, out: string): Promise<void> {
+  const bar = progress(`lsa td-pretrain ${cfg.preset}`, cfg.nMrps, "MRPs");
+  const r = trainTdPretrain(cfg, { onMrp: () => bar.tick() });
+  bar.stop();
+  const d = cfg.features === "one-hot" ? cfg.s : cfg.d;
+  const D = 2 * d + 1;
+  await inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), { command: "lsa td-pretrain", ...cfg });
+    writeFileAtomic(dir.file("metrics.jsonl"), jsonl(r.log));
+    writeJsonAtomic(dir.file("results.json"), {
+      definitions: {
+        vd: "Σ_s d_π(s)(v_tf(s) − v_td(s))², v_td = L batch-TD steps with the hard-coded model's learned α",
+        ss: "Σ_s d_π(s) cos(∇_φq v_tf, ∇_φq v_td)",
+        iws: "cos(w_tf, w_L), w_tf = (ΦᵀDΦ)⁻¹ΦᵀD v_tf",
+        final: `mean over ${cfg.evalMrps} held-out MRPs with the final weights`,
+        pAvgAbsOthers: "(Σ|P| − |P[−1,−1]|)/(D² − 1)",
+        qAvgAbsOthers: "(Σ|Q| − Σ|diag Q[:d,:d]| − Σ|diag Q[:d,d:2d]|)/(D² − 2d) (Wang et al.'s code subtracts the signed traces)",
+      },
+      final: r.final,
+      alpha: r.alpha,
+      lastLog: r.log[r.log.length - 1],
+      seconds: r.seconds,
+      P: r.P.map((x) => Array.from(x)),
+      Q: r.Q.map((x) => Array.from(x)),
+    });
+    const sim = r.log.flatMap((x) => [
+      { x: x.mrp, y: x.iws, series: "implicit weight similarity" },
+      { x: x.mrp, y: x.ss, series: "sensitivity similarity" },
+    ]);
+    await writePlot(lineWithBands({ title: "Learned LSA vs batch TD: similarity", xTitle: "# MRPs", yTitle: "cosine", rows: sim }), dir.file("plots/similarity"));
+    await writePlot(lineWithBands({ title: "Learned LSA vs batch TD: value difference", xTitle: "# MRPs", yTitle: "VD (log scale)", rows: r.log.map((x) => ({ x: x.mrp, y: floor(x.vd), series: "value difference" })), logY: true }), dir.file("plots/value-difference"));
+    const pq = r.log.flatMap((x) => [
+      { x: x.mrp, y: x.pLast, series: "P[2d,2d]" },
+      { x: x.mrp, y: x.pAvgAbsOthers, series: "P avg |others|" },
+      { x: x.mrp, y: x.qTraceUL, series: "tr Q[:d,:d]" },
+      { x: x.mrp, y: x.qTraceUR, series: "tr Q[:d,d:2d]" },
+      { x: x.mrp, y: x.qAvgAbsOthers, series: "Q avg |others|" },
+    ]);
+    await writePlot(lineWithBands({ title: "P and Q traces (sign-aligned)", xTitle: "# MRPs", yTitle: "value", rows: pq }), dir.file("plots/pq-metrics"));
+    const sgn = Math.sign(r.P[0][D * D - 1]) || 1;
+    await writePlot(
+      sideBySide("Final P_0 and Q_0 (sign-aligned, divided by max|·|)", [
+        heatmap({ title: "P_0", matrix: signAlignScale(r.P[0], sgn), rows: D, cols: D, size: 22 }),
+        heatmap({ title: "Q_0", matrix: signAlignScale(r.Q[0], sgn), rows: D, cols: D, size: 22 }),
+      ]),
+      dir.file("plots/heatmaps"),
+    );
+  });
+  const f = r.final;
+  process.stdout.write(`Wang et al. TD pretraining (preset ${cfg.preset}, ${cfg.family}, d=${d}, s=${cfg.s}, n=${cfg.n}, L=${cfg.layers}, ${cfg.nMrps} MRPs, seed ${cfg.seed}) in ${r.seconds.toFixed(1)} s\n\n`);
+  process.stdout.write(` held-out MRPs (${cfg.evalMrps}), mean ± s.e.\n`);
+  process.stdout.write(`  implicit weight similarity   ${f.iws.toFixed(4)} ± ${f.iwsSem.toFixed(4)}\n  sensitivity similarity       ${f.ss.toFixed(4)}\n  value difference             ${f.vd.toFixed(4)} ± ${f.vdSem.toFixed(4)}\n  learned α (hard-coded TD)    ${r.alpha.toFixed(4)}\n`);
+  process.stdout.write(`\nrun folder ${out}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------- control
+
+type ControlCli = z.infer<typeof ControlSchema>;
+
+async function runControlCmd(cfg: ControlCli, out: string): Promise<void> {
+  const mimicCfg: MimicConfig = { ...MIMIC_PRESETS[cfg.mimic], seed: cfg.seed, ...(cfg.steps !== undefined ? { steps: cfg.steps } : {}) };
+  const trained = trainWithBar(mimicCfg, `lsa control: training block (${cfg.mimic})`);
+  const D = trained.spec.D;
+  const P = trained.params.slice(0, D * D);
+  const Q = trained.params.slice(D * D);
+  const ccfg: ControlConfig = { mimic: mimicCfg, tasks: cfg.tasks, K: cfg.K, n: cfg.n, tau: cfg.tau, epsilon: cfg.epsilon, seed: cfg.seed };
+  const sweepNs = cfg.nSweep.filter((x) => x !== cfg.n);
+  const bar = progress("lsa control: deploying", cfg.tasks * (1 + sweepNs.length), "tasks");
+  const main = runControl(ccfg, P, Q, { onTask: () => bar.tick() });
+  const sweep = [...sweepNs, cfg.n].sort((a, b) => a - b).map((n) => {
+    const c = n === cfg.n ? main : runControl(ccfg, P, Q, { n, onTask: () => bar.tick() });
+    return { n, lsa: c.lsa.mean[cfg.K], lsaSem: c.lsa.sem[cfg.K], exact: c.exact.mean[cfg.K], exactSem: c.exact.sem[cfg.K], maxParamRelErr: c.maxParamRelErr };
+  });
+  bar.stop();
+  const K = cfg.K;
+  const ratio = main.lsa.mean[K] / main.exact.mean[K];
+  const risesL = main.lsa.mean[K] > main.lsa.mean[0] + 2 * (main.lsa.sem[K] + main.lsa.sem[0]);
+  const risesE = main.exact.mean[K] > main.exact.mean[0] + 2 * (main.exact.sem[K] + main.exact.sem[0]);
+  await inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), { command: "lsa control", ...cfg, mimicConfig: mimicCfg });
+    writeFileAtomic(dir.file("metrics.jsonl"), jsonl(main.k.map((k) => ({ k, lsa: main.lsa.mean[k], lsaSem: main.lsa.sem[k], exact: main.exact.mean[k], exactSem: main.exact.sem[k], jLsa: main.rawMean.lsa[k], jExact: main.rawMean.exact[k] }))));
+    writeJsonAtomic(dir.file("results.json"), {
+      definitions: {
+        normalisedReturn: "(J(π_k) − J(π_uniform)) / (J* − J(π_uniform)), J(π) = μᵀV^π exactly; J* from value iteration; mean ± s.e. over tasks",
+        ratio: "LSA normalised return / exact-iterate normalised return at k = K",
+        maxParamRelErr: "max over tasks and k of ‖w_k^LSA − w_k^exact‖/‖w_k^exact‖ (same random streams)",
+      },
+      K,
+      ratio,
+      lsaFinal: { mean: main.lsa.mean[K], sem: main.lsa.sem[K] },
+      exactFinal: { mean: main.exact.mean[K], sem: main.exact.sem[K] },
+      risesWithK: { lsa: risesL, exact: risesE },
+      oracle: { jStarMean: main.rawMean.jStar, jUniformMean: main.rawMean.jUniform },
+      maxParamRelErr: main.maxParamRelErr,
+      curves: main,
+      contextLengthSweep: sweep,
+      block: mimicSummary(trained),
+    });
+    const rows = main.k.flatMap((k) => [
+      { x: k, y: main.lsa.mean[k], lo: main.lsa.mean[k] - main.lsa.sem[k], hi: main.lsa.mean[k] + main.lsa.sem[k], series: "trained LSA block" },
+      { x: k, y: main.exact.mean[k], lo: main.exact.mean[k] - main.exact.sem[k], hi: main.exact.mean[k] + main.exact.sem[k], series: `exact ${mimicCfg.teacher === "sarsa" ? "SARSA" : "actor-critic"} iterate` },
+      { x: k, y: 1, lo: 1, hi: 1, series: "oracle J* (value iteration)" },
+    ]);
+    await writePlot(lineWithBands({ title: `In-context control on ${cfg.tasks} unseen MDPs (mean ± s.e.)`, xTitle: "outer iteration k (one block application each)", yTitle: "normalised return", rows }), dir.file("plots/control"));
+    const srows = sweep.flatMap((s) => [
+      { x: s.n, y: s.lsa, lo: s.lsa - s.lsaSem, hi: s.lsa + s.lsaSem, series: "trained LSA block" },
+      { x: s.n, y: s.exact, lo: s.exact - s.exactSem, hi: s.exact + s.exactSem, series: "exact iterate" },
+    ]);
+    await writePlot(lineWithBands({ title: `Normalised return after K=${K} iterations vs context length`, xTitle: "context length n", yTitle: "normalised return", rows: srows }), dir.file("plots/context-length"));
+    await writePlot(lineWithBands({ title: "Block vs exact iterate: parameter error vs context length", xTitle: "context length n", yTitle: "max relative error (log)", rows: sweep.map((s) => ({ x: s.n, y: floor(s.maxParamRelErr), series: "‖w_LSA − w_exact‖/‖w_exact‖" })), logY: true }), dir.file("plots/error-vs-n"));
+  });
+  process.stdout.write(`in-context control (preset ${cfg.preset}, block ${cfg.mimic}, ${cfg.tasks} unseen MDPs, K=${K}, n=${cfg.n}, seed ${cfg.seed})\n\n k    LSA              exact iterate   (normalised return, mean ± s.e.; oracle = 1)\n`);
+  for (const k of main.k.filter((k) => k % Math.max(1, Math.floor(K / 6)) === 0 || k === K)) {
+    process.stdout.write(` ${String(k).padEnd(4)} ${main.lsa.mean[k].toFixed(4)} ± ${main.lsa.sem[k].toFixed(4)}  ${main.exact.mean[k].toFixed(4)} ± ${main.exact.sem[k].toFixed(4)}\n`);
+  }
+  process.stdout.write(`\n LSA / exact at k=K: ${ratio.toFixed(5)};  max ‖w_LSA − w_exact‖/‖w_exact‖: ${fmt(main.maxParamRelErr)}\n context-length sweep (k=K): ${sweep.map((s) => `n=${s.n}: ${s.lsa.toFixed(3)}/${s.exact.toFixed(3)}`).join(", ")}\n\nrun folder ${out}\n`);
+}
+
+// --------------------------------------------------------------------------------------------- register
+
+interface CommonFlags {
+  seed?: number;
+  config?: string;
+  out?: string;
+  preset?: string;
+}
+
+export function register(program: Command): void {
+  const lsa = program.command("lsa").description("Linear self-attention (LSA) in-context RL: identities, teacher mimicking, Wang et al. TD pretraining, in-context control.");
+
+  lsa
+    .command("verify")
+    .description("Check identities T1–T15: explicit LSA constructions vs TD(0), TD(λ), residual gradient, SARSA, actor-critic and GD, layer by layer (float64 and float32).")
+    .option("--seed <s>", "seed (default 42)", intFlag("seed"))
+    .option("--config <file>", "YAML or JSON config (key: seed)")
+    .option("--out <dir>", "run folder (default runs/lsa-verify-<time>)")
+    .action(async (flags: CommonFlags) => {
+      const file = flags.config ? loadConfigFile(flags.config) : {};
+      const cfg = parseWith(z.strictObject({ seed: seedField.default(42) }), { ...file, ...defined({ seed: flags.seed }) }, flags.config ? `config file ${flags.config}` : "flags");
+      await runVerify(cfg.seed, flags.out ?? defaultOutDir("lsa-verify"));
+    });
+
+  lsa
+    .command("mimic")
+    .description("Teacher-mimicking training of one LSA block on random MDPs (SARSA or actor-critic teacher); loss, recovery and heatmap plots.")
+    .option("--preset <name>", `preset: ${Object.keys(MIMIC_PRESETS).join(", ")} (default sarsa)`)
+    .option("--teacher <t>", "sarsa | ac")
+    .option("--states <S>", "|S|", intFlag("states"))
+    .option("--actions <A>", "|A|", intFlag("actions"))
+    .option("--n <n>", "context length", intFlag("n"))
+    .option("--features <kind>", "one-hot | random")
+    .option("--optimizer <opt>", "adam | gd | adam-gd")
+    .option("--lr <x>", "Adam learning rate", numFlag("lr"))
+    .option("--gd-lr <x>", "gradient-descent step", numFlag("gd-lr"))
+    .option("--steps <k>", "training steps", intFlag("steps"))
+    .option("--batch <B>", "prompts per step", intFlag("batch"))
+    .option("--log-every <k>", "log diagnostics every k steps", intFlag("log-every"))
+    .option("--seed <s>", "seed", intFlag("seed"))
+    .option("--config <file>", "YAML or JSON config (keys = schema fields); flags override it")
+    .option("--out <dir>", "run folder (default runs/lsa-mimic-<preset>-<time>)")
+    .action(async (flags: CommonFlags & Record<string, string | number | undefined>) => {
+      const cfg = resolve(MimicSchema, MIMIC_PRESETS, "sarsa", flags, {
+        preset: flags.preset, teacher: flags.teacher, numStates: flags.states, numActions: flags.actions, n: flags.n, features: flags.features,
+        optimizer: flags.optimizer, lr: flags.lr, gdLr: flags.gdLr, steps: flags.steps, batch: flags.batch, logEvery: flags.logEvery, seed: flags.seed,
+      });
+      await runMimicCmd(cfg, flags.out ?? defaultOutDir(`lsa-mimic-${cfg.preset}`));
+    });
+
+  lsa
+    .command("td-pretrain")
+    .description("Wang et al. multi-task TD pretraining of an L-layer LSA on Boyan chains / Loop MRPs; VD, SS, IWS and P/Q traces.")
+    .option("--preset <name>", `preset: ${Object.keys(TD_PRESETS).join(", ")} (default wang)`)
+    .option("--mrps <k>", "number of MRPs", intFlag("mrps"))
+    .option("--layers <L>", "layers", intFlag("layers"))
+    .option("--mode <m>", "auto | sequential")
+    .option("--family <f>", "boyan | loop")
+    .option("--n <n>", "context length", intFlag("n"))
+    .option("--lr <x>", "Adam learning rate", numFlag("lr"))
+    .option("--seed <s>", "seed", intFlag("seed"))
+    .option("--config <file>", "YAML or JSON config (keys = schema fields); flags override it")
+    .option("--out <dir>", "run folder (default runs/lsa-td-<preset>-<time>)")
+    .action(async (flags: CommonFlags & Record<string, string | number | undefined>) => {
+      const cfg = resolve(TdSchema, TD_PRESETS, "wang", flags, { preset: flags.preset, nMrps: flags.mrps, layers: flags.layers, mode: flags.mode, family: flags.family, n: flags.n, lr: flags.lr, seed: flags.seed });
+      await runTdCmd(cfg, flags.out ?? defaultOutDir(`lsa-td-${cfg.preset}`));
+    });
+
+  lsa
+    .command("control")
+    .description("Train a block by teacher mimicking, then apply it K times on unseen MDPs; J(π_k) vs k against the exact iterate and the oracle J*.")
+    .option("--preset <name>", `preset: ${Object.keys(CONTROL_PRESETS).join(", ")} (default sarsa)`)
+    .option("--mimic <preset>", `block training preset: ${Object.keys(MIMIC_PRESETS).join(", ")}`)
+    .option("--tasks <k>", "unseen MDPs", intFlag("tasks"))
+    .option("--K <k>", "outer iterations", intFlag("K"))
+    .option("--n <n>", "context length at deployment", intFlag("n"))
+    .option("--tau <x>", "softmax temperature at deployment", numFlag("tau"))
+    .option("--steps <k>", "block training steps (override the mimic preset)", intFlag("steps"))
+    .option("--seed <s>", "seed", intFlag("seed"))
+    .option("--config <file>", "YAML or JSON config (keys = schema fields); flags override it")
+    .option("--out <dir>", "run folder (default runs/lsa-control-<preset>-<time>)")
+    .action(async (flags: CommonFlags & Record<string, string | number | undefined>) => {
+      const cfg = resolve(ControlSchema, CONTROL_PRESETS as unknown as Record<string, object>, "sarsa", flags, {
+        preset: flags.preset, mimic: flags.mimic, tasks: flags.tasks, K: flags.K, n: flags.n, tau: flags.tau, steps: flags.steps, seed: flags.seed,
+      });
+      await runControlCmd(cfg, flags.out ?? defaultOutDir(`lsa-control-${cfg.preset}`));
+    });
+}
