@@ -1,0 +1,183 @@
+/**
+ * Token layouts of the two anchors (research/anchor-lin-dpt.md §1.5 and §2.5), written into
+ * fixed-shape, zero-padded host batches ready for `makeTrainStep` / the deployment forward.
+ *
+ * Lin et al. (net.py `Transformer.forward`), one trajectory of T steps -> 2T tokens, width
+ * A·d + A + 3:
+ *   token 2t   (action-set token):    [vec(action_set) (A·d) | 0 (A) | 0 | 1 | 2t + 1]
+ *   token 2t+1 (action-reward token): [0 (A·d) | onehot(a_t) (A) | r_t | 1 | 2t + 2]
+ * The last feature is the raw integer position (not normalised). The prediction for step t is read
+ * at token 2t, which sees the action set and steps 0..t-1. At deployment the history of t steps is
+ * followed by the action-set token 2t (Lin's test-mode token has position feature 1 + 2t), which is
+ * exactly token 2t of this layout, so the same padded array serves every step.
+ *
+ * DPT (net.py), one in-context dataset of n transitions -> n + 1 tokens, width 2·sd + A + 1:
+ *   token 0:  [query_state (sd) | 0 (A) | 0 (sd) | 0]
+ *   token j:  [s_j (sd) | onehot(a_j) (A) | s'_j (sd) | r_j]     (j = 1..n)
+ * The prediction from the first j transitions is read at token j; the loss uses j = 1..n.
+ */
+import { invalid } from "../core/errors.js";
+import type { FloatDType, HostTensor } from "./engine.js";
+
+/** Round a feature width up to a multiple of 8 (the model's default padding). */
+export function padWidth(width: number): number {
+  return Math.ceil(width / 8) * 8;
+}
+
+/** Lin token width A·d + A + 3. */
+export function linTokenDim(numArms: number, dim: number): number {
+  return numArms * dim + numArms + 3;
+}
+
+/** DPT token width 2·stateDim + A + 1. */
+export function dptTokenDim(numArms: number, stateDim: number): number {
+  return 2 * stateDim + numArms + 1;
+}
+
+/** One bandit trajectory in Lin's format. */
+export interface LinTrajectory {
+  /** Arm features, row-major [A, d] (vec(action_set) as torch's reshape). */
+  actionSet: ArrayLike<number>;
+  /** Actions taken a_0..a_{T'-1} (T' <= horizon). */
+  actions: ArrayLike<number>;
+  /** Rewards r_0..r_{T'-1}. */
+  rewards: ArrayLike<number>;
+  /** Label per step (default: `actions`, i.e. Algorithm Distillation); e.g. a* repeated for DPT-style imitation. */
+  labels?: ArrayLike<number>;
+}
+
+export interface LinLayout {
+  numArms: number;
+  dim: number;
+  /** Steps per trajectory T; the batch has 2T tokens. */
+  horizon: number;
+  /** Padded token width (default padWidth(A·d + A + 3)). */
+  paddedTokenDim?: number;
+  dtype?: FloatDType;
+}
+
+/** A model-ready host batch: tokens [B, S, F], labels [B, P] int32, weights [B, P]. */
+export interface TokenBatch {
+  tokens: HostTensor;
+  labels: HostTensor;
+  weights: HostTensor;
+  [k: string]: HostTensor;
+}
+
+function newFloat(dtype: FloatDType, n: number): Float32Array | Float64Array {
+  return dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+}
+
+function checkAction(field: string, a: number, A: number): number {
+  if (!Number.isInteger(a) || a < 0 || a >= A) throw invalid(field, a, `an integer in [0, ${A - 1}]`);
+  return a;
+}
+
+/**
+ * Encode trajectories in Lin's two-tokens-per-step layout. Steps beyond a trajectory's length
+ * are zero tokens with weight 0 (causal attention keeps them from affecting earlier steps).
+ */
+export function encodeLinBatch(trajs: readonly LinTrajectory[], layout: LinLayout): TokenBatch {
+  const { numArms: A, dim: d, horizon: T } = layout;
+  const F = linTokenDim(A, d);
+  const Fp = layout.paddedTokenDim ?? padWidth(F);
+  const dtype = layout.dtype ?? "float32";
+  if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
+  const B = trajs.length;
+  const S = 2 * T;
+  const tokens = newFloat(dtype, B * S * Fp);
+  const labels = new Int32Array(B * T);
+  const weights = newFloat(dtype, B * T);
+  trajs.forEach((tr, b) => {
+    if (tr.actionSet.length !== A * d) throw invalid(`trajectories[${b}].actionSet.length`, tr.actionSet.length, `A·d = ${A * d}`);
+    const len = tr.actions.length;
+    if (len > T) throw invalid(`trajectories[${b}].actions.length`, len, `<= horizon ${T}`);
+    if (tr.rewards.length !== len) throw invalid(`trajectories[${b}].rewards.length`, tr.rewards.length, `= actions.length ${len}`);
+    const lab = tr.labels ?? tr.actions;
+    for (let t = 0; t < T; t++) {
+      const even = (b * S + 2 * t) * Fp;
+      const odd = even + Fp;
+      // Token 2t: action set, bias 1, position 2t+1 (present for every step, so step t can be queried).
+      for (let i = 0; i < A * d; i++) tokens[even + i] = tr.actionSet[i];
+      tokens[even + F - 2] = 1;
+      tokens[even + F - 1] = 2 * t + 1;
+      if (t < len) {
+        const a = checkAction(`trajectories[${b}].actions[${t}]`, tr.actions[t], A);
+        tokens[odd + A * d + a] = 1;
+        tokens[odd + A * d + A] = tr.rewards[t];
+        tokens[odd + F - 2] = 1;
+        tokens[odd + F - 1] = 2 * t + 2;
+        labels[b * T + t] = checkAction(`trajectories[${b}].labels[${t}]`, lab[t], A);
+        weights[b * T + t] = 1;
+      }
+    }
+  });
+  return {
+    tokens: { dtype, shape: [B, S, Fp], data: tokens },
+    labels: { dtype: "int32", shape: [B, T], data: labels },
+    weights: { dtype, shape: [B, T], data: weights },
+  };
+}
+
+/** One DPT in-context dataset. */
+export interface DptContext {
+  /** Query state [sd]. */
+  queryState: ArrayLike<number>;
+  /** Context transitions j = 1..n': states [n', sd], actions [n'], nextStates [n', sd], rewards [n']. */
+  states: ArrayLike<number>;
+  actions: ArrayLike<number>;
+  nextStates: ArrayLike<number>;
+  rewards: ArrayLike<number>;
+  /** The optimal action at the query state (the label of every prefix). */
+  optimalAction: number;
+}
+
+export interface DptLayout {
+  numArms: number;
+  stateDim: number;
+  /** Transitions n per context; the batch has n + 1 tokens. */
+  contextLength: number;
+  paddedTokenDim?: number;
+  dtype?: FloatDType;
+}
+
+/** Encode DPT contexts: query token first, then (s, a, s', r) transition tokens. */
+export function encodeDptBatch(ctxs: readonly DptContext[], layout: DptLayout): TokenBatch {
+  const { numArms: A, stateDim: sd, contextLength: n } = layout;
+  const F = dptTokenDim(A, sd);
+  const Fp = layout.paddedTokenDim ?? padWidth(F);
+  const dtype = layout.dtype ?? "float32";
+  if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
+  const B = ctxs.length;
+  const S = n + 1;
+  const tokens = newFloat(dtype, B * S * Fp);
+  const labels = new Int32Array(B * n);
+  const weights = newFloat(dtype, B * n);
+  ctxs.forEach((c, b) => {
+    if (c.queryState.length !== sd) throw invalid(`contexts[${b}].queryState.length`, c.queryState.length, `stateDim ${sd}`);
+    const len = c.actions.length;
+    if (len > n) throw invalid(`contexts[${b}].actions.length`, len, `<= contextLength ${n}`);
+    if (c.states.length !== len * sd || c.nextStates.length !== len * sd || c.rewards.length !== len) {
+      throw invalid(`contexts[${b}]`, { states: c.states.length, nextStates: c.nextStates.length, rewards: c.rewards.length }, `states and nextStates of length ${len}·${sd}, rewards of length ${len}`);
+    }
+    const base = b * S * Fp;
+    for (let i = 0; i < sd; i++) tokens[base + i] = c.queryState[i];
+    const label = checkAction(`contexts[${b}].optimalAction`, c.optimalAction, A);
+    for (let j = 0; j < len; j++) {
+      const o = base + (j + 1) * Fp;
+      for (let i = 0; i < sd; i++) tokens[o + i] = c.states[j * sd + i];
+      tokens[o + sd + checkAction(`contexts[${b}].actions[${j}]`, c.actions[j], A)] = 1;
+      for (let i = 0; i < sd; i++) tokens[o + sd + A + i] = c.nextStates[j * sd + i];
+      tokens[o + 2 * sd + A] = c.rewards[j];
+    }
+    for (let j = 0; j < n; j++) {
+      labels[b * n + j] = label;
+      weights[b * n + j] = j < len ? 1 : 0;
+    }
+  });
+  return {
+    tokens: { dtype, shape: [B, S, Fp], data: tokens },
+    labels: { dtype: "int32", shape: [B, n], data: labels },
+    weights: { dtype, shape: [B, n], data: weights },
+  };
+}

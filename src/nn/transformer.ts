@@ -1,0 +1,238 @@
+/**
+ * Decoder-only transformers of the two anchors as pure functions over a flat parameter record
+ * (nanoGPT-style: read top to bottom). See config.ts for the two backbones and what each copies.
+ *
+ * Conventions: a Linear layer stores `w` as [in, out] (x @ w + b; GPT-2 Conv1D layout; torch
+ * `nn.Linear.weight` is its transpose). Token features arrive zero-padded to `paddedTokenDim`
+ * (63 -> 64: the 63-row embedding-gradient kernel cost 21% of Lin's step,
+ * research/ts-stack-lin-model.md); the padded rows of `embed.w` are initialised to zero and get
+ * zero gradient.
+ *
+ * Parameter names (L layers, i = 0..L-1):
+ *   embed.w [F, D], embed.b [D], wpe [P, D], head.w [D, A], head.b [A], and per layer
+ *   gpt:  h.i.ln1.{w,b}, h.i.attn.qkv.{w [D,3D], b}, h.i.attn.proj.{w [D,D], b}, h.i.ln2.{w,b},
+ *         h.i.mlp.fc.{w [D,4D], b}, h.i.mlp.proj.{w [4D,D], b}; then lnf.{w,b}
+ *   relu: h.i.attn.{q,k,v}.w [D,D], h.i.ln1.{w,b}, h.i.mlp.fc.{w,b}, h.i.mlp.proj.{w,b}, h.i.ln2.{w,b}
+ */
+import type { Rng } from "../core/rng.js";
+import { type TransformerConfig, type TransformerConfigInput, parseTransformerConfig } from "./config.js";
+import { type Params, type Tensor, Ops, floatArray, np, nnOps, jaxDType } from "./engine.js";
+
+/** Arrays of one training batch (engine tensors). Leading axis = batch. */
+export type TransformerBatch = {
+  /** [B, S, F] padded token features (from tokens.ts). */
+  tokens: Tensor;
+  /** [B, P] int32 target action at each read-out position. */
+  labels: Tensor;
+  /** [B, P] loss weight per read-out position (1 = counted, 0 = padding). */
+  weights: Tensor;
+};
+
+/** A differentiable model: what the generic train step needs. */
+export interface LossModel<Batch> {
+  readonly ops: Ops;
+  /** Sum of the per-example losses of a batch (a scalar); traced inside jit. */
+  lossSum(params: Params, batch: Batch): Tensor;
+}
+
+/** The transformer policy model (both anchors). */
+export interface TransformerModel extends LossModel<TransformerBatch> {
+  readonly config: TransformerConfig;
+  /** Fresh parameters (init rules of the anchors; see `init` below). */
+  init(rng: Rng): Params;
+  /** Final hidden states [B, S, D]. */
+  hidden(params: Params, tokens: Tensor): Tensor;
+  /** Logits at every position [B, S, A]. */
+  logits(params: Params, tokens: Tensor): Tensor;
+  /** Logits at the loss read-out positions of `layout` [B, P, A]. */
+  readoutLogits(params: Params, tokens: Tensor): Tensor;
+  /** Logits at one position per history [B, A]; `positions` [B] int32. */
+  logitsAt(params: Params, tokens: Tensor, positions: Tensor): Tensor;
+  /** Number of read-out positions P for a sequence of S tokens. */
+  readoutCount(seqLen: number): number;
+}
+
+/** Build a transformer model from a (validated here) config. */
+export function createTransformer(input: TransformerConfigInput | TransformerConfig): TransformerModel {
+  const cfg = parseTransformerConfig(input);
+  const ops = new Ops(cfg.dtype);
+  const D = cfg.dModel;
+  const H = cfg.numHeads;
+  const hd = D / H;
+  const relu = cfg.backbone === "relu";
+
+  const linear = (p: Params, name: string, x: Tensor, bias = true): Tensor => {
+    const y = np.matmul(x, p[`${name}.w`].ref);
+    return bias ? y.add(p[`${name}.b`].ref) : y;
+  };
+  const ln = (p: Params, name: string, x: Tensor): Tensor => ops.layerNorm(x, p[`${name}.w`].ref, p[`${name}.b`].ref, cfg.layerNormEps);
+
+  // [B, S, D] -> [B, H, S, hd]
+  const splitHeads = (x: Tensor, B: number, S: number): Tensor =>
+    H === 1 ? x.reshape([B, 1, S, hd]) : x.reshape([B, S, H, hd]).transpose([0, 2, 1, 3]);
+  // [B, H, S, hd] -> [B, S, D]
+  const mergeHeads = (x: Tensor, B: number, S: number): Tensor =>
+    H === 1 ? x.reshape([B, S, D]) : x.transpose([0, 2, 1, 3]).reshape([B, S, D]);
+
+  /** Lin et al.: ReLU(Q Kᵀ) ⊙ M V with M[i,j] = 1/(i+1) (j <= i), per head. */
+  const reluAttention = (p: Params, l: number, h: Tensor, B: number, S: number): Tensor => {
+    const q = splitHeads(linear(p, `h.${l}.attn.q`, h.ref, false), B, S); // [B, H, S, hd]
+    const k = splitHeads(linear(p, `h.${l}.attn.k`, h.ref, false), B, S);
+    const v = splitHeads(linear(p, `h.${l}.attn.v`, h, false), B, S);
+    const scores = np.matmul(q, k.transpose([0, 1, 3, 2])); // [B, H, S, S]
+    const counts = np.arange(1, S + 1, 1, { dtype: ops.jdtype }).reshape([S, 1]); // i + 1
+    const M = np.tri(S, S, 0, { dtype: ops.jdtype }).div(counts); // [S, S] causal / #visible
+    const att = nnOps.relu(scores).mul(M);
+    return mergeHeads(np.matmul(att, v), B, S); // [B, S, D]
+  };
+
+  /** GPT-2: softmax(Q Kᵀ / sqrt(hd) + causal mask) V, then the output projection. */
+  const softmaxAttention = (p: Params, l: number, a: Tensor, B: number, S: number): Tensor => {
+    const qkv = linear(p, `h.${l}.attn.qkv`, a); // [B, S, 3D]
+    const q = splitHeads(qkv.ref.slice([], [], [0, D]), B, S); // [B, H, S, hd]
+    const k = splitHeads(qkv.ref.slice([], [], [D, 2 * D]), B, S);
+    const v = splitHeads(qkv.slice([], [], [2 * D, 3 * D]), B, S);
+    const scores = np.matmul(q, k.transpose([0, 1, 3, 2])).mul(ops.c(1 / Math.sqrt(hd))); // [B, H, S, S]
+    const mask = np.tri(S, S, 0, { dtype: np.bool });
+    const att = ops.maskedSoftmax(scores, mask);
+    const o = mergeHeads(np.matmul(att, v), B, S); // [B, S, D]
+    return linear(p, `h.${l}.attn.proj`, o);
+  };
+
+  const hidden = (p: Params, tokens: Tensor): Tensor => {
+    const [B, S, F] = tokens.shape;
+    if (F !== cfg.paddedTokenDim) throw new RangeError(`tokens have width ${F}, model expects paddedTokenDim ${cfg.paddedTokenDim}`);
+    if (S > cfg.maxPositions) throw new RangeError(`sequence length ${S} exceeds maxPositions ${cfg.maxPositions}`);
+    let h = linear(p, "embed", tokens).add(p["wpe"].ref.slice([0, S])); // [B, S, D]
+    for (let l = 0; l < cfg.numLayers; l++) {
+      if (relu) {
+        h = ln(p, `h.${l}.ln1`, h.ref.add(reluAttention(p, l, h, B, S)));
+        const m = linear(p, `h.${l}.mlp.proj`, nnOps.relu(linear(p, `h.${l}.mlp.fc`, h.ref)));
+        h = ln(p, `h.${l}.ln2`, h.add(m));
+      } else {
+        h = h.ref.add(softmaxAttention(p, l, ln(p, `h.${l}.ln1`, h), B, S));
+        const m = linear(p, `h.${l}.mlp.proj`, ops.gelu(linear(p, `h.${l}.mlp.fc`, ln(p, `h.${l}.ln2`, h.ref))));
+        h = h.add(m);
+      }
+    }
+    return relu ? h : ln(p, "lnf", h);
+  };
+
+  const readoutCount = (S: number): number => {
+    if (cfg.layout === "lin") {
+      if (S % 2 !== 0) throw new RangeError(`layout "lin" needs an even number of tokens, got ${S}`);
+      return S / 2;
+    }
+    return cfg.layout === "dpt" ? S - 1 : S;
+  };
+
+  // [B, S, D] -> [B, P, D]
+  const readout = (h: Tensor): Tensor => {
+    const [B, S] = h.shape;
+    if (cfg.layout === "lin") return h.reshape([B, S / 2, 2, D]).slice([], [], 0); // action-set tokens 2t
+    if (cfg.layout === "dpt") return h.slice([], [1, S]); // prefixes j = 1..n (DPT train.py)
+    return h;
+  };
+
+  const model: TransformerModel = {
+    config: cfg,
+    ops,
+    init: (rng) => initTransformer(cfg, rng),
+    hidden,
+    logits: (p, tokens) => linear(p, "head", hidden(p, tokens)),
+    readoutLogits: (p, tokens) => linear(p, "head", readout(hidden(p, tokens))),
+    logitsAt: (p, tokens, positions) => {
+      const h = hidden(p, tokens); // [B, S, D]
+      const [B, S] = h.shape;
+      const sel = nnOps.oneHot(positions, S).astype(ops.jdtype).reshape([B, 1, S]);
+      return linear(p, "head", np.matmul(sel, h).reshape([B, D])); // [B, A]
+    },
+    lossSum: (p, batch) => {
+      const logits = model.readoutLogits(p, batch.tokens); // [B, P, A]
+      return crossEntropySum(ops, logits, batch.labels, batch.weights, cfg.numArms);
+    },
+    readoutCount,
+  };
+  return model;
+}
+
+/**
+ * Σ_{b,p} w[b,p] · CE(logits[b,p], labels[b,p]) — torch `CrossEntropyLoss(reduction='sum')`
+ * over the read-out positions, as both anchors' train.py (Lin: every step's action-set token,
+ * label = the context algorithm's action (AD) or a*; DPT: every prefix, label = a*).
+ */
+export function crossEntropySum(ops: Ops, logits: Tensor, labels: Tensor, weights: Tensor, numArms: number): Tensor {
+  const logp = ops.logSoftmax(logits); // [B, P, A]
+  const onehot = nnOps.oneHot(labels, numArms).astype(ops.jdtype); // [B, P, A]
+  const picked = logp.mul(onehot).sum(-1); // [B, P]
+  return picked.mul(weights).sum().neg();
+}
+
+/**
+ * Initial parameters, following the anchors' PyTorch code:
+ * - `embed` (embed_transition) and `head` (pred_actions) are plain `nn.Linear`: weight and bias
+ *   U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = logical tokenDim / dModel;
+ * - gpt (HF GPT-2 `_init_weights`): Conv1D weights N(0, 0.02), biases 0, LayerNorm 1/0, `wpe`
+ *   N(0, 0.02), attn.proj and mlp.proj weights N(0, 0.02/sqrt(2L));
+ * - relu (Lin): Q, K, V and MLP `nn.Linear` default init, LayerNorm 1/0, `wpe` N(0, 0.02).
+ */
+export function initTransformer(cfg: TransformerConfig, rng: Rng): Params {
+  const D = cfg.dModel;
+  const hidden = cfg.mlpRatio * D;
+  const host: Record<string, { shape: number[]; data: Float64Array }> = {};
+  const put = (name: string, shape: number[], fill: (i: number) => number): void => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float64Array(n);
+    for (let i = 0; i < n; i++) data[i] = fill(i);
+    host[name] = { shape, data };
+  };
+  const uniform = (fanIn: number) => () => rng.uniform(-1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+  const normal = (std: number) => () => rng.normal(0, std);
+  const torchLinear = (name: string, i: number, o: number, bias = true): void => {
+    put(`${name}.w`, [i, o], uniform(i));
+    if (bias) put(`${name}.b`, [o], uniform(i));
+  };
+  const F = cfg.tokenDim;
+  const Fp = cfg.paddedTokenDim;
+  const u = uniform(F);
+  put("embed.w", [Fp, D], (k) => (Math.floor(k / D) < F ? u() : 0));
+  put("embed.b", [D], u);
+  put("wpe", [cfg.maxPositions, D], normal(0.02));
+  for (let l = 0; l < cfg.numLayers; l++) {
+    const p = `h.${l}`;
+    if (cfg.backbone === "gpt") {
+      put(`${p}.ln1.w`, [D], () => 1);
+      put(`${p}.ln1.b`, [D], () => 0);
+      put(`${p}.attn.qkv.w`, [D, 3 * D], normal(0.02));
+      put(`${p}.attn.qkv.b`, [3 * D], () => 0);
+      put(`${p}.attn.proj.w`, [D, D], normal(0.02 / Math.sqrt(2 * cfg.numLayers)));
+      put(`${p}.attn.proj.b`, [D], () => 0);
+      put(`${p}.ln2.w`, [D], () => 1);
+      put(`${p}.ln2.b`, [D], () => 0);
+      put(`${p}.mlp.fc.w`, [D, hidden], normal(0.02));
+      put(`${p}.mlp.fc.b`, [hidden], () => 0);
+      put(`${p}.mlp.proj.w`, [hidden, D], normal(0.02 / Math.sqrt(2 * cfg.numLayers)));
+      put(`${p}.mlp.proj.b`, [D], () => 0);
+    } else {
+      torchLinear(`${p}.attn.q`, D, D, false);
+      torchLinear(`${p}.attn.k`, D, D, false);
+      torchLinear(`${p}.attn.v`, D, D, false);
+      put(`${p}.ln1.w`, [D], () => 1);
+      put(`${p}.ln1.b`, [D], () => 0);
+      torchLinear(`${p}.mlp.fc`, D, hidden);
+      torchLinear(`${p}.mlp.proj`, hidden, D);
+      put(`${p}.ln2.w`, [D], () => 1);
+      put(`${p}.ln2.b`, [D], () => 0);
+    }
+  }
+  if (cfg.backbone === "gpt") {
+    put("lnf.w", [D], () => 1);
+    put("lnf.b", [D], () => 0);
+  }
+  torchLinear("head", D, cfg.numArms);
+  const out: Params = {};
+  for (const k of Object.keys(host).sort()) {
+    out[k] = np.array(floatArray(cfg.dtype, host[k].data), { shape: host[k].shape, dtype: jaxDType(cfg.dtype) });
+  }
+  return out;
+}
