@@ -88,7 +88,7 @@ for (const name of ["relu", "gpt"] as const) {
   for (const dtype of ["float32", "float64"] as const) {
     const tol = dtype === "float32" ? 1e-5 : 1e-10;
     test(`PyTorch parity (${name}, ${dtype}): tokens, loss and every gradient`, () => {
-      const model = createTransformer({ ...(c.config as never), dtype });
+      const model = createTransformer({ ...(c.config as object), dtype } as never);
       const Fp = model.config.paddedTokenDim;
       const enc = encode(c, dtype);
       // Tokens: the encoder reproduces the anchor's net.py layout exactly, zero in the padding.
@@ -118,7 +118,7 @@ for (const name of ["relu", "gpt"] as const) {
     });
 
     test(`PyTorch parity (${name}, ${dtype}): two torch.optim.AdamW steps with clip_grad_norm_`, () => {
-      const model = createTransformer({ ...(c.config as never), dtype });
+      const model = createTransformer({ ...(c.config as object), dtype } as never);
       const Fp = model.config.paddedTokenDim;
       const a = c.adamw;
       const opt = { kind: "adamw", lr: a.lr, beta1: a.beta1, beta2: a.beta2, eps: a.eps, weightDecay: a.weightDecay, clipNorm: a.clipNorm } as const;
