@@ -342,7 +342,7 @@ async function runControlCmd(cfg: ControlCli, out: string): Promise<void> {
     const rows = main.k.flatMap((k) => [
       { x: k, y: main.lsa.mean[k], lo: main.lsa.mean[k] - main.lsa.sem[k], hi: main.lsa.mean[k] + main.lsa.sem[k], series: "trained LSA block" },
       { x: k, y: main.exact.mean[k], lo: main.exact.mean[k] - main.exact.sem[k], hi: main.exact.mean[k] + main.exact.sem[k], series: `exact ${mimicCfg.teacher === "sarsa" ? "SARSA" : "actor-critic"} iterate` },
-      { x: k, y: 1, lo: 1, hi: 1, series: "oracle J* (value iteration)" },
+      { x: k, y: 1, lo: 1, hi: 1, series: "oracle J*" },
     ]);
     await writePlot(lineWithBands({ title: `In-context control on ${cfg.tasks} unseen MDPs (mean ± s.e.)`, xTitle: "outer iteration k (one block application each)", yTitle: "normalised return", rows }), dir.file("plots/control"));
     const srows = sweep.flatMap((s) => [
