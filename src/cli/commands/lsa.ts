@@ -132,8 +132,8 @@ async function runVerify(seed: number, out: string): Promise<void> {
     writeJsonAtomic(dir.file("results.json"), { allPass: rs.every((r) => r.pass), identities: rs });
     const rows = rs
       .filter((r) => ["T1", "T4", "T5", "T12", "T13", "T15"].includes(r.id) && r.precision === "float64")
-      .flatMap((r) => (r.perLayer ?? []).map((e, l) => ({ x: l + 1, y: floor(e), series: `${r.id} (${r.kind})` })));
-    await writePlot(lineWithBands({ title: "Construction vs algorithm, error per layer (float64)", xTitle: "layer l", yTitle: "max error", rows, logY: true }), dir.file("plots/identity-errors"));
+      .flatMap((r) => (r.perLayer ?? []).map((e, l) => ({ x: l + 1, y: Math.max(e, 1e-18), series: `${r.id} (${r.kind})` })));
+    await writePlot(lineWithBands({ title: "Construction vs algorithm, error per layer (float64; exact 0 shown as 1e-18)", xTitle: "layer l", yTitle: "max error", rows, logY: true }), dir.file("plots/identity-errors"));
   });
   process.stdout.write(`LSA identities (seed ${seed})\n\n id    precision  error      tol      pass  identity\n`);
   for (const r of rs) process.stdout.write(` ${r.id.padEnd(5)} ${r.precision.padEnd(9)}  ${r.error.toExponential(2).padEnd(9)}  ${String(r.tol).padEnd(7)}  ${r.pass ? "yes " : "NO  "}  ${r.name}\n`);
