@@ -63,7 +63,7 @@ function encode(c: Case, dtype: FloatDType): TokenBatch {
   }
   const batch = encodeDptBatch(
     r.actions.map((acts, b) => ({ queryState: r.queryState[b], states: r.states[b], actions: acts, nextStates: r.nextStates[b], rewards: r.rewards[b], optimalAction: r.optimalAction[b] })),
-    { numArms: c.config.numArms as number, stateDim: c.layoutArgs.stateDim, contextLength: c.layoutArgs.contextLength, dtype },
+    { numArms: c.config.numArms as number, stateDim: c.layoutArgs.stateDim, contextLength: c.layoutArgs.contextLength, seqMultiple: 1, dtype },
   );
   batch.weights.data.set(c.weights); // the fixture's shorter context (weights 0 at the end)
   return batch;

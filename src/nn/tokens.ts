@@ -15,6 +15,10 @@
  *   token 0:  [query_state (sd) | 0 (A) | 0 (sd) | 0]
  *   token j:  [s_j (sd) | onehot(a_j) (A) | s'_j (sd) | r_j]     (j = 1..n)
  * The prediction from the first j transitions is read at token j; the loss uses j = 1..n.
+ *
+ * Both encoders round the sequence length up to a multiple of 8 by default (zero tokens, loss
+ * weight 0; causal attention keeps them from affecting real positions): on the wasm backend an
+ * odd length such as DPT's 501 made the attention matmuls ≈4x slower than 504.
  */
 import { invalid } from "../core/errors.js";
 import type { FloatDType, HostTensor } from "./engine.js";
@@ -53,6 +57,8 @@ export interface LinLayout {
   horizon: number;
   /** Padded token width (default padWidth(A·d + A + 3)). */
   paddedTokenDim?: number;
+  /** Round the token count 2T up to a multiple of this (default 8) with weight-0 steps (see DptLayout). */
+  seqMultiple?: number;
   dtype?: FloatDType;
 }
 
@@ -78,7 +84,9 @@ function checkAction(field: string, a: number, A: number): number {
  * are zero tokens with weight 0 (causal attention keeps them from affecting earlier steps).
  */
 export function encodeLinBatch(trajs: readonly LinTrajectory[], layout: LinLayout): TokenBatch {
-  const { numArms: A, dim: d, horizon: T } = layout;
+  const { numArms: A, dim: d, horizon } = layout;
+  const mult = layout.seqMultiple ?? 8;
+  const T = (Math.ceil((2 * horizon) / mult) * mult) / 2; // padded steps (weight 0 beyond horizon)
   const F = linTokenDim(A, d);
   const Fp = layout.paddedTokenDim ?? padWidth(F);
   const dtype = layout.dtype ?? "float32";
@@ -91,7 +99,7 @@ export function encodeLinBatch(trajs: readonly LinTrajectory[], layout: LinLayou
   trajs.forEach((tr, b) => {
     if (tr.actionSet.length !== A * d) throw invalid(`trajectories[${b}].actionSet.length`, tr.actionSet.length, `A·d = ${A * d}`);
     const len = tr.actions.length;
-    if (len > T) throw invalid(`trajectories[${b}].actions.length`, len, `<= horizon ${T}`);
+    if (len > horizon) throw invalid(`trajectories[${b}].actions.length`, len, `<= horizon ${horizon}`);
     if (tr.rewards.length !== len) throw invalid(`trajectories[${b}].rewards.length`, tr.rewards.length, `= actions.length ${len}`);
     const lab = tr.labels ?? tr.actions;
     for (let t = 0; t < T; t++) {
@@ -138,6 +146,11 @@ export interface DptLayout {
   /** Transitions n per context; the batch has n + 1 tokens. */
   contextLength: number;
   paddedTokenDim?: number;
+  /**
+   * Round the sequence length n + 1 up to a multiple of this (default 8) with zero tokens of
+   * weight 0: odd lengths (501) made the attention kernels ≈4x slower on wasm (measured).
+   */
+  seqMultiple?: number;
   dtype?: FloatDType;
 }
 
@@ -149,10 +162,12 @@ export function encodeDptBatch(ctxs: readonly DptContext[], layout: DptLayout): 
   const dtype = layout.dtype ?? "float32";
   if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
   const B = ctxs.length;
-  const S = n + 1;
+  const mult = layout.seqMultiple ?? 8;
+  const S = Math.ceil((n + 1) / mult) * mult;
+  const P = S - 1; // read-out positions 1..S-1; those after n have weight 0
   const tokens = newFloat(dtype, B * S * Fp);
-  const labels = new Int32Array(B * n);
-  const weights = newFloat(dtype, B * n);
+  const labels = new Int32Array(B * P);
+  const weights = newFloat(dtype, B * P);
   ctxs.forEach((c, b) => {
     if (c.queryState.length !== sd) throw invalid(`contexts[${b}].queryState.length`, c.queryState.length, `stateDim ${sd}`);
     const len = c.actions.length;
@@ -170,14 +185,14 @@ export function encodeDptBatch(ctxs: readonly DptContext[], layout: DptLayout): 
       for (let i = 0; i < sd; i++) tokens[o + sd + A + i] = c.nextStates[j * sd + i];
       tokens[o + 2 * sd + A] = c.rewards[j];
     }
-    for (let j = 0; j < n; j++) {
-      labels[b * n + j] = label;
-      weights[b * n + j] = j < len ? 1 : 0;
+    for (let j = 0; j < P; j++) {
+      labels[b * P + j] = label;
+      weights[b * P + j] = j < len ? 1 : 0;
     }
   });
   return {
     tokens: { dtype, shape: [B, S, Fp], data: tokens },
-    labels: { dtype: "int32", shape: [B, n], data: labels },
-    weights: { dtype, shape: [B, n], data: weights },
+    labels: { dtype: "int32", shape: [B, P], data: labels },
+    weights: { dtype, shape: [B, P], data: weights },
   };
 }

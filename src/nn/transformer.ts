@@ -88,11 +88,15 @@ export function createTransformer(input: TransformerConfigInput | TransformerCon
 
   /** GPT-2: softmax(Q Kᵀ / sqrt(hd) + causal mask) V, then the output projection. */
   const softmaxAttention = (p: Params, l: number, a: Tensor, B: number, S: number): Tensor => {
-    const qkv = linear(p, `h.${l}.attn.qkv`, a); // [B, S, 3D]
-    const q = splitHeads(qkv.ref.slice([], [], [0, D]), B, S); // [B, H, S, hd]
-    const k = splitHeads(qkv.ref.slice([], [], [D, 2 * D]), B, S);
-    const v = splitHeads(qkv.slice([], [], [2 * D, 3 * D]), B, S);
-    const scores = np.matmul(q, k.transpose([0, 1, 3, 2])).mul(ops.c(1 / Math.sqrt(hd))); // [B, H, S, S]
+    // Slice the fused c_attn weight, not its output: a strided slice of the [B, S, 3D] output
+    // made the attention matmuls ~9x slower on wasm (measured, bench/train-step.ts).
+    const w = p[`h.${l}.attn.qkv.w`];
+    const b = p[`h.${l}.attn.qkv.b`];
+    const proj = (x: Tensor, i: number) => np.matmul(x, w.ref.slice([], [i * D, (i + 1) * D])).add(b.ref.slice([i * D, (i + 1) * D]));
+    const q = splitHeads(proj(a.ref, 0), B, S); // [B, H, S, hd]
+    const k = splitHeads(proj(a.ref, 1), B, S);
+    const v = splitHeads(proj(a, 2), B, S);
+    const scores = np.matmul(q.mul(ops.c(1 / Math.sqrt(hd))), k.transpose([0, 1, 3, 2])); // [B, H, S, S] (scale q: S·hd, not S·S, multiplies)
     const mask = np.tri(S, S, 0, { dtype: np.bool });
     const att = ops.maskedSoftmax(scores, mask);
     const o = mergeHeads(np.matmul(att, v), B, S); // [B, S, D]
