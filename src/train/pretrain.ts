@@ -54,7 +54,7 @@ export function modelConfigFor(cfg: PretrainConfig, m: Manifest): TransformerCon
     numLayers: cfg.numLayers,
     numHeads: cfg.numHeads,
     numArms: p.numArms,
-    maxPositions: 2 * p.horizon + 2,
+    maxPositions: padWidth(2 * p.horizon) + 8, // token encoders pad sequences to a multiple of 8
     dtype: "float32",
   };
 }
