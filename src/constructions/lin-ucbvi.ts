@@ -26,17 +26,10 @@
  * Depth: 5 + H + (H−1)·⌈log₂A⌉ layers (2H + 4 for A = 2; the paper's count is 2H + 8).
  */
 import { LayerBuilder, type ReluTransformerParams } from "./relu-transformer.js";
+import type { UcbViOptions } from "../algos/ucbvi.js";
 
-export interface UcbViConstructionOptions {
-  S: number;
-  A: number;
-  H: number;
-  K: number;
-  /** softmax temperature τ (default 1/K) */
-  tau?: number;
-  /** bonus constant c (default 2, the paper's), as in src/algos/ucbvi.ts */
-  bonusScale?: number;
-}
+/** Same options as the reference algorithm (src/algos/ucbvi.ts), so both read one definition. */
+export type UcbViConstructionOptions = UcbViOptions;
 
 /** Token coordinates of the MDP embedding plus the scratch slots of the construction. */
 export interface MdpLayout {
