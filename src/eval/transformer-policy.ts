@@ -4,15 +4,25 @@
  * the logits at the action-set token of step t, and samples an arm from their softmax (as both
  * anchors do online) or plays the argmax (`greedy`).
  *
- * Every step re-encodes the histories at the full horizon length (fixed shapes: one compile), so
- * a step costs one forward pass over 2T tokens per task.
+ * Two deployment modes give the same logits (test/nn-incremental.test.ts, float32 rounding):
+ *  - "incremental" (default): a KV-cached decoder (src/nn/incremental.ts) is fed only the two
+ *    tokens that step t adds to Lin's sequence, the action-reward token 2t-1 of step t-1 and the
+ *    action-set token 2t, and attends to the cached keys/values of tokens 0..2t;
+ *  - "full": every step re-encodes the histories at the full horizon length (fixed shapes: one
+ *    compile) and runs a forward pass over all 2T tokens, as the anchors' deployment code does.
  */
 import type { Rng } from "../core/rng.js";
 import type { BanditTask } from "../envs/bandit.js";
 import type { BatchBanditPolicy } from "../algos/types.js";
-import { encodeLinBatch } from "../nn/tokens.js";
+import { encodeLinBatch, encodeLinStep } from "../nn/tokens.js";
 import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
+import { IncrementalDecoder } from "../nn/incremental.js";
 import type { TransformerModel } from "../nn/transformer.js";
+
+export interface TransformerPolicyOptions {
+  /** "incremental" (KV cache, default) or "full" (re-run the whole padded prefix every step). */
+  mode?: "incremental" | "full";
+}
 
 export class TransformerBanditPolicy implements BatchBanditPolicy {
   private tasks: BanditTask[] = [];
@@ -20,9 +30,13 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
   private actions: Int32Array[] = [];
   private rewards: Float64Array[] = [];
   private t = 0;
-  private readonly logitsFn: (p: Params, tokens: Tensor, positions: Tensor) => Tensor;
+  private logitsFn: ((p: Params, tokens: Tensor, positions: Tensor) => Tensor) | null = null;
+  private decoder: IncrementalDecoder | null = null;
+  readonly mode: "incremental" | "full";
   /** Action probabilities of the last step, [B, A] row-major (for reports and the playground). */
   lastProbs: Float64Array = new Float64Array(0);
+  /** Logits of the last step, [B, A] row-major. */
+  lastLogits: Float64Array = new Float64Array(0);
 
   constructor(
     readonly name: string,
@@ -30,8 +44,15 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
     private readonly params: Params,
     private readonly horizon: number,
     private readonly greedy = false,
+    options: TransformerPolicyOptions = {},
   ) {
-    this.logitsFn = jit((p: Params, tokens: Tensor, positions: Tensor) => model.logitsAt(p, tokens, positions));
+    this.mode = options.mode ?? "incremental";
+    if (this.mode !== "incremental" && this.mode !== "full") throw new RangeError(`mode must be "incremental" or "full", got ${String(this.mode)}`);
+  }
+
+  /** Cache capacity: the 2T tokens of the horizon, padded to a multiple of 8 like encodeLinBatch. */
+  private capacity(): number {
+    return Math.ceil((2 * this.horizon) / 8) * 8;
   }
 
   start(tasks: BanditTask[], rngs: Rng[]): void {
@@ -40,19 +61,46 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
     this.actions = tasks.map(() => new Int32Array(0));
     this.rewards = tasks.map(() => new Float64Array(0));
     this.t = 0;
+    if (this.mode === "incremental") {
+      if (this.decoder && this.decoder.batch === tasks.length) this.decoder.reset();
+      else {
+        this.decoder?.dispose();
+        this.decoder = new IncrementalDecoder(this.model, this.params, { batch: tasks.length, capacity: Math.min(this.capacity(), this.model.config.maxPositions) });
+      }
+    }
+  }
+
+  /** Logits of step t, [B, A] row-major. */
+  private logitsOf(t: number): ArrayLike<number> {
+    const B = this.tasks.length;
+    const A = this.model.config.numArms;
+    const layout = { numArms: A, dim: this.tasks[0].dim, paddedTokenDim: this.model.config.paddedTokenDim };
+    if (t >= this.horizon) throw new RangeError(`step ${t} is beyond the policy's horizon ${this.horizon}`);
+    if (this.decoder) {
+      const prevA = t > 0 ? Int32Array.from(this.actions, (a) => a[t - 1]) : null;
+      const prevR = t > 0 ? Float64Array.from(this.rewards, (r) => r[t - 1]) : null;
+      const step = encodeLinStep(this.tasks.map((task) => task.actionSet), prevA, prevR, t, layout);
+      const z = this.decoder.step(step.tokens, step.positions); // [B, 2, A]
+      const out = new Float64Array(B * A);
+      for (let i = 0; i < B; i++) for (let a = 0; a < A; a++) out[i * A + a] = z[(i * 2 + 1) * A + a];
+      return out;
+    }
+    const batch = encodeLinBatch(
+      this.tasks.map((task, i) => ({ actionSet: task.actionSet, actions: this.actions[i].subarray(0, t), rewards: this.rewards[i].subarray(0, t) })),
+      { ...layout, horizon: this.horizon },
+    );
+    const positions = new Int32Array(B).fill(2 * t);
+    const model = this.model;
+    this.logitsFn ??= jit((p: Params, tokens: Tensor, positions: Tensor) => model.logitsAt(p, tokens, positions));
+    const logits = this.logitsFn(refAll(this.params), toTensor(batch.tokens), toTensor({ dtype: "int32", shape: [B], data: positions }));
+    return logits.dataSync() as ArrayLike<number>;
   }
 
   act(): Int32Array {
     const B = this.tasks.length;
     const A = this.model.config.numArms;
-    const t = this.t;
-    const batch = encodeLinBatch(
-      this.tasks.map((task, i) => ({ actionSet: task.actionSet, actions: this.actions[i].subarray(0, t), rewards: this.rewards[i].subarray(0, t) })),
-      { numArms: A, dim: this.tasks[0].dim, horizon: this.horizon, paddedTokenDim: this.model.config.paddedTokenDim },
-    );
-    const positions = new Int32Array(B).fill(2 * t);
-    const logits = this.logitsFn(refAll(this.params), toTensor(batch.tokens), toTensor({ dtype: "int32", shape: [B], data: positions }));
-    const z = Float64Array.from(logits.dataSync() as ArrayLike<number>);
+    const z = this.logitsOf(this.t);
+    this.lastLogits = Float64Array.from(z);
     const out = new Int32Array(B);
     const probs = new Float64Array(B * A);
     for (let i = 0; i < B; i++) {
@@ -89,7 +137,10 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
   }
 
   dispose(): void {
-    (this.logitsFn as unknown as { dispose?: () => void }).dispose?.();
+    (this.logitsFn as unknown as { dispose?: () => void } | null)?.dispose?.();
+    this.logitsFn = null;
+    this.decoder?.dispose();
+    this.decoder = null;
   }
 }
 

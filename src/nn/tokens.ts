@@ -79,6 +79,64 @@ function checkAction(field: string, a: number, A: number): number {
   return a;
 }
 
+/** Token 2t of Lin's layout at offset `o` of a zeroed buffer: [vec(action_set) | 0 | 0 | 1 | 2t+1]. */
+function writeLinActionSetToken(dst: Float32Array | Float64Array, o: number, actionSet: ArrayLike<number>, t: number, A: number, d: number): void {
+  const F = linTokenDim(A, d);
+  for (let i = 0; i < A * d; i++) dst[o + i] = actionSet[i];
+  dst[o + F - 2] = 1;
+  dst[o + F - 1] = 2 * t + 1;
+}
+
+/** Token 2t+1 of Lin's layout at offset `o` of a zeroed buffer: [0 | onehot(a_t) | r_t | 1 | 2t+2]. */
+function writeLinRewardToken(dst: Float32Array | Float64Array, o: number, action: number, reward: number, t: number, A: number, d: number): void {
+  const F = linTokenDim(A, d);
+  dst[o + A * d + action] = 1;
+  dst[o + A * d + A] = reward;
+  dst[o + F - 2] = 1;
+  dst[o + F - 1] = 2 * t + 2;
+}
+
+/** The new tokens of one incremental deployment step in Lin's layout (see `encodeLinStep`). */
+export interface LinStepTokens {
+  /** [B, 2, F]: token 2t-1 (reward token of step t-1) and token 2t (action-set token of step t). */
+  tokens: HostTensor;
+  /** [2] sequence positions of the two rows: [2t-1, 2t], or [0, 0] at t = 0. */
+  positions: Int32Array;
+}
+
+/**
+ * The two tokens that step t of a deployment adds to Lin's sequence, for a batch of tasks in
+ * lock-step: the action-reward token 2t-1 of step t-1 and the action-set token 2t that step t
+ * reads its logits from. At t = 0 there is no previous step, and both rows are token 0 at
+ * position 0 (fixed shapes: the decoder compiles once). Row contents are identical to the rows
+ * of `encodeLinBatch`.
+ */
+export function encodeLinStep(
+  actionSets: readonly ArrayLike<number>[],
+  prevActions: ArrayLike<number> | null,
+  prevRewards: ArrayLike<number> | null,
+  t: number,
+  layout: Pick<LinLayout, "numArms" | "dim" | "paddedTokenDim" | "dtype">,
+): LinStepTokens {
+  const { numArms: A, dim: d } = layout;
+  const F = linTokenDim(A, d);
+  const Fp = layout.paddedTokenDim ?? padWidth(F);
+  const dtype = layout.dtype ?? "float32";
+  if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
+  if (!Number.isInteger(t) || t < 0) throw invalid("t", t, "an integer >= 0");
+  if (t > 0 && (prevActions === null || prevRewards === null)) throw invalid("prevActions", prevActions, "the actions and rewards of step t-1 when t > 0");
+  const B = actionSets.length;
+  const tokens = newFloat(dtype, B * 2 * Fp);
+  for (let b = 0; b < B; b++) {
+    if (actionSets[b].length !== A * d) throw invalid(`actionSets[${b}].length`, actionSets[b].length, `A·d = ${A * d}`);
+    const o = b * 2 * Fp;
+    if (t === 0) writeLinActionSetToken(tokens, o, actionSets[b], 0, A, d);
+    else writeLinRewardToken(tokens, o, checkAction(`prevActions[${b}]`, prevActions![b], A), prevRewards![b], t - 1, A, d);
+    writeLinActionSetToken(tokens, o + Fp, actionSets[b], t, A, d);
+  }
+  return { tokens: { dtype, shape: [B, 2, Fp], data: tokens }, positions: Int32Array.from(t === 0 ? [0, 0] : [2 * t - 1, 2 * t]) };
+}
+
 /**
  * Encode trajectories in Lin's two-tokens-per-step layout. Steps beyond a trajectory's length
  * are zero tokens with weight 0 (causal attention keeps them from affecting earlier steps).
@@ -105,16 +163,11 @@ export function encodeLinBatch(trajs: readonly LinTrajectory[], layout: LinLayou
     for (let t = 0; t < T; t++) {
       const even = (b * S + 2 * t) * Fp;
       const odd = even + Fp;
-      // Token 2t: action set, bias 1, position 2t+1 (present for every step, so step t can be queried).
-      for (let i = 0; i < A * d; i++) tokens[even + i] = tr.actionSet[i];
-      tokens[even + F - 2] = 1;
-      tokens[even + F - 1] = 2 * t + 1;
+      // Token 2t: action set (present for every step, so step t can be queried).
+      writeLinActionSetToken(tokens, even, tr.actionSet, t, A, d);
       if (t < len) {
         const a = checkAction(`trajectories[${b}].actions[${t}]`, tr.actions[t], A);
-        tokens[odd + A * d + a] = 1;
-        tokens[odd + A * d + A] = tr.rewards[t];
-        tokens[odd + F - 2] = 1;
-        tokens[odd + F - 1] = 2 * t + 2;
+        writeLinRewardToken(tokens, odd, a, tr.rewards[t], t, A, d);
         labels[b * T + t] = checkAction(`trajectories[${b}].labels[${t}]`, lab[t], A);
         weights[b * T + t] = 1;
       }

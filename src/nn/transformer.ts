@@ -50,6 +50,16 @@ export interface TransformerModel extends LossModel<TransformerBatch> {
   logitsAt(params: Params, tokens: Tensor, positions: Tensor): Tensor;
   /** Number of read-out positions P for a sequence of S tokens. */
   readoutCount(seqLen: number): number;
+  /**
+   * Incremental (KV-cached) forward of n new tokens (src/nn/incremental.ts drives it).
+   * `cache` holds `k.l` and `v.l` [B, H, C, hd] per layer for the tokens seen so far (zeros at
+   * unwritten slots); `tokens` [B, n, F] are the new tokens at sequence positions `positions`
+   * [n] int32 (the same for every row). Each new token's key/value is written at its position
+   * (a repeated position must repeat the same token), then each new token attends to the
+   * cached positions <= its own. Returns the logits of the new tokens [B, n, A] and the new
+   * cache; equals `logits` of the whole prefix at those positions. Consumes `cache`.
+   */
+  decode(params: Params, cache: Params, tokens: Tensor, positions: Tensor): [Tensor, Params];
 }
 
 /** Build a transformer model from a (validated here) config. */
@@ -122,6 +132,75 @@ export function createTransformer(input: TransformerConfigInput | TransformerCon
     return relu ? h : ln(p, "lnf", h);
   };
 
+  /**
+   * Write the n new keys (or values) x [B, H, n, hd] into cache slots `positions` of c
+   * [B, H, C, hd]. A masked select (not a sum): slots are written exactly, whatever they held.
+   */
+  const writeCache = (c: Tensor, x: Tensor, positions: Tensor, n: number): Tensor => {
+    const C = c.shape[2];
+    const slots = np.arange(0, C, 1, { dtype: np.int32 });
+    for (let i = n - 1; i >= 0; i--) {
+      const sel = np.equal(slots.ref, positions.ref.slice([i, i + 1])).reshape([C, 1]); // [C, 1]
+      c = np.where(sel, x.ref.slice([], [], [i, i + 1]), c);
+    }
+    slots.dispose();
+    x.dispose();
+    positions.dispose();
+    return c;
+  };
+
+  /** Attention of new queries q [B, H, n, hd] over the cache K, V [B, H, C, hd]. -> [B, H, n, hd] */
+  const attendCache = (q: Tensor, K: Tensor, V: Tensor, positions: Tensor): Tensor => {
+    const n = q.shape[2];
+    const C = K.shape[2];
+    const slots = np.arange(0, C, 1, { dtype: np.int32 }).reshape([1, C]);
+    const visible = np.lessEqual(slots, positions.ref.reshape([n, 1])); // [n, C] causal
+    if (relu) {
+      const counts = positions.astype(ops.jdtype).add(ops.c(1)).reshape([n, 1]); // i + 1
+      const M = visible.astype(ops.jdtype).div(counts); // [n, C]
+      const att = nnOps.relu(np.matmul(q, K.transpose([0, 1, 3, 2]))).mul(M);
+      return np.matmul(att, V);
+    }
+    positions.dispose();
+    const scores = np.matmul(q.mul(ops.c(1 / Math.sqrt(hd))), K.transpose([0, 1, 3, 2])); // [B, H, n, C]
+    return np.matmul(ops.maskedSoftmax(scores, visible), V);
+  };
+
+  const decode = (p: Params, cache: Params, tokens: Tensor, positions: Tensor): [Tensor, Params] => {
+    const [B, n, F] = tokens.shape;
+    if (F !== cfg.paddedTokenDim) throw new RangeError(`tokens have width ${F}, model expects paddedTokenDim ${cfg.paddedTokenDim}`);
+    const pe = np.matmul(nnOps.oneHot(positions.ref, cfg.maxPositions).astype(ops.jdtype), p["wpe"].ref); // [n, D]
+    let h = linear(p, "embed", tokens).add(pe); // [B, n, D]
+    const out: Params = {};
+    const kv = (l: number, k: Tensor, v: Tensor): [Tensor, Tensor] => {
+      out[`k.${l}`] = writeCache(cache[`k.${l}`], splitHeads(k, B, n), positions.ref, n);
+      out[`v.${l}`] = writeCache(cache[`v.${l}`], splitHeads(v, B, n), positions.ref, n);
+      return [out[`k.${l}`].ref, out[`v.${l}`].ref];
+    };
+    for (let l = 0; l < cfg.numLayers; l++) {
+      if (relu) {
+        const q = splitHeads(linear(p, `h.${l}.attn.q`, h.ref, false), B, n);
+        const [K, V] = kv(l, linear(p, `h.${l}.attn.k`, h.ref, false), linear(p, `h.${l}.attn.v`, h.ref, false));
+        h = ln(p, `h.${l}.ln1`, h.add(mergeHeads(attendCache(q, K, V, positions.ref), B, n)));
+        const m = linear(p, `h.${l}.mlp.proj`, nnOps.relu(linear(p, `h.${l}.mlp.fc`, h.ref)));
+        h = ln(p, `h.${l}.ln2`, h.add(m));
+      } else {
+        const a = ln(p, `h.${l}.ln1`, h.ref);
+        const w = p[`h.${l}.attn.qkv.w`];
+        const b = p[`h.${l}.attn.qkv.b`];
+        const proj = (x: Tensor, i: number) => np.matmul(x, w.ref.slice([], [i * D, (i + 1) * D])).add(b.ref.slice([i * D, (i + 1) * D]));
+        const q = splitHeads(proj(a.ref, 0), B, n);
+        const [K, V] = kv(l, proj(a.ref, 1), proj(a, 2));
+        const o = mergeHeads(attendCache(q, K, V, positions.ref), B, n);
+        h = h.add(linear(p, `h.${l}.attn.proj`, o));
+        const m = linear(p, `h.${l}.mlp.proj`, ops.gelu(linear(p, `h.${l}.mlp.fc`, ln(p, `h.${l}.ln2`, h.ref))));
+        h = h.add(m);
+      }
+    }
+    positions.dispose();
+    return [linear(p, "head", relu ? h : ln(p, "lnf", h)), out];
+  };
+
   const readoutCount = (S: number): number => {
     if (cfg.layout === "lin") {
       if (S % 2 !== 0) throw new RangeError(`layout "lin" needs an even number of tokens, got ${S}`);
@@ -156,6 +235,7 @@ export function createTransformer(input: TransformerConfigInput | TransformerCon
       return crossEntropySum(ops, logits, batch.labels, batch.weights, cfg.numArms);
     },
     readoutCount,
+    decode,
   };
   return model;
 }
