@@ -3,20 +3,11 @@
  * transformer evaluation commands, a CSV, a text/markdown table and the regret plots.
  */
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
-import type { AlgorithmResult } from "../eval/harness.js";
-import { METRIC_DEFINITIONS } from "../eval/harness.js";
-import { writePlot, type VegaLiteSpec } from "./plot.js";
+import { writePlot } from "./plot.js";
+import { regretSpec, type BanditResults } from "./bandit-specs.js";
 
-export interface BanditResults {
-  env: string;
-  envParams: unknown;
-  horizon: number;
-  tasks: number;
-  seed: number;
-  definitions: typeof METRIC_DEFINITIONS;
-  algorithms: Record<string, AlgorithmResult>;
-  [extra: string]: unknown;
-}
+// The results shape and the regret plot spec are browser-safe (shared with the playground).
+export { regretSpec, type BanditResults } from "./bandit-specs.js";
 
 /** Steps at which the table reports cumulative regret: T/4, T/2, T (1-based). */
 export function tableSteps(T: number): number[] {
@@ -55,65 +46,6 @@ export function resultsCsv(res: BanditResults): string {
     }
   }
   return lines.join("\n") + "\n";
-}
-
-/** Thin a 1..T series to at most `max` points (keeps the last). */
-function steps(T: number, max = 250): number[] {
-  const stride = Math.max(1, Math.ceil(T / max));
-  const out: number[] = [];
-  for (let t = 1; t <= T; t += stride) out.push(t);
-  if (out[out.length - 1] !== T) out.push(T);
-  return out;
-}
-
-/** Two panels: cumulative regret with ±1 s.e. bands, and per-step suboptimality (log scale). */
-export function regretSpec(res: BanditResults, title?: string): VegaLiteSpec {
-  const cumRows: Record<string, unknown>[] = [];
-  const subRows: Record<string, unknown>[] = [];
-  for (const [name, r] of Object.entries(res.algorithms)) {
-    for (const t of steps(res.horizon)) {
-      const m = r.cumulativeRegret.mean[t - 1];
-      const s = r.cumulativeRegret.sem[t - 1];
-      cumRows.push({ t, y: m, lo: m - s, hi: m + s, series: name });
-      const sm = r.suboptimality.mean[t - 1];
-      const ss = r.suboptimality.sem[t - 1];
-      subRows.push({ t, y: Math.max(sm, 1e-4), lo: Math.max(sm - ss, 1e-4), hi: Math.max(sm + ss, 1e-4), series: name });
-    }
-  }
-  const color = { field: "series", type: "nominal", title: "algorithm" };
-  const panel = (rows: Record<string, unknown>[], yTitle: string, log: boolean, ptitle: string) => ({
-    title: ptitle,
-    width: 380,
-    height: 260,
-    data: { values: rows },
-    layer: [
-      {
-        mark: { type: "area", opacity: 0.18 },
-        encoding: {
-          x: { field: "t", type: "quantitative", title: "step t" },
-          y: { field: "lo", type: "quantitative", title: yTitle, scale: log ? { type: "log" } : {} },
-          y2: { field: "hi" },
-          color: { ...color, legend: null },
-        },
-      },
-      {
-        mark: { type: "line", strokeWidth: 2 },
-        encoding: {
-          x: { field: "t", type: "quantitative" },
-          y: { field: "y", type: "quantitative", scale: log ? { type: "log" } : {} },
-          color,
-        },
-      },
-    ],
-  });
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: title ?? `${res.env}: ${res.tasks} tasks, seed ${res.seed} (mean ± 1 s.e.)`,
-    hconcat: [
-      panel(cumRows, "cumulative regret", false, "Cumulative pseudo-regret"),
-      panel(subRows, "suboptimality (log)", true, "Per-step suboptimality"),
-    ],
-  };
 }
 
 /** Write results.json, results.csv, plots/regret.{svg,png} and report.md into a run folder. */
