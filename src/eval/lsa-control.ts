@@ -37,12 +37,12 @@ export interface ControlConfig {
   seed: number;
 }
 
-/** Parameters of the learner: SARSA w, or actor-critic (v, θ). */
-interface LearnerState {
+/** Parameters of the learner: SARSA w, or actor-critic (v, θ). (taskContext, policyOf and update are exported for step-by-step use: the playground.) */
+export interface LearnerState {
   w: Float64Array;
 }
 
-interface TaskContext {
+export interface TaskContext {
   mdp: DiscountedMDP;
   S: number;
   A: number;
@@ -56,14 +56,14 @@ interface TaskContext {
   jUniform: number;
 }
 
-function policyOf(cfg: ControlConfig, t: TaskContext, s: LearnerState): Float64Array {
+export function policyOf(cfg: ControlConfig, t: TaskContext, s: LearnerState): Float64Array {
   if (cfg.mimic.teacher === "ac") return actorPolicy(s.w.subarray(t.dv), t.Psi, t.S, t.A, t.d);
   const q = qValues(s.w, t.Psi, t.S, t.A, t.d);
   return cfg.mimic.behaviour === "softmax" ? softmaxPolicy(q, t.S, t.A, cfg.tau) : epsilonGreedyPolicy(q, t.S, t.A, cfg.epsilon);
 }
 
 /** One update: by the LSA block (P, Q), or by the exact teacher when P is null. */
-function update(cfg: ControlConfig, t: TaskContext, s: LearnerState, pi: Float64Array, rng: Rng, n: number, P: Float64Array | null, Q: Float64Array | null): LearnerState {
+export function update(cfg: ControlConfig, t: TaskContext, s: LearnerState, pi: Float64Array, rng: Rng, n: number, P: Float64Array | null, Q: Float64Array | null): LearnerState {
   const m = cfg.mimic;
   const roll = rolloutOnPolicy(t.mdp, pi, n, rng);
   if (m.teacher === "sarsa") {
@@ -85,7 +85,7 @@ function update(cfg: ControlConfig, t: TaskContext, s: LearnerState, pi: Float64
   return { w: readSlot(Z, p.N, n, acLayout(t.dv, t.d).v, t.dv + t.d) };
 }
 
-function taskContext(cfg: ControlConfig, i: number): TaskContext {
+export function taskContext(cfg: ControlConfig, i: number): TaskContext {
   const m = cfg.mimic;
   const rng = Rng.derive(cfg.seed, "control-task", i);
   const S = m.numStates;
