@@ -28,13 +28,15 @@ import { z } from "zod";
 import { IcrlError } from "../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { Rng } from "../core/rng.js";
-import { BanditTaskDistribution, type BanditParams } from "../envs/bandit.js";
+import { BanditParamsSchema, BanditTaskDistribution, checkBanditParams, type BanditParams } from "../envs/bandit.js";
 import { parseAlgoSpec } from "../algos/registry.js";
 import { rolloutBandit, type ContextComponent, type LabelMode } from "./rollout.js";
 import { decodeNpy, encodeNpy, type NpyArray, type NpyDType } from "./npy.js";
 
 export const DATASET_FORMAT = "icrl-bandit-dataset";
 export const DATASET_VERSION = 1;
+/** Format of one part of a sharded generation (`icrl generate --shard k/N`); `icrl merge` joins parts. */
+export const PART_FORMAT = "icrl-bandit-dataset-part";
 
 export const COLUMN_DOCS: Record<string, string> = {
   actions: "int32 [n, T]: arm played by the context algorithm at step t",
@@ -85,11 +87,67 @@ export interface ShardMeta {
 }
 
 export interface Manifest {
-  format: typeof DATASET_FORMAT;
+  format: typeof DATASET_FORMAT | typeof PART_FORMAT;
   version: number;
   spec: GenerationSpec;
   columns: Record<string, string>;
+  /** Only in a part: this part's index and the number of parts. */
+  part?: { index: number; count: number };
   splits: Record<"train" | "validation", { tasks: number; shards: ShardMeta[] }>;
+}
+
+/** JSON with object keys sorted (for comparing configs). */
+export function canonicalJson(x: unknown): string {
+  return JSON.stringify(x, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v)) ?? "undefined";
+}
+
+/** The manifest of a dataset (or of part k/N) from the metadata of its finished shards. */
+export function buildManifest(spec: GenerationSpec, units: { split: Split }[], metas: (ShardMeta | null)[], part?: { index: number; count: number }): Manifest {
+  const splits: Manifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
+  units.forEach((u, k) => {
+    if (metas[k]) splits[u.split].shards.push(metas[k]!);
+  });
+  if (part) return { format: PART_FORMAT, version: DATASET_VERSION, spec, columns: COLUMN_DOCS, part: { index: part.index, count: part.count }, splits };
+  return { format: DATASET_FORMAT, version: DATASET_VERSION, spec, columns: COLUMN_DOCS, splits };
+}
+
+/** Dtype and shape of each column of a shard of `count` trajectories. */
+export function columnLayout(p: BanditParams, count: number): Record<string, { dtype: NpyDType; shape: number[] }> {
+  return {
+    actions: { dtype: "int32", shape: [count, p.horizon] },
+    rewards: { dtype: "float32", shape: [count, p.horizon] },
+    labels: { dtype: "int32", shape: [count, p.horizon] },
+    optimal_arm: { dtype: "int32", shape: [count] },
+    action_set: { dtype: "float32", shape: [count, p.numArms, p.dim] },
+    arm_means: { dtype: "float32", shape: [count, p.numArms] },
+    component: { dtype: "int8", shape: [count] },
+  };
+}
+
+/** Bytes of one trajectory over all columns. */
+function bytesPerTask(p: BanditParams): number {
+  return p.horizon * 12 + p.numArms * p.dim * 4 + p.numArms * 4 + 5;
+}
+
+/** Approximate size of the whole dataset on disk. */
+export function estimateDatasetBytes(spec: GenerationSpec): number {
+  const units = Math.ceil(spec.tasks / spec.shardSize) + Math.ceil(spec.valTasks / spec.shardSize);
+  return (spec.tasks + spec.valTasks) * bytesPerTask(spec.envParams) + units * 7 * 1024;
+}
+
+/** Largest column of one shard accepted in memory (bytes). */
+export const MAX_SHARD_COLUMN_BYTES = 1024 ** 3;
+
+/** Refuse shards whose columns would not fit in memory (each column is built in one typed array). */
+export function checkShardMemory(spec: GenerationSpec): void {
+  const p = spec.envParams;
+  const n = Math.min(spec.shardSize, Math.max(spec.tasks, spec.valTasks));
+  const biggest = Math.max(n * p.horizon * 4, n * p.numArms * p.dim * 4);
+  if (biggest > MAX_SHARD_COLUMN_BYTES) {
+    throw new IcrlError(
+      `invalid shardSize: ${spec.shardSize} (allowed: at most ${Math.max(1, Math.floor(MAX_SHARD_COLUMN_BYTES / Math.max(p.horizon * 4, p.numArms * p.dim * 4)))} trajectories per shard at horizon ${p.horizon}, ${p.numArms} arms, dimension ${p.dim}, so that one column stays under 1 GiB)`,
+    );
+  }
 }
 
 export type Split = "train" | "validation";
@@ -175,7 +233,8 @@ export function verifiedShard(root: string, split: Split, index: number, first: 
   if (!existsSync(metaPath)) return null;
   try {
     const meta = JSON.parse(readFileSync(metaPath, "utf8")) as ShardMeta;
-    if (meta.first !== first || meta.count !== count) return null;
+    if (meta.path !== rel || meta.first !== first || meta.count !== count) return null;
+    if (Object.keys(meta.files).sort().join(",") !== Object.keys(COLUMN_DOCS).sort().join(",")) return null;
     for (const [name, f] of Object.entries(meta.files)) {
       const p = join(root, rel, `${name}.npy`);
       if (!existsSync(p) || sha256(readFileSync(p)) !== f.sha256) return null;
@@ -186,20 +245,71 @@ export function verifiedShard(root: string, split: Split, index: number, first: 
   }
 }
 
-/** Read and validate a dataset's manifest. */
-export function readManifest(dir: string): Manifest {
+/**
+ * Check a parsed manifest against its spec: every listed shard is the expected work unit (path,
+ * task range), with every column's dtype and shape, and a sha256. A complete dataset lists all
+ * units; a part lists exactly the units of its index. Returns the first problem, or null.
+ */
+export function manifestProblem(m: Manifest): string | null {
+  const r = GenerationSpecSchema.safeParse(m.spec);
+  if (!r.success) return `spec.${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`;
+  const ep = BanditParamsSchema.safeParse(m.spec.envParams);
+  if (!ep.success) return `spec.envParams.${ep.error.issues[0].path.join(".")}: ${ep.error.issues[0].message}`;
+  const bad = checkBanditParams(ep.data);
+  if (bad) return `spec.envParams.${bad.field} ${JSON.stringify(bad.value)} (allowed: ${bad.allowed})`;
+  if (m.spec.tasks > 100_000_000 || m.spec.valTasks > 100_000_000) return `spec.tasks ${m.spec.tasks} / valTasks ${m.spec.valTasks} (allowed: at most 100000000)`;
+  const part = m.format === PART_FORMAT ? m.part : undefined;
+  if (m.format === PART_FORMAT) {
+    if (!part || typeof part !== "object" || !Number.isInteger(part.count) || !Number.isInteger(part.index) || part.count < 1 || part.index < 0 || part.index >= part.count) return `part ${JSON.stringify(part)} (allowed: {index: k, count: N} with 0 <= k < N)`;
+  } else if (m.part !== undefined) return `"part" in a complete dataset`;
+  if (!m.splits || typeof m.splits !== "object") return "splits is missing";
+  const units = shardUnits(m.spec);
+  for (const split of ["train", "validation"] as const) {
+    const info = m.splits[split];
+    const want = split === "train" ? m.spec.tasks : m.spec.valTasks;
+    if (!info || typeof info !== "object" || !Array.isArray(info.shards)) return `splits.${split} is missing or has no shard list`;
+    if (info.tasks !== want) return `splits.${split}.tasks ${JSON.stringify(info.tasks)} (allowed: ${want}, as in spec)`;
+    const expected = units
+      .map((u, k) => ({ ...u, k }))
+      .filter((u) => u.split === split && (!part || u.k % part.count === part.index));
+    if (info.shards.length !== expected.length) return `splits.${split} lists ${info.shards.length} shards (allowed: ${expected.length} for ${want} tasks in shards of ${m.spec.shardSize})`;
+    for (let i = 0; i < expected.length; i++) {
+      const s = info.shards[i];
+      const u = expected[i];
+      const where = `splits.${split}.shards[${i}]`;
+      if (!s || typeof s !== "object") return `${where} is not an object`;
+      if (s.path !== shardPath(split, u.index)) return `${where}.path ${JSON.stringify(s.path)} (allowed: "${shardPath(split, u.index)}")`;
+      if (s.first !== u.first || s.count !== u.count) return `${where} covers tasks ${JSON.stringify(s.first)}+${JSON.stringify(s.count)} (allowed: ${u.first}+${u.count})`;
+      if (!s.files || typeof s.files !== "object") return `${where}.files is missing`;
+      const layout = columnLayout(m.spec.envParams, u.count);
+      const names = Object.keys(s.files).sort().join(",");
+      if (names !== Object.keys(layout).sort().join(",")) return `${where}.files lists ${names} (allowed: ${Object.keys(layout).sort().join(",")})`;
+      for (const [col, want] of Object.entries(layout)) {
+        const f = s.files[col];
+        if (!f || f.dtype !== want.dtype || !Array.isArray(f.shape) || f.shape.join(",") !== want.shape.join(",")) return `${where}.files.${col} is ${JSON.stringify(f?.dtype)} ${JSON.stringify(f?.shape)} (allowed: ${want.dtype} [${want.shape}])`;
+        if (typeof f.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(f.sha256)) return `${where}.files.${col}.sha256 ${JSON.stringify(f.sha256)} (allowed: 64 hex digits)`;
+      }
+    }
+  }
+  return null;
+}
+
+/** Read and validate a manifest (a complete dataset unless `allowPart`). */
+export function readManifest(dir: string, opts: { allowPart?: boolean } = {}): Manifest {
   const p = join(dir, "manifest.json");
   if (!existsSync(p)) throw new IcrlError(`invalid --data: ${JSON.stringify(dir)} has no manifest.json (allowed: a folder written by \`icrl generate\`)`);
   let m: Manifest;
   try {
     m = JSON.parse(readFileSync(p, "utf8"));
   } catch (e) {
-    throw new IcrlError(`invalid dataset manifest ${p}: not valid JSON (${(e as Error).message})`);
+    throw new IcrlError(`invalid dataset manifest ${p}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
   }
-  if (m.format !== DATASET_FORMAT) throw new IcrlError(`invalid dataset manifest ${p}: format ${JSON.stringify(m.format)} (allowed: "${DATASET_FORMAT}")`);
-  if (m.version !== DATASET_VERSION) throw new IcrlError(`invalid dataset manifest ${p}: version ${m.version} (allowed: ${DATASET_VERSION})`);
-  const r = GenerationSpecSchema.safeParse(m.spec);
-  if (!r.success) throw new IcrlError(`invalid dataset manifest ${p}: spec.${r.error.issues[0].path.join(".")} ${r.error.issues[0].message}`);
+  if (!m || typeof m !== "object" || Array.isArray(m)) throw new IcrlError(`invalid dataset manifest ${p}: not a JSON object`);
+  if (m.format === PART_FORMAT && !opts.allowPart) throw new IcrlError(`invalid dataset ${dir}: it is part ${m.part?.index}/${m.part?.count} of a sharded generation (allowed: a complete dataset; join the parts with \`icrl merge\`)`);
+  if (m.format !== DATASET_FORMAT && m.format !== PART_FORMAT) throw new IcrlError(`invalid dataset manifest ${p}: format ${JSON.stringify(m.format)} (allowed: "${DATASET_FORMAT}")`);
+  if (m.version !== DATASET_VERSION) throw new IcrlError(`invalid dataset manifest ${p}: version ${JSON.stringify(m.version)} (allowed: ${DATASET_VERSION})`);
+  const problem = manifestProblem(m);
+  if (problem) throw new IcrlError(`invalid dataset manifest ${p}: ${problem}`);
   return m;
 }
 

@@ -4,56 +4,149 @@
  * Work happens in `<out>.partial/`; `generation.json` there records the spec. A re-run with the
  * same spec keeps every shard whose shard.json and checksums verify and regenerates the rest;
  * the manifest is written last and the folder renamed to `<out>`, so `<out>` only ever holds a
- * complete dataset. Results are byte-identical whatever the number of workers.
+ * complete dataset. Results are byte-identical whatever the number of workers, and whatever the
+ * moment an earlier run was killed (kill -9 included): files are written atomically, a shard
+ * counts as done only once its shard.json (written last) verifies, and leftovers of a killed
+ * write (temporary files, half-written shard folders) are removed before resuming.
+ *
+ * With `part` (k of N), only the units j with j mod N = k are generated and `<out>` becomes a
+ * part (manifest format "icrl-bandit-dataset-part"); `icrl merge` joins the N parts.
  */
-import { existsSync, readFileSync, renameSync, rmSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, mkdirSync, readdirSync, statfsSync, statSync, unlinkSync } from "node:fs";
 import { cpus } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { IcrlError } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/io.js";
-import { COLUMN_DOCS, DATASET_FORMAT, DATASET_VERSION, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta, type Split } from "./dataset.js";
+import { buildManifest, canonicalJson, checkShardMemory, estimateDatasetBytes, shardPath, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta } from "./dataset.js";
+import { takesUnit, type ShardSpec } from "./shard.js";
 
 export interface GenerateOptions {
   workers?: number;
   onShard?: (tasks: number) => void;
-  /** Only generate these shard indices of the unit list (for `--shard k/N`); manifest is not written. */
+  /** Only generate these units and stop before the manifest (leaves `<out>.partial`; for tests). */
   only?: (unitIndex: number) => boolean;
+  /** Generate part k of N (the units j with j mod N = k) into a part folder at `out`. */
+  part?: ShardSpec;
 }
 
-function canonical(x: unknown): string {
-  return JSON.stringify(x, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
-}
-
-/** Generate (or resume) a dataset at `out`. Returns the manifest. */
-export async function generateDataset(spec: GenerationSpec, out: string, opts: GenerateOptions = {}): Promise<Manifest> {
-  if (existsSync(`${out}/manifest.json`)) {
-    const existing = JSON.parse(readFileSync(`${out}/manifest.json`, "utf8")) as Manifest;
-    if (canonical(existing.spec) === canonical(spec)) return existing; // already complete
-    throw new IcrlError(`invalid --out: ${JSON.stringify(out)} already holds a dataset with a different config (allowed: a new folder, or remove the old one)`);
+/** Remove leftovers of killed atomic writes (`.<name>.<pid>.<n>.tmp`) under `dir`. */
+function removeTempFiles(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) removeTempFiles(p);
+    else if (e.name.startsWith(".") && e.name.endsWith(".tmp")) unlinkSync(p);
   }
+}
+
+function readJson(path: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new IcrlError(`${what} ${path} is not valid JSON (${(e as Error).message.split("\n")[0]}); remove it to start over`);
+  }
+}
+
+const GB = 1024 ** 3;
+
+/** Refuse a generation that cannot fit on the disk holding `out` (with 5% to spare). */
+function checkDisk(spec: GenerationSpec, out: string, part?: ShardSpec): void {
+  const need = estimateDatasetBytes(spec) / (part ? part.count : 1);
+  let dir = dirname(resolve(out));
+  while (!existsSync(dir)) dir = dirname(dir);
+  const fs = statfsSync(dir);
+  const free = fs.bavail * fs.bsize;
+  if (need * 1.05 > free) {
+    throw new IcrlError(`invalid size: the dataset needs about ${(need / GB).toFixed(1)} GB but ${dir} has ${(free / GB).toFixed(1)} GB free (allowed: fewer --tasks, a shorter --horizon, or --shard k/N across machines)`);
+  }
+}
+
+/** Where a generation stands: already complete at `out`, or in progress in `root`. */
+export type Opened = { done: Manifest; root?: undefined } | { done?: undefined; root: string };
+
+/**
+ * Check `out` and open (or reopen) its work folder `<out>.partial` for `spec`: refuse a different
+ * config or a folder that is not ours, record the spec in generation.json, and remove leftovers of
+ * killed writes when `clean` (only safe while no other process writes there).
+ */
+export function openGeneration(spec: GenerationSpec, out: string, part?: ShardSpec, clean = true): Opened {
+  const manifestPath = join(out, "manifest.json");
+  if (existsSync(manifestPath)) {
+    const existing = readJson(manifestPath, "dataset manifest") as Manifest;
+    const same = existing && typeof existing === "object" && canonicalJson(existing.spec) === canonicalJson(spec) && canonicalJson(existing.part ?? null) === canonicalJson(part ?? null);
+    if (!same) throw new IcrlError(`invalid --out: ${JSON.stringify(out)} already holds a dataset with a different config (allowed: a new folder, or remove the old one)`);
+    rmSync(join(out, "generation.json"), { force: true }); // left if killed right after the final rename
+    return { done: existing };
+  }
+  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
+    throw new IcrlError(`invalid --out: ${JSON.stringify(out)} exists and is not an icrl dataset (allowed: a new or empty folder)`);
+  }
+  checkShardMemory(spec);
   const root = `${out}.partial`;
-  const genPath = `${root}/generation.json`;
+  const genPath = join(root, "generation.json");
+  const record = { spec, part: part ?? null };
   if (existsSync(genPath)) {
-    const prev = JSON.parse(readFileSync(genPath, "utf8"));
-    if (canonical(prev) !== canonical(spec)) {
+    const prev = readJson(genPath, "interrupted generation record") as { spec?: unknown; part?: unknown };
+    if (canonicalJson(prev?.spec) !== canonicalJson(spec) || canonicalJson(prev?.part ?? null) !== canonicalJson(record.part)) {
       throw new IcrlError(`invalid --out: ${JSON.stringify(root)} holds an interrupted generation with a different config (allowed: the same config to resume it, or remove that folder)`);
     }
+    if (clean) removeTempFiles(root);
   } else {
+    if (existsSync(root) && readdirSync(root).length > 0) {
+      throw new IcrlError(`invalid --out: ${JSON.stringify(root)} exists without generation.json, so it is not an interrupted icrl generation (allowed: remove that folder)`);
+    }
+    checkDisk(spec, out, part);
     mkdirSync(root, { recursive: true });
-    writeJsonAtomic(genPath, spec);
+    writeJsonAtomic(genPath, record);
   }
+  return { root };
+}
+
+/** Verified shards under `root` among the selected units, and the units still to do. */
+export function scanUnits(root: string, spec: GenerationSpec, select: (unit: number) => boolean, clean = true): { metas: (ShardMeta | null)[]; todo: number[] } {
   const units = shardUnits(spec);
   const metas: (ShardMeta | null)[] = units.map(() => null);
   const todo: number[] = [];
   units.forEach((u, k) => {
-    if (opts.only && !opts.only(k)) return;
+    if (!select(k)) return;
     const m = verifiedShard(root, u.split, u.index, u.first, u.count);
-    if (m) {
-      metas[k] = m;
-      opts.onShard?.(u.count);
-    } else todo.push(k);
+    if (m) metas[k] = m;
+    else {
+      if (clean) rmSync(join(root, shardPath(u.split, u.index)), { recursive: true, force: true });
+      todo.push(k);
+    }
   });
+  return { metas, todo };
+}
+
+/** Write the manifest into `root` and rename it to `out` (the last step of every generation). */
+export function finishGeneration(root: string, out: string, manifest: Manifest): void {
+  rmSync(join(root, ".staging"), { recursive: true, force: true });
+  writeJsonAtomic(join(root, "manifest.json"), manifest);
+  if (existsSync(out)) rmSync(out, { recursive: true }); // an empty folder (checked when opened)
+  renameSync(root, out);
+  rmSync(join(out, "generation.json"), { force: true });
+}
+
+/** Generate (or resume) a dataset, or one part of it, at `out`. Returns the manifest. */
+export async function generateDataset(spec: GenerationSpec, out: string, opts: GenerateOptions = {}): Promise<Manifest> {
+  const opened = openGeneration(spec, out, opts.part);
+  if (opened.done) return opened.done;
+  const root = opened.root;
+  const units = shardUnits(spec);
+  const { metas, todo } = scanUnits(root, spec, (k) => (!opts.only || opts.only(k)) && (!opts.part || takesUnit(opts.part, k)));
+  metas.forEach((m) => m && opts.onShard?.(m.count));
+  await runUnits(root, spec, units, todo, metas, opts);
+  const manifest = buildManifest(spec, units, metas, opts.part);
+  if (opts.only) return manifest;
+  finishGeneration(root, out, manifest);
+  return manifest;
+}
+
+/** Write the shards `todo` under `root`, on `opts.workers` worker threads. */
+async function runUnits(root: string, spec: GenerationSpec, units: ReturnType<typeof shardUnits>, todo: number[], metas: (ShardMeta | null)[], opts: GenerateOptions): Promise<void> {
   const nWorkers = Math.max(1, Math.min(opts.workers ?? Math.min(2, cpus().length), todo.length));
   const workerFile = fileURLToPath(new URL("./gen-worker.js", import.meta.url));
   if (nWorkers <= 1 || !existsSync(workerFile)) {
@@ -62,61 +155,42 @@ export async function generateDataset(spec: GenerationSpec, out: string, opts: G
       metas[k] = writeShard(root, spec, u.split, u.index, u.first, u.count);
       opts.onShard?.(u.count);
     }
-  } else {
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let active = 0;
-      let failed = false;
-      const workers: Worker[] = [];
-      const dispatch = (w: Worker) => {
-        if (failed) return;
-        if (next >= todo.length) {
-          void w.terminate();
-          if (--active === 0) resolve();
-          return;
-        }
-        const k = todo[next++];
-        const u = units[k];
-        w.once("message", (msg: { ok: boolean; meta?: ShardMeta; error?: string }) => {
-          if (!msg.ok) {
-            failed = true;
-            workers.forEach((x) => void x.terminate());
-            reject(new Error(`dataset worker failed on ${u.split} shard ${u.index}: ${msg.error}`));
-            return;
-          }
-          metas[k] = msg.meta!;
-          opts.onShard?.(u.count);
-          dispatch(w);
-        });
-        w.postMessage({ root, spec, split: u.split, index: u.index, first: u.first, count: u.count });
-      };
-      for (let i = 0; i < nWorkers; i++) {
-        const w = new Worker(workerFile);
-        w.on("error", (e) => {
-          failed = true;
-          workers.forEach((x) => void x.terminate());
-          reject(e);
-        });
-        workers.push(w);
-        active++;
-        dispatch(w);
+    return;
+  }
+  await new Promise<void>((resolveAll, reject) => {
+    let next = 0;
+    let active = 0;
+    let failed = false;
+    const workers: Worker[] = [];
+    const fail = (e: Error) => {
+      if (failed) return;
+      failed = true;
+      workers.forEach((x) => void x.terminate());
+      reject(e);
+    };
+    const dispatch = (w: Worker) => {
+      if (failed) return;
+      if (next >= todo.length) {
+        void w.terminate();
+        if (--active === 0) resolveAll();
+        return;
       }
-    });
-  }
-  if (opts.only) {
-    return partialManifest(spec, units, metas);
-  }
-  const manifest = partialManifest(spec, units, metas);
-  writeJsonAtomic(`${root}/manifest.json`, manifest);
-  rmSync(genPath, { force: true });
-  renameSync(root, out);
-  return manifest;
-}
-
-function partialManifest(spec: GenerationSpec, units: { split: Split }[], metas: (ShardMeta | null)[]): Manifest {
-  const splits: Manifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
-  units.forEach((u, k) => {
-    if (metas[k]) splits[u.split].shards.push(metas[k]!);
+      const k = todo[next++];
+      const u = units[k];
+      w.once("message", (msg: { ok: boolean; meta?: ShardMeta; error?: string }) => {
+        if (!msg.ok) return fail(new Error(`dataset worker failed on ${u.split} shard ${u.index}: ${msg.error}`));
+        metas[k] = msg.meta!;
+        opts.onShard?.(u.count);
+        dispatch(w);
+      });
+      w.postMessage({ root, spec, split: u.split, index: u.index, first: u.first, count: u.count });
+    };
+    for (let i = 0; i < nWorkers; i++) {
+      const w = new Worker(workerFile);
+      w.on("error", fail);
+      workers.push(w);
+      active++;
+      dispatch(w);
+    }
   });
-  return { format: DATASET_FORMAT, version: DATASET_VERSION, spec, columns: COLUMN_DOCS, splits };
 }
