@@ -1,6 +1,8 @@
 /**
  * Browser-safe pieces the playground uses: the pure-JS SHA-256 of src/nn/safetensors.ts (against
- * FIPS 180-4 test vectors and node:crypto) and checkpoint bytes verified without the file system.
+ * FIPS 180-4 test vectors and node:crypto), checkpoint bytes verified without the file system, the
+ * host attention read-out (src/nn/attention-map.ts) against the engine's forward, and the
+ * step-by-step harness (src/eval/bandit-stepper.ts) against runPolicy.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,6 +16,14 @@ import { paramsToHost } from "../src/nn/engine.js";
 import { createTransformer } from "../src/nn/transformer.js";
 import { saveCheckpoint } from "../src/nn/checkpoint.js";
 import { checkpointFromBytes, sha256Hex } from "../src/nn/safetensors.js";
+import { encodeLinBatch, linTokenDim } from "../src/nn/tokens.js";
+import { toTensor } from "../src/nn/engine.js";
+import { attentionMaps, attentionRow } from "../src/nn/attention-map.js";
+import { BANDIT_PRESETS, BanditTaskDistribution } from "../src/envs/bandit.js";
+import { PerTaskBatch, runPolicy } from "../src/eval/harness.js";
+import { BanditStepper } from "../src/eval/bandit-stepper.js";
+import { makeAlgorithm, parseAlgoSpec } from "../src/algos/registry.js";
+import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
 
 test("sha256Hex: FIPS 180-4 vectors and node:crypto on every length 0..300", () => {
   const enc = new TextEncoder();
@@ -49,4 +59,59 @@ test("checkpointFromBytes verifies and loads what saveCheckpoint wrote (no file 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+
+for (const backbone of ["relu", "gpt"] as const) {
+  test(`attentionMaps (${backbone}): host float64 forward equals model.hidden; weights causal${backbone === "gpt" ? ", rows sum to 1" : ""}`, () => {
+    const A = 3, d = 2, T = 6;
+    const model = createTransformer({ backbone, layout: "lin", tokenDim: linTokenDim(A, d), dModel: 8, numLayers: 2, numHeads: 2, numArms: A, maxPositions: 16, dtype: "float64" });
+    const params = model.init(Rng.fromSeed(11));
+    const rng = Rng.fromSeed(12);
+    const batch = encodeLinBatch([{ actionSet: Array.from({ length: A * d }, () => rng.normal()), actions: [0, 2, 1, 1, 0], rewards: [0.5, -1, 2, 0, 0.3] }], { numArms: A, dim: d, horizon: T, dtype: "float64" });
+    const S = batch.tokens.shape[1];
+    const ref = model.hidden(params, toTensor(batch.tokens));
+    const want = Float64Array.from(ref.dataSync() as ArrayLike<number>);
+    const host = paramsToHost(params);
+    const full = attentionMaps(model.config, host, batch.tokens.data, S);
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(full.hidden[i] - want[i]));
+    assert.ok(err < 1e-9, `max |hidden - model.hidden| = ${err}`);
+    // A prefix gives the same weights (causality), and weights above the diagonal are 0.
+    const q = 7;
+    const pre = attentionMaps(model.config, host, batch.tokens.data, q + 1);
+    const row = attentionRow(pre, q);
+    for (let lh = 0; lh < 4; lh++) {
+      let sum = 0;
+      for (let j = 0; j <= q; j++) {
+        assert.ok(Math.abs(row[lh * (q + 1) + j] - full.weights[lh * S * S + q * S + j]) < 1e-12);
+        sum += row[lh * (q + 1) + j];
+      }
+      for (let j = q + 1; j < S; j++) assert.equal(full.weights[lh * S * S + q * S + j], 0);
+      if (backbone === "gpt") assert.ok(Math.abs(sum - 1) < 1e-12, `row sum ${sum}`);
+    }
+  });
+}
+
+test("BanditStepper step by step equals runPolicy (classic algorithms and a transformer, same seed)", async () => {
+  const params = { ...BANDIT_PRESETS["lin-linear"], horizon: 12 };
+  const dist = new BanditTaskDistribution(params);
+  const N = 5, T = 12, seed = 4;
+  const model = createTransformer({ backbone: "relu", layout: "lin", tokenDim: linTokenDim(10, 5), dModel: 16, numLayers: 2, numHeads: 1, numArms: 10, maxPositions: 32 });
+  const w = model.init(Rng.fromSeed(2));
+  const make = () => [
+    new PerTaskBatch("thompson", () => makeAlgorithm(parseAlgoSpec("thompson"))),
+    new PerTaskBatch("linucb", () => makeAlgorithm(parseAlgoSpec("linucb"))),
+    new TransformerBanditPolicy("transformer", model, w, T),
+  ];
+  const stepper = new BanditStepper(dist, N, seed, T);
+  await stepper.start(make());
+  for (let t = 0; t < T; t++) await stepper.step();
+  assert.ok(stepper.done);
+  for (const p of make()) {
+    const want = await runPolicy(p, { dist, horizon: T, tasks: N, seed });
+    assert.deepEqual(stepper.suboptimality(p.name), want, p.name);
+  }
+  const s = stepper.summary("transformer");
+  assert.equal(s.cumulativeRegret.mean.length, T);
 });
