@@ -12,6 +12,14 @@
  * mean r̂, which is what its transformer construction computes from the in-context data.)
  *
  * Indexing is 0-based: h ∈ [0, H). Counts N_h(s,a) at h = H−1 count visits (there is no next state).
+ *
+ * Extensions (defaults keep the paper's algorithm): `stationary` pools the statistics over h
+ * (for MDPs whose P and R do not depend on h, e.g. Dark Room: N(s,a), N(s,a,s') and the reward sums
+ * are shared by all steps, and the last step's transition is counted too); `clip: "remaining"`
+ * truncates Q̂_h at the remaining horizon H − h instead of H (Azar et al.'s form); `ties: "random"`
+ * breaks ties of greedy UCB-VI (τ = 0) uniformly at random instead of taking the first maximiser
+ * (with the paper's bonus every untried action has Q̂ = H, and the first maximiser would always
+ * pick action 0).
  */
 import type { Rng } from "../core/rng.js";
 
@@ -26,6 +34,12 @@ export interface UcbViOptions {
   /** constant c of the bonus c·H·√(log(SAT/δ)/(N∨1)); the paper's value is 2 (default). Smaller values
    *  keep Q̂ below the truncation at H for small K (used to make exactness tests non-trivial). */
   bonusScale?: number;
+  /** pool statistics over h (stationary MDPs); default false */
+  stationary?: boolean;
+  /** truncation of Q̂_h: "H" (the paper, default) or "remaining" (H − h) */
+  clip?: "H" | "remaining";
+  /** greedy tie-break: "first" (default) or "random" */
+  ties?: "first" | "random";
 }
 
 /** Sufficient statistics of the past episodes. */
@@ -36,17 +50,28 @@ export class UcbViStats {
   readonly Nsa: Float64Array;
   /** Σ rewards at (h,s,a) [H, S, A] */
   readonly Rsum: Float64Array;
-  constructor(readonly S: number, readonly A: number, readonly H: number) {
-    this.Nsas = new Float64Array(H * S * A * S);
-    this.Nsa = new Float64Array(H * S * A);
-    this.Rsum = new Float64Array(H * S * A);
+  constructor(
+    readonly S: number,
+    readonly A: number,
+    readonly H: number,
+    /** pooled over h: every h reads and writes layer 0 */
+    readonly stationary = false,
+  ) {
+    const L = stationary ? 1 : H;
+    this.Nsas = new Float64Array(L * S * A * S);
+    this.Nsa = new Float64Array(L * S * A);
+    this.Rsum = new Float64Array(L * S * A);
+  }
+  /** Index of (h, s, a) into Nsa / Rsum. */
+  index(h: number, s: number, a: number): number {
+    return ((this.stationary ? 0 : h) * this.S + s) * this.A + a;
   }
   /** Record one step (h, s, a, r, s'); s' = −1 at the last step of an episode. */
   add(h: number, s: number, a: number, r: number, s2: number): void {
-    const i = (h * this.S + s) * this.A + a;
+    const i = this.index(h, s, a);
     this.Nsa[i] += 1;
     this.Rsum[i] += r;
-    if (h < this.H - 1 && s2 >= 0) this.Nsas[i * this.S + s2] += 1;
+    if ((this.stationary || h < this.H - 1) && s2 >= 0) this.Nsas[i * this.S + s2] += 1;
   }
 }
 
@@ -62,16 +87,21 @@ export function ucbviQ(st: UcbViStats, o: UcbViOptions): { Q: Float64Array; V: F
   const { S, A, H } = o;
   const Q = new Float64Array(H * S * A);
   const V = new Float64Array((H + 1) * S);
+  const remaining = o.clip === "remaining";
   for (let h = H - 1; h >= 0; h--)
     for (let s = 0; s < S; s++) {
       let best = -Infinity;
       for (let a = 0; a < A; a++) {
-        const i = (h * S + s) * A + a;
+        const i = st.index(h, s, a);
         const n = Math.max(st.Nsa[i], 1);
         let y = st.Rsum[i] / n + ucbviBonus(st.Nsa[i], o);
-        for (let s2 = 0; s2 < S; s2++) y += (st.Nsas[i * S + s2] / n) * V[(h + 1) * S + s2];
-        const q = Math.min(H, y);
-        Q[i] = q;
+        // Σ_s' N(s,a,s')/n · V̂_{h+1}(s'); with pooled counts the row may sum to < 1 (unseen next states count as 0).
+        for (let s2 = 0; s2 < S; s2++) {
+          const c = st.Nsas[i * S + s2];
+          if (c !== 0) y += (c / n) * V[(h + 1) * S + s2];
+        }
+        const q = Math.min(remaining ? H - h : H, y);
+        Q[(h * S + s) * A + a] = q;
         if (q > best) best = q;
       }
       V[h * S + s] = best;
@@ -111,12 +141,12 @@ export class UcbVi {
   private rng: Rng | null = null;
   constructor(readonly opts: UcbViOptions) {
     this.name = (opts.tau ?? 1 / opts.K) === 0 ? "ucbvi" : "soft-ucbvi";
-    this.stats = new UcbViStats(opts.S, opts.A, opts.H);
+    this.stats = new UcbViStats(opts.S, opts.A, opts.H, opts.stationary);
     this.Q = ucbviQ(this.stats, opts).Q;
   }
   reset(rng: Rng): void {
     this.rng = rng;
-    this.stats = new UcbViStats(this.opts.S, this.opts.A, this.opts.H);
+    this.stats = new UcbViStats(this.opts.S, this.opts.A, this.opts.H, this.opts.stationary);
     this.pending = [];
     this.Q = ucbviQ(this.stats, this.opts).Q;
   }
@@ -133,8 +163,12 @@ export class UcbVi {
     return ucbviPolicy(this.Q, h, s, this.opts);
   }
   act(h: number, s: number): number {
-    const p = this.probs(h, s);
     if (!this.rng) throw new Error("call reset(rng) first");
+    if ((this.opts.tau ?? 1 / this.opts.K) === 0 && this.opts.ties === "random") {
+      const base = (h * this.opts.S + s) * this.opts.A;
+      return this.rng.argmaxRandomTie(this.Q.subarray(base, base + this.opts.A));
+    }
+    const p = this.probs(h, s);
     let u = this.rng.random();
     for (let a = 0; a < p.length; a++) {
       u -= p[a];

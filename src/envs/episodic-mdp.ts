@@ -8,6 +8,10 @@
  * terminated, truncated, info}; an episode terminates after H steps.
  *
  * Indexing (0-based everywhere): P[((h·S + s)·A + a)·S + s'], R[(h·S + s)·A + a], h ∈ [0, H).
+ * A *stationary* MDP (`stationary: true`, e.g. Darkroom) stores one layer, P [S, A, S] and R [S, A],
+ * used at every step h; `saIndex` hides the difference. An MDP with deterministic transitions may
+ * also carry `next` (the successor state per (h, s, a), same layering), which value iteration and
+ * stepping use instead of scanning P.
  */
 import { Rng } from "../core/rng.js";
 
@@ -24,6 +28,15 @@ export interface EpisodicMdp {
   rewardKind: MdpRewardKind;
   /** initial-state distribution, shape [S] */
   init: Float64Array;
+  /** P and R do not depend on h: shapes [S, A, S] and [S, A] (default false). */
+  stationary?: boolean;
+  /** deterministic successor state per (h, s, a) ([S, A] if stationary), consistent with P. */
+  next?: Int32Array;
+}
+
+/** Index of (h, s, a) into R (and, times S, into P) for stationary or time-inhomogeneous MDPs. */
+export function saIndex(m: EpisodicMdp, h: number, s: number, a: number): number {
+  return ((m.stationary ? 0 : h) * m.S + s) * m.A + a;
 }
 
 export interface MdpSize {
@@ -31,24 +44,36 @@ export interface MdpSize {
   A: number;
   H: number;
   rewardKind?: MdpRewardKind;
+  /** one (P, R) for every step h (default false: Lin et al.'s time-inhomogeneous MDPs) */
+  stationary?: boolean;
+  /** Dirichlet concentration of each transition row (default 1) */
+  dirichlet?: number;
 }
 
 export function sampleEpisodicMdp(rng: Rng, size: MdpSize): EpisodicMdp {
   const { S, A, H } = size;
   for (const [k, v] of Object.entries({ S, A, H })) if (!Number.isInteger(v) || v < 1) throw new RangeError(`${k} must be a positive integer, got ${v}`);
-  const P = new Float64Array(H * S * A * S);
-  const R = new Float64Array(H * S * A);
-  const ones = new Array<number>(S).fill(1);
-  for (let h = 0; h < H; h++)
+  const alpha = size.dirichlet ?? 1;
+  if (!(alpha > 0)) throw new RangeError(`dirichlet must be > 0, got ${alpha}`);
+  const layers = size.stationary ? 1 : H;
+  const P = new Float64Array(layers * S * A * S);
+  const R = new Float64Array(layers * S * A);
+  const conc = new Array<number>(S).fill(alpha);
+  for (let h = 0; h < layers; h++)
     for (let s = 0; s < S; s++)
       for (let a = 0; a < A; a++) {
-        P.set(rng.dirichlet(ones), ((h * S + s) * A + a) * S);
+        P.set(rng.dirichlet(conc), ((h * S + s) * A + a) * S);
         R[(h * S + s) * A + a] = rng.uniform(0, 1);
       }
-  return { S, A, H, P, R, rewardKind: size.rewardKind ?? "bernoulli", init: new Float64Array(S).fill(1 / S) };
+  const m: EpisodicMdp = { S, A, H, P, R, rewardKind: size.rewardKind ?? "bernoulli", init: new Float64Array(S).fill(1 / S) };
+  if (size.stationary) m.stationary = true;
+  return m;
 }
 
-/** Finite-horizon value iteration: Q*_h(s,a) = R_h(s,a) + Σ_s' P_h(s'|s,a) V*_{h+1}(s'), V*_{H} = 0. */
+/**
+ * Finite-horizon value iteration: Q*_h(s,a) = R_h(s,a) + Σ_s' P_h(s'|s,a) V*_{h+1}(s'), V*_{H} = 0.
+ * `optimalAction` is the first maximiser; `value` = Σ_s init(s) V*_0(s).
+ */
 export function valueIteration(m: EpisodicMdp): { Q: Float64Array; V: Float64Array; optimalAction: Int32Array; value: number } {
   const { S, A, H } = m;
   const Q = new Float64Array(H * S * A); // [H, S, A]
@@ -58,9 +83,13 @@ export function valueIteration(m: EpisodicMdp): { Q: Float64Array; V: Float64Arr
     for (let s = 0; s < S; s++) {
       let best = -Infinity;
       for (let a = 0; a < A; a++) {
-        let q = m.R[(h * S + s) * A + a];
-        const base = ((h * S + s) * A + a) * S;
-        for (let s2 = 0; s2 < S; s2++) q += m.P[base + s2] * V[(h + 1) * S + s2];
+        const i = saIndex(m, h, s, a);
+        let q = m.R[i];
+        if (m.next) q += V[(h + 1) * S + m.next[i]];
+        else {
+          const base = i * S;
+          for (let s2 = 0; s2 < S; s2++) q += m.P[base + s2] * V[(h + 1) * S + s2];
+        }
         Q[(h * S + s) * A + a] = q;
         if (q > best) {
           best = q;
@@ -74,7 +103,7 @@ export function valueIteration(m: EpisodicMdp): { Q: Float64Array; V: Float64Arr
   return { Q, V, optimalAction, value };
 }
 
-function sampleCategorical(p: ArrayLike<number>, offset: number, n: number, rng: Rng): number {
+export function sampleCategorical(p: ArrayLike<number>, offset: number, n: number, rng: Rng): number {
   let u = rng.random();
   for (let i = 0; i < n; i++) {
     u -= p[offset + i];
@@ -115,10 +144,10 @@ export class EpisodicMdpEnv {
     const { S, A, H } = this.mdp;
     if (!Number.isInteger(action) || action < 0 || action >= A) throw new RangeError(`action ${action} out of range [0, ${A})`);
     if (this.h >= H) throw new RangeError("episode is over; call reset()");
-    const idx = (this.h * S + this.s) * A + action;
+    const idx = saIndex(this.mdp, this.h, this.s, action);
     const mean = this.mdp.R[idx];
     const reward = this.mdp.rewardKind === "bernoulli" ? this.rng.bernoulli(mean) : mean;
-    this.s = sampleCategorical(this.mdp.P, idx * S, S, this.rng);
+    this.s = this.mdp.next ? this.mdp.next[idx] : sampleCategorical(this.mdp.P, idx * S, S, this.rng);
     this.h++;
     return { observation: this.s, reward, terminated: this.h >= H, truncated: false, info: { h: this.h, meanReward: mean } };
   }

@@ -1,0 +1,173 @@
+/**
+ * The evaluation harness for episodic MDPs: several policies on the same N tasks for K episodes
+ * (the MDP counterpart of src/eval/harness.ts).
+ *
+ * Task i is `dist.evalTask(seed, i)`; the environment randomness of task i's episode k comes from
+ * `Rng.derive(seed, "env", i, k)` (initial state, reward and transition draws in a fixed order, so
+ * every policy sees the same streams: common random numbers); policy `label` on task i gets
+ * `Rng.derive(seed, "algo", label, i)`. Results are a pure function of (config, seed),
+ * independent of batching.
+ *
+ * Metrics (written into every results.json as `definitions`):
+ *  - return of episode k: G_k = Σ_h r_h, the realised rewards of its H steps;
+ *  - regret of episode k: V*_0(s_1^k) − Σ_h R_h(s_h, a_h), the optimal value of the episode's
+ *    initial state minus the *expected* rewards of the actions taken (an unbiased estimate of
+ *    V*(s_1) − V^{π_k}(s_1), free of reward noise);
+ *  - cumulative regret after k episodes: Σ_{j<=k} regret_j;
+ *  - each averaged over tasks with the standard error of the mean over tasks (ddof = 1).
+ */
+import { Rng } from "../core/rng.js";
+import { columnMeanSem } from "../core/stats.js";
+import { BatchMdpEnv, type MdpTask, type MdpTaskDistribution } from "../envs/tabular-mdp.js";
+import type { BatchMdpPolicy, MdpInfo } from "../algos/mdp-types.js";
+import type { MeanSem } from "./harness.js";
+
+export const MDP_METRIC_DEFINITIONS = {
+  episodeReturn: "return of episode k: sum over its H steps of the realised rewards",
+  episodeRegret: "V*_0(s_1^k) - sum_h R_h(s_h, a_h): the optimal value of the episode's initial state minus the expected rewards of the actions taken (unbiased for V*(s_1) - V^{pi_k}(s_1))",
+  cumulativeRegret: "cumulative regret after k episodes: sum_{j<=k} of the episode regrets",
+  optimalReturn: "V*_0(s_1^k): the optimal expected return from the episode's initial state",
+  mean: "average over the evaluation tasks (every policy sees the same tasks, initial states and noise draws)",
+  sem: "standard error of the mean over tasks: sample standard deviation (ddof=1) / sqrt(number of tasks)",
+};
+
+export interface MdpAlgorithmResult {
+  episodeReturn: MeanSem;
+  cumulativeRegret: MeanSem;
+}
+
+/** One recorded episode (for trajectory pictures). */
+export interface RecordedEpisode {
+  task: number;
+  episode: number;
+  goal: number;
+  states: number[];
+  actions: number[];
+  rewards: number[];
+}
+
+export interface MdpEvalOptions {
+  dist: MdpTaskDistribution;
+  episodes: number;
+  tasks: number;
+  seed: number;
+  /** tasks run together per batch (speed/memory only; results do not change) */
+  chunk?: number;
+  /** record the trajectories of these (task, episode) pairs */
+  record?: { tasks: number[]; episodes: number[] };
+  onProgress?: (tasksDone: number) => void;
+}
+
+/** The raw per-task, per-episode numbers of one policy [N, K]. */
+export interface MdpRaw {
+  returns: Float64Array;
+  regrets: Float64Array;
+  optimal: Float64Array;
+  recorded: RecordedEpisode[];
+}
+
+export function mdpInfo(dist: MdpTaskDistribution, K: number): MdpInfo {
+  return { S: dist.S, A: dist.A, H: dist.H, K, stationary: dist.stationary };
+}
+
+/** Run one batched policy on tasks [0, N) for K episodes. */
+export async function runMdpPolicy(policy: BatchMdpPolicy, opts: MdpEvalOptions): Promise<MdpRaw> {
+  const { episodes: K, tasks: N, seed, dist } = opts;
+  const H = dist.H;
+  const chunk = Math.max(1, opts.chunk ?? 500);
+  const returns = new Float64Array(N * K);
+  const regrets = new Float64Array(N * K);
+  const optimal = new Float64Array(N * K);
+  const recorded: RecordedEpisode[] = [];
+  const recTasks = new Set(opts.record?.tasks ?? []);
+  const recEps = new Set(opts.record?.episodes ?? []);
+  const info = mdpInfo(dist, K);
+  for (let start = 0; start < N; start += chunk) {
+    const end = Math.min(N, start + chunk);
+    const tasks: MdpTask[] = [];
+    const rngs: Rng[] = [];
+    for (let i = start; i < end; i++) {
+      tasks.push(dist.evalTask(seed, i));
+      rngs.push(Rng.derive(seed, "algo", policy.name, i));
+    }
+    const n = end - start;
+    await policy.start(tasks, rngs, info);
+    const env = new BatchMdpEnv(tasks, (j, k) => Rng.derive(seed, "env", start + j, k));
+    for (let k = 0; k < K; k++) {
+      const s0 = env.reset(k);
+      const rec = new Map<number, RecordedEpisode>();
+      for (let j = 0; j < n; j++) {
+        const i = start + j;
+        optimal[i * K + k] = tasks[j].Vstar[s0[j]];
+        if (recTasks.has(i) && recEps.has(k)) rec.set(j, { task: i, episode: k, goal: tasks[j].goal, states: [s0[j]], actions: [], rewards: [] });
+      }
+      await policy.beginEpisode(k);
+      const ret = new Float64Array(n);
+      const expected = new Float64Array(n);
+      for (let h = 0; h < H; h++) {
+        const states = Int32Array.from(env.states);
+        const actions = await policy.act(h, states);
+        const { rewards, meanRewards, next } = env.stepAll(actions);
+        for (let j = 0; j < n; j++) {
+          ret[j] += rewards[j];
+          expected[j] += meanRewards[j];
+          const r = rec.get(j);
+          if (r) {
+            r.actions.push(actions[j]);
+            r.rewards.push(rewards[j]);
+            r.states.push(next[j]);
+          }
+        }
+        await policy.observe(h, states, actions, rewards, next);
+      }
+      for (let j = 0; j < n; j++) {
+        const i = start + j;
+        returns[i * K + k] = ret[j];
+        regrets[i * K + k] = optimal[i * K + k] - expected[j];
+      }
+      recorded.push(...rec.values());
+    }
+    opts.onProgress?.(n);
+  }
+  policy.dispose?.();
+  return { returns, regrets, optimal, recorded };
+}
+
+export function summariseMdp(raw: MdpRaw, N: number, K: number): MdpAlgorithmResult & { finalRegrets: Float64Array } {
+  const cum = new Float64Array(N * K);
+  const finalRegrets = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) {
+      s += raw.regrets[i * K + k];
+      cum[i * K + k] = s;
+    }
+    finalRegrets[i] = s;
+  }
+  return { episodeReturn: columnMeanSem(raw.returns, N, K), cumulativeRegret: columnMeanSem(cum, N, K), finalRegrets };
+}
+
+/**
+ * Evaluate several policies on the same tasks. Returns results keyed by policy name, the optimal
+ * return per episode (mean ± s.e.), recorded trajectories, and wall seconds per policy (kept out of
+ * results.json so that results are byte-identical across runs).
+ */
+export async function evaluateMdp(
+  policies: BatchMdpPolicy[],
+  opts: MdpEvalOptions,
+): Promise<{ algorithms: Record<string, MdpAlgorithmResult>; optimalReturn: MeanSem; recorded: Record<string, RecordedEpisode[]>; wallSeconds: Record<string, number> }> {
+  const algorithms: Record<string, MdpAlgorithmResult> = {};
+  const recorded: Record<string, RecordedEpisode[]> = {};
+  const wallSeconds: Record<string, number> = {};
+  let optimalReturn: MeanSem = { mean: [], sem: [] };
+  for (const p of policies) {
+    const t0 = performance.now();
+    const raw = await runMdpPolicy(p, opts);
+    const s = summariseMdp(raw, opts.tasks, opts.episodes);
+    algorithms[p.name] = { episodeReturn: s.episodeReturn, cumulativeRegret: s.cumulativeRegret };
+    if (raw.recorded.length) recorded[p.name] = raw.recorded;
+    optimalReturn = columnMeanSem(raw.optimal, opts.tasks, opts.episodes);
+    wallSeconds[p.name] = (performance.now() - t0) / 1000;
+  }
+  return { algorithms, optimalReturn, recorded, wallSeconds };
+}
