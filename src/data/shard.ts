@@ -30,7 +30,7 @@ const INT = /^\d+$/;
 /** Parse `k/N` (0 <= k < N). */
 export function parseShardFlag(s: string, field = "--shard"): ShardSpec {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(s);
-  const allowed = `k/N with integers 0 <= k < N <= ${MAX_SHARDS}, e.g. 0/4`;
+  const allowed = `k/N with integers 0 <= k < N <= ${MAX_SHARDS}, e.g. 0/4, or all`;
   if (!m) throw new IcrlError(`invalid ${field}: ${JSON.stringify(s)} (allowed: ${allowed})`);
   const index = Number(m[1]);
   const count = Number(m[2]);
@@ -72,8 +72,9 @@ export function shardFromEnv(env: NodeJS.ProcessEnv = process.env): (ShardSpec &
   return null;
 }
 
-/** `--shard` if given, else the cluster environment, else null (the whole job in one process). */
+/** `--shard` if given (`all`: the whole job), else the cluster environment, else null (the whole job). */
 export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ShardSpec | null {
+  if (flag === "all") return null; // the whole job here, whatever the environment says
   if (flag !== undefined) return parseShardFlag(flag);
   const e = shardFromEnv(env);
   return e ? { index: e.index, count: e.count } : null;

@@ -8,6 +8,8 @@ import { IcrlError, invalid } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
 import { parseAlgoSpec } from "../../algos/registry.js";
 import { generateDataset } from "../../data/generate.js";
+import { partName, resolveShard } from "../../data/shard.js";
+import { join } from "node:path";
 import type { GenerationSpec } from "../../data/dataset.js";
 import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
 import { progress } from "../progress.js";
@@ -89,6 +91,7 @@ interface Flags {
   workers?: number;
   config?: string;
   out?: string;
+  shard?: string;
 }
 
 export function resolveGenerateConfig(flags: Flags): GenerateConfig {
@@ -134,21 +137,25 @@ export function register(program: Command): void {
     .option("--seed <s>", "seed (default 0)", intFlag("seed"))
     .option("--shard-size <n>", "trajectories per shard (default 1000)", intFlag("shard-size"))
     .option("--workers <n>", "worker threads (default 2; results do not depend on it)", intFlag("workers"))
+    .option("--shard <k/N>", "generate only part k of N (shards j with j mod N = k) into DIR/part-k-of-N; default from SLURM_ARRAY_TASK_ID/_COUNT or JOB_COMPLETION_INDEX + ICRL_SHARD_COUNT; join parts with `icrl merge`; `all` ignores those variables")
     .option("--config <file>", "YAML or JSON config; flags override it")
     .requiredOption("--out <dir>", "dataset folder (an interrupted run resumes when given the same config)")
     .action(async (flags: Flags) => {
       const cfg = resolveGenerateConfig(flags);
       const spec = toGenerationSpec(cfg);
-      const out = flags.out!;
+      const part = resolveShard(flags.shard) ?? undefined;
+      const out = part ? join(flags.out!, partName(part)) : flags.out!;
       const t0 = performance.now();
-      const bar = progress("generate", spec.tasks + spec.valTasks, "traj");
-      const m = await generateDataset(spec, out, { workers: cfg.workers, onShard: (n) => bar.tick(n) });
+      const total = spec.tasks + spec.valTasks;
+      const bar = progress(part ? `generate ${part.index}/${part.count}` : "generate", part ? Math.ceil(total / part.count) : total, "traj");
+      const m = await generateDataset(spec, out, { workers: cfg.workers, onShard: (n) => bar.tick(n), part });
       bar.stop();
       const secs = (performance.now() - t0) / 1000;
-      const n = m.spec.tasks + m.spec.valTasks;
+      const shards = m.splits.train.shards.length + m.splits.validation.shards.length;
+      const n = [...m.splits.train.shards, ...m.splits.validation.shards].reduce((a, s) => a + s.count, 0);
       process.stdout.write(
-        `wrote ${out}/: ${m.spec.tasks} train + ${m.spec.valTasks} validation trajectories of ${spec.envParams.horizon} steps ` +
-          `(${m.splits.train.shards.length + m.splits.validation.shards.length} shards) in ${secs.toFixed(1)} s (${((secs * 1000) / n).toFixed(3)} ms per trajectory)\n`,
+        (part ? `wrote part ${part.index}/${part.count} ${out}/: ${n} of ${total} trajectories` : `wrote ${out}/: ${m.spec.tasks} train + ${m.spec.valTasks} validation trajectories`) +
+          ` of ${spec.envParams.horizon} steps (${shards} shards) in ${secs.toFixed(1)} s (${((secs * 1000) / Math.max(1, n)).toFixed(3)} ms per trajectory)\n`,
       );
     });
 }

@@ -1,0 +1,137 @@
+/**
+ * Join the parts of a sharded generation (`icrl generate --shard k/N`) into one dataset.
+ *
+ * Every part's manifest is validated (format, version, spec, each shard's task range, dtype,
+ * shape and sha256); all parts must share one spec; together they must cover every work unit
+ * (a unit found in two parts must have identical checksums). Every file is read, checked against
+ * its checksum, decoded and checked for content (arms in range, finite rewards, known mixture
+ * component) before it is copied. The result is byte-identical to a single-process
+ * `icrl generate` with the same config, and appears at `out` only when complete.
+ */
+import { existsSync, readdirSync, readFileSync, statSync, rmSync, mkdirSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { IcrlError } from "../core/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { buildManifest, canonicalJson, columnLayout, readManifest, shardUnits, sha256, PART_FORMAT, type GenerationSpec, type Manifest, type ShardMeta, type Split } from "./dataset.js";
+import { decodeNpy } from "./npy.js";
+
+/** Part folders named by `inputs`: each is a part (or dataset) folder, or a folder of them. */
+export function findParts(inputs: string[]): string[] {
+  if (inputs.length === 0) throw new IcrlError("missing parts to merge (allowed: part folders written by `icrl generate --shard k/N`, or folders holding them)");
+  const out: string[] = [];
+  for (const dir of inputs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new IcrlError(`invalid part: ${JSON.stringify(dir)} (allowed: an existing folder)`);
+    if (existsSync(join(dir, "manifest.json"))) {
+      out.push(dir);
+      continue;
+    }
+    const subs = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, "manifest.json")))
+      .map((e) => join(dir, e.name))
+      .sort();
+    if (subs.length === 0) {
+      const partial = readdirSync(dir).filter((n) => n.endsWith(".partial"));
+      throw new IcrlError(`invalid part: ${JSON.stringify(dir)} holds no manifest.json and no finished part folder${partial.length ? ` (unfinished: ${partial.slice(0, 3).join(", ")}; rerun those shards)` : ""}`);
+    }
+    out.push(...subs);
+  }
+  return out;
+}
+
+function specDiff(a: GenerationSpec, b: GenerationSpec): string {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys
+    .filter((k) => canonicalJson((a as unknown as Record<string, unknown>)[k]) !== canonicalJson((b as unknown as Record<string, unknown>)[k]))
+    .map((k) => `${k}: ${canonicalJson((a as unknown as Record<string, unknown>)[k])} vs ${canonicalJson((b as unknown as Record<string, unknown>)[k])}`)
+    .join("; ");
+}
+
+/** Decode a column file and check its bytes, dtype, shape and content; returns the bytes. */
+function checkedColumn(dir: string, shard: ShardMeta, col: string, spec: GenerationSpec): Uint8Array {
+  const rel = `${shard.path}/${col}.npy`;
+  const path = join(dir, rel);
+  if (!existsSync(path)) throw new IcrlError(`invalid part ${dir}: missing ${rel}`);
+  const bytes = new Uint8Array(readFileSync(path));
+  const meta = shard.files[col];
+  if (sha256(bytes) !== meta.sha256) throw new IcrlError(`invalid part ${dir}: ${rel} does not match its checksum in manifest.json (corrupted or modified; regenerate that part)`);
+  const arr = decodeNpy(bytes, `${dir}/${rel}`);
+  const want = columnLayout(spec.envParams, shard.count)[col];
+  if (arr.dtype !== want.dtype || arr.shape.join(",") !== want.shape.join(",")) throw new IcrlError(`invalid part ${dir}: ${rel} holds ${arr.dtype} [${arr.shape}] (allowed: ${want.dtype} [${want.shape}])`);
+  const A = spec.envParams.numArms;
+  const limit = col === "component" ? spec.context.length : col === "actions" || col === "labels" || col === "optimal_arm" ? A : 0;
+  if (limit > 0) {
+    for (const v of arr.data) if (v < 0 || v >= limit) throw new IcrlError(`invalid part ${dir}: ${rel} holds ${v} (allowed: 0..${limit - 1})`);
+  } else {
+    for (const v of arr.data) if (!Number.isFinite(v)) throw new IcrlError(`invalid part ${dir}: ${rel} holds ${v} (allowed: finite numbers)`);
+  }
+  return bytes;
+}
+
+export interface MergeOptions {
+  onShard?: (tasks: number) => void;
+}
+
+/** Merge the parts found in `inputs` into a complete dataset at `out`. Returns its manifest. */
+export function mergeParts(inputs: string[], out: string, opts: MergeOptions = {}): Manifest {
+  const dirs = findParts(inputs);
+  const parts = dirs.map((dir) => ({ dir, m: readManifest(dir, { allowPart: true }) }));
+  const spec = parts[0].m.spec;
+  for (const p of parts.slice(1)) {
+    if (canonicalJson(p.m.spec) !== canonicalJson(spec)) throw new IcrlError(`invalid part ${p.dir}: generated with a different config than ${parts[0].dir} (${specDiff(spec, p.m.spec)})`);
+  }
+  const units = shardUnits(spec);
+  const source: ({ dir: string; meta: ShardMeta } | null)[] = units.map(() => null);
+  const unitOf = new Map(units.map((u, k) => [`${u.split}/${u.index}`, k]));
+  for (const { dir, m } of parts) {
+    for (const split of ["train", "validation"] as Split[]) {
+      for (const meta of m.splits[split].shards) {
+        const k = unitOf.get(`${split}/${Number(meta.path.slice(meta.path.lastIndexOf("-") + 1))}`)!;
+        const prev = source[k];
+        if (prev && canonicalJson(prev.meta.files) !== canonicalJson(meta.files)) {
+          throw new IcrlError(`invalid parts: ${meta.path} differs between ${prev.dir} and ${dir} (same config, different bytes: one of them is corrupted)`);
+        }
+        if (!prev) source[k] = { dir, meta };
+      }
+    }
+  }
+  const missing = units.map((u, k) => ({ ...u, k })).filter((u) => !source[u.k]);
+  if (missing.length > 0) {
+    const counts = [...new Set(parts.map((p) => (p.m.format === PART_FORMAT ? p.m.part!.count : 1)))];
+    const owner = (k: number) => (counts.length === 1 && counts[0] > 1 ? ` (part ${k % counts[0]}/${counts[0]})` : "");
+    throw new IcrlError(
+      `incomplete parts: ${missing.length} of ${units.length} shards are missing: ${missing
+        .slice(0, 5)
+        .map((u) => `${u.split} shard ${u.index}${owner(u.k)}`)
+        .join(", ")}${missing.length > 5 ? ", ..." : ""} (allowed: parts that together cover every shard; rerun the missing ones)`,
+    );
+  }
+  if (existsSync(join(out, "manifest.json"))) {
+    const existing = readManifest(out);
+    if (canonicalJson(existing.spec) === canonicalJson(spec)) return existing; // merged before
+    throw new IcrlError(`invalid --out: ${JSON.stringify(out)} already holds a dataset with a different config (allowed: a new folder, or remove the old one)`);
+  }
+  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) throw new IcrlError(`invalid --out: ${JSON.stringify(out)} exists and is not an icrl dataset (allowed: a new or empty folder)`);
+  const stage = `${out}.partial`;
+  rmSync(stage, { recursive: true, force: true }); // copies only: a killed merge starts over
+  mkdirSync(stage, { recursive: true });
+  const metas: ShardMeta[] = [];
+  units.forEach((u, k) => {
+    const { dir, meta } = source[k]!;
+    const files: ShardMeta["files"] = {};
+    for (const col of Object.keys(columnLayout(spec.envParams, u.count))) {
+      writeFileAtomic(join(stage, meta.path, `${col}.npy`), checkedColumn(dir, meta, col, spec));
+      const f = meta.files[col];
+      files[col] = { shape: f.shape, dtype: f.dtype, sha256: f.sha256 };
+    }
+    // Same key order as writeShard, so shard.json is byte-identical to a single-process run's.
+    const merged: ShardMeta = { path: meta.path, first: meta.first, count: meta.count, files };
+    writeJsonAtomic(join(stage, meta.path, "shard.json"), merged);
+    metas.push(merged);
+    opts.onShard?.(u.count);
+  });
+  const manifest = buildManifest(spec, units, metas);
+  writeJsonAtomic(join(stage, "manifest.json"), manifest);
+  if (existsSync(out)) rmSync(out, { recursive: true });
+  renameSync(stage, out);
+  return manifest;
+}
