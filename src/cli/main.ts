@@ -11,6 +11,7 @@ import { register as registerBaselines } from "./commands/baselines.js";
 import { register as registerLsa } from "./commands/lsa.js";
 import { register as registerGenerate } from "./commands/generate.js";
 import { register as registerConstruct } from "./commands/construct.js";
+import { register as registerMerge } from "./commands/merge.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerLsa(program);
   registerGenerate(program);
   registerConstruct(program);
+  registerMerge(program);
   return program;
 }
 
