@@ -74,7 +74,7 @@ export const TD_PRETRAIN_DEFAULTS: TdPretrainConfig = {
   seed: 0,
 };
 
-interface Task {
+export interface Task {
   mrp: MRP;
   /** [s, d] */
   Phi: Float64Array;
@@ -123,7 +123,7 @@ function windowBatch(task: Task, traj: Int32Array, t: number, n: number, gamma: 
   return { d, n, phi, phiNext, r, gamma };
 }
 
-type Weights = { P: Float64Array | Float64Array[]; Q: Float64Array | Float64Array[] };
+export type Weights = { P: Float64Array | Float64Array[]; Q: Float64Array | Float64Array[] };
 
 /** Context Gram S_0 = Σ_{i<n} z_i z_iᵀ of the window starting at t, z_i = [φ(s); γφ(s'); r(s)]. */
 function windowGram(task: Task, traj: Int32Array, t: number, n: number, gamma: number): Float64Array {
@@ -151,7 +151,7 @@ function windowGram(task: Task, traj: Int32Array, t: number, n: number, gamma: n
  * One mini-batch: loss and gradients (stop-gradient on the bootstrapped target), computed with the
  * Gram-space recursion of the layer (exactly the LSA forward/backward, in O(L·D³) per prompt).
  */
-function batchGrad(task: Task, traj: Int32Array, cfg: TdPretrainConfig, W: Weights): { loss: number; gP: Float64Array[]; gQ: Float64Array[] } {
+export function batchGrad(task: Task, traj: Int32Array, cfg: TdPretrainConfig, W: Weights): { loss: number; gP: Float64Array[]; gQ: Float64Array[] } {
   const { d } = task;
   const { n, layers: L, gamma, batchSize: B } = cfg;
   const D = 2 * d + 1;
@@ -193,7 +193,7 @@ function batchGrad(task: Task, traj: Int32Array, cfg: TdPretrainConfig, W: Weigh
  * steps w_{l+1} = w_l + (α/n) Σ δ_i(w_l) φ_i from w_0 = 0 (Wang et al. Thm 1), differentiated in
  * forward mode: u_{l+1} = u_l + (1/n) Σ δ_i(w_l) φ_i + (α/n) Σ ((γφ'_i − φ_i)ᵀu_l) φ_i, u = dw/dα.
  */
-function hardAlphaGrad(task: Task, traj: Int32Array, cfg: TdPretrainConfig, alpha: number): { loss: number; grad: number } {
+export function hardAlphaGrad(task: Task, traj: Int32Array, cfg: TdPretrainConfig, alpha: number): { loss: number; grad: number } {
   const { d, Phi } = task;
   const { n, layers: L, gamma, batchSize: B } = cfg;
   const v: number[] = [];
@@ -288,18 +288,49 @@ export function tdCompare(task: Task, traj: Int32Array, cfg: TdPretrainConfig, W
   return { vd, ss: cosine(gTf, wL), iws };
 }
 
+export interface HeldOutMetrics {
+  vd: number;
+  ss: number;
+  iws: number;
+  vdSem: number;
+  iwsSem: number;
+}
+
+/**
+ * Mean (and standard error) of VD, SS and IWS over cfg.evalMrps held-out MRPs (their own seed stream,
+ * one fresh context window each) for the given weights and hard-coded-TD step size α.
+ */
+export function heldOutMetrics(cfg: TdPretrainConfig, W: Weights, alpha: number): HeldOutMetrics {
+  const vds: number[] = [], sss: number[] = [], iwss: number[] = [];
+  for (let j = 0; j < cfg.evalMrps; j++) {
+    const rng = Rng.derive(cfg.seed, "td-eval", j);
+    const task = sampleTask(cfg, rng);
+    const traj = rolloutMRP(task.mrp, cfg.n + 2, rng);
+    const m = tdCompare(task, traj, cfg, W, alpha);
+    vds.push(m.vd);
+    sss.push(m.ss);
+    if (Number.isFinite(m.iws)) iwss.push(m.iws);
+  }
+  const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
+  const sem = (x: number[]) => {
+    const m = mean(x);
+    return x.length < 2 ? 0 : Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / (x.length - 1) / x.length);
+  };
+  return { vd: mean(vds), ss: mean(sss), iws: mean(iwss), vdSem: sem(vds), iwsSem: sem(iwss) };
+}
+
 export interface TdPretrainResult {
   P: Float64Array[];
   Q: Float64Array[];
   alpha: number;
   log: TdLogRow[];
   /** Mean metrics over cfg.evalMrps held-out MRPs with the final weights. */
-  final: { vd: number; ss: number; iws: number; vdSem: number; iwsSem: number };
+  final: HeldOutMetrics;
   seconds: number;
 }
 
 /** Run the pretraining; a pure function of cfg. */
-export function trainTdPretrain(cfg: TdPretrainConfig, hooks: { onLog?: (r: TdLogRow) => void; onMrp?: () => void } = {}): TdPretrainResult {
+export function trainTdPretrain(cfg: TdPretrainConfig, hooks: { onLog?: (r: TdLogRow) => void; onMrp?: (done: number, W: Weights, alpha: number) => void } = {}): TdPretrainResult {
   const t0 = performance.now();
   const d = cfg.features === "one-hot" ? cfg.s : cfg.d;
   const D = 2 * d + 1;
@@ -362,30 +393,15 @@ export function trainTdPretrain(cfg: TdPretrainConfig, hooks: { onLog?: (r: TdLo
       log.push(row);
       hooks.onLog?.(row);
     }
-    hooks.onMrp?.();
+    hooks.onMrp?.(k + 1, W, alphaP[0]);
   }
-  // final: held-out MRPs
-  const vds: number[] = [], sss: number[] = [], iwss: number[] = [];
-  for (let j = 0; j < cfg.evalMrps; j++) {
-    const rng = Rng.derive(cfg.seed, "td-eval", j);
-    const task = sampleTask(cfg, rng);
-    const traj = rolloutMRP(task.mrp, cfg.n + 2, rng);
-    const m = tdCompare(task, traj, cfg, W, alphaP[0]);
-    vds.push(m.vd);
-    sss.push(m.ss);
-    if (Number.isFinite(m.iws)) iwss.push(m.iws);
-  }
-  const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
-  const sem = (x: number[]) => {
-    const m = mean(x);
-    return x.length < 2 ? 0 : Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / (x.length - 1) / x.length);
-  };
+  const final = heldOutMetrics(cfg, W, alphaP[0]);
   return {
     P: Ps,
     Q: Qs,
     alpha: alphaP[0],
     log,
-    final: { vd: mean(vds), ss: mean(sss), iws: mean(iwss), vdSem: sem(vds), iwsSem: sem(iwss) },
+    final,
     seconds: (performance.now() - t0) / 1000,
   };
 }
