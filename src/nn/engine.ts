@@ -29,6 +29,9 @@ export const grad = jax.grad;
 export const profiler = jax.profiler;
 export const tree = jax.tree;
 export const lax = jax.lax;
+/** Backends: `init("webgpu")` initialises one (browser), `defaultDevice(d)` selects it for new arrays. */
+export const initDevices = jax.init;
+export const defaultDevice = jax.defaultDevice;
 
 /** An engine tensor (a jax-js Array). Treat as opaque outside src/nn. */
 export type Tensor = jax.Array;
