@@ -14,6 +14,7 @@ import { Ucb } from "./ucb.js";
 import { LinUcb } from "./linucb.js";
 import { RidgeGreedy } from "./ridge-greedy.js";
 import { Thompson, THOMPSON_DEFAULTS } from "./thompson.js";
+import { DirichletIid } from "./dirichlet-iid.js";
 
 interface AlgoEntry {
   summary: string;
@@ -26,6 +27,11 @@ const nonneg = z.number().nonnegative("a number >= 0").finite();
 
 export const BANDIT_ALGORITHMS: Record<string, AlgoEntry> = {
   uniform: { summary: "uniform random arm", params: z.strictObject({}), make: () => new Uniform() },
+  "dirichlet-iid": {
+    summary: "DPT's context sampler: i.i.d. arms from (1-cov)·Dirichlet(1) + cov·onehot, cov ~ U{0,0.1,...,1} per task",
+    params: z.strictObject({}),
+    make: () => new DirichletIid(),
+  },
   optimal: { summary: "oracle: always the optimal arm (regret 0)", params: z.strictObject({}), make: () => new Optimal() },
   emp: { summary: "each arm once, then the best empirical mean", params: z.strictObject({}), make: () => new EmpiricalMean() },
   greedy: { summary: "repeat the arm with the best single observed reward", params: z.strictObject({}), make: () => new Greedy() },

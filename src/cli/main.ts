@@ -8,6 +8,9 @@ import { IcrlError } from "../core/errors.js";
 import { setQuiet } from "./progress.js";
 import { register as registerBaselines } from "./commands/baselines.js";
 // [command imports: one line per module in src/cli/commands/]
+import { register as registerTrain } from "./commands/train.js";
+import { register as registerEvaluate } from "./commands/evaluate.js";
+import { register as registerExperiment } from "./commands/experiment.js";
 import { register as registerLsa } from "./commands/lsa.js";
 import { register as registerGenerate } from "./commands/generate.js";
 import { register as registerConstruct } from "./commands/construct.js";
@@ -26,6 +29,9 @@ export function buildProgram(): Command {
     });
   registerBaselines(program);
   // [command registrations: one line per module]
+  registerTrain(program);
+  registerEvaluate(program);
+  registerExperiment(program);
   registerLsa(program);
   registerGenerate(program);
   registerConstruct(program);

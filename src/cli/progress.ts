@@ -14,7 +14,7 @@ export function setQuiet(q: boolean): void {
   quiet = q;
 }
 
-export function progress(label: string, total: number, unit = "it"): Progress {
+export function progress(label: string, total: number, unit = "it", initial = 0): Progress {
   const enabled = !quiet && (process.stderr.isTTY || process.env.ICRL_PROGRESS === "1");
   if (!enabled || total <= 0) {
     return { tick() {}, stop() {} };
@@ -30,13 +30,13 @@ export function progress(label: string, total: number, unit = "it"): Progress {
     cliProgress.Presets.shades_classic,
   );
   const start = Date.now();
-  let value = 0;
-  bar.start(total, 0, { rate: "0.0" });
+  let value = initial;
+  bar.start(total, initial, { rate: "0.0" });
   return {
     tick(n = 1) {
       value += n;
       const secs = (Date.now() - start) / 1000;
-      bar.update(value, { rate: secs > 0 ? (value / secs).toFixed(1) : "0.0" });
+      bar.update(value, { rate: secs > 0 ? ((value - initial) / secs).toFixed(1) : "0.0" });
     },
     stop() {
       bar.stop();

@@ -13,7 +13,7 @@ import { Rng } from "../core/rng.js";
 import { loadSplit, readManifest, type LoadedSplit, type Manifest } from "../data/dataset.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
 import { encodeLinBatch, linTokenDim, padWidth, type LinTrajectory, type TokenBatch } from "../nn/tokens.js";
-import { makeTrainStep, initTrainState, type TrainState } from "../nn/optim.js";
+import { makeTrainStep, initTrainState, type OptimizerConfigInput, type TrainState } from "../nn/optim.js";
 import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
 import type { TransformerConfigInput } from "../nn/config.js";
 
@@ -28,14 +28,21 @@ export const PretrainConfigSchema = z.strictObject({
   numLayers: posInt(64).default(4),
   numHeads: posInt(64).default(1),
   lr: z.number().positive("a number > 0").max(1, "at most 1").default(1e-3),
+  /** "constant", or linear warm-up over `warmupSteps` then cosine decay to lr/10 at the last step. */
+  schedule: z.enum(["constant", "cosine"], { message: "constant or cosine" }).default("constant"),
+  warmupSteps: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
   weightDecay: z.number().nonnegative("a number >= 0").default(1e-4),
   /** Trajectories per optimizer step. */
   batchSize: posInt(100_000).default(64),
   /** Split each batch into this many micro-batches (gradient accumulation; same result). */
   microBatches: posInt(1024).default(1),
   steps: posInt(10_000_000).default(1000),
-  /** Validation loss every this many steps (and at the end). */
+  /** Validation loss every this many steps (and at the end); a multiple of logEvery. */
   evalEvery: posInt(10_000_000).default(100),
+  /** One metrics.jsonl line (mean training loss of the window) every this many steps. */
+  logEvery: posInt(10_000_000).default(10),
+  /** Save parameters + optimizer state every this many steps (a multiple of logEvery). */
+  checkpointEvery: posInt(10_000_000).default(100),
   /** Trajectories of the validation split used for the validation loss. */
   valTrajectories: posInt(1_000_000).default(256),
   seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
@@ -90,13 +97,22 @@ export interface PretrainRun {
   dispose(): void;
 }
 
+/** AdamW with the run's learning-rate schedule (both anchors: AdamW, weight decay 1e-4). */
+export function optimizerConfigFor(cfg: PretrainConfig): OptimizerConfigInput {
+  const lr: OptimizerConfigInput["lr"] =
+    cfg.schedule === "constant"
+      ? cfg.lr
+      : { kind: "warmupCosine", lr: cfg.lr, warmupSteps: Math.min(cfg.warmupSteps, cfg.steps - 1), totalSteps: cfg.steps, minLr: cfg.lr / 10 };
+  return { kind: "adamw", lr, weightDecay: cfg.weightDecay };
+}
+
 /** Set up a pretraining run (fresh parameters, or `resume` state from a checkpoint). */
 export function startPretraining(cfg: PretrainConfig, resume?: { params: Params; opt: Params; step: number }): PretrainRun {
   const manifest = readManifest(cfg.data);
   const train = loadSplit(cfg.data, "train", manifest);
   const val = manifest.spec.valTasks > 0 ? loadSplit(cfg.data, "validation", manifest) : null;
   const model = createTransformer(modelConfigFor(cfg, manifest));
-  const optimizer = { kind: "adamw" as const, lr: cfg.lr, weightDecay: cfg.weightDecay };
+  const optimizer = optimizerConfigFor(cfg);
   const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, model.init(Rng.derive(cfg.seed, "init")));
   const trainStep = makeTrainStep(model, optimizer, { microBatches: cfg.microBatches, reduction: "mean" });
   const lossFn = jit((params: Params, tokens: Tensor, labels: Tensor, weights: Tensor) => model.lossSum(params, { tokens, labels, weights }));

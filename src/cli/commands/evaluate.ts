@@ -1,0 +1,229 @@
+/**
+ * `icrl evaluate`: deploy a pretrained transformer in context on fresh tasks of the distribution
+ * it was trained on, beside classic algorithms, on the same tasks and reward-noise streams.
+ * Writes the same files as `icrl baselines` (results.json gains a `model` entry).
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { z } from "zod";
+import { IcrlError, invalid } from "../../core/errors.js";
+import { writeJsonAtomic } from "../../core/io.js";
+import { BanditTaskDistribution, type BanditParams } from "../../envs/bandit.js";
+import { makeAlgorithm, parseAlgoSpec } from "../../algos/registry.js";
+import { evaluateBandit, METRIC_DEFINITIONS, PerTaskBatch } from "../../eval/harness.js";
+import { TransformerBanditPolicy } from "../../eval/transformer-policy.js";
+import { loadCheckpoint } from "../../nn/checkpoint.js";
+import { parseTransformerConfig } from "../../nn/config.js";
+import { createTransformer } from "../../nn/transformer.js";
+import type { BatchBanditPolicy } from "../../algos/types.js";
+import { regretTable, writeBanditReport, type BanditResults } from "../../report/bandit-report.js";
+import { resolveEnvParams, DEFAULT_BASELINES } from "./baselines.js";
+import { defined, intFlag, loadConfigFile, parseWith } from "../config.js";
+import { progress } from "../progress.js";
+import { defaultOutDir, inStagedDir } from "../common.js";
+
+/** The folder of shipped models: `<package>/models`. */
+export const MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../models");
+
+/** Names of the shipped models (`models/<name>.safetensors`). */
+export function shippedModels(): string[] {
+  if (!existsSync(MODELS_DIR)) return [];
+  return readdirSync(MODELS_DIR)
+    .filter((f) => f.endsWith(".safetensors"))
+    .map((f) => f.slice(0, -".safetensors".length))
+    .sort();
+}
+
+/** A model argument: a checkpoint file, a training run folder, or a shipped model's name. */
+export function resolveModelPath(arg: string): string {
+  if (existsSync(arg)) {
+    if (statSync(arg).isDirectory()) {
+      const p = join(arg, "model.safetensors");
+      if (!existsSync(p)) throw new IcrlError(`--model ${arg} is a folder without model.safetensors (an unfinished training run? rerun \`icrl train\` with the same --out to finish it)`);
+      return p;
+    }
+    return arg;
+  }
+  const shipped = join(MODELS_DIR, `${arg}.safetensors`);
+  if (existsSync(shipped)) return shipped;
+  const names = shippedModels();
+  throw invalid("--model", arg, `a checkpoint file, a training run folder, or a shipped model (${names.length ? names.join(", ") : "none installed"})`);
+}
+
+/** What a model checkpoint written by `icrl train` says about its data. */
+export interface ModelInfo {
+  env: string;
+  envParams: BanditParams;
+  context: { algo: string; weight: number }[];
+  label: string;
+  expert: string | null;
+  preset?: string;
+  baselines?: string[];
+  step: number;
+}
+
+export function modelInfo(path: string, extra: unknown, step: number): ModelInfo {
+  const e = extra as { dataset?: { env?: unknown; envParams?: unknown; context?: unknown; label?: unknown; expert?: unknown }; preset?: unknown; baselines?: unknown } | undefined;
+  const d = e?.dataset;
+  if (!d || typeof d.env !== "string" || typeof d.envParams !== "object" || d.envParams === null)
+    throw new IcrlError(`checkpoint ${path} does not record the dataset it was trained on (metadata extra.dataset); it was not written by \`icrl train\``);
+  return {
+    env: d.env,
+    envParams: d.envParams as BanditParams,
+    context: Array.isArray(d.context) ? (d.context as { algo: string; weight: number }[]) : [],
+    label: typeof d.label === "string" ? d.label : "ad",
+    expert: typeof d.expert === "string" ? d.expert : null,
+    preset: typeof e?.preset === "string" ? e.preset : undefined,
+    baselines: Array.isArray(e?.baselines) ? (e.baselines as string[]) : undefined,
+    step,
+  };
+}
+
+/** Default comparison: the preset's baselines, plus the context algorithms and the expert. */
+export function defaultAlgos(info: ModelInfo): string[] {
+  const list = [...(info.baselines ?? DEFAULT_BASELINES[info.env] ?? ["uniform"])];
+  for (const c of info.context) list.push(c.algo);
+  if (info.expert) list.push(info.expert);
+  const seen = new Set<string>();
+  return list.filter((a) => {
+    const label = parseAlgoSpec(a).label;
+    if (seen.has(label)) return false;
+    seen.add(label);
+    return true;
+  });
+}
+
+const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
+
+export const EvaluateConfigSchema = z.strictObject({
+  model: z.string().min(1, "a checkpoint, run folder or shipped model name"),
+  tasks: posInt(10_000_000).default(500),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+  algos: z.array(z.string()).optional(),
+  /** Deploy greedily (argmax) instead of sampling from the softmax (the anchors sample). */
+  greedy: z.boolean().default(false),
+  /** Evaluate on a shorter horizon than the model was trained on. */
+  horizon: posInt(1_000_000).optional(),
+  chunk: posInt(1_000_000).default(250),
+  name: z.string().min(1).default("transformer"),
+});
+export type EvaluateConfig = z.infer<typeof EvaluateConfigSchema>;
+
+interface Flags {
+  model?: string;
+  tasks?: number;
+  seed?: number;
+  algos?: string;
+  greedy?: boolean;
+  horizon?: number;
+  chunk?: number;
+  config?: string;
+  out?: string;
+}
+
+export function resolveEvaluateConfig(flags: Flags): EvaluateConfig {
+  const file = flags.config ? loadConfigFile(flags.config) : {};
+  const raw = {
+    ...file,
+    ...defined({
+      model: flags.model,
+      tasks: flags.tasks,
+      seed: flags.seed,
+      algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
+      greedy: flags.greedy,
+      horizon: flags.horizon,
+      chunk: flags.chunk,
+    }),
+  };
+  if (raw.model === undefined) {
+    const names = shippedModels();
+    throw new IcrlError(`missing --model (allowed: a checkpoint file, a training run folder, or a shipped model: ${names.length ? names.join(", ") : "none installed"})`);
+  }
+  return parseWith(EvaluateConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
+}
+
+/** Evaluate a model beside classic algorithms; writes the run folder `out`. */
+export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "evaluate"): Promise<BanditResults> {
+  const path = resolveModelPath(cfg.model);
+  const ck = loadCheckpoint(path);
+  const info = modelInfo(path, ck.extra, ck.step);
+  const mc = parseTransformerConfig(ck.config);
+  const model = createTransformer(mc);
+  const trained = info.envParams.horizon;
+  if (cfg.horizon !== undefined && cfg.horizon > trained) throw invalid("horizon", cfg.horizon, `at most the horizon the model was trained on (${trained})`);
+  const env = cfg.horizon !== undefined ? resolveEnvParams({ env: info.env, params: { ...info.envParams, horizon: cfg.horizon } }) : resolveEnvParams({ env: info.env, params: { ...info.envParams } });
+  const algoSpecs = (cfg.algos ?? defaultAlgos(info)).map((s) => parseAlgoSpec(s));
+  const labels = new Set<string>([cfg.name]);
+  for (const s of algoSpecs) {
+    if (labels.has(s.label)) throw invalid("--algos", s.label, `each algorithm at most once, and not "${cfg.name}"`);
+    labels.add(s.label);
+  }
+  const dist = new BanditTaskDistribution(env);
+  const policies: BatchBanditPolicy[] = [
+    new TransformerBanditPolicy(cfg.name, model, ck.params, trained, cfg.greedy),
+    ...algoSpecs.map((s) => new PerTaskBatch(s.label, () => makeAlgorithm(s))),
+  ];
+  const resolved = { ...cfg, modelPath: path, algos: algoSpecs.map((s) => s.label), envParams: env };
+  return inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), resolved);
+    const bar = progress(label, cfg.tasks * policies.length, "tasks");
+    const { algorithms, wallSeconds } = await evaluateBandit(policies, {
+      dist,
+      horizon: env.horizon,
+      tasks: cfg.tasks,
+      seed: cfg.seed,
+      chunk: cfg.chunk,
+      onProgress: (n) => bar.tick(n),
+    });
+    bar.stop();
+    const res: BanditResults = {
+      env: info.env,
+      envParams: env,
+      horizon: env.horizon,
+      tasks: cfg.tasks,
+      seed: cfg.seed,
+      definitions: METRIC_DEFINITIONS,
+      algorithms,
+      model: {
+        name: cfg.name,
+        checkpoint: cfg.model,
+        preset: info.preset ?? null,
+        trainedSteps: info.step,
+        context: info.context,
+        label: info.label,
+        expert: info.expert,
+        deployment: cfg.greedy ? "greedy (argmax of the logits)" : "sampled from the softmax of the logits",
+      },
+    };
+    const what = info.preset ? `${info.preset}` : `${info.env} (${info.label})`;
+    await writeBanditReport(dir, res, `${what}: transformer in context vs classic algorithms, ${cfg.tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`);
+    writeJsonAtomic(dir.file("timing.json"), { wallSecondsPerAlgorithm: wallSeconds });
+    return res;
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command("evaluate")
+    .description("Deploy a pretrained transformer in context on fresh tasks beside classic algorithms (same tasks and noise); table, results.json, report and regret plots.")
+    .option("--model <m>", "checkpoint file, training run folder, or shipped model name (see models/)")
+    .option("--tasks <n>", "fresh evaluation tasks (default 500)", intFlag("tasks"))
+    .option("--seed <s>", "seed of the evaluation tasks (default 0)", intFlag("seed"))
+    .option("--algos <list>", "classic algorithms to compare (default: the preset's baselines, the context algorithms and the expert)")
+    .option("--greedy", "deploy greedily instead of sampling from the model's softmax")
+    .option("--horizon <T>", "evaluate on a shorter horizon than the training one", intFlag("horizon"))
+    .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
+    .option("--config <file>", "YAML or JSON config; flags override it")
+    .option("--out <dir>", "run folder (default runs/evaluate-<model>-<time>)")
+    .action(async (flags: Flags) => {
+      const cfg = resolveEvaluateConfig(flags);
+      const base = cfg.model.replace(/\.safetensors$/, "").split(/[\\/]/).filter(Boolean).pop() ?? "model";
+      const out = flags.out ?? defaultOutDir(`evaluate-${base}`);
+      const t0 = performance.now();
+      const res = await runEvaluation(cfg, out);
+      const secs = (performance.now() - t0) / 1000;
+      process.stdout.write(regretTable(res) + `\nwrote ${out}/ in ${secs.toFixed(1)} s\n`);
+    });
+}

@@ -1,0 +1,263 @@
+/**
+ * `icrl experiment <preset> [--scale quick|paper]`: generate -> train -> evaluate for a named
+ * experiment (src/experiments/bandit-presets.ts), then one report. The default folder
+ * `runs/experiment-<preset>-<scale>` does not depend on the clock, so running the same command
+ * again after an interruption resumes each stage where it stopped (datasets and training resume;
+ * a finished stage is skipped).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { stringify } from "yaml";
+import { IcrlError, invalid } from "../../core/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../../core/io.js";
+import { generateDataset } from "../../data/generate.js";
+import { loadCheckpoint, saveCheckpoint } from "../../nn/checkpoint.js";
+import { banditExperiment, BANDIT_EXPERIMENT_NAMES, type BanditExperiment, type Criterion, type ExperimentRun, type Scale } from "../../experiments/bandit-presets.js";
+import { fmt, type BanditResults } from "../../report/bandit-report.js";
+import { lineWithBands, writePlot } from "../../report/plot.js";
+import { parseAlgoSpec } from "../../algos/registry.js";
+import { PretrainConfigSchema } from "../../train/pretrain.js";
+import { GenerateConfigSchema, toGenerationSpec } from "./generate.js";
+import { runTraining } from "./train.js";
+import { EvaluateConfigSchema, MODELS_DIR, runEvaluation } from "./evaluate.js";
+import { intFlag } from "../config.js";
+import { progress } from "../progress.js";
+
+interface Flags {
+  scale?: string;
+  out?: string;
+  dryRun?: boolean;
+  run?: boolean;
+  tasks?: number;
+  workers?: number;
+  ship?: boolean;
+}
+
+export interface CriterionResult {
+  text: string;
+  value: number;
+  pass: boolean;
+  detail: string;
+}
+
+function finalRegret(res: BanditResults, name: string): { mean: number; sem: number } {
+  const r = res.algorithms[name];
+  if (!r) throw new IcrlError(`the evaluation has no algorithm "${name}" (has: ${Object.keys(res.algorithms).join(", ")})`);
+  const T = res.horizon;
+  return { mean: r.cumulativeRegret.mean[T - 1], sem: r.cumulativeRegret.sem[T - 1] };
+}
+
+/** Check a criterion on the final cumulative regret (means; the s.e. are reported beside). */
+export function checkCriterion(c: Criterion, res: BanditResults): CriterionResult {
+  const a = finalRegret(res, c.of);
+  const b = finalRegret(res, c.to);
+  const detail = `${c.of} ${fmt(a.mean)} ± ${fmt(a.sem)} vs ${c.to} ${fmt(b.mean)} ± ${fmt(b.sem)}`;
+  if (c.kind === "ratio") {
+    const ratio = a.mean / b.mean;
+    return { text: c.text, value: ratio, pass: ratio <= c.max, detail: `${detail}; ratio ${ratio.toFixed(3)} (limit ${c.max})` };
+  }
+  return { text: c.text, value: a.mean - b.mean, pass: a.mean < b.mean, detail: `${detail}; difference ${fmt(a.mean - b.mean)} ± ${fmt(Math.hypot(a.sem, b.sem))}` };
+}
+
+function runDir(out: string, run: ExperimentRun): string {
+  return run.id ? join(out, run.id) : out;
+}
+
+/** The three stage configs of a run, as the commands take them. */
+export function stageConfigs(exp: BanditExperiment, run: ExperimentRun, out: string, workers: number, tasks?: number) {
+  const dir = runDir(out, run);
+  const generate = GenerateConfigSchema.parse({ ...run.generate, workers });
+  const train = PretrainConfigSchema.parse({ ...run.train, data: join(dir, "data") });
+  const algos = run.evaluate.algos ?? defaultAlgos(exp, run);
+  const evaluate = EvaluateConfigSchema.parse({ model: join(dir, "train"), tasks: tasks ?? run.evaluate.tasks, seed: run.evaluate.seed, algos, greedy: run.evaluate.greedy });
+  return { dir, generate, train, evaluate };
+}
+
+function defaultAlgos(exp: BanditExperiment, run: ExperimentRun): string[] {
+  const list = [...exp.baselines, ...run.generate.context.map((c) => c.algo)];
+  const seen = new Set<string>();
+  return list.filter((a) => {
+    const l = parseAlgoSpec(a).label;
+    if (seen.has(l)) return false;
+    seen.add(l);
+    return true;
+  });
+}
+
+export async function runExperiment(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
+  writeJsonAtomic(join(out, "experiment.json"), exp);
+  const results: Record<string, BanditResults> = {};
+  const timings: Record<string, Record<string, number>> = {};
+  for (const run of exp.runs) {
+    const { dir, generate, train, evaluate } = stageConfigs(exp, run, out, opts.workers, opts.tasks);
+    const tag = run.id ? `${exp.name}/${run.id}` : exp.name;
+    const t: Record<string, number> = {};
+    // 1. data
+    let t0 = performance.now();
+    const spec = toGenerationSpec(generate);
+    const bar = progress(`${tag} generate`, spec.tasks + spec.valTasks, "traj");
+    await generateDataset(spec, join(dir, "data"), { workers: generate.workers, onShard: (n) => bar.tick(n) });
+    bar.stop();
+    t.generateSeconds = (performance.now() - t0) / 1000;
+    // 2. training
+    t0 = performance.now();
+    await runTraining(train, join(dir, "train"), { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, `${tag} train`);
+    t.trainSeconds = (performance.now() - t0) / 1000;
+    // 3. evaluation (fresh tasks)
+    t0 = performance.now();
+    const evalDir = join(dir, "eval");
+    let res: BanditResults;
+    const cfgPath = join(evalDir, "config.json");
+    if (existsSync(join(evalDir, "results.json")) && existsSync(cfgPath) && sameEvalConfig(cfgPath, evaluate)) {
+      res = JSON.parse(readFileSync(join(evalDir, "results.json"), "utf8")) as BanditResults;
+    } else {
+      res = await runEvaluation(evaluate, evalDir, `${tag} evaluate`);
+    }
+    t.evaluateSeconds = (performance.now() - t0) / 1000;
+    results[run.id || exp.name] = res;
+    timings[run.id || exp.name] = t;
+  }
+  const criteria: CriterionResult[] = [];
+  for (const c of exp.criteria) criteria.push(checkCriterion(c, results[exp.runs[0].id || exp.name]));
+  await writeExperimentReport(exp, out, results, criteria);
+  writeJsonAtomic(join(out, "timing.json"), timings);
+  if (opts.ship) shipModels(exp, out);
+  return { results, criteria };
+}
+
+function sameEvalConfig(path: string, cfg: unknown): boolean {
+  try {
+    const saved = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    const want = cfg as Record<string, unknown>;
+    return Object.keys(want).every((k) => JSON.stringify(saved[k]) === JSON.stringify(want[k]));
+  } catch {
+    return false;
+  }
+}
+
+/** Copy each run's final model to models/<preset>[-<run>].safetensors, tagged with the preset. */
+export function shipModels(exp: BanditExperiment, out: string): string[] {
+  const written: string[] = [];
+  for (const run of exp.runs) {
+    const src = join(runDir(out, run), "train", "model.safetensors");
+    const ck = loadCheckpoint(src);
+    const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines };
+    const dst = join(MODELS_DIR, `${exp.name}${run.id ? "-" + run.id : ""}.safetensors`);
+    saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
+    written.push(dst);
+  }
+  return written;
+}
+
+async function writeExperimentReport(exp: BanditExperiment, out: string, results: Record<string, BanditResults>, criteria: CriterionResult[]): Promise<void> {
+  const lines: string[] = [`# ${exp.name} (${exp.scale} scale): ${exp.title}`, "", `Reproduces: ${exp.reproduces}.`, ""];
+  if (exp.deviations.length) lines.push("Differences from the paper at this scale: " + exp.deviations.join("; ") + ".", "");
+  if (criteria.length) {
+    lines.push("## Checks", "", "| claim | result | numbers (final cumulative regret, mean ± s.e.) |", "| --- | --- | --- |");
+    for (const c of criteria) lines.push(`| ${c.text} | ${c.pass ? "pass" : "FAIL"} | ${c.detail} |`);
+    lines.push("");
+  }
+  for (const run of exp.runs) {
+    const key = run.id || exp.name;
+    const res = results[key];
+    const prefix = run.id ? `${run.id}/` : "";
+    lines.push(`## ${run.id ? run.label : "Regret"}`, "", `${res.tasks} fresh tasks, horizon ${res.horizon}, seed ${res.seed}; the transformer ${(res.model as { deployment?: string } | undefined)?.deployment ?? "samples its actions"}.`, "");
+    const T = res.horizon;
+    lines.push("| algorithm | final cumulative regret | s.e. |", "| --- | --- | --- |");
+    const names = Object.keys(res.algorithms).sort((a, b) => res.algorithms[a].cumulativeRegret.mean[T - 1] - res.algorithms[b].cumulativeRegret.mean[T - 1]);
+    for (const n of names) lines.push(`| ${n} | ${fmt(res.algorithms[n].cumulativeRegret.mean[T - 1])} | ${fmt(res.algorithms[n].cumulativeRegret.sem[T - 1])} |`);
+    lines.push("", `![regret](${prefix}eval/plots/regret.png)`, "", `Training loss: ![loss](${prefix}train/plots/loss.png)`, "");
+  }
+  if (exp.sweep) {
+    const ref = exp.sweep.reference;
+    const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
+    const diff: { x: number; y: number; series: string }[] = [];
+    const first = results[exp.runs[0].id];
+    const T = first.horizon;
+    const ts: number[] = [];
+    for (let t = 1; t <= T; t += Math.max(1, Math.floor(T / 100))) ts.push(t);
+    if (ts[ts.length - 1] !== T) ts.push(T);
+    const r0 = first.algorithms[ref].cumulativeRegret;
+    for (const t of ts) rows.push({ x: t, y: r0.mean[t - 1], lo: r0.mean[t - 1] - r0.sem[t - 1], hi: r0.mean[t - 1] + r0.sem[t - 1], series: ref });
+    lines.push(`## Sweep over ${exp.sweep.parameter}`, "", `| run | transformer final regret | ${ref} | difference |`, "| --- | --- | --- | --- |");
+    for (const run of exp.runs) {
+      const res = results[run.id];
+      const tf = res.algorithms.transformer.cumulativeRegret;
+      const rf = res.algorithms[ref].cumulativeRegret;
+      for (const t of ts) {
+        rows.push({ x: t, y: tf.mean[t - 1], lo: tf.mean[t - 1] - tf.sem[t - 1], hi: tf.mean[t - 1] + tf.sem[t - 1], series: `transformer, ${run.label}` });
+        diff.push({ x: t, y: tf.mean[t - 1] - rf.mean[t - 1], series: run.label });
+      }
+      lines.push(`| ${run.label} | ${fmt(tf.mean[T - 1])} ± ${fmt(tf.sem[T - 1])} | ${fmt(rf.mean[T - 1])} ± ${fmt(rf.sem[T - 1])} | ${fmt(tf.mean[T - 1] - rf.mean[T - 1])} |`);
+    }
+    await writePlot(lineWithBands({ title: `${exp.name}: cumulative regret (mean ± 1 s.e.)`, xTitle: "step t", yTitle: "cumulative regret", rows }), join(out, "plots", "sweep-regret"));
+    await writePlot(lineWithBands({ title: `${exp.name}: transformer regret minus ${ref} regret`, xTitle: "step t", yTitle: `regret difference vs ${ref}`, rows: diff }), join(out, "plots", "sweep-difference"));
+    lines.push("", "![sweep](plots/sweep-regret.png)", "", "![difference](plots/sweep-difference.png)", "");
+  }
+  writeFileAtomic(join(out, "report.md"), lines.join("\n"));
+  writeJsonAtomic(join(out, "results.json"), {
+    preset: exp.name,
+    scale: exp.scale,
+    criteria,
+    runs: Object.fromEntries(
+      exp.runs.map((r) => {
+        const res = results[r.id || exp.name];
+        const T = res.horizon;
+        return [r.id || exp.name, Object.fromEntries(Object.entries(res.algorithms).map(([n, a]) => [n, { finalRegret: a.cumulativeRegret.mean[T - 1], sem: a.cumulativeRegret.sem[T - 1] }]))];
+      }),
+    ),
+  });
+}
+
+/** The commands that run the same stages by hand. */
+export function dryRunText(exp: BanditExperiment, out: string, workers: number, tasks?: number): string {
+  const parts: string[] = [`# ${exp.name} (${exp.scale}): ${exp.title}`, `# reproduces: ${exp.reproduces}`];
+  if (exp.deviations.length) parts.push(`# differences from the paper: ${exp.deviations.join("; ")}`);
+  for (const run of exp.runs) {
+    const { generate, train, evaluate, dir } = stageConfigs(exp, run, out, workers, tasks);
+    parts.push("", `# ---- ${run.label} (${dir})`, stringify({ generate: { ...generate, out: join(dir, "data") }, train: { ...train, out: join(dir, "train") }, evaluate: { ...evaluate, out: join(dir, "eval") } }).trimEnd());
+  }
+  return parts.join("\n") + "\n";
+}
+
+export function register(program: Command): void {
+  program
+    .command("experiment")
+    .argument("<preset>", `experiment preset: ${BANDIT_EXPERIMENT_NAMES.join(", ")}`)
+    .description("Reproduce a figure: generate -> train -> evaluate with a named preset, then a report (regret plots, table, checks). Re-running resumes.")
+    .option("--scale <s>", "quick (about 30 min on 2 cores, shorter horizon) or paper (the anchors' settings; config only unless --run)", "quick")
+    .option("--out <dir>", "experiment folder (default runs/experiment-<preset>-<scale>; the same folder resumes)")
+    .option("--tasks <n>", "fresh evaluation tasks (default 500)", intFlag("tasks"))
+    .option("--workers <n>", "data-generation worker threads (default 2; results do not depend on it)", intFlag("workers"))
+    .option("--dry-run", "print the stage configs (YAML) and exit")
+    .option("--run", "with --scale paper: actually run it (days to months of CPU)")
+    .option("--ship", "copy the trained model(s) to models/<preset>.safetensors")
+    .action(async (preset: string, flags: Flags) => {
+      const scale = flags.scale ?? "quick";
+      if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
+      const exp = banditExperiment(preset, scale as Scale);
+      if (!exp) throw invalid("preset", preset, BANDIT_EXPERIMENT_NAMES.join(", "));
+      const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
+      const workers = flags.workers ?? 2;
+      if (flags.dryRun || (scale === "paper" && !flags.run)) {
+        process.stdout.write(dryRunText(exp, out, workers, flags.tasks));
+        if (scale === "paper" && !flags.dryRun) process.stdout.write("# paper scale is config only: add --run to execute it\n");
+        return;
+      }
+      const t0 = performance.now();
+      const { results, criteria } = await runExperiment(exp, out, { workers, tasks: flags.tasks, ship: flags.ship });
+      const secs = (performance.now() - t0) / 1000;
+      const lines = [`${exp.name} (${scale}) finished in ${(secs / 60).toFixed(1)} min: ${out}/report.md`];
+      for (const [k, res] of Object.entries(results)) {
+        const T = res.horizon;
+        const summary = Object.entries(res.algorithms)
+          .sort((a, b) => a[1].cumulativeRegret.mean[T - 1] - b[1].cumulativeRegret.mean[T - 1])
+          .map(([n, a]) => `${n} ${fmt(a.cumulativeRegret.mean[T - 1])}±${fmt(a.cumulativeRegret.sem[T - 1])}`)
+          .join(", ");
+        lines.push(`  ${k}: final regret ${summary}`);
+      }
+      for (const c of criteria) lines.push(`  [${c.pass ? "pass" : "FAIL"}] ${c.text}: ${c.detail}`);
+      process.stdout.write(lines.join("\n") + "\n");
+    });
+}

@@ -1,0 +1,141 @@
+/**
+ * `icrl train`: supervised decision pretraining (AD / DPT, Lin et al. Eq. 3) of a transformer on a
+ * dataset written by `icrl generate`. Writes a resumable run folder (src/train/loop.ts): run the
+ * same command again after an interruption and it continues from the last checkpoint.
+ */
+import type { Command } from "commander";
+import { IcrlError } from "../../core/errors.js";
+import { Rng } from "../../core/rng.js";
+import { readManifest } from "../../data/dataset.js";
+import { countParams } from "../../nn/engine.js";
+import { createTransformer } from "../../nn/transformer.js";
+import { modelConfigFor, optimizerConfigFor, PretrainConfigSchema, startPretraining, type PretrainConfig } from "../../train/pretrain.js";
+import { trainInFolder, type LoopResult } from "../../train/loop.js";
+import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
+import { progress } from "../progress.js";
+import { defaultOutDir } from "../common.js";
+
+interface Flags {
+  data?: string;
+  backbone?: string;
+  layers?: number;
+  dModel?: number;
+  heads?: number;
+  lr?: number;
+  schedule?: string;
+  warmup?: number;
+  weightDecay?: number;
+  batch?: number;
+  microBatches?: number;
+  steps?: number;
+  evalEvery?: number;
+  logEvery?: number;
+  checkpointEvery?: number;
+  valTrajectories?: number;
+  seed?: number;
+  config?: string;
+  out?: string;
+}
+
+export function resolveTrainConfig(flags: Flags): PretrainConfig {
+  const file = flags.config ? loadConfigFile(flags.config) : {};
+  const raw = {
+    ...file,
+    ...defined({
+      data: flags.data,
+      backbone: flags.backbone,
+      numLayers: flags.layers,
+      dModel: flags.dModel,
+      numHeads: flags.heads,
+      lr: flags.lr,
+      schedule: flags.schedule,
+      warmupSteps: flags.warmup,
+      weightDecay: flags.weightDecay,
+      batchSize: flags.batch,
+      microBatches: flags.microBatches,
+      steps: flags.steps,
+      evalEvery: flags.evalEvery,
+      logEvery: flags.logEvery,
+      checkpointEvery: flags.checkpointEvery,
+      valTrajectories: flags.valTrajectories,
+      seed: flags.seed,
+    }),
+  };
+  if (raw.data === undefined) throw new IcrlError("missing --data (allowed: a dataset folder written by `icrl generate`)");
+  const cfg = parseWith(PretrainConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
+  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid microBatches: ${cfg.microBatches} (allowed: a divisor of batchSize = ${cfg.batchSize})`);
+  return cfg;
+}
+
+/** Train into `out` (fresh or resumed). `extra` is merged into the checkpoint metadata. */
+export async function runTraining(cfg: PretrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train"): Promise<LoopResult> {
+  const manifest = readManifest(cfg.data);
+  const modelConfig = createTransformer(modelConfigFor(cfg, manifest)).config;
+  let bar: ReturnType<typeof progress> | null = null;
+  const res = await trainInFolder({
+    out,
+    runConfig: cfg,
+    modelConfig,
+    optimizerConfig: optimizerConfigFor(cfg),
+    extra: { ...extra, dataset: manifest.spec, train: cfg },
+    steps: cfg.steps,
+    logEvery: cfg.logEvery,
+    evalEvery: cfg.evalEvery,
+    checkpointEvery: cfg.checkpointEvery,
+    start: (resume) => startPretraining(cfg, resume),
+    onStart: (from) => {
+      if (from > 0) process.stderr.write(`${label}: resuming ${out} from step ${from}\n`);
+      bar = progress(label, cfg.steps, "steps", from);
+    },
+    onStep: () => bar?.tick(),
+  });
+  (bar as ReturnType<typeof progress> | null)?.stop();
+  return res;
+}
+
+export function register(program: Command): void {
+  program
+    .command("train")
+    .description("Pretrain a transformer on a dataset from `icrl generate` (cross-entropy on every step's label); resumable run folder with metrics.jsonl, checkpoints and the final model.safetensors.")
+    .option("--data <dir>", "dataset folder written by `icrl generate`")
+    .option("--backbone <kind>", "relu (Lin et al.'s ReLU attention) or gpt (DPT's softmax GPT-2); default relu")
+    .option("--layers <L>", "transformer layers (default 4)", intFlag("layers"))
+    .option("--d-model <D>", "embedding width (default 32)", intFlag("d-model"))
+    .option("--heads <M>", "attention heads (default 1)", intFlag("heads"))
+    .option("--lr <x>", "AdamW learning rate (default 1e-3)", numFlag("lr"))
+    .option("--schedule <kind>", "constant or cosine (warm-up then cosine decay to lr/10); default constant")
+    .option("--warmup <n>", "warm-up steps of the cosine schedule (default 0)", intFlag("warmup"))
+    .option("--weight-decay <x>", "AdamW weight decay (default 1e-4)", numFlag("weight-decay"))
+    .option("--batch <n>", "trajectories per optimizer step (default 64)", intFlag("batch"))
+    .option("--micro-batches <k>", "split each batch into k micro-batches (memory only; default 1)", intFlag("micro-batches"))
+    .option("--steps <n>", "optimizer steps (default 1000)", intFlag("steps"))
+    .option("--eval-every <n>", "validation loss every n steps (default 100)", intFlag("eval-every"))
+    .option("--log-every <n>", "metrics.jsonl line every n steps (default 10)", intFlag("log-every"))
+    .option("--checkpoint-every <n>", "checkpoint every n steps (default 100)", intFlag("checkpoint-every"))
+    .option("--val-trajectories <n>", "validation trajectories used for the validation loss (default 256)", intFlag("val-trajectories"))
+    .option("--seed <s>", "seed of initialisation and batch sampling (default 0)", intFlag("seed"))
+    .option("--config <file>", "YAML or JSON config (keys as in PretrainConfigSchema: numLayers, dModel, batchSize, ...); flags override it")
+    .option("--out <dir>", "run folder (default runs/train-<time>); an interrupted run resumes when given the same folder and config")
+    .action(async (flags: Flags) => {
+      const cfg = resolveTrainConfig(flags);
+      const out = flags.out ?? defaultOutDir("train");
+      const res = await runTraining(cfg, out);
+      if (res.alreadyDone) {
+        process.stdout.write(`${out} already holds the finished run (${res.modelPath}); nothing to do\n`);
+        return;
+      }
+      const last = res.metrics[res.metrics.length - 1];
+      const firstVal = res.metrics.find((m) => m.valLoss !== undefined)?.valLoss;
+      const params = countParams(createTransformer(modelConfigFor(cfg, readManifest(cfg.data))).init(Rng.derive(0)));
+      process.stdout.write(
+        `trained ${params} parameters for ${cfg.steps} steps` +
+          (res.resumedFrom > 0 ? ` (resumed from step ${res.resumedFrom})` : "") +
+          ` in ${res.wallSeconds.toFixed(1)} s: validation loss ${fmtLoss(firstVal)} -> ${fmtLoss(last?.valLoss)}\n` +
+          `wrote ${out}/ (model.safetensors, metrics.jsonl, plots/loss.png)\n`,
+      );
+    });
+}
+
+function fmtLoss(x: number | undefined): string {
+  return x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(4);
+}

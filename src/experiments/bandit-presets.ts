@@ -1,0 +1,287 @@
+/**
+ * Named bandit experiments reproducing the first paper's figures (Lin, Bai & Mei, ICLR 2024,
+ * §6 and App. B) and DPT's two bandit experiments (Lee et al., 2023), each at two scales:
+ *
+ *  - `paper`: the anchors' settings (research/anchor-lin-dpt.md §1.6, §1.8, §2.6, §3.4): 100K
+ *    trajectories (DPT linear: 1M), horizon 200 (DPT Gaussian: 500), their model sizes, batch
+ *    sizes, learning rates and epochs converted to optimizer steps. Config only: at these budgets
+ *    training takes days to months of CPU.
+ *  - `quick`: the whole pipeline (generate + train + evaluate) in roughly 30 minutes on 2 cores,
+ *    with the horizon shortened to 50 (stated in every report) and fewer optimizer steps.
+ *
+ * Every run is generate -> train -> evaluate with the commands' own configs, so each stage can
+ * also be run by hand with the same values (`icrl experiment <preset> --dry-run` prints them).
+ *
+ * Token layout: every preset uses Lin et al.'s two-tokens-per-step layout, whose per-step loss
+ * with the optimal arm as the label is DPT's prefix objective (predict a* from every prefix of the
+ * in-context data); the DPT presets keep DPT's data, labels and softmax GPT backbone.
+ */
+import type { GenerateConfig } from "../cli/commands/generate.js";
+import type { PretrainConfig } from "../train/pretrain.js";
+
+export type Scale = "quick" | "paper";
+
+/** A measurable claim checked on the final cumulative regret of the evaluation. */
+export type Criterion =
+  | { kind: "ratio"; of: string; to: string; max: number; text: string }
+  | { kind: "below"; of: string; to: string; text: string };
+
+export interface ExperimentRun {
+  /** Sub-folder name (single-run presets use the experiment folder itself: id ""). */
+  id: string;
+  /** Legend label for sweeps. */
+  label: string;
+  generate: Omit<GenerateConfig, "workers"> & { workers?: number };
+  train: Omit<PretrainConfig, "data">;
+  evaluate: { tasks: number; algos?: string[]; greedy: boolean; seed: number };
+}
+
+export interface BanditExperiment {
+  name: string;
+  title: string;
+  reproduces: string;
+  scale: Scale;
+  /** What differs from the paper at this scale (written into the report). */
+  deviations: string[];
+  runs: ExperimentRun[];
+  criteria: Criterion[];
+  /** Sweep presets: compare the runs' transformers in one plot against this reference algorithm. */
+  sweep?: { reference: string; parameter: string };
+  /** Classic algorithms the shipped model is compared with by default (`icrl evaluate`). */
+  baselines: string[];
+}
+
+const EVAL_SEED = 7;
+
+/** Lin et al.'s ReLU-attention model (run_bandit.sh: L=8, 4 heads, D=32, AdamW lr 1e-3, wd 1e-4). */
+function linTrain(scale: Scale, quick: { steps: number; layers?: number }): Omit<PretrainConfig, "data"> {
+  if (scale === "paper")
+    return {
+      backbone: "relu",
+      dModel: 32,
+      numLayers: 8,
+      numHeads: 4,
+      lr: 1e-3,
+      schedule: "constant",
+      warmupSteps: 0,
+      weightDecay: 1e-4,
+      batchSize: 128,
+      microBatches: 4,
+      steps: 1_250_000, // 2000 epochs x 80K trajectories / batch 128
+      evalEvery: 5000,
+      logEvery: 100,
+      checkpointEvery: 5000,
+      valTrajectories: 1024,
+      seed: 1,
+    };
+  return {
+    backbone: "relu",
+    dModel: 32,
+    numLayers: quick.layers ?? 8,
+    numHeads: 4,
+    lr: 1e-3,
+    schedule: "cosine",
+    warmupSteps: 100,
+    weightDecay: 1e-4,
+    batchSize: 32,
+    microBatches: 1,
+    steps: quick.steps,
+    evalEvery: 200,
+    logEvery: 20,
+    checkpointEvery: 200,
+    valTrajectories: 256,
+    seed: 1,
+  };
+}
+
+/** DPT's GPT-2 model (train.py: L=4, D=32, one head in code, AdamW lr 1e-4 (bandits), wd 1e-4, batch 64). */
+function dptTrain(scale: Scale, paperSteps: number, quickSteps: number): Omit<PretrainConfig, "data"> {
+  if (scale === "paper")
+    return {
+      backbone: "gpt",
+      dModel: 32,
+      numLayers: 4,
+      numHeads: 1,
+      lr: 1e-4,
+      schedule: "constant",
+      warmupSteps: 0,
+      weightDecay: 1e-4,
+      batchSize: 64,
+      microBatches: 2,
+      steps: paperSteps,
+      evalEvery: 5000,
+      logEvery: 100,
+      checkpointEvery: 5000,
+      valTrajectories: 1024,
+      seed: 1,
+    };
+  return {
+    backbone: "gpt",
+    dModel: 32,
+    numLayers: 4,
+    numHeads: 1,
+    lr: 1e-3,
+    schedule: "cosine",
+    warmupSteps: 100,
+    weightDecay: 1e-4,
+    batchSize: 32,
+    microBatches: 1,
+    steps: quickSteps,
+    evalEvery: 200,
+    logEvery: 20,
+    checkpointEvery: 200,
+    valTrajectories: 256,
+    seed: 1,
+  };
+}
+
+function gen(scale: Scale, o: { env: string; horizon: { quick: number; paper: number }; context: { algo: string; weight: number }[]; label: "ad" | "dpt"; tasks?: { quick: number; paper: number } }): ExperimentRun["generate"] {
+  const tasks = o.tasks ?? { quick: 20_000, paper: 80_000 };
+  return {
+    env: o.env,
+    horizon: o.horizon[scale],
+    context: o.context,
+    label: o.label,
+    expert: null,
+    tasks: tasks[scale],
+    valTasks: scale === "paper" ? tasks.paper / 4 : 2000,
+    seed: 1,
+    shardSize: scale === "paper" ? 5000 : 1000,
+  };
+}
+
+const H50 = { quick: 50, paper: 200 };
+const QUICK_H = "horizon 50 instead of 200";
+
+function evalCfg(algos?: string[]): ExperimentRun["evaluate"] {
+  return { tasks: 500, algos, greedy: false, seed: EVAL_SEED };
+}
+
+const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
+  "lin-fig1-left": (scale) => ({
+    name: "lin-fig1-left",
+    title: "Algorithm distillation of LinUCB on a linear bandit",
+    reproduces: "Lin et al. Fig. 1 (left): linear bandit d=5, A=10, noise 1.5; Alg0 = AlgE = LinUCB (lambda=1, alpha=2); ReLU attention L=8, D=32",
+    scale,
+    deviations: scale === "quick" ? [QUICK_H, "20K trajectories instead of 100K", "4000 optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs"] : [],
+    runs: [
+      {
+        id: "",
+        label: "AD(LinUCB)",
+        generate: gen(scale, { env: "lin-linear", horizon: H50, context: [{ algo: "linucb", weight: 1 }], label: "ad" }),
+        train: linTrain(scale, { steps: 4000 }),
+        evaluate: evalCfg(),
+      },
+    ],
+    criteria: [
+      { kind: "ratio", of: "transformer", to: "linucb", max: 1.2, text: "transformer regret <= 1.2 x LinUCB's" },
+      { kind: "below", of: "transformer", to: "thompson", text: "transformer regret below Thompson sampling's" },
+      { kind: "below", of: "transformer", to: "emp", text: "transformer regret below Emp's" },
+    ],
+    baselines: ["uniform", "emp", "thompson", "linucb", "ridge-greedy"],
+  }),
+  "lin-fig1-right": (scale) => ({
+    name: "lin-fig1-right",
+    title: "Decision-pretrained transformer on a Bernoulli bandit",
+    reproduces: "Lin et al. Fig. 1 (right): Bernoulli bandit A=5, means ~ U[0,1]; Alg0 = (uniform + Thompson)/2, AlgE = optimal arm (DPT); ReLU attention L=8, D=32",
+    scale,
+    deviations: scale === "quick" ? [QUICK_H, "20K trajectories instead of 100K", "4000 optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs"] : [],
+    runs: [
+      {
+        id: "",
+        label: "DPT(unif+TS)",
+        generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "thompson", weight: 0.5 }, { algo: "uniform", weight: 0.5 }], label: "dpt" }),
+        train: linTrain(scale, { steps: 4000 }),
+        evaluate: evalCfg(),
+      },
+    ],
+    criteria: [{ kind: "ratio", of: "transformer", to: "thompson", max: 1.2, text: "transformer regret <= 1.2 x Thompson sampling's" }],
+    baselines: ["uniform", "emp", "ucb", "thompson"],
+  }),
+  "lin-ad-ucb-bernoulli": (scale) => ({
+    name: "lin-ad-ucb-bernoulli",
+    title: "Algorithm distillation of UCB on a Bernoulli bandit",
+    reproduces: "Lin et al. App. B Fig. 3: Bernoulli bandit A=5; Alg0 = AlgE = UCB; ReLU attention L=8, D=32",
+    scale,
+    deviations: scale === "quick" ? [QUICK_H, "20K trajectories instead of 100K", "3000 optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs"] : [],
+    runs: [
+      {
+        id: "",
+        label: "AD(UCB)",
+        generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "ucb", weight: 1 }], label: "ad" }),
+        train: linTrain(scale, { steps: 3000 }),
+        evaluate: evalCfg(),
+      },
+    ],
+    criteria: [{ kind: "ratio", of: "transformer", to: "ucb", max: 1.1, text: "transformer regret <= 1.1 x UCB's" }],
+    baselines: ["uniform", "emp", "ucb", "thompson"],
+  }),
+  "lin-ratio-sweep": (scale) => {
+    const alphas = [0, 0.1, 0.5, 1];
+    return {
+      name: "lin-ratio-sweep",
+      title: "Effect of the distribution ratio: DPT on a Bernoulli bandit with Thompson share alpha",
+      reproduces: "Lin et al. App. B Fig. 4: Bernoulli A=5; Alg0 = alpha TS + (1 - alpha) uniform, alpha in {0, 0.1, 0.5, 1}; AlgE = optimal arm",
+      scale,
+      deviations: scale === "quick" ? [QUICK_H, "20K trajectories per alpha instead of 100K", "4-layer models, 1500 optimizer steps of batch 32 per alpha"] : [],
+      runs: alphas.map((alpha) => ({
+        id: `alpha-${alpha}`,
+        label: `alpha=${alpha}`,
+        generate: gen(scale, {
+          env: "lin-bernoulli",
+          horizon: H50,
+          context: alpha === 0 ? [{ algo: "uniform", weight: 1 }] : alpha === 1 ? [{ algo: "thompson", weight: 1 }] : [{ algo: "thompson", weight: alpha }, { algo: "uniform", weight: 1 - alpha }],
+          label: "dpt",
+        }),
+        train: linTrain(scale, { steps: 1500, layers: 4 }),
+        evaluate: evalCfg(["thompson", "uniform"]),
+      })),
+      criteria: [],
+      sweep: { reference: "thompson", parameter: "alpha (Thompson share of the context data)" },
+      baselines: ["uniform", "thompson"],
+    };
+  },
+  "dpt-gaussian": (scale) => ({
+    name: "dpt-gaussian",
+    title: "DPT on the basic Gaussian bandit",
+    reproduces: "Lee et al. (DPT) Fig. 2b: 5 arms, means ~ U[0,1], noise 0.3; context = i.i.d. pulls from (1-cov) Dirichlet(1) + cov onehot; label = optimal arm; GPT-2 L=4, D=32",
+    scale,
+    deviations: scale === "quick" ? ["horizon 100 instead of 500", "20K trajectories instead of 80K", "2500 optimizer steps of batch 32 at lr 1e-3 (cosine) instead of 300 epochs at 1e-4", "Lin's two-token layout"] : ["Lin's two-token layout"],
+    runs: [
+      {
+        id: "",
+        label: "DPT",
+        generate: gen(scale, { env: "dpt-gaussian", horizon: { quick: 100, paper: 500 }, context: [{ algo: "dirichlet-iid", weight: 1 }], label: "dpt" }),
+        train: dptTrain(scale, 375_000, 2500),
+        evaluate: evalCfg(),
+      },
+    ],
+    criteria: [],
+    baselines: ["uniform", "emp", "ucb-dpt", "thompson"],
+  }),
+  "dpt-linear": (scale) => ({
+    name: "dpt-linear",
+    title: "DPT on a linear bandit from Thompson-sampling data",
+    reproduces: "Lee et al. (DPT) Fig. 3b: 10 arms, d=2, noise 0.3; context = per-arm Gaussian Thompson sampling; label = optimal arm; GPT-2 L=4, D=32",
+    scale,
+    deviations: scale === "quick" ? ["horizon 100 instead of 200", "20K trajectories instead of 800K", "2500 optimizer steps of batch 32 at lr 1e-3 (cosine) instead of 200 epochs at 1e-4", "Lin's two-token layout"] : ["Lin's two-token layout"],
+    runs: [
+      {
+        id: "",
+        label: "DPT",
+        generate: gen(scale, { env: "dpt-linear", horizon: { quick: 100, paper: 200 }, context: [{ algo: "thompson:model=arm", weight: 1 }], label: "dpt", tasks: { quick: 20_000, paper: 800_000 } }),
+        train: dptTrain(scale, 2_500_000, 2500),
+        evaluate: evalCfg(),
+      },
+    ],
+    criteria: [],
+    baselines: ["uniform", "emp", "thompson:model=arm", "linucb:alpha=1", "ridge-greedy"],
+  }),
+};
+
+export const BANDIT_EXPERIMENT_NAMES = Object.keys(BUILDERS);
+
+export function banditExperiment(name: string, scale: Scale): BanditExperiment | undefined {
+  const b = BUILDERS[name];
+  return b ? b(scale) : undefined;
+}

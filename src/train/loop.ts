@@ -1,0 +1,208 @@
+/**
+ * The training loop shared by every supervised pretraining run (bandits, MDPs): a run folder that
+ * survives interruption.
+ *
+ *   <out>/config.json                   the resolved run config (a resumed run must match it)
+ *   <out>/metrics.jsonl                 one JSON line per `logEvery` steps:
+ *                                       {step, trainLoss (mean over the window), gradNorm, lr, valLoss?}
+ *                                       plus {step: 0, valLoss} at the start
+ *   <out>/checkpoints/latest.safetensors parameters + optimizer state every `checkpointEvery` steps
+ *   <out>/model.safetensors             the final parameters (written last: its presence = done)
+ *   <out>/plots/loss.{svg,png}          training and validation loss (log scale)
+ *   <out>/timing.json                   wall time (kept apart so the files above are reproducible)
+ *
+ * Batches are a pure function of (seed, step) and the checkpoint holds the whole optimizer state,
+ * so a run killed at any moment and started again with the same command resumes from its last
+ * checkpoint and ends with byte-identical metrics and parameters. Metric lines written after the
+ * last checkpoint are dropped on resume (they are recomputed identically).
+ */
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { IcrlError } from "../core/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { diffJson } from "../nn/config.js";
+import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
+import { disposeAll, type Params } from "../nn/engine.js";
+import type { StepResult, TrainState } from "../nn/optim.js";
+import { lineWithBands, writePlot } from "../report/plot.js";
+
+/** What the loop drives: one optimizer step at a time, plus a validation loss. */
+export interface TrainableRun {
+  state: TrainState;
+  step(): StepResult;
+  /** Mean validation loss per labelled step (NaN when there is no validation split). */
+  validationLoss(): number;
+  dispose(): void;
+}
+
+export interface ResumeState {
+  params: Params;
+  opt: Params;
+  step: number;
+}
+
+export interface LoopOptions {
+  out: string;
+  /** Saved as config.json; a resumed run must have the same. */
+  runConfig: unknown;
+  /** The model config (saved in checkpoints and checked on resume). */
+  modelConfig: unknown;
+  /** The optimizer config (saved in checkpoints). */
+  optimizerConfig: unknown;
+  /** Caller JSON stored in every checkpoint's metadata (e.g. dataset spec, preset). */
+  extra: unknown;
+  steps: number;
+  logEvery: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  /** Build the run: fresh, or from a checkpoint's state. */
+  start(resume?: ResumeState): TrainableRun;
+  /** Called after every step with (completed steps, total). */
+  onStep?(step: number, total: number): void;
+  /** Called once with the step the loop starts from (0 = fresh). */
+  onStart?(step: number): void;
+}
+
+export interface MetricLine {
+  step: number;
+  trainLoss?: number;
+  gradNorm?: number;
+  lr?: number;
+  valLoss?: number;
+}
+
+export interface LoopResult {
+  /** The step the run started from (0 = fresh start, > 0 = resumed). */
+  resumedFrom: number;
+  /** True if the folder already held a finished run (nothing was computed). */
+  alreadyDone: boolean;
+  metrics: MetricLine[];
+  modelPath: string;
+  wallSeconds: number;
+}
+
+export const MODEL_FILE = "model.safetensors";
+const CKPT = join("checkpoints", "latest.safetensors");
+
+/** Read metrics.jsonl, keeping the well-formed lines with step <= maxStep (a torn last line is dropped). */
+export function readMetrics(path: string, maxStep = Infinity): MetricLine[] {
+  if (!existsSync(path)) return [];
+  const out: MetricLine[] = [];
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    let m: MetricLine;
+    try {
+      m = JSON.parse(line) as MetricLine;
+    } catch {
+      continue;
+    }
+    if (typeof m.step === "number" && m.step <= maxStep) out.push(m);
+  }
+  return out;
+}
+
+function metricsText(lines: MetricLine[]): string {
+  return lines.map((l) => JSON.stringify(l) + "\n").join("");
+}
+
+/** Check `checkpointEvery` and `evalEvery` against `logEvery` so resumed metrics line up. */
+export function checkLoopCadence(o: { logEvery: number; checkpointEvery: number; evalEvery: number }): void {
+  if (o.checkpointEvery % o.logEvery !== 0)
+    throw new IcrlError(`invalid checkpointEvery: ${o.checkpointEvery} (allowed: a multiple of logEvery = ${o.logEvery}, so a resumed run logs the same windows)`);
+  if (o.evalEvery % o.logEvery !== 0) throw new IcrlError(`invalid evalEvery: ${o.evalEvery} (allowed: a multiple of logEvery = ${o.logEvery})`);
+}
+
+export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {
+  checkLoopCadence(o);
+  const cfgPath = join(o.out, "config.json");
+  const metricsPath = join(o.out, "metrics.jsonl");
+  const ckptPath = join(o.out, CKPT);
+  const modelPath = join(o.out, MODEL_FILE);
+  const savedCfg = JSON.parse(JSON.stringify(o.runConfig));
+  if (existsSync(cfgPath)) {
+    let old: unknown;
+    try {
+      old = JSON.parse(readFileSync(cfgPath, "utf8"));
+    } catch {
+      throw new IcrlError(`${cfgPath} is not valid JSON: the folder is not a training run of this tool; choose another --out`);
+    }
+    const diffs = diffJson(old, savedCfg);
+    if (diffs.length)
+      throw new IcrlError(`--out ${o.out} holds a training run with a different config (saved vs now: ${diffs.join("; ")}); choose another --out, or delete the folder to start over`);
+    if (existsSync(modelPath)) {
+      return { resumedFrom: o.steps, alreadyDone: true, metrics: readMetrics(metricsPath), modelPath, wallSeconds: 0 };
+    }
+  } else {
+    writeJsonAtomic(cfgPath, savedCfg);
+  }
+
+  let resume: ResumeState | undefined;
+  if (existsSync(ckptPath)) {
+    const ck = loadCheckpoint(ckptPath, { expectConfig: o.modelConfig });
+    if (!ck.optimizer) throw new IcrlError(`checkpoint ${ckptPath} has no optimizer state; delete it to restart the run`);
+    resume = { params: ck.params, opt: ck.optimizer.state, step: ck.step };
+  }
+  const from = resume?.step ?? 0;
+  let metrics = readMetrics(metricsPath, from);
+  if (from === 0) metrics = [];
+  writeFileAtomic(metricsPath, metricsText(metrics));
+  o.onStart?.(from);
+
+  const t0 = performance.now();
+  const run = o.start(resume);
+  const append = (m: MetricLine) => {
+    metrics.push(m);
+    appendFileSync(metricsPath, JSON.stringify(m) + "\n");
+  };
+  const checkpoint = () =>
+    saveCheckpoint(ckptPath, {
+      config: o.modelConfig,
+      params: run.state.params,
+      step: run.state.step,
+      optimizer: { config: o.optimizerConfig, state: run.state.opt },
+      extra: o.extra,
+    });
+  try {
+    if (from === 0) append({ step: 0, valLoss: run.validationLoss() });
+    let lossSum = 0;
+    let normSum = 0;
+    let n = 0;
+    let lr = 0;
+    while (run.state.step < o.steps) {
+      const r = run.step();
+      lossSum += r.loss;
+      normSum += r.gradNorm;
+      lr = r.lr;
+      n++;
+      const s = run.state.step;
+      o.onStep?.(s, o.steps);
+      if (s % o.logEvery === 0 || s === o.steps) {
+        const m: MetricLine = { step: s, trainLoss: lossSum / n, gradNorm: normSum / n, lr };
+        if (s % o.evalEvery === 0 || s === o.steps) m.valLoss = run.validationLoss();
+        append(m);
+        lossSum = normSum = n = 0;
+        if (s % o.checkpointEvery === 0 && s !== o.steps) checkpoint();
+      }
+    }
+    checkpoint();
+    saveCheckpoint(modelPath, { config: o.modelConfig, params: run.state.params, step: run.state.step, extra: o.extra });
+  } finally {
+    run.dispose();
+    if (resume) disposeAll(resume.opt);
+  }
+  const wallSeconds = (performance.now() - t0) / 1000;
+  await writeLossPlot(o.out, metrics);
+  writeJsonAtomic(join(o.out, "timing.json"), { wallSeconds, steps: o.steps - from, resumedFrom: from, secondsPerStep: wallSeconds / Math.max(1, o.steps - from) });
+  return { resumedFrom: from, alreadyDone: false, metrics, modelPath, wallSeconds };
+}
+
+export async function writeLossPlot(out: string, metrics: MetricLine[]): Promise<void> {
+  const rows: { x: number; y: number; series: string }[] = [];
+  for (const m of metrics) {
+    if (m.trainLoss !== undefined && m.trainLoss > 0) rows.push({ x: m.step, y: m.trainLoss, series: "train" });
+    if (m.valLoss !== undefined && Number.isFinite(m.valLoss) && m.valLoss > 0) rows.push({ x: m.step, y: m.valLoss, series: "validation" });
+  }
+  if (!rows.length) return;
+  const spec = lineWithBands({ title: "pretraining loss (cross-entropy per labelled step)", xTitle: "optimizer step", yTitle: "loss", rows, logY: true });
+  await writePlot(spec, join(out, "plots", "loss"));
+}
