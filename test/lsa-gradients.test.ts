@@ -77,12 +77,13 @@ for (const maskKind of ["standard", "lambda"] as const) {
   }
 }
 
-test("Gram-space recursion equals the generic forward and backward (query column, L=3, both masks)", async () => {
+// L=3 keeps the backward's G_S in factored (low-rank) form throughout; L=5 makes it dense.
+test("Gram-space recursion equals the generic forward and backward (query column, L=3 and 5, both masks)", async () => {
   const { lsaGramTrace, lsaGramBackward, gram } = await import("../src/lsa/layer.js");
   for (const maskKind of ["standard", "lambda"] as const) {
-    for (const mode of ["shared", "sequential"] as const) {
-      const rng = Rng.derive(21, maskKind, mode);
-      const D = 5, n = 7, N = 8, L = 3;
+    for (const [mode, L] of [["shared", 3], ["sequential", 3], ["shared", 5], ["sequential", 5]] as const) {
+      const rng = Rng.derive(21, maskKind, mode, L);
+      const D = 5, n = 7, N = 8;
       const mask = maskKind === "standard" ? standardMask(n, N) : lambdaMask(n, N, 0.6);
       const Z = normals(rng, D * N);
       const Ps = Array.from({ length: L }, () => normals(rng, D * D, 0.4));

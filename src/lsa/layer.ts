@@ -302,7 +302,7 @@ function mmInto(A: Float64Array, B: Float64Array, D: number, transA: boolean, tr
 }
 
 export interface GramTrace {
-  /** S_0..S_L [D, D]. */
+  /** S_0..S_{L−1} [D, D] (S_L is never needed: the query column is the output). */
   S: Float64Array[];
   /** A_0..A_{L−1} [D, D]. */
   A: Float64Array[];
@@ -310,7 +310,7 @@ export interface GramTrace {
   z: Float64Array[];
 }
 
-/** Forward pass of one query column from the context Gram S0 = Z_0 M Z_0ᵀ (n context columns). */
+/** Query-column forward in Gram space: S_0 = Z_0 M Z_0ᵀ (context), zq = the query column of Z_0. */
 export function lsaGramTrace(S0: Float64Array, zq: Float64Array, P: LayerParam, Q: LayerParam, n: number, layers: number): GramTrace {
   const D = zq.length;
   const S = [S0];
@@ -321,16 +321,52 @@ export function lsaGramTrace(S0: Float64Array, zq: Float64Array, P: LayerParam, 
     for (let i = 0; i < D * D; i++) Al[i] /= n;
     for (let i = 0; i < D; i++) Al[i * D + i] += 1;
     A.push(Al);
-    S.push(mmInto(mmInto(Al, S[l], D, false, false), Al, D, false, true));
-    const zn = new Float64Array(D);
-    for (let i = 0; i < D; i++) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += Al[i * D + j] * z[l][j];
-      zn[i] = s;
-    }
-    z.push(zn);
+    if (l + 1 < layers) S.push(mmInto(mmInto(Al, S[l], D, false, false), Al, D, false, true));
+    z.push(matVecInto(Al, z[l], D, false));
   }
   return { S, A, z };
+}
+
+/** y = M x (or Mᵀ x), M [D, D]. */
+function matVecInto(M: Float64Array, x: Float64Array, D: number, trans: boolean): Float64Array {
+  const y = new Float64Array(D);
+  if (trans) {
+    for (let i = 0; i < D; i++) {
+      const xi = x[i];
+      if (xi === 0) continue;
+      for (let j = 0; j < D; j++) y[j] += M[i * D + j] * xi;
+    }
+  } else {
+    for (let i = 0; i < D; i++) {
+      let s = 0;
+      for (let j = 0; j < D; j++) s += M[i * D + j] * x[j];
+      y[i] = s;
+    }
+  }
+  return y;
+}
+
+/** C += c · x yᵀ. */
+function addOuter(C: Float64Array, x: Float64Array, y: Float64Array, D: number, c = 1): void {
+  for (let i = 0; i < D; i++) {
+    const xi = c * x[i];
+    if (xi === 0) continue;
+    for (let j = 0; j < D; j++) C[i * D + j] += xi * y[j];
+  }
+}
+
+/** A D×D matrix kept as Σ_k x_k y_kᵀ while its rank stays below D, dense otherwise. */
+interface Factored {
+  xs: Float64Array[];
+  ys: Float64Array[];
+  dense: Float64Array | null;
+}
+
+function densify(F: Factored, D: number): Float64Array {
+  if (F.dense) return F.dense;
+  const M = new Float64Array(D * D);
+  for (let k = 0; k < F.xs.length; k++) addOuter(M, F.xs[k], F.ys[k], D);
+  return M;
 }
 
 /**
@@ -338,6 +374,8 @@ export function lsaGramTrace(S0: Float64Array, zq: Float64Array, P: LayerParam, 
  *   G_A = g_{l+1} z_lᵀ + G_{S,l+1} A_l S_lᵀ + G_{S,l+1}ᵀ A_l S_l,   g_l = A_lᵀ g_{l+1},
  *   dL/dP_l = (1/n) G_A Q_lᵀ S_lᵀ,   dL/dQ_l = (1/n) S_lᵀ P_lᵀ G_A,
  *   G_{S,l} = A_lᵀ G_{S,l+1} A_l + (1/n) P_lᵀ G_A Q_lᵀ.
+ * G_A and G_S start at rank 1 and 0 in the last layer, so they are carried as sums of outer products
+ * (every product then costs O(D²) per term) until their rank reaches D, and as dense matrices after.
  */
 export function lsaGramBackward(tr: GramTrace, P: LayerParam, Q: LayerParam, n: number, gz: Float64Array): { gP: Float64Array[]; gQ: Float64Array[] } {
   const D = gz.length;
@@ -345,44 +383,80 @@ export function lsaGramBackward(tr: GramTrace, P: LayerParam, Q: LayerParam, n: 
   const gP: Float64Array[] = new Array(L);
   const gQ: Float64Array[] = new Array(L);
   let g: Float64Array = Float64Array.from(gz);
-  let GS: Float64Array = new Float64Array(D * D);
-  let GSzero = true;
+  let GS: Factored = { xs: [], ys: [], dense: null };
   for (let l = L - 1; l >= 0; l--) {
     const Al = tr.A[l];
     const Sl = tr.S[l];
     const Pl = pick(P, l);
     const Ql = pick(Q, l);
-    const zl = tr.z[l];
-    const GA = new Float64Array(D * D);
-    for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) GA[i * D + j] = g[i] * zl[j];
-    if (!GSzero) {
+    // G_A
+    const GA: Factored = { xs: [g], ys: [tr.z[l]], dense: null };
+    if (GS.dense) {
       // S need not be symmetric (general masks): G_A += G_S A Sᵀ + G_Sᵀ A S
-      const t1 = mmInto(mmInto(GS, Al, D, false, false), Sl, D, false, true);
-      const t2 = mmInto(mmInto(GS, Al, D, true, false), Sl, D, false, false);
-      for (let i = 0; i < D * D; i++) GA[i] += t1[i] + t2[i];
+      const t1 = mmInto(mmInto(GS.dense, Al, D, false, false), Sl, D, false, true);
+      const t2 = mmInto(mmInto(GS.dense, Al, D, true, false), Sl, D, false, false);
+      for (let i = 0; i < D * D; i++) t1[i] += t2[i];
+      GA.dense = densify(GA, D);
+      for (let i = 0; i < D * D; i++) GA.dense[i] += t1[i];
+    } else {
+      for (let k = 0; k < GS.xs.length; k++) {
+        const u = GS.xs[k], v = GS.ys[k];
+        // u vᵀ A Sᵀ = u (S Aᵀ v)ᵀ;  (u vᵀ)ᵀ A S = v (Sᵀ Aᵀ u)ᵀ
+        GA.xs.push(u, v);
+        GA.ys.push(matVecInto(Sl, matVecInto(Al, v, D, true), D, false), matVecInto(Sl, matVecInto(Al, u, D, true), D, true));
+      }
+      if (GA.xs.length >= D) GA.dense = densify(GA, D);
     }
-    const gPl = mmInto(mmInto(GA, Ql, D, false, true), Sl, D, false, true); // G_A Qᵀ Sᵀ
-    const gQl = mmInto(mmInto(Sl, Pl, D, true, true), GA, D, false, false); // Sᵀ Pᵀ G_A
-    for (let i = 0; i < D * D; i++) {
-      gPl[i] /= n;
-      gQl[i] /= n;
+    const gPl = new Float64Array(D * D);
+    const gQl = new Float64Array(D * D);
+    const needGS = l > 0;
+    const next: Factored = { xs: [], ys: [], dense: null };
+    if (GA.dense) {
+      const G = GA.dense;
+      const a = mmInto(mmInto(G, Ql, D, false, true), Sl, D, false, true); // G_A Qᵀ Sᵀ
+      const b = mmInto(mmInto(Sl, Pl, D, true, true), G, D, false, false); // Sᵀ Pᵀ G_A
+      for (let i = 0; i < D * D; i++) {
+        gPl[i] = a[i] / n;
+        gQl[i] = b[i] / n;
+      }
+      if (needGS) next.dense = mmInto(mmInto(Pl, G, D, true, false), Ql, D, false, true); // Pᵀ G_A Qᵀ (scaled below)
+    } else {
+      for (let k = 0; k < GA.xs.length; k++) {
+        const x = GA.xs[k], y = GA.ys[k];
+        const Qy = matVecInto(Ql, y, D, false);
+        const Ptx = matVecInto(Pl, x, D, true);
+        addOuter(gPl, x, matVecInto(Sl, Qy, D, false), D, 1 / n); // x (S Q y)ᵀ
+        addOuter(gQl, matVecInto(Sl, Ptx, D, true), y, D, 1 / n); // (Sᵀ Pᵀ x) yᵀ
+        if (needGS) {
+          next.xs.push(Ptx);
+          next.ys.push(Qy);
+        }
+      }
     }
     gP[l] = gPl;
     gQ[l] = gQl;
-    const gn = new Float64Array(D);
-    for (let j = 0; j < D; j++) {
-      let s = 0;
-      for (let i = 0; i < D; i++) s += Al[i * D + j] * g[i];
-      gn[j] = s;
+    if (needGS) {
+      // G_{S,l} = A_lᵀ G_{S,l+1} A_l + (1/n) P_lᵀ G_A Q_lᵀ
+      if (next.dense) {
+        for (let i = 0; i < D * D; i++) next.dense[i] /= n;
+      } else {
+        for (const y of next.ys) for (let i = 0; i < D; i++) y[i] /= n;
+      }
+      if (GS.dense || next.dense || next.xs.length + GS.xs.length >= D) {
+        const M = densify(next, D);
+        const G = densify(GS, D);
+        const t = mmInto(mmInto(Al, G, D, true, false), Al, D, false, false);
+        for (let i = 0; i < D * D; i++) M[i] += t[i];
+        GS = { xs: [], ys: [], dense: M };
+      } else {
+        for (let k = 0; k < GS.xs.length; k++) {
+          next.xs.push(matVecInto(Al, GS.xs[k], D, true));
+          next.ys.push(matVecInto(Al, GS.ys[k], D, true));
+        }
+        GS = next;
+      }
     }
-    g = gn;
-    if (l > 0) {
-      const a = GSzero ? new Float64Array(D * D) : mmInto(mmInto(Al, GS, D, true, false), Al, D, false, false);
-      const b = mmInto(mmInto(Pl, GA, D, true, false), Ql, D, false, true);
-      for (let i = 0; i < D * D; i++) a[i] += b[i] / n;
-      GS = a;
-      GSzero = false;
-    }
+    g = matVecInto(Al, g, D, true);
   }
   return { gP, gQ };
 }
