@@ -28,6 +28,11 @@ import { MIMIC_PRESETS } from "../src/experiments/lsa-presets.js";
 import { mimicSpec } from "../src/train/mimic.js";
 import { runControl } from "../src/eval/lsa-control.js";
 import { LsaControlStepper } from "../src/eval/lsa-stepper.js";
+import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
+import { PerTaskMdpBatch } from "../src/algos/mdp-types.js";
+import { makeMdpAgent, parseMdpAlgoSpec } from "../src/algos/mdp-registry.js";
+import { runMdpPolicy } from "../src/eval/mdp-harness.js";
+import { MdpStepper } from "../src/eval/mdp-stepper.js";
 
 test("sha256Hex: FIPS 180-4 vectors and node:crypto on every length 0..300", () => {
   const enc = new TextEncoder();
@@ -136,5 +141,24 @@ test("LsaControlStepper after K steps equals runControl (construction and a pert
     assert.deepEqual(got.lsa, want.lsa, preset);
     assert.deepEqual(got.exact, want.exact, preset);
     assert.ok(got.lsa.mean[5] !== got.exact.mean[5], "the perturbed block differs from the exact iterate");
+  }
+});
+
+test("MdpStepper step by step equals runMdpPolicy (Darkroom and random MDPs)", async () => {
+  for (const [env, raw] of [["darkroom", { size: 4, horizon: 12 }], ["random-mdp", { states: 4, actions: 3, horizon: 5 }]] as const) {
+    const dist = MdpTaskDistribution.create(env, raw);
+    const N = 3, K = 4, seed = 6;
+    const make = () => ["ucbvi", "qlearning", "psrl"].map((s) => new PerTaskMdpBatch(s, () => makeMdpAgent(parseMdpAlgoSpec(s))));
+    const st = new MdpStepper(dist, N, seed, K);
+    await st.start(make());
+    await st.step();
+    assert.equal(st.path("ucbvi", 0).length, 2);
+    while (!st.done) await st.episode();
+    for (const p of make()) {
+      const want = await runMdpPolicy(p, { dist, episodes: K, tasks: N, seed });
+      const got = st.results(p.name);
+      assert.deepEqual(got.returns, want.returns, `${env} ${p.name} returns`);
+      assert.deepEqual(got.regrets, want.regrets, `${env} ${p.name} regrets`);
+    }
   }
 });
