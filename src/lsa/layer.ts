@@ -315,7 +315,7 @@ export function lsaGramTrace(S0: Float64Array, zq: Float64Array, P: LayerParam, 
   const D = zq.length;
   const S = [S0];
   const A: Float64Array[] = [];
-  const z = [Float64Array.from(zq)];
+  const z: Float64Array[] = [Float64Array.from(zq)];
   for (let l = 0; l < layers; l++) {
     const Al = mmInto(mmInto(pick(P, l), S[l], D, false, false), pick(Q, l), D, false, false);
     for (let i = 0; i < D * D; i++) Al[i] /= n;
