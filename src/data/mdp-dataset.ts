@@ -1,0 +1,327 @@
+/**
+ * MDP pretraining datasets on disk, the same format family as the bandit datasets
+ * (src/data/dataset.ts): sharded NumPy columns plus a JSON manifest.
+ *
+ *   DIR/manifest.json                  format "icrl-mdp-dataset", generator spec, columns, per-file sha256
+ *   DIR/<split>/shard-NNNNN/<col>.npy   split = train | validation
+ *
+ * Columns of a DPT shard (n sequences, L context transitions; states and actions are indices):
+ *   context_states       int32   [n, L]   s_j
+ *   context_actions      int32   [n, L]   a_j
+ *   context_next_states  int32   [n, L]   s'_j
+ *   context_rewards      float32 [n, L]   r_j
+ *   query_state          int32   [n]      s_q
+ *   label                int32   [n]      a*(s_q), the optimal action at the query (step 0)
+ *   task_id              int32   [n]      Dark Room goal cell / permutation index (-1: random MDP)
+ *   component            int8    [n]      context-mixture component
+ * Columns of an AD shard (n learning histories of K episodes of H steps, N = K·H):
+ *   states       int32   [n, N]   s_t
+ *   actions      int32   [n, N]   a_t (taken by the context algorithm)
+ *   rewards      float32 [n, N]   r_t
+ *   next_states  int32   [n, N]   s'_t
+ *   labels       int32   [n, N]   the expert's action at step t (= actions for plain AD)
+ *   task_id      int32   [n]
+ *   optimal_value float32 [n]     V* of the task (expected optimal return of one episode)
+ *   component    int8    [n]
+ * Episode k of a history is steps [k·H, (k+1)·H). Random-MDP tasks are not stored: sequence i of a
+ * split is a pure function of (seed, split, i), so the task is re-drawn from the spec if needed.
+ *
+ * Read from Python with numpy only:
+ *   import json, numpy as np
+ *   m = json.load(open("DIR/manifest.json"))
+ *   s = np.concatenate([np.load(f"DIR/{sh['path']}/context_states.npy") for sh in m["splits"]["train"]["shards"]])
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { IcrlError } from "../core/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { Rng } from "../core/rng.js";
+import { MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName } from "../envs/tabular-mdp.js";
+import { parseMdpAlgoSpec } from "../algos/mdp-registry.js";
+import { contextTransitions, learningHistory, parseContextComponent, pickComponent } from "./mdp-rollout.js";
+import { decodeNpy, encodeNpy, type NpyArray, type NpyDType } from "./npy.js";
+import { sha256, type FileMeta, type ShardMeta, type Split } from "./dataset.js";
+
+export const MDP_DATASET_FORMAT = "icrl-mdp-dataset";
+export const MDP_DATASET_VERSION = 1;
+
+export const DPT_COLUMN_DOCS: Record<string, string> = {
+  context_states: "int32 [n, L]: state s_j of context transition j",
+  context_actions: "int32 [n, L]: action a_j",
+  context_next_states: "int32 [n, L]: next state s'_j",
+  context_rewards: "float32 [n, L]: reward r_j",
+  query_state: "int32 [n]: query state s_q",
+  label: "int32 [n]: optimal action at the query state (value iteration, step 0)",
+  task_id: "int32 [n]: Dark Room goal cell or action-permutation index (-1: random MDP)",
+  component: "int8 [n]: context-mixture component that generated the context",
+};
+
+export const AD_COLUMN_DOCS: Record<string, string> = {
+  states: "int32 [n, K*H]: state s_t (episode k = steps [kH, (k+1)H))",
+  actions: "int32 [n, K*H]: action a_t of the context algorithm",
+  rewards: "float32 [n, K*H]: reward r_t",
+  next_states: "int32 [n, K*H]: next state s'_t",
+  labels: "int32 [n, K*H]: label of step t (the expert's action; the context algorithm's own for plain AD)",
+  task_id: "int32 [n]: Dark Room goal cell or action-permutation index (-1: random MDP)",
+  optimal_value: "float32 [n]: V* of the task (optimal expected return of one episode)",
+  component: "int8 [n]: context-mixture component that generated the history",
+};
+
+export const MdpGenerationSpecSchema = z.strictObject({
+  env: z.enum(MDP_ENV_NAMES),
+  envParams: z.record(z.string(), z.unknown()),
+  kind: z.enum(["dpt", "ad"]),
+  context: z.array(z.strictObject({ algo: z.string(), weight: z.number().positive() })).min(1),
+  /** AD: the expert labelling each step (null: the context algorithm's own actions) */
+  expert: z.string().nullable(),
+  /** DPT: transitions per context */
+  contextLength: z.number().int().positive(),
+  /** AD: episodes K per history */
+  episodes: z.number().int().positive(),
+  tasks: z.number().int().positive(),
+  valTasks: z.number().int().nonnegative(),
+  seed: z.number().int().nonnegative(),
+  shardSize: z.number().int().positive(),
+});
+export type MdpGenerationSpec = z.infer<typeof MdpGenerationSpecSchema>;
+
+export interface MdpManifest {
+  format: typeof MDP_DATASET_FORMAT;
+  version: number;
+  spec: MdpGenerationSpec;
+  columns: Record<string, string>;
+  splits: Record<Split, { tasks: number; shards: ShardMeta[] }>;
+}
+
+export function columnDocs(kind: "dpt" | "ad"): Record<string, string> {
+  return kind === "dpt" ? DPT_COLUMN_DOCS : AD_COLUMN_DOCS;
+}
+
+/** The task distribution a spec draws from (validated). */
+export function specDistribution(spec: MdpGenerationSpec): MdpTaskDistribution {
+  return new MdpTaskDistribution(spec.env as MdpEnvName, parseMdpEnvParams(spec.env, spec.envParams));
+}
+
+/** Validate the parts of a spec that the schema cannot (algorithm specs, stationarity). */
+export function checkMdpSpec(spec: MdpGenerationSpec): void {
+  const dist = specDistribution(spec);
+  spec.context.forEach((c, i) => {
+    if (c.algo === "random" && spec.kind !== "dpt") throw new IcrlError(`invalid --context: "random" (independent transitions) only makes DPT contexts (allowed for --kind ad: an MDP algorithm spec)`);
+    parseContextComponent(c.algo, c.weight, `--context[${i}]`);
+  });
+  if (spec.expert) parseMdpAlgoSpec(spec.expert, "--expert");
+  if (spec.kind === "dpt" && !dist.stationary) throw new IcrlError(`invalid --kind: "dpt" for a time-inhomogeneous ${spec.env} (allowed: stationary task distributions, e.g. darkroom or random-mdp with stationary: true)`);
+}
+
+/** Shape and dtype of every column of a shard of `count` sequences. */
+export function mdpColumnLayout(spec: MdpGenerationSpec, count: number): Record<string, { dtype: NpyDType; shape: number[] }> {
+  if (spec.kind === "dpt") {
+    const L = spec.contextLength;
+    return {
+      context_states: { dtype: "int32", shape: [count, L] },
+      context_actions: { dtype: "int32", shape: [count, L] },
+      context_next_states: { dtype: "int32", shape: [count, L] },
+      context_rewards: { dtype: "float32", shape: [count, L] },
+      query_state: { dtype: "int32", shape: [count] },
+      label: { dtype: "int32", shape: [count] },
+      task_id: { dtype: "int32", shape: [count] },
+      component: { dtype: "int8", shape: [count] },
+    };
+  }
+  const N = spec.episodes * specHorizon(spec);
+  return {
+    states: { dtype: "int32", shape: [count, N] },
+    actions: { dtype: "int32", shape: [count, N] },
+    rewards: { dtype: "float32", shape: [count, N] },
+    next_states: { dtype: "int32", shape: [count, N] },
+    labels: { dtype: "int32", shape: [count, N] },
+    task_id: { dtype: "int32", shape: [count] },
+    optimal_value: { dtype: "float32", shape: [count] },
+    component: { dtype: "int8", shape: [count] },
+  };
+}
+
+function specHorizon(spec: MdpGenerationSpec): number {
+  return specDistribution(spec).H;
+}
+
+export function mdpShardUnits(spec: MdpGenerationSpec): { split: Split; index: number; first: number; count: number }[] {
+  const units: { split: Split; index: number; first: number; count: number }[] = [];
+  for (const [split, n] of [
+    ["train", spec.tasks],
+    ["validation", spec.valTasks],
+  ] as const) {
+    for (let first = 0, index = 0; first < n; first += spec.shardSize, index++) units.push({ split, index, first, count: Math.min(spec.shardSize, n - first) });
+  }
+  return units;
+}
+
+export function mdpShardPath(split: Split, index: number): string {
+  return `${split}/shard-${String(index).padStart(5, "0")}`;
+}
+
+/**
+ * The columns of one shard, in memory: sequence i of a split uses the task drawn from
+ * Rng.derive(seed, "data-task", split, i) and the rollout stream Rng.derive(seed, "data-rollout", split, i).
+ */
+export function generateMdpShardColumns(spec: MdpGenerationSpec, split: Split, first: number, count: number): Record<string, { data: NpyArray; shape: number[] }> {
+  const dist = specDistribution(spec);
+  const comps = spec.context.map((c) => parseContextComponent(c.algo, c.weight));
+  const weights = comps.map((c) => c.weight);
+  const layout = mdpColumnLayout(spec, count);
+  const cols: Record<string, NpyArray> = {};
+  for (const [name, l] of Object.entries(layout)) {
+    const n = l.shape.reduce((a, b) => a * b, 1);
+    cols[name] = l.dtype === "int32" ? new Int32Array(n) : l.dtype === "float32" ? new Float32Array(n) : new Int8Array(n);
+  }
+  const expert = spec.expert ? parseMdpAlgoSpec(spec.expert) : null;
+  for (let j = 0; j < count; j++) {
+    const i = first + j;
+    const task = dist.sample(Rng.derive(spec.seed, "data-task", split, i));
+    const rng = Rng.derive(spec.seed, "data-rollout", split, i);
+    const c = pickComponent(weights, rng);
+    const comp = comps[c];
+    cols.task_id[j] = task.id;
+    cols.component[j] = c;
+    if (spec.kind === "dpt") {
+      const L = spec.contextLength;
+      const tr = contextTransitions(task, comp, L, rng.fork("context"));
+      cols.context_states.set(tr.states, j * L);
+      cols.context_actions.set(tr.actions, j * L);
+      cols.context_next_states.set(tr.nextStates, j * L);
+      cols.context_rewards.set(tr.rewards, j * L);
+      const q = rng.fork("query").int(dist.S);
+      cols.query_state[j] = q;
+      cols.label[j] = task.optimalAction[q]; // h = 0
+    } else {
+      if (comp.kind !== "algo") throw new IcrlError(`invalid --context: "random" cannot make AD histories`);
+      const K = spec.episodes;
+      const N = K * dist.H;
+      const hist = learningHistory(task, comp.spec, expert, K, dist.stationary, rng.fork("history"));
+      cols.states.set(hist.states, j * N);
+      cols.actions.set(hist.actions, j * N);
+      cols.rewards.set(hist.rewards, j * N);
+      cols.next_states.set(hist.nextStates, j * N);
+      cols.labels.set(hist.labels, j * N);
+      cols.optimal_value[j] = task.value;
+    }
+  }
+  const out: Record<string, { data: NpyArray; shape: number[] }> = {};
+  for (const [name, l] of Object.entries(layout)) out[name] = { data: cols[name], shape: l.shape };
+  return out;
+}
+
+/** Generate one shard and write it under `root` (atomic files; shard.json last). */
+export function writeMdpShard(root: string, spec: MdpGenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta {
+  const cols = generateMdpShardColumns(spec, split, first, count);
+  const rel = mdpShardPath(split, index);
+  const files: Record<string, FileMeta> = {};
+  for (const [name, c] of Object.entries(cols)) {
+    const bytes = encodeNpy(c.data, c.shape);
+    writeFileAtomic(join(root, rel, `${name}.npy`), bytes);
+    const dtype = (c.data instanceof Int32Array ? "int32" : c.data instanceof Float32Array ? "float32" : c.data instanceof Int8Array ? "int8" : "float64") as NpyDType;
+    files[name] = { shape: c.shape, dtype, sha256: sha256(bytes) };
+  }
+  const meta: ShardMeta = { path: rel, first, count, files };
+  writeJsonAtomic(join(root, rel, "shard.json"), meta);
+  return meta;
+}
+
+/** A completed shard whose files all match their checksums, or null. */
+export function verifiedMdpShard(root: string, spec: MdpGenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta | null {
+  const rel = mdpShardPath(split, index);
+  const metaPath = join(root, rel, "shard.json");
+  if (!existsSync(metaPath)) return null;
+  try {
+    const meta = JSON.parse(readFileSync(metaPath, "utf8")) as ShardMeta;
+    if (meta.path !== rel || meta.first !== first || meta.count !== count) return null;
+    if (Object.keys(meta.files).sort().join(",") !== Object.keys(columnDocs(spec.kind)).sort().join(",")) return null;
+    for (const [name, f] of Object.entries(meta.files)) {
+      const p = join(root, rel, `${name}.npy`);
+      if (!existsSync(p) || sha256(readFileSync(p)) !== f.sha256) return null;
+    }
+    return meta;
+  } catch {
+    return null;
+  }
+}
+
+/** Read and validate an MDP dataset manifest. */
+export function readMdpManifest(dir: string): MdpManifest {
+  const p = join(dir, "manifest.json");
+  if (!existsSync(p)) throw new IcrlError(`invalid --data: ${JSON.stringify(dir)} has no manifest.json (allowed: a folder written by \`icrl generate\`)`);
+  let m: MdpManifest;
+  try {
+    m = JSON.parse(readFileSync(p, "utf8"));
+  } catch (e) {
+    throw new IcrlError(`invalid dataset manifest ${p}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
+  }
+  if (!m || typeof m !== "object" || m.format !== MDP_DATASET_FORMAT) throw new IcrlError(`invalid dataset manifest ${p}: format ${JSON.stringify(m?.format)} (allowed: "${MDP_DATASET_FORMAT}")`);
+  if (m.version !== MDP_DATASET_VERSION) throw new IcrlError(`invalid dataset manifest ${p}: version ${JSON.stringify(m.version)} (allowed: ${MDP_DATASET_VERSION})`);
+  const r = MdpGenerationSpecSchema.safeParse(m.spec);
+  if (!r.success) throw new IcrlError(`invalid dataset manifest ${p}: spec.${r.error.issues[0].path.join(".")} ${r.error.issues[0].message}`);
+  const units = mdpShardUnits(m.spec);
+  for (const split of ["train", "validation"] as const) {
+    const info = m.splits?.[split];
+    const want = units.filter((u) => u.split === split);
+    if (!info || !Array.isArray(info.shards) || info.shards.length !== want.length) throw new IcrlError(`invalid dataset manifest ${p}: splits.${split} lists ${info?.shards?.length} shards (allowed: ${want.length})`);
+    want.forEach((u, i) => {
+      const s = info.shards[i];
+      if (s.path !== mdpShardPath(split, u.index) || s.first !== u.first || s.count !== u.count) throw new IcrlError(`invalid dataset manifest ${p}: splits.${split}.shards[${i}] is ${JSON.stringify({ path: s.path, first: s.first, count: s.count })} (allowed: ${JSON.stringify({ path: mdpShardPath(split, u.index), first: u.first, count: u.count })})`);
+    });
+  }
+  return m;
+}
+
+/** A split in memory: every column concatenated over the shards. */
+export interface LoadedMdpSplit {
+  kind: "dpt" | "ad";
+  /** sequences */
+  n: number;
+  S: number;
+  A: number;
+  H: number;
+  /** DPT: context length L; AD: history length K·H */
+  len: number;
+  cols: Record<string, NpyArray>;
+}
+
+/** Load one split, verifying checksums, dtypes, shapes and index ranges. */
+export function loadMdpSplit(dir: string, split: Split, manifest = readMdpManifest(dir)): LoadedMdpSplit {
+  const spec = manifest.spec;
+  const dist = specDistribution(spec);
+  const info = manifest.splits[split];
+  const n = info.tasks;
+  const layout = mdpColumnLayout(spec, n);
+  const cols: Record<string, NpyArray> = {};
+  for (const [name, l] of Object.entries(layout)) {
+    const size = l.shape.reduce((a, b) => a * b, 1);
+    cols[name] = l.dtype === "int32" ? new Int32Array(size) : l.dtype === "float32" ? new Float32Array(size) : new Int8Array(size);
+  }
+  for (const shard of info.shards) {
+    const want = mdpColumnLayout(spec, shard.count);
+    for (const [name, l] of Object.entries(want)) {
+      const path = join(dir, shard.path, `${name}.npy`);
+      if (!existsSync(path)) throw new IcrlError(`invalid dataset ${dir}: missing ${shard.path}/${name}.npy`);
+      const bytes = new Uint8Array(readFileSync(path));
+      if (!shard.files[name] || sha256(bytes) !== shard.files[name].sha256) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${name}.npy does not match its checksum in manifest.json (corrupted or modified; regenerate it)`);
+      const arr = decodeNpy(bytes, `${shard.path}/${name}.npy`);
+      if (arr.dtype !== l.dtype || arr.shape.join(",") !== l.shape.join(",")) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${name}.npy has ${arr.dtype} [${arr.shape}] (allowed: ${l.dtype} [${l.shape}])`);
+      const per = l.shape.slice(1).reduce((a, b) => a * b, 1);
+      cols[name].set(arr.data as never, shard.first * per);
+    }
+  }
+  const check = (name: string, max: number) => {
+    const a = cols[name];
+    for (let i = 0; i < a.length; i++) if (!(a[i] >= 0 && a[i] < max)) throw new IcrlError(`invalid dataset ${dir}: ${name} holds ${a[i]} (allowed: 0..${max - 1})`);
+  };
+  if (spec.kind === "dpt") {
+    ["context_states", "context_next_states", "query_state"].forEach((c) => check(c, dist.S));
+    ["context_actions", "label"].forEach((c) => check(c, dist.A));
+  } else {
+    ["states", "next_states"].forEach((c) => check(c, dist.S));
+    ["actions", "labels"].forEach((c) => check(c, dist.A));
+  }
+  return { kind: spec.kind, n, S: dist.S, A: dist.A, H: dist.H, len: spec.kind === "dpt" ? spec.contextLength : spec.episodes * dist.H, cols };
+}

@@ -1,0 +1,232 @@
+/**
+ * Pretrained transformers deployed in context on tabular MDPs, across episodes, as batched
+ * policies of the MDP harness (src/eval/mdp-harness.ts).
+ *
+ *  - DPT-style (`DptMdpPolicy`; DPT's eval_darkroom.online): at every step the model reads a
+ *    context of transitions and the current state as the query, and acts by sampling from the
+ *    softmax of its logits (or greedily). The context is either
+ *      "previous-episode": the transitions of the previous episode only (DPT's choice; empty in the
+ *                          first episode), or
+ *      "sliding":          the last L transitions, whatever their episode (includes the current
+ *                          episode's steps so far).
+ *    The query comes first in the sequence, so each step is one forward pass over L + 1 tokens.
+ *  - AD-style (`AdMdpPolicy`): the model reads the whole cross-episode history, one token per step
+ *    (src/nn/mdp-tokens.ts), with a KV cache (src/nn/incremental.ts): each step appends one token.
+ *    When the window W is full, the cache restarts from the last W/2 steps (re-fed at positions
+ *    0..W/2−1), so a history longer than W is seen through a sliding window, as in training.
+ */
+import type { Rng } from "../core/rng.js";
+import type { MdpTask } from "../envs/tabular-mdp.js";
+import type { BatchMdpPolicy, MdpInfo } from "../algos/mdp-types.js";
+import { compile, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
+import { IncrementalDecoder } from "../nn/incremental.js";
+import { encodeMdpDptBatch, padSeq, writeAdToken } from "../nn/mdp-tokens.js";
+import type { TransformerModel } from "../nn/transformer.js";
+import type { MdpModelLayout } from "../train/mdp-pretrain.js";
+
+function softmaxRow(z: ArrayLike<number>, off: number, A: number, out: Float64Array, outOff: number): void {
+  let m = -Infinity;
+  for (let a = 0; a < A; a++) m = Math.max(m, z[off + a]);
+  let s = 0;
+  for (let a = 0; a < A; a++) s += out[outOff + a] = Math.exp(z[off + a] - m);
+  for (let a = 0; a < A; a++) out[outOff + a] /= s;
+}
+
+function choose(probs: Float64Array, off: number, A: number, greedy: boolean, rng: Rng): number {
+  const row = probs.subarray(off, off + A);
+  if (!greedy) return rng.categorical(row);
+  let b = 0;
+  for (let a = 1; a < A; a++) if (row[a] > row[b]) b = a;
+  return b;
+}
+
+/** Per-task transition log: (s, a, r, s') of every step so far, and episode starts. */
+class TransitionLog {
+  states: number[] = [];
+  actions: number[] = [];
+  rewards: number[] = [];
+  next: number[] = [];
+  episodeStart: number[] = [];
+}
+
+export interface DptMdpPolicyOptions {
+  context: "previous-episode" | "sliding";
+  greedy: boolean;
+}
+
+export class DptMdpPolicy implements BatchMdpPolicy {
+  private logs: TransitionLog[] = [];
+  private rngs: Rng[] = [];
+  private k = 0;
+  private readonly fn: ((p: Params, tokens: Tensor, positions: Tensor) => Tensor) & { dispose(): void };
+  /** action probabilities of the last step [N, A] (for pictures and the playground) */
+  lastProbs = new Float64Array(0);
+
+  constructor(
+    readonly name: string,
+    private readonly model: TransformerModel,
+    private readonly params: Params,
+    private readonly layout: MdpModelLayout,
+    private readonly opts: DptMdpPolicyOptions = { context: "previous-episode", greedy: false },
+  ) {
+    if (layout.kind !== "dpt") throw new RangeError(`DptMdpPolicy needs a DPT model, got a ${layout.kind} model`);
+    this.fn = compile((p: Params, tokens: Tensor, positions: Tensor) => model.logitsAt(p, tokens, positions));
+  }
+
+  start(tasks: MdpTask[], rngs: Rng[], info: MdpInfo): void {
+    if (info.S !== this.layout.S || info.A !== this.layout.A) throw new RangeError(`model was trained for |S| = ${this.layout.S}, |A| = ${this.layout.A}; tasks have ${info.S}, ${info.A}`);
+    this.logs = tasks.map(() => new TransitionLog());
+    this.rngs = rngs;
+  }
+
+  beginEpisode(k: number): void {
+    this.k = k;
+    for (const l of this.logs) l.episodeStart.push(l.states.length);
+  }
+
+  /** The context window [from, to) of a task's log. */
+  private window(l: TransitionLog): [number, number] {
+    const L = this.layout.length;
+    if (this.opts.context === "sliding") return [Math.max(0, l.states.length - L), l.states.length];
+    if (this.k === 0) return [0, 0];
+    const from = l.episodeStart[this.k - 1];
+    const to = l.episodeStart[this.k];
+    return [Math.max(from, to - L), to];
+  }
+
+  act(_h: number, states: Int32Array): Int32Array {
+    const N = states.length;
+    const { S, A } = this.layout;
+    const positions = new Int32Array(N);
+    const ctxs = this.logs.map((l, j) => {
+      const [from, to] = this.window(l);
+      positions[j] = to - from;
+      return {
+        queryState: states[j],
+        states: l.states.slice(from, to),
+        actions: l.actions.slice(from, to),
+        nextStates: l.next.slice(from, to),
+        rewards: l.rewards.slice(from, to),
+        label: 0,
+      };
+    });
+    const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, paddedTokenDim: this.model.config.paddedTokenDim });
+    const z = this.fn(refAll(this.params), toTensor(batch.tokens), toTensor({ dtype: "int32", shape: [N], data: positions })).dataSync() as Float32Array;
+    const probs = new Float64Array(N * A);
+    const out = new Int32Array(N);
+    for (let j = 0; j < N; j++) {
+      softmaxRow(z, j * A, A, probs, j * A);
+      out[j] = choose(probs, j * A, A, this.opts.greedy, this.rngs[j]);
+    }
+    this.lastProbs = probs;
+    return out;
+  }
+
+  observe(_h: number, states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {
+    this.logs.forEach((l, j) => {
+      l.states.push(states[j]);
+      l.actions.push(actions[j]);
+      l.rewards.push(rewards[j]);
+      l.next.push(next[j]);
+    });
+  }
+
+  dispose(): void {
+    this.fn.dispose();
+  }
+}
+
+export interface AdMdpPolicyOptions {
+  greedy: boolean;
+}
+
+export class AdMdpPolicy implements BatchMdpPolicy {
+  private logs: TransitionLog[] = [];
+  private rngs: Rng[] = [];
+  private decoder: IncrementalDecoder | null = null;
+  /** global step index t of the current token, and the step at cache position 0 */
+  private t = 0;
+  private base = 0;
+  private readonly W: number;
+  lastProbs = new Float64Array(0);
+
+  constructor(
+    readonly name: string,
+    private readonly model: TransformerModel,
+    private readonly params: Params,
+    private readonly layout: MdpModelLayout,
+    private readonly opts: AdMdpPolicyOptions = { greedy: false },
+  ) {
+    if (layout.kind !== "ad") throw new RangeError(`AdMdpPolicy needs an AD model, got a ${layout.kind} model`);
+    this.W = layout.length;
+  }
+
+  start(tasks: MdpTask[], rngs: Rng[], info: MdpInfo): void {
+    const L = this.layout;
+    if (info.S !== L.S || info.A !== L.A || info.H !== L.H) throw new RangeError(`model was trained for |S| = ${L.S}, |A| = ${L.A}, H = ${L.H}; tasks have ${info.S}, ${info.A}, ${info.H}`);
+    this.logs = tasks.map(() => new TransitionLog());
+    this.rngs = rngs;
+    this.decoder?.dispose();
+    this.decoder = new IncrementalDecoder(this.model, this.params, { batch: tasks.length, capacity: padSeq(this.W) });
+    this.t = 0;
+    this.base = 0;
+  }
+
+  beginEpisode(): void {}
+
+  /** Tokens of steps [from, to) for every task: [N, to − from, F]. */
+  private tokens(from: number, to: number, current: Int32Array): { dtype: "float32"; shape: number[]; data: Float32Array } {
+    const N = this.logs.length;
+    const n = to - from;
+    const Fp = this.model.config.paddedTokenDim;
+    const data = new Float32Array(N * n * Fp);
+    this.logs.forEach((l, j) => {
+      l.states.push(current[j]); // s_t of the current step, not logged until observe()
+      for (let i = 0; i < n; i++) writeAdToken(data, (j * n + i) * Fp, l, from + i, this.layout);
+      l.states.pop();
+    });
+    return { dtype: "float32", shape: [N, n, Fp], data };
+  }
+
+  act(_h: number, states: Int32Array): Int32Array {
+    const N = states.length;
+    const A = this.layout.A;
+    const dec = this.decoder!;
+    let z: ArrayLike<number>;
+    if (this.t - this.base >= this.W) {
+      // Window full: restart the cache from the last W/2 steps, then add the current one.
+      dec.reset();
+      this.base = this.t - Math.floor(this.W / 2);
+      const n = this.t - this.base + 1;
+      const all = dec.step(this.tokens(this.base, this.t + 1, states), Int32Array.from({ length: n }, (_, i) => i));
+      const rows = new Float32Array(N * A);
+      for (let j = 0; j < N; j++) for (let a = 0; a < A; a++) rows[j * A + a] = all[(j * n + n - 1) * A + a];
+      z = rows;
+    } else {
+      z = dec.step(this.tokens(this.t, this.t + 1, states), Int32Array.of(this.t - this.base));
+    }
+    const probs = new Float64Array(N * A);
+    const out = new Int32Array(N);
+    for (let j = 0; j < N; j++) {
+      softmaxRow(z, j * A, A, probs, j * A);
+      out[j] = choose(probs, j * A, A, this.opts.greedy, this.rngs[j]);
+    }
+    this.lastProbs = probs;
+    return out;
+  }
+
+  observe(_h: number, states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {
+    this.logs.forEach((l, j) => {
+      l.states.push(states[j]);
+      l.actions.push(actions[j]);
+      l.rewards.push(rewards[j]);
+      l.next.push(next[j]);
+    });
+    this.t++;
+  }
+
+  dispose(): void {
+    this.decoder?.dispose();
+    this.decoder = null;
+  }
+}

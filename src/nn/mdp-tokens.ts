@@ -1,0 +1,189 @@
+/**
+ * Token layouts for in-context RL on tabular MDPs, with one-hot states and actions, written into
+ * fixed-shape, zero-padded host batches (as src/nn/tokens.ts does for bandits).
+ *
+ * DPT (Lee et al. 2023, net.py, with one-hot states): a query token then one token per context
+ * transition, width 2S + A + 1:
+ *   token 0:  [onehot(s_q) (S) | 0 (A) | 0 (S) | 0]
+ *   token j:  [onehot(s_j) (S) | onehot(a_j) (A) | onehot(s'_j) (S) | r_j]      (j = 1..n)
+ * The prediction from the query and the first j transitions is read at token j, for every
+ * j = 0..n (layout "all"; the anchor skips j = 0, but the first online episode starts from an
+ * empty context, so that prediction is trained too). Every position has the query's label a*(s_q).
+ *
+ * AD (algorithm distillation across episodes): one token per step t of a learning history,
+ * width S + A + 2 + (H or 1):
+ *   token t:  [onehot(s_t) (S) | onehot(a_{t-1}) (A) | r_{t-1} | first | time]
+ * where (a_{t-1}, r_{t-1}) is the previous step's action and reward (zeros at t = 0), `first` is 1
+ * at the first step of an episode (then a_{t-1}, r_{t-1} close the previous episode), and `time` is
+ * onehot(h_t) (time "onehot") or h_t/H (time "scalar"), h_t = t mod H. This is the stream of
+ * (s, a, s', r) transitions shifted by one step so that a causal model predicts a_t at token t
+ * from s_t and everything before (the next state s'_{t-1} is s_t within an episode). The label
+ * of token t is the step's label (the algorithm's or the expert's action). A window of W tokens
+ * may start at any step t0 (training on long histories, sliding deployment): positions are
+ * relative to the window.
+ */
+import { invalid } from "../core/errors.js";
+import type { FloatDType } from "./engine.js";
+import { padWidth, type TokenBatch } from "./tokens.js";
+
+/** DPT token width 2S + A + 1 (one-hot states). */
+export function mdpDptTokenDim(S: number, A: number): number {
+  return 2 * S + A + 1;
+}
+
+export type TimeFeature = "onehot" | "scalar";
+
+/** AD token width S + A + 2 + (H for one-hot time, else 1). */
+export function mdpAdTokenDim(S: number, A: number, H: number, time: TimeFeature): number {
+  return S + A + 2 + (time === "onehot" ? H : 1);
+}
+
+/** Sequence length rounded up to a multiple of 8 (odd lengths make wasm attention kernels slow). */
+export function padSeq(n: number, mult = 8): number {
+  return Math.ceil(n / mult) * mult;
+}
+
+function newFloat(dtype: FloatDType, n: number): Float32Array | Float64Array {
+  return dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** One DPT context over a tabular MDP. */
+export interface MdpDptContext {
+  queryState: number;
+  states: ArrayLike<number>;
+  actions: ArrayLike<number>;
+  nextStates: ArrayLike<number>;
+  rewards: ArrayLike<number>;
+  /** label of every read-out (a*(s_q)); 0 at deployment */
+  label: number;
+}
+
+export interface MdpDptLayout {
+  S: number;
+  A: number;
+  /** context transitions n (the sequence has n + 1 tokens, padded to a multiple of 8) */
+  contextLength: number;
+  paddedTokenDim?: number;
+  dtype?: FloatDType;
+}
+
+export function mdpDptSeqLen(contextLength: number): number {
+  return padSeq(contextLength + 1);
+}
+
+/** Encode DPT contexts: tokens [B, P, F], labels and weights [B, P] (P = padded n + 1). */
+export function encodeMdpDptBatch(ctxs: readonly MdpDptContext[], layout: MdpDptLayout): TokenBatch {
+  const { S, A, contextLength: n } = layout;
+  const F = mdpDptTokenDim(S, A);
+  const Fp = layout.paddedTokenDim ?? padWidth(F);
+  if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
+  const dtype = layout.dtype ?? "float32";
+  const B = ctxs.length;
+  const P = mdpDptSeqLen(n);
+  const tokens = newFloat(dtype, B * P * Fp);
+  const labels = new Int32Array(B * P);
+  const weights = newFloat(dtype, B * P);
+  const st = (field: string, v: number) => {
+    if (!(Number.isInteger(v) && v >= 0 && v < S)) throw invalid(field, v, `a state in [0, ${S - 1}]`);
+    return v;
+  };
+  const ac = (field: string, v: number) => {
+    if (!(Number.isInteger(v) && v >= 0 && v < A)) throw invalid(field, v, `an action in [0, ${A - 1}]`);
+    return v;
+  };
+  ctxs.forEach((c, b) => {
+    const len = c.actions.length;
+    if (len > n) throw invalid(`contexts[${b}].actions.length`, len, `<= contextLength ${n}`);
+    if (c.states.length !== len || c.nextStates.length !== len || c.rewards.length !== len) throw invalid(`contexts[${b}]`, { states: c.states.length, nextStates: c.nextStates.length, rewards: c.rewards.length }, `states, nextStates and rewards of length ${len}`);
+    const base = b * P * Fp;
+    tokens[base + st(`contexts[${b}].queryState`, c.queryState)] = 1;
+    for (let j = 0; j < len; j++) {
+      const o = base + (j + 1) * Fp;
+      tokens[o + st(`contexts[${b}].states[${j}]`, c.states[j])] = 1;
+      tokens[o + S + ac(`contexts[${b}].actions[${j}]`, c.actions[j])] = 1;
+      tokens[o + S + A + st(`contexts[${b}].nextStates[${j}]`, c.nextStates[j])] = 1;
+      tokens[o + 2 * S + A] = c.rewards[j];
+    }
+    const label = ac(`contexts[${b}].label`, c.label);
+    for (let j = 0; j < P; j++) {
+      labels[b * P + j] = label;
+      weights[b * P + j] = j <= len ? 1 : 0;
+    }
+  });
+  return {
+    tokens: { dtype, shape: [B, P, Fp], data: tokens },
+    labels: { dtype: "int32", shape: [B, P], data: labels },
+    weights: { dtype, shape: [B, P], data: weights },
+  };
+}
+
+/** A window [t0, t0 + len) of a learning history (arrays hold the whole history from t = 0). */
+export interface MdpAdWindow {
+  states: ArrayLike<number>;
+  actions: ArrayLike<number>;
+  rewards: ArrayLike<number>;
+  /** labels per step (default: actions) */
+  labels?: ArrayLike<number>;
+  t0: number;
+  len: number;
+}
+
+export interface MdpAdLayout {
+  S: number;
+  A: number;
+  H: number;
+  /** tokens per window W (padded to a multiple of 8) */
+  window: number;
+  time: TimeFeature;
+  paddedTokenDim?: number;
+  dtype?: FloatDType;
+}
+
+/** Write the AD token of history step t into `out` at offset `o` (zero-filled beforehand). */
+export function writeAdToken(out: Float32Array | Float64Array, o: number, w: Pick<MdpAdWindow, "states" | "actions" | "rewards">, t: number, L: Pick<MdpAdLayout, "S" | "A" | "H" | "time">): void {
+  const { S, A, H } = L;
+  const s = w.states[t];
+  if (!(Number.isInteger(s) && s >= 0 && s < S)) throw invalid(`states[${t}]`, s, `a state in [0, ${S - 1}]`);
+  out[o + s] = 1;
+  if (t > 0) {
+    const a = w.actions[t - 1];
+    if (!(Number.isInteger(a) && a >= 0 && a < A)) throw invalid(`actions[${t - 1}]`, a, `an action in [0, ${A - 1}]`);
+    out[o + S + a] = 1;
+    out[o + S + A] = w.rewards[t - 1];
+  }
+  const h = t % H;
+  if (h === 0) out[o + S + A + 1] = 1;
+  if (L.time === "onehot") out[o + S + A + 2 + h] = 1;
+  else out[o + S + A + 2] = h / H;
+}
+
+/** Encode AD windows: tokens [B, W, F], labels and weights [B, W]. */
+export function encodeMdpAdBatch(wins: readonly MdpAdWindow[], layout: MdpAdLayout): TokenBatch {
+  const { S, A, H, time } = layout;
+  const F = mdpAdTokenDim(S, A, H, time);
+  const Fp = layout.paddedTokenDim ?? padWidth(F);
+  if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
+  const dtype = layout.dtype ?? "float32";
+  const W = padSeq(layout.window);
+  const B = wins.length;
+  const tokens = newFloat(dtype, B * W * Fp);
+  const labels = new Int32Array(B * W);
+  const weights = newFloat(dtype, B * W);
+  wins.forEach((w, b) => {
+    if (w.len > layout.window) throw invalid(`windows[${b}].len`, w.len, `<= window ${layout.window}`);
+    const lab = w.labels ?? w.actions;
+    for (let i = 0; i < w.len; i++) {
+      const t = w.t0 + i;
+      writeAdToken(tokens, (b * W + i) * Fp, w, t, layout);
+      const l = lab[t];
+      if (!(Number.isInteger(l) && l >= 0 && l < A)) throw invalid(`labels[${t}]`, l, `an action in [0, ${A - 1}]`);
+      labels[b * W + i] = l;
+      weights[b * W + i] = 1;
+    }
+  });
+  return {
+    tokens: { dtype, shape: [B, W, Fp], data: tokens },
+    labels: { dtype: "int32", shape: [B, W], data: labels },
+    weights: { dtype, shape: [B, W], data: weights },
+  };
+}

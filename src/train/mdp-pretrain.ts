@@ -1,0 +1,199 @@
+/**
+ * Supervised pretraining on an MDP dataset (src/data/mdp-dataset.ts), the MDP counterpart of
+ * src/train/pretrain.ts: the same transformer, AdamW train step and checkpoints, with the MDP
+ * token layouts of src/nn/mdp-tokens.ts.
+ *
+ *  - DPT datasets: cross-entropy of a*(s_q) at every prefix j = 0..L of the context (query first).
+ *  - AD datasets: cross-entropy of each step's label at every token of a window of W steps of a
+ *    learning history (W = K·H when it fits, else a window starting at a uniformly random step).
+ *
+ * Losses are means per labelled token. Batches are a pure function of (seed, step): step s draws
+ * its sequences (and window starts) from Rng.derive(seed, "batch", s), so a run resumed from a
+ * checkpoint continues exactly as the uninterrupted run would.
+ */
+import { z } from "zod";
+import { Rng } from "../core/rng.js";
+import { loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/mdp-dataset.js";
+import { createTransformer, type TransformerModel } from "../nn/transformer.js";
+import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptSeqLen, mdpDptTokenDim, padSeq, type MdpAdWindow, type MdpDptContext, type TimeFeature } from "../nn/mdp-tokens.js";
+import { padWidth, type TokenBatch } from "../nn/tokens.js";
+import { initTrainState, makeTrainStep, type StepResult, type TrainState } from "../nn/optim.js";
+import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
+import type { TransformerConfigInput } from "../nn/config.js";
+
+const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
+
+export const MdpPretrainConfigSchema = z.strictObject({
+  /** MDP dataset folder written by `icrl generate` */
+  data: z.string().min(1, "a dataset folder"),
+  /** "gpt" = DPT's softmax GPT-2 backbone; "relu" = Lin et al.'s ReLU attention */
+  backbone: z.enum(["gpt", "relu"], { message: "gpt or relu" }).default("gpt"),
+  dModel: posInt(1024).default(32),
+  numLayers: posInt(64).default(4),
+  numHeads: posInt(64).default(1),
+  lr: z.number().positive("a number > 0").max(1, "at most 1").default(1e-3),
+  weightDecay: z.number().nonnegative("a number >= 0").default(1e-4),
+  /** sequences per optimizer step */
+  batchSize: posInt(100_000).default(64),
+  microBatches: posInt(1024).default(1),
+  steps: posInt(10_000_000).default(1000),
+  evalEvery: posInt(10_000_000).default(100),
+  /** validation sequences used for the validation loss */
+  valSequences: posInt(1_000_000).default(256),
+  /** AD: tokens per training window (default: the whole history K·H, at most 256) */
+  window: posInt(100_000).optional(),
+  /** AD: time feature of a token, "onehot" (h) or "scalar" (h/H); default onehot for H <= 32 */
+  time: z.enum(["onehot", "scalar"], { message: "onehot or scalar" }).optional(),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+});
+export type MdpPretrainConfig = z.infer<typeof MdpPretrainConfigSchema>;
+
+/** How a trained MDP model reads its inputs (saved with the checkpoint; deployment needs it). */
+export interface MdpModelLayout {
+  kind: "dpt" | "ad";
+  S: number;
+  A: number;
+  H: number;
+  /** DPT: context transitions L; AD: window W */
+  length: number;
+  time: TimeFeature;
+}
+
+export function layoutFor(cfg: MdpPretrainConfig, m: MdpManifest, train: Pick<LoadedMdpSplit, "S" | "A" | "H" | "len">): MdpModelLayout {
+  if (m.spec.kind === "dpt") return { kind: "dpt", S: train.S, A: train.A, H: train.H, length: m.spec.contextLength, time: "scalar" };
+  const window = Math.min(cfg.window ?? Math.min(train.len, 256), train.len);
+  return { kind: "ad", S: train.S, A: train.A, H: train.H, length: window, time: cfg.time ?? (train.H <= 32 ? "onehot" : "scalar") };
+}
+
+export function mdpModelConfig(cfg: Pick<MdpPretrainConfig, "backbone" | "dModel" | "numLayers" | "numHeads">, L: MdpModelLayout): TransformerConfigInput {
+  const tokenDim = L.kind === "dpt" ? mdpDptTokenDim(L.S, L.A) : mdpAdTokenDim(L.S, L.A, L.H, L.time);
+  return {
+    backbone: cfg.backbone,
+    layout: "all",
+    tokenDim,
+    paddedTokenDim: padWidth(tokenDim),
+    dModel: cfg.dModel,
+    numLayers: cfg.numLayers,
+    numHeads: cfg.numHeads,
+    numArms: L.A,
+    maxPositions: L.kind === "dpt" ? mdpDptSeqLen(L.length) : padSeq(L.length),
+    dtype: "float32",
+  };
+}
+
+/** DPT context i of a loaded split. */
+export function dptContext(split: LoadedMdpSplit, i: number): MdpDptContext {
+  const L = split.len;
+  const c = split.cols;
+  return {
+    queryState: c.query_state[i],
+    states: c.context_states.subarray(i * L, (i + 1) * L),
+    actions: c.context_actions.subarray(i * L, (i + 1) * L),
+    nextStates: c.context_next_states.subarray(i * L, (i + 1) * L),
+    rewards: c.context_rewards.subarray(i * L, (i + 1) * L),
+    label: c.label[i],
+  };
+}
+
+/** AD window of history i starting at t0. */
+export function adWindow(split: LoadedMdpSplit, i: number, t0: number, len: number): MdpAdWindow {
+  const N = split.len;
+  const c = split.cols;
+  return {
+    states: c.states.subarray(i * N, (i + 1) * N),
+    actions: c.actions.subarray(i * N, (i + 1) * N),
+    rewards: c.rewards.subarray(i * N, (i + 1) * N),
+    labels: c.labels.subarray(i * N, (i + 1) * N),
+    t0,
+    len,
+  };
+}
+
+/** Encode sequences of a split (DPT contexts or AD windows) for a layout. */
+export function encodeSequences(split: LoadedMdpSplit, L: MdpModelLayout, picks: { i: number; t0: number }[]): TokenBatch {
+  if (L.kind === "dpt") return encodeMdpDptBatch(picks.map((p) => dptContext(split, p.i)), { S: L.S, A: L.A, contextLength: L.length });
+  return encodeMdpAdBatch(
+    picks.map((p) => adWindow(split, p.i, p.t0, L.length)),
+    { S: L.S, A: L.A, H: L.H, window: L.length, time: L.time },
+  );
+}
+
+/** The sequences of optimizer step s (1-based): uniform with replacement, random window starts. */
+export function mdpBatchPicks(cfg: MdpPretrainConfig, split: LoadedMdpSplit, L: MdpModelLayout, step: number): { i: number; t0: number }[] {
+  const r = Rng.derive(cfg.seed, "batch", step);
+  const slack = L.kind === "ad" ? split.len - L.length : 0;
+  return Array.from({ length: cfg.batchSize }, () => {
+    const i = r.int(split.n);
+    return { i, t0: slack > 0 ? r.int(slack + 1) : 0 };
+  });
+}
+
+export interface MdpPretrainRun {
+  model: TransformerModel;
+  layout: MdpModelLayout;
+  state: TrainState;
+  manifest: MdpManifest;
+  train: LoadedMdpSplit;
+  val: LoadedMdpSplit | null;
+  step(): StepResult;
+  validationLoss(): number;
+  dispose(): void;
+}
+
+/** Set up an MDP pretraining run (fresh, or from a checkpoint's state). */
+export function startMdpPretraining(cfg: MdpPretrainConfig, resume?: { params: Params; opt: Params; step: number }): MdpPretrainRun {
+  const manifest = readMdpManifest(cfg.data);
+  const train = loadMdpSplit(cfg.data, "train", manifest);
+  const val = manifest.spec.valTasks > 0 ? loadMdpSplit(cfg.data, "validation", manifest) : null;
+  const layout = layoutFor(cfg, manifest, train);
+  const model = createTransformer(mdpModelConfig(cfg, layout));
+  const optimizer = { kind: "adamw" as const, lr: cfg.lr, weightDecay: cfg.weightDecay };
+  const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, model.init(Rng.derive(cfg.seed, "init")));
+  const trainStep = makeTrainStep(model, optimizer, { microBatches: cfg.microBatches, reduction: "mean" });
+  const lossFn = jit((params: Params, tokens: Tensor, labels: Tensor, weights: Tensor) => model.lossSum(params, { tokens, labels, weights }));
+  let valBatch: TokenBatch | null = null;
+  if (val) {
+    const n = Math.min(cfg.valSequences, val.n);
+    const r = Rng.derive(cfg.seed, "validation-windows");
+    const slack = layout.kind === "ad" ? val.len - layout.length : 0;
+    valBatch = encodeSequences(
+      val,
+      layout,
+      Array.from({ length: n }, (_, i) => ({ i, t0: slack > 0 ? r.int(slack + 1) : 0 })),
+    );
+  }
+  return {
+    model,
+    layout,
+    state,
+    manifest,
+    train,
+    val,
+    step() {
+      return trainStep.step(state, encodeSequences(train, layout, mdpBatchPicks(cfg, train, layout, state.step + 1)));
+    },
+    validationLoss() {
+      if (!valBatch) return NaN;
+      const B = valBatch.tokens.shape[0];
+      const chunk = Math.max(1, cfg.batchSize);
+      let total = 0;
+      let weight = 0;
+      for (let s = 0; s < B; s += chunk) {
+        const e = Math.min(B, s + chunk);
+        const sl = (h: TokenBatch["tokens"]) => {
+          const per = h.data.length / B;
+          return toTensor({ dtype: h.dtype, shape: [e - s, ...h.shape.slice(1)], data: h.data.subarray(s * per, e * per) as never });
+        };
+        total += lossFn(refAll(state.params), sl(valBatch.tokens), sl(valBatch.labels), sl(valBatch.weights)).item();
+        const w = valBatch.weights.data;
+        const per = w.length / B;
+        for (let k = s * per; k < e * per; k++) weight += w[k];
+      }
+      return total / weight;
+    },
+    dispose() {
+      trainStep.dispose();
+      lossFn.dispose();
+    },
+  };
+}
