@@ -245,19 +245,26 @@ export function verifiedShard(root: string, split: Split, index: number, first: 
   }
 }
 
+/** The first problem of a generation spec read from a file or a message, or null. */
+export function specProblem(spec: unknown): string | null {
+  const r = GenerationSpecSchema.safeParse(spec);
+  if (!r.success) return `spec.${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`;
+  const ep = BanditParamsSchema.safeParse(r.data.envParams);
+  if (!ep.success) return `spec.envParams.${ep.error.issues[0].path.join(".")}: ${ep.error.issues[0].message}`;
+  const bad = checkBanditParams(ep.data);
+  if (bad) return `spec.envParams.${bad.field} ${JSON.stringify(bad.value)} (allowed: ${bad.allowed})`;
+  if (r.data.tasks > 100_000_000 || r.data.valTasks > 100_000_000) return `spec.tasks ${r.data.tasks} / valTasks ${r.data.valTasks} (allowed: at most 100000000)`;
+  return null;
+}
+
 /**
  * Check a parsed manifest against its spec: every listed shard is the expected work unit (path,
  * task range), with every column's dtype and shape, and a sha256. A complete dataset lists all
  * units; a part lists exactly the units of its index. Returns the first problem, or null.
  */
 export function manifestProblem(m: Manifest): string | null {
-  const r = GenerationSpecSchema.safeParse(m.spec);
-  if (!r.success) return `spec.${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`;
-  const ep = BanditParamsSchema.safeParse(m.spec.envParams);
-  if (!ep.success) return `spec.envParams.${ep.error.issues[0].path.join(".")}: ${ep.error.issues[0].message}`;
-  const bad = checkBanditParams(ep.data);
-  if (bad) return `spec.envParams.${bad.field} ${JSON.stringify(bad.value)} (allowed: ${bad.allowed})`;
-  if (m.spec.tasks > 100_000_000 || m.spec.valTasks > 100_000_000) return `spec.tasks ${m.spec.tasks} / valTasks ${m.spec.valTasks} (allowed: at most 100000000)`;
+  const sp = specProblem(m.spec);
+  if (sp) return sp;
   const part = m.format === PART_FORMAT ? m.part : undefined;
   if (m.format === PART_FORMAT) {
     if (!part || typeof part !== "object" || !Number.isInteger(part.count) || !Number.isInteger(part.index) || part.count < 1 || part.index < 0 || part.index >= part.count) return `part ${JSON.stringify(part)} (allowed: {index: k, count: N} with 0 <= k < N)`;

@@ -75,7 +75,7 @@ export function toGenerationSpec(cfg: GenerateConfig): GenerationSpec {
   };
 }
 
-interface Flags {
+export interface GenerateFlags {
   env?: string;
   horizon?: number;
   arms?: number;
@@ -94,7 +94,7 @@ interface Flags {
   shard?: string;
 }
 
-export function resolveGenerateConfig(flags: Flags): GenerateConfig {
+export function resolveGenerateConfig(flags: GenerateFlags): GenerateConfig {
   const file = flags.config ? loadConfigFile(flags.config) : {};
   const raw: Record<string, unknown> = {
     ...file,
@@ -120,10 +120,9 @@ export function resolveGenerateConfig(flags: Flags): GenerateConfig {
   return parseWith(GenerateConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
 }
 
-export function register(program: Command): void {
-  program
-    .command("generate")
-    .description("Generate a pretraining dataset: trajectories of a context algorithm with AD / DPT labels (sharded .npy + manifest; resumable).")
+/** The options that define a dataset (shared by `icrl generate` and `icrl queue submit`). */
+export function addDatasetOptions(cmd: Command): Command {
+  return cmd
     .option("--env <preset>", `task distribution: ${BANDIT_PRESET_NAMES.join(", ")}`)
     .option("--context <algos>", "context algorithm(s), with mixture weights: linucb | thompson@0.5,uniform@0.5")
     .option("--label <mode>", "ad (expert's action), dpt (optimal arm), approx-dpt (best arm estimated from the trajectory); default ad")
@@ -136,11 +135,19 @@ export function register(program: Command): void {
     .option("--noise <std>", "reward noise std (override)", numFlag("noise"))
     .option("--seed <s>", "seed (default 0)", intFlag("seed"))
     .option("--shard-size <n>", "trajectories per shard (default 1000)", intFlag("shard-size"))
+    .option("--config <file>", "YAML or JSON config; flags override it");
+}
+
+export function register(program: Command): void {
+  addDatasetOptions(
+    program
+      .command("generate")
+      .description("Generate a pretraining dataset: trajectories of a context algorithm with AD / DPT labels (sharded .npy + manifest; resumable)."),
+  )
     .option("--workers <n>", "worker threads (default 2; results do not depend on it)", intFlag("workers"))
     .option("--shard <k/N>", "generate only part k of N (shards j with j mod N = k) into DIR/part-k-of-N; default from SLURM_ARRAY_TASK_ID/_COUNT or JOB_COMPLETION_INDEX + ICRL_SHARD_COUNT; join parts with `icrl merge`; `all` ignores those variables")
-    .option("--config <file>", "YAML or JSON config; flags override it")
     .requiredOption("--out <dir>", "dataset folder (an interrupted run resumes when given the same config)")
-    .action(async (flags: Flags) => {
+    .action(async (flags: GenerateFlags) => {
       const cfg = resolveGenerateConfig(flags);
       const spec = toGenerationSpec(cfg);
       const part = resolveShard(flags.shard) ?? undefined;

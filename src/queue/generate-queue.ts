@@ -1,0 +1,312 @@
+/**
+ * Dataset generation on a BullMQ + Redis job queue, for machines that come and go.
+ *
+ *   submit   opens `<out>.partial` (as `icrl generate` does), enqueues one job per shard still
+ *            missing there, keyed `<spec hash>-<split>-<index>` (so a resubmission adds nothing
+ *            twice), each with retries and exponential back-off;
+ *   worker   pulls jobs, generates the shard in a worker thread (the event loop stays free to
+ *            renew the job's lock), writes it to a private staging folder and renames it into
+ *            place; a shard already on disk and verified is not redone. A worker killed mid-job
+ *            loses its lock; the job is found stalled and handed to another worker;
+ *   finish   verifies every shard's checksums, writes the manifest and renames the folder: the
+ *            dataset is byte-identical to a single-process `icrl generate`.
+ *
+ * All workers must see `<out>` at the same path (one machine, or a shared file system).
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker as Thread } from "node:worker_threads";
+import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import { z } from "zod";
+import { IcrlError } from "../core/errors.js";
+import { buildManifest, canonicalJson, GenerationSpecSchema, specProblem, shardPath, shardUnits, verifiedShard, type GenerationSpec, type Manifest, type ShardMeta, type Split } from "../data/dataset.js";
+import { finishGeneration, openGeneration, scanUnits } from "../data/generate.js";
+
+/** The data of one job: a shard work unit of a generation. */
+export interface UnitJob {
+  spec: GenerationSpec;
+  /** Absolute path of the dataset folder (work happens in `<out>.partial`). */
+  out: string;
+  split: Split;
+  index: number;
+  first: number;
+  count: number;
+}
+
+const UnitJobSchema = z.strictObject({
+  spec: GenerationSpecSchema,
+  out: z.string().min(1),
+  split: z.enum(["train", "validation"]),
+  index: z.number().int().nonnegative(),
+  first: z.number().int().nonnegative(),
+  count: z.number().int().positive(),
+});
+
+/** Short hash of a spec: names its queue and its jobs. */
+export function specHash(spec: GenerationSpec): string {
+  return createHash("sha256").update(canonicalJson(spec)).digest("hex").slice(0, 12);
+}
+
+/** The queue used when none is named (jobs of several datasets can share it: job ids hold the spec hash). */
+export const DEFAULT_QUEUE = "icrl-generate";
+
+/** Validate a Redis URL (`redis://[user:pass@]host:port[/db]` or `rediss://`). */
+export function parseRedisUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new IcrlError(`invalid --redis: ${JSON.stringify(url)} (allowed: a URL such as redis://127.0.0.1:6379)`);
+  }
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:") throw new IcrlError(`invalid --redis: ${JSON.stringify(url)} (allowed: a redis:// or rediss:// URL)`);
+  if (!u.hostname) throw new IcrlError(`invalid --redis: ${JSON.stringify(url)} (allowed: a URL with a host, such as redis://127.0.0.1:6379)`);
+  return url;
+}
+
+/** Check that Redis answers within `timeoutMs`, so a wrong address is an error, not a hang. */
+export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on("error", () => {}); // reported below
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (e) {
+    throw new IcrlError(`cannot reach Redis at ${url}: ${(e as Error).message} (start redis-server, or pass --redis with its address)`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+function connection(url: string) {
+  return { url, maxRetriesPerRequest: null };
+}
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+  workers: number;
+}
+
+export async function queueCounts(url: string, name: string): Promise<QueueCounts> {
+  const q = new Queue(name, { connection: connection(url) });
+  try {
+    const c = await q.getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed");
+    return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, completed: c.completed ?? 0, failed: c.failed ?? 0, workers: await q.getWorkersCount() };
+  } finally {
+    await q.close();
+  }
+}
+
+export interface SubmitOptions {
+  queue?: string;
+  /** Tries per job (first run included). */
+  attempts?: number;
+}
+
+/** Open the generation at `out` and enqueue its missing shards. Returns what was done. */
+export async function submitGeneration(spec: GenerationSpec, outDir: string, url: string, opts: SubmitOptions = {}): Promise<{ queue: string; enqueued: number; onDisk: number; done: Manifest | null }> {
+  const out = resolve(outDir);
+  const name = opts.queue ?? DEFAULT_QUEUE;
+  const opened = openGeneration(spec, out, undefined, false);
+  if (opened.done) return { queue: name, enqueued: 0, onDisk: 0, done: opened.done };
+  const units = shardUnits(spec);
+  const { todo } = scanUnits(opened.root, spec, () => true, false);
+  const q = new Queue<UnitJob>(name, { connection: connection(url) });
+  try {
+    const hash = specHash(spec);
+    const jobs = [];
+    for (const k of todo) {
+      const u = units[k];
+      const jobId = `${hash}-${u.split}-${u.index}`;
+      const old = await q.getJob(jobId);
+      if (old) {
+        const state = await old.getState();
+        if (state !== "completed" && state !== "failed") continue; // queued or running already
+        await old.remove();
+      }
+      jobs.push({
+        name: `${u.split}-${u.index}`,
+        data: { spec, out, split: u.split, index: u.index, first: u.first, count: u.count },
+        opts: { jobId, attempts: opts.attempts ?? 3, backoff: { type: "exponential", delay: 1000 }, removeOnFail: false },
+      });
+    }
+    if (jobs.length) await q.addBulk(jobs);
+    return { queue: name, enqueued: jobs.length, onDisk: units.length - todo.length, done: null };
+  } finally {
+    await q.close();
+  }
+}
+
+/** Generate one shard in a worker thread, into `stage` (a folder private to this job). */
+function generateInThread(stage: string, d: UnitJob): Promise<ShardMeta> {
+  const file = fileURLToPath(new URL("../data/gen-worker.js", import.meta.url));
+  return new Promise((resolveMeta, reject) => {
+    const t = new Thread(file);
+    t.once("message", (msg: { ok: boolean; meta?: ShardMeta; error?: string }) => {
+      void t.terminate();
+      if (msg.ok) resolveMeta(msg.meta!);
+      else reject(new Error(msg.error));
+    });
+    t.once("error", reject);
+    t.postMessage({ root: stage, spec: d.spec, split: d.split, index: d.index, first: d.first, count: d.count });
+  });
+}
+
+/** Process one unit job: generate the shard unless it is already on disk, then move it into place. */
+export async function processUnit(job: Pick<Job<UnitJob>, "data" | "id" | "updateProgress">): Promise<{ shard: string; reused: boolean }> {
+  const parsed = UnitJobSchema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`malformed job ${job.id}: ${parsed.error.issues[0].path.join(".")} ${parsed.error.issues[0].message}`);
+  const d = job.data;
+  const problem = specProblem(d.spec);
+  if (problem) throw new UnrecoverableError(`malformed job ${job.id}: ${problem}`);
+  const unit = shardUnits(d.spec).find((u) => u.split === d.split && u.index === d.index);
+  if (!unit || unit.first !== d.first || unit.count !== d.count) throw new UnrecoverableError(`malformed job ${job.id}: ${d.split} shard ${d.index} is not a unit of its spec`);
+  const root = `${d.out}.partial`;
+  const rel = shardPath(d.split, d.index);
+  if (existsSync(join(d.out, "manifest.json"))) return { shard: rel, reused: true }; // finished already
+  const genPath = join(root, "generation.json");
+  if (!existsSync(genPath)) throw new UnrecoverableError(`${root} has no generation.json (was the dataset finished, moved or removed? resubmit it)`);
+  const rec = JSON.parse(readFileSync(genPath, "utf8")) as { spec: unknown };
+  if (canonicalJson(rec.spec) !== canonicalJson(d.spec)) throw new UnrecoverableError(`${root} holds a generation with a different config than job ${job.id}`);
+  if (verifiedShard(root, d.split, d.index, d.first, d.count)) return { shard: rel, reused: true };
+  await job.updateProgress(10);
+  const stage = join(root, ".staging", `${hostname()}-${process.pid}-${job.id}`);
+  rmSync(stage, { recursive: true, force: true });
+  await generateInThread(stage, d);
+  await job.updateProgress(90);
+  const target = join(root, rel);
+  mkdirSync(dirname(target), { recursive: true });
+  if (existsSync(target)) {
+    if (verifiedShard(root, d.split, d.index, d.first, d.count)) {
+      rmSync(stage, { recursive: true, force: true }); // another worker finished it meanwhile
+      return { shard: rel, reused: true };
+    }
+    rmSync(target, { recursive: true, force: true }); // a half-written leftover
+  }
+  renameSync(join(stage, rel), target);
+  rmSync(stage, { recursive: true, force: true });
+  await job.updateProgress(100);
+  return { shard: rel, reused: false };
+}
+
+export interface WorkerOptions {
+  concurrency?: number;
+  /** Job lock duration (ms): a worker silent this long is taken for dead and its job handed on. */
+  lockMs?: number;
+  /** Exit once the queue has no waiting, active or delayed job. */
+  exitWhenDone?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Run a worker until stopped (SIGINT/SIGTERM) or, with `exitWhenDone`, until the queue is empty. */
+export async function runWorker(url: string, name: string, opts: WorkerOptions = {}): Promise<{ processed: number; failed: number }> {
+  const log = opts.log ?? (() => {});
+  const lockMs = opts.lockMs ?? 30_000;
+  let processed = 0;
+  let failed = 0;
+  const worker = new Worker<UnitJob>(name, async (job) => processUnit(job), {
+    connection: connection(url),
+    concurrency: opts.concurrency ?? 1,
+    lockDuration: lockMs,
+    stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
+    maxStalledCount: 3,
+  });
+  worker.on("completed", (job, r: { shard: string; reused: boolean }) => {
+    processed++;
+    log(`${r.shard} ${r.reused ? "already on disk" : "written"} (job ${job.id}, attempt ${job.attemptsMade + 1})`);
+  });
+  worker.on("failed", (job, e) => {
+    failed++;
+    log(`job ${job?.id} failed (attempt ${job?.attemptsMade}): ${e.message.split("\n")[0]}`);
+  });
+  worker.on("error", (e) => log(`worker error: ${e.message}`));
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  const onSignal = () => stop();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let timer: NodeJS.Timeout | undefined;
+  if (opts.exitWhenDone) {
+    const q = new Queue(name, { connection: connection(url) });
+    let idle = 0;
+    timer = setInterval(() => {
+      q.getJobCounts("waiting", "active", "delayed", "prioritized")
+        .then((c) => {
+          idle = Object.values(c).every((v) => v === 0) ? idle + 1 : 0;
+          if (idle >= 2) stop(); // empty twice in a row
+        })
+        .catch(() => {});
+    }, 500);
+    await stopped;
+    clearInterval(timer);
+    await q.close();
+  } else {
+    await stopped;
+  }
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  await worker.close();
+  return { processed, failed };
+}
+
+/**
+ * Wait until the queue has no waiting, active or delayed job, reporting progress; then throw if
+ * jobs of the spec with hash `hash` failed after all their tries.
+ */
+export async function waitForQueue(url: string, name: string, hash: string, onProgress?: (c: QueueCounts) => void, pollMs = 500): Promise<QueueCounts> {
+  const q = new Queue<UnitJob>(name, { connection: connection(url) });
+  try {
+    for (;;) {
+      const raw = await q.getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed");
+      const c: QueueCounts = { waiting: (raw.waiting ?? 0) + (raw.prioritized ?? 0), active: raw.active ?? 0, delayed: raw.delayed ?? 0, completed: raw.completed ?? 0, failed: raw.failed ?? 0, workers: 0 };
+      onProgress?.(c);
+      if (c.waiting + c.active + c.delayed === 0) {
+        const failed = c.failed > 0 ? (await q.getFailed(0, -1)).filter((j) => j.id?.startsWith(`${hash}-`)) : [];
+        if (failed.length > 0) {
+          throw new IcrlError(`${failed.length} job(s) failed after all their tries, e.g. ${failed.slice(0, 2).map((j) => `${j.id}: ${j.failedReason.split("\n")[0]}`).join("; ")} (fix the cause, then submit again: finished shards are kept)`);
+        }
+        return c;
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  } finally {
+    await q.close();
+  }
+}
+
+/** Verify every shard of the generation at `out` and finish it (manifest + rename). */
+export function finishQueued(spec: GenerationSpec, outDir: string): Manifest {
+  const out = resolve(outDir);
+  const opened = openGeneration(spec, out, undefined, false);
+  if (opened.done) return opened.done;
+  const units = shardUnits(spec);
+  const { metas, todo } = scanUnits(opened.root, spec, () => true, false);
+  if (todo.length > 0) {
+    throw new IcrlError(
+      `incomplete generation ${opened.root}: ${todo.length} of ${units.length} shards are missing or fail their checksums (${todo
+        .slice(0, 4)
+        .map((k) => shardPath(units[k].split, units[k].index))
+        .join(", ")}${todo.length > 4 ? ", ..." : ""}; submit again and run workers)`,
+    );
+  }
+  const manifest = buildManifest(spec, units, metas);
+  finishGeneration(opened.root, out, manifest);
+  return manifest;
+}
+
+/** Remove a queue and its jobs from Redis. */
+export async function removeQueue(url: string, name: string): Promise<void> {
+  const q = new Queue(name, { connection: connection(url) });
+  try {
+    await q.obliterate({ force: true });
+  } finally {
+    await q.close();
+  }
+}
