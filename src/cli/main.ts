@@ -15,6 +15,7 @@ import { register as registerLsa } from "./commands/lsa.js";
 import { register as registerGenerate } from "./commands/generate.js";
 import { register as registerConstruct } from "./commands/construct.js";
 import { register as registerMerge } from "./commands/merge.js";
+import { register as registerQueue } from "./commands/queue.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerConstruct(program);
   registerMerge(program);
+  registerQueue(program);
   return program;
 }
 
