@@ -52,7 +52,21 @@ test("icrl lsa td-pretrain (tiny)", () => {
   const r = icrl(["lsa", "td-pretrain", "--preset", "quick", "--mrps", "4", "--config", writeYaml("td.yaml", "logInterval: 2\nevalMrps: 3\n"), "--out", out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /implicit weight similarity/);
-  assertRun(out, ["similarity", "value-difference", "pq-metrics", "heatmaps"]);
+  const res = assertRun(out, ["similarity", "value-difference", "pq-metrics", "heatmaps", "held-out"]) as { heldOut: { mrp: number }[]; perSeed: unknown[] };
+  assert.deepEqual(res.heldOut.map((h) => h.mrp), [4]);
+  assert.equal(res.perSeed.length, 1);
+});
+
+test("icrl lsa td-pretrain --seeds (tiny): per-seed results and the mean across seeds", () => {
+  const out = join(root, "td-seeds");
+  const r = icrl(["lsa", "td-pretrain", "--preset", "quick", "--mrps", "4", "--seeds", "3-4,9", "--config", writeYaml("td2.yaml", "logInterval: 2\nevalMrps: 3\nevalEvery: 2\n"), "--out", out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /mean ± s.e. across 3 seeds/);
+  const res = assertRun(out, ["similarity", "held-out", "heatmaps"]) as { seeds: number[]; final: { iws: number }; heldOut: { mrp: number }[]; perSeed: { seed: number; final: { iws: number } }[] };
+  assert.deepEqual(res.seeds, [3, 4, 9]);
+  assert.deepEqual(res.heldOut.map((h) => h.mrp), [2, 4]);
+  const m = res.perSeed.reduce((a, x) => a + x.final.iws, 0) / 3;
+  assert.ok(Math.abs(res.final.iws - m) < 1e-12);
 });
 
 test("icrl lsa control (tiny)", () => {
@@ -65,7 +79,7 @@ test("icrl lsa control (tiny)", () => {
 
 test("bad input: one-line error naming the field, exit 2, no run folder", () => {
   const out = join(root, "bad");
-  for (const args of [["lsa", "mimic", "--steps", "12x"], ["lsa", "mimic", "--preset", "nope"], ["lsa", "control", "--tasks", "0"], ["lsa", "td-pretrain", "--mode", "loopy"]]) {
+  for (const args of [["lsa", "mimic", "--steps", "12x"], ["lsa", "mimic", "--preset", "nope"], ["lsa", "control", "--tasks", "0"], ["lsa", "td-pretrain", "--mode", "loopy"], ["lsa", "td-pretrain", "--seeds", "4-2"]]) {
     const r = icrl([...args, "--out", out]);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     const lines = r.stderr.split("\n").filter((l) => l.startsWith("icrl: error:"));

@@ -18,7 +18,7 @@ export const MIMIC_PRESETS: Record<string, MimicConfig> = {
 
 export const TD_PRESETS: Record<string, TdPretrainConfig> = {
   wang: { ...TD_PRETRAIN_DEFAULTS },
-  quick: { ...TD_PRETRAIN_DEFAULTS, nMrps: 100, evalMrps: 20 },
+  quick: { ...TD_PRETRAIN_DEFAULTS, nMrps: 100, evalMrps: 20, evalEvery: 50 },
 };
 
 export interface ControlPreset {

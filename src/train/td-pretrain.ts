@@ -50,6 +50,8 @@ export interface TdPretrainConfig {
   logInterval: number;
   /** Held-out MRPs for the final metrics. */
   evalMrps: number;
+  /** Also evaluate on the held-out MRPs every this many MRPs (0: only at the end). */
+  evalEvery: number;
   seed: number;
 }
 
@@ -71,6 +73,7 @@ export const TD_PRETRAIN_DEFAULTS: TdPretrainConfig = {
   weightDecay: 1e-6,
   logInterval: 10,
   evalMrps: 100,
+  evalEvery: 500,
   seed: 0,
 };
 
@@ -326,6 +329,8 @@ export interface TdPretrainResult {
   log: TdLogRow[];
   /** Mean metrics over cfg.evalMrps held-out MRPs with the final weights. */
   final: HeldOutMetrics;
+  /** The same every cfg.evalEvery MRPs (and at the end). */
+  heldOut: (HeldOutMetrics & { mrp: number })[];
   seconds: number;
 }
 
@@ -362,6 +367,7 @@ export function trainTdPretrain(cfg: TdPretrainConfig, hooks: { onLog?: (r: TdLo
   const optAlpha = new Adam(1, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   const grad = new Float64Array(flat.length);
   const log: TdLogRow[] = [];
+  const heldOut: TdPretrainResult["heldOut"] = [];
   for (let k = 0; k < cfg.nMrps; k++) {
     const rng = Rng.derive(cfg.seed, "td-mrp", k);
     const task = sampleTask(cfg, rng);
@@ -393,15 +399,18 @@ export function trainTdPretrain(cfg: TdPretrainConfig, hooks: { onLog?: (r: TdLo
       log.push(row);
       hooks.onLog?.(row);
     }
+    if (cfg.evalEvery > 0 && (k + 1) % cfg.evalEvery === 0 && k + 1 < cfg.nMrps) heldOut.push({ mrp: k + 1, ...heldOutMetrics(cfg, W, alphaP[0]) });
     hooks.onMrp?.(k + 1, W, alphaP[0]);
   }
   const final = heldOutMetrics(cfg, W, alphaP[0]);
+  heldOut.push({ mrp: cfg.nMrps, ...final });
   return {
     P: Ps,
     Q: Qs,
     alpha: alphaP[0],
     log,
     final,
+    heldOut,
     seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -18,7 +18,7 @@ import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
 import { verifyAll } from "../../lsa/verify.js";
 import { trainMimic, type MimicConfig, type MimicResult } from "../../train/mimic.js";
-import { trainTdPretrain, type TdPretrainConfig } from "../../train/td-pretrain.js";
+import { trainTdPretrain, type TdLogRow, type TdPretrainConfig, type TdPretrainResult } from "../../train/td-pretrain.js";
 import { runControl, type ControlConfig } from "../../eval/lsa-control.js";
 import { signAlignScale } from "../../lsa/metrics.js";
 import { CONTROL_PRESETS, MIMIC_PRESETS, TD_PRESETS } from "../../experiments/lsa-presets.js";
@@ -79,8 +79,23 @@ export const TdSchema = z.strictObject({
   weightDecay: z.number().min(0, "a number >= 0"),
   logInterval: int("log every k MRPs", 1, 1e8),
   evalMrps: int("held-out MRPs for the final metrics", 1, 1e6),
+  evalEvery: int("held-out evaluation every k MRPs (0: only at the end)", 0, 1e8),
   seed: seedField,
+  seeds: z.array(seedField).min(1, "at least one seed").max(1000, "at most 1000 seeds").optional().describe("seeds (one run each; mean ± s.e. across seeds)"),
 });
+
+/** "0,1,5" or "0-4" or a mix ("0-2,7"): the seeds of a multi-seed run. */
+function seedsFlag(v: string): number[] {
+  const out: number[] = [];
+  for (const part of v.split(",")) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw invalid("--seeds", v, "comma-separated non-negative integers or ranges a-b, e.g. 0-4 or 0,2,7");
+    const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a || b - a >= 1000) throw invalid("--seeds", v, "ranges a-b with a <= b and at most 1000 seeds");
+    for (let x = a; x <= b; x++) out.push(x);
+  }
+  return out;
+}
 
 export const ControlSchema = z.strictObject({
   preset: presetField(Object.keys(CONTROL_PRESETS)),
@@ -241,58 +256,132 @@ async function runMimicCmd(cfg: MimicConfig & { preset: string }, out: string): 
 
 // ------------------------------------------------------------------------------------------ td-pretrain
 
-async function runTdCmd(cfg: TdPretrainConfig & { preset: string }, out: string): Promise<void> {
-  const bar = progress(`lsa td-pretrain ${cfg.preset}`, cfg.nMrps, "MRPs");
-  const r = trainTdPretrain(cfg, { onMrp: () => bar.tick() });
-  bar.stop();
-  const d = cfg.features === "one-hot" ? cfg.s : cfg.d;
+type TdCli = TdPretrainConfig & { preset: string; seeds?: number[] };
+
+const meanOf = (x: readonly number[]) => x.reduce((a, b) => a + b, 0) / x.length;
+const semOf = (x: readonly number[]) => {
+  if (x.length < 2) return 0;
+  const m = meanOf(x);
+  return Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / (x.length - 1) / x.length);
+};
+
+async function runTdCmd(cli: TdCli, out: string): Promise<void> {
+  const { seeds: seedList, ...base } = cli;
+  const seeds = seedList ?? [cli.seed];
+  const multi = seeds.length > 1;
+  const runs: { seed: number; r: TdPretrainResult }[] = [];
+  for (const seed of seeds) {
+    const bar = progress(`lsa td-pretrain ${cli.preset}${multi ? ` seed ${seed}` : ""}`, cli.nMrps, "MRPs");
+    runs.push({ seed, r: trainTdPretrain({ ...base, seed }, { onMrp: () => bar.tick() }) });
+    bar.stop();
+  }
+  const d = cli.features === "one-hot" ? cli.s : cli.d;
   const D = 2 * d + 1;
+  // across seeds: mean ± s.e. of the per-seed held-out means; one seed: its held-out mean ± s.e. over MRPs
+  const heldOut = runs[0].r.heldOut.map((h, i) => {
+    if (!multi) return { mrp: h.mrp, iws: h.iws, iwsSem: h.iwsSem, vd: h.vd, vdSem: h.vdSem, ss: h.ss };
+    const iws = runs.map((x) => x.r.heldOut[i].iws), vd = runs.map((x) => x.r.heldOut[i].vd), ss = runs.map((x) => x.r.heldOut[i].ss);
+    return { mrp: h.mrp, iws: meanOf(iws), iwsSem: semOf(iws), vd: meanOf(vd), vdSem: semOf(vd), ss: meanOf(ss) };
+  });
+  const final = heldOut[heldOut.length - 1];
+  // per-log metrics averaged over seeds at each logged MRP count (Wang et al.'s plots)
+  const logAvg = runs[0].r.log.map((row, i) => {
+    const col = (k: keyof TdLogRow) => runs.map((x) => x.r.log[i][k]);
+    const keys = ["iws", "ss", "vd", "pLast", "pAvgAbsOthers", "qTraceUL", "qTraceUR", "qAvgAbsOthers", "alpha", "loss"] as const;
+    const o: Record<string, number> = { mrp: row.mrp };
+    for (const k of keys) {
+      o[k] = meanOf(col(k));
+      o[`${k}Sem`] = semOf(col(k));
+    }
+    return o;
+  });
+  // final P_0, Q_0 of each seed sign-aligned (by P[2d,2d]) and divided by max|·|, then averaged
+  const avgMat = (which: "P" | "Q") => {
+    const m = new Float64Array(D * D);
+    for (const { r } of runs) {
+      const sgn = Math.sign(r.P[0][D * D - 1]) || 1;
+      const x = signAlignScale(which === "P" ? r.P[0] : r.Q[0], sgn);
+      for (let i = 0; i < D * D; i++) m[i] += x[i] / runs.length;
+    }
+    return m;
+  };
   await inStagedDir(out, async (dir) => {
-    writeJsonAtomic(dir.file("config.json"), { command: "lsa td-pretrain", ...cfg });
-    writeFileAtomic(dir.file("metrics.jsonl"), jsonl(r.log));
+    writeJsonAtomic(dir.file("config.json"), { command: "lsa td-pretrain", ...base, seeds });
+    writeFileAtomic(dir.file("metrics.jsonl"), jsonl(runs.flatMap(({ seed, r }) => r.log.map((row) => ({ seed, ...row })))));
     writeJsonAtomic(dir.file("results.json"), {
       definitions: {
         vd: "Σ_s d_π(s)(v_tf(s) − v_td(s))², v_td = L batch-TD steps with the hard-coded model's learned α",
         ss: "Σ_s d_π(s) cos(∇_φq v_tf, ∇_φq v_td)",
         iws: "cos(w_tf, w_L), w_tf = (ΦᵀDΦ)⁻¹ΦᵀD v_tf",
-        final: `mean over ${cfg.evalMrps} held-out MRPs with the final weights`,
+        heldOut: `mean over ${cli.evalMrps} held-out MRPs (independent seed stream), every ${cli.evalEvery || cli.nMrps} MRPs and at the end`,
+        final: multi ? `mean ± s.e. across the ${seeds.length} seeds of each seed's held-out mean, with the final weights` : `mean ± s.e. over ${cli.evalMrps} held-out MRPs with the final weights`,
         pAvgAbsOthers: "(Σ|P| − |P[−1,−1]|)/(D² − 1)",
         qAvgAbsOthers: "(Σ|Q| − Σ|diag Q[:d,:d]| − Σ|diag Q[:d,d:2d]|)/(D² − 2d) (Wang et al.'s code subtracts the signed traces)",
       },
-      final: r.final,
-      alpha: r.alpha,
-      lastLog: r.log[r.log.length - 1],
-      seconds: r.seconds,
-      P: r.P.map((x) => Array.from(x)),
-      Q: r.Q.map((x) => Array.from(x)),
+      seeds,
+      final,
+      heldOut,
+      perSeed: runs.map(({ seed, r }) => ({
+        seed,
+        final: r.final,
+        heldOut: r.heldOut,
+        alpha: r.alpha,
+        lastLog: r.log[r.log.length - 1],
+        seconds: r.seconds,
+        P: r.P.map((x) => Array.from(x)),
+        Q: r.Q.map((x) => Array.from(x)),
+      })),
     });
-    const sim = r.log.flatMap((x) => [
-      { x: x.mrp, y: x.iws, series: "implicit weight similarity" },
-      { x: x.mrp, y: x.ss, series: "sensitivity similarity" },
+    const band = (y: number, se: number) => (multi ? { lo: y - se, hi: y + se } : {});
+    const sim = logAvg.flatMap((x) => [
+      { x: x.mrp, y: x.iws, ...band(x.iws, x.iwsSem), series: "implicit weight similarity" },
+      { x: x.mrp, y: x.ss, ...band(x.ss, x.ssSem), series: "sensitivity similarity" },
     ]);
-    await writePlot(lineWithBands({ title: "Learned LSA vs batch TD: similarity", xTitle: "# MRPs", yTitle: "cosine", rows: sim }), dir.file("plots/similarity"));
-    await writePlot(lineWithBands({ title: "Learned LSA vs batch TD: value difference", xTitle: "# MRPs", yTitle: "VD (log scale)", rows: r.log.map((x) => ({ x: x.mrp, y: floor(x.vd), series: "value difference" })), logY: true }), dir.file("plots/value-difference"));
-    const pq = r.log.flatMap((x) => [
-      { x: x.mrp, y: x.pLast, series: "P[2d,2d]" },
-      { x: x.mrp, y: x.pAvgAbsOthers, series: "P avg |others|" },
-      { x: x.mrp, y: x.qTraceUL, series: "tr Q[:d,:d]" },
-      { x: x.mrp, y: x.qTraceUR, series: "tr Q[:d,d:2d]" },
-      { x: x.mrp, y: x.qAvgAbsOthers, series: "Q avg |others|" },
-    ]);
-    await writePlot(lineWithBands({ title: "P and Q traces (sign-aligned)", xTitle: "# MRPs", yTitle: "value", rows: pq }), dir.file("plots/pq-metrics"));
-    const sgn = Math.sign(r.P[0][D * D - 1]) || 1;
+    const over = multi ? ` (mean ± s.e. over ${seeds.length} seeds)` : "";
+    await writePlot(lineWithBands({ title: `Learned LSA vs batch TD on the training MRP: similarity${over}`, xTitle: "# MRPs", yTitle: "cosine", rows: sim }), dir.file("plots/similarity"));
     await writePlot(
-      sideBySide("Final P_0 and Q_0 (sign-aligned, divided by max|·|)", [
-        heatmap({ title: "P_0", matrix: signAlignScale(r.P[0], sgn), rows: D, cols: D, size: 22 }),
-        heatmap({ title: "Q_0", matrix: signAlignScale(r.Q[0], sgn), rows: D, cols: D, size: 22 }),
+      lineWithBands({ title: `Learned LSA vs batch TD on the training MRP: value difference${over}`, xTitle: "# MRPs", yTitle: "VD (log scale)", rows: logAvg.map((x) => ({ x: x.mrp, y: floor(x.vd), ...(multi ? { lo: floor(x.vd - x.vdSem), hi: x.vd + x.vdSem } : {}), series: "value difference" })), logY: true }),
+      dir.file("plots/value-difference"),
+    );
+    const pq = logAvg.flatMap((x) => [
+      { x: x.mrp, y: x.pLast, ...band(x.pLast, x.pLastSem), series: "P[2d,2d]" },
+      { x: x.mrp, y: x.pAvgAbsOthers, ...band(x.pAvgAbsOthers, x.pAvgAbsOthersSem), series: "P avg |others|" },
+      { x: x.mrp, y: x.qTraceUL, ...band(x.qTraceUL, x.qTraceULSem), series: "tr Q[:d,:d]" },
+      { x: x.mrp, y: x.qTraceUR, ...band(x.qTraceUR, x.qTraceURSem), series: "tr Q[:d,d:2d]" },
+      { x: x.mrp, y: x.qAvgAbsOthers, ...band(x.qAvgAbsOthers, x.qAvgAbsOthersSem), series: "Q avg |others|" },
+    ]);
+    await writePlot(lineWithBands({ title: `P and Q traces (sign-aligned)${over}`, xTitle: "# MRPs", yTitle: "value", rows: pq }), dir.file("plots/pq-metrics"));
+    // held-out curves: the mean with s.e. bands, and each seed's curve when there are several
+    const hoRows = (key: "iws" | "vd", lo: (h: (typeof heldOut)[number]) => number, hi: (h: (typeof heldOut)[number]) => number) => [
+      ...heldOut.map((h) => ({ x: h.mrp, y: key === "vd" ? floor(h.vd) : h.iws, lo: lo(h), hi: hi(h), series: multi ? `mean of ${seeds.length} seeds` : "held-out mean" })),
+      ...(multi ? runs.flatMap(({ seed, r }) => r.heldOut.map((h) => ({ x: h.mrp, y: key === "vd" ? floor(h.vd) : h.iws, lo: key === "vd" ? floor(h.vd) : h.iws, hi: key === "vd" ? floor(h.vd) : h.iws, series: `seed ${seed}` }))) : []),
+    ];
+    await writePlot(
+      sideBySide(`Held-out MRPs (${cli.evalMrps}): learned LSA vs batch TD`, [
+        lineWithBands({ title: "implicit weight similarity", xTitle: "# MRPs", yTitle: "IWS", rows: hoRows("iws", (h) => h.iws - h.iwsSem, (h) => h.iws + h.iwsSem), width: 360 }),
+        lineWithBands({ title: "value difference", xTitle: "# MRPs", yTitle: "VD (log scale)", rows: hoRows("vd", (h) => floor(h.vd - h.vdSem), (h) => h.vd + h.vdSem), logY: true, width: 360 }),
+      ]),
+      dir.file("plots/held-out"),
+    );
+    await writePlot(
+      sideBySide(`Final P_0 and Q_0 (sign-aligned, divided by max|·|${multi ? `, averaged over ${seeds.length} seeds` : ""})`, [
+        heatmap({ title: "P_0", matrix: avgMat("P"), rows: D, cols: D, size: 22 }),
+        heatmap({ title: "Q_0", matrix: avgMat("Q"), rows: D, cols: D, size: 22 }),
       ]),
       dir.file("plots/heatmaps"),
     );
   });
-  const f = r.final;
-  process.stdout.write(`Wang et al. TD pretraining (preset ${cfg.preset}, ${cfg.family}, d=${d}, s=${cfg.s}, n=${cfg.n}, L=${cfg.layers}, ${cfg.nMrps} MRPs, seed ${cfg.seed}) in ${r.seconds.toFixed(1)} s\n\n`);
-  process.stdout.write(` held-out MRPs (${cfg.evalMrps}), mean ± s.e.\n`);
-  process.stdout.write(`  implicit weight similarity   ${f.iws.toFixed(4)} ± ${f.iwsSem.toFixed(4)}\n  sensitivity similarity       ${f.ss.toFixed(4)}\n  value difference             ${f.vd.toFixed(4)} ± ${f.vdSem.toFixed(4)}\n  learned α (hard-coded TD)    ${r.alpha.toFixed(4)}\n`);
+  const secs = runs.reduce((a, x) => a + x.r.seconds, 0);
+  process.stdout.write(`Wang et al. TD pretraining (preset ${cli.preset}, ${cli.family}, d=${d}, s=${cli.s}, n=${cli.n}, L=${cli.layers}, ${cli.nMrps} MRPs, seed${multi ? "s" : ""} ${seeds.join(",")}) in ${secs.toFixed(1)} s\n\n`);
+  if (multi) {
+    process.stdout.write(` per seed: held-out mean over ${cli.evalMrps} MRPs\n  seed   IWS      VD       learned α\n`);
+    for (const { seed, r } of runs) process.stdout.write(`  ${String(seed).padEnd(6)} ${r.final.iws.toFixed(4)}   ${r.final.vd.toFixed(4)}   ${r.alpha.toFixed(4)}\n`);
+    process.stdout.write(`\n mean ± s.e. across ${seeds.length} seeds\n`);
+  } else {
+    process.stdout.write(` held-out MRPs (${cli.evalMrps}), mean ± s.e.\n`);
+  }
+  process.stdout.write(`  implicit weight similarity   ${final.iws.toFixed(4)} ± ${final.iwsSem.toFixed(4)}\n  sensitivity similarity       ${final.ss.toFixed(4)}\n  value difference             ${final.vd.toFixed(4)} ± ${final.vdSem.toFixed(4)}\n`);
+  if (!multi) process.stdout.write(`  learned α (hard-coded TD)    ${runs[0].r.alpha.toFixed(4)}\n`);
   process.stdout.write(`\nrun folder ${out}\n`);
 }
 
@@ -420,10 +509,11 @@ export function register(program: Command): void {
     .option("--n <n>", "context length", intFlag("n"))
     .option("--lr <x>", "Adam learning rate", numFlag("lr"))
     .option("--seed <s>", "seed", intFlag("seed"))
+    .option("--seeds <list>", "several seeds, e.g. 0-4 or 0,3,7: one run each, mean ± s.e. across seeds", seedsFlag)
     .option("--config <file>", "YAML or JSON config (keys = schema fields); flags override it")
     .option("--out <dir>", "run folder (default runs/lsa-td-<preset>-<time>)")
-    .action(async (flags: CommonFlags & Record<string, string | number | undefined>) => {
-      const cfg = resolve(TdSchema, TD_PRESETS, "wang", flags, { preset: flags.preset, nMrps: flags.mrps, layers: flags.layers, mode: flags.mode, family: flags.family, n: flags.n, lr: flags.lr, seed: flags.seed });
+    .action(async (flags: CommonFlags & Record<string, string | number | number[] | undefined>) => {
+      const cfg = resolve(TdSchema, TD_PRESETS, "wang", flags, { preset: flags.preset, nMrps: flags.mrps, layers: flags.layers, mode: flags.mode, family: flags.family, n: flags.n, lr: flags.lr, seed: flags.seed, seeds: flags.seeds });
       await runTdCmd(cfg, flags.out ?? defaultOutDir(`lsa-td-${cfg.preset}`));
     });
 
