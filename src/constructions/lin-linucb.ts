@@ -24,7 +24,8 @@
  * β = B_a² + λ, κ = 2T(B_a²+λ)/λ).
  */
 import { IncrementalTransformer, LayerBuilder, banditLayout, embedBanditActionReward, embedBanditState, logSoftmax, type BanditLayout, type ReluTransformerParams } from "./relu-transformer.js";
-import type { BanditAlgorithm } from "../algos/types.js";
+import type { BanditAlgorithm, BatchBanditPolicy } from "../algos/types.js";
+import { StructuredIncrementalTransformer } from "./structured-incremental.js";
 import type { BanditTask } from "../envs/bandit.js";
 import type { Rng } from "../core/rng.js";
 import { sampleLogProbs } from "../algos/soft-linucb.js";
@@ -166,21 +167,43 @@ export function constructSoftLinUcb(h: SoftLinUcbHyper): SoftLinUcbConstruction 
   return { params: { D: Lay.D, layers, clip: Infinity }, layout: Lay, hyper: h, eta, kappa, layers: L, grid, certifiedEps, slots: { ridge, arms, u, q } };
 }
 
+/** Which forward pass a deployed construction uses (same function; "structured" is much faster). */
+export type Evaluator = "structured" | "generic";
+
+/** Minimal causal-evaluator interface shared by the two incremental paths. */
+interface Causal {
+  readonly length: number;
+  append(h: Float64Array, opts?: { output?: boolean }): Float64Array | null;
+}
+
+export function causalEvaluator(params: ReluTransformerParams, evaluator: Evaluator): Causal {
+  if (evaluator === "structured") return new StructuredIncrementalTransformer(params);
+  const g = new IncrementalTransformer(params);
+  return {
+    get length() {
+      return g.length;
+    },
+    append: (h) => g.append(h),
+  };
+}
+
 /**
  * The constructed transformer as a BanditAlgorithm: the context grows by h_{2t−1} (the action set) at
  * each act() and by h_{2t} = [a_t; r_t] at each update(); a causal key/value cache makes each step cost
- * O(t) per head and layer. The action is sampled from softmax(part c) by inverse CDF with one uniform
- * draw (as SoftLinUcb does, so both share random numbers under common seeds).
+ * O(t) per head and layer (O(1) with the structured evaluator). The action is sampled from
+ * softmax(part c) by inverse CDF with one uniform draw (as SoftLinUcb does, so both share random
+ * numbers under common seeds).
  */
 export class ConstructedSoftLinUcb implements BanditAlgorithm {
   readonly name: string;
-  private tf: IncrementalTransformer | null = null;
+  private tf: Causal | null = null;
   private task: BanditTask | null = null;
   private rng: Rng | null = null;
   private current: Float64Array | null = null;
   constructor(
     readonly c: SoftLinUcbConstruction,
     name = "tf-soft-linucb",
+    readonly evaluator: Evaluator = "structured",
   ) {
     this.name = name;
   }
@@ -188,14 +211,14 @@ export class ConstructedSoftLinUcb implements BanditAlgorithm {
     if (task.dim !== this.c.hyper.d || task.numArms !== this.c.hyper.A) throw new RangeError(`construction is for d=${this.c.hyper.d}, A=${this.c.hyper.A}; task has d=${task.dim}, A=${task.numArms}`);
     this.task = task;
     this.rng = rng;
-    this.tf = new IncrementalTransformer(this.c.params);
+    this.tf = causalEvaluator(this.c.params, this.evaluator);
     this.current = null;
   }
   /** log π_TF(·|D_{t−1}, s_t) [A] */
   logProbs(): Float64Array {
     if (!this.current) {
       const i = this.tf!.length + 1;
-      const out = this.tf!.append(embedBanditState(this.c.layout, this.task!.actionSet, i));
+      const out = this.tf!.append(embedBanditState(this.c.layout, this.task!.actionSet, i))!;
       this.current = logSoftmax(out.subarray(this.c.layout.c0, this.c.layout.c0 + this.c.layout.A));
     }
     return this.current;
@@ -210,7 +233,47 @@ export class ConstructedSoftLinUcb implements BanditAlgorithm {
     this.logProbs(); // the state token of this round must be in the context
     const d = this.c.layout.d;
     const a = this.task!.actionSet.subarray(action * d, (action + 1) * d);
-    this.tf!.append(embedBanditActionReward(this.c.layout, a, reward, this.tf!.length + 1));
+    this.tf!.append(embedBanditActionReward(this.c.layout, a, reward, this.tf!.length + 1), { output: false });
     this.current = null;
+  }
+}
+
+/**
+ * The same policy for a batch of tasks in lock-step (the evaluation harness's batched interface): one
+ * structured evaluator with one lane per task, so each weight is read once per step for all tasks.
+ * Actions equal those of `ConstructedSoftLinUcb` with the same random streams (identical per-lane arithmetic).
+ */
+export class ConstructedSoftLinUcbBatch implements BatchBanditPolicy {
+  private tf: StructuredIncrementalTransformer | null = null;
+  private tasks: BanditTask[] = [];
+  private rngs: Rng[] = [];
+  constructor(
+    readonly c: SoftLinUcbConstruction,
+    readonly name = "tf-soft-linucb",
+  ) {}
+  start(tasks: BanditTask[], rngs: Rng[]): void {
+    for (const task of tasks) if (task.dim !== this.c.hyper.d || task.numArms !== this.c.hyper.A) throw new RangeError(`construction is for d=${this.c.hyper.d}, A=${this.c.hyper.A}; task has d=${task.dim}, A=${task.numArms}`);
+    this.tasks = tasks;
+    this.rngs = rngs;
+    this.tf = new StructuredIncrementalTransformer(this.c.params, tasks.length);
+  }
+  /** log-probabilities [lanes][A] for the next step (appends the state tokens). */
+  logProbs(): Float64Array[] {
+    const i = this.tf!.length + 1;
+    const L = this.c.layout;
+    const out = this.tf!.appendLanes(this.tasks.map((t) => embedBanditState(L, t.actionSet, i)))!;
+    return out.map((h) => logSoftmax(h.subarray(L.c0, L.c0 + L.A)));
+  }
+  act(): Int32Array {
+    const lp = this.logProbs();
+    return Int32Array.from(lp, (l, b) => sampleLogProbs(l, this.rngs[b]));
+  }
+  update(actions: Int32Array, rewards: Float64Array): void {
+    const d = this.c.layout.d;
+    const i = this.tf!.length + 1;
+    this.tf!.appendLanes(
+      this.tasks.map((t, b) => embedBanditActionReward(this.c.layout, t.actionSet.subarray(actions[b] * d, (actions[b] + 1) * d), rewards[b], i)),
+      { output: false },
+    );
   }
 }

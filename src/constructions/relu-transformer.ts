@@ -13,6 +13,9 @@
  *   - `forwardLayers`: all tokens, layer by layer (keeps only the current layer; for deep stacks);
  *   - `IncrementalTransformer`: causal key/value cache, one appended token at a time (deployment:
  *     the decoder mask means earlier tokens never change when a token is appended).
+ * A third, much faster path for deployment, `StructuredIncrementalTransformer` (structured-incremental.ts),
+ * computes the same function by exploiting exact identities of the constructions (ReLU(x) − ReLU(−x) = x
+ * head pairs as running sums, coordinates no layer writes, heads that only see their own token).
  *
  * Embeddings:
  *   - bandits (App. D.1, "Embedding and extraction mappings"): two tokens per round,
@@ -306,10 +309,23 @@ export class IncrementalTransformer {
   private keys: RowBuffer[][];
   private values: RowBuffer[][];
   private n = 0;
+  /** scratch buffers (allocated once: the per-token loop allocates nothing but the returned state) */
+  private q: Float64Array;
+  private acc: Float64Array;
+  private z: Float64Array;
   constructor(readonly params: ReluTransformerParams) {
     this.layers = params.layers.map(compiled);
     this.keys = this.layers.map((l) => l.heads.map((h) => new RowBuffer(h.k.size)));
     this.values = this.layers.map((l) => l.heads.map((h) => new RowBuffer(h.v.size)));
+    let width = 1;
+    let hidden = 1;
+    for (const l of this.layers) {
+      for (const h of l.heads) width = Math.max(width, h.q.size, h.v.size);
+      if (l.mlp) hidden = Math.max(hidden, l.mlp.hidden);
+    }
+    this.q = new Float64Array(width);
+    this.acc = new Float64Array(width);
+    this.z = new Float64Array(hidden);
   }
   get length(): number {
     return this.n;
@@ -322,6 +338,8 @@ export class IncrementalTransformer {
     let x = Float64Array.from(h);
     clipInPlace(x, this.params.clip);
     const inv = 1 / i;
+    const q = this.q;
+    const acc = this.acc;
     for (let l = 0; l < this.layers.length; l++) {
       const cl = this.layers[l];
       const y = Float64Array.from(x);
@@ -331,7 +349,6 @@ export class IncrementalTransformer {
         const vb = this.values[l][m];
         const s = head.q.size;
         const o = head.v.size;
-        const q = new Float64Array(s);
         apply(head.q, x, q);
         const kOff = kb.push(); // push first: it may reallocate kb.data
         apply(head.k, x, kb.data, kOff);
@@ -339,7 +356,7 @@ export class IncrementalTransformer {
         apply(head.v, x, vb.data, vOff);
         const K = kb.data;
         const V = vb.data;
-        const acc = new Float64Array(o);
+        acc.fill(0, 0, o);
         for (let j = 0; j < i; j++) {
           let w = 0;
           const kj = j * s;
@@ -351,7 +368,7 @@ export class IncrementalTransformer {
         }
         for (let r = 0; r < o; r++) y[head.outRows[r]] += acc[r] * inv;
       }
-      if (cl.mlp) mlpInPlace(cl.mlp, y, new Float64Array(cl.mlp.hidden));
+      if (cl.mlp) mlpInPlace(cl.mlp, y, this.z);
       clipInPlace(y, this.params.clip);
       x = y;
       observer?.(l + 1, x);
