@@ -14,8 +14,10 @@
  *    actions (action a moves as action σ(a) of the plain room); the 5! = 120 permutations are
  *    shuffled with a fixed seed and split 80/20 the same way.
  *
- * The DPT label of a state is the optimal action; with the first-maximiser tie-break of value
- * iteration this is "fix x first (0/1), then y (2/3), else stay", exactly the anchor's rule.
+ * The DPT label of a state is the optimal action; value iteration breaks ties in the order
+ * `DARKROOM_TIE_ORDER` = stay, x+1, x−1, y+1, y−1, which at h = 0 is exactly the anchor's rule
+ * "fix x first (0/1), then y (2/3), else stay" (on a border cell, pushing into the wall is as good
+ * as staying; the anchor says stay).
  */
 import { Rng } from "../core/rng.js";
 import type { EpisodicMdp } from "./episodic-mdp.js";
@@ -90,3 +92,6 @@ export function permutations(n: number): number[][] {
 }
 
 export const IDENTITY_PERM = [0, 1, 2, 3, 4] as const;
+
+/** Tie-break order of Dark Room's optimal action (see the file comment). */
+export const DARKROOM_TIE_ORDER = [4, 0, 1, 2, 3] as const;

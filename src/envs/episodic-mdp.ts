@@ -72,9 +72,10 @@ export function sampleEpisodicMdp(rng: Rng, size: MdpSize): EpisodicMdp {
 
 /**
  * Finite-horizon value iteration: Q*_h(s,a) = R_h(s,a) + Σ_s' P_h(s'|s,a) V*_{h+1}(s'), V*_{H} = 0.
- * `optimalAction` is the first maximiser; `value` = Σ_s init(s) V*_0(s).
+ * `optimalAction` is the first maximiser (first in `tieOrder` if given, e.g. Dark Room prefers
+ * "stay" as DPT's labels do); `value` = Σ_s init(s) V*_0(s).
  */
-export function valueIteration(m: EpisodicMdp): { Q: Float64Array; V: Float64Array; optimalAction: Int32Array; value: number } {
+export function valueIteration(m: EpisodicMdp, tieOrder?: readonly number[]): { Q: Float64Array; V: Float64Array; optimalAction: Int32Array; value: number } {
   const { S, A, H } = m;
   const Q = new Float64Array(H * S * A); // [H, S, A]
   const V = new Float64Array((H + 1) * S); // [H+1, S]
@@ -97,6 +98,13 @@ export function valueIteration(m: EpisodicMdp): { Q: Float64Array; V: Float64Arr
         }
       }
       V[h * S + s] = best;
+      if (tieOrder) {
+        for (const a of tieOrder)
+          if (Q[(h * S + s) * A + a] === best) {
+            optimalAction[h * S + s] = a;
+            break;
+          }
+      }
     }
   let value = 0;
   for (let s = 0; s < S; s++) value += m.init[s] * V[s];

@@ -17,7 +17,7 @@
 import { z } from "zod";
 import { IcrlError, invalid } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
-import { darkroomMdp, IDENTITY_PERM, permutations, splitIndices } from "./darkroom.js";
+import { DARKROOM_TIE_ORDER, darkroomMdp, IDENTITY_PERM, permutations, splitIndices } from "./darkroom.js";
 import { sampleEpisodicMdp, saIndex, valueIteration, type EpisodicMdp } from "./episodic-mdp.js";
 
 export const MDP_ENV_NAMES = ["darkroom", "darkroom-permuted", "random-mdp"] as const;
@@ -90,8 +90,8 @@ export interface MdpTask {
   perm: number[];
 }
 
-export function withOracle(mdp: EpisodicMdp, id = -1, goal = -1, perm: number[] = []): MdpTask {
-  const vi = valueIteration(mdp);
+export function withOracle(mdp: EpisodicMdp, id = -1, goal = -1, perm: number[] = [], tieOrder?: readonly number[]): MdpTask {
+  const vi = valueIteration(mdp, tieOrder);
   return { mdp, Qstar: vi.Q, Vstar: vi.V, optimalAction: vi.optimalAction, value: vi.value, id, goal, perm };
 }
 
@@ -147,7 +147,7 @@ export class MdpTaskDistribution {
       const S = p.size * p.size;
       const goal = this.env === "darkroom" ? id : S - 1;
       const perm = this.env === "darkroom" ? [...IDENTITY_PERM] : this.perms[id];
-      t = withOracle(darkroomMdp({ size: p.size, horizon: p.horizon, goal, perm }), id, goal, perm);
+      t = withOracle(darkroomMdp({ size: p.size, horizon: p.horizon, goal, perm }), id, goal, perm, DARKROOM_TIE_ORDER);
       this.cache.set(id, t);
     }
     return t;
@@ -231,6 +231,22 @@ export class BatchMdpEnv {
     this.h++;
     return { rewards, meanRewards, next };
   }
+}
+
+/** Named per-state feature tables for token layouts: "none", or "grid" (Dark Room (x, y)/(size−1)). */
+export type StateFeatureKind = "none" | "grid";
+
+/** The feature table phi [S, f] of a kind for a distribution (null for "none"). */
+export function stateFeatureTable(kind: StateFeatureKind, dist: Pick<MdpTaskDistribution, "env" | "S">): { dim: number; values: Float64Array } | null {
+  if (kind === "none") return null;
+  if (dist.env === "random-mdp") throw invalid("features", kind, `"none" for random-mdp (grid coordinates exist only in Dark Room)`);
+  const size = Math.round(Math.sqrt(dist.S));
+  const values = new Float64Array(dist.S * 2);
+  for (let s = 0; s < dist.S; s++) {
+    values[2 * s] = Math.floor(s / size) / (size - 1);
+    values[2 * s + 1] = (s % size) / (size - 1);
+  }
+  return { dim: 2, values };
 }
 
 /** Inverse-CDF draw from p[offset..offset+n) with a given uniform u. */

@@ -22,7 +22,8 @@ import { compile, refAll, toTensor, type Params, type Tensor } from "../nn/engin
 import { IncrementalDecoder } from "../nn/incremental.js";
 import { encodeMdpDptBatch, padSeq, writeAdToken } from "../nn/mdp-tokens.js";
 import type { TransformerModel } from "../nn/transformer.js";
-import type { MdpModelLayout } from "../train/mdp-pretrain.js";
+import { layoutFeatures, type MdpModelLayout } from "../train/mdp-pretrain.js";
+import type { StateFeatures } from "../nn/mdp-tokens.js";
 
 function softmaxRow(z: ArrayLike<number>, off: number, A: number, out: Float64Array, outOff: number): void {
   let m = -Infinity;
@@ -59,6 +60,7 @@ export class DptMdpPolicy implements BatchMdpPolicy {
   private rngs: Rng[] = [];
   private k = 0;
   private readonly fn: ((p: Params, tokens: Tensor, positions: Tensor) => Tensor) & { dispose(): void };
+  private readonly features: StateFeatures | undefined;
   /** action probabilities of the last step [N, A] (for pictures and the playground) */
   lastProbs = new Float64Array(0);
 
@@ -70,6 +72,7 @@ export class DptMdpPolicy implements BatchMdpPolicy {
     private readonly opts: DptMdpPolicyOptions = { context: "previous-episode", greedy: false },
   ) {
     if (layout.kind !== "dpt") throw new RangeError(`DptMdpPolicy needs a DPT model, got a ${layout.kind} model`);
+    this.features = layoutFeatures(layout);
     this.fn = compile((p: Params, tokens: Tensor, positions: Tensor) => model.logitsAt(p, tokens, positions));
   }
 
@@ -110,7 +113,7 @@ export class DptMdpPolicy implements BatchMdpPolicy {
         label: 0,
       };
     });
-    const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, paddedTokenDim: this.model.config.paddedTokenDim });
+    const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, paddedTokenDim: this.model.config.paddedTokenDim });
     const z = this.fn(refAll(this.params), toTensor(batch.tokens), toTensor({ dtype: "int32", shape: [N], data: positions })).dataSync() as Float32Array;
     const probs = new Float64Array(N * A);
     const out = new Int32Array(N);
@@ -148,6 +151,7 @@ export class AdMdpPolicy implements BatchMdpPolicy {
   private t = 0;
   private base = 0;
   private readonly W: number;
+  private readonly adFeatures: StateFeatures | undefined;
   lastProbs = new Float64Array(0);
 
   constructor(
@@ -159,6 +163,7 @@ export class AdMdpPolicy implements BatchMdpPolicy {
   ) {
     if (layout.kind !== "ad") throw new RangeError(`AdMdpPolicy needs an AD model, got a ${layout.kind} model`);
     this.W = layout.length;
+    this.adFeatures = layoutFeatures(layout);
   }
 
   start(tasks: MdpTask[], rngs: Rng[], info: MdpInfo): void {
@@ -182,7 +187,7 @@ export class AdMdpPolicy implements BatchMdpPolicy {
     const data = new Float32Array(N * n * Fp);
     this.logs.forEach((l, j) => {
       l.states.push(current[j]); // s_t of the current step, not logged until observe()
-      for (let i = 0; i < n; i++) writeAdToken(data, (j * n + i) * Fp, l, from + i, this.layout);
+      for (let i = 0; i < n; i++) writeAdToken(data, (j * n + i) * Fp, l, from + i, { S: this.layout.S, A: this.layout.A, H: this.layout.H, time: this.layout.time, features: this.adFeatures });
       l.states.pop();
     });
     return { dtype: "float32", shape: [N, n, Fp], data };

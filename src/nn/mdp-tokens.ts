@@ -21,21 +21,37 @@
  * of token t is the step's label (the algorithm's or the expert's action). A window of W tokens
  * may start at any step t0 (training on long histories, sliding deployment): positions are
  * relative to the window.
+ *
+ * Optional state features: a table phi [S, f] (e.g. Dark Room's grid coordinates (x, y)/(size−1),
+ * the state encoding of DPT's own Dark Room tokens) appended after every one-hot state:
+ * onehot(s) becomes [onehot(s) | phi(s)] in both layouts (widths grow by f per state slot).
  */
 import { invalid } from "../core/errors.js";
 import type { FloatDType } from "./engine.js";
 import { padWidth, type TokenBatch } from "./tokens.js";
 
-/** DPT token width 2S + A + 1 (one-hot states). */
-export function mdpDptTokenDim(S: number, A: number): number {
-  return 2 * S + A + 1;
+/** Per-state feature table phi [S, dim] appended to one-hot states. */
+export interface StateFeatures {
+  dim: number;
+  values: ArrayLike<number>;
+}
+
+/** DPT token width 2(S + f) + A + 1 (one-hot states plus f features per state). */
+export function mdpDptTokenDim(S: number, A: number, f = 0): number {
+  return 2 * (S + f) + A + 1;
+}
+
+/** Write onehot(s) and phi(s) at offset o. */
+function writeState(out: Float32Array | Float64Array, o: number, s: number, S: number, phi: StateFeatures | undefined): void {
+  out[o + s] = 1;
+  if (phi) for (let i = 0; i < phi.dim; i++) out[o + S + i] = phi.values[s * phi.dim + i];
 }
 
 export type TimeFeature = "onehot" | "scalar";
 
-/** AD token width S + A + 2 + (H for one-hot time, else 1). */
-export function mdpAdTokenDim(S: number, A: number, H: number, time: TimeFeature): number {
-  return S + A + 2 + (time === "onehot" ? H : 1);
+/** AD token width S + f + A + 2 + (H for one-hot time, else 1). */
+export function mdpAdTokenDim(S: number, A: number, H: number, time: TimeFeature, f = 0): number {
+  return S + f + A + 2 + (time === "onehot" ? H : 1);
 }
 
 /** Sequence length rounded up to a multiple of 8 (odd lengths make wasm attention kernels slow). */
@@ -63,6 +79,7 @@ export interface MdpDptLayout {
   A: number;
   /** context transitions n (the sequence has n + 1 tokens, padded to a multiple of 8) */
   contextLength: number;
+  features?: StateFeatures;
   paddedTokenDim?: number;
   dtype?: FloatDType;
 }
@@ -73,8 +90,10 @@ export function mdpDptSeqLen(contextLength: number): number {
 
 /** Encode DPT contexts: tokens [B, P, F], labels and weights [B, P] (P = padded n + 1). */
 export function encodeMdpDptBatch(ctxs: readonly MdpDptContext[], layout: MdpDptLayout): TokenBatch {
-  const { S, A, contextLength: n } = layout;
-  const F = mdpDptTokenDim(S, A);
+  const { S, A, contextLength: n, features: phi } = layout;
+  const f = phi?.dim ?? 0;
+  const Sf = S + f;
+  const F = mdpDptTokenDim(S, A, f);
   const Fp = layout.paddedTokenDim ?? padWidth(F);
   if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
   const dtype = layout.dtype ?? "float32";
@@ -96,13 +115,13 @@ export function encodeMdpDptBatch(ctxs: readonly MdpDptContext[], layout: MdpDpt
     if (len > n) throw invalid(`contexts[${b}].actions.length`, len, `<= contextLength ${n}`);
     if (c.states.length !== len || c.nextStates.length !== len || c.rewards.length !== len) throw invalid(`contexts[${b}]`, { states: c.states.length, nextStates: c.nextStates.length, rewards: c.rewards.length }, `states, nextStates and rewards of length ${len}`);
     const base = b * P * Fp;
-    tokens[base + st(`contexts[${b}].queryState`, c.queryState)] = 1;
+    writeState(tokens, base, st(`contexts[${b}].queryState`, c.queryState), S, phi);
     for (let j = 0; j < len; j++) {
       const o = base + (j + 1) * Fp;
-      tokens[o + st(`contexts[${b}].states[${j}]`, c.states[j])] = 1;
-      tokens[o + S + ac(`contexts[${b}].actions[${j}]`, c.actions[j])] = 1;
-      tokens[o + S + A + st(`contexts[${b}].nextStates[${j}]`, c.nextStates[j])] = 1;
-      tokens[o + 2 * S + A] = c.rewards[j];
+      writeState(tokens, o, st(`contexts[${b}].states[${j}]`, c.states[j]), S, phi);
+      tokens[o + Sf + ac(`contexts[${b}].actions[${j}]`, c.actions[j])] = 1;
+      writeState(tokens, o + Sf + A, st(`contexts[${b}].nextStates[${j}]`, c.nextStates[j]), S, phi);
+      tokens[o + 2 * Sf + A] = c.rewards[j];
     }
     const label = ac(`contexts[${b}].label`, c.label);
     for (let j = 0; j < P; j++) {
@@ -135,32 +154,34 @@ export interface MdpAdLayout {
   /** tokens per window W (padded to a multiple of 8) */
   window: number;
   time: TimeFeature;
+  features?: StateFeatures;
   paddedTokenDim?: number;
   dtype?: FloatDType;
 }
 
 /** Write the AD token of history step t into `out` at offset `o` (zero-filled beforehand). */
-export function writeAdToken(out: Float32Array | Float64Array, o: number, w: Pick<MdpAdWindow, "states" | "actions" | "rewards">, t: number, L: Pick<MdpAdLayout, "S" | "A" | "H" | "time">): void {
+export function writeAdToken(out: Float32Array | Float64Array, o: number, w: Pick<MdpAdWindow, "states" | "actions" | "rewards">, t: number, L: Pick<MdpAdLayout, "S" | "A" | "H" | "time" | "features">): void {
   const { S, A, H } = L;
+  const Sf = S + (L.features?.dim ?? 0);
   const s = w.states[t];
   if (!(Number.isInteger(s) && s >= 0 && s < S)) throw invalid(`states[${t}]`, s, `a state in [0, ${S - 1}]`);
-  out[o + s] = 1;
+  writeState(out, o, s, S, L.features);
   if (t > 0) {
     const a = w.actions[t - 1];
     if (!(Number.isInteger(a) && a >= 0 && a < A)) throw invalid(`actions[${t - 1}]`, a, `an action in [0, ${A - 1}]`);
-    out[o + S + a] = 1;
-    out[o + S + A] = w.rewards[t - 1];
+    out[o + Sf + a] = 1;
+    out[o + Sf + A] = w.rewards[t - 1];
   }
   const h = t % H;
-  if (h === 0) out[o + S + A + 1] = 1;
-  if (L.time === "onehot") out[o + S + A + 2 + h] = 1;
-  else out[o + S + A + 2] = h / H;
+  if (h === 0) out[o + Sf + A + 1] = 1;
+  if (L.time === "onehot") out[o + Sf + A + 2 + h] = 1;
+  else out[o + Sf + A + 2] = h / H;
 }
 
 /** Encode AD windows: tokens [B, W, F], labels and weights [B, W]. */
 export function encodeMdpAdBatch(wins: readonly MdpAdWindow[], layout: MdpAdLayout): TokenBatch {
   const { S, A, H, time } = layout;
-  const F = mdpAdTokenDim(S, A, H, time);
+  const F = mdpAdTokenDim(S, A, H, time, layout.features?.dim ?? 0);
   const Fp = layout.paddedTokenDim ?? padWidth(F);
   if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
   const dtype = layout.dtype ?? "float32";

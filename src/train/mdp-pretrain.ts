@@ -15,7 +15,8 @@ import { z } from "zod";
 import { Rng } from "../core/rng.js";
 import { loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/mdp-dataset.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
-import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptSeqLen, mdpDptTokenDim, padSeq, type MdpAdWindow, type MdpDptContext, type TimeFeature } from "../nn/mdp-tokens.js";
+import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptSeqLen, mdpDptTokenDim, padSeq, type MdpAdWindow, type MdpDptContext, type StateFeatures, type TimeFeature } from "../nn/mdp-tokens.js";
+import { stateFeatureTable, type MdpEnvName, type StateFeatureKind } from "../envs/tabular-mdp.js";
 import { padWidth, type TokenBatch } from "../nn/tokens.js";
 import { initTrainState, makeTrainStep, type StepResult, type TrainState } from "../nn/optim.js";
 import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
@@ -44,6 +45,8 @@ export const MdpPretrainConfigSchema = z.strictObject({
   window: posInt(100_000).optional(),
   /** AD: time feature of a token, "onehot" (h) or "scalar" (h/H); default onehot for H <= 32 */
   time: z.enum(["onehot", "scalar"], { message: "onehot or scalar" }).optional(),
+  /** state features appended to one-hot states: "grid" = Dark Room (x, y); default grid for Dark Room, none otherwise */
+  features: z.enum(["none", "grid"], { message: "none or grid" }).optional(),
   seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
 });
 export type MdpPretrainConfig = z.infer<typeof MdpPretrainConfigSchema>;
@@ -57,16 +60,28 @@ export interface MdpModelLayout {
   /** DPT: context transitions L; AD: window W */
   length: number;
   time: TimeFeature;
+  /** state features appended to one-hot states */
+  features: StateFeatureKind;
+  /** environment of the training data (for the feature table) */
+  env: MdpEnvName;
 }
 
 export function layoutFor(cfg: MdpPretrainConfig, m: MdpManifest, train: Pick<LoadedMdpSplit, "S" | "A" | "H" | "len">): MdpModelLayout {
-  if (m.spec.kind === "dpt") return { kind: "dpt", S: train.S, A: train.A, H: train.H, length: m.spec.contextLength, time: "scalar" };
+  const features: StateFeatureKind = cfg.features ?? (m.spec.env === "random-mdp" ? "none" : "grid");
+  const env = m.spec.env as MdpEnvName;
+  if (m.spec.kind === "dpt") return { kind: "dpt", S: train.S, A: train.A, H: train.H, length: m.spec.contextLength, time: "scalar", features, env };
   const window = Math.min(cfg.window ?? Math.min(train.len, 256), train.len);
-  return { kind: "ad", S: train.S, A: train.A, H: train.H, length: window, time: cfg.time ?? (train.H <= 32 ? "onehot" : "scalar") };
+  return { kind: "ad", S: train.S, A: train.A, H: train.H, length: window, time: cfg.time ?? (train.H <= 32 ? "onehot" : "scalar"), features, env };
+}
+
+/** The state-feature table of a layout (undefined for "none"). */
+export function layoutFeatures(L: MdpModelLayout): StateFeatures | undefined {
+  return stateFeatureTable(L.features, { env: L.env, S: L.S }) ?? undefined;
 }
 
 export function mdpModelConfig(cfg: Pick<MdpPretrainConfig, "backbone" | "dModel" | "numLayers" | "numHeads">, L: MdpModelLayout): TransformerConfigInput {
-  const tokenDim = L.kind === "dpt" ? mdpDptTokenDim(L.S, L.A) : mdpAdTokenDim(L.S, L.A, L.H, L.time);
+  const f = layoutFeatures(L)?.dim ?? 0;
+  const tokenDim = L.kind === "dpt" ? mdpDptTokenDim(L.S, L.A, f) : mdpAdTokenDim(L.S, L.A, L.H, L.time, f);
   return {
     backbone: cfg.backbone,
     layout: "all",
@@ -111,10 +126,11 @@ export function adWindow(split: LoadedMdpSplit, i: number, t0: number, len: numb
 
 /** Encode sequences of a split (DPT contexts or AD windows) for a layout. */
 export function encodeSequences(split: LoadedMdpSplit, L: MdpModelLayout, picks: { i: number; t0: number }[]): TokenBatch {
-  if (L.kind === "dpt") return encodeMdpDptBatch(picks.map((p) => dptContext(split, p.i)), { S: L.S, A: L.A, contextLength: L.length });
+  const features = layoutFeatures(L);
+  if (L.kind === "dpt") return encodeMdpDptBatch(picks.map((p) => dptContext(split, p.i)), { S: L.S, A: L.A, contextLength: L.length, features });
   return encodeMdpAdBatch(
     picks.map((p) => adWindow(split, p.i, p.t0, L.length)),
-    { S: L.S, A: L.A, H: L.H, window: L.length, time: L.time },
+    { S: L.S, A: L.A, H: L.H, window: L.length, time: L.time, features },
   );
 }
 

@@ -1,0 +1,135 @@
+/**
+ * Tabular MDP environments and their oracle: finite-horizon value iteration on hand-checkable
+ * MDPs (values worked out by hand in the comments), Dark Room's dynamics, optimal returns and
+ * train/held-out split, action permutations, random MDPs, and common random numbers of the
+ * vectorised stepper.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Rng } from "../src/core/rng.js";
+import { valueIteration, type EpisodicMdp } from "../src/envs/episodic-mdp.js";
+import { cellOf, darkroomMdp, DARKROOM_TIE_ORDER, permutations } from "../src/envs/darkroom.js";
+import { BatchMdpEnv, MdpTaskDistribution, parseMdpEnvParams, stateFeatureTable } from "../src/envs/tabular-mdp.js";
+import { IcrlError } from "../src/core/errors.js";
+
+/**
+ * Two states, two actions, stationary, start in state 0. Action 0 stays, action 1 switches with
+ * probability p (else stays). Rewards: R(1, 0) = 1 ("stay in the good state"), all others 0.
+ */
+function twoState(p: number, H: number): EpisodicMdp {
+  const P = new Float64Array([
+    // s = 0: a = 0 -> stay; a = 1 -> 1 w.p. p
+    1, 0, 1 - p, p,
+    // s = 1: a = 0 -> stay; a = 1 -> 0 w.p. p
+    0, 1, p, 1 - p,
+  ]);
+  const R = new Float64Array([0, 0, 1, 0]);
+  return { S: 2, A: 2, H, P, R, rewardKind: "deterministic", init: new Float64Array([1, 0]), stationary: true };
+}
+
+test("value iteration on a hand-checkable two-state MDP", () => {
+  // p = 1, H = 3 (by hand, backwards): h=2: V(0)=0, V(1)=1; h=1: Q(0,·)=(0,1) V(0)=1, Q(1,·)=(2,0) V(1)=2;
+  // h=0: Q(0,·)=(1,2) V(0)=2 (switch), Q(1,·)=(3,1) V(1)=3.
+  const a = valueIteration(twoState(1, 3));
+  assert.deepEqual(Array.from(a.V), [2, 3, 1, 2, 0, 1, 0, 0]);
+  assert.deepEqual(Array.from(a.optimalAction), [1, 0, 1, 0, 0, 0]); // h=2, s=0: all Q = 0 -> first maximiser
+  assert.equal(a.value, 2);
+  // p = 0.5, H = 3: h=1: Q(0,1) = 0.5·V2(1) + 0.5·V2(0) = 0.5; h=0: Q(0,1) = 0.5·V1(1) + 0.5·V1(0)
+  // = 0.5·2 + 0.5·0.5 = 1.25 > Q(0,0) = V1(0) = 0.5.
+  const b = valueIteration(twoState(0.5, 3));
+  assert.ok(Math.abs(b.Q[1] - 1.25) < 1e-15 && Math.abs(b.Q[0] - 0.5) < 1e-15, `${Array.from(b.Q.slice(0, 4))}`);
+  assert.equal(b.value, 1.25);
+});
+
+test("Dark Room: dynamics, rewards, optimal return H - d + 1 and DPT's optimal-action rule", () => {
+  const size = 10;
+  const H = 100;
+  for (const goal of [0, 7, 34, 99]) {
+    const m = darkroomMdp({ size, horizon: H, goal, perm: [0, 1, 2, 3, 4] });
+    const [gx, gy] = cellOf(goal, size);
+    // moves and clipping
+    assert.equal(m.next![0 * 5 + 1], 0); // x-1 at (0,0) stays
+    assert.equal(m.next![0 * 5 + 0], 10); // x+1 from (0,0) -> (1,0) = 10
+    assert.equal(m.next![0 * 5 + 2], 1); // y+1 -> (0,1)
+    assert.equal(m.next![99 * 5 + 0], 99);
+    // reward 1 iff the new state is the goal
+    for (let s = 0; s < 100; s++) for (let a = 0; a < 5; a++) assert.equal(m.R[s * 5 + a], m.next![s * 5 + a] === goal ? 1 : 0);
+    const vi = valueIteration(m, DARKROOM_TIE_ORDER);
+    const d = gx + gy;
+    // reach the goal at step d-1 (reward), then stay: H - d + 1 rewards (H if the goal is the start).
+    assert.equal(vi.value, d === 0 ? H : H - d + 1);
+    // anchor (DPT ctrl_darkroom): fix x first (0: x+1 / 1: x-1), then y (2 / 3), else stay (4)
+    for (let s = 0; s < 100; s++) {
+      const [x, y] = cellOf(s, size);
+      const want = x < gx ? 0 : x > gx ? 1 : y < gy ? 2 : y > gy ? 3 : 4;
+      assert.equal(vi.optimalAction[s], want, `goal ${goal} state ${s}`);
+    }
+  }
+});
+
+test("Dark Room task sets: fixed 80/20 goal split, 120 permutations, permuted optimal return 83", () => {
+  const train = new MdpTaskDistribution("darkroom", parseMdpEnvParams("darkroom", { split: "train" }));
+  const test_ = new MdpTaskDistribution("darkroom", parseMdpEnvParams("darkroom", { split: "test" }));
+  assert.equal(train.ids!.length, 80);
+  assert.equal(test_.ids!.length, 20);
+  assert.equal(new Set([...train.ids!, ...test_.ids!]).size, 100);
+  assert.deepEqual(MdpTaskDistribution.create("darkroom", { split: "test" }).ids, test_.ids); // fixed seed
+  assert.notDeepEqual(MdpTaskDistribution.create("darkroom", { split: "test", splitSeed: 1 }).ids, test_.ids);
+  assert.equal(permutations(5).length, 120);
+  const perm = MdpTaskDistribution.create("darkroom-permuted", { split: "all" });
+  assert.equal(perm.ids!.length, 120);
+  for (const id of [0, 17, 119]) {
+    const t = perm.taskById(id);
+    assert.equal(t.goal, 99);
+    assert.equal(t.value, 100 - 18 + 1); // DPT: "optimal return 83"
+    // action a moves as the plain room's action perm[a]
+    const plain = darkroomMdp({ size: 10, horizon: 100, goal: 99, perm: [0, 1, 2, 3, 4] });
+    for (let a = 0; a < 5; a++) assert.equal(t.mdp.next![45 * 5 + a], plain.next![45 * 5 + t.perm[a]]);
+  }
+  const phi = stateFeatureTable("grid", train)!;
+  assert.deepEqual([phi.values[2 * 37], phi.values[2 * 37 + 1]], [3 / 9, 7 / 9]);
+  assert.throws(() => stateFeatureTable("grid", MdpTaskDistribution.create("random-mdp")), IcrlError);
+});
+
+test("random MDPs: stochastic rows, stationary option, parameter errors", () => {
+  const d = MdpTaskDistribution.create("random-mdp", { states: 4, actions: 3, horizon: 5 });
+  const t = d.sample(Rng.derive(1));
+  assert.equal(t.mdp.P.length, 5 * 4 * 3 * 4);
+  for (let i = 0; i < 5 * 4 * 3; i++) {
+    let s = 0;
+    for (let j = 0; j < 4; j++) s += t.mdp.P[i * 4 + j];
+    assert.ok(Math.abs(s - 1) < 1e-12);
+  }
+  const st = MdpTaskDistribution.create("random-mdp", { states: 4, actions: 3, horizon: 5, stationary: true }).sample(Rng.derive(1));
+  assert.equal(st.mdp.P.length, 4 * 3 * 4);
+  assert.equal(st.mdp.stationary, true);
+  // V*_h is non-increasing in h for rewards >= 0 (fewer steps to go)
+  for (let h = 0; h < 5; h++) for (let s = 0; s < 4; s++) assert.ok(st.Vstar[h * 4 + s] >= st.Vstar[(h + 1) * 4 + s] - 1e-12);
+  assert.throws(() => MdpTaskDistribution.create("random-mdp", { states: 0 }), /envParams.states/);
+  assert.throws(() => MdpTaskDistribution.create("random-mdp", { size: 3 }), /envParams.size/);
+  assert.throws(() => MdpTaskDistribution.create("gridworld"), /invalid env/);
+});
+
+test("vectorised stepping: same streams for every policy (common random numbers), Monte Carlo V*", () => {
+  const d = MdpTaskDistribution.create("random-mdp", { states: 4, actions: 2, horizon: 6 });
+  const tasks = Array.from({ length: 400 }, (_, i) => d.evalTask(3, i));
+  const run = (pick: (j: number, h: number, s: number) => number) => {
+    const env = new BatchMdpEnv(tasks, (j, k) => Rng.derive(3, "env", j, k));
+    const s0 = Array.from(env.reset(0));
+    const ret = new Float64Array(tasks.length);
+    for (let h = 0; h < 6; h++) {
+      const acts = Int32Array.from(env.states, (s, j) => pick(j, h, s));
+      const { rewards } = env.stepAll(acts);
+      rewards.forEach((r, j) => (ret[j] += r));
+    }
+    return { s0, ret };
+  };
+  const opt = run((j, h, s) => tasks[j].optimalAction[h * 4 + s]);
+  const zero = run(() => 0);
+  assert.deepEqual(opt.s0, zero.s0); // same initial states
+  // Monte Carlo: mean realised optimal return vs mean V*(s0), within 4 standard errors
+  const diffs = opt.ret.map((r, j) => r - tasks[j].Vstar[opt.s0[j]]);
+  const m = diffs.reduce((a, b) => a + b, 0) / diffs.length;
+  const se = Math.sqrt(diffs.reduce((a, b) => a + (b - m) ** 2, 0) / (diffs.length - 1) / diffs.length);
+  assert.ok(Math.abs(m) < 4 * se, `mean ${m}, se ${se}`);
+});
