@@ -218,13 +218,14 @@ export async function runWorker(url: string, name: string, opts: WorkerOptions =
     stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
     maxStalledCount: 3,
   });
+  worker.on("active", (job) => log(`started ${shardPath(job.data.split, job.data.index)} (job ${job.id}, try ${job.attemptsStarted})`));
   worker.on("completed", (job, r: { shard: string; reused: boolean }) => {
     processed++;
-    log(`${r.shard} ${r.reused ? "already on disk" : "written"} (job ${job.id}, attempt ${job.attemptsMade + 1})`);
+    log(`${r.shard} ${r.reused ? "already on disk" : "written"} (job ${job.id}, try ${job.attemptsStarted})`);
   });
   worker.on("failed", (job, e) => {
     failed++;
-    log(`job ${job?.id} failed (attempt ${job?.attemptsMade}): ${e.message.split("\n")[0]}`);
+    log(`job ${job?.id} failed (try ${job?.attemptsStarted}): ${e.message.split("\n")[0]}`);
   });
   worker.on("error", (e) => log(`worker error: ${e.message}`));
   let stop!: () => void;
