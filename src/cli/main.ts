@@ -8,6 +8,7 @@ import { IcrlError } from "../core/errors.js";
 import { setQuiet } from "./progress.js";
 import { register as registerBaselines } from "./commands/baselines.js";
 // [command imports: one line per module in src/cli/commands/]
+import { register as registerServe } from "./commands/serve.js";
 import { register as registerTrain } from "./commands/train.js";
 import { register as registerEvaluate } from "./commands/evaluate.js";
 import { register as registerExperiment } from "./commands/experiment.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     });
   registerBaselines(program);
   // [command registrations: one line per module]
+  registerServe(program);
   registerTrain(program);
   registerEvaluate(program);
   registerExperiment(program);

@@ -1,0 +1,97 @@
+/**
+ * `icrl serve`: serve the built browser playground (web/dist, built by `npm run build:web`) as
+ * static files on a local port. Everything is computed in the page; the server only sends files.
+ */
+import type { Command } from "commander";
+import { createServer, type Server } from "node:http";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, extname, join, normalize, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { IcrlError, show } from "../../core/errors.js";
+import { intFlag, loadConfigFile, parseWith } from "../config.js";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".wasm": "application/wasm",
+  ".safetensors": "application/octet-stream",
+};
+
+export const ServeSchema = z.strictObject({
+  port: z.number().int("an integer").min(0, "an integer in [0, 65535] (0 = any free port)").max(65535, "an integer in [0, 65535] (0 = any free port)").default(5178),
+  host: z.string().min(1, "a host name or address").default("127.0.0.1"),
+  dir: z.string().min(1, "a folder").optional().describe("the built playground (default: web/dist of this package)"),
+});
+export type ServeConfig = z.infer<typeof ServeSchema>;
+
+/** web/dist of this package (dist/src/cli/commands/serve.js or src/cli/commands/serve.ts -> repo root). */
+export function defaultWebDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return join(dir, "web", "dist");
+}
+
+/** Start the static server; resolves once listening. */
+export async function startServer(cfg: ServeConfig): Promise<{ server: Server; url: string; dir: string }> {
+  const dir = resolve(cfg.dir ?? defaultWebDir());
+  if (!existsSync(join(dir, "index.html"))) {
+    throw new IcrlError(`invalid --dir: ${show(dir)} holds no built playground (allowed: a folder with index.html; run \`npm run build:web\` first)`);
+  }
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    let rel = decodeURIComponent(url.pathname);
+    if (rel.endsWith("/")) rel += "index.html";
+    const file = normalize(join(dir, rel));
+    if (!(file === dir || file.startsWith(dir + sep)) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+      res.end(`not found: ${url.pathname}\n`);
+      return;
+    }
+    const headers: Record<string, string> = { "content-type": TYPES[extname(file)] ?? "application/octet-stream" };
+    // Hashed assets never change; the page, the service worker and the model index may.
+    headers["cache-control"] = rel.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache";
+    res.writeHead(200, headers);
+    res.end(req.method === "HEAD" ? undefined : readFileSync(file));
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      fail(e.code === "EADDRINUSE" ? new IcrlError(`invalid --port: ${cfg.port} is in use (allowed: a free port, or 0 for any)`) : e),
+    );
+    server.listen(cfg.port, cfg.host, () => ok());
+  });
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : cfg.port;
+  const host = cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host;
+  return { server, url: `http://${host}:${port}/`, dir };
+}
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("Serve the browser playground (build it first with `npm run build:web`); open the printed address. Everything runs in the page.")
+    .option("--port <n>", "port (default 5178; 0 = any free port)", intFlag("port"))
+    .option("--host <addr>", "address to listen on (default 127.0.0.1; 0.0.0.0 for other devices)")
+    .option("--dir <folder>", "the built playground (default web/dist)")
+    .option("--config <file>", "YAML or JSON config; flags override it")
+    .action(async (flags: { port?: number; host?: string; dir?: string; config?: string }) => {
+      const raw: Record<string, unknown> = flags.config ? loadConfigFile(flags.config) : {};
+      for (const k of ["port", "host", "dir"] as const) if (flags[k] !== undefined) raw[k] = flags[k];
+      const cfg = parseWith(ServeSchema, raw);
+      const { server, url, dir } = await startServer(cfg);
+      process.stdout.write(`icrl playground: ${url}  (serving ${dir}; Ctrl-C to stop)\n`);
+      await new Promise<void>((done) => {
+        const stop = () => server.close(() => done());
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+    });
+}
