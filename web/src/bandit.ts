@@ -1,0 +1,297 @@
+/**
+ * Bandit mode: a shipped transformer checkpoint and classic algorithms on the same N tasks, stepped
+ * together by BanditStepper (src/eval/bandit-stepper.ts, equal to the Node harness for the same
+ * seed). Views: cumulative regret (the CLI's regret spec), the transformer's action probabilities,
+ * their history, and the attention of the current step.
+ */
+import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditTaskDistribution, type BanditParams } from "../../src/envs/bandit.js";
+import { BANDIT_ALGORITHMS, BANDIT_ALGORITHM_NAMES, makeAlgorithm, parseAlgoSpec } from "../../src/algos/registry.js";
+import { PerTaskBatch, METRIC_DEFINITIONS } from "../../src/eval/harness.js";
+import { BanditStepper } from "../../src/eval/bandit-stepper.js";
+import { TransformerBanditPolicy } from "../../src/eval/transformer-policy.js";
+import { attentionMaps, attentionRow } from "../../src/nn/attention-map.js";
+import { encodeLinBatch, linTokenDim } from "../../src/nn/tokens.js";
+import { regretSpec } from "../../src/report/bandit-specs.js";
+import { barChart, heatmap } from "../../src/report/specs.js";
+import type { BatchBanditPolicy } from "../../src/algos/types.js";
+import { placeholder, renderChart } from "./charts.js";
+import { availableEngines, useEngine, type EngineName } from "./engine.js";
+import { listModels, loadModel, type LoadedModel, type ModelEntry } from "./models.js";
+import { $, fmt, Player } from "./ui.js";
+
+export const TRANSFORMER = "transformer";
+const DEFAULT_BASELINES = ["emp", "ucb", "thompson", "linucb"];
+
+/** State readable by tests and the console: window.icrl.bandit. */
+export interface BanditProbe {
+  ready: boolean;
+  t: number;
+  horizon: number;
+  names: string[];
+  /** Mean cumulative regret at step t per algorithm. */
+  regret: Record<string, number>;
+  /** Transformer probabilities of the selected task at the last step. */
+  probs: number[];
+  renders: number;
+  error: string | null;
+  stepsPerSecond: number;
+}
+
+export class BanditMode {
+  probe: BanditProbe = { ready: false, t: 0, horizon: 0, names: [], regret: {}, probs: [], renders: 0, error: null, stepsPerSecond: 0 };
+  private models: ModelEntry[] = [];
+  private loaded: LoadedModel | null = null;
+  private stepper: BanditStepper | null = null;
+  private tf: TransformerBanditPolicy | null = null;
+  private probsHistory: Float64Array[] = [];
+  private player: Player;
+  private env = "";
+  private stepTimes: number[] = [];
+
+  constructor() {
+    this.player = new Player(
+      () => this.stepOnce(),
+      () => this.render(),
+      () => this.stepper?.done ?? true,
+    );
+  }
+
+  async init(): Promise<void> {
+    const engines = await availableEngines();
+    $<HTMLSelectElement>("b-engine").replaceChildren(...engines.map((e) => new Option(e === "wasm" ? "wasm (CPU)" : "WebGPU", e)));
+    this.models = await listModels();
+    const modelSel = $<HTMLSelectElement>("b-model");
+    modelSel.replaceChildren(...this.models.map((m) => new Option(`${m.name} (${m.extra?.env ?? "?"}, ${m.config.backbone}, ${m.config.numLayers}×${m.config.dModel})`, m.name)), new Option("none: baselines only", ""));
+    $<HTMLSelectElement>("b-env").replaceChildren(...BANDIT_PRESET_NAMES.map((n) => new Option(n, n)));
+    const box = $("b-algos");
+    for (const name of BANDIT_ALGORITHM_NAMES) {
+      const id = `b-algo-${name}`;
+      const label = document.createElement("label");
+      label.className = "check";
+      label.title = BANDIT_ALGORITHMS[name].summary;
+      label.innerHTML = `<input type="checkbox" id="${id}" value="${name}" ${DEFAULT_BASELINES.includes(name) ? "checked" : ""}/> ${name}`;
+      box.appendChild(label);
+    }
+    const params = new URLSearchParams(location.search);
+    if (params.has("model")) modelSel.value = params.get("model")!;
+    this.syncEnvToModel();
+    if (params.has("env")) $<HTMLSelectElement>("b-env").value = params.get("env")!;
+    if (params.has("tasks")) $<HTMLInputElement>("b-tasks").value = params.get("tasks")!;
+    if (params.has("seed")) $<HTMLInputElement>("b-seed").value = params.get("seed")!;
+    modelSel.addEventListener("change", () => {
+      this.syncEnvToModel();
+      void this.reset();
+    });
+    for (const id of ["b-env", "b-tasks", "b-seed", "b-engine", "b-greedy"]) $(id).addEventListener("change", () => void this.reset());
+    box.addEventListener("change", () => void this.reset());
+    $("b-task").addEventListener("change", () => void this.render());
+    $("b-step").addEventListener("click", () => this.player.stepClicked());
+    $("b-play").addEventListener("click", () => this.player.play());
+    $("b-pause").addEventListener("click", () => this.player.pause());
+    $("b-reset").addEventListener("click", () => void this.reset());
+    window.addEventListener("resize", () => void this.render());
+    await this.reset();
+  }
+
+  private selectedModel(): ModelEntry | null {
+    const name = $<HTMLSelectElement>("b-model").value;
+    return this.models.find((m) => m.name === name) ?? null;
+  }
+
+  private syncEnvToModel(): void {
+    const m = this.selectedModel();
+    const env = String(m?.extra?.env ?? m?.extra?.preset ?? "");
+    if (env && (BANDIT_PRESET_NAMES as string[]).includes(env)) $<HTMLSelectElement>("b-env").value = env;
+  }
+
+  private envParams(): BanditParams {
+    const env = $<HTMLSelectElement>("b-env").value as keyof typeof BANDIT_PRESETS;
+    const m = this.selectedModel();
+    // The model's own task distribution when it was trained on this preset (e.g. a shorter horizon).
+    if (m && (m.extra?.env === env || m.extra?.preset === env) && m.extra?.envParams) return m.extra.envParams as BanditParams;
+    return BANDIT_PRESETS[env];
+  }
+
+  private intInput(id: string, lo: number, hi: number, dflt: number): number {
+    const v = Math.round(Number($<HTMLInputElement>(id).value));
+    return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : dflt;
+  }
+
+  async reset(): Promise<void> {
+    await this.player.stop();
+    this.probe.ready = false;
+    this.probe.error = null;
+    try {
+      this.stepper?.dispose();
+      this.stepper = null;
+      this.tf = null;
+      useEngine($<HTMLSelectElement>("b-engine").value as EngineName);
+      const params = this.envParams();
+      this.env = $<HTMLSelectElement>("b-env").value;
+      const N = this.intInput("b-tasks", 1, 64, 8);
+      const seed = this.intInput("b-seed", 0, 2 ** 31, 0);
+      const entry = this.selectedModel();
+      let horizon = params.horizon;
+      const policies: BatchBanditPolicy[] = [];
+      let note = "";
+      if (entry) {
+        if (!this.loaded || this.loaded.entry !== entry || $<HTMLSelectElement>("b-engine").dataset.loaded !== $<HTMLSelectElement>("b-engine").value) {
+          this.setStatus(`loading ${entry.name}…`);
+          this.loaded = await loadModel(entry);
+          $<HTMLSelectElement>("b-engine").dataset.loaded = $<HTMLSelectElement>("b-engine").value;
+        }
+        const cfg = this.loaded.model.config;
+        if (cfg.numArms === params.numArms && cfg.tokenDim === linTokenDim(params.numArms, params.dim)) {
+          horizon = Math.min(horizon, this.loaded.horizon);
+          this.tf = new TransformerBanditPolicy(TRANSFORMER, this.loaded.model, this.loaded.params, this.loaded.horizon, $<HTMLInputElement>("b-greedy").checked);
+          policies.push(this.tf);
+        } else note = ` (model ${entry.name} expects ${cfg.numArms} arms; baselines only)`;
+      }
+      for (const el of $("b-algos").querySelectorAll<HTMLInputElement>("input:checked")) {
+        const spec = parseAlgoSpec(el.value);
+        policies.push(new PerTaskBatch(spec.label, () => makeAlgorithm(spec)));
+      }
+      this.stepper = new BanditStepper(new BanditTaskDistribution(params), N, seed, horizon);
+      await this.stepper.start(policies);
+      this.probsHistory = [];
+      this.stepTimes = [];
+      const taskSel = $<HTMLSelectElement>("b-task");
+      const keep = Math.min(Number(taskSel.value) || 0, N - 1);
+      taskSel.replaceChildren(...Array.from({ length: N }, (_, i) => new Option(String(i), String(i))));
+      taskSel.value = String(keep);
+      Object.assign(this.probe, { t: 0, horizon, names: this.stepper.names, regret: {}, probs: [], stepsPerSecond: 0 });
+      this.resetNote = note;
+      await this.render();
+      this.probe.ready = true;
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private resetNote = "";
+
+  private fail(e: unknown): void {
+    this.probe.error = String((e as Error)?.message ?? e);
+    this.setStatus(`error: ${this.probe.error}`);
+    console.error(e);
+  }
+
+  private async stepOnce(): Promise<void> {
+    const s = this.stepper;
+    if (!s || s.done) return;
+    const t0 = performance.now();
+    await s.step();
+    this.stepTimes.push(performance.now() - t0);
+    if (this.tf) this.probsHistory.push(this.tf.lastProbs.slice());
+  }
+
+  private setStatus(text: string): void {
+    $("b-status").textContent = text;
+  }
+
+  async render(): Promise<void> {
+    const s = this.stepper;
+    if (!s) return;
+    const t = s.t;
+    const recent = this.stepTimes.slice(-20);
+    const sps = recent.length ? (1000 * recent.length) / recent.reduce((a, b) => a + b, 0) : 0;
+    this.probe.stepsPerSecond = sps;
+    this.setStatus(`step ${t} / ${s.horizon} · ${s.numTasks} tasks of ${this.env} · seed ${s.seed}${sps ? ` · ${sps.toFixed(1)} steps/s` : ""}${this.resetNote}`);
+    const algorithms: Record<string, { cumulativeRegret: { mean: number[]; sem: number[] }; suboptimality: { mean: number[]; sem: number[] } }> = {};
+    for (const name of s.names) algorithms[name] = s.summary(name);
+    this.probe.t = t;
+    this.probe.regret = Object.fromEntries(s.names.map((n) => [n, t ? algorithms[n].cumulativeRegret.mean[t - 1] : 0]));
+    this.renderTable(algorithms, t);
+    const jobs: Promise<void>[] = [];
+    if (t === 0) placeholder($("b-regret"), "Press step or play: every algorithm acts on the same tasks.");
+    else jobs.push(renderChart($("b-regret"), regretSpec({ env: this.env, envParams: {}, horizon: t, tasks: s.numTasks, seed: s.seed, definitions: METRIC_DEFINITIONS, algorithms }, `${this.env}: ${s.numTasks} tasks, seed ${s.seed}, step ${t}`)));
+    const task = Number($<HTMLSelectElement>("b-task").value) || 0;
+    if (!this.tf) {
+      placeholder($("b-probs"), "No transformer for this environment.");
+      placeholder($("b-probs-hist"), "");
+      placeholder($("b-attn"), "");
+      this.probe.probs = [];
+    } else if (t === 0) {
+      placeholder($("b-probs"), "The transformer's probabilities appear after the first step.");
+      placeholder($("b-probs-hist"), "");
+      placeholder($("b-attn"), "");
+      this.probe.probs = [];
+    } else {
+      const A = this.tf.lastProbs.length / s.numTasks;
+      const last = this.probsHistory[t - 1];
+      const probs = Array.from(last.subarray(task * A, (task + 1) * A));
+      this.probe.probs = probs;
+      const hist = s.history(TRANSFORMER, task);
+      const played = hist.actions[t - 1];
+      const opt = s.tasks[task].optimalArm;
+      jobs.push(
+        renderChart(
+          $("b-probs"),
+          barChart({
+            title: `Transformer, task ${task}, step ${t}`,
+            xTitle: "arm",
+            yTitle: "probability",
+            yDomain: [0, 1],
+            bars: probs.map((p, a) => ({ x: a, y: p, mark: (a === opt ? "●" : "") + (a === played ? "▲" : "") })),
+          }),
+        ),
+      );
+      const M = new Float64Array(A * t);
+      for (let k = 0; k < t; k++) for (let a = 0; a < A; a++) M[a * t + k] = this.probsHistory[k][task * A + a];
+      jobs.push(renderChart($("b-probs-hist"), heatmap({ title: `Probabilities per step (task ${task}, optimal arm ${opt})`, matrix: M, rows: A, cols: t, size: 8, maxWidth: 380, xTitle: "step", yTitle: "arm", sequential: true })));
+      jobs.push(this.renderAttention(task, hist.actions, hist.rewards));
+    }
+    await Promise.all(jobs);
+    this.probe.renders++;
+    $("b-regret").dataset.step = String(t);
+  }
+
+  private async renderAttention(task: number, actions: Int32Array, rewards: Float64Array): Promise<void> {
+    const L = this.loaded!;
+    const s = this.stepper!;
+    const t = actions.length; // the decision of step t (1-based) read the history of steps 1..t-1
+    const cfg = L.model.config;
+    const batch = encodeLinBatch([{ actionSet: s.tasks[task].actionSet, actions: actions.subarray(0, t - 1), rewards: rewards.subarray(0, t - 1) }], {
+      numArms: cfg.numArms,
+      dim: s.tasks[task].dim,
+      horizon: L.horizon,
+      paddedTokenDim: cfg.paddedTokenDim,
+    });
+    const q = 2 * (t - 1);
+    const maps = attentionMaps(cfg, L.host, batch.tokens.data, q + 1);
+    const row = attentionRow(maps, q);
+    const labels = [];
+    for (let l = 0; l < maps.layers; l++) for (let h = 0; h < maps.heads; h++) labels.push(maps.heads > 1 ? `layer ${l} head ${h}` : `layer ${l}`);
+    await renderChart(
+      $("b-attn"),
+      heatmap({
+        title: `Attention of the query token of step ${t} (task ${task}; ${cfg.backbone === "relu" ? "ReLU(qkᵀ)/(i+1)" : "softmax"}): tokens 2s = action set, 2s+1 = (a_s, r_s)`,
+        matrix: row,
+        rows: maps.layers * maps.heads,
+        cols: q + 1,
+        size: 10,
+        maxWidth: 760,
+        xTitle: "token",
+        yTitle: null as unknown as string,
+        rowLabels: labels,
+        sequential: cfg.backbone === "gpt",
+      }),
+    );
+  }
+
+  private renderTable(algorithms: Record<string, { cumulativeRegret: { mean: number[]; sem: number[] } }>, t: number): void {
+    const rows = Object.entries(algorithms)
+      .map(([name, r]) => ({ name, m: t ? r.cumulativeRegret.mean[t - 1] : 0, se: t ? r.cumulativeRegret.sem[t - 1] : 0 }))
+      .sort((a, b) => a.m - b.m);
+    const tbl = $("b-table");
+    tbl.innerHTML = `<caption>Cumulative pseudo-regret at step ${t} (mean ± s.e. over tasks)</caption><thead><tr><th>algorithm</th><th>R(t)</th></tr></thead>`;
+    const body = document.createElement("tbody");
+    for (const r of rows) {
+      const tr = document.createElement("tr");
+      tr.dataset.algo = r.name;
+      tr.innerHTML = `<td>${r.name}</td><td>${fmt(r.m)} ± ${fmt(r.se)}</td>`;
+      body.appendChild(tr);
+    }
+    tbl.appendChild(body);
+  }
+}

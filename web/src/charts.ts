@@ -1,0 +1,45 @@
+/**
+ * Renders the Vega-Lite specs of src/report/specs.ts (the ones the CLI reports use) into the page
+ * with vega's SVG renderer. On narrow screens side-by-side panels are stacked.
+ */
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import type { VegaLiteSpec } from "../../src/report/specs.js";
+
+const views = new WeakMap<HTMLElement, vega.View>();
+
+/** Narrow layout (phones): stack concatenated panels vertically and cap widths. */
+export function isNarrow(): boolean {
+  return window.matchMedia("(max-width: 720px)").matches;
+}
+
+function adapt(spec: VegaLiteSpec): VegaLiteSpec {
+  if (!isNarrow()) return spec;
+  const s = { ...spec };
+  const cap = Math.max(200, Math.min(window.innerWidth - 110, 420));
+  if (s.hconcat) {
+    s.vconcat = s.hconcat.map((p: VegaLiteSpec) => ({ ...p, width: Math.min(p.width ?? cap, cap) }));
+    delete s.hconcat;
+  }
+  if (typeof s.width === "number") s.width = Math.min(s.width, cap);
+  return s;
+}
+
+/** Replace the chart in `el` by `spec`; resolves when drawn. */
+export async function renderChart(el: HTMLElement, spec: VegaLiteSpec): Promise<void> {
+  const compiled = compile(adapt(spec) as TopLevelSpec).spec;
+  const old = views.get(el);
+  const view = new vega.View(vega.parse(compiled), { renderer: "svg", container: el, hover: false });
+  await view.runAsync();
+  old?.finalize();
+  // A new view appends its own element; keep only the newest.
+  while (el.children.length > 1) el.removeChild(el.firstElementChild!);
+  views.set(el, view);
+}
+
+/** Clear a chart and show a short message instead. */
+export function placeholder(el: HTMLElement, text: string): void {
+  views.get(el)?.finalize();
+  views.delete(el);
+  el.replaceChildren(Object.assign(document.createElement("p"), { className: "placeholder", textContent: text }));
+}

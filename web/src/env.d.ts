@@ -1,0 +1,4 @@
+// The part of Vite's client types the page uses (import.meta.env is replaced at build time).
+interface ImportMeta {
+  readonly env: { readonly PROD: boolean; readonly DEV: boolean };
+}

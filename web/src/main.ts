@@ -1,0 +1,54 @@
+/**
+ * The playground page: three modes (bandits with a shipped transformer, Darkroom / random MDPs,
+ * LSA in-context control), all computed in this page by the TypeScript core in src/.
+ */
+import { BanditMode, type BanditProbe } from "./bandit.js";
+import { LsaMode, type LsaProbe } from "./lsa.js";
+import { MdpMode, type MdpProbe } from "./mdp.js";
+import { $ } from "./ui.js";
+
+declare global {
+  interface Window {
+    icrl: { bandit: BanditProbe; lsa?: LsaProbe; mdp?: MdpProbe; loadMs?: number };
+  }
+}
+
+const bandit = new BanditMode();
+const lsa = new LsaMode();
+const mdp = new MdpMode();
+window.icrl = { bandit: bandit.probe };
+const started: Record<string, Promise<void> | undefined> = {};
+
+function show(mode: string): void {
+  for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button")) b.setAttribute("aria-selected", String(b.dataset.mode === mode));
+  for (const s of document.querySelectorAll<HTMLElement>("section.mode")) s.hidden = s.id !== `mode-${mode}`;
+  if (mode === "lsa" && !started.lsa) {
+    window.icrl.lsa = lsa.probe;
+    started.lsa = lsa.init();
+  }
+  if (mode === "mdp" && !started.mdp) {
+    window.icrl.mdp = mdp.probe;
+    started.mdp = mdp.init();
+  }
+  const url = new URL(location.href);
+  url.searchParams.set("mode", mode);
+  history.replaceState(null, "", url);
+}
+
+for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button")) b.addEventListener("click", () => show(b.dataset.mode!));
+
+async function boot(): Promise<void> {
+  const t0 = performance.now();
+  await bandit.init();
+  window.icrl.loadMs = performance.now();
+  $("b-status").dataset.loadMs = String(Math.round(performance.now() - t0));
+  const mode = new URLSearchParams(location.search).get("mode");
+  if (mode === "lsa" || mode === "mdp") show(mode);
+}
+
+void boot();
+
+// Offline: cache the built files once loaded (not in the dev server).
+if ("serviceWorker" in navigator && import.meta.env.PROD && location.protocol.startsWith("http")) {
+  navigator.serviceWorker.register("./sw.js").catch((e) => console.warn("service worker not registered:", e));
+}

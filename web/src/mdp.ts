@@ -1,0 +1,155 @@
+/**
+ * Darkroom / random-MDP mode: classic agents (UCB-VI, Q-learning, PSRL, ...) on the same tasks,
+ * stepped by MdpStepper (= runMdpPolicy step by step). Views: the Darkroom grid with the shown
+ * agent's path in the current episode of task 0, and cumulative regret over episodes.
+ * A pretrained MDP transformer plugs in as one more BatchMdpPolicy once a checkpoint is shipped.
+ */
+import { MDP_ENV_NAMES, MdpTaskDistribution } from "../../src/envs/tabular-mdp.js";
+import { cellOf } from "../../src/envs/darkroom.js";
+import { MDP_ALGORITHMS, MDP_ALGORITHM_NAMES, makeMdpAgent, parseMdpAlgoSpec } from "../../src/algos/mdp-registry.js";
+import { PerTaskMdpBatch } from "../../src/algos/mdp-types.js";
+import { MdpStepper } from "../../src/eval/mdp-stepper.js";
+import { columnMeanSem } from "../../src/core/stats.js";
+import { lineWithBands } from "../../src/report/specs.js";
+import { placeholder, renderChart } from "./charts.js";
+import { $, Player } from "./ui.js";
+
+export interface MdpProbe {
+  ready: boolean;
+  k: number;
+  h: number;
+  regret: Record<string, number>;
+  path: number[];
+}
+
+const DEFAULT_AGENTS = ["ucbvi", "qlearning", "psrl"];
+const ENV_PARAMS: Record<string, Record<string, unknown>> = {
+  darkroom: { size: 10, horizon: 100 },
+  "darkroom-permuted": { size: 10, horizon: 100 },
+  "random-mdp": { states: 5, actions: 3, horizon: 10 },
+};
+const EPISODES: Record<string, number> = { darkroom: 40, "darkroom-permuted": 40, "random-mdp": 100 };
+
+export class MdpMode {
+  probe: MdpProbe = { ready: false, k: 0, h: 0, regret: {}, path: [] };
+  private stepper: MdpStepper | null = null;
+  private player: Player;
+  private env = "darkroom";
+
+  constructor() {
+    this.player = new Player(
+      async () => this.stepper?.step(),
+      () => this.render(),
+      () => this.stepper?.done ?? true,
+      60,
+    );
+  }
+
+  async init(): Promise<void> {
+    $<HTMLSelectElement>("m-env").replaceChildren(...MDP_ENV_NAMES.map((n) => new Option(n, n)));
+    const box = $("m-algos");
+    for (const name of MDP_ALGORITHM_NAMES) {
+      const label = document.createElement("label");
+      label.className = "check";
+      label.title = MDP_ALGORITHMS[name].summary;
+      label.innerHTML = `<input type="checkbox" value="${name}" ${DEFAULT_AGENTS.includes(name) ? "checked" : ""}/> ${name}`;
+      box.appendChild(label);
+    }
+    for (const id of ["m-env", "m-tasks", "m-seed"]) $(id).addEventListener("change", () => void this.reset());
+    box.addEventListener("change", () => void this.reset());
+    $("m-show").addEventListener("change", () => void this.render());
+    $("m-step").addEventListener("click", () => this.player.stepClicked());
+    $("m-episode").addEventListener("click", () => void this.runEpisode());
+    $("m-play").addEventListener("click", () => this.player.play());
+    $("m-pause").addEventListener("click", () => this.player.pause());
+    $("m-reset").addEventListener("click", () => void this.reset());
+    await this.reset();
+  }
+
+  private async runEpisode(): Promise<void> {
+    await this.player.stop();
+    await this.stepper?.episode();
+    await this.render();
+  }
+
+  async reset(): Promise<void> {
+    await this.player.stop();
+    this.probe.ready = false;
+    this.stepper?.dispose();
+    this.env = $<HTMLSelectElement>("m-env").value;
+    const dist = MdpTaskDistribution.create(this.env, ENV_PARAMS[this.env]);
+    const N = Math.min(64, Math.max(1, Math.round(Number($<HTMLInputElement>("m-tasks").value) || 8)));
+    const seed = Math.max(0, Math.round(Number($<HTMLInputElement>("m-seed").value) || 0));
+    const names = [...$("m-algos").querySelectorAll<HTMLInputElement>("input:checked")].map((e) => e.value);
+    this.stepper = new MdpStepper(dist, N, seed, EPISODES[this.env]);
+    await this.stepper.start(names.map((n) => new PerTaskMdpBatch(n, () => makeMdpAgent(parseMdpAlgoSpec(n)))));
+    const show = $<HTMLSelectElement>("m-show");
+    const prev = show.value;
+    show.replaceChildren(...names.map((n) => new Option(n, n)));
+    if (names.includes(prev)) show.value = prev;
+    $("m-grid-caption").textContent = this.env.startsWith("darkroom") ? "Darkroom: the shown agent's path in the current episode of task 0 (darker = visited more); ★ goal, ● agent." : "Random MDP: visits per state in the current episode of task 0.";
+    await this.render();
+    this.probe.ready = true;
+  }
+
+  async render(): Promise<void> {
+    const s = this.stepper;
+    if (!s) return;
+    const K = s.k;
+    this.probe.k = K;
+    this.probe.h = s.h;
+    const shown = $<HTMLSelectElement>("m-show").value;
+    $("m-status").textContent = `episode ${Math.min(K + 1, s.episodes)} / ${s.episodes}, step ${s.h} / ${s.H} · ${s.numTasks} tasks · ${s.dist.describe()}`;
+    const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
+    this.probe.regret = {};
+    for (const name of s.names) {
+      if (K === 0) break;
+      const { regrets } = s.results(name);
+      const cum = new Float64Array(regrets.length);
+      for (let j = 0; j < s.numTasks; j++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) cum[j * K + k] = acc += regrets[j * K + k];
+      }
+      const m = columnMeanSem(cum, s.numTasks, K);
+      for (let k = 0; k < K; k++) rows.push({ x: k + 1, y: m.mean[k], lo: m.mean[k] - m.sem[k], hi: m.mean[k] + m.sem[k], series: name });
+      this.probe.regret[name] = m.mean[K - 1];
+    }
+    if (K === 0) placeholder($("m-regret"), "Regret appears after the first complete episode.");
+    else await renderChart($("m-regret"), lineWithBands({ title: `Cumulative regret, ${s.numTasks} tasks (mean ± s.e.)`, xTitle: "episode", yTitle: "cumulative regret", rows, width: 480 }));
+    this.renderGrid(shown ? s.path(shown, 0) : []);
+  }
+
+  private renderGrid(path: number[]): void {
+    const s = this.stepper!;
+    const task = s.tasks[0];
+    const grid = $("m-grid");
+    this.probe.path = path;
+    const dark = this.env.startsWith("darkroom");
+    const size = dark ? Math.round(Math.sqrt(task.mdp.S)) : task.mdp.S;
+    const visits = new Map<number, number>();
+    for (const st of path) visits.set(st, (visits.get(st) ?? 0) + 1);
+    const maxV = Math.max(1, ...visits.values());
+    const cur = path[path.length - 1];
+    grid.style.gridTemplateColumns = `repeat(${size}, 1fr)`;
+    const cells: HTMLElement[] = [];
+    const n = dark ? size * size : task.mdp.S;
+    // Rows top to bottom = y from size-1 down to 0, columns = x.
+    const order: number[] = [];
+    if (dark) {
+      for (let y = size - 1; y >= 0; y--) for (let x = 0; x < size; x++) order.push(x * size + y);
+    } else for (let i = 0; i < n; i++) order.push(i);
+    for (const st of order) {
+      const d = document.createElement("div");
+      const v = visits.get(st) ?? 0;
+      if (v) d.style.background = `rgba(47, 98, 200, ${0.15 + (0.75 * v) / maxV})`;
+      const [x, y] = dark ? cellOf(st, size) : [st, 0];
+      d.title = dark ? `(${x}, ${y}): ${v} visits` : `state ${st}: ${v} visits`;
+      d.textContent = st === cur ? "●" : dark && st === task.goal ? "★" : dark ? "" : String(st);
+      if (dark && st === task.goal && st === cur) d.textContent = "★●";
+      cells.push(d);
+    }
+    grid.replaceChildren(...cells);
+    grid.dataset.pathLength = String(path.length);
+    grid.setAttribute("aria-label", `path of ${path.length} states`);
+  }
+}

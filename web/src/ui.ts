@@ -1,0 +1,80 @@
+/** Small DOM helpers and the step/play/pause driver shared by the modes. */
+
+export function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing`);
+  return el as T;
+}
+
+export function fmt(x: number, digits = 2): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : String(x);
+}
+
+/**
+ * Runs steps one at a time: `step` clicks queue single steps; `play` repeats until paused or done.
+ * While playing, charts are redrawn at most every `minRenderMs` (steps are not held back by drawing).
+ */
+export class Player {
+  private queued = 0;
+  private playing = false;
+  private loop: Promise<void> | null = null;
+  private stopRequested = false;
+
+  constructor(
+    private readonly step: () => Promise<void>,
+    private readonly render: () => Promise<void>,
+    private readonly done: () => boolean,
+    private readonly minRenderMs = 120,
+  ) {}
+
+  stepClicked(): void {
+    this.queued++;
+    this.kick();
+  }
+
+  play(): void {
+    this.playing = true;
+    this.kick();
+  }
+
+  pause(): void {
+    this.playing = false;
+    this.queued = 0;
+  }
+
+  /** Stop and wait for the running step to finish. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    this.pause();
+    await this.loop;
+    this.stopRequested = false;
+  }
+
+  private kick(): void {
+    if (this.loop) return;
+    this.loop = this.run().finally(() => {
+      this.loop = null;
+    });
+  }
+
+  private async run(): Promise<void> {
+    let lastRender = 0;
+    let dirty = false;
+    while (!this.stopRequested && (this.playing || this.queued > 0) && !this.done()) {
+      if (this.queued > 0) this.queued--;
+      await this.step();
+      dirty = true;
+      const now = performance.now();
+      if (!this.playing || now - lastRender > this.minRenderMs) {
+        await this.render();
+        lastRender = performance.now();
+        dirty = false;
+      }
+      // Let the page breathe (input events, painting) between steps.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    this.playing = false;
+    this.queued = 0;
+    if (dirty && !this.stopRequested) await this.render();
+  }
+}
