@@ -22,7 +22,7 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 test("soft LinUCB construction: structured evaluator = plain KV-cache pass (1e-12), detected structure", () => {
-  const d = 3, A = 4, T = 9;
+  const d = 3, A = 4, T = 9; // 18 tokens: past the caches' initial capacity (16)
   const c = constructSoftLinUcb({ d, A, T, lambda: 1, alpha: 2, tau: 0.2, Ba: Math.sqrt(d), Rw: 20, eps: 0.1 });
   const s = structureOf(c.params);
   // every AGD layer: one linear pair and two self-only heads per problem (ridge + A arms)
@@ -114,7 +114,8 @@ test("random transformers: structured evaluator = plain pass; non-output tokens 
     const plain = new IncrementalTransformer(params);
     const fast = new StructuredIncrementalTransformer(params);
     let worst = 0;
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 20; i++) {
+      // 20 tokens: past the caches' initial capacity (16), so their growth is exercised
       const h = new Float64Array(D).map(() => rng.normal(0, 1));
       const a = plain.append(h);
       if (i % 3 === 1) assert.equal(fast.append(h, { output: false }), null);

@@ -87,7 +87,7 @@ class Rows {
   n = 0;
   constructor(
     readonly width: number,
-    capacity = 64,
+    capacity = 16,
   ) {
     this.data = new Float64Array(Math.max(1, width * capacity));
   }
@@ -533,8 +533,10 @@ export class StructuredIncrementalTransformer {
     for (let c = 0; c < plan.caches.length; c++) {
       const cp = plan.caches[c];
       const st = this.caches[c];
-      applyB(cp.k, h, st.keys.data, B, st.keys.push());
-      applyB(cp.v, h, st.values.data, B, st.values.push());
+      const ko = st.keys.push(); // push first: it may reallocate the buffer
+      applyB(cp.k, h, st.keys.data, B, ko);
+      const vo = st.values.push();
+      applyB(cp.v, h, st.values.data, B, vo);
     }
     for (let g = 0; g < plan.groups.length; g++) {
       const gp = plan.groups[g];
@@ -600,8 +602,10 @@ export class StructuredIncrementalTransformer {
         const gn = op.generic[g];
         const st = gn.shared >= 0 ? this.caches[gn.shared] : this.ownCaches[gn.own];
         if (gn.shared < 0) {
-          applyB(gn.k, x, st.keys.data, B, st.keys.push());
-          applyB(gn.v, x, st.values.data, B, st.values.push());
+          const ko = st.keys.push(); // push first: it may reallocate the buffer
+          applyB(gn.k, x, st.keys.data, B, ko);
+          const vo = st.values.push();
+          applyB(gn.v, x, st.values.data, B, vo);
         }
         const K = st.keys.data;
         const V = st.values.data;
