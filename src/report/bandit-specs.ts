@@ -52,7 +52,7 @@ export function regretSpec(res: BanditResults, title?: string): VegaLiteSpec {
           x: { field: "t", type: "quantitative", title: "step t" },
           y: { field: "lo", type: "quantitative", title: yTitle, scale: log ? { type: "log" } : {} },
           y2: { field: "hi" },
-          color: { ...color, legend: null },
+          color,
         },
       },
       {
