@@ -272,7 +272,7 @@ export class BanditMode {
         size: 10,
         maxWidth: 760,
         xTitle: "token",
-        yTitle: null as unknown as string,
+        yTitle: "",
         rowLabels: labels,
         sequential: cfg.backbone === "gpt",
       }),

@@ -28,12 +28,12 @@ function adapt(spec: VegaLiteSpec): VegaLiteSpec {
 /** Replace the chart in `el` by `spec`; resolves when drawn. */
 export async function renderChart(el: HTMLElement, spec: VegaLiteSpec): Promise<void> {
   const compiled = compile(adapt(spec) as TopLevelSpec).spec;
-  const old = views.get(el);
-  const view = new vega.View(vega.parse(compiled), { renderer: "svg", container: el, hover: false });
+  // Draw off-page, then swap in one go (no layout jump while playing).
+  const holder = document.createElement("div");
+  const view = new vega.View(vega.parse(compiled), { renderer: "svg", container: holder, hover: false });
   await view.runAsync();
-  old?.finalize();
-  // A new view appends its own element; keep only the newest.
-  while (el.children.length > 1) el.removeChild(el.firstElementChild!);
+  views.get(el)?.finalize();
+  el.replaceChildren(holder);
   views.set(el, view);
 }
 
