@@ -1,0 +1,153 @@
+/**
+ * `icrl baselines --env darkroom|darkroom-permuted|random-mdp`: classic MDP algorithms on the same
+ * tasks for K episodes (src/eval/mdp-harness.ts), with the MDP report (src/report/mdp-report.ts).
+ * The bandit command dispatches here when --env names an MDP environment.
+ */
+import { z } from "zod";
+import { IcrlError, invalid } from "../core/errors.js";
+import { writeJsonAtomic } from "../core/io.js";
+import { isMdpEnv, MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName } from "../envs/tabular-mdp.js";
+import { PerTaskMdpBatch } from "../algos/mdp-types.js";
+import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
+import { evaluateMdp, MDP_METRIC_DEFINITIONS, type RecordedEpisode } from "./mdp-harness.js";
+import { darkroomTrajectorySpec, mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
+import { defined, loadConfigFile, parseWith } from "../cli/config.js";
+import { progress } from "../cli/progress.js";
+import { defaultOutDir, inStagedDir } from "../cli/common.js";
+
+/** Default algorithms per MDP environment (tuned ones are documented in docs/mdp.md). */
+export const MDP_DEFAULT_BASELINES: Record<MdpEnvName, string[]> = {
+  darkroom: ["optimal", "uniform", "qlearning:gamma=0.9:alpha=0.5", "psrl:alpha0=0.1"],
+  "darkroom-permuted": ["optimal", "uniform", "qlearning:gamma=0.9:alpha=0.5", "psrl:alpha0=0.1"],
+  "random-mdp": ["optimal", "uniform", "ucbvi", "soft-ucbvi", "ucbvi:c=0.2", "qlearning", "psrl"],
+};
+
+const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
+
+export const MdpBaselinesConfigSchema = z.strictObject({
+  env: z.enum(MDP_ENV_NAMES, { message: `one of ${MDP_ENV_NAMES.join(", ")}` }),
+  algos: z.array(z.string()).min(1, "at least one algorithm").optional(),
+  /** evaluation tasks (Dark Room: default the split's size, e.g. the 20 held-out goals) */
+  tasks: posInt(10_000_000).optional(),
+  /** episodes K per task (default 40 for Dark Room, 100 for random MDPs) */
+  episodes: posInt(1_000_000).optional(),
+  horizon: posInt(100_000).optional(),
+  states: posInt(10_000).optional(),
+  actions: posInt(1000).optional(),
+  /** any other environment parameter (split, stationary, dirichlet, rewards, size, ...) */
+  params: z.record(z.string(), z.unknown()).optional(),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+  chunk: posInt(1_000_000).default(500),
+});
+export type MdpBaselinesConfig = z.infer<typeof MdpBaselinesConfigSchema>;
+
+/** Environment parameters of a config: defaults ← params ← horizon/states/actions flags. */
+export function resolveMdpEnvParams(cfg: { env: string; horizon?: number; states?: number; actions?: number; params?: Record<string, unknown> }): Record<string, unknown> {
+  const raw: Record<string, unknown> = { ...(cfg.params ?? {}) };
+  if (cfg.horizon !== undefined) raw.horizon = cfg.horizon;
+  if (cfg.env === "random-mdp") {
+    if (cfg.states !== undefined) raw.states = cfg.states;
+    if (cfg.actions !== undefined) raw.actions = cfg.actions;
+  } else if (cfg.states !== undefined || cfg.actions !== undefined) {
+    throw invalid(cfg.states !== undefined ? "--states" : "--actions", cfg.states ?? cfg.actions, `not for ${cfg.env} (its size is set by params.size; 5 actions)`);
+  }
+  return parseMdpEnvParams(cfg.env, raw) as Record<string, unknown>;
+}
+
+export interface MdpBaselinesFlags {
+  env?: string;
+  algos?: string;
+  tasks?: number;
+  episodes?: number;
+  horizon?: number;
+  states?: number;
+  actions?: number;
+  seed?: number;
+  chunk?: number;
+  config?: string;
+  out?: string;
+}
+
+/** True when a baselines invocation names an MDP environment (by flag or in its config file). */
+export function isMdpBaselines(flags: { env?: string; config?: string }): boolean {
+  const env = flags.env ?? (flags.config ? loadConfigFile(flags.config).env : undefined);
+  return typeof env === "string" && isMdpEnv(env);
+}
+
+export function resolveMdpBaselinesConfig(flags: MdpBaselinesFlags): MdpBaselinesConfig {
+  const other = flags as Record<string, unknown>;
+  for (const k of ["arms", "dim", "noise"]) if (other[k] !== undefined) throw invalid(`--${k}`, other[k], `not for MDP environments (use --states, --actions, --horizon, --episodes)`);
+  const file = flags.config ? loadConfigFile(flags.config) : {};
+  const raw = {
+    ...file,
+    ...defined({
+      env: flags.env,
+      algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
+      tasks: flags.tasks,
+      episodes: flags.episodes,
+      horizon: flags.horizon,
+      states: flags.states,
+      actions: flags.actions,
+      seed: flags.seed,
+      chunk: flags.chunk,
+    }),
+  };
+  return parseWith(MdpBaselinesConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
+}
+
+/** Pick the trajectories of the best non-oracle algorithm for the Dark Room picture. */
+function trajectoryPicture(env: string, size: number, recorded: Record<string, RecordedEpisode[]>, best: string | undefined, title: string) {
+  if (env === "random-mdp" || !best || !recorded[best]?.length) return undefined;
+  const eps = recorded[best];
+  return {
+    spec: darkroomTrajectorySpec(eps, size, `${title}: ${best} on held-out task ${eps[0].task}`, (e) => `episode ${e.episode + 1}`),
+    caption: `Trajectories of ${best} on evaluation task ${eps[0].task} (goal cell ${eps[0].goal}):`,
+  };
+}
+
+export async function runMdpBaselines(cfg: MdpBaselinesConfig, out: string): Promise<MdpResults> {
+  const envParams = resolveMdpEnvParams(cfg);
+  const dist = new MdpTaskDistribution(cfg.env, envParams as never);
+  const specs = (cfg.algos ?? MDP_DEFAULT_BASELINES[cfg.env]).map((s) => parseMdpAlgoSpec(s));
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (seen.has(s.label)) throw invalid("--algos", s.label, "each algorithm spec at most once");
+    seen.add(s.label);
+  }
+  const tasks = cfg.tasks ?? dist.ids?.length ?? 500;
+  const K = cfg.episodes ?? (cfg.env === "random-mdp" ? 100 : 40);
+  const resolved = { ...cfg, algos: specs.map((s) => s.label), tasks, episodes: K, envParams };
+  return inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), resolved);
+    const bar = progress(`baselines ${cfg.env}`, tasks * specs.length, "tasks");
+    const record = cfg.env === "random-mdp" ? undefined : { tasks: [0], episodes: [...new Set([0, 1, Math.floor(K / 2), K - 1])].filter((k) => k < K) };
+    const { algorithms, optimalReturn, recorded, wallSeconds } = await evaluateMdp(
+      specs.map((s) => new PerTaskMdpBatch(s.label, () => makeMdpAgent(s))),
+      { dist, episodes: K, tasks, seed: cfg.seed, chunk: cfg.chunk, record, onProgress: (n) => bar.tick(n) },
+    );
+    bar.stop();
+    const res: MdpResults = { env: cfg.env, envParams, description: dist.describe(), episodes: K, horizon: dist.H, tasks, seed: cfg.seed, definitions: MDP_METRIC_DEFINITIONS, optimalReturn, algorithms };
+    const best = specs
+      .map((s) => s.label)
+      .filter((n) => n !== "optimal")
+      .sort((a, b) => algorithms[a].cumulativeRegret.mean[K - 1] - algorithms[b].cumulativeRegret.mean[K - 1])[0];
+    const title = `${cfg.env}: classic algorithms`;
+    const size = cfg.env === "random-mdp" ? 0 : (envParams.size as number);
+    await writeMdpReport(dir, res, { title: `${title}, ${tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`, trajectories: trajectoryPicture(cfg.env, size, recorded, best, title) });
+    writeJsonAtomic(dir.file("timing.json"), { wallSecondsPerAlgorithm: wallSeconds });
+    return res;
+  });
+}
+
+/** The CLI entry (called by `icrl baselines` when --env is an MDP environment). */
+export async function mdpBaselinesCommand(flags: MdpBaselinesFlags): Promise<void> {
+  const cfg = resolveMdpBaselinesConfig(flags);
+  if (!cfg.env) throw new IcrlError(`missing --env (allowed: ${MDP_ENV_NAMES.join(", ")})`);
+  const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`);
+  const t0 = performance.now();
+  const res = await runMdpBaselines(cfg, out);
+  const secs = (performance.now() - t0) / 1000;
+  process.stdout.write(`${cfg.env}: return per episode and cumulative regret vs V*, mean ± s.e. over ${res.tasks} tasks (seed ${res.seed})\n\n`);
+  process.stdout.write(mdpTable(res) + "\n\n");
+  process.stdout.write(`wrote ${out}/ (results.json, results.csv, report.md, plots/returns.svg|png${res.env === "random-mdp" ? "" : ", plots/trajectories.svg|png"}) in ${secs.toFixed(1)} s\n`);
+}

@@ -1,0 +1,164 @@
+/**
+ * Reports for MDP evaluations (the MDP counterpart of bandit-report.ts): results.json, a CSV, a
+ * text/markdown table, plots of the return per episode and the cumulative regret (mean ± 1 s.e.
+ * over tasks, the optimal return as a reference line), and a Dark Room trajectory picture.
+ */
+import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import type { MeanSem } from "../eval/harness.js";
+import type { MdpAlgorithmResult, RecordedEpisode } from "../eval/mdp-harness.js";
+import { MDP_METRIC_DEFINITIONS } from "../eval/mdp-harness.js";
+import { fmt } from "./bandit-report.js";
+import { writePlot, type VegaLiteSpec } from "./plot.js";
+
+export interface MdpResults {
+  env: string;
+  envParams: unknown;
+  /** one-line description of the task distribution */
+  description: string;
+  episodes: number;
+  horizon: number;
+  tasks: number;
+  seed: number;
+  definitions: typeof MDP_METRIC_DEFINITIONS;
+  /** V*(s_1) per episode, mean ± s.e. over tasks */
+  optimalReturn: MeanSem;
+  algorithms: Record<string, MdpAlgorithmResult>;
+  [extra: string]: unknown;
+}
+
+/** Episodes the table reports: 1, K/4, K/2, K (1-based, deduplicated). */
+export function tableEpisodes(K: number): number[] {
+  return [...new Set([1, Math.round(K / 4), Math.round(K / 2), K].filter((k) => k >= 1))];
+}
+
+/** Table: return at a few episodes and the final cumulative regret (mean ± s.e.), best first. */
+export function mdpTable(res: MdpResults, markdown = false): string {
+  const K = res.episodes;
+  const eps = tableEpisodes(K);
+  const names = Object.keys(res.algorithms).sort((a, b) => res.algorithms[a].cumulativeRegret.mean[K - 1] - res.algorithms[b].cumulativeRegret.mean[K - 1]);
+  const header = ["algorithm", ...eps.map((k) => `return ep ${k}`), `cum. regret (${K})`];
+  const rows = names.map((n) => {
+    const r = res.algorithms[n];
+    return [n, ...eps.map((k) => `${fmt(r.episodeReturn.mean[k - 1])} ± ${fmt(r.episodeReturn.sem[k - 1])}`), `${fmt(r.cumulativeRegret.mean[K - 1])} ± ${fmt(r.cumulativeRegret.sem[K - 1])}`];
+  });
+  rows.push(["(optimal V*)", ...eps.map((k) => `${fmt(res.optimalReturn.mean[k - 1])} ± ${fmt(res.optimalReturn.sem[k - 1])}`), "0"]);
+  if (markdown) return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const line = (r: string[]) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join("  ");
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+export function mdpResultsCsv(res: MdpResults): string {
+  const lines = ["algorithm,episode,return_mean,return_sem,cumulative_regret_mean,cumulative_regret_sem"];
+  for (let k = 0; k < res.episodes; k++) lines.push(`"optimal (V*)",${k + 1},${res.optimalReturn.mean[k]},${res.optimalReturn.sem[k]},0,0`);
+  for (const [name, r] of Object.entries(res.algorithms)) {
+    for (let k = 0; k < res.episodes; k++) lines.push(`${JSON.stringify(name)},${k + 1},${r.episodeReturn.mean[k]},${r.episodeReturn.sem[k]},${r.cumulativeRegret.mean[k]},${r.cumulativeRegret.sem[k]}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Two panels: return per episode (with V* as a dashed reference) and cumulative regret, ±1 s.e. */
+export function mdpSpec(res: MdpResults, title?: string): VegaLiteSpec {
+  const retRows: Record<string, unknown>[] = [];
+  const regRows: Record<string, unknown>[] = [];
+  const stride = Math.max(1, Math.ceil(res.episodes / 200));
+  const ks: number[] = [];
+  for (let k = 1; k <= res.episodes; k += stride) ks.push(k);
+  if (ks[ks.length - 1] !== res.episodes) ks.push(res.episodes);
+  for (const [name, r] of Object.entries(res.algorithms)) {
+    for (const k of ks) {
+      const m = r.episodeReturn.mean[k - 1];
+      const s = r.episodeReturn.sem[k - 1];
+      retRows.push({ k, y: m, lo: m - s, hi: m + s, series: name });
+      const c = r.cumulativeRegret.mean[k - 1];
+      const cs = r.cumulativeRegret.sem[k - 1];
+      regRows.push({ k, y: c, lo: c - cs, hi: c + cs, series: name });
+    }
+  }
+  const optRows = ks.map((k) => ({ k, y: res.optimalReturn.mean[k - 1], series: "optimal (V*)" }));
+  const color = { field: "series", type: "nominal", title: "algorithm" };
+  const bands = (rows: Record<string, unknown>[], yTitle: string) => [
+    { data: { values: rows }, mark: { type: "area", opacity: 0.18 }, encoding: { x: { field: "k", type: "quantitative", title: "episode" }, y: { field: "lo", type: "quantitative", title: yTitle }, y2: { field: "hi" }, color } },
+    { data: { values: rows }, mark: { type: "line", strokeWidth: 2, point: res.episodes <= 40 }, encoding: { x: { field: "k", type: "quantitative" }, y: { field: "y", type: "quantitative" }, color } },
+  ];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: title ?? `${res.env}: ${res.tasks} tasks, seed ${res.seed} (mean ± 1 s.e.)`,
+    hconcat: [
+      {
+        title: "Return per episode",
+        width: 380,
+        height: 260,
+        layer: [...bands(retRows, "return"), { data: { values: optRows }, mark: { type: "line", strokeDash: [6, 4], color: "black" }, encoding: { x: { field: "k", type: "quantitative" }, y: { field: "y", type: "quantitative" } } }],
+      },
+      { title: "Cumulative regret vs V*", width: 380, height: 260, layer: bands(regRows, "cumulative regret") },
+    ],
+  };
+}
+
+/**
+ * Dark Room trajectories: one panel per recorded episode, the grid, the start (0, 0), the goal
+ * and the path (cell centres, order of visits), the number of steps on the goal in the title.
+ */
+export function darkroomTrajectorySpec(episodes: RecordedEpisode[], size: number, title: string, label: (e: RecordedEpisode) => string): VegaLiteSpec {
+  const cells: Record<string, unknown>[] = [];
+  for (let x = 0; x < size; x++) for (let y = 0; y < size; y++) cells.push({ x, y });
+  const panels = episodes.map((e) => {
+    const path = e.states.map((s, i) => ({ i, x: Math.floor(s / size), y: s % size }));
+    const visits = new Map<number, number>();
+    for (const s of e.states) visits.set(s, (visits.get(s) ?? 0) + 1);
+    const heat = [...visits.entries()].map(([s, n]) => ({ x: Math.floor(s / size), y: s % size, n }));
+    const reward = e.rewards.reduce((a, b) => a + b, 0);
+    const gx = Math.floor(e.goal / size);
+    const gy = e.goal % size;
+    const scale = { domain: [-0.5, size - 0.5], nice: false, zero: false };
+    const enc = (extra: Record<string, unknown> = {}) => ({
+      x: { field: "x", type: "quantitative", scale, axis: { title: "x", values: Array.from({ length: size }, (_, i) => i), grid: false } },
+      y: { field: "y", type: "quantitative", scale, axis: { title: "y", values: Array.from({ length: size }, (_, i) => i), grid: false } },
+      ...extra,
+    });
+    return {
+      title: `${label(e)}: return ${reward}`,
+      width: 200,
+      height: 200,
+      layer: [
+        { data: { values: cells }, mark: { type: "square", size: 330, color: "#eeeeee" }, encoding: enc() },
+        { data: { values: heat }, mark: { type: "square", size: 330 }, encoding: enc({ color: { field: "n", type: "quantitative", scale: { scheme: "blues", type: "log" }, title: "visits" } }) },
+        { data: { values: path }, mark: { type: "line", color: "#d62728", strokeWidth: 2, interpolate: "linear" }, encoding: enc({ order: { field: "i", type: "quantitative" } }) },
+        { data: { values: [{ x: 0, y: 0 }] }, mark: { type: "point", shape: "circle", size: 160, filled: true, color: "#2ca02c" }, encoding: enc() },
+        { data: { values: [{ x: gx, y: gy }] }, mark: { type: "point", shape: "diamond", size: 260, filled: true, color: "#ff9900", stroke: "black" }, encoding: enc() },
+      ],
+    };
+  });
+  return { $schema: "https://vega.github.io/schema/vega-lite/v5.json", title: { text: title, subtitle: "green: start (0,0); orange diamond: goal; red: path; blue: visits per cell" }, hconcat: panels, resolve: { scale: { color: "independent" } } };
+}
+
+/** Write results.json, results.csv, plots/returns.{svg,png}, report.md (and trajectories.png if given). */
+export async function writeMdpReport(
+  dir: { file(rel: string): string },
+  res: MdpResults,
+  opts: { title?: string; trajectories?: { spec: VegaLiteSpec; caption: string } } = {},
+): Promise<void> {
+  writeJsonAtomic(dir.file("results.json"), res);
+  writeFileAtomic(dir.file("results.csv"), mdpResultsCsv(res));
+  await writePlot(mdpSpec(res, opts.title), dir.file("plots/returns"));
+  if (opts.trajectories) await writePlot(opts.trajectories.spec, dir.file("plots/trajectories"));
+  const md = [
+    `# ${opts.title ?? res.env}`,
+    "",
+    `${res.description}; ${res.tasks} tasks, ${res.episodes} episodes of ${res.horizon} steps, seed ${res.seed}.`,
+    "",
+    "Return per episode and cumulative regret after the last episode, mean ± s.e. over tasks:",
+    "",
+    mdpTable(res, true),
+    "",
+    "![returns](plots/returns.png)",
+    "",
+    ...(opts.trajectories ? [opts.trajectories.caption, "", "![trajectories](plots/trajectories.png)", ""] : []),
+    "Definitions:",
+    "",
+    ...Object.entries(res.definitions).map(([k, v]) => `- **${k}**: ${v}`),
+    "",
+  ].join("\n");
+  writeFileAtomic(dir.file("report.md"), md);
+}
