@@ -13,6 +13,7 @@ import { regretTable, writeBanditReport, type BanditResults } from "../../report
 import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
+import { isMdpBaselines, mdpBaselinesCommand } from "../../eval/mdp-baselines.js";
 
 /** Default algorithm list per preset (the anchors' baselines, with their hyperparameters). */
 export const DEFAULT_BASELINES: Record<string, string[]> = {
@@ -131,7 +132,10 @@ export function register(program: Command): void {
   program
     .command("baselines")
     .description("Compare classic bandit algorithms on the same fresh tasks; writes results.json/csv, report.md and regret plots.")
-    .option("--env <preset>", `task distribution: ${BANDIT_PRESET_NAMES.join(", ")}`)
+    .option("--env <preset>", `task distribution: ${BANDIT_PRESET_NAMES.join(", ")}; MDPs: darkroom, darkroom-permuted, random-mdp`)
+    .option("--episodes <K>", "MDP environments: episodes per task (default 40 Dark Room, 100 random MDPs)", intFlag("episodes"))
+    .option("--states <S>", "random-mdp: number of states (override)", intFlag("states"))
+    .option("--actions <A>", "random-mdp: number of actions (override)", intFlag("actions"))
     .option("--algos <list>", "comma-separated algorithm specs name[:key=value...] (default: the preset's baselines); see `icrl algos`")
     .option("--tasks <n>", "number of evaluation tasks (default 500)", intFlag("tasks"))
     .option("--horizon <T>", "steps per task (default: the preset's)", intFlag("horizon"))
@@ -142,7 +146,9 @@ export function register(program: Command): void {
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
     .option("--config <file>", "YAML or JSON config; flags override it")
     .option("--out <dir>", "run folder (default runs/baselines-<env>-<time>)")
-    .action(async (flags: Flags) => {
+    .action(async (flags: Flags & { episodes?: number; states?: number; actions?: number }) => {
+      if (isMdpBaselines(flags)) return mdpBaselinesCommand(flags);
+      if (flags.episodes !== undefined || flags.states !== undefined || flags.actions !== undefined) throw new IcrlError(`invalid --episodes/--states/--actions: only for the MDP environments darkroom, darkroom-permuted, random-mdp`);
       const cfg = resolveBaselinesConfig(flags);
       const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`);
       const t0 = performance.now();
