@@ -114,9 +114,10 @@ export function initOptState(cfg: OptimizerConfig, params: Params): OptState {
   return s;
 }
 
-type Hyper = { [k: string]: Tensor };
+/** Hyper-parameters of one step as arrays of the model dtype (see the file comment). */
+export type Hyper = { [k: string]: Tensor };
 
-function hyperFor(cfg: OptimizerConfig, t: number, lossScale: number, dtype: FloatDType): Hyper {
+export function hyperFor(cfg: OptimizerConfig, t: number, lossScale: number, dtype: FloatDType): Hyper {
   const vals: Record<string, number> = { lr: learningRate(scheduleOf(cfg.lr), t), scale: lossScale };
   if (cfg.kind === "adamw") {
     vals.beta1 = cfg.beta1;
@@ -137,7 +138,7 @@ function hyperFor(cfg: OptimizerConfig, t: number, lossScale: number, dtype: Flo
  * Returns the new params and state and the per-tensor squared gradient norms [n] (before
  * clipping) in `Object.keys(params)` order.
  */
-function applyUpdate(cfg: OptimizerConfig, params: Params, grads: Params, state: OptState, hyper: Hyper): [Params, OptState, Tensor] {
+export function applyUpdate(cfg: OptimizerConfig, params: Params, grads: Params, state: OptState, hyper: Hyper): [Params, OptState, Tensor] {
   const names = Object.keys(params);
   const sq = names.map((k) => np.square(grads[k].ref).sum());
   const sqnorms = np.stack(sq.map((s) => s.ref)); // [n]
@@ -223,7 +224,7 @@ export function sliceBatch(batch: HostBatch, i: number, k: number): HostBatch {
   return out;
 }
 
-function toDeviceBatch(batch: HostBatch): { [k: string]: Tensor } {
+export function toDeviceBatch(batch: HostBatch): { [k: string]: Tensor } {
   const out: { [k: string]: Tensor } = {};
   for (const k of Object.keys(batch).sort()) out[k] = toTensor(batch[k]);
   return out;
@@ -266,65 +267,32 @@ export function makeTrainStep<Batch>(model: LossModel<Batch>, optimizer: Optimiz
     return applyUpdate(cfg, params, grads, state, hyper);
   });
 
-  const lossScale = (batch: HostBatch): number => {
-    if (reduction === "sum") return 1;
-    const w = batch["weights"];
-    if (w) {
-      let s = 0;
-      for (let i = 0; i < w.data.length; i++) s += w.data[i];
-      if (!(s > 0)) throw invalid("batch.weights", s, "a positive total weight");
-      return 1 / s;
-    }
-    const first = Object.values(batch)[0];
-    return 1 / first.shape[0];
-  };
+  const finish = makeStepFinisher(cfg);
 
   return {
     step(state, batch) {
       const t = state.step + 1;
-      const hyper = hyperFor(cfg, t, lossScale(batch), dtype);
-      const lr = learningRate(scheduleOf(cfg.lr), t);
-      const names = Object.keys(state.params);
-      // Keep references to the old state so that a failed step leaves it untouched.
-      const oldP = refAll(state.params);
-      const oldS = refAll(state.opt);
-      let loss: number;
-      let p2: Params;
-      let s2: OptState;
-      let sq: Tensor;
+      const hyper = hyperFor(cfg, t, lossScale(reduction, batch), dtype);
       if (k === 1) {
-        const out = fullStep(state.params, state.opt, toDeviceBatch(batch) as Batch, hyper);
-        loss = out[0].item();
-        [, p2, s2, sq] = out;
-      } else {
-        const scale = hyper.scale;
+        return finish(state, hyper, (params, opt, hy) => {
+          const out = fullStep(params, opt, toDeviceBatch(batch) as Batch, hy);
+          const [, p2, s2, sq] = out;
+          return { loss: out[0].item(), params: p2, opt: s2, sq };
+        });
+      }
+      return finish(state, hyper, (params, opt, hy) => {
+        const scale = hy.scale;
         let lossSum = 0;
         let acc: Params | null = null;
         for (let i = 0; i < k; i++) {
           const mb = toDeviceBatch(sliceBatch(batch, i, k)) as Batch;
-          const out: [Tensor, Params] = acc === null ? firstGrad(refAll(state.params), mb, scale.ref) : accGrad(refAll(state.params), acc, mb, scale.ref);
+          const out: [Tensor, Params] = acc === null ? firstGrad(refAll(params), mb, scale.ref) : accGrad(refAll(params), acc, mb, scale.ref);
           lossSum += out[0].item();
           acc = out[1];
         }
-        loss = lossSum;
-        [p2, s2, sq] = update(state.params, state.opt, acc!, hyper);
-      }
-      const sqn = Array.from(sq.dataSync() as ArrayLike<number>);
-      const bad = !Number.isFinite(loss) ? -2 : sqn.findIndex((x) => !Number.isFinite(x));
-      if (bad !== -1) {
-        disposeAll(p2);
-        disposeAll(s2);
-        state.params = oldP;
-        state.opt = oldS;
-        const where = bad === -2 ? `loss is ${loss}` : `gradient of parameter "${names[bad]}" is not finite (squared norm ${sqn[bad]})`;
-        throw new IcrlError(`training diverged at step ${t}: ${where}; the model state is left at step ${state.step}`);
-      }
-      disposeAll(oldP);
-      disposeAll(oldS);
-      state.params = p2;
-      state.opt = s2;
-      state.step = t;
-      return { loss, gradNorm: Math.sqrt(sqn.reduce((a, b) => a + b, 0)), lr };
+        const [p2, s2, sq] = update(params, opt, acc!, hy);
+        return { loss: lossSum, params: p2, opt: s2, sq };
+      });
     },
     dispose() {
       fullStep.dispose();
@@ -332,6 +300,63 @@ export function makeTrainStep<Batch>(model: LossModel<Batch>, optimizer: Optimiz
       accGrad.dispose();
       update.dispose();
     },
+  };
+}
+
+/** The loss scale of a batch: 1 for "sum"; 1 / Σ weights (or 1 / batch size) for "mean". */
+export function lossScale(reduction: "sum" | "mean", batch: HostBatch): number {
+  if (reduction === "sum") return 1;
+  const w = batch["weights"];
+  if (w) {
+    let s = 0;
+    for (let i = 0; i < w.data.length; i++) s += w.data[i];
+    if (!(s > 0)) throw invalid("batch.weights", s, "a positive total weight");
+    return 1 / s;
+  }
+  const first = Object.values(batch)[0];
+  return 1 / first.shape[0];
+}
+
+/** What the body of a step returns to `makeStepFinisher`. */
+export interface StepOutput {
+  loss: number;
+  params: Params;
+  opt: OptState;
+  /** Per-tensor squared gradient norms [n] in `Object.keys(params)` order. */
+  sq: Tensor;
+}
+
+/**
+ * The common end of every train step (internal; used by makeTrainStep and the data-parallel step
+ * in parallel.ts): runs `body` on the state (consuming params, opt and hyper), checks the loss and
+ * the gradient norms, and either commits the new state or restores the old one and throws an
+ * IcrlError naming the step and the first bad tensor.
+ */
+export function makeStepFinisher(cfg: OptimizerConfig) {
+  return (state: TrainState, hyper: Hyper, body: (params: Params, opt: OptState, hyper: Hyper) => StepOutput): StepResult => {
+    const t = state.step + 1;
+    const lr = learningRate(scheduleOf(cfg.lr), t);
+    const names = Object.keys(state.params);
+    // Keep references to the old state so that a failed step leaves it untouched.
+    const oldP = refAll(state.params);
+    const oldS = refAll(state.opt);
+    const { loss, params: p2, opt: s2, sq } = body(state.params, state.opt, hyper);
+    const sqn = Array.from(sq.dataSync() as ArrayLike<number>);
+    const bad = !Number.isFinite(loss) ? -2 : sqn.findIndex((x) => !Number.isFinite(x));
+    if (bad !== -1) {
+      disposeAll(p2);
+      disposeAll(s2);
+      state.params = oldP;
+      state.opt = oldS;
+      const where = bad === -2 ? `loss is ${loss}` : `gradient of parameter "${names[bad]}" is not finite (squared norm ${sqn[bad]})`;
+      throw new IcrlError(`training diverged at step ${t}: ${where}; the model state is left at step ${state.step}`);
+    }
+    disposeAll(oldP);
+    disposeAll(oldS);
+    state.params = p2;
+    state.opt = s2;
+    state.step = t;
+    return { loss, gradNorm: Math.sqrt(sqn.reduce((a, b) => a + b, 0)), lr };
   };
 }
 

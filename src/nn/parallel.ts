@@ -1,0 +1,229 @@
+/**
+ * Data-parallel training step on worker threads (both cores), a drop-in for `makeTrainStep`:
+ * same `TrainStep` interface, synchronous `step`.
+ *
+ * Determinism (issue 10): every batch is split into a fixed number k of micro-batches (from the
+ * config, not from the number of workers). The gradient of each micro-batch is computed on its
+ * own, by the same compiled function on whichever thread is assigned it (micro-batch i goes to
+ * thread i mod W; thread 0 is the calling thread), and the k gradients are summed on the host in
+ * the fixed order 0, 1, ..., k-1. The result is therefore byte-identical for every number of
+ * workers W (test/nn-parallel.test.ts). The optimizer update then runs once, on the calling thread.
+ *
+ * Each worker holds its own jax-js engine (a separate wasm memory): parameters go to the workers
+ * as host arrays at every step, gradients come back as transferred buffers. The calling thread
+ * blocks on a shared flag (Atomics.wait) and reads the workers' replies with
+ * `receiveMessageOnPort`, so `step` stays synchronous.
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import { IcrlError, invalid } from "../core/errors.js";
+import { compile, floatArray, np, paramsToHost, refAll, toTensor, valueAndGrad, type HostTensor, type Params, type Tensor } from "./engine.js";
+import {
+  applyUpdate,
+  hyperFor,
+  lossScale,
+  makeStepFinisher,
+  parseOptimizerConfig,
+  sliceBatch,
+  toDeviceBatch,
+  type HostBatch,
+  type Hyper,
+  type OptState,
+  type OptimizerConfigInput,
+  type TrainStep,
+  type TrainStepOptions,
+} from "./optim.js";
+import { createTransformer, type TransformerBatch, type TransformerModel } from "./transformer.js";
+import type { TransformerConfig } from "./config.js";
+
+export interface ParallelTrainStepOptions extends TrainStepOptions {
+  /** Threads computing gradients, the calling thread included (default 2). 1 = no worker threads. */
+  workers?: number;
+  /** Give up (IcrlError) if a worker has not answered after this many seconds (default 3600). */
+  timeoutSeconds?: number;
+}
+
+/** A micro-batch gradient job and its reply (worker protocol, parallel-worker.ts). */
+export interface GradJob {
+  kind: "grad";
+  seq: number;
+  params: Record<string, HostTensor>;
+  scale: number;
+  micro: { index: number; batch: HostBatch }[];
+}
+export interface GradReply {
+  seq: number;
+  error?: string;
+  results?: { index: number; loss: number; grads: Record<string, Float32Array | Float64Array> }[];
+}
+
+/** The compiled loss-and-gradient of one micro-batch: (params, batch, scale) -> [loss, grads]. */
+export function makeGradFn(model: TransformerModel) {
+  return compile((params: Params, batch: TransformerBatch, scale: Tensor): [Tensor, Params] =>
+    valueAndGrad((p: Params) => model.lossSum(p, batch).mul(scale))(params) as [Tensor, Params],
+  );
+}
+
+/** Scalar of the model dtype (the same bits on every thread). */
+export function scaleTensor(model: TransformerModel, v: number): Tensor {
+  return np.full([], v, { dtype: model.ops.jdtype });
+}
+
+function workerFile(): string {
+  const js = fileURLToPath(new URL("./parallel-worker.js", import.meta.url));
+  if (existsSync(js)) return js;
+  const dev = fileURLToPath(new URL("./parallel-worker-tsx.mjs", import.meta.url));
+  if (existsSync(dev)) return dev; // running from the TypeScript sources (tsx)
+  throw new IcrlError(`parallel training: worker script not found next to ${fileURLToPath(import.meta.url)}`);
+}
+
+interface Peer {
+  worker: Worker;
+  port: MessagePort;
+  flag: Int32Array;
+}
+
+/**
+ * Build a data-parallel train step of a transformer. Same semantics as
+ * `makeTrainStep(model, optimizer, { microBatches, reduction })`; `workers` only changes which
+ * thread computes which micro-batch, never the result.
+ */
+export function makeParallelTrainStep(model: TransformerModel, optimizer: OptimizerConfigInput, opts: ParallelTrainStepOptions = {}): TrainStep {
+  const cfg = parseOptimizerConfig(optimizer);
+  const k = opts.microBatches ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw invalid("microBatches", k, "an integer >= 1");
+  const W = opts.workers ?? 2;
+  if (!Number.isInteger(W) || W < 1) throw invalid("workers", W, "an integer >= 1");
+  const reduction = opts.reduction ?? "mean";
+  if (reduction !== "sum" && reduction !== "mean") throw invalid("reduction", reduction, '"sum" or "mean"');
+  const timeoutMs = (opts.timeoutSeconds ?? 3600) * 1000;
+  const dtype = model.ops.dtype;
+  const gradFn = makeGradFn(model);
+  const update = compile((params: Params, state: OptState, grads: Params, hyper: Hyper) => {
+    hyper.scale.dispose();
+    delete hyper.scale;
+    return applyUpdate(cfg, params, grads, state, hyper);
+  });
+  const finish = makeStepFinisher(cfg);
+
+  const peers: Peer[] = [];
+  const spawn = (): Peer => {
+    const file = workerFile();
+    const { port1, port2 } = new MessageChannel();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const config: TransformerConfig = model.config;
+    const worker = new Worker(file, { workerData: { config, port: port2, flag }, transferList: [port2] });
+    worker.unref();
+    return { worker, port: port1, flag };
+  };
+  for (let w = 1; w < Math.min(W, k); w++) peers.push(spawn());
+  let seq = 0;
+
+  const wait = (peer: Peer, id: number): GradReply => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = receiveMessageOnPort(peer.port);
+      if (m) {
+        const reply = m.message as GradReply;
+        if (reply.seq !== id) continue; // a stale reply (an earlier step that threw)
+        if (reply.error) throw new IcrlError(`parallel training: a worker failed: ${reply.error}`);
+        return reply;
+      }
+      const now = Date.now();
+      if (now > deadline) throw new IcrlError(`parallel training: no answer from a worker after ${timeoutMs / 1000} s`);
+      Atomics.wait(peer.flag, 0, Atomics.load(peer.flag, 0), Math.min(1000, deadline - now));
+    }
+  };
+
+  return {
+    step(state, batch) {
+      const t = state.step + 1;
+      const scale = lossScale(reduction, batch);
+      const micro = Array.from({ length: k }, (_, i) => sliceBatch(batch, i, k));
+      const hyper = hyperFor(cfg, t, scale, dtype);
+      return finish(state, hyper, (params, opt, hy) => {
+        const id = ++seq;
+        const mine = micro.map((_, i) => i).filter((i) => i % (peers.length + 1) === 0);
+        if (peers.length > 0) {
+          const host = paramsToHost(params);
+          peers.forEach((peer, w) => {
+            const job: GradJob = { kind: "grad", seq: id, params: host, scale, micro: micro.map((b, i) => ({ index: i, batch: b })).filter((m) => m.index % (peers.length + 1) === w + 1) };
+            peer.port.postMessage(job);
+          });
+        }
+        const grads: (Record<string, Float32Array | Float64Array> | null)[] = Array(k).fill(null);
+        const losses: number[] = Array(k).fill(0);
+        for (const i of mine) {
+          const [loss, g] = gradFn(refAll(params), toDeviceBatch(micro[i]) as TransformerBatch, scaleTensor(model, scale));
+          losses[i] = loss.item();
+          const out: Record<string, Float32Array | Float64Array> = {};
+          for (const name of Object.keys(g)) out[name] = floatArray(dtype, g[name].dataSync() as ArrayLike<number>);
+          grads[i] = out;
+        }
+        for (const peer of peers) {
+          for (const r of wait(peer, id).results!) {
+            grads[r.index] = r.grads;
+            losses[r.index] = r.loss;
+          }
+        }
+        // Sum in the fixed order 0..k-1, in the model dtype (a typed-array store rounds each sum).
+        const names = Object.keys(params);
+        const acc: Params = {};
+        let lossSum = 0;
+        for (let i = 0; i < k; i++) lossSum += losses[i];
+        for (const name of names) {
+          const a = floatArray(dtype, grads[0]![name]);
+          for (let i = 1; i < k; i++) {
+            const g = grads[i]![name];
+            for (let j = 0; j < a.length; j++) a[j] += g[j];
+          }
+          acc[name] = toTensor({ dtype, shape: [...params[name].shape], data: a });
+        }
+        const [p2, s2, sq] = update(params, opt, acc, hy);
+        return { loss: lossSum, params: p2, opt: s2, sq };
+      });
+    },
+    dispose() {
+      gradFn.dispose();
+      update.dispose();
+      for (const p of peers) {
+        p.port.close();
+        void p.worker.terminate();
+      }
+      peers.length = 0;
+    },
+  };
+}
+
+/** The worker side: compute the gradients of the micro-batches of a job (parallel-worker.ts). */
+export function workerMain(config: TransformerConfig, port: MessagePort, flag: Int32Array): void {
+  const model = createTransformer(config);
+  const gradFn = makeGradFn(model);
+  const dtype = model.ops.dtype;
+  port.on("message", (job: GradJob) => {
+    let reply: GradReply;
+    const transfer: ArrayBuffer[] = [];
+    try {
+      const results: NonNullable<GradReply["results"]> = [];
+      for (const m of job.micro) {
+        const params: Params = {};
+        for (const name of Object.keys(job.params).sort()) params[name] = toTensor(job.params[name]);
+        const [loss, g] = gradFn(params, toDeviceBatch(m.batch) as TransformerBatch, scaleTensor(model, job.scale));
+        const grads: Record<string, Float32Array | Float64Array> = {};
+        for (const name of Object.keys(g)) {
+          grads[name] = floatArray(dtype, g[name].dataSync() as ArrayLike<number>);
+          transfer.push(grads[name].buffer as ArrayBuffer);
+        }
+        results.push({ index: m.index, loss: loss.item(), grads });
+      }
+      reply = { seq: job.seq, results };
+    } catch (e) {
+      reply = { seq: job.seq, error: (e as Error).stack ?? String(e) };
+      transfer.length = 0;
+    }
+    port.postMessage(reply, transfer);
+    Atomics.add(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  });
+}
