@@ -33,7 +33,13 @@ export interface ExperimentRun {
   label: string;
   generate: Omit<GenerateConfig, "workers"> & { workers?: number };
   train: Omit<PretrainConfig, "data">;
-  evaluate: { tasks: number; algos?: string[]; greedy: boolean; seed: number };
+  /**
+   * `greedy`: the primary deployment mode ("transformer"); the other mode is always reported too.
+   * AD of a deterministic expert (LinUCB, UCB: argmax of an index) deploys greedily, since the
+   * imitation target is a point mass and the argmax is the expert's most likely action; DPT
+   * (label = optimal arm) samples, which is posterior sampling of a* (Lee et al. §4; Lin et al. §4.2).
+   */
+  evaluate: { tasks: number; algos?: string[]; greedy: boolean; bothModes: boolean; seed: number };
 }
 
 export interface BanditExperiment {
@@ -153,8 +159,8 @@ function gen(scale: Scale, o: { env: string; horizon: { quick: number; paper: nu
 const H50 = { quick: 50, paper: 200 };
 const QUICK_H = "horizon 50 instead of 200";
 
-function evalCfg(algos?: string[]): ExperimentRun["evaluate"] {
-  return { tasks: 500, algos, greedy: false, seed: EVAL_SEED };
+function evalCfg(greedy: boolean, algos?: string[]): ExperimentRun["evaluate"] {
+  return { tasks: 500, algos, greedy, bothModes: true, seed: EVAL_SEED };
 }
 
 const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
@@ -170,7 +176,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
         label: "AD(LinUCB)",
         generate: gen(scale, { env: "lin-linear", horizon: H50, context: [{ algo: "linucb", weight: 1 }], label: "ad" }),
         train: linTrain(scale, { steps: 4000 }),
-        evaluate: evalCfg(),
+        evaluate: evalCfg(true),
       },
     ],
     criteria: [
@@ -192,7 +198,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
         label: "DPT(unif+TS)",
         generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "thompson", weight: 0.5 }, { algo: "uniform", weight: 0.5 }], label: "dpt" }),
         train: linTrain(scale, { steps: 4000 }),
-        evaluate: evalCfg(),
+        evaluate: evalCfg(false),
       },
     ],
     criteria: [{ kind: "ratio", of: "transformer", to: "thompson", max: 1.2, text: "transformer regret <= 1.2 x Thompson sampling's" }],
@@ -210,7 +216,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
         label: "AD(UCB)",
         generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "ucb", weight: 1 }], label: "ad" }),
         train: linTrain(scale, { steps: 3000 }),
-        evaluate: evalCfg(),
+        evaluate: evalCfg(true),
       },
     ],
     criteria: [{ kind: "ratio", of: "transformer", to: "ucb", max: 1.1, text: "transformer regret <= 1.1 x UCB's" }],
@@ -234,7 +240,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
           label: "dpt",
         }),
         train: linTrain(scale, { steps: 1500, layers: 4 }),
-        evaluate: evalCfg(["thompson", "uniform"]),
+        evaluate: evalCfg(false, ["thompson", "uniform"]),
       })),
       criteria: [],
       sweep: { reference: "thompson", parameter: "alpha (Thompson share of the context data)" },
@@ -253,7 +259,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
         label: "DPT",
         generate: gen(scale, { env: "dpt-gaussian", horizon: { quick: 100, paper: 500 }, context: [{ algo: "dirichlet-iid", weight: 1 }], label: "dpt" }),
         train: dptTrain(scale, 375_000, 2500),
-        evaluate: evalCfg(),
+        evaluate: evalCfg(false),
       },
     ],
     criteria: [],
@@ -271,7 +277,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
         label: "DPT",
         generate: gen(scale, { env: "dpt-linear", horizon: { quick: 100, paper: 200 }, context: [{ algo: "thompson:model=arm", weight: 1 }], label: "dpt", tasks: { quick: 20_000, paper: 800_000 } }),
         train: dptTrain(scale, 2_500_000, 2500),
-        evaluate: evalCfg(),
+        evaluate: evalCfg(false),
       },
     ],
     criteria: [],

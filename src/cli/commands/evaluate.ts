@@ -104,6 +104,8 @@ export const EvaluateConfigSchema = z.strictObject({
   algos: z.array(z.string()).optional(),
   /** Deploy greedily (argmax) instead of sampling from the softmax (the anchors sample). */
   greedy: z.boolean().default(false),
+  /** Also evaluate the other deployment mode, as "<name>-greedy" or "<name>-sampled". */
+  bothModes: z.boolean().default(false),
   /** Evaluate on a shorter horizon than the model was trained on. */
   horizon: posInt(1_000_000).optional(),
   chunk: posInt(1_000_000).default(250),
@@ -117,6 +119,7 @@ interface Flags {
   seed?: number;
   algos?: string;
   greedy?: boolean;
+  bothModes?: boolean;
   horizon?: number;
   chunk?: number;
   config?: string;
@@ -133,6 +136,7 @@ export function resolveEvaluateConfig(flags: Flags): EvaluateConfig {
       seed: flags.seed,
       algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
       greedy: flags.greedy,
+      bothModes: flags.bothModes,
       horizon: flags.horizon,
       chunk: flags.chunk,
     }),
@@ -155,7 +159,8 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
   if (cfg.horizon !== undefined && cfg.horizon > trained) throw invalid("horizon", cfg.horizon, `at most the horizon the model was trained on (${trained})`);
   const env = cfg.horizon !== undefined ? resolveEnvParams({ env: info.env, params: { ...info.envParams, horizon: cfg.horizon } }) : resolveEnvParams({ env: info.env, params: { ...info.envParams } });
   const algoSpecs = (cfg.algos ?? defaultAlgos(info)).map((s) => parseAlgoSpec(s));
-  const labels = new Set<string>([cfg.name]);
+  const other = cfg.greedy ? `${cfg.name}-sampled` : `${cfg.name}-greedy`;
+  const labels = new Set<string>(cfg.bothModes ? [cfg.name, other] : [cfg.name]);
   for (const s of algoSpecs) {
     if (labels.has(s.label)) throw invalid("--algos", s.label, `each algorithm at most once, and not "${cfg.name}"`);
     labels.add(s.label);
@@ -163,6 +168,7 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
   const dist = new BanditTaskDistribution(env);
   const policies: BatchBanditPolicy[] = [
     new TransformerBanditPolicy(cfg.name, model, ck.params, trained, cfg.greedy),
+    ...(cfg.bothModes ? [new TransformerBanditPolicy(other, model, ck.params, trained, !cfg.greedy)] : []),
     ...algoSpecs.map((s) => new PerTaskBatch(s.label, () => makeAlgorithm(s))),
   ];
   const resolved = { ...cfg, modelPath: path, algos: algoSpecs.map((s) => s.label), envParams: env };
@@ -195,6 +201,7 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
         label: info.label,
         expert: info.expert,
         deployment: cfg.greedy ? "greedy (argmax of the logits)" : "sampled from the softmax of the logits",
+        otherMode: cfg.bothModes ? { name: other, deployment: cfg.greedy ? "sampled from the softmax of the logits" : "greedy (argmax of the logits)" } : null,
       },
     };
     const what = info.preset ? `${info.preset}` : `${info.env} (${info.label})`;
@@ -213,6 +220,7 @@ export function register(program: Command): void {
     .option("--seed <s>", "seed of the evaluation tasks (default 0)", intFlag("seed"))
     .option("--algos <list>", "classic algorithms to compare (default: the preset's baselines, the context algorithms and the expert)")
     .option("--greedy", "deploy greedily instead of sampling from the model's softmax")
+    .option("--both-modes", "also evaluate the other deployment mode (greedy vs sampled) under its own name")
     .option("--horizon <T>", "evaluate on a shorter horizon than the training one", intFlag("horizon"))
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
     .option("--config <file>", "YAML or JSON config; flags override it")

@@ -60,6 +60,11 @@ export function checkCriterion(c: Criterion, res: BanditResults): CriterionResul
   return { text: c.text, value: a.mean - b.mean, pass: a.mean < b.mean, detail: `${detail}; difference ${fmt(a.mean - b.mean)} ± ${fmt(Math.hypot(a.sem, b.sem))}` };
 }
 
+function otherModeText(res: BanditResults): string {
+  const o = (res.model as { otherMode?: { name: string; deployment: string } | null } | undefined)?.otherMode;
+  return o ? `; "${o.name}" is the same model ${o.deployment}` : "";
+}
+
 function runDir(out: string, run: ExperimentRun): string {
   return run.id ? join(out, run.id) : out;
 }
@@ -70,7 +75,7 @@ export function stageConfigs(exp: BanditExperiment, run: ExperimentRun, out: str
   const generate = GenerateConfigSchema.parse({ ...run.generate, workers });
   const train = PretrainConfigSchema.parse({ ...run.train, data: join(dir, "data") });
   const algos = run.evaluate.algos ?? defaultAlgos(exp, run);
-  const evaluate = EvaluateConfigSchema.parse({ model: join(dir, "train"), tasks: tasks ?? run.evaluate.tasks, seed: run.evaluate.seed, algos, greedy: run.evaluate.greedy });
+  const evaluate = EvaluateConfigSchema.parse({ model: join(dir, "train"), tasks: tasks ?? run.evaluate.tasks, seed: run.evaluate.seed, algos, greedy: run.evaluate.greedy, bothModes: run.evaluate.bothModes });
   return { dir, generate, train, evaluate };
 }
 
@@ -162,7 +167,7 @@ async function writeExperimentReport(exp: BanditExperiment, out: string, results
     const key = run.id || exp.name;
     const res = results[key];
     const prefix = run.id ? `${run.id}/` : "";
-    lines.push(`## ${run.id ? run.label : "Regret"}`, "", `${res.tasks} fresh tasks, horizon ${res.horizon}, seed ${res.seed}; the transformer ${(res.model as { deployment?: string } | undefined)?.deployment ?? "samples its actions"}.`, "");
+    lines.push(`## ${run.id ? run.label : "Regret"}`, "", `${res.tasks} fresh tasks, horizon ${res.horizon}, seed ${res.seed}; "transformer" is ${(res.model as { deployment?: string } | undefined)?.deployment ?? "sampled"}${otherModeText(res)}.`, "");
     const T = res.horizon;
     lines.push("| algorithm | final cumulative regret | s.e. |", "| --- | --- | --- |");
     const names = Object.keys(res.algorithms).sort((a, b) => res.algorithms[a].cumulativeRegret.mean[T - 1] - res.algorithms[b].cumulativeRegret.mean[T - 1]);
