@@ -129,3 +129,28 @@ export function ridgeHessianSpectrum(p: RidgeProblem): { mu: number; beta: numbe
   }
   return { mu, beta };
 }
+
+/**
+ * AGD iterates (as `ridgeAgdIterates`) for a general quadratic (1/(2N)) xᵀ M x − (1/N) <x, rhs>,
+ * M [d·d] symmetric positive definite: x_a^0..x_a^L. Reference for the shifted systems of the
+ * Thompson-sampling construction (Padé terms and Σ^{-1}·ŝ).
+ */
+export function quadraticAgdIterates(M: ArrayLike<number>, rhs: ArrayLike<number>, d: number, N: number, eta: number, kappa: number, L: number): Float64Array[] {
+  const beta = (Math.sqrt(kappa) - 1) / (Math.sqrt(kappa) + 1);
+  let wb = new Float64Array(d);
+  let v = new Float64Array(d);
+  const out = [new Float64Array(d)];
+  for (let l = 1; l <= L; l++) {
+    const g = new Float64Array(d);
+    for (let p = 0; p < d; p++) {
+      let s = -rhs[p];
+      for (let q = 0; q < d; q++) s += M[p * d + q] * v[q];
+      g[p] = s / N;
+    }
+    const wa = v.map((x, i) => x - eta * g[i]);
+    v = wa.map((x, i) => x + beta * (x - wb[i]));
+    wb = wa;
+    out.push(wa);
+  }
+  return out;
+}

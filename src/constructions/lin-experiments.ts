@@ -2,12 +2,16 @@
  * Measurements of the Lin, Bai & Mei (ICLR 2024) constructions (used by `icrl construct` and the
  * tests): per-layer identity of the ridge transformers with GD/AGD (Lemma lm:approx_ridge), and the
  * error-vs-layers rates of Proposition prop:conv_gd_agd (GD: ‖e_ℓ‖ ≤ e^{−ℓ/(2κ)}‖e_0‖;
- * AGD: ‖e_ℓ‖ ≤ √(1+κ) e^{−ℓ/(2√κ)}‖e_0‖), and the exactness of the soft UCB-VI construction.
+ * AGD: ‖e_ℓ‖ ≤ √(1+κ) e^{−ℓ/(2√κ)}‖e_0‖), the exactness of the soft UCB-VI construction, the
+ * log-policy error of soft LinUCB, and the exact/approximated steps of the Thompson-sampling construction.
  */
 import { Rng } from "../core/rng.js";
-import { ridgeAgdIterates, ridgeClosedForm, ridgeGdIterates, ridgeHessianSpectrum, type RidgeProblem } from "../algos/ridge.js";
+import { quadraticAgdIterates, ridgeAgdIterates, ridgeClosedForm, ridgeGdIterates, ridgeHessianSpectrum, type RidgeProblem } from "../algos/ridge.js";
 import { constructRidge, readRidge } from "./lin-ridge.js";
-import { describe, embedBanditHistory, forwardLayers, logSoftmax } from "./relu-transformer.js";
+import { describe, embedBanditActionReward, embedBanditHistory, embedBanditState, forwardLayers, logSoftmax } from "./relu-transformer.js";
+import { StructuredIncrementalTransformer } from "./structured-incremental.js";
+import { readTsArguments, type ThompsonConstruction } from "./lin-thompson.js";
+import { linearPosterior, matrixFunctionApply, padeSqrtApply, tsArgmax, tsArguments } from "../algos/linear-ts.js";
 import { EpisodicMdpEnv, sampleEpisodicMdp, type MdpRewardKind } from "../envs/episodic-mdp.js";
 import { UcbVi } from "../algos/ucbvi.js";
 import { ConstructedSoftLinUcb, evalSqrtGrid, type SoftLinUcbConstruction } from "./lin-linucb.js";
@@ -220,4 +224,155 @@ export function checkSoftLinUcb(opts: { seed: number; dist: BanditTaskDistributi
     gridErr = Math.max(gridErr, Math.abs(evalSqrtGrid(c.grid, v) - Math.sqrt(v)));
   }
   return { histories: n, maxAbsLogProbDiff: maxDiff, meanAbsLogProbDiff: sumDiff / n, certifiedEps: c.certifiedEps, targetEps: c.hyper.eps, layers: info.L, maxHeads: info.maxHeads, maxHidden: info.maxHidden, D: info.D, sqrtKnots: c.grid.knots.length, sqrtGridMaxError: gridErr };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thompson sampling (Theorem thm:approx_thompson_linear): identities of the exact steps, measured
+// errors of the approximated ones, and the distance between the two action distributions.
+
+export interface ThompsonCheck {
+  histories: number;
+  /** max |TF − reference| of the exact steps (each against the reference fed with the TF's own inputs) */
+  identity: { ridgeAgd: number; stepA: number; padeAgd: number; combine: number; solveAgd: number; products: number };
+  /** max over histories and arms of the approximation errors (measured) and their certified bounds */
+  error: {
+    y: number; // |ŷ_k − <μ, a_k>|
+    padeTruncation: number; // ‖Padé_m(Σ)a_k − Σ^{1/2}a_k‖ (exact solves)
+    padeAgd: number; // ‖ŝ_k − Padé_m(Σ)a_k‖
+    s: number; // ‖ŝ_k − Σ^{1/2}a_k‖
+    x: number; // ‖x̂_k − √r Σ^{-1/2}a_k‖
+  };
+  certified: { y: number; padeTruncation: number; padeAgd: number; s: number; x: number };
+  /** P_z(argmax_k ŷ_k + <x̂_k,z> ≠ argmax_k y_k + <x_k,z>) by Monte Carlo (an upper bound on the total-variation distance) */
+  disagreement: { mean: number; max: number; zSamples: number };
+  /** max_k |π̂_TF(k) − π̂_TS(k)| with the same z draws (Monte Carlo) */
+  maxProbDiff: number;
+  construction: { layers: number; maxHeads: number; maxHidden: number; D: number; padeTerms: number; L1: number; L2: number; L3: number; Phi: number; lo: number; hi: number };
+}
+
+/**
+ * `histories` random histories (tasks from `dist`, uniformly random actions, every prefix t − 1 = 0..T − 1
+ * of a task is one history), one structured causal pass per task.
+ */
+export function checkThompson(opts: { seed: number; dist: BanditTaskDistribution; c: ThompsonConstruction; histories: number; zSamples: number; onProgress?: (n: number) => void }): ThompsonCheck {
+  const { c } = opts;
+  const { d, A, T } = c.hyper;
+  const r = c.hyper.noiseVar;
+  const sr = Math.sqrt(r);
+  const lt = c.lambdaTilde;
+  const info = describe(c.params);
+  const id = { ridgeAgd: 0, stepA: 0, padeAgd: 0, combine: 0, solveAgd: 0, products: 0 };
+  const err = { y: 0, padeTruncation: 0, padeAgd: 0, s: 0, x: 0 };
+  let dis = 0;
+  let disMax = 0;
+  let maxProbDiff = 0;
+  let n = 0;
+  let task = 0;
+  const z = new Float64Array(d);
+  const dist2 = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let s = 0;
+    for (let p = 0; p < a.length; p++) s += (a[p] - b[p]) ** 2;
+    return Math.sqrt(s);
+  };
+  const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let s = 0;
+    for (let p = 0; p < a.length; p++) s = Math.max(s, Math.abs(a[p] - b[p]));
+    return s;
+  };
+  while (n < opts.histories) {
+    const bt = opts.dist.sample(Rng.derive(opts.seed, "task", task));
+    const rng = Rng.derive(opts.seed, "thompson-check", task);
+    task++;
+    const tf = new StructuredIncrementalTransformer(c.params);
+    const actions: number[] = [];
+    const rewards: number[] = [];
+    const take = Math.min(T, opts.histories - n);
+    for (let t = 1; t <= take; t++) {
+      const N = 2 * t - 1;
+      const h = tf.append(embedBanditState(c.layout, bt.actionSet, N))!;
+      const post = linearPosterior(bt.actionSet, d, actions, rewards, lt);
+      const exact = tsArguments(bt.actionSet, A, d, post, r);
+      const got = readTsArguments(c, h);
+      const X = new Float64Array(actions.length * d);
+      actions.forEach((a, j) => X.set(bt.actionSet.subarray(a * d, (a + 1) * d), j * d));
+      const G = new Float64Array(d * d); // Σ a aᵀ
+      for (let j = 0; j < actions.length; j++) for (let p = 0; p < d; p++) for (let q = 0; q < d; q++) G[p * d + q] += X[j * d + p] * X[j * d + q];
+      // Step 1: μ̂ = AGD iterate L1 (identity); ŷ_k = <μ̂, a_k> (identity) and |ŷ − y| (error).
+      const muHat = h.slice(c.slots.mu.wa, c.slots.mu.wa + d);
+      const muRef = ridgeAgdIterates({ X, y: rewards, n: actions.length, d, lambda: lt, N }, c.ridge.eta, c.ridge.kappa, c.ridge.layers)[c.ridge.layers];
+      id.ridgeAgd = Math.max(id.ridgeAgd, maxAbs(muHat, muRef));
+      for (let k = 0; k < A; k++) {
+        const a = bt.actionSet.subarray(k * d, (k + 1) * d);
+        let u = 0;
+        for (let p = 0; p < d; p++) u += muHat[p] * a[p];
+        id.products = Math.max(id.products, Math.abs(got.y[k] - u));
+        err.y = Math.max(err.y, Math.abs(got.y[k] - exact.y[k]));
+        // Step 2a: v_k = (Σ − ΦI)a_k.
+        const vk = h.slice(c.slots.v + k * d, c.slots.v + (k + 1) * d);
+        const vRef = new Float64Array(d);
+        for (let p = 0; p < d; p++) {
+          let s = (lt - c.Phi) * a[p];
+          for (let q = 0; q < d; q++) s += G[p * d + q] * a[q];
+          vRef[p] = s;
+        }
+        id.stepA = Math.max(id.stepA, maxAbs(vk, vRef) / Math.max(1, Math.max(...vRef.map(Math.abs))));
+        // Step 2b: AGD on (c_j I + b_j G)x = a_j v_k (fed with the TF's v_k); step 2c: ŝ_k = √Φ(a_k + Σ_j x̂_kj).
+        const sComb = Float64Array.from(a);
+        for (let j = 0; j < c.pade.m; j++) {
+          const f = c.padeAgd[j];
+          const M = G.map((g, e) => f.b * g + (e % (d + 1) === 0 ? f.c : 0));
+          const rhs = vk.map((x) => c.pade.a[j] * x);
+          const ref = quadraticAgdIterates(M, rhs, d, N, f.eta, f.kappa, f.layers)[f.layers];
+          const xj = h.subarray(c.slots.padeX[k][j].wa, c.slots.padeX[k][j].wa + d);
+          id.padeAgd = Math.max(id.padeAgd, maxAbs(xj, ref));
+          for (let p = 0; p < d; p++) sComb[p] += xj[p];
+        }
+        const sHat = h.slice(c.slots.s + k * d, c.slots.s + (k + 1) * d);
+        id.combine = Math.max(id.combine, maxAbs(sHat, sComb.map((x) => Math.sqrt(c.Phi) * x)));
+        const sqrtA = matrixFunctionApply(post.Sigma, d, Math.sqrt, a);
+        const padeA = padeSqrtApply(post.Sigma, d, c.Phi, c.pade.m, a);
+        err.padeTruncation = Math.max(err.padeTruncation, dist2(padeA, sqrtA));
+        err.padeAgd = Math.max(err.padeAgd, dist2(sHat, padeA));
+        err.s = Math.max(err.s, dist2(sHat, sqrtA));
+        // Step 3: AGD on Σ x = √r ŝ_k (fed with the TF's ŝ_k).
+        const ref3 = quadraticAgdIterates(post.Sigma, sHat.map((x) => sr * x), d, N, c.solve.eta, c.solve.kappa, c.solve.layers)[c.solve.layers];
+        id.solveAgd = Math.max(id.solveAgd, maxAbs(got.x[k], ref3));
+        err.x = Math.max(err.x, dist2(got.x[k], exact.x[k]));
+      }
+      // Policies: common z draws.
+      const zr = Rng.derive(opts.seed, "thompson-z", task, t);
+      let differ = 0;
+      const cTf = new Float64Array(A);
+      const cTs = new Float64Array(A);
+      for (let s = 0; s < opts.zSamples; s++) {
+        for (let p = 0; p < d; p++) z[p] = zr.standardNormal();
+        const kTf = tsArgmax(got, z);
+        const kTs = tsArgmax(exact, z);
+        cTf[kTf]++;
+        cTs[kTs]++;
+        if (kTf !== kTs) differ++;
+      }
+      const rate = differ / opts.zSamples;
+      dis += rate;
+      disMax = Math.max(disMax, rate);
+      for (let k = 0; k < A; k++) maxProbDiff = Math.max(maxProbDiff, Math.abs(cTf[k] - cTs[k]) / opts.zSamples);
+      n++;
+      // next round: a uniformly random action
+      const a = rng.int(A);
+      const rew = sampleReward(bt, a, rng);
+      tf.append(embedBanditActionReward(c.layout, bt.actionSet.subarray(a * d, (a + 1) * d), rew, N + 1), { output: false });
+      actions.push(a);
+      rewards.push(rew);
+    }
+    opts.onProgress?.(take);
+  }
+  return {
+    histories: n,
+    identity: id,
+    error: err,
+    certified: { y: c.certified.y, padeTruncation: c.certified.sqrtPade, padeAgd: c.certified.sqrtAgd, s: c.certified.s, x: c.certified.x },
+    disagreement: { mean: dis / n, max: disMax, zSamples: opts.zSamples },
+    maxProbDiff,
+    construction: { layers: info.L, maxHeads: info.maxHeads, maxHidden: info.maxHidden, D: info.D, padeTerms: c.pade.m, L1: c.ridge.layers, L2: c.padeAgd[0].layers, L3: c.solve.layers, Phi: c.Phi, lo: c.lo, hi: c.hi },
+  };
 }

@@ -56,10 +56,18 @@ export interface AgdSlots {
  * The quadratic whose minimiser is computed: "ridge" (data term Σ(<a_j,x> − r_j)a_j) or
  * "inverse" for arm k (data term Σ<a_j,x>a_j − a_{t,k}, minimiser A_t^{-1} a_{t,k}).
  */
-export type QuadraticTarget = { kind: "ridge" } | { kind: "inverse"; arm: number };
+export type QuadraticTarget =
+  | { kind: "ridge" }
+  | { kind: "inverse"; arm: number }
+  /**
+   * General shifted system (used by the Thompson-sampling construction): minimiser of
+   * (1/(2N))xᵀ(c I + b Σ a_j a_jᵀ)x − (1/N)<x, s·h[rhs..rhs+d)>, with c passed as `lambda`, b = dataScale,
+   * s = rhsScale and the right-hand side read from the token's own coordinates at offset `rhs`.
+   */
+  | { kind: "system"; rhs: number; rhsScale: number; dataScale: number };
 
 /** Self-only head with weight 1/i (the paper's head 3): returns the builder; caller sets V. */
-function selfHeadOverI(lb: LayerBuilder, L: BanditLayout) {
+export function selfHeadOverI(lb: LayerBuilder, L: BanditLayout) {
   const h = lb.head();
   const c = L.pos + 2; // constant 1
   h.Q.add(0, c, 1).add(1, L.pos, -1).add(2, c, 1);
@@ -68,7 +76,7 @@ function selfHeadOverI(lb: LayerBuilder, L: BanditLayout) {
 }
 
 /** Self-only head with weight exactly 1 (the paper's head 4): Q = [i; −i²; 1], K = [1; 1; j²]. */
-function selfHeadOne(lb: LayerBuilder, L: BanditLayout) {
+export function selfHeadOne(lb: LayerBuilder, L: BanditLayout) {
   const h = lb.head();
   const c = L.pos + 2;
   h.Q.add(0, L.pos, 1).add(1, L.pos + 1, -1).add(2, c, 1);
@@ -83,12 +91,13 @@ function selfHeadOne(lb: LayerBuilder, L: BanditLayout) {
 function addGradientHeads(lb: LayerBuilder, L: BanditLayout, x: number, out: number, target: QuadraticTarget, eta: number, lambda: number): void {
   const d = L.d;
   const c = L.pos + 2;
+  const dataScale = target.kind === "system" ? target.dataScale : 1;
   for (const sgn of [1, -1]) {
     const h = lb.head();
     for (let p = 0; p < d; p++) {
       h.Q.add(p, x + p, sgn);
       h.K.add(p, L.a0 + p, 1);
-      h.V.add(out + p, L.a0 + p, -eta * sgn);
+      h.V.add(out + p, L.a0 + p, -eta * dataScale * sgn);
     }
     if (target.kind === "ridge") {
       h.Q.add(d, c, sgn);
@@ -100,6 +109,7 @@ function addGradientHeads(lb: LayerBuilder, L: BanditLayout, x: number, out: num
   for (let p = 0; p < d; p++) {
     h3.V.add(out + p, x + p, -eta * lambda);
     if (target.kind === "inverse") h3.V.add(out + p, L.b0 + target.arm * d + p, eta);
+    if (target.kind === "system") h3.V.add(out + p, target.rhs + p, eta * target.rhsScale);
   }
   h3.done();
 }

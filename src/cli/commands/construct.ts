@@ -6,8 +6,11 @@
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.js";
 import { writeJsonAtomic } from "../../core/io.js";
-import { lineWithBands, writePlot } from "../../report/plot.js";
-import { checkSoftLinUcb, checkUcbVi, ridgeRates } from "../../constructions/lin-experiments.js";
+import { lineWithBands, writePlot, type VegaLiteSpec } from "../../report/plot.js";
+import { checkSoftLinUcb, checkThompson, checkUcbVi, ridgeRates } from "../../constructions/lin-experiments.js";
+import { ConstructedThompsonBatch, constructThompson } from "../../constructions/lin-thompson.js";
+import { padeSqrtBound, padeSqrtCoefficients, SymmetricSqrtThompson } from "../../algos/linear-ts.js";
+import { Thompson } from "../../algos/thompson.js";
 import { ConstructedSoftLinUcbBatch, constructSoftLinUcb } from "../../constructions/lin-linucb.js";
 import { SoftLinUcb } from "../../algos/soft-linucb.js";
 import { BANDIT_PRESETS, BanditTaskDistribution } from "../../envs/bandit.js";
@@ -16,6 +19,21 @@ import { mean, sem } from "../../core/stats.js";
 import { intFlag, numFlag } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
+
+/**
+ * Adds point marks for the given series of a lineWithBands spec (a series that coincides with another
+ * line, or has a single point, stays visible) and widens the legend labels.
+ */
+function withPoints(spec: VegaLiteSpec, series: string[]): VegaLiteSpec {
+  const line = spec.layer[spec.layer.length - 1];
+  spec.layer.push({
+    transform: [{ filter: { field: "series", oneOf: series } }],
+    mark: { type: "point", filled: true, size: 70 },
+    encoding: { x: line.encoding.x, y: line.encoding.y, color: line.encoding.color },
+  });
+  spec.config = { ...(spec.config ?? {}), legend: { labelLimit: 360, orient: "bottom", columns: 1 } };
+  return spec;
+}
 
 interface CommonFlags {
   out?: string;
@@ -207,6 +225,114 @@ export async function runLinUcb(flags: CommonFlags & { horizon?: number; tasks?:
   });
 }
 
+/** thompson: exact steps as identities, approximated steps' errors, policy distance, regret vs Thompson sampling on lin-linear. */
+export async function runThompson(flags: CommonFlags & { horizon?: number; tasks?: number; histories?: number; zSamples?: number; eps?: number; priorVar?: number; padeTerms?: number }): Promise<Record<string, unknown>> {
+  const seed = checkSeed(flags.seed);
+  const preset = BANDIT_PRESETS["lin-linear"];
+  const config = {
+    command: "construct thompson",
+    env: "lin-linear",
+    seed,
+    horizon: positive("--horizon", flags.horizon, 20),
+    tasks: positive("--tasks", flags.tasks, 200),
+    histories: positive("--histories", flags.histories, 1000),
+    zSamples: positive("--z-samples", flags.zSamples, 2000),
+    eps: positive("--eps", flags.eps, 0.01, false),
+    priorVar: positive("--prior-var", flags.priorVar, 1, false),
+    padeTerms: flags.padeTerms === undefined ? undefined : positive("--pade-terms", flags.padeTerms, 1),
+    noiseVar: preset.noiseStd * preset.noiseStd,
+    Ba: Math.sqrt(preset.dim),
+    Rw: 20,
+  };
+  if (config.horizon < 2) throw invalid("--horizon", config.horizon, "an integer of at least 2");
+  const params = { ...preset, horizon: config.horizon };
+  const dist = new BanditTaskDistribution(params);
+  const out = flags.out ?? defaultOutDir("construct-thompson");
+  return inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), config);
+    const t0 = performance.now();
+    const c = constructThompson({ d: preset.dim, A: preset.numArms, T: config.horizon, priorVar: config.priorVar, noiseVar: config.noiseVar, Ba: config.Ba, Rw: config.Rw, eps: config.eps, padeTerms: config.padeTerms });
+    process.stdout.write(
+      `construction: L=${c.schedule.total} layers (step 1: ${c.ridge.layers}, step 2b: ${c.padeAgd[0].layers}, step 3: ${c.solve.layers}), Pade order m=${c.pade.m}, Phi=${c.Phi.toFixed(2)}, certified |x err| ${c.certified.x.toExponential(2)}, |y err| ${c.certified.y.toExponential(2)}\n`,
+    );
+    const bar = progress("histories", config.histories, "hist");
+    const check = checkThompson({ seed, dist, c, histories: config.histories, zSamples: config.zSamples, onProgress: (n) => bar.tick(n) });
+    bar.stop();
+    const idMax = Math.max(...Object.values(check.identity));
+    process.stdout.write(
+      `${check.histories} histories: exact steps max |TF - reference| ${idMax.toExponential(2)}; errors (measured / certified): x ${check.error.x.toExponential(2)} / ${check.certified.x.toExponential(2)}, y ${check.error.y.toExponential(2)} / ${check.certified.y.toExponential(2)}, Pade truncation ${check.error.padeTruncation.toExponential(2)} / ${check.certified.padeTruncation.toExponential(2)}; P(actions differ | same z) mean ${check.disagreement.mean.toExponential(2)}, max ${check.disagreement.max.toExponential(2)}\n`,
+    );
+    // Padé truncation error vs order: the proof's bound and the measured worst case over the eigenvalue range.
+    const padeRows: { x: number; y: number; series: string }[] = [];
+    for (let m = 1; m <= Math.max(12, c.pade.m + 2); m++) {
+      const { a, b } = padeSqrtCoefficients(m);
+      let worst = 0;
+      for (let g = 0; g <= 4000; g++) {
+        const lam = c.lo + ((c.hi - c.lo) * g) / 4000;
+        const xx = lam / c.Phi - 1;
+        let rr = 1;
+        for (let j = 0; j < m; j++) rr += (a[j] * xx) / (1 + b[j] * xx);
+        worst = Math.max(worst, Math.abs(Math.sqrt(lam) - Math.sqrt(c.Phi) * rr));
+      }
+      padeRows.push({ x: m, y: Math.max(worst, 1e-16), series: "max over eigenvalues in [lo, hi]" });
+      padeRows.push({ x: m, y: padeSqrtBound(c.lo, c.hi, c.Phi, m), series: "bound (proof of Step 2)" });
+    }
+    padeRows.push({ x: c.pade.m, y: Math.max(check.error.padeTruncation / config.Ba, 1e-16), series: "measured ||E_m a||/B_a (histories)" });
+    await writePlot(
+      withPoints(lineWithBands({ title: `Pade square root: operator-norm error vs order m (lo=${c.lo.toFixed(2)}, hi=${c.hi.toFixed(1)})`, xTitle: "m", yTitle: "||Sigma^1/2 - Pade_m(Sigma)||", rows: padeRows, logY: true, width: 480 }), ["max over eigenvalues in [lo, hi]", "measured ||E_m a||/B_a (histories)"]),
+      dir.file("plots/pade-error"),
+    );
+    // Regret: plain Thompson sampling (Cholesky), the symmetric-square-root form (exact arguments) and the transformer,
+    // on the same tasks and reward streams, all three with the same algorithm random stream (same z draws).
+    const T = config.horizon;
+    const N = config.tasks;
+    const bar2 = progress("regret", 3 * N, "tasks");
+    const evalOpts = { dist, horizon: T, tasks: N, seed, chunk: 50, onProgress: (n: number) => bar2.tick(n) };
+    const timed = async (f: () => Promise<Float64Array>) => {
+      const ta = performance.now();
+      const sub = await f();
+      return { sub, secs: (performance.now() - ta) / 1000 };
+    };
+    const plain = await timed(() => runPolicy(new PerTaskBatch("ts", () => new Thompson({ model: "linear", a0: 1, b0: 1, priorMean: null, priorVar: config.priorVar, sigma: null })), evalOpts));
+    const sym = await timed(() => runPolicy(new PerTaskBatch("ts", () => new SymmetricSqrtThompson({ priorVar: config.priorVar })), evalOpts));
+    const tfr = await timed(() => runPolicy(new ConstructedThompsonBatch(c, "ts"), evalOpts));
+    bar2.stop();
+    const sPlain = summarise(plain.sub, N, T);
+    const sSym = summarise(sym.sub, N, T);
+    const sTf = summarise(tfr.sub, N, T);
+    const diffSym = sTf.finalRegrets.map((x, i) => x - sSym.finalRegrets[i]);
+    const diffPlain = sTf.finalRegrets.map((x, i) => x - sPlain.finalRegrets[i]);
+    let same = 0;
+    for (let x = 0; x < sym.sub.length; x++) if (sym.sub[x] === tfr.sub[x]) same++;
+    const ms = (s: ReturnType<typeof summarise>, secs: number) => ({ mean: mean(s.finalRegrets), sem: sem(s.finalRegrets), wallSeconds: secs });
+    const regret = {
+      thompson: ms(sPlain, plain.secs),
+      thompsonSymmetric: ms(sSym, sym.secs),
+      transformer: ms(sTf, tfr.secs),
+      differenceVsThompson: { mean: mean(diffPlain), sem: sem(diffPlain) },
+      pairedDifferenceVsSymmetric: { mean: mean(diffSym), sem: sem(diffSym) },
+      fractionOfStepsWithEqualSuboptimalityVsSymmetric: same / sym.sub.length,
+    };
+    process.stdout.write(
+      `regret at T=${T} over ${N} tasks: Thompson ${regret.thompson.mean.toFixed(3)} ± ${regret.thompson.sem.toFixed(3)}, symmetric-sqrt Thompson ${regret.thompsonSymmetric.mean.toFixed(3)} ± ${regret.thompsonSymmetric.sem.toFixed(3)}, transformer ${regret.transformer.mean.toFixed(3)} ± ${regret.transformer.sem.toFixed(3)}; TF - Thompson ${regret.differenceVsThompson.mean.toFixed(3)} ± ${regret.differenceVsThompson.sem.toFixed(3)}; TF - symmetric (paired) ${regret.pairedDifferenceVsSymmetric.mean.toExponential(2)} ± ${regret.pairedDifferenceVsSymmetric.sem.toExponential(2)}; equal steps ${(100 * regret.fractionOfStepsWithEqualSuboptimalityVsSymmetric).toFixed(2)}%\n`,
+    );
+    const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
+    for (const [name, s] of [["Thompson sampling", sPlain], ["Thompson (symmetric sqrt)", sSym], ["constructed transformer", sTf]] as const)
+      for (let t = 0; t < T; t++) rows.push({ x: t + 1, y: s.cumulativeRegret.mean[t], lo: s.cumulativeRegret.mean[t] - s.cumulativeRegret.sem[t], hi: s.cumulativeRegret.mean[t] + s.cumulativeRegret.sem[t], series: name });
+    await writePlot(lineWithBands({ title: `lin-linear (T=${T}, ${N} tasks): cumulative regret, mean ± s.e.`, xTitle: "t", yTitle: "cumulative regret", rows }), dir.file("plots/regret"));
+    const results = {
+      construction: { ...check.construction, schedule: c.schedule, lambdaTilde: c.lambdaTilde, padeCoefficients: { a: Array.from(c.pade.a), b: Array.from(c.pade.b) }, certified: c.certified },
+      check,
+      regret,
+      cumulativeRegret: { thompson: sPlain.cumulativeRegret, thompsonSymmetric: sSym.cumulativeRegret, transformer: sTf.cumulativeRegret },
+      wallSeconds: (performance.now() - t0) / 1000,
+    };
+    writeJsonAtomic(dir.file("results.json"), results);
+    process.stdout.write(`wrote ${out}\n`);
+    return results;
+  });
+}
+
 export function register(program: Command): void {
   const construct = program.command("construct").description("Explicit ReLU-transformer constructions of Lin, Bai & Mei (ICLR 2024), verified against the reference algorithms");
   construct
@@ -245,4 +371,17 @@ export function register(program: Command): void {
     .option("--eps <x>", "target log-policy error", numFlag("eps"))
     .option("--layers <n>", "override the number of AGD layers", intFlag("layers"))
     .action(async (o) => void (await runLinUcb(o)));
+  construct
+    .command("thompson")
+    .description("Thompson-sampling transformer (ridge + Pade square root + shifted solves): identities of the exact steps, measured errors, regret vs Thompson sampling on lin-linear")
+    .option("--out <dir>", "run folder (default runs/construct-thompson-<time>)")
+    .option("--seed <n>", "seed", intFlag("seed"))
+    .option("--horizon <n>", "rounds T (depth grows like sqrt(T) log)", intFlag("horizon"))
+    .option("--tasks <n>", "tasks for the regret comparison", intFlag("tasks"))
+    .option("--histories <n>", "random histories for the error checks", intFlag("histories"))
+    .option("--z-samples <n>", "Monte Carlo draws of z per history for the policy distance", intFlag("z-samples"))
+    .option("--eps <x>", "target error on x_k = sqrt(r) Sigma^-1/2 a_k and y_k = <mu, a_k>", numFlag("eps"))
+    .option("--prior-var <x>", "prior variance lambda of w* ~ N(0, lambda I)", numFlag("prior-var"))
+    .option("--pade-terms <n>", "override the Pade order m", intFlag("pade-terms"))
+    .action(async (o) => void (await runThompson(o)));
 }
