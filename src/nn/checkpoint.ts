@@ -13,6 +13,8 @@
  *   rng         the Rng `state()` (JSON), if saved
  *   extra       any caller JSON (e.g. the run config), if saved
  *   checksum    "sha256:<hex>" of all tensor bytes
+ *   header_checksum  "sha256:<hex>" of the JSON header without this key (metadata, names,
+ *               shapes, offsets); files without it (older) are checked on their tensor bytes only
  * Files are written atomically (src/core/io.ts). Loading validates everything (header, offsets,
  * sizes, checksum, config) before creating a single tensor, so a bad file is never half-loaded.
  * The format and the verification (browser-safe, no Node built-ins) are in safetensors.ts; this
@@ -23,7 +25,7 @@ import { readFileSync } from "node:fs";
 import { IcrlError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/io.js";
 import { paramsToHost, type HostTensor } from "./engine.js";
-import { CHECKPOINT_FORMAT, checkpointFromBytes, encodeSafetensors, type Checkpoint, type LoadOptions } from "./safetensors.js";
+import { CHECKPOINT_FORMAT, checkpointFromBytes, encodeSafetensors, headerBytesForChecksum, type Checkpoint, type LoadOptions } from "./safetensors.js";
 
 // The byte format, the checksum and the verification live in the browser-safe ./safetensors.ts.
 export { decodeSafetensors, encodeSafetensors, checkpointFromBytes, sha256Hex, type Checkpoint, type LoadOptions } from "./safetensors.js";
@@ -47,6 +49,8 @@ export function saveCheckpoint(path: string, ck: Checkpoint): void {
   const dataOnly = encodeSafetensors(tensors, {});
   const n = Number(new DataView(dataOnly.buffer).getBigUint64(0, true));
   metadata.checksum = "sha256:" + sha256(dataOnly.subarray(8 + n));
+  // And over the header itself, so that a damaged step, config, RNG state or shape is caught too.
+  metadata.header_checksum = "sha256:" + sha256(headerBytesForChecksum(encodeSafetensors(tensors, metadata)));
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 

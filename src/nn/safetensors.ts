@@ -67,11 +67,13 @@ export function decodeSafetensors(buf: Uint8Array, source = "checkpoint"): { ten
   const spans: [number, number, string][] = [];
   for (const [name, v] of Object.entries(header)) {
     if (name === "__metadata__") continue;
+    if (!v || typeof v !== "object" || Array.isArray(v)) bad(`tensor "${name}" is not a {dtype, shape, data_offsets} object`);
     const e = v as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
-    const dtype = FROM_ST[e.dtype ?? ""];
+    const dtype = (typeof e.dtype === "string" && Object.hasOwn(FROM_ST, e.dtype) ? FROM_ST[e.dtype] : undefined)!;
     if (!dtype) bad(`tensor "${name}" has unsupported dtype ${JSON.stringify(e.dtype)} (F32, F64, I32 are read)`);
     if (!Array.isArray(e.shape) || !e.shape.every((s) => Number.isInteger(s) && s >= 0)) bad(`tensor "${name}" has a bad shape`);
-    const [a, b] = e.data_offsets ?? [-1, -1];
+    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) bad(`tensor "${name}" has data_offsets ${JSON.stringify(e.data_offsets)} (allowed: [begin, end])`);
+    const [a, b] = e.data_offsets!;
     const len = numel(e.shape!) * BYTES[dtype];
     if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b - a === len)) bad(`tensor "${name}" has offsets [${a}, ${b}] for ${len} bytes`);
     if (b > data.length) bad(`tensor "${name}" ends at byte ${b} but the file holds ${data.length} data bytes`);
@@ -183,6 +185,17 @@ export interface LoadOptions {
 }
 
 /**
+ * The bytes covered by `header_checksum`: the JSON header, re-serialised without that one key.
+ * (Files written before it existed have no `header_checksum`; only their tensor bytes are covered.)
+ */
+export function headerBytesForChecksum(buf: Uint8Array): Uint8Array {
+  const n = Number(new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n))) as { __metadata__?: Record<string, string> };
+  if (header.__metadata__ && typeof header.__metadata__ === "object") delete header.__metadata__.header_checksum;
+  return new TextEncoder().encode(JSON.stringify(header));
+}
+
+/**
  * Verify checkpoint bytes (header, offsets, sizes, checksum, format, config) and only then create
  * tensors. `source` names the file or URL in errors; `sha256` may be a faster native hash.
  */
@@ -191,6 +204,10 @@ export function checkpointFromBytes(buf: Uint8Array, source: string, opts: LoadO
   if (metadata.format !== CHECKPOINT_FORMAT) throw new IcrlError(`checkpoint ${source} has format ${JSON.stringify(metadata.format)}, expected "${CHECKPOINT_FORMAT}"`);
   const sum = "sha256:" + sha256(dataBytes);
   if (metadata.checksum !== sum) throw new IcrlError(`checkpoint ${source} is corrupted: tensor bytes have checksum ${sum}, the header records ${metadata.checksum}`);
+  if (metadata.header_checksum !== undefined) {
+    const hsum = "sha256:" + sha256(headerBytesForChecksum(buf));
+    if (metadata.header_checksum !== hsum) throw new IcrlError(`checkpoint ${source} is corrupted: the header (metadata, tensor names, shapes, offsets) has checksum ${hsum}, the header records ${metadata.header_checksum}`);
+  }
   const parse = (k: string): unknown => {
     try {
       return JSON.parse(metadata[k]);
