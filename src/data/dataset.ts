@@ -360,6 +360,7 @@ export function loadSplit(dir: string, split: Split, manifest = readManifest(dir
     optimal_arm: ["optimalArm", "int32", (c) => [c]],
     action_set: ["actionSet", "float32", (c) => [c, A, d]],
     arm_means: ["armMeans", "float32", (c) => [c, A]],
+    component: ["n", "int8", (c) => [c]], // verified, not kept
   };
   for (const shard of info.shards) {
     for (const [col, [key, dtype, shapeOf]] of Object.entries(expect)) {
@@ -373,11 +374,15 @@ export function loadSplit(dir: string, split: Split, manifest = readManifest(dir
       if (arr.dtype !== dtype || arr.shape.join(",") !== want.join(",")) {
         throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${col}.npy has ${arr.dtype} [${arr.shape}] (allowed: ${dtype} [${want}])`);
       }
+      if (col === "component") {
+        for (const c of arr.data) if (c < 0 || c >= manifest.spec.context.length) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/component.npy holds ${c} (allowed: 0..${manifest.spec.context.length - 1})`);
+        continue;
+      }
       const per = want.slice(1).reduce((a, b) => a * b, 1);
       (out[key] as NpyArray).set(arr.data as never, shard.first * per);
     }
   }
-  // Semantic checks: arms in range, finite rewards.
+  // Semantic checks: arms in range, finite rewards and features.
   for (const [name, arr] of [
     ["actions", out.actions],
     ["labels", out.labels],
@@ -385,6 +390,12 @@ export function loadSplit(dir: string, split: Split, manifest = readManifest(dir
   ] as const) {
     for (let i = 0; i < arr.length; i++) if (arr[i] < 0 || arr[i] >= A) throw new IcrlError(`invalid dataset ${dir}: ${name} holds arm ${arr[i]} (allowed: 0..${A - 1})`);
   }
-  for (let i = 0; i < out.rewards.length; i++) if (!Number.isFinite(out.rewards[i])) throw new IcrlError(`invalid dataset ${dir}: rewards holds ${out.rewards[i]} (allowed: finite numbers)`);
+  for (const [name, arr] of [
+    ["rewards", out.rewards],
+    ["action_set", out.actionSet],
+    ["arm_means", out.armMeans],
+  ] as const) {
+    for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) throw new IcrlError(`invalid dataset ${dir}: ${name} holds ${arr[i]} (allowed: finite numbers)`);
+  }
   return out;
 }
