@@ -32,13 +32,15 @@ export interface BanditProbe {
   regret: Record<string, number>;
   /** Transformer probabilities of the selected task at the last step. */
   probs: number[];
+  /** Arms played so far per algorithm, [tasks, t] row-major. */
+  actions: Record<string, number[]>;
   renders: number;
   error: string | null;
   stepsPerSecond: number;
 }
 
 export class BanditMode {
-  probe: BanditProbe = { ready: false, t: 0, horizon: 0, names: [], regret: {}, probs: [], renders: 0, error: null, stepsPerSecond: 0 };
+  probe: BanditProbe = { ready: false, t: 0, horizon: 0, names: [], regret: {}, probs: [], actions: {}, renders: 0, error: null, stepsPerSecond: 0 };
   private models: ModelEntry[] = [];
   private loaded: LoadedModel | null = null;
   private stepper: BanditStepper | null = null;
@@ -201,6 +203,7 @@ export class BanditMode {
     for (const name of s.names) algorithms[name] = s.summary(name);
     this.probe.t = t;
     this.probe.regret = Object.fromEntries(s.names.map((n) => [n, t ? algorithms[n].cumulativeRegret.mean[t - 1] : 0]));
+    this.probe.actions = Object.fromEntries(s.names.map((n) => [n, s.tasks.flatMap((_, j) => Array.from(s.history(n, j).actions))]));
     this.renderTable(algorithms, t);
     const jobs: Promise<void>[] = [];
     if (t === 0) placeholder($("b-regret"), "Press step or play: every algorithm acts on the same tasks.");

@@ -1,0 +1,149 @@
+/**
+ * End to end in a real browser: headless Chromium (Debian's /usr/bin/chromium, or $ICRL_CHROMIUM)
+ * driven by playwright-core loads the built playground (web/dist, built by `npm run build:web`, which
+ * `npm test` runs), runs 50 steps of a shipped bandit model (models/*.safetensors as built into the
+ * page; an untrained test fixture when none is shipped), checks that the regret chart and the
+ * action probabilities updated, and that the page equals the Node evaluation (src/eval, same
+ * checkpoint, tasks and seed): every algorithm, the transformer included, plays exactly the same
+ * arms on every task, so the cumulative regrets agree. They agree to the last few bits only:
+ * the task means come from samplers that call Math.log / Math.exp, whose last bit differs
+ * between the V8 of Node 20 and Chromium's (seen: 1.2225496941202292 vs ...294), so regrets are
+ * compared to 1e-12 relative. Saves a screenshot to test-artifacts/playground-bandit.png.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Page } from "playwright-core";
+import { projectRoot } from "./helpers/cli.js";
+import { startServer } from "../src/cli/commands/serve.js";
+import { checkpointFromBytes } from "../src/nn/safetensors.js";
+import { createTransformer } from "../src/nn/transformer.js";
+import type { TransformerConfig } from "../src/nn/config.js";
+import { BanditTaskDistribution, type BanditParams } from "../src/envs/bandit.js";
+import { PerTaskBatch, runPolicy, summarise } from "../src/eval/harness.js";
+import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
+import { makeAlgorithm, parseAlgoSpec } from "../src/algos/registry.js";
+import type { BatchBanditPolicy } from "../src/algos/types.js";
+import { BanditStepper } from "../src/eval/bandit-stepper.js";
+
+/** What the page exposes as window.icrl.bandit (web/src/bandit.ts BanditProbe). */
+interface BanditProbe {
+  ready: boolean;
+  t: number;
+  names: string[];
+  regret: Record<string, number>;
+  probs: number[];
+  actions: Record<string, number[]>;
+  error: string | null;
+  stepsPerSecond: number;
+}
+declare global {
+  interface Window {
+    icrl: { bandit: BanditProbe };
+  }
+}
+
+const root = projectRoot();
+const webDir = join(root, "web", "dist");
+const chromiumPath = process.env.ICRL_CHROMIUM ?? "/usr/bin/chromium";
+const STEPS = 50;
+const TASKS = 6;
+const SEED = 3;
+
+interface Entry {
+  file: string;
+  name: string;
+  extra: { env?: string; envParams?: BanditParams; horizon?: number } | null;
+}
+
+/** A shipped bandit model from the build's index, or the test fixture (served by intercepting requests). */
+async function pickModel(page: Page): Promise<{ entry: Entry; bytes: Uint8Array; shipped: boolean }> {
+  const indexPath = join(webDir, "models", "index.json");
+  const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, "utf8")) as Entry[]) : [];
+  const bandit = index.filter((e) => e.extra?.envParams && "numArms" in (e.extra.envParams as object));
+  const pref = bandit.find((e) => e.name === "lin-fig1-right") ?? bandit.find((e) => e.name === "lin-fig1-left") ?? bandit[0];
+  if (pref) return { entry: pref, bytes: new Uint8Array(readFileSync(join(webDir, pref.file))), shipped: true };
+  const bytes = new Uint8Array(readFileSync(join(root, "test", "fixtures", "playground-tiny.safetensors")));
+  const ck = checkpointFromBytes(bytes, "fixture");
+  const entry = { file: "models/playground-tiny.safetensors", name: "playground-tiny", config: ck.config, extra: ck.extra, bytes: bytes.length } as Entry;
+  await page.route("**/models/index.json", (r) => r.fulfill({ contentType: "application/json", body: JSON.stringify([entry]) }));
+  await page.route("**/models/playground-tiny.safetensors", (r) => r.fulfill({ contentType: "application/octet-stream", body: Buffer.from(bytes) }));
+  return { entry, bytes, shipped: false };
+}
+
+test("playground: 50 steps of a bandit model in headless Chromium equal the Node evaluation", { timeout: 120_000 }, async (t) => {
+  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
+  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: install Debian's chromium (apt-get install -y chromium) or set ICRL_CHROMIUM`);
+  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const { entry, bytes, shipped } = await pickModel(page);
+    await page.goto(`${url}?model=${entry.name}&tasks=${TASKS}&seed=${SEED}`);
+    await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 60_000 });
+    const probe0 = await page.evaluate(() => window.icrl.bandit);
+    assert.equal(probe0.error, null);
+    assert.equal(probe0.names[0], "transformer");
+    const baselines = probe0.names.slice(1); // the page's default selection
+    assert.deepEqual([...baselines].sort(), ["emp", "linucb", "thompson", "ucb"]);
+
+    await page.click("#b-step");
+    await page.waitForFunction(() => document.querySelector("#b-regret")?.getAttribute("data-step") === "1");
+    const chart1 = await page.innerHTML("#b-regret");
+    const probs1 = (await page.evaluate(() => window.icrl.bandit.probs)) as number[];
+    for (let i = 1; i < STEPS; i++) await page.click("#b-step");
+    await page.waitForFunction((n) => document.querySelector("#b-regret")?.getAttribute("data-step") === String(n), STEPS, { timeout: 90_000 });
+    const probe = await page.evaluate(() => window.icrl.bandit);
+    const chart50 = await page.innerHTML("#b-regret");
+    assert.equal(probe.t, STEPS);
+    assert.deepEqual(errors, []);
+    // The regret chart was redrawn with 50 steps (an SVG with one line per algorithm).
+    assert.match(chart50, /<svg/);
+    assert.notEqual(chart50, chart1);
+    assert.ok((await page.locator("#b-regret svg path[aria-roledescription='line mark']").count()) >= 2 * (1 + baselines.length), "one line per algorithm and panel");
+    // The transformer's probabilities are a distribution and changed since step 1.
+    const A = probe.probs.length;
+    assert.ok(A >= 2);
+    assert.ok(Math.abs(probe.probs.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    assert.notDeepEqual(probe.probs, probs1);
+    assert.ok((await page.locator("#b-probs svg").count()) === 1 && (await page.locator("#b-attn svg").count()) === 1);
+
+    // The same evaluation in Node: same checkpoint bytes, tasks, streams and policy names.
+    const ck = checkpointFromBytes(bytes, entry.file);
+    const model = createTransformer(ck.config as TransformerConfig);
+    const extra = ck.extra as { envParams: BanditParams; horizon: number };
+    const dist = new BanditTaskDistribution(extra.envParams);
+    const policies: BatchBanditPolicy[] = [
+      new TransformerBanditPolicy("transformer", model, ck.params, extra.horizon),
+      ...baselines.map((s) => new PerTaskBatch(s, () => makeAlgorithm(parseAlgoSpec(s)))),
+    ];
+    let maxRel = 0;
+    const nodeRegret: Record<string, number> = {};
+    for (const p of policies) {
+      const sub = await runPolicy(p, { dist, horizon: STEPS, tasks: TASKS, seed: SEED });
+      const node = summarise(sub, TASKS, STEPS).cumulativeRegret.mean[STEPS - 1];
+      nodeRegret[p.name] = node;
+      const rel = Math.abs(probe.regret[p.name] - node) / Math.max(1e-300, Math.abs(node));
+      maxRel = Math.max(maxRel, rel);
+      assert.ok(rel < 1e-12, `${p.name}: page ${probe.regret[p.name]} vs Node ${node}`);
+    }
+    // The arms played, step by step (the Node stepper is checked equal to runPolicy in playground-core).
+    const stepper = new BanditStepper(dist, TASKS, SEED, STEPS);
+    await stepper.start([
+      new TransformerBanditPolicy("transformer", model, ck.params, extra.horizon),
+      ...baselines.map((s) => new PerTaskBatch(s, () => makeAlgorithm(parseAlgoSpec(s)))),
+    ]);
+    while (!stepper.done) await stepper.step();
+    for (const name of probe0.names) assert.deepEqual(probe.actions[name], stepper.tasks.flatMap((_, j) => Array.from(stepper.history(name, j).actions)), `${name}: arms played`);
+    t.diagnostic(`transformer R(${STEPS}) = ${probe.regret.transformer} (page) vs ${nodeRegret.transformer} (Node); max relative difference over algorithms ${maxRel.toExponential(2)}`);
+    mkdirSync(join(root, "test-artifacts"), { recursive: true });
+    await page.screenshot({ path: join(root, "test-artifacts", "playground-bandit.png"), fullPage: true });
+    if (!shipped) t.diagnostic("no shipped bandit model in web/dist/models: used test/fixtures/playground-tiny.safetensors");
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
