@@ -35,6 +35,12 @@ function withPoints(spec: VegaLiteSpec, series: string[]): VegaLiteSpec {
   return spec;
 }
 
+/** CPU seconds (user + system) of this process: with a shared machine, a truer cost than wall time. */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 interface CommonFlags {
   out?: string;
   seed?: number;
@@ -83,23 +89,35 @@ export async function runRidgeRates(flags: CommonFlags & { rounds?: number; dim?
       maxIdentityErrorGd: r.gdIdentity,
       maxIdentityErrorAgd: r.agdIdentity,
     }));
-    // Plot 1: error vs layers for one κ, with the Proposition's bounds.
+    // Plot 1: error vs layers for one κ, with the Proposition's bounds (slopes −1/(2κ), −1/(2√κ) in ln) and
+    // the sharp asymptotic rates of GD with η = 1/β, (1 − 1/κ)^ℓ, and of AGD, (1 − 1/√κ)^ℓ (spectral radius of
+    // the AGD iteration on the slowest eigen-direction), each anchored where the measured error first reaches 1e-6.
     const pick = runs.find((r) => r.kappa > 100) ?? runs[runs.length - 1];
     const rows: { x: number; y: number; series: string }[] = [];
     const Lmax = Math.max(pick.agdError.length, Math.min(pick.gdError.length, 40 * pick.agdError.length));
     const stride = Math.max(1, Math.floor(Lmax / 400));
+    const anchor = (err: number[], rho: number) => {
+      const l0 = err.findIndex((e) => e <= 1e-6);
+      return l0 < 0 ? null : { l0, c: err[l0] / Math.pow(rho, l0), rho };
+    };
+    const gdRate = anchor(pick.gdError, 1 - 1 / pick.kappa);
+    const agdRate = anchor(pick.agdError, 1 - 1 / Math.sqrt(pick.kappa));
+    const rateLine = (r: { c: number; rho: number } | null, l: number) => (r ? r.c * Math.pow(r.rho, l) : NaN);
     for (let l = 0; l < Lmax; l += stride) {
       if (l < pick.gdError.length) rows.push({ x: l, y: Math.max(pick.gdError[l], 1e-16), series: "GD transformer" });
       if (l < pick.agdError.length) rows.push({ x: l, y: Math.max(pick.agdError[l], 1e-16), series: "AGD transformer" });
       const gdB = Math.exp(-l / (2 * pick.kappa));
       const agdB = Math.sqrt(1 + pick.kappa) * Math.exp(-l / (2 * Math.sqrt(pick.kappa)));
-      if (gdB > 1e-13) rows.push({ x: l, y: gdB, series: "GD bound (Prop.)" });
-      if (agdB > 1e-13 && agdB < 1e4) rows.push({ x: l, y: agdB, series: "AGD bound (Prop.)" });
+      if (gdB > 1e-13) rows.push({ x: l, y: gdB, series: "GD bound e^{-l/(2 kappa)} (Prop.)" });
+      if (agdB > 1e-13 && agdB < 1e4) rows.push({ x: l, y: agdB, series: "AGD bound sqrt(1+kappa) e^{-l/(2 sqrt kappa)} (Prop.)" });
+      const g = rateLine(gdRate, l);
+      if (g > 1e-15 && g < 10) rows.push({ x: l, y: g, series: "GD rate (1 - 1/kappa)^l" });
+      const a = rateLine(agdRate, l);
+      if (a > 1e-15 && a < 10) rows.push({ x: l, y: a, series: "AGD rate (1 - 1/sqrt kappa)^l" });
     }
-    await writePlot(
-      lineWithBands({ title: `Ridge in context: relative error vs layers (kappa = ${pick.kappa.toFixed(0)})`, xTitle: "layers l", yTitle: "||w_l - w_ridge|| / ||w_ridge||", rows, logY: true, width: 520 }),
-      dir.file("plots/ridge-error-vs-layers"),
-    );
+    const spec1 = lineWithBands({ title: `Ridge in context: relative error vs layers (kappa = ${pick.kappa.toFixed(0)})`, xTitle: "layers l", yTitle: "||w_l - w_ridge|| / ||w_ridge||", rows, logY: true, width: 560 });
+    spec1.config = { legend: { labelLimit: 400, orient: "bottom", columns: 2 } };
+    await writePlot(spec1, dir.file("plots/ridge-error-vs-layers"));
     // Plot 2: layers to reach the target vs κ (log-log) with slopes 1 and 1/2.
     const rows2: { x: number; y: number; series: string }[] = [];
     const ref = runs[0];
@@ -197,8 +215,10 @@ export async function runLinUcb(flags: CommonFlags & { horizon?: number; tasks?:
     const refSub = await runPolicy(new PerTaskBatch("soft-policy", () => new SoftLinUcb({ lambda: config.lambda, alpha: config.alpha, tau: config.tau })), evalOpts);
     const refSecs = (performance.now() - ta) / 1000;
     const tb = performance.now();
+    const cb = cpuSeconds();
     const tfSub = await runPolicy(new ConstructedSoftLinUcbBatch(c, "soft-policy"), evalOpts);
     const tfSecs = (performance.now() - tb) / 1000;
+    const tfCpu = cpuSeconds() - cb;
     bar2.stop();
     const ref = summarise(refSub, N, T);
     const tf = summarise(tfSub, N, T);
@@ -207,7 +227,7 @@ export async function runLinUcb(flags: CommonFlags & { horizon?: number; tasks?:
     for (let x = 0; x < refSub.length; x++) if (refSub[x] === tfSub[x]) sameActions++;
     const regret = {
       softLinUcb: { mean: mean(ref.finalRegrets), sem: sem(ref.finalRegrets), wallSeconds: refSecs },
-      transformer: { mean: mean(tf.finalRegrets), sem: sem(tf.finalRegrets), wallSeconds: tfSecs },
+      transformer: { mean: mean(tf.finalRegrets), sem: sem(tf.finalRegrets), wallSeconds: tfSecs, cpuSeconds: tfCpu },
       pairedDifference: { mean: mean(diff), sem: sem(diff) },
       fractionOfStepsWithEqualSuboptimality: sameActions / refSub.length,
     };
@@ -218,7 +238,7 @@ export async function runLinUcb(flags: CommonFlags & { horizon?: number; tasks?:
     for (const [name, s] of [["soft LinUCB", ref], ["constructed transformer", tf]] as const)
       for (let t = 0; t < T; t++) rows.push({ x: t + 1, y: s.cumulativeRegret.mean[t], lo: s.cumulativeRegret.mean[t] - s.cumulativeRegret.sem[t], hi: s.cumulativeRegret.mean[t] + s.cumulativeRegret.sem[t], series: name });
     await writePlot(lineWithBands({ title: `lin-linear (T=${T}, ${N} tasks): cumulative regret, mean ± s.e.`, xTitle: "t", yTitle: "cumulative regret", rows }), dir.file("plots/regret"));
-    const results = { construction: { layers: c.layers + 1, agdLayers: c.layers, kappa: c.kappa, eta: c.eta, certifiedEps: c.certifiedEps }, check, regret, cumulativeRegret: { softLinUcb: ref.cumulativeRegret, transformer: tf.cumulativeRegret }, wallSeconds: (performance.now() - t0) / 1000 };
+    const results = { construction: { layers: c.layers + 1, agdLayers: c.layers, kappa: c.kappa, eta: c.eta, certifiedEps: c.certifiedEps }, check, regret, cumulativeRegret: { softLinUcb: ref.cumulativeRegret, transformer: tf.cumulativeRegret }, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds() };
     writeJsonAtomic(dir.file("results.json"), results);
     process.stdout.write(`wrote ${out}\n`);
     return results;
@@ -290,8 +310,9 @@ export async function runThompson(flags: CommonFlags & { horizon?: number; tasks
     const evalOpts = { dist, horizon: T, tasks: N, seed, chunk: 50, onProgress: (n: number) => bar2.tick(n) };
     const timed = async (f: () => Promise<Float64Array>) => {
       const ta = performance.now();
+      const ca = cpuSeconds();
       const sub = await f();
-      return { sub, secs: (performance.now() - ta) / 1000 };
+      return { sub, secs: (performance.now() - ta) / 1000, cpu: cpuSeconds() - ca };
     };
     const plain = await timed(() => runPolicy(new PerTaskBatch("ts", () => new Thompson({ model: "linear", a0: 1, b0: 1, priorMean: null, priorVar: config.priorVar, sigma: null })), evalOpts));
     const sym = await timed(() => runPolicy(new PerTaskBatch("ts", () => new SymmetricSqrtThompson({ priorVar: config.priorVar })), evalOpts));
@@ -304,11 +325,11 @@ export async function runThompson(flags: CommonFlags & { horizon?: number; tasks
     const diffPlain = sTf.finalRegrets.map((x, i) => x - sPlain.finalRegrets[i]);
     let same = 0;
     for (let x = 0; x < sym.sub.length; x++) if (sym.sub[x] === tfr.sub[x]) same++;
-    const ms = (s: ReturnType<typeof summarise>, secs: number) => ({ mean: mean(s.finalRegrets), sem: sem(s.finalRegrets), wallSeconds: secs });
+    const ms = (s: ReturnType<typeof summarise>, r: { secs: number; cpu: number }) => ({ mean: mean(s.finalRegrets), sem: sem(s.finalRegrets), wallSeconds: r.secs, cpuSeconds: r.cpu });
     const regret = {
-      thompson: ms(sPlain, plain.secs),
-      thompsonSymmetric: ms(sSym, sym.secs),
-      transformer: ms(sTf, tfr.secs),
+      thompson: ms(sPlain, plain),
+      thompsonSymmetric: ms(sSym, sym),
+      transformer: ms(sTf, tfr),
       differenceVsThompson: { mean: mean(diffPlain), sem: sem(diffPlain) },
       pairedDifferenceVsSymmetric: { mean: mean(diffSym), sem: sem(diffSym) },
       fractionOfStepsWithEqualSuboptimalityVsSymmetric: same / sym.sub.length,
@@ -326,6 +347,7 @@ export async function runThompson(flags: CommonFlags & { horizon?: number; tasks
       regret,
       cumulativeRegret: { thompson: sPlain.cumulativeRegret, thompsonSymmetric: sSym.cumulativeRegret, transformer: sTf.cumulativeRegret },
       wallSeconds: (performance.now() - t0) / 1000,
+      cpuSeconds: cpuSeconds(),
     };
     writeJsonAtomic(dir.file("results.json"), results);
     process.stdout.write(`wrote ${out}\n`);
