@@ -67,8 +67,10 @@ for (const teacher of ["sarsa", "ac"] as const) {
     assert.ok(f.cosP > 0.999999 && f.cosQ > 0.999999, `cosines ${f.cosP} ${f.cosQ}`);
     assert.ok(Math.abs(f.scaleProduct - 1) < 1e-4, `κ_P κ_Q = ${f.scaleProduct}`);
     assert.ok(f.manifoldDistance < 1e-4, `distance ${f.manifoldDistance}`);
-    // exponential decay: the log-loss decreases linearly in the gradient-descent phase
+    // exponential decay: the log-loss decreases linearly in the gradient-descent phase, whose step is
+    // inside the local stability limit 2/λ_max
     assert.ok(r.fit.rate > 0 && r.fit.r2 > 0.9, `fit ${JSON.stringify(r.fit)}`);
+    assert.ok(r.sharpness !== null && r.sharpness.stepTimesLambdaMax > 0 && r.sharpness.stepTimesLambdaMax < 2, `sharpness ${JSON.stringify(r.sharpness)}`);
   });
 }
 
@@ -77,4 +79,62 @@ test("mimic training is a pure function of (config, seed)", () => {
   const a = trainMimic(cfg);
   const b = trainMimic(cfg);
   assert.deepEqual(Array.from(a.params), Array.from(b.params));
+});
+
+/** Eigenvalues of a symmetric matrix [n, n] by cyclic Jacobi rotations (test reference). */
+function jacobiEigenvalues(A0: Float64Array, n: number): number[] {
+  const A = Float64Array.from(A0);
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p * n + q] ** 2;
+    if (off < 1e-22) break;
+    for (let p = 0; p < n; p++)
+      for (let q = p + 1; q < n; q++) {
+        const apq = A[p * n + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = A[k * n + p], akq = A[k * n + q];
+          A[k * n + p] = c * akp - s * akq;
+          A[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = A[p * n + k], aqk = A[q * n + k];
+          A[p * n + k] = c * apk - s * aqk;
+          A[q * n + k] = s * apk + c * aqk;
+        }
+      }
+  }
+  return Array.from({ length: n }, (_, i) => A[i * n + i]);
+}
+
+test("hessianLambdaMax equals the top eigenvalue of the finite-difference Hessian (at the construction, loss 0)", async () => {
+  const { hessianLambdaMax } = await import("../src/train/mimic.js");
+  const cfg: MimicConfig = { ...MIMIC_DEFAULTS, numStates: 2, numActions: 1, n: 12 };
+  const spec = mimicSpec(cfg);
+  const batch = Array.from({ length: 4 }, (_, j) => sampleMimicExample(cfg, Rng.derive(11, j)));
+  const params = new Float64Array([...spec.Pstar, ...spec.Qstar]);
+  assert.ok(mimicLossGrad(params, spec, batch) < 1e-25);
+  const N = params.length;
+  const H = new Float64Array(N * N);
+  const h = 1e-4;
+  const gp = new Float64Array(N), gm = new Float64Array(N);
+  for (let j = 0; j < N; j++) {
+    const old = params[j];
+    params[j] = old + h;
+    gp.fill(0);
+    mimicLossGrad(params, spec, batch, gp);
+    params[j] = old - h;
+    gm.fill(0);
+    mimicLossGrad(params, spec, batch, gm);
+    params[j] = old;
+    for (let i = 0; i < N; i++) H[i * N + j] = (gp[i] - gm[i]) / (2 * h);
+  }
+  for (let i = 0; i < N; i++) for (let j = 0; j < i; j++) H[i * N + j] = H[j * N + i] = (H[i * N + j] + H[j * N + i]) / 2;
+  const want = Math.max(...jacobiEigenvalues(H, N));
+  const got = hessianLambdaMax(params, spec, batch, 300);
+  assert.ok(want > 0);
+  assert.ok(Math.abs(got - want) < 1e-6 * want, `λ_max ${got} vs ${want}`);
 });

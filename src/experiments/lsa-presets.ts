@@ -11,7 +11,8 @@ import { TD_PRETRAIN_DEFAULTS, type TdPretrainConfig } from "../train/td-pretrai
 
 export const MIMIC_PRESETS: Record<string, MimicConfig> = {
   sarsa: { ...MIMIC_DEFAULTS, teacher: "sarsa", steps: 3000 },
-  ac: { ...MIMIC_DEFAULTS, teacher: "ac", alphaCritic: 2, alphaActor: 10, steps: 3000 },
+  // gdLr 0.25: the Hessian's λ_max at the switch is ≈ 2.7 here, so step 1 is past the 2/λ_max stability limit
+  ac: { ...MIMIC_DEFAULTS, teacher: "ac", alphaCritic: 2, alphaActor: 10, gdLr: 0.25, steps: 3000 },
   "quick-sarsa": { ...MIMIC_DEFAULTS, teacher: "sarsa", numStates: 3, numActions: 2, n: 40, steps: 2200, logEvery: 100, heldOut: 32 },
   "quick-ac": { ...MIMIC_DEFAULTS, teacher: "ac", numStates: 3, numActions: 2, n: 40, steps: 1500, logEvery: 100, heldOut: 32 },
 };

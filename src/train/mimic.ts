@@ -355,6 +355,12 @@ export interface MimicResult {
   final: MimicLogRow;
   /** Step at which gradient descent took over (null: never). */
   switchedAt: number | null;
+  /**
+   * Largest Hessian eigenvalue of the batch loss where gradient descent starts (the switch point, or the
+   * initialisation for plain "gd"), and gdLr times it: gradient descent is locally stable (a faithful
+   * discretisation of gradient flow) only when gdLr·λ_max < 2. null for plain Adam.
+   */
+  sharpness: { lambdaMax: number; stepTimesLambdaMax: number } | null;
   /** Fit of log(held-out loss) = c − rate·step over logged points with 1e-26 < loss < 1e-3 (GD phase). */
   fit: { rate: number; r2: number; points: number; decadesPer1000Steps: number };
   /** The same fit over every logged point with 1e-26 < loss < 1e-3 (both phases). */
@@ -367,6 +373,37 @@ export function heldOutSet(cfg: MimicConfig): MimicExample[] {
   return Array.from({ length: cfg.heldOut }, (_, j) => sampleMimicExample(cfg, Rng.derive(cfg.seed, "mimic-heldout", j)));
 }
 
+/**
+ * Largest eigenvalue of the Hessian of the batch loss at params: power iteration on Hessian-vector
+ * products from central differences of the analytic gradient (the loss is a quartic polynomial, so
+ * the difference error is O(ε²) in the third derivatives). Deterministic start vector.
+ */
+export function hessianLambdaMax(params: Float64Array, spec: MimicSpec, batch: readonly MimicExample[], iters = 40): number {
+  const N = params.length;
+  let v = new Float64Array(N).map((_, i) => Math.cos(1 + 0.37 * i));
+  let nv = Math.hypot(...v);
+  for (let i = 0; i < N; i++) v[i] /= nv;
+  const pn = Math.sqrt(params.reduce((a, x) => a + x * x, 0) / N);
+  const eps = 1e-4 * Math.max(pn, 1e-3);
+  const p = new Float64Array(N), gPlus = new Float64Array(N), gMinus = new Float64Array(N);
+  let lambda = 0;
+  for (let it = 0; it < iters; it++) {
+    for (let i = 0; i < N; i++) p[i] = params[i] + eps * v[i];
+    gPlus.fill(0);
+    mimicLossGrad(p, spec, batch, gPlus);
+    for (let i = 0; i < N; i++) p[i] = params[i] - eps * v[i];
+    gMinus.fill(0);
+    mimicLossGrad(p, spec, batch, gMinus);
+    const hv = new Float64Array(N);
+    for (let i = 0; i < N; i++) hv[i] = (gPlus[i] - gMinus[i]) / (2 * eps);
+    lambda = hv.reduce((a, x, i) => a + x * v[i], 0);
+    nv = Math.sqrt(hv.reduce((a, x) => a + x * x, 0));
+    if (nv === 0) return 0;
+    v = hv.map((x) => x / nv);
+  }
+  return lambda;
+}
+
 /** Train one LSA block to mimic the teacher; a pure function of cfg (and cfg.seed). */
 export function trainMimic(cfg: MimicConfig, hooks: { onLog?: (row: MimicLogRow) => void; onStep?: () => void } = {}): MimicResult {
   const t0 = performance.now();
@@ -377,6 +414,11 @@ export function trainMimic(cfg: MimicConfig, hooks: { onLog?: (row: MimicLogRow)
   for (let i = 0; i < params.length; i++) params[i] = initRng.normal(0, cfg.initStd);
   let opt = makeOptimizer(cfg.optimizer === "gd" ? "gd" : "adam", params.length, cfg.optimizer === "gd" ? cfg.gdLr : cfg.lr, cfg.weightDecay, cfg.adamEps);
   let switchedAt: number | null = cfg.optimizer === "gd" ? 0 : null;
+  let sharpness: MimicResult["sharpness"] = null;
+  const measureSharpness = (batch: readonly MimicExample[]) => {
+    const lambdaMax = hessianLambdaMax(params, spec, batch);
+    sharpness = { lambdaMax, stepTimesLambdaMax: cfg.gdLr * lambdaMax };
+  };
   const held = heldOutSet(cfg);
   const log: MimicLogRow[] = [];
   const grad = new Float64Array(params.length);
@@ -395,7 +437,9 @@ export function trainMimic(cfg: MimicConfig, hooks: { onLog?: (row: MimicLogRow)
     if (cfg.optimizer === "adam-gd" && switchedAt === null && trainLoss < cfg.switchLoss) {
       switchedAt = step;
       opt = makeOptimizer("gd", params.length, cfg.gdLr);
+      measureSharpness(batch);
     }
+    if (cfg.optimizer === "gd" && step === 1) measureSharpness(batch);
     opt.step(params, grad);
     if (step % cfg.logEvery === 0 || step === cfg.steps) record(step, trainLoss);
     hooks.onStep?.();
@@ -412,6 +456,7 @@ export function trainMimic(cfg: MimicConfig, hooks: { onLog?: (row: MimicLogRow)
     log,
     final: log[log.length - 1],
     switchedAt,
+    sharpness,
     fit: { ...f, decadesPer1000Steps: (f.rate * 1000) / Math.LN10 },
     fitAll: { ...fAll, decadesPer1000Steps: (fAll.rate * 1000) / Math.LN10 },
     seconds: (performance.now() - t0) / 1000,

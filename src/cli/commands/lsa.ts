@@ -203,6 +203,7 @@ function mimicSummary(r: MimicResult): object {
     scaleProduct: f.scaleProduct,
     manifoldDistance: f.manifoldDistance,
     switchedToGdAt: r.switchedAt,
+    gdSharpness: r.sharpness,
     logLossFitGdPhase: r.fit,
     logLossFitAll: r.fitAll,
     seconds: r.seconds,
@@ -247,6 +248,7 @@ async function runMimicCmd(cfg: MimicConfig & { preset: string }, out: string): 
     ["cos effective Q map (sign-aligned)", f.cosQ.toFixed(9)],
     ["κ_P · κ_Q", f.scaleProduct.toFixed(6)],
     ["distance to optimal manifold", fmt(f.manifoldDistance)],
+    ...(r.sharpness ? [["GD step × λ_max(Hessian) at GD start (< 2: stable)", `${fmt(cfg.gdLr)} × ${fmt(r.sharpness.lambdaMax)} = ${fmt(r.sharpness.stepTimesLambdaMax)}`] as [string, string]] : []),
     [`log-loss rate, GD phase (steps > ${r.switchedAt ?? 0})`, `${fmt(r.fit.decadesPer1000Steps)} decades/1000 steps (R² ${fmt(r.fit.r2, 4)})`],
     ["log-loss rate, all logged points", `${fmt(r.fitAll.decadesPer1000Steps)} decades/1000 steps (R² ${fmt(r.fitAll.r2, 4)})`],
   ];
