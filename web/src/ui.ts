@@ -12,7 +12,8 @@ export function fmt(x: number, digits = 2): string {
 
 /**
  * Runs steps one at a time: `step` clicks queue single steps; `play` repeats until paused or done.
- * While playing, charts are redrawn at most every `minRenderMs` (steps are not held back by drawing).
+ * While playing, charts are redrawn at most every `minRenderMs`, and at least twice as long apart
+ * as the last redraw took, so drawing never takes more than a third of the time.
  */
 export class Player {
   private queued = 0;
@@ -59,22 +60,32 @@ export class Player {
 
   private async run(): Promise<void> {
     let lastRender = 0;
+    let renderMs = 0;
     let dirty = false;
     while (!this.stopRequested && (this.playing || this.queued > 0) && !this.done()) {
       if (this.queued > 0) this.queued--;
       await this.step();
       dirty = true;
       const now = performance.now();
-      if (!this.playing || now - lastRender > this.minRenderMs) {
+      if (!this.playing || now - lastRender > Math.max(this.minRenderMs, 2 * renderMs)) {
         await this.render();
         lastRender = performance.now();
+        renderMs = lastRender - now;
         dirty = false;
       }
-      // Let the page breathe (input events, painting) between steps.
-      await new Promise((r) => setTimeout(r, 0));
+      // Let the page handle input and paint between steps (a message, not setTimeout's 4 ms clamp).
+      await yieldToPage();
     }
     this.playing = false;
     this.queued = 0;
     if (dirty && !this.stopRequested) await this.render();
   }
+}
+
+function yieldToPage(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(0);
+  });
 }
