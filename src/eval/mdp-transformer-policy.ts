@@ -9,6 +9,7 @@
  *                          first episode), or
  *      "sliding":          the last L transitions, whatever their episode (includes the current
  *                          episode's steps so far).
+ *      "fixed":            a given context per task for every step (DPT's offline test).
  *    The query comes first in the sequence, so each step is one forward pass over L + 1 tokens.
  *  - AD-style (`AdMdpPolicy`): the model reads the whole cross-episode history, one token per step
  *    (src/nn/mdp-tokens.ts), with a KV cache (src/nn/incremental.ts): each step appends one token.
@@ -51,8 +52,10 @@ class TransitionLog {
 }
 
 export interface DptMdpPolicyOptions {
-  context: "previous-episode" | "sliding";
+  /** "fixed": the same given context for every step of task j (`fixed[j]`; DPT's offline test) */
+  context: "previous-episode" | "sliding" | "fixed";
   greedy: boolean;
+  fixed?: { states: ArrayLike<number>; actions: ArrayLike<number>; nextStates: ArrayLike<number>; rewards: ArrayLike<number> }[];
 }
 
 export class DptMdpPolicy implements BatchMdpPolicy {
@@ -101,7 +104,14 @@ export class DptMdpPolicy implements BatchMdpPolicy {
     const N = states.length;
     const { S, A } = this.layout;
     const positions = new Int32Array(N);
+    const fixed = this.opts.context === "fixed" ? this.opts.fixed : undefined;
+    if (this.opts.context === "fixed" && (!fixed || fixed.length !== N)) throw new RangeError(`context "fixed" needs one fixed context per task (${N}), got ${fixed?.length}`);
     const ctxs = this.logs.map((l, j) => {
+      if (fixed) {
+        const c = fixed[j];
+        positions[j] = c.actions.length;
+        return { queryState: states[j], states: c.states, actions: c.actions, nextStates: c.nextStates, rewards: c.rewards, label: 0 };
+      }
       const [from, to] = this.window(l);
       positions[j] = to - from;
       return {

@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import { Rng } from "../core/rng.js";
+import { optimizerConfigFor, PretrainConfigSchema } from "./pretrain.js";
 import { loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/mdp-dataset.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
 import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptSeqLen, mdpDptTokenDim, padSeq, type MdpAdWindow, type MdpDptContext, type StateFeatures, type TimeFeature } from "../nn/mdp-tokens.js";
@@ -24,30 +25,19 @@ import type { TransformerConfigInput } from "../nn/config.js";
 
 const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
-export const MdpPretrainConfigSchema = z.strictObject({
-  /** MDP dataset folder written by `icrl generate` */
-  data: z.string().min(1, "a dataset folder"),
-  /** "gpt" = DPT's softmax GPT-2 backbone; "relu" = Lin et al.'s ReLU attention */
+/**
+ * The bandit pretraining config (src/train/pretrain.ts: optimizer, schedule, cadence of logs,
+ * validation and checkpoints) plus the MDP token-layout fields; the backbone defaults to DPT's GPT.
+ */
+export const MdpPretrainConfigSchema = PretrainConfigSchema.extend({
+  /** "gpt" = DPT's softmax GPT-2 backbone (default here); "relu" = Lin et al.'s ReLU attention */
   backbone: z.enum(["gpt", "relu"], { message: "gpt or relu" }).default("gpt"),
-  dModel: posInt(1024).default(32),
-  numLayers: posInt(64).default(4),
-  numHeads: posInt(64).default(1),
-  lr: z.number().positive("a number > 0").max(1, "at most 1").default(1e-3),
-  weightDecay: z.number().nonnegative("a number >= 0").default(1e-4),
-  /** sequences per optimizer step */
-  batchSize: posInt(100_000).default(64),
-  microBatches: posInt(1024).default(1),
-  steps: posInt(10_000_000).default(1000),
-  evalEvery: posInt(10_000_000).default(100),
-  /** validation sequences used for the validation loss */
-  valSequences: posInt(1_000_000).default(256),
   /** AD: tokens per training window (default: the whole history K·H, at most 256) */
   window: posInt(100_000).optional(),
   /** AD: time feature of a token, "onehot" (h) or "scalar" (h/H); default onehot for H <= 32 */
   time: z.enum(["onehot", "scalar"], { message: "onehot or scalar" }).optional(),
   /** state features appended to one-hot states: "grid" = Dark Room (x, y); default grid for Dark Room, none otherwise */
   features: z.enum(["none", "grid"], { message: "none or grid" }).optional(),
-  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
 });
 export type MdpPretrainConfig = z.infer<typeof MdpPretrainConfigSchema>;
 
@@ -163,13 +153,13 @@ export function startMdpPretraining(cfg: MdpPretrainConfig, resume?: { params: P
   const val = manifest.spec.valTasks > 0 ? loadMdpSplit(cfg.data, "validation", manifest) : null;
   const layout = layoutFor(cfg, manifest, train);
   const model = createTransformer(mdpModelConfig(cfg, layout));
-  const optimizer = { kind: "adamw" as const, lr: cfg.lr, weightDecay: cfg.weightDecay };
+  const optimizer = optimizerConfigFor(cfg);
   const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, model.init(Rng.derive(cfg.seed, "init")));
   const trainStep = makeTrainStep(model, optimizer, { microBatches: cfg.microBatches, reduction: "mean" });
   const lossFn = jit((params: Params, tokens: Tensor, labels: Tensor, weights: Tensor) => model.lossSum(params, { tokens, labels, weights }));
   let valBatch: TokenBatch | null = null;
   if (val) {
-    const n = Math.min(cfg.valSequences, val.n);
+    const n = Math.min(cfg.valTrajectories, val.n);
     const r = Rng.derive(cfg.seed, "validation-windows");
     const slack = layout.kind === "ad" ? val.len - layout.length : 0;
     valBatch = encodeSequences(

@@ -1,0 +1,156 @@
+/**
+ * `icrl generate --env darkroom|darkroom-permuted|random-mdp ...`: an MDP pretraining dataset
+ * (src/data/mdp-dataset.ts). The bandit command dispatches here when --env (or the config file's
+ * env) names an MDP environment.
+ *
+ *   --kind dpt   in-context datasets of --context-length transitions + query state, label a*(s_q)
+ *   --kind ad    learning histories of --episodes episodes, labels = the context algorithm's actions
+ *                (or --expert's)
+ * --context takes MDP algorithm specs with weights (`random` = DPT's independent uniform
+ * transitions, DPT only), e.g. `random@0.5,uniform@0.5` or `soft-ucbvi:c=0.02`.
+ * Dark Room datasets use the training goals unless params.split says otherwise.
+ */
+import { z } from "zod";
+import { IcrlError } from "../core/errors.js";
+import { isMdpEnv, MDP_ENV_NAMES, parseMdpEnvParams } from "../envs/tabular-mdp.js";
+import { defined, loadConfigFile, parseWith } from "../cli/config.js";
+import { progress } from "../cli/progress.js";
+import { generateMdpDataset } from "./mdp-generate.js";
+import { checkMdpSpec, type MdpGenerationSpec } from "./mdp-dataset.js";
+import { parseContextComponent } from "./mdp-rollout.js";
+
+const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
+
+export const MdpGenerateConfigSchema = z.strictObject({
+  env: z.enum(MDP_ENV_NAMES, { message: `one of ${MDP_ENV_NAMES.join(", ")}` }),
+  kind: z.enum(["dpt", "ad"], { message: "dpt or ad" }),
+  context: z.array(z.strictObject({ algo: z.string(), weight: z.number().positive("a weight > 0").finite() })).min(1, "at least one context component"),
+  expert: z.string().nullable().default(null),
+  contextLength: posInt(100_000).default(100),
+  episodes: posInt(100_000).default(20),
+  horizon: posInt(100_000).optional(),
+  states: posInt(10_000).optional(),
+  actions: posInt(1000).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  tasks: posInt(100_000_000).default(1000),
+  valTasks: z.number().int("an integer").nonnegative("a non-negative integer").max(100_000_000).optional(),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+  shardSize: posInt(1_000_000).default(1000),
+  workers: posInt(64).default(2),
+});
+export type MdpGenerateConfig = z.infer<typeof MdpGenerateConfigSchema>;
+
+export interface MdpGenerateFlags {
+  env?: string;
+  kind?: string;
+  context?: string;
+  expert?: string;
+  contextLength?: number;
+  episodes?: number;
+  horizon?: number;
+  states?: number;
+  actions?: number;
+  tasks?: number;
+  valTasks?: number;
+  seed?: number;
+  shardSize?: number;
+  workers?: number;
+  config?: string;
+  out?: string;
+  label?: string;
+  shard?: string;
+}
+
+/** True when a generate invocation names an MDP environment (by flag or in its config file). */
+export function isMdpGenerate(flags: { env?: string; config?: string }): boolean {
+  const env = flags.env ?? (flags.config ? loadConfigFile(flags.config).env : undefined);
+  return typeof env === "string" && isMdpEnv(env);
+}
+
+function parseWeighted(s: string): { algo: string; weight: number }[] {
+  return s
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0)
+    .map((part) => {
+      const at = part.lastIndexOf("@");
+      if (at < 0) return { algo: part, weight: 1 };
+      const w = Number(part.slice(at + 1));
+      if (!(w > 0) || !Number.isFinite(w)) throw new IcrlError(`invalid --context: ${JSON.stringify(part)} (allowed: algo@weight with a weight > 0, e.g. random@0.5,uniform@0.5)`);
+      return { algo: part.slice(0, at), weight: w };
+    });
+}
+
+export function resolveMdpGenerateConfig(flags: MdpGenerateFlags): MdpGenerateConfig {
+  const other = flags as Record<string, unknown>;
+  for (const k of ["arms", "dim", "noise", "label", "shard"]) if (other[k] !== undefined) throw new IcrlError(`invalid --${k}: ${JSON.stringify(other[k])} (allowed: not for MDP environments; use --kind, --context, --context-length, --episodes, --states, --actions, --horizon)`);
+  const file = flags.config ? loadConfigFile(flags.config) : {};
+  const raw: Record<string, unknown> = {
+    ...file,
+    ...defined({
+      env: flags.env,
+      kind: flags.kind,
+      context: flags.context !== undefined ? parseWeighted(flags.context) : undefined,
+      expert: flags.expert,
+      contextLength: flags.contextLength,
+      episodes: flags.episodes,
+      horizon: flags.horizon,
+      states: flags.states,
+      actions: flags.actions,
+      tasks: flags.tasks,
+      valTasks: flags.valTasks,
+      seed: flags.seed,
+      shardSize: flags.shardSize,
+      workers: flags.workers,
+    }),
+  };
+  if (typeof raw.context === "string") raw.context = parseWeighted(raw.context);
+  if (raw.kind === undefined) throw new IcrlError("missing --kind (allowed: dpt or ad)");
+  if (raw.context === undefined) throw new IcrlError("missing --context (allowed: MDP algorithm specs with optional weights, e.g. random@0.5,uniform@0.5 or soft-ucbvi)");
+  return parseWith(MdpGenerateConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
+}
+
+/** Resolve a config into the dataset spec (validated; Dark Room defaults to the training goals). */
+export function toMdpGenerationSpec(cfg: MdpGenerateConfig): MdpGenerationSpec {
+  const rawParams: Record<string, unknown> = { ...(cfg.params ?? {}) };
+  if (cfg.horizon !== undefined) rawParams.horizon = cfg.horizon;
+  if (cfg.env === "random-mdp") {
+    if (cfg.states !== undefined) rawParams.states = cfg.states;
+    if (cfg.actions !== undefined) rawParams.actions = cfg.actions;
+  } else {
+    if (cfg.states !== undefined || cfg.actions !== undefined) throw new IcrlError(`invalid --states/--actions: not for ${cfg.env} (its size is params.size; 5 actions)`);
+    if (rawParams.split === undefined) rawParams.split = "train";
+  }
+  const envParams = parseMdpEnvParams(cfg.env, rawParams) as unknown as Record<string, unknown>;
+  const context = cfg.context.map((c, i) => ({ algo: parseContextComponent(c.algo, c.weight, `--context[${i}]`).label, weight: c.weight }));
+  const total = context.reduce((a, c) => a + c.weight, 0);
+  const spec: MdpGenerationSpec = {
+    env: cfg.env,
+    envParams,
+    kind: cfg.kind,
+    context: context.map((c) => ({ algo: c.algo, weight: c.weight / total })),
+    expert: cfg.expert,
+    contextLength: cfg.contextLength,
+    episodes: cfg.episodes,
+    tasks: cfg.tasks,
+    valTasks: cfg.valTasks ?? Math.max(1, Math.round(cfg.tasks / 10)),
+    seed: cfg.seed,
+    shardSize: cfg.shardSize,
+  };
+  checkMdpSpec(spec);
+  return spec;
+}
+
+/** The CLI entry (called by `icrl generate` for MDP environments). */
+export async function mdpGenerateCommand(flags: MdpGenerateFlags): Promise<void> {
+  const cfg = resolveMdpGenerateConfig(flags);
+  const spec = toMdpGenerationSpec(cfg);
+  if (!flags.out) throw new IcrlError("missing --out (allowed: a dataset folder)");
+  const t0 = performance.now();
+  const bar = progress("generate", spec.tasks + spec.valTasks, "seq");
+  const m = await generateMdpDataset(spec, flags.out, { workers: cfg.workers, onShard: (n) => bar.tick(n) });
+  bar.stop();
+  const secs = (performance.now() - t0) / 1000;
+  const what = spec.kind === "dpt" ? `in-context datasets of ${spec.contextLength} transitions` : `learning histories of ${spec.episodes} episodes`;
+  process.stdout.write(`wrote ${flags.out}/: ${m.spec.tasks} train + ${m.spec.valTasks} validation ${what} (${spec.env}, ${m.splits.train.shards.length + m.splits.validation.shards.length} shards) in ${secs.toFixed(1)} s\n`);
+}

@@ -1,0 +1,253 @@
+/**
+ * `icrl evaluate` for a transformer trained on an MDP dataset: deploy it in context across
+ * episodes on evaluation tasks (Dark Room: the held-out goals / permutations; random MDPs: fresh
+ * MDPs), beside classic algorithms on the same tasks and noise streams, and write the MDP report
+ * (return per episode, cumulative regret, Dark Room trajectory picture).
+ *
+ * DPT models act online with the previous episode as context (DPT's eval_darkroom.online) or a
+ * sliding window of the last L transitions; `offline` adds DPT's offline test: for each
+ * evaluation task, a fixed in-context dataset of L random transitions (the pretraining
+ * distribution), one episode with greedy and with sampled actions. AD models read the whole
+ * cross-episode history (KV-cached, sliding window beyond their training window).
+ */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { IcrlError, invalid } from "../core/errors.js";
+import { writeJsonAtomic } from "../core/io.js";
+import { Rng } from "../core/rng.js";
+import { columnMeanSem } from "../core/stats.js";
+import { isMdpEnv, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName } from "../envs/tabular-mdp.js";
+import { PerTaskMdpBatch, type BatchMdpPolicy } from "../algos/mdp-types.js";
+import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
+import { loadCheckpoint } from "../nn/checkpoint.js";
+import { createTransformer, type TransformerModel } from "../nn/transformer.js";
+import type { Params } from "../nn/engine.js";
+import type { MdpModelLayout } from "../train/mdp-pretrain.js";
+import type { MdpGenerationSpec } from "../data/mdp-dataset.js";
+import { contextTransitions, type Transitions } from "../data/mdp-rollout.js";
+import { evaluateMdp, MDP_METRIC_DEFINITIONS, runMdpPolicy, type RecordedEpisode } from "./mdp-harness.js";
+import { AdMdpPolicy, DptMdpPolicy } from "./mdp-transformer-policy.js";
+import { MDP_DEFAULT_BASELINES } from "./mdp-baselines.js";
+import { darkroomTrajectorySpec, mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
+import { defined, loadConfigFile, parseWith } from "../cli/config.js";
+import { progress } from "../cli/progress.js";
+import { defaultOutDir, inStagedDir } from "../cli/common.js";
+
+/** A trained MDP model: the network, its parameters and how it reads its inputs. */
+export interface MdpModel {
+  path: string;
+  model: TransformerModel;
+  params: Params;
+  layout: MdpModelLayout;
+  dataset: MdpGenerationSpec;
+  extra: Record<string, unknown>;
+  step: number;
+}
+
+/** The checkpoint file of a model argument (a file or a training run folder). */
+export function mdpModelPath(arg: string): string {
+  if (existsSync(arg) && statSync(arg).isDirectory()) {
+    const p = join(arg, "model.safetensors");
+    if (!existsSync(p)) throw new IcrlError(`--model ${arg} is a folder without model.safetensors (an unfinished training run? rerun \`icrl train\` with the same --out to finish it)`);
+    return p;
+  }
+  if (!existsSync(arg)) throw invalid("--model", arg, "a checkpoint file or a training run folder");
+  return arg;
+}
+
+/** True if the checkpoint at `arg` was trained on an MDP dataset (metadata extra.mdp). */
+export function isMdpModel(arg: string | undefined): boolean {
+  if (!arg) return false;
+  try {
+    const ck = loadCheckpoint(mdpModelPath(arg));
+    const mdp = (ck.extra as { mdp?: unknown } | undefined)?.mdp;
+    for (const k of Object.keys(ck.params)) ck.params[k].dispose();
+    return !!mdp;
+  } catch {
+    return false;
+  }
+}
+
+export function loadMdpModel(arg: string): MdpModel {
+  const path = mdpModelPath(arg);
+  const ck = loadCheckpoint(path);
+  const extra = (ck.extra ?? {}) as Record<string, unknown>;
+  const layout = extra.mdp as MdpModelLayout | undefined;
+  const dataset = extra.dataset as MdpGenerationSpec | undefined;
+  if (!layout || !dataset || !isMdpEnv(String(dataset.env))) throw new IcrlError(`checkpoint ${path} does not record an MDP token layout and dataset (metadata extra.mdp, extra.dataset); it was not trained by \`icrl train\` on an MDP dataset`);
+  const model = createTransformer(ck.config as never);
+  return { path, model, params: ck.params, layout, dataset, extra, step: ck.step };
+}
+
+const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
+
+export const MdpEvaluateConfigSchema = z.strictObject({
+  model: z.string().min(1, "a checkpoint or training run folder"),
+  /** evaluation tasks (default: Dark Room's split size, e.g. the 20 held-out goals; 200 random MDPs) */
+  tasks: posInt(10_000_000).optional(),
+  /** episodes per task (default: the training history's K for AD, 40 for DPT) */
+  episodes: posInt(1_000_000).optional(),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+  algos: z.array(z.string()).optional(),
+  /** argmax instead of sampling from the softmax (the anchors sample online) */
+  greedy: z.boolean().default(false),
+  /** DPT online context: the previous episode (DPT) or the last L transitions */
+  context: z.enum(["previous-episode", "sliding"], { message: "previous-episode or sliding" }).default("previous-episode"),
+  /** DPT: also the offline test (fixed random in-context dataset, one episode, greedy and sampled) */
+  offline: z.boolean().default(false),
+  /** Dark Room split to evaluate on (default: test, the held-out tasks) */
+  split: z.enum(["train", "test", "all"], { message: "train, test or all" }).default("test"),
+  /** tasks decoded together (memory/speed only) */
+  chunk: posInt(1_000_000).default(500),
+  name: z.string().min(1).default("transformer"),
+});
+export type MdpEvaluateConfig = z.infer<typeof MdpEvaluateConfigSchema>;
+
+/** The evaluation distribution of a model: its training environment, on the evaluation split. */
+export function evalDistribution(m: MdpModel, split: "train" | "test" | "all"): MdpTaskDistribution {
+  const env = m.dataset.env as MdpEnvName;
+  const raw = { ...m.dataset.envParams } as Record<string, unknown>;
+  if (env !== "random-mdp") raw.split = split;
+  return new MdpTaskDistribution(env, parseMdpEnvParams(env, raw));
+}
+
+export function transformerPolicy(m: MdpModel, name: string, cfg: Pick<MdpEvaluateConfig, "greedy" | "context">): BatchMdpPolicy {
+  return m.layout.kind === "dpt" ? new DptMdpPolicy(name, m.model, m.params, m.layout, { context: cfg.context, greedy: cfg.greedy }) : new AdMdpPolicy(name, m.model, m.params, m.layout, { greedy: cfg.greedy });
+}
+
+export interface OfflineResult {
+  /** mean ± s.e. over tasks of the one-episode return */
+  greedy: { mean: number; sem: number };
+  sampled: { mean: number; sem: number };
+  optimal: { mean: number; sem: number };
+  /** total reward inside the random in-context dataset (DPT: "the dataset's own return") */
+  dataset: { mean: number; sem: number };
+}
+
+/** DPT offline test: a fixed random context of L transitions per task, one episode. */
+export async function dptOffline(m: MdpModel, dist: MdpTaskDistribution, tasks: number, seed: number): Promise<OfflineResult> {
+  const ctxs: Transitions[] = [];
+  for (let i = 0; i < tasks; i++) ctxs.push(contextTransitions(dist.evalTask(seed, i), { kind: "random", label: "random", weight: 1 }, m.layout.length, Rng.derive(seed, "offline-context", i)));
+  const one = async (greedy: boolean) => {
+    const p = new DptMdpPolicy(greedy ? "greedy" : "sampled", m.model, m.params, m.layout, { context: "fixed", greedy, fixed: ctxs });
+    return runMdpPolicy(p, { dist, episodes: 1, tasks, seed, chunk: tasks });
+  };
+  const g = await one(true);
+  const s = await one(false);
+  const ms = (x: Float64Array) => {
+    const r = columnMeanSem(x, x.length, 1);
+    return { mean: r.mean[0], sem: r.sem[0] };
+  };
+  const data = Float64Array.from(ctxs, (c) => c.rewards.reduce((a, b) => a + b, 0));
+  return { greedy: ms(g.returns), sampled: ms(s.returns), optimal: ms(g.optimal), dataset: ms(data) };
+}
+
+export interface MdpEvaluateFlags {
+  model?: string;
+  tasks?: number;
+  episodes?: number;
+  seed?: number;
+  algos?: string;
+  greedy?: boolean;
+  context?: string;
+  offline?: boolean;
+  split?: string;
+  config?: string;
+  out?: string;
+}
+
+export function resolveMdpEvaluateConfig(flags: MdpEvaluateFlags): MdpEvaluateConfig {
+  const file = flags.config ? loadConfigFile(flags.config) : {};
+  const raw = {
+    ...file,
+    ...defined({
+      model: flags.model,
+      tasks: flags.tasks,
+      episodes: flags.episodes,
+      seed: flags.seed,
+      algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
+      greedy: flags.greedy,
+      context: flags.context,
+      offline: flags.offline,
+      split: flags.split,
+    }),
+  };
+  return parseWith(MdpEvaluateConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
+}
+
+/** Episodes of the picture: 1, 2, K/4, K (deduplicated). */
+function pictureEpisodes(K: number): number[] {
+  return [...new Set([0, 1, Math.floor(K / 4), K - 1])].filter((k) => k >= 0 && k < K).sort((a, b) => a - b);
+}
+
+export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, label = "evaluate"): Promise<MdpResults> {
+  const m = loadMdpModel(cfg.model);
+  const dist = evalDistribution(m, cfg.split);
+  const tasks = cfg.tasks ?? dist.ids?.length ?? 200;
+  const K = cfg.episodes ?? (m.layout.kind === "ad" ? m.dataset.episodes : 40);
+  const baselines = cfg.algos ?? (m.extra.baselines as string[] | undefined) ?? [...MDP_DEFAULT_BASELINES[dist.env], ...m.dataset.context.map((c) => c.algo).filter((a) => a !== "random")];
+  const specs = [...new Map(baselines.map((a) => parseMdpAlgoSpec(a)).map((s) => [s.label, s])).values()];
+  if (specs.some((s) => s.label === cfg.name)) throw invalid("name", cfg.name, "a name different from the baselines'");
+  const resolved = { ...cfg, tasks, episodes: K, algos: specs.map((s) => s.label), env: dist.env, envParams: dist.params, modelPath: m.path, layout: m.layout };
+  return inStagedDir(out, async (dir) => {
+    writeJsonAtomic(dir.file("config.json"), resolved);
+    const bar = progress(label, tasks * (specs.length + 1), "tasks");
+    const record = dist.env === "random-mdp" ? undefined : { tasks: [0], episodes: pictureEpisodes(K) };
+    const tf = transformerPolicy(m, cfg.name, cfg);
+    const { algorithms, optimalReturn, recorded, wallSeconds } = await evaluateMdp([tf, ...specs.map((s) => new PerTaskMdpBatch(s.label, () => makeMdpAgent(s)))], {
+      dist,
+      episodes: K,
+      tasks,
+      seed: cfg.seed,
+      chunk: cfg.chunk,
+      record,
+      onProgress: (n) => bar.tick(n),
+    });
+    bar.stop();
+    const deployment = m.layout.kind === "dpt" ? `DPT-style, context = ${cfg.context === "sliding" ? `the last ${m.layout.length} transitions` : "the previous episode"}, ${cfg.greedy ? "greedy" : "sampled"} actions` : `AD-style, cross-episode history (window ${m.layout.length} steps), ${cfg.greedy ? "greedy" : "sampled"} actions`;
+    const res: MdpResults = {
+      env: dist.env,
+      envParams: dist.params,
+      description: dist.describe(),
+      episodes: K,
+      horizon: dist.H,
+      tasks,
+      seed: cfg.seed,
+      definitions: MDP_METRIC_DEFINITIONS,
+      optimalReturn,
+      algorithms,
+      model: { path: m.path, step: m.step, layout: m.layout, dataset: m.dataset, deployment, name: cfg.name },
+    };
+    if (cfg.offline) {
+      if (m.layout.kind !== "dpt") throw invalid("offline", true, "false for AD models (the offline test is DPT's)");
+      res.offline = await dptOffline(m, dist, tasks, cfg.seed);
+    }
+    let trajectories: { spec: ReturnType<typeof darkroomTrajectorySpec>; caption: string } | undefined;
+    const rec: RecordedEpisode[] | undefined = recorded[cfg.name];
+    if (rec?.length) {
+      const size = Math.round(Math.sqrt(dist.S));
+      trajectories = {
+        spec: darkroomTrajectorySpec(rec, size, `${dist.env}: ${cfg.name} on held-out task ${rec[0].task} (goal cell ${rec[0].goal})`, (e) => `episode ${e.episode + 1}`),
+        caption: `The transformer's trajectories on evaluation task ${rec[0].task} (goal cell ${rec[0].goal}), ${deployment}:`,
+      };
+    }
+    await writeMdpReport(dir, res, { title: `${dist.env}: ${cfg.name} (${deployment}) vs classic algorithms`, trajectories });
+    writeJsonAtomic(dir.file("timing.json"), { wallSecondsPerAlgorithm: wallSeconds });
+    return res;
+  });
+}
+
+/** The CLI entry (called by `icrl evaluate` when --model is an MDP model). */
+export async function mdpEvaluateCommand(flags: MdpEvaluateFlags): Promise<MdpResults> {
+  const cfg = resolveMdpEvaluateConfig(flags);
+  const out = flags.out ?? defaultOutDir("evaluate-mdp");
+  const t0 = performance.now();
+  const res = await runMdpEvaluation(cfg, out);
+  const secs = (performance.now() - t0) / 1000;
+  process.stdout.write(`${res.env}: return per episode and cumulative regret vs V*, mean ± s.e. over ${res.tasks} tasks (seed ${res.seed})\n\n${mdpTable(res)}\n`);
+  const off = res.offline as OfflineResult | undefined;
+  if (off) process.stdout.write(`\noffline (fixed random context of ${(res.model as { layout: MdpModelLayout }).layout.length} transitions, one episode): greedy ${off.greedy.mean.toFixed(2)} ± ${off.greedy.sem.toFixed(2)}, sampled ${off.sampled.mean.toFixed(2)} ± ${off.sampled.sem.toFixed(2)}, optimal ${off.optimal.mean.toFixed(2)}, dataset's own reward ${off.dataset.mean.toFixed(2)}\n`);
+  process.stdout.write(`\nwrote ${out}/ in ${secs.toFixed(1)} s\n`);
+  return res;
+}

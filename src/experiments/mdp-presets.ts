@@ -1,0 +1,200 @@
+/**
+ * Named in-context RL experiments on tabular MDPs (research/anchor-lin-dpt.md §2.1, §2.2, §2.7,
+ * §3.3, §4), each at two scales:
+ *
+ *  - `dpt-darkroom`: DPT's Dark Room (Lee et al. 2023, Fig. 4): pretrain on in-context datasets of
+ *    the 80 training goals with the optimal action as the label; deploy online for K episodes on
+ *    the 20 held-out goals with the previous episode as context (sampled actions), and offline from
+ *    a fixed random dataset of 100 transitions. DPT reports ≈ 61 after 5 episodes and ≈ 75 at 40
+ *    online, 61.5 offline.
+ *  - `lin-ucbvi-mdp`: algorithm distillation of soft UCB-VI (Lin, Bai & Mei 2024, App. F; the
+ *    paper proves a transformer can implement it but runs no MDP experiment) on small random MDPs;
+ *    the transformer reads the whole K-episode history.
+ *  - `darkroom-ad-qlearning`: algorithm distillation of ε-greedy Q-learning on Dark Room
+ *    (cross-episode learning histories, sliding window), evaluated on the held-out goals.
+ *
+ * `paper` is the anchors' scale (config only unless --run: days of CPU); `quick` runs the whole
+ * pipeline in about half an hour of 2 uncontended cores with fewer sequences and optimizer steps.
+ */
+import type { MdpGenerationSpec } from "../data/mdp-dataset.js";
+import type { MdpPretrainConfig } from "../train/mdp-pretrain.js";
+import type { MdpEvaluateConfig } from "../eval/mdp-evaluate.js";
+
+export type MdpScale = "quick" | "paper";
+
+/** A measurable claim on the evaluation results. */
+export type MdpCriterion =
+  /** mean return of `of` at episode `episode` (1-based) is at least `min` */
+  | { kind: "return-at"; of: string; episode: number; min: number; text: string }
+  /** final cumulative regret of `of` / that of `to` is at most `max` */
+  | { kind: "regret-ratio"; of: string; to: string; max: number; text: string }
+  /** final cumulative regret of `of` is below that of `to` */
+  | { kind: "regret-below"; of: string; to: string; text: string };
+
+export interface MdpExperiment {
+  name: string;
+  title: string;
+  reproduces: string;
+  scale: MdpScale;
+  deviations: string[];
+  generate: MdpGenerationSpec;
+  train: Omit<MdpPretrainConfig, "data">;
+  evaluate: Omit<MdpEvaluateConfig, "model">;
+  criteria: MdpCriterion[];
+}
+
+const EVAL_SEED = 7;
+
+const DARKROOM_BASELINES = ["optimal", "uniform", "qlearning:gamma=0.9:alpha=0.5", "psrl:alpha0=0.1"];
+
+/** The context algorithm of lin-ucbvi-mdp: soft UCB-VI, bonus c·H·sqrt(log(SAT/δ)/N) with c = 0.02, τ = 1/K. */
+export const LIN_UCBVI_CONTEXT = "soft-ucbvi:c=0.02:clip=remaining";
+
+function trainBase(o: { steps: number; lr?: number; dModel?: number; numLayers?: number; batchSize?: number; paper: boolean }): Omit<MdpPretrainConfig, "data"> {
+  return {
+    backbone: "gpt",
+    dModel: o.dModel ?? 32,
+    numLayers: o.numLayers ?? 4,
+    numHeads: 1,
+    lr: o.lr ?? 1e-3,
+    schedule: "constant",
+    warmupSteps: 0,
+    weightDecay: 1e-4,
+    batchSize: o.batchSize ?? 64,
+    microBatches: 1,
+    steps: o.steps,
+    evalEvery: o.paper ? 5000 : 100,
+    logEvery: o.paper ? 100 : 20,
+    checkpointEvery: o.paper ? 5000 : 100,
+    valTrajectories: o.paper ? 1024 : 256,
+    seed: 0,
+  };
+}
+
+function dptDarkroom(scale: MdpScale): MdpExperiment {
+  const paper = scale === "paper";
+  return {
+    name: "dpt-darkroom",
+    title: "DPT on Dark Room: online and offline in-context RL on held-out goals",
+    reproduces: "Lee et al. (2023) Fig. 4 (Dark Room, 20 held-out goals, 40 online episodes; offline from a random dataset)",
+    scale,
+    deviations: paper
+      ? ["one-hot states plus the grid coordinates (DPT's tokens carry (x, y) only)", "half of the in-context datasets are uniform random-walk rollouts from (0, 0) (DPT: all independent random transitions)"]
+      : [
+          "60K in-context datasets and 1500 optimizer steps of batch 64 (DPT: 100K datasets, 200 epochs)",
+          "10 online episodes (DPT: 40)",
+          "one-hot states plus the grid coordinates (DPT's tokens carry (x, y) only)",
+          "half of the in-context datasets are uniform random-walk rollouts from (0, 0) (DPT: all independent random transitions)",
+        ],
+    generate: {
+      env: "darkroom",
+      envParams: { split: "train" },
+      kind: "dpt",
+      context: [
+        { algo: "random", weight: 1 },
+        { algo: "uniform", weight: 1 },
+      ],
+      expert: null,
+      contextLength: 100,
+      episodes: 1,
+      tasks: paper ? 100_000 : 60_000,
+      valTasks: paper ? 20_000 : 1000,
+      seed: 1,
+      shardSize: 5000,
+    },
+    train: { ...trainBase({ steps: paper ? 312_500 : 1500, paper }), features: "grid" }, // paper: 200 epochs x 100K / 64
+    evaluate: { episodes: paper ? 40 : 10, seed: EVAL_SEED, algos: DARKROOM_BASELINES, greedy: false, context: "previous-episode", offline: true, split: "test", chunk: 500, name: "transformer" },
+    criteria: [{ kind: "return-at", of: "transformer", episode: 10, min: 60, text: "mean return on the 20 held-out goals >= 60 by episode 10" }],
+  };
+}
+
+function linUcbviMdp(scale: MdpScale): MdpExperiment {
+  const paper = scale === "paper";
+  return {
+    name: "lin-ucbvi-mdp",
+    title: "Algorithm distillation of soft UCB-VI on small random MDPs",
+    reproduces: "Lin, Bai & Mei (2024) App. F (soft UCB-VI is implementable in context; the paper has no MDP experiment: this one is new)",
+    scale,
+    deviations: [
+      "stationary MDPs (one P and R for all steps; UCB-VI pools its counts over h), |S| = 5, |A| = 3, H = 10, K = 20 episodes: with Lin et al.'s time-inhomogeneous MDPs no algorithm learns much in 20 episodes",
+      "bonus c·H·sqrt(log(SAT/δ)/N) with c = 0.02 (Lin et al.: c = 2, which keeps every Q̂ at its cap for thousands of episodes) and Q̂_h capped at H − h",
+      ...(paper ? [] : ["30K learning histories and 1200 optimizer steps of batch 64"]),
+    ],
+    generate: {
+      env: "random-mdp",
+      envParams: { states: 5, actions: 3, horizon: 10, stationary: true },
+      kind: "ad",
+      context: [{ algo: LIN_UCBVI_CONTEXT, weight: 1 }],
+      expert: null,
+      contextLength: 1,
+      episodes: 20,
+      tasks: paper ? 100_000 : 30_000,
+      valTasks: paper ? 10_000 : 500,
+      seed: 1,
+      shardSize: 5000,
+    },
+    train: { ...trainBase({ steps: paper ? 200_000 : 1200, paper }), window: 200, time: "onehot", features: "none" },
+    evaluate: {
+      tasks: 500,
+      episodes: 20,
+      seed: EVAL_SEED,
+      algos: ["optimal", "uniform", LIN_UCBVI_CONTEXT, "ucbvi:c=0.02:clip=remaining", "ucbvi", "qlearning", "psrl"],
+      greedy: false,
+      context: "previous-episode",
+      offline: false,
+      split: "test",
+      chunk: 500,
+      name: "transformer",
+    },
+    criteria: [
+      { kind: "regret-ratio", of: "transformer", to: LIN_UCBVI_CONTEXT, max: 1.3, text: "transformer's cumulative regret after K episodes <= 1.3 x soft UCB-VI's" },
+      { kind: "regret-below", of: "transformer", to: "qlearning", text: "transformer's cumulative regret below Q-learning's" },
+    ],
+  };
+}
+
+function darkroomAdQlearning(scale: MdpScale): MdpExperiment {
+  const paper = scale === "paper";
+  const ql = "qlearning:gamma=0.9:alpha=0.5";
+  return {
+    name: "darkroom-ad-qlearning",
+    title: "Algorithm distillation of Q-learning on Dark Room (cross-episode histories)",
+    reproduces: "Laskin et al. (2022) algorithm distillation on Dark Room, as compared in DPT Fig. 4 (AD ≈ 68 at episode 40)",
+    scale,
+    deviations: paper
+      ? ["learning histories of 100 episodes, 4-episode window (400 steps)"]
+      : ["learning histories of 20 episodes, 2-episode window (200 steps), 4000 histories and 600 optimizer steps"],
+    generate: {
+      env: "darkroom",
+      envParams: { split: "train" },
+      kind: "ad",
+      context: [{ algo: ql, weight: 1 }],
+      expert: null,
+      contextLength: 1,
+      episodes: paper ? 100 : 20,
+      tasks: paper ? 80_000 : 4000,
+      valTasks: paper ? 2000 : 200,
+      seed: 1,
+      shardSize: paper ? 1000 : 1000,
+    },
+    train: { ...trainBase({ steps: paper ? 100_000 : 600, paper }), window: paper ? 400 : 200, time: "scalar", features: "grid" },
+    evaluate: { episodes: paper ? 100 : 20, seed: EVAL_SEED, algos: ["optimal", "uniform", ql], greedy: false, context: "previous-episode", offline: false, split: "test", chunk: 500, name: "transformer" },
+    criteria: [{ kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's" }],
+  };
+}
+
+const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
+  "dpt-darkroom": dptDarkroom,
+  "lin-ucbvi-mdp": linUcbviMdp,
+  "darkroom-ad-qlearning": darkroomAdQlearning,
+};
+
+export const MDP_EXPERIMENT_NAMES = Object.keys(BUILDERS);
+
+export function isMdpPreset(name: string): boolean {
+  return name in BUILDERS;
+}
+
+export function mdpExperiment(name: string, scale: MdpScale): MdpExperiment | undefined {
+  return BUILDERS[name]?.(scale);
+}

@@ -1,0 +1,128 @@
+/**
+ * `icrl train` on an MDP dataset: the shared resumable training loop (src/train/loop.ts:
+ * metrics.jsonl, checkpoints, model.safetensors, loss plot) driving the MDP pretraining run of
+ * mdp-pretrain.ts. The checkpoint metadata (`extra.mdp`) records the token layout, which MDP
+ * deployment (src/eval/mdp-evaluate.ts) needs to read the model.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createTransformer } from "../nn/transformer.js";
+import { loadMdpSplit, readMdpManifest, MDP_DATASET_FORMAT } from "../data/mdp-dataset.js";
+import { trainInFolder, type LoopResult } from "./loop.js";
+import { optimizerConfigFor } from "./pretrain.js";
+import { layoutFor, mdpModelConfig, MdpPretrainConfigSchema, startMdpPretraining, type MdpPretrainConfig } from "./mdp-pretrain.js";
+import { IcrlError } from "../core/errors.js";
+import { defined, loadConfigFile, parseWith } from "../cli/config.js";
+import { progress } from "../cli/progress.js";
+import { defaultOutDir } from "../cli/common.js";
+
+/** True if `dir` holds an MDP dataset (its manifest has the MDP format). */
+export function isMdpDataset(dir: string | undefined): boolean {
+  if (!dir) return false;
+  const p = join(dir, "manifest.json");
+  if (!existsSync(p)) return false;
+  try {
+    return (JSON.parse(readFileSync(p, "utf8")) as { format?: string }).format === MDP_DATASET_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/** Validate an MDP training config (the bandit keys plus window, time, features). */
+export function parseMdpTrainConfig(raw: Record<string, unknown>, source = "flags"): MdpPretrainConfig {
+  return parseWith(MdpPretrainConfigSchema, raw, source);
+}
+
+/** Train into `out` (fresh or resumed); `extra` is merged into the checkpoint metadata. */
+export async function runMdpTraining(cfg: MdpPretrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train"): Promise<LoopResult> {
+  const manifest = readMdpManifest(cfg.data);
+  const shape = loadMdpSplit(cfg.data, "validation", manifest); // small split: sizes for the layout
+  const layout = layoutFor(cfg, manifest, { S: shape.S, A: shape.A, H: shape.H, len: shape.len });
+  const modelConfig = createTransformer(mdpModelConfig(cfg, layout)).config;
+  let bar: ReturnType<typeof progress> | null = null;
+  const res = await trainInFolder({
+    out,
+    runConfig: cfg,
+    modelConfig,
+    optimizerConfig: optimizerConfigFor(cfg),
+    extra: { ...extra, mdp: layout, dataset: manifest.spec, train: cfg },
+    steps: cfg.steps,
+    logEvery: cfg.logEvery,
+    evalEvery: cfg.evalEvery,
+    checkpointEvery: cfg.checkpointEvery,
+    start: (resume) => startMdpPretraining(cfg, resume),
+    onStart: (from) => {
+      if (from > 0) process.stderr.write(`${label}: resuming ${out} from step ${from}\n`);
+      bar = progress(label, cfg.steps, "steps", from);
+    },
+    onStep: () => bar?.tick(),
+  });
+  (bar as ReturnType<typeof progress> | null)?.stop();
+  return res;
+}
+
+/** The flags of `icrl train` (as src/cli/commands/train.ts names them). */
+export interface MdpTrainFlags {
+  data?: string;
+  backbone?: string;
+  layers?: number;
+  dModel?: number;
+  heads?: number;
+  lr?: number;
+  schedule?: string;
+  warmup?: number;
+  weightDecay?: number;
+  batch?: number;
+  microBatches?: number;
+  steps?: number;
+  evalEvery?: number;
+  logEvery?: number;
+  checkpointEvery?: number;
+  valTrajectories?: number;
+  seed?: number;
+  config?: string;
+  out?: string;
+}
+
+/** True when a train invocation's --data (or the config file's data) is an MDP dataset. */
+export function isMdpTrain(flags: { data?: string; config?: string }): boolean {
+  const data = flags.data ?? (flags.config ? loadConfigFile(flags.config).data : undefined);
+  return typeof data === "string" && isMdpDataset(data);
+}
+
+/** The CLI entry (called by `icrl train` for MDP datasets); MDP keys window/time/features come from --config. */
+export async function mdpTrainCommand(flags: MdpTrainFlags): Promise<void> {
+  const file = flags.config ? loadConfigFile(flags.config) : {};
+  const raw = {
+    ...file,
+    ...defined({
+      data: flags.data,
+      backbone: flags.backbone,
+      numLayers: flags.layers,
+      dModel: flags.dModel,
+      numHeads: flags.heads,
+      lr: flags.lr,
+      schedule: flags.schedule,
+      warmupSteps: flags.warmup,
+      weightDecay: flags.weightDecay,
+      batchSize: flags.batch,
+      microBatches: flags.microBatches,
+      steps: flags.steps,
+      evalEvery: flags.evalEvery,
+      logEvery: flags.logEvery,
+      checkpointEvery: flags.checkpointEvery,
+      valTrajectories: flags.valTrajectories,
+      seed: flags.seed,
+    }),
+  };
+  const cfg = parseMdpTrainConfig(raw, flags.config ? `config file ${flags.config}` : "flags");
+  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid microBatches: ${cfg.microBatches} (allowed: a divisor of batchSize = ${cfg.batchSize})`);
+  const out = flags.out ?? defaultOutDir("train-mdp");
+  const res = await runMdpTraining(cfg, out);
+  const last = res.metrics[res.metrics.length - 1];
+  process.stdout.write(
+    res.alreadyDone
+      ? `${out} already holds a finished run (${res.modelPath})\n`
+      : `trained ${out}/model.safetensors: ${cfg.steps} steps${res.resumedFrom ? ` (resumed from ${res.resumedFrom})` : ""} in ${res.wallSeconds.toFixed(1)} s; final train loss ${last?.trainLoss?.toFixed(4)}, validation loss ${last?.valLoss?.toFixed(4)}\n`,
+  );
+}
