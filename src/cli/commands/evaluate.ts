@@ -23,6 +23,7 @@ import { resolveEnvParams, DEFAULT_BASELINES } from "./baselines.js";
 import { defined, intFlag, loadConfigFile, parseWith } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
+import { isMdpModel, mdpEvaluateCommand } from "../../eval/mdp-evaluate.js";
 
 /** The folder of shipped models: `<package>/models`. */
 export const MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../models");
@@ -225,7 +226,12 @@ export function register(program: Command): void {
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
     .option("--config <file>", "YAML or JSON config; flags override it")
     .option("--out <dir>", "run folder (default runs/evaluate-<model>-<time>)")
-    .action(async (flags: Flags) => {
+    .option("--episodes <K>", "MDP models: episodes per task (default: the training K for AD, 40 for DPT)", intFlag("episodes"))
+    .option("--context <mode>", "MDP DPT models: previous-episode (default, DPT) or sliding (last L transitions)")
+    .option("--offline", "MDP DPT models: also DPT's offline test (fixed random in-context dataset, one episode)")
+    .option("--split <s>", "Dark Room: evaluation split test (default, held out), train or all")
+    .action(async (flags: Flags & { episodes?: number; context?: string; offline?: boolean; split?: string }) => {
+      if (isMdpModel(flags.model ?? (flags.config ? (loadConfigFile(flags.config).model as string | undefined) : undefined))) return void (await mdpEvaluateCommand(flags));
       const cfg = resolveEvaluateConfig(flags);
       const base = cfg.model.replace(/\.safetensors$/, "").split(/[\\/]/).filter(Boolean).pop() ?? "model";
       const out = flags.out ?? defaultOutDir(`evaluate-${base}`);

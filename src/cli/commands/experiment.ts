@@ -22,6 +22,8 @@ import { GenerateConfigSchema, toGenerationSpec } from "./generate.js";
 import { runTraining } from "./train.js";
 import { EvaluateConfigSchema, MODELS_DIR, runEvaluation } from "./evaluate.js";
 import { intFlag } from "../config.js";
+import { isMdpPreset, MDP_EXPERIMENT_NAMES } from "../../experiments/mdp-presets.js";
+import { mdpExperimentCommand } from "../../experiments/mdp-experiment.js";
 import { progress } from "../progress.js";
 
 interface Flags {
@@ -229,7 +231,7 @@ export function dryRunText(exp: BanditExperiment, out: string, workers: number, 
 export function register(program: Command): void {
   program
     .command("experiment")
-    .argument("<preset>", `experiment preset: ${BANDIT_EXPERIMENT_NAMES.join(", ")}`)
+    .argument("<preset>", `experiment preset: ${[...BANDIT_EXPERIMENT_NAMES, ...MDP_EXPERIMENT_NAMES].join(", ")}`)
     .description("Reproduce a figure: generate -> train -> evaluate with a named preset, then a report (regret plots, table, checks). Re-running resumes.")
     .option("--scale <s>", "quick (about 30 min on 2 cores, shorter horizon) or paper (the anchors' settings; config only unless --run)", "quick")
     .option("--out <dir>", "experiment folder (default runs/experiment-<preset>-<scale>; the same folder resumes)")
@@ -239,6 +241,7 @@ export function register(program: Command): void {
     .option("--run", "with --scale paper: actually run it (days to months of CPU)")
     .option("--ship", "copy the trained model(s) to models/<preset>.safetensors")
     .action(async (preset: string, flags: Flags) => {
+      if (isMdpPreset(preset)) return mdpExperimentCommand(preset, flags);
       const scale = flags.scale ?? "quick";
       if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
       const exp = banditExperiment(preset, scale as Scale);

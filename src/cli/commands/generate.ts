@@ -14,6 +14,7 @@ import type { GenerationSpec } from "../../data/dataset.js";
 import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
 import { progress } from "../progress.js";
 import { resolveEnvParams } from "./baselines.js";
+import { isMdpGenerate, mdpGenerateCommand } from "../../data/mdp-cli.js";
 
 const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
@@ -146,8 +147,14 @@ export function register(program: Command): void {
   )
     .option("--workers <n>", "worker threads (default 2; results do not depend on it)", intFlag("workers"))
     .option("--shard <k/N>", "generate only part k of N (shards j with j mod N = k) into DIR/part-k-of-N; default from SLURM_ARRAY_TASK_ID/_COUNT or JOB_COMPLETION_INDEX + ICRL_SHARD_COUNT; join parts with `icrl merge`; `all` ignores those variables")
+    .option("--kind <k>", "MDP environments (darkroom, darkroom-permuted, random-mdp): dpt (context + query, label a*) or ad (learning histories)")
+    .option("--context-length <L>", "MDP --kind dpt: transitions per in-context dataset (default 100)", intFlag("context-length"))
+    .option("--episodes <K>", "MDP --kind ad: episodes per learning history (default 20)", intFlag("episodes"))
+    .option("--states <S>", "random-mdp: number of states", intFlag("states"))
+    .option("--actions <A>", "random-mdp: number of actions", intFlag("actions"))
     .requiredOption("--out <dir>", "dataset folder (an interrupted run resumes when given the same config)")
     .action(async (flags: GenerateFlags) => {
+      if (isMdpGenerate(flags)) return mdpGenerateCommand(flags);
       const cfg = resolveGenerateConfig(flags);
       const spec = toGenerationSpec(cfg);
       const part = resolveShard(flags.shard) ?? undefined;

@@ -14,6 +14,7 @@ import { trainInFolder, type LoopResult } from "../../train/loop.js";
 import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir } from "../common.js";
+import { isMdpTrain, mdpTrainCommand } from "../../train/mdp-train.js";
 
 interface Flags {
   data?: string;
@@ -117,6 +118,7 @@ export function register(program: Command): void {
     .option("--config <file>", "YAML or JSON config (keys as in PretrainConfigSchema: numLayers, dModel, batchSize, ...); flags override it")
     .option("--out <dir>", "run folder (default runs/train-<time>); an interrupted run resumes when given the same folder and config")
     .action(async (flags: Flags) => {
+      if (isMdpTrain(flags)) return mdpTrainCommand(flags);
       const cfg = resolveTrainConfig(flags);
       const out = flags.out ?? defaultOutDir("train");
       const res = await runTraining(cfg, out);
