@@ -26,6 +26,9 @@ export function progress(label: string, total: number, unit = "it", initial = 0)
       hideCursor: false,
       etaBuffer: 50,
       fps: 5,
+      // ICRL_PROGRESS=1 with stderr not a terminal (a log file): a line every 5 s.
+      noTTYOutput: !process.stderr.isTTY,
+      notTTYSchedule: 5000,
     },
     cliProgress.Presets.shades_classic,
   );
