@@ -1,0 +1,78 @@
+/**
+ * CLI smoke tests of the MDP side at tiny budgets: `icrl baselines --env darkroom|random-mdp`,
+ * generate -> train -> evaluate on an MDP dataset, `icrl experiment <mdp preset> --dry-run`, and
+ * one-line errors that name the field, the value and what is allowed.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "./helpers/cli.js";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "icrl-mdp-cli-"));
+
+test("icrl baselines --env darkroom / random-mdp: tables, results.json, plots, trajectory picture", () => {
+  const dir = tmp();
+  const r = runCli(["baselines", "--env", "darkroom", "--episodes", "3", "--algos", "optimal,uniform,qlearning", "--out", join(dir, "dr")]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /optimal\s+91\.50 ± 0\.93/); // the 20 held-out goals: mean V* = 91.5
+  for (const f of ["config.json", "results.json", "results.csv", "report.md", "plots/returns.png", "plots/trajectories.png", "plots/trajectories.svg"]) assert.ok(existsSync(join(dir, "dr", f)), f);
+  const res = JSON.parse(readFileSync(join(dir, "dr", "results.json"), "utf8"));
+  assert.equal(res.tasks, 20);
+  assert.deepEqual(res.algorithms.optimal.cumulativeRegret.mean, [0, 0, 0]);
+  const m = runCli(["baselines", "--env", "random-mdp", "--states", "4", "--actions", "2", "--horizon", "5", "--episodes", "4", "--tasks", "30", "--out", join(dir, "rm")]);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stdout, /psrl/);
+  assert.ok(!existsSync(join(dir, "rm", "plots", "trajectories.png")));
+  const bad = runCli(["baselines", "--env", "darkroom", "--algos", "qlearning:eps=3", "--out", join(dir, "bad")]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim(), "icrl: error: invalid --algos: qlearning.eps = 3 (allowed: a number in [0, 1])");
+  assert.ok(!existsSync(join(dir, "bad")));
+  const arms = runCli(["baselines", "--env", "darkroom", "--arms", "3"]);
+  assert.equal(arms.code, 2);
+  assert.match(arms.stderr, /invalid --arms: 3 \(allowed: not for MDP environments/);
+});
+
+test("icrl generate -> train -> evaluate on an MDP dataset (AD and DPT)", () => {
+  const dir = tmp();
+  const g = runCli(["generate", "--env", "random-mdp", "--kind", "ad", "--context", "soft-ucbvi:c=0.05", "--states", "3", "--actions", "2", "--horizon", "4", "--episodes", "3", "--tasks", "100", "--out", join(dir, "ad")]);
+  assert.equal(g.code, 0, g.stderr);
+  assert.match(g.stdout, /100 train \+ 10 validation learning histories of 3 episodes/);
+  const t = runCli(["train", "--data", join(dir, "ad"), "--steps", "4", "--batch", "8", "--layers", "1", "--d-model", "8", "--log-every", "2", "--eval-every", "2", "--checkpoint-every", "2", "--out", join(dir, "ad-train")]);
+  assert.equal(t.code, 0, t.stderr);
+  assert.ok(existsSync(join(dir, "ad-train", "model.safetensors")) && existsSync(join(dir, "ad-train", "metrics.jsonl")));
+  const e = runCli(["evaluate", "--model", join(dir, "ad-train"), "--tasks", "6", "--algos", "uniform,psrl", "--out", join(dir, "ad-eval")]);
+  assert.equal(e.code, 0, e.stderr);
+  const res = JSON.parse(readFileSync(join(dir, "ad-eval", "results.json"), "utf8"));
+  assert.deepEqual(Object.keys(res.algorithms).sort(), ["psrl", "transformer", "uniform"]);
+  assert.equal(res.episodes, 3);
+  // DPT on Dark Room: held-out goals, previous-episode context, offline test, trajectory picture
+  const gd = runCli(["generate", "--env", "darkroom", "--kind", "dpt", "--context", "random@0.5,uniform@0.5", "--context-length", "20", "--horizon", "20", "--tasks", "60", "--out", join(dir, "dpt")]);
+  assert.equal(gd.code, 0, gd.stderr);
+  const td = runCli(["train", "--data", join(dir, "dpt"), "--steps", "2", "--batch", "4", "--layers", "1", "--d-model", "8", "--log-every", "1", "--eval-every", "1", "--checkpoint-every", "1", "--out", join(dir, "dpt-train")]);
+  assert.equal(td.code, 0, td.stderr);
+  const ed = runCli(["evaluate", "--model", join(dir, "dpt-train"), "--episodes", "2", "--tasks", "3", "--offline", "--algos", "optimal", "--out", join(dir, "dpt-eval")]);
+  assert.equal(ed.code, 0, ed.stderr);
+  assert.match(ed.stdout, /offline \(fixed random context of 20 transitions, one episode\)/);
+  assert.ok(existsSync(join(dir, "dpt-eval", "plots", "trajectories.png")));
+  const bad = runCli(["generate", "--env", "random-mdp", "--kind", "dpt", "--context", "random", "--out", join(dir, "x")]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /invalid --kind: "dpt" for a time-inhomogeneous random-mdp/);
+});
+
+test("icrl experiment <mdp preset> --dry-run prints the stage configs; unknown presets are listed", () => {
+  for (const p of ["dpt-darkroom", "lin-ucbvi-mdp", "darkroom-ad-qlearning"]) {
+    const r = runCli(["experiment", p, "--dry-run"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`# ${p} \\(quick\\)`));
+    assert.match(r.stdout, /generate:\n/);
+  }
+  const paper = runCli(["experiment", "dpt-darkroom", "--scale", "paper"]);
+  assert.equal(paper.code, 0);
+  assert.match(paper.stdout, /paper scale is config only/);
+  assert.match(paper.stdout, /episodes: 40/);
+  const bad = runCli(["experiment", "dpt-darkroom", "--scale", "huge"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /invalid --scale: "huge" \(allowed: quick or paper\)/);
+});

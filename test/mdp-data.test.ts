@@ -1,0 +1,167 @@
+/**
+ * MDP datasets and token layouts: DPT contexts and AD learning histories are consistent with their
+ * task (rewards, transitions, labels = a*), bytes do not depend on the number of workers, an
+ * interrupted generation resumes, corrupted files are rejected, and the token encoders put every
+ * feature where the layout says (checked position by position).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateMdpDataset } from "../src/data/mdp-generate.js";
+import { loadMdpSplit, readMdpManifest, specDistribution, type MdpGenerationSpec } from "../src/data/mdp-dataset.js";
+import { Rng } from "../src/core/rng.js";
+import { IcrlError } from "../src/core/errors.js";
+import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptTokenDim } from "../src/nn/mdp-tokens.js";
+import { stateFeatureTable, MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "icrl-mdp-data-"));
+
+const dptSpec: MdpGenerationSpec = {
+  env: "darkroom",
+  envParams: { split: "train" },
+  kind: "dpt",
+  context: [
+    { algo: "random", weight: 0.5 },
+    { algo: "uniform", weight: 0.5 },
+  ],
+  expert: null,
+  contextLength: 30,
+  episodes: 1,
+  tasks: 120,
+  valTasks: 20,
+  seed: 3,
+  shardSize: 50,
+};
+
+test("DPT dataset: transitions follow the task, label = a*(query), both context components, split goals", async () => {
+  const dir = join(tmp(), "d");
+  await generateMdpDataset(dptSpec, dir, { workers: 1 });
+  const m = readMdpManifest(dir);
+  const tr = loadMdpSplit(dir, "train", m);
+  const dist = specDistribution(m.spec);
+  const trainGoals = new Set(dist.ids);
+  const c = tr.cols;
+  const comps = new Set<number>();
+  for (let i = 0; i < tr.n; i++) {
+    const task = dist.taskById(c.task_id[i]);
+    assert.ok(trainGoals.has(task.goal), "only training goals");
+    comps.add(c.component[i]);
+    for (let j = 0; j < 30; j++) {
+      const s = c.context_states[i * 30 + j];
+      const a = c.context_actions[i * 30 + j];
+      assert.equal(c.context_next_states[i * 30 + j], task.mdp.next![s * 5 + a]);
+      assert.equal(c.context_rewards[i * 30 + j], task.mdp.R[s * 5 + a]);
+      // rollouts (component 1) are connected paths from (0, 0)
+      if (c.component[i] === 1) assert.equal(s, j === 0 ? 0 : c.context_next_states[i * 30 + j - 1]);
+    }
+    assert.equal(c.label[i], task.optimalAction[c.query_state[i]]);
+  }
+  assert.deepEqual([...comps].sort(), [0, 1]);
+});
+
+test("AD dataset: same bytes with 1 or 2 workers; resume after an interruption; corruption is an error", async () => {
+  const spec: MdpGenerationSpec = { env: "random-mdp", envParams: { states: 3, actions: 2, horizon: 4, stationary: true }, kind: "ad", context: [{ algo: "ucbvi:c=0.1", weight: 1 }], expert: "uniform", contextLength: 1, episodes: 5, tasks: 90, valTasks: 10, seed: 1, shardSize: 25 };
+  const root = tmp();
+  const a = join(root, "a");
+  const b = join(root, "b");
+  const ma = await generateMdpDataset(spec, a, { workers: 1 });
+  const mb = await generateMdpDataset(spec, b, { workers: 2 });
+  assert.deepEqual(ma.splits, mb.splits); // identical sha256 of every file
+  const tr = loadMdpSplit(a, "train", ma);
+  assert.equal(tr.len, 20);
+  // within an episode, the next state of step t is the state of step t+1; labels come from the expert
+  let differ = 0;
+  for (let i = 0; i < tr.n; i++)
+    for (let t = 0; t < 20; t++) {
+      if (t % 4 !== 3) assert.equal(tr.cols.next_states[i * 20 + t], tr.cols.states[i * 20 + t + 1]);
+      if (tr.cols.labels[i * 20 + t] !== tr.cols.actions[i * 20 + t]) differ++;
+    }
+  assert.ok(differ > 0.2 * tr.n * 20, `expert labels differ from the context's actions at ${differ} steps`);
+  // interruption: drop the manifest and one shard's files back into a .partial folder, regenerate
+  const c = join(root, "c");
+  await generateMdpDataset(spec, c, { workers: 1 });
+  rmSync(join(c, "manifest.json"));
+  rmSync(join(c, "train", "shard-00001"), { recursive: true });
+  writeFileSync(join(c, "generation.json"), JSON.stringify(spec));
+  const fs = await import("node:fs");
+  fs.renameSync(c, `${c}.partial`);
+  const mc = await generateMdpDataset(spec, c, { workers: 1 });
+  assert.deepEqual(mc.splits, ma.splits);
+  // a different spec in the same folder is refused
+  await assert.rejects(generateMdpDataset({ ...spec, seed: 2 }, c), IcrlError);
+  // a modified file is detected on load
+  const f = join(a, "train", "shard-00000", "rewards.npy");
+  const bytes = readFileSync(f);
+  bytes[bytes.length - 1] ^= 1;
+  writeFileSync(f, bytes);
+  assert.throws(() => loadMdpSplit(a, "train"), /does not match its checksum/);
+  assert.ok(readdirSync(root).every((n) => !n.endsWith(".partial")));
+});
+
+test("spec checks: DPT needs a stationary distribution; random contexts only for DPT", async () => {
+  const bad: MdpGenerationSpec = { ...dptSpec, env: "random-mdp", envParams: { states: 3, actions: 2, horizon: 4 } };
+  await assert.rejects(generateMdpDataset(bad, join(tmp(), "x")), /time-inhomogeneous/);
+  await assert.rejects(generateMdpDataset({ ...dptSpec, kind: "ad" }, join(tmp(), "y")), /only makes DPT contexts/);
+});
+
+test("DPT tokens: query first, then [onehot(s) phi(s) | onehot(a) | onehot(s') phi(s') | r]; labels at every prefix", () => {
+  const S = 9;
+  const A = 5;
+  const phi = stateFeatureTable("grid", { env: "darkroom", S })!;
+  const f = 2;
+  const F = mdpDptTokenDim(S, A, f);
+  assert.equal(F, 2 * (S + f) + A + 1);
+  const b = encodeMdpDptBatch([{ queryState: 4, states: [0, 8], actions: [2, 4], nextStates: [1, 8], rewards: [0, 1], label: 3 }], { S, A, contextLength: 3, features: phi });
+  const [B, P, Fp] = b.tokens.shape;
+  assert.deepEqual([B, P, Fp], [1, 8, 32]);
+  const tok = (j: number) => Array.from(b.tokens.data.slice(j * Fp, j * Fp + F));
+  const expect = (s: number | null, a: number | null, s2: number | null, r: number) => {
+    const v = new Array(F).fill(0);
+    if (s !== null) {
+      v[s] = 1;
+      v[S] = phi.values[2 * s];
+      v[S + 1] = phi.values[2 * s + 1];
+    }
+    if (a !== null) v[S + f + a] = 1;
+    if (s2 !== null) {
+      v[S + f + A + s2] = 1;
+      v[S + f + A + S] = phi.values[2 * s2];
+      v[S + f + A + S + 1] = phi.values[2 * s2 + 1];
+    }
+    v[F - 1] = r;
+    return v;
+  };
+  assert.deepEqual(tok(0), expect(4, null, null, 0));
+  assert.deepEqual(tok(1), expect(0, 2, 1, 0));
+  assert.deepEqual(tok(2), expect(8, 4, 8, 1));
+  assert.deepEqual(tok(3), new Array(F).fill(0));
+  assert.deepEqual(Array.from(b.labels.data), new Array(8).fill(3));
+  assert.deepEqual(Array.from(b.weights.data), [1, 1, 1, 0, 0, 0, 0, 0]);
+  assert.throws(() => encodeMdpDptBatch([{ queryState: 9, states: [], actions: [], nextStates: [], rewards: [], label: 0 }], { S, A, contextLength: 3 }), /queryState/);
+});
+
+test("AD tokens: [onehot(s_t) | onehot(a_{t-1}) | r_{t-1} | first | time]; windows start anywhere", () => {
+  const S = 3;
+  const A = 2;
+  const H = 2;
+  const F = mdpAdTokenDim(S, A, H, "onehot");
+  assert.equal(F, S + A + 2 + H);
+  const hist = { states: [0, 1, 2, 2], actions: [1, 0, 1, 1], rewards: [0.5, 1, 0, 0.25], labels: [1, 1, 0, 0] };
+  const b = encodeMdpAdBatch([{ ...hist, t0: 1, len: 3 }], { S, A, H, window: 3, time: "onehot" });
+  const Fp = b.tokens.shape[2];
+  const tok = (i: number) => Array.from(b.tokens.data.slice(i * Fp, i * Fp + F));
+  // t = 1: s=1, prev (a=1, r=0.5), h=1; t = 2: s=2, prev (a=0, r=1), first step of episode 2, h=0; t = 3: s=2, prev (1, 0), h=1
+  assert.deepEqual(tok(0), [0, 1, 0, 0, 1, 0.5, 0, 0, 1]);
+  assert.deepEqual(tok(1), [0, 0, 1, 1, 0, 1, 1, 1, 0]);
+  assert.deepEqual(tok(2), [0, 0, 1, 0, 1, 0, 0, 0, 1]);
+  assert.deepEqual(Array.from(b.labels.data.slice(0, 3)), [1, 0, 0]);
+  const s = encodeMdpAdBatch([{ ...hist, t0: 0, len: 1 }], { S, A, H, window: 1, time: "scalar" });
+  assert.deepEqual(Array.from(s.tokens.data.slice(0, mdpAdTokenDim(S, A, H, "scalar"))), [1, 0, 0, 0, 0, 0, 1, 0]);
+});
+
+test("task draws are pure functions of (seed, split, i)", () => {
+  const d = MdpTaskDistribution.create("random-mdp", { states: 3, actions: 2, horizon: 3 });
+  assert.deepEqual(Array.from(d.sample(Rng.derive(1, "data-task", "train", 5)).mdp.P), Array.from(d.sample(Rng.derive(1, "data-task", "train", 5)).mdp.P));
+});
