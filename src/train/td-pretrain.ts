@@ -53,6 +53,8 @@ export interface TdPretrainConfig {
   /** Also evaluate on the held-out MRPs every this many MRPs (0: only at the end). */
   evalEvery: number;
   seed: number;
+  /** Seed of the weight initialisation when it should differ from `seed` (which then drives only the MRPs). */
+  initSeed?: number;
 }
 
 export const TD_PRETRAIN_DEFAULTS: TdPretrainConfig = {
@@ -340,7 +342,7 @@ export function trainTdPretrain(cfg: TdPretrainConfig, hooks: { onLog?: (r: TdLo
   const d = cfg.features === "one-hot" ? cfg.s : cfg.d;
   const D = 2 * d + 1;
   const L = cfg.layers;
-  const initRng = Rng.derive(cfg.seed, "td-init");
+  const initRng = Rng.derive(cfg.initSeed ?? cfg.seed, "td-init");
   // xavier_normal_(gain = 0.1) in auto mode, 0.1/L per layer in sequential mode: std = gain·sqrt(2/(D+D))
   const gain = cfg.mode === "auto" ? 0.1 : 0.1 / L;
   const std = gain * Math.sqrt(2 / (2 * D));

@@ -81,6 +81,7 @@ export const TdSchema = z.strictObject({
   evalMrps: int("held-out MRPs for the final metrics", 1, 1e6),
   evalEvery: int("held-out evaluation every k MRPs (0: only at the end)", 0, 1e8),
   seed: seedField,
+  initSeed: seedField.optional().describe("seed of the weight initialisation only (default: the run's seed)"),
   seeds: z.array(seedField).min(1, "at least one seed").max(1000, "at most 1000 seeds").optional().describe("seeds (one run each; mean ± s.e. across seeds)"),
 });
 
