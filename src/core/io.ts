@@ -26,6 +26,19 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
+/**
+ * Remove the temporary files of atomic writes that were killed midway (`.<name>.<pid>.<n>.tmp`)
+ * under `dir`, recursively. Call it before resuming work in a folder no other process writes to.
+ */
+export function removeTempFiles(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) removeTempFiles(p);
+    else if (/^\..+\.\d+\.\d+\.tmp$/.test(e.name)) rmSync(p, { force: true });
+  }
+}
+
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }

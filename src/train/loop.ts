@@ -19,10 +19,10 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
-import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { removeTempFiles, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { diffJson } from "../nn/config.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
-import { disposeAll, type Params } from "../nn/engine.js";
+import type { Params } from "../nn/engine.js";
 import type { StepResult, TrainState } from "../nn/optim.js";
 import { lineWithBands, writePlot } from "../report/plot.js";
 
@@ -132,6 +132,7 @@ export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {
     if (existsSync(modelPath)) {
       return { resumedFrom: o.steps, alreadyDone: true, metrics: readMetrics(metricsPath), modelPath, wallSeconds: 0 };
     }
+    removeTempFiles(o.out); // left by a run killed in the middle of writing a checkpoint
   } else {
     writeJsonAtomic(cfgPath, savedCfg);
   }
@@ -187,8 +188,7 @@ export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {
     checkpoint();
     saveCheckpoint(modelPath, { config: o.modelConfig, params: run.state.params, step: run.state.step, extra: o.extra });
   } finally {
-    run.dispose();
-    if (resume) disposeAll(resume.opt);
+    run.dispose(); // the run owns the resumed parameters and optimizer state (moved into its TrainState)
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   await writeLossPlot(o.out, metrics);
