@@ -12,13 +12,13 @@
  * With `part` (k of N), only the units j with j mod N = k are generated and `<out>` becomes a
  * part (manifest format "icrl-bandit-dataset-part"); `icrl merge` joins the N parts.
  */
-import { existsSync, readFileSync, renameSync, rmSync, mkdirSync, readdirSync, statfsSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, mkdirSync, readdirSync, statfsSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { IcrlError } from "../core/errors.js";
-import { writeJsonAtomic } from "../core/io.js";
+import { removeTempFiles, writeJsonAtomic } from "../core/io.js";
 import { buildManifest, canonicalJson, checkShardMemory, estimateDatasetBytes, shardPath, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta } from "./dataset.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
 
@@ -29,16 +29,6 @@ export interface GenerateOptions {
   only?: (unitIndex: number) => boolean;
   /** Generate part k of N (the units j with j mod N = k) into a part folder at `out`. */
   part?: ShardSpec;
-}
-
-/** Remove leftovers of killed atomic writes (`.<name>.<pid>.<n>.tmp`) under `dir`. */
-function removeTempFiles(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) removeTempFiles(p);
-    else if (e.name.startsWith(".") && e.name.endsWith(".tmp")) unlinkSync(p);
-  }
 }
 
 function readJson(path: string, what: string): unknown {
