@@ -1,0 +1,97 @@
+/**
+ * Reliability of `icrl train` and `icrl evaluate` through the built CLI:
+ *  - determinism: two runs of the same config give byte-identical run folders (metrics.jsonl,
+ *    checkpoints, model, plots, results), timing.json (wall time) aside;
+ *  - crash safety: SIGKILL at seeded random moments (by time, or once a random number of metric
+ *    lines is on disk), then the same command again: the run folder equals an uninterrupted one.
+ */
+import test from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Rng } from "../src/core/rng.js";
+import { generateDataset } from "../src/data/generate.js";
+import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
+import { runCli } from "./helpers/cli.js";
+import { readTree, runAndKill, treeDiff } from "./helpers/kill.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "icrl-rel-train-"));
+const data = join(tmp, "data");
+const TRAIN = ["train", "--data", data, "--layers", "1", "--d-model", "8", "--batch", "8", "--steps", "60", "--log-every", "5", "--eval-every", "20", "--checkpoint-every", "10", "--val-trajectories", "16", "--seed", "4"];
+const TRAIN_TRIALS = 3;
+const EVAL_TRIALS = 2;
+
+/** A run folder without timing.json (the only file that holds wall time). */
+function runTree(dir: string): Record<string, Buffer> {
+  const t = readTree(dir);
+  delete t["timing.json"];
+  return t;
+}
+
+function metricLines(dir: string): number {
+  try {
+    return readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.length > 0).length;
+  } catch {
+    return 0;
+  }
+}
+
+test.before(async () => {
+  await generateDataset(toGenerationSpec(resolveGenerateConfig({ env: "lin-bernoulli", context: "thompson", tasks: 64, valTasks: 16, horizon: 20, shardSize: 16, seed: 1 })), data, { workers: 1 });
+});
+
+test(`train: same config twice gives identical run folders; SIGKILL and rerun equals an uninterrupted run (${TRAIN_TRIALS} trials)`, async (t) => {
+  const a = join(tmp, "train-a");
+  const t0 = Date.now();
+  const ra = runCli([...TRAIN, "--out", a]);
+  const refMs = Date.now() - t0;
+  assert.equal(ra.code, 0, ra.stderr);
+  const ref = runTree(a);
+  assert.ok(ref["metrics.jsonl"] && ref["model.safetensors"] && ref["checkpoints/latest.safetensors"], Object.keys(ref).join(", "));
+  const rb = runCli([...TRAIN, "--out", join(tmp, "train-b")]);
+  assert.equal(rb.code, 0, rb.stderr);
+  assert.deepEqual(treeDiff(ref, runTree(join(tmp, "train-b"))), [], "two runs of the same config differ");
+
+  let resumed = 0;
+  for (let trial = 0; trial < TRAIN_TRIALS; trial++) {
+    const rng = Rng.derive(11, "train-kill", trial);
+    const out = join(tmp, `train-kill-${trial}`);
+    const byProgress = trial % 2 === 1;
+    const lines = 1 + rng.int(13); // the finished run has 1 + 60/5 = 13 lines
+    const at = Math.round(rng.uniform(0.1, 1.0) * refMs);
+    const k = await runAndKill([...TRAIN, "--out", out], at, {}, byProgress ? () => metricLines(out) >= lines : undefined);
+    assert.ok(k.killed || k.code === 0, `trial ${trial}: exit ${k.code}: ${k.stderr}`);
+    const fin = runCli([...TRAIN, "--out", out]);
+    assert.equal(fin.code, 0, `trial ${trial}: ${fin.stderr}`);
+    if (/resuming .* from step [1-9]/.test(fin.stderr)) resumed++;
+    assert.deepEqual(treeDiff(ref, runTree(out)), [], `trial ${trial}: the resumed run differs (killed after ${k.ms} ms)`);
+  }
+  t.diagnostic(`train: ${TRAIN_TRIALS} kill trials, ${resumed} resumed from a checkpoint after step 0; uninterrupted run ${refMs} ms`);
+  assert.ok(resumed >= 1, "no trial resumed from a checkpoint");
+});
+
+test(`evaluate: same config twice gives identical results; SIGKILL and rerun equals an uninterrupted run (${EVAL_TRIALS} trials)`, async () => {
+  const model = join(tmp, "train-a");
+  const EVAL = ["evaluate", "--model", model, "--tasks", "40", "--seed", "2"];
+  const a = join(tmp, "eval-a");
+  const t0 = Date.now();
+  const ra = runCli([...EVAL, "--out", a]);
+  const refMs = Date.now() - t0;
+  assert.equal(ra.code, 0, ra.stderr);
+  const ref = runTree(a);
+  assert.ok(ref["results.json"]);
+  for (let trial = 0; trial < EVAL_TRIALS; trial++) {
+    const rng = Rng.derive(11, "eval-kill", trial);
+    const out = join(tmp, `eval-kill-${trial}`);
+    const k = await runAndKill([...EVAL, "--out", out], Math.round(rng.uniform(0.3, 1.0) * refMs));
+    assert.ok(k.killed || k.code === 0, k.stderr);
+    if (existsSync(out)) assert.ok(existsSync(join(out, "results.json")), "the run folder exists only when complete");
+    const fin = runCli([...EVAL, "--out", out]);
+    assert.equal(fin.code, 0, fin.stderr);
+    assert.deepEqual(treeDiff(ref, runTree(out)), [], `trial ${trial}`);
+    assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith(`eval-kill-${trial}.`)), [], "leftover staging folders");
+  }
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
