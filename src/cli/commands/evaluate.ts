@@ -25,8 +25,18 @@ import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
 import { isMdpModel, mdpEvaluateCommand } from "../../eval/mdp-evaluate.js";
 
-/** The folder of shipped models: `<package>/models`. */
-export const MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../models");
+/** The folder of shipped models: `<package root>/models` (found from this module, built or not). */
+export const MODELS_DIR = join(packageRoot(), "models");
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    const up = resolve(dir, "..");
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
 
 /** Names of the shipped models (`models/<name>.safetensors`). */
 export function shippedModels(): string[] {
