@@ -1,0 +1,141 @@
+/**
+ * The TypeScript side of `npm run bench` (bench/run.ts spawns one process per measurement, so
+ * each reports its own peak RSS): runs one benchmark case and prints one JSON line.
+ *
+ *   node dist/bench/cases.js train  --config lin|dpt [--steps 2] [--workers 1] [--micro 4] [--smoke]
+ *   node dist/bench/cases.js gen    [--tasks 2000] [--workers 2] [--horizon 200]
+ *   node dist/bench/cases.js deploy --mode incremental|full [--batch 100] [--steps 0,1,...]
+ *   node dist/bench/cases.js lsa    [--steps 50]
+ *
+ * Output: {"times_ms": [...], "peak_rss_mb": ..., ...case-specific fields}.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { Rng } from "../src/core/rng.js";
+import { BANDIT_PRESETS, BanditTaskDistribution, sampleReward } from "../src/envs/bandit.js";
+import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
+import { createTransformer } from "../src/nn/transformer.js";
+import { linTokenDim, padWidth, type TokenBatch } from "../src/nn/tokens.js";
+import { initTrainState, makeTrainStep } from "../src/nn/optim.js";
+import { trainSetup } from "./setups.js";
+import { generateDataset } from "../src/data/generate.js";
+import { MIMIC_DEFAULTS, mimicLossGrad, mimicSpec, sampleMimicExample } from "../src/train/mimic.js";
+import { makeOptimizer } from "../src/lsa/optim.js";
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+const smoke = process.argv.includes("--smoke");
+const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
+
+async function train(): Promise<object> {
+  const name = arg("config", "lin") as "lin" | "dpt";
+  const steps = Number(arg("steps", "2"));
+  const workers = Number(arg("workers", "1"));
+  const micro = Number(arg("micro", name === "lin" ? "4" : "2"));
+  const { model, batch } = trainSetup(name, smoke);
+  const opt = { kind: "adamw", lr: 1e-3, weightDecay: 1e-4 } as const;
+  const state = initTrainState(opt, model.init(Rng.fromSeed(3)));
+  let step: { step(s: typeof state, b: TokenBatch): unknown; dispose(): void };
+  if (workers > 1) {
+    const { makeParallelTrainStep } = await import("../src/nn/parallel.js");
+    step = makeParallelTrainStep(model, opt, { microBatches: micro, workers, reduction: "sum" });
+  } else {
+    step = makeTrainStep(model, opt, { microBatches: micro, reduction: "sum" });
+  }
+  const t0 = performance.now();
+  step.step(state, batch); // compile + first step
+  const first = performance.now() - t0;
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const a = performance.now();
+    step.step(state, batch);
+    times.push(performance.now() - a);
+  }
+  step.dispose();
+  const [B, S, F] = batch.tokens.shape;
+  return { times_ms: times, first_ms: first, batch: B, seq: S, features: F, micro, workers };
+}
+
+async function gen(): Promise<object> {
+  const tasks = Number(arg("tasks", "2000"));
+  const workers = Number(arg("workers", "2"));
+  const horizon = Number(arg("horizon", "200"));
+  const dir = mkdtempSync(join(tmpdir(), "icrl-bench-gen-"));
+  const envParams = { ...BANDIT_PRESETS["lin-linear"], horizon };
+  const t0 = performance.now();
+  await generateDataset({ env: "lin-linear", envParams, context: [{ algo: "linucb", weight: 1 }], label: "ad", expert: null, tasks, valTasks: 0, seed: 1, shardSize: 1000 }, join(dir, "ds"), { workers });
+  const ms = performance.now() - t0;
+  rmSync(dir, { recursive: true, force: true });
+  return { times_ms: [ms], ms_per_task: ms / tasks, tasks, workers };
+}
+
+function deploy(): object {
+  const mode = arg("mode", "incremental") as "incremental" | "full";
+  const B = Number(arg("batch", "100"));
+  const T = 200;
+  const steps = arg("steps", "all") === "all" ? Array.from({ length: T }, (_, t) => t) : arg("steps", "").split(",").map(Number);
+  const A = 10;
+  const d = 5;
+  const F = linTokenDim(A, d);
+  const model = createTransformer({ backbone: "relu", layout: "lin", tokenDim: F, paddedTokenDim: padWidth(F), dModel: 32, numLayers: 8, numHeads: 1, numArms: A, maxPositions: 4 * (1 + T) });
+  const params = model.init(Rng.fromSeed(1));
+  const dist = new BanditTaskDistribution({ ...BANDIT_PRESETS["lin-linear"], horizon: T });
+  const tasks = Array.from({ length: B }, (_, i) => dist.sample(Rng.derive(1, i)));
+  const rr = tasks.map((_, i) => Rng.derive(3, i));
+  const policy = new TransformerBanditPolicy("tf", model, params, T, false, { mode });
+  policy.start(tasks, tasks.map((_, i) => Rng.derive(2, i)));
+  const want = new Set(steps);
+  const times: number[] = [];
+  let first = 0;
+  for (let t = 0; t <= Math.max(...steps); t++) {
+    const t0 = performance.now();
+    const a = policy.act();
+    const ms = performance.now() - t0;
+    if (t === 0) first = ms;
+    if (want.has(t)) times.push(ms);
+    policy.update(a, Float64Array.from(tasks, (task, i) => sampleReward(task, a[i], rr[i])));
+    // "full" costs the same at every step (fixed padded shape): only the listed steps are run.
+    if (mode === "full" && times.length === steps.length) break;
+  }
+  policy.dispose();
+  return { times_ms: times, first_ms: first, batch: B, steps, mode };
+}
+
+function lsa(): object {
+  const steps = Number(arg("steps", "50"));
+  const cfg = MIMIC_DEFAULTS;
+  const spec = mimicSpec(cfg);
+  const params = new Float64Array(2 * spec.D * spec.D);
+  const init = Rng.fromSeed(1);
+  for (let i = 0; i < params.length; i++) params[i] = init.normal(0, cfg.initStd);
+  const opt = makeOptimizer("adam", params.length, cfg.lr);
+  const grad = new Float64Array(params.length);
+  const batches = Array.from({ length: steps + 1 }, (_, s) => {
+    const t0 = performance.now();
+    const b = Array.from({ length: cfg.batch }, (_, j) => sampleMimicExample(cfg, Rng.derive(0, "bench", s, j)));
+    return { b, ms: performance.now() - t0 };
+  });
+  const times: number[] = [];
+  for (let s = 0; s <= steps; s++) {
+    const t0 = performance.now();
+    grad.fill(0);
+    mimicLossGrad(params, spec, batches[s].b, grad);
+    opt.step(params, grad);
+    if (s > 0) times.push(performance.now() - t0);
+  }
+  return { times_ms: times, sample_ms: batches.slice(1).map((b) => b.ms), D: spec.D, batch: cfg.batch, n: cfg.n };
+}
+
+async function main(): Promise<void> {
+  const which = process.argv[2];
+  const cases: Record<string, () => object | Promise<object>> = { train, gen, deploy, lsa };
+  if (!cases[which]) throw new Error(`unknown case ${which} (allowed: ${Object.keys(cases).join(", ")})`);
+  const out = await cases[which]();
+  console.log(JSON.stringify({ ...out, peak_rss_mb: rssMb() }));
+}
+
+await main();

@@ -1,0 +1,222 @@
+/**
+ * `npm run bench`: icrl against what its users would otherwise run, on the same machine in the
+ * same run (design.md §6). Every measurement is a fresh child process (so each reports its own
+ * peak RSS), and the sides of each comparison alternate A, B, A, B over `--rounds`; medians and
+ * ratios are printed and written as a markdown table (bench/results.md by default).
+ *
+ *   npm run bench -- [--only train,gen,deploy,lsa] [--rounds 2] [--quick] [--torch-threads 1,2]
+ *                    [--workers 2] [--out bench/results.md]
+ *
+ * Benchmarks (A = icrl, B = the reference):
+ *   train   one training step (forward, backward, AdamW) of Lin's ReLU model and DPT's GPT,
+ *           icrl (1 worker and `--workers` workers) vs bench/torch_step.py at each of
+ *           `--torch-threads` (OpenBLAS); the ratio uses PyTorch at its fastest thread count;
+ *   gen     dataset generation (lin-linear, LinUCB context, AD labels, H = 200): icrl (1 and
+ *           `--workers` worker threads) vs bench/numpy_generate.py, and vs the anchors' published
+ *           33 ms per task (research/anchor-lin-dpt.md §7);
+ *   deploy  in-context deployment of Lin's model at T = 200 on 100 tasks: icrl incremental (KV
+ *           cache) vs icrl full recomputation vs bench/torch_deploy.py (full recomputation of the
+ *           growing prefix, as the anchors' eval does);
+ *   lsa     one teacher-mimicking step of an LSA layer (icrl mimic defaults) vs bench/torch_lsa.py.
+ * The PyTorch/numpy side needs /usr/bin/python3 with Debian's python3-torch and python3-numpy
+ * (apt-get install -y python3-torch python3-numpy libopenblas0-pthread); without them it is
+ * skipped with a message and only the icrl numbers are reported.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+const quick = process.argv.includes("--quick");
+const only = new Set(arg("only", "train,gen,deploy,lsa").split(","));
+const rounds = Number(arg("rounds", quick ? "1" : "2"));
+const torchThreads = arg("torch-threads", "1,2").split(",").map(Number);
+const workers = Number(arg("workers", "2"));
+
+function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, "package.json"))) d = dirname(d);
+  return d;
+}
+const root = repoRoot();
+const out = arg("out", join(root, "bench", "results.md"));
+const PY = "/usr/bin/python3";
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const f = (x: number, digits = 0): string => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
+
+type Result = { times_ms: number[]; peak_rss_mb: number; [k: string]: unknown };
+
+function child(cmd: string, args: string[], env: Record<string, string> = {}): Result {
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status}):\n${r.stderr.slice(-3000)}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as Result;
+}
+const ts = (...args: string[]): Result => child(process.execPath, [join(root, "dist", "bench", "cases.js"), ...args]);
+const py = (script: string, threads: number, ...args: string[]): Result =>
+  child(PY, [join(root, "bench", script), "--threads", String(threads), ...args], {
+    OPENBLAS_NUM_THREADS: String(threads),
+    OMP_NUM_THREADS: String(threads),
+  });
+
+function torchAvailable(): string | null {
+  const r = spawnSync(PY, ["-c", "import torch, numpy; print(torch.__version__, numpy.__version__)"], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+const lines: string[] = [];
+const log = (s = ""): void => {
+  console.log(s);
+  lines.push(s);
+};
+
+/** Collect samples per label over alternating rounds. */
+class Samples {
+  times = new Map<string, number[]>();
+  rss = new Map<string, number>();
+  extra = new Map<string, Result[]>();
+  add(label: string, r: Result, times = r.times_ms): void {
+    this.times.set(label, [...(this.times.get(label) ?? []), ...times]);
+    this.rss.set(label, Math.max(this.rss.get(label) ?? 0, r.peak_rss_mb));
+    this.extra.set(label, [...(this.extra.get(label) ?? []), r]);
+  }
+  med(label: string): number {
+    return median(this.times.get(label) ?? []);
+  }
+}
+
+function benchTrain(hasTorch: boolean): void {
+  for (const cfg of ["lin", "dpt"] as const) {
+    const steps = quick ? "1" : "2";
+    const s = new Samples();
+    const tsLabels = workers > 1 ? ["icrl 1 worker", `icrl ${workers} workers`] : ["icrl 1 worker"];
+    for (let r = 0; r < rounds; r++) {
+      for (const th of hasTorch ? torchThreads : []) {
+        s.add(`torch ${th} thread${th > 1 ? "s" : ""}`, py("torch_step.py", th, "--config", cfg, "--steps", steps));
+      }
+      s.add(tsLabels[0], ts("train", "--config", cfg, "--steps", steps, "--workers", "1"));
+      if (workers > 1) s.add(tsLabels[1], ts("train", "--config", cfg, "--steps", steps, "--workers", String(workers)));
+    }
+    const torchLabels = [...s.times.keys()].filter((k) => k.startsWith("torch"));
+    const bestTorch = torchLabels.length ? torchLabels.reduce((a, b) => (s.med(a) <= s.med(b) ? a : b)) : null;
+    const e = s.extra.get(tsLabels[0])![0];
+    log(`\n### Training step: ${cfg === "lin" ? "Lin's ReLU model (L=8, D=32, batch 128 x 400 tokens)" : "DPT's GPT (L=4, D=32, batch 64 x 501 tokens, padded to 504)"}`);
+    log(`micro-batches ${e.micro}; compile (first step) ${f(Number(e.first_ms))} ms; ${rounds} rounds x ${steps} steps per side`);
+    log("");
+    log("| side | median ms/step | vs fastest torch | peak RSS MB |");
+    log("|---|---|---|---|");
+    for (const k of [...torchLabels, ...tsLabels]) log(`| ${k} | ${f(s.med(k))} | ${bestTorch ? f(s.med(k) / s.med(bestTorch), 2) : "n/a"} | ${f(s.rss.get(k)!)} |`);
+    if (workers > 1) log(`\nscaling efficiency of the training step on ${workers} workers: ${f((100 * s.med(tsLabels[0])) / (workers * s.med(tsLabels[1])))}% (speed-up ${f(s.med(tsLabels[0]) / s.med(tsLabels[1]), 2)}x)`);
+  }
+}
+
+function benchGen(hasTorch: boolean): void {
+  const nTs = quick ? 2000 : 10000;
+  const nNp = quick ? 100 : 500;
+  const s = new Samples();
+  const dir = mkdtempSync(join(tmpdir(), "icrl-bench-np-"));
+  for (let r = 0; r < rounds; r++) {
+    if (hasTorch) {
+      const res = py("numpy_generate.py", 1, "--tasks", String(nNp), "--out", dir);
+      s.add("numpy (1 process)", res, [Number(res.ms_per_task)]);
+    }
+    for (const w of workers > 1 ? [1, workers] : [1]) {
+      const res = ts("gen", "--tasks", String(nTs), "--workers", String(w));
+      s.add(`icrl ${w} worker${w > 1 ? "s" : ""}`, res, [Number(res.ms_per_task)]);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  log(`\n### Dataset generation: lin-linear, LinUCB context, AD labels, H = 200 (icrl ${nTs} tasks, numpy ${nNp} tasks per run)`);
+  log("");
+  log("| side | ms per task (median) | tasks/s | anchors' 33 ms/task ÷ this | peak RSS MB |");
+  log("|---|---|---|---|---|");
+  log("| anchors' collect_data.py (published, research/anchor-lin-dpt.md §7) | 33 | 30 | 1.0 | n/a |");
+  for (const k of s.times.keys()) log(`| ${k} | ${f(s.med(k), 3)} | ${f(1000 / s.med(k))} | ${f(33 / s.med(k), 1)} | ${f(s.rss.get(k)!)} |`);
+  if (workers > 1) log(`\nscaling efficiency of generation on ${workers} workers: ${f((100 * s.med("icrl 1 worker")) / (workers * s.med(`icrl ${workers} workers`)))}%`);
+  if (hasTorch) log(`icrl (${workers} workers) vs numpy: ${f(s.med("numpy (1 process)") / s.med(`icrl ${workers} workers`), 1)}x faster`);
+}
+
+function benchDeploy(hasTorch: boolean): void {
+  const B = 100;
+  const T = 200;
+  const torchSteps = [0, 25, 50, 75, 100, 125, 150, 175, 199];
+  const s = new Samples();
+  for (let r = 0; r < rounds; r++) {
+    const inc = ts("deploy", "--mode", "incremental", "--batch", String(B), "--steps", "all");
+    s.add("icrl incremental", inc, inc.times_ms.slice(1)); // step 0 includes the compile
+    s.add("icrl full recomputation", ts("deploy", "--mode", "full", "--batch", String(B), "--steps", quick ? "1,2" : "1,2,3"));
+    if (hasTorch) {
+      for (const th of torchThreads) {
+        const res = py("torch_deploy.py", th, "--batch", String(B), "--steps", torchSteps.join(","));
+        // Total time of a T-step episode: trapezoid over the sampled steps (cost grows with t).
+        let total = 0;
+        for (let i = 1; i < torchSteps.length; i++) total += ((res.times_ms[i - 1] + res.times_ms[i]) / 2) * (torchSteps[i] - torchSteps[i - 1]);
+        total += res.times_ms[torchSteps.length - 1]; // the last step itself
+        s.add(`torch full recomputation, ${th} thread${th > 1 ? "s" : ""}`, res, [total / T]);
+      }
+    }
+  }
+  const inc = s.med("icrl incremental");
+  log(`\n### In-context deployment: Lin's ReLU model (L=8, D=32), ${B} tasks in a batch, T = ${T}`);
+  log("Mean cost of one deployment step (all tasks of the batch); torch: trapezoid estimate of the whole episode from 9 sampled steps / T.");
+  log("");
+  log("| side | ms per step (batch of 100) | task-steps/s | incremental speed-up | peak RSS MB |");
+  log("|---|---|---|---|---|");
+  for (const k of s.times.keys()) log(`| ${k} | ${f(s.med(k), 1)} | ${f((1000 * B) / s.med(k))} | ${f(s.med(k) / inc, 1)} | ${f(s.rss.get(k)!)} |`);
+}
+
+function benchLsa(hasTorch: boolean): void {
+  const steps = quick ? "20" : "100";
+  const s = new Samples();
+  for (let r = 0; r < rounds; r++) {
+    const res = ts("lsa", "--steps", steps);
+    s.add("icrl (closed-form gradient, float64)", res);
+    s.add("icrl: sampling the batch of prompts", res, res.sample_ms as number[]);
+    if (hasTorch) {
+      const tr = py("torch_lsa.py", 1, "--steps", steps);
+      s.add("torch autograd, full Z update (anchors' form), 1 thread", tr, tr.full_ms as number[]);
+      s.add("torch autograd, query column only, 1 thread", tr, tr.query_ms as number[]);
+    }
+  }
+  const base = s.med("icrl (closed-form gradient, float64)");
+  log(`\n### LSA teacher mimicking: one step (loss, gradient, Adam), SARSA teacher, D = 47, n = 50, batch 32, float64`);
+  log("");
+  log("| side | median ms/step | vs icrl | peak RSS MB |");
+  log("|---|---|---|---|");
+  for (const k of s.times.keys()) log(`| ${k} | ${f(s.med(k), 3)} | ${f(s.med(k) / base, 2)} | ${f(s.rss.get(k)!)} |`);
+}
+
+function main(): void {
+  if (!existsSync(join(root, "dist", "bench", "cases.js"))) throw new Error("run `npm run build` first (npm run bench does)");
+  const torch = torchAvailable();
+  const load0 = loadavg();
+  const t0 = Date.now();
+  log(`## Benchmarks (npm run bench)`);
+  log("");
+  log(`${new Date().toISOString().slice(0, 10)}; ${cpus().length} x ${cpus()[0]?.model ?? "?"}, ${f(totalmem() / 2 ** 30, 1)} GiB; node ${process.version}; @jax-js/jax wasm; ` +
+    (torch ? `PyTorch/numpy ${torch} (/usr/bin/python3, OpenBLAS)` : "PyTorch/numpy: not installed (reference side skipped)"));
+  log(`command: npm run bench -- ${process.argv.slice(2).join(" ")}`.trimEnd());
+  if (!torch) {
+    console.error("bench: /usr/bin/python3 with torch and numpy not found; skipping the PyTorch/numpy side (apt-get install -y python3-torch python3-numpy libopenblas0-pthread)");
+  }
+  const hasTorch = torch !== null;
+  if (only.has("train")) benchTrain(hasTorch);
+  if (only.has("gen")) benchGen(hasTorch);
+  if (only.has("deploy")) benchDeploy(hasTorch);
+  if (only.has("lsa")) benchLsa(hasTorch);
+  const load1 = loadavg();
+  log(`\nload average (1 min) at start / end: ${f(load0[0], 1)} / ${f(load1[0], 1)} on ${cpus().length} cores; total ${f((Date.now() - t0) / 1000)} s`);
+  writeFileSync(out, lines.join("\n") + "\n");
+  console.log(`\nwrote ${out}`);
+}
+
+main();

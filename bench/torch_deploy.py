@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""PyTorch side of the deployment benchmark (bench/run.ts): Lin et al.'s ReLU model (L=8, D=32,
+d=5, A=10) deployed in context the way the anchors' eval code does it, by full recomputation: at
+step t the whole prefix (t action/reward pairs + the query action-set token, 2t+1 tokens) runs
+through the model, batched over B tasks, and the logits of the last token are read.
+
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_deploy.py --batch 100 --steps 0,50,100,150,199 --threads 1
+
+Times the listed steps (ms each, after one warm-up forward). Prints one JSON line.
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+from torch_reference import build_model, hidden, linear  # noqa: E402
+
+CFG = {"backbone": "relu", "layout": "lin", "numArms": 10, "tokenDim": 63, "dModel": 32, "numLayers": 8, "numHeads": 1, "mlpRatio": 1,
+       "layerNormEps": 1e-5, "maxPositions": 804}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--steps", default="0,50,100,150,199", help="comma-separated steps t to time (prefix of 2t+1 tokens)")
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    rng = np.random.default_rng(0)
+    p = build_model(CFG, rng, torch.float32)
+    B = a.batch
+    steps = [int(s) for s in a.steps.split(",")]
+    T = max(steps) + 1
+    A, d = 10, 5
+    # A full token array of T steps in Lin's layout; step t uses its first 2t+1 tokens.
+    tok = np.zeros((B, 2 * T, 63), dtype=np.float32)
+    tok[:, 0::2, : A * d] = rng.uniform(-1, 1, size=(B, 1, A * d))
+    acts = rng.integers(0, A, size=(B, T))
+    for t in range(T):
+        tok[np.arange(B), 2 * t + 1, A * d + acts[:, t]] = 1
+    tok[:, 1::2, A * d + A] = rng.normal(size=(B, T))
+    tok[:, :, 61] = 1
+    tok[:, :, 62] = np.arange(1, 2 * T + 1)
+    tokens = torch.tensor(tok)
+
+    def step(t):
+        with torch.no_grad():
+            h = hidden(CFG, p, tokens[:, : 2 * t + 1])
+            logits = linear(h[:, -1], p, "head")
+            return logits.numpy()
+
+    step(steps[0])  # warm-up
+    times = []
+    for t in steps:
+        t0 = time.perf_counter()
+        step(t)
+        times.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({"times_ms": times, "steps": steps, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "threads": torch.get_num_threads(), "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()
