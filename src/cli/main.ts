@@ -45,7 +45,9 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
+  // On every command (subcommands do not inherit it once created): usage errors exit with code 2.
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) c.exitOverride();
   try {
     await program.parseAsync(argv);
     return 0;
