@@ -16,7 +16,7 @@
  * checkpoint and ends with byte-identical metrics and parameters. Metric lines written after the
  * last checkpoint are dropped on resume (they are recomputed identically).
  */
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
 import { removeTempFiles, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
@@ -119,7 +119,8 @@ export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {
   const ckptPath = join(o.out, CKPT);
   const modelPath = join(o.out, MODEL_FILE);
   const savedCfg = JSON.parse(JSON.stringify(o.runConfig));
-  if (existsSync(cfgPath)) {
+  const fresh = !existsSync(cfgPath);
+  if (!fresh) {
     let old: unknown;
     try {
       old = JSON.parse(readFileSync(cfgPath, "utf8"));
@@ -150,7 +151,19 @@ export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {
   o.onStart?.(from);
 
   const t0 = performance.now();
-  const run = o.start(resume);
+  let run: TrainableRun;
+  try {
+    run = o.start(resume);
+  } catch (e) {
+    // Bad input (e.g. a corrupted dataset) found before the first step of a new run: leave no
+    // half-made run folder behind.
+    if (fresh) {
+      rmSync(cfgPath, { force: true });
+      rmSync(metricsPath, { force: true });
+      if (existsSync(o.out) && readdirSync(o.out).length === 0) rmSync(o.out, { recursive: true });
+    }
+    throw e;
+  }
   const append = (m: MetricLine) => {
     metrics.push(m);
     appendFileSync(metricsPath, JSON.stringify(m) + "\n");
