@@ -70,12 +70,13 @@ export function parseRedisUrl(url: string): string {
 /** Check that Redis answers within `timeoutMs`, so a wrong address is an error, not a hang. */
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  client.on("error", () => {}); // reported below
+  let cause = "";
+  client.on("error", (e: Error) => (cause ||= e.message)); // the socket error says more than the rejection
   try {
     await client.connect();
     await client.ping();
   } catch (e) {
-    throw new IcrlError(`cannot reach Redis at ${url}: ${(e as Error).message} (start redis-server, or pass --redis with its address)`);
+    throw new IcrlError(`cannot reach Redis at ${url}: ${cause || (e as Error).message} (start redis-server, or pass --redis with its address)`);
   } finally {
     client.disconnect();
   }
