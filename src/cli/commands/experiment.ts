@@ -109,8 +109,9 @@ export async function runExperiment(exp: BanditExperiment, out: string, opts: { 
     t.generateSeconds = (performance.now() - t0) / 1000;
     // 2. training
     t0 = performance.now();
-    await runTraining(train, join(dir, "train"), { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, `${tag} train`);
-    t.trainSeconds = (performance.now() - t0) / 1000;
+    const tr = await runTraining(train, join(dir, "train"), { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, `${tag} train`);
+    // A finished training is skipped: report the wall time recorded by the session that finished it.
+    t.trainSeconds = tr.alreadyDone ? recordedTrainSeconds(join(dir, "train")) : (performance.now() - t0) / 1000;
     // 3. evaluation (fresh tasks)
     t0 = performance.now();
     const evalDir = join(dir, "eval");
@@ -131,6 +132,14 @@ export async function runExperiment(exp: BanditExperiment, out: string, opts: { 
   writeJsonAtomic(join(out, "timing.json"), timings);
   if (opts.ship) shipModels(exp, out);
   return { results, criteria };
+}
+
+function recordedTrainSeconds(dir: string): number {
+  try {
+    return (JSON.parse(readFileSync(join(dir, "timing.json"), "utf8")) as { wallSeconds: number }).wallSeconds;
+  } catch {
+    return NaN;
+  }
 }
 
 function sameEvalConfig(path: string, cfg: unknown): boolean {
