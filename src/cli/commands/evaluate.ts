@@ -72,11 +72,13 @@ export interface ModelInfo {
   expert: string | null;
   preset?: string;
   baselines?: string[];
+  /** The preset's primary deployment mode, if recorded. */
+  greedy?: boolean;
   step: number;
 }
 
 export function modelInfo(path: string, extra: unknown, step: number): ModelInfo {
-  const e = extra as { dataset?: { env?: unknown; envParams?: unknown; context?: unknown; label?: unknown; expert?: unknown }; preset?: unknown; baselines?: unknown } | undefined;
+  const e = extra as { dataset?: { env?: unknown; envParams?: unknown; context?: unknown; label?: unknown; expert?: unknown }; preset?: unknown; baselines?: unknown; greedy?: unknown } | undefined;
   const d = e?.dataset;
   if (!d || typeof d.env !== "string" || typeof d.envParams !== "object" || d.envParams === null)
     throw new IcrlError(`checkpoint ${path} does not record the dataset it was trained on (metadata extra.dataset); it was not written by \`icrl train\``);
@@ -88,6 +90,7 @@ export function modelInfo(path: string, extra: unknown, step: number): ModelInfo
     expert: typeof d.expert === "string" ? d.expert : null,
     preset: typeof e?.preset === "string" ? e.preset : undefined,
     baselines: Array.isArray(e?.baselines) ? (e.baselines as string[]) : undefined,
+    greedy: typeof e?.greedy === "boolean" ? e.greedy : undefined,
     step,
   };
 }
@@ -113,8 +116,11 @@ export const EvaluateConfigSchema = z.strictObject({
   tasks: posInt(10_000_000).default(500),
   seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
   algos: z.array(z.string()).optional(),
-  /** Deploy greedily (argmax) instead of sampling from the softmax (the anchors sample). */
-  greedy: z.boolean().default(false),
+  /**
+   * Deploy greedily (argmax) rather than sampling from the softmax (the anchors sample). Default:
+   * the mode recorded in the model by its preset (`icrl experiment --ship`), else sampling.
+   */
+  greedy: z.boolean().optional(),
   /** Also evaluate the other deployment mode, as "<name>-greedy" or "<name>-sampled". */
   bothModes: z.boolean().default(false),
   /** Evaluate on a shorter horizon than the model was trained on. */
@@ -130,6 +136,7 @@ interface Flags {
   seed?: number;
   algos?: string;
   greedy?: boolean;
+  sampled?: boolean;
   bothModes?: boolean;
   horizon?: number;
   chunk?: number;
@@ -138,6 +145,7 @@ interface Flags {
 }
 
 export function resolveEvaluateConfig(flags: Flags): EvaluateConfig {
+  if (flags.greedy && flags.sampled) throw invalid("--greedy/--sampled", "both", "at most one of the two");
   const file = flags.config ? loadConfigFile(flags.config) : {};
   const raw = {
     ...file,
@@ -146,7 +154,7 @@ export function resolveEvaluateConfig(flags: Flags): EvaluateConfig {
       tasks: flags.tasks,
       seed: flags.seed,
       algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
-      greedy: flags.greedy,
+      greedy: flags.greedy ? true : flags.sampled ? false : undefined,
       bothModes: flags.bothModes,
       horizon: flags.horizon,
       chunk: flags.chunk,
@@ -170,7 +178,8 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
   if (cfg.horizon !== undefined && cfg.horizon > trained) throw invalid("horizon", cfg.horizon, `at most the horizon the model was trained on (${trained})`);
   const env = cfg.horizon !== undefined ? resolveEnvParams({ env: info.env, params: { ...info.envParams, horizon: cfg.horizon } }) : resolveEnvParams({ env: info.env, params: { ...info.envParams } });
   const algoSpecs = (cfg.algos ?? defaultAlgos(info)).map((s) => parseAlgoSpec(s));
-  const other = cfg.greedy ? `${cfg.name}-sampled` : `${cfg.name}-greedy`;
+  const greedy = cfg.greedy ?? info.greedy ?? false;
+  const other = greedy ? `${cfg.name}-sampled` : `${cfg.name}-greedy`;
   const labels = new Set<string>(cfg.bothModes ? [cfg.name, other] : [cfg.name]);
   for (const s of algoSpecs) {
     if (labels.has(s.label)) throw invalid("--algos", s.label, `each algorithm at most once, and not "${cfg.name}"`);
@@ -178,11 +187,11 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
   }
   const dist = new BanditTaskDistribution(env);
   const policies: BatchBanditPolicy[] = [
-    new TransformerBanditPolicy(cfg.name, model, ck.params, trained, cfg.greedy),
-    ...(cfg.bothModes ? [new TransformerBanditPolicy(other, model, ck.params, trained, !cfg.greedy)] : []),
+    new TransformerBanditPolicy(cfg.name, model, ck.params, trained, greedy),
+    ...(cfg.bothModes ? [new TransformerBanditPolicy(other, model, ck.params, trained, !greedy)] : []),
     ...algoSpecs.map((s) => new PerTaskBatch(s.label, () => makeAlgorithm(s))),
   ];
-  const resolved = { ...cfg, modelPath: path, algos: algoSpecs.map((s) => s.label), envParams: env };
+  const resolved = { ...cfg, greedy, modelPath: path, algos: algoSpecs.map((s) => s.label), envParams: env };
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
     const bar = progress(label, cfg.tasks * policies.length, "tasks");
@@ -211,8 +220,8 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
         context: info.context,
         label: info.label,
         expert: info.expert,
-        deployment: cfg.greedy ? "greedy (argmax of the logits)" : "sampled from the softmax of the logits",
-        otherMode: cfg.bothModes ? { name: other, deployment: cfg.greedy ? "sampled from the softmax of the logits" : "greedy (argmax of the logits)" } : null,
+        deployment: greedy ? "greedy (argmax of the logits)" : "sampled from the softmax of the logits",
+        otherMode: cfg.bothModes ? { name: other, deployment: greedy ? "sampled from the softmax of the logits" : "greedy (argmax of the logits)" } : null,
       },
     };
     const what = info.preset ? `${info.preset}` : `${info.env} (${info.label})`;
@@ -230,7 +239,8 @@ export function register(program: Command): void {
     .option("--tasks <n>", "fresh evaluation tasks (default 500)", intFlag("tasks"))
     .option("--seed <s>", "seed of the evaluation tasks (default 0)", intFlag("seed"))
     .option("--algos <list>", "classic algorithms to compare (default: the preset's baselines, the context algorithms and the expert)")
-    .option("--greedy", "deploy greedily instead of sampling from the model's softmax")
+    .option("--greedy", "deploy greedily (argmax of the logits)")
+    .option("--sampled", "deploy by sampling from the softmax of the logits (the anchors' way); default: the mode the model's preset uses, else sampled")
     .option("--both-modes", "also evaluate the other deployment mode (greedy vs sampled) under its own name")
     .option("--horizon <T>", "evaluate on a shorter horizon than the training one", intFlag("horizon"))
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
@@ -248,6 +258,8 @@ export function register(program: Command): void {
       const t0 = performance.now();
       const res = await runEvaluation(cfg, out);
       const secs = (performance.now() - t0) / 1000;
-      process.stdout.write(regretTable(res) + `\nwrote ${out}/ in ${secs.toFixed(1)} s\n`);
+      const m = res.model as { name: string; deployment: string; trainedSteps: number; preset: string | null };
+      const note = `${m.name}: ${m.preset ?? cfg.model} (${m.trainedSteps} training steps), deployed ${m.deployment}`;
+      process.stdout.write(regretTable(res) + `\n${note}\nwrote ${out}/ in ${secs.toFixed(1)} s\n`);
     });
 }

@@ -158,7 +158,7 @@ export function shipModels(exp: BanditExperiment, out: string): string[] {
   for (const run of exp.runs) {
     const src = join(runDir(out, run), "train", "model.safetensors");
     const ck = loadCheckpoint(src);
-    const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines };
+    const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines, greedy: run.evaluate.greedy };
     const dst = join(MODELS_DIR, `${exp.name}${run.id ? "-" + run.id : ""}.safetensors`);
     saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
     written.push(dst);
