@@ -72,7 +72,7 @@ async function pickModel(page: Page): Promise<{ entry: Entry; bytes: Uint8Array;
   return { entry, bytes, shipped: false };
 }
 
-test("playground: 50 steps of a bandit model in headless Chromium equal the Node evaluation", { timeout: 120_000 }, async (t) => {
+test("playground: 50 steps of a bandit model in headless Chromium equal the Node evaluation", { timeout: 300_000 }, async (t) => {
   assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
   assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: install Debian's chromium (apt-get install -y chromium) or set ICRL_CHROMIUM`);
   const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
@@ -83,7 +83,7 @@ test("playground: 50 steps of a bandit model in headless Chromium equal the Node
     page.on("pageerror", (e) => errors.push(e.message));
     const { entry, bytes, shipped } = await pickModel(page);
     await page.goto(`${url}?model=${entry.name}&tasks=${TASKS}&seed=${SEED}`);
-    await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
     const probe0 = await page.evaluate(() => window.icrl.bandit);
     assert.equal(probe0.error, null);
     assert.equal(probe0.names[0], "transformer");
@@ -95,7 +95,7 @@ test("playground: 50 steps of a bandit model in headless Chromium equal the Node
     const chart1 = await page.innerHTML("#b-regret");
     const probs1 = (await page.evaluate(() => window.icrl.bandit.probs)) as number[];
     for (let i = 1; i < STEPS; i++) await page.click("#b-step");
-    await page.waitForFunction((n) => document.querySelector("#b-regret")?.getAttribute("data-step") === String(n), STEPS, { timeout: 90_000 });
+    await page.waitForFunction((n) => document.querySelector("#b-regret")?.getAttribute("data-step") === String(n), STEPS, { timeout: 240_000 });
     const probe = await page.evaluate(() => window.icrl.bandit);
     const chart50 = await page.innerHTML("#b-regret");
     assert.equal(probe.t, STEPS);
@@ -142,6 +142,37 @@ test("playground: 50 steps of a bandit model in headless Chromium equal the Node
     mkdirSync(join(root, "test-artifacts"), { recursive: true });
     await page.screenshot({ path: join(root, "test-artifacts", "playground-bandit.png"), fullPage: true });
     if (!shipped) t.diagnostic("no shipped bandit model in web/dist/models: used test/fixtures/playground-tiny.safetensors");
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+test("playground: works without network access once loaded (service worker cache)", { timeout: 180_000 }, async () => {
+  assert.ok(existsSync(join(webDir, "sw.js")), `${webDir}/sw.js is missing: run \`npm run build:web\` first`);
+  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
+  try {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(`${url}?tasks=2`);
+    await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    // Wait until the service worker has cached the build and controls the page.
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    await page.reload();
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null && window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    server.close();
+    await ctx.setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    await page.click("#b-step");
+    await page.waitForFunction(() => document.querySelector("#b-regret")?.getAttribute("data-step") === "1", null, { timeout: 30_000 });
+    const probe = await page.evaluate(() => window.icrl.bandit);
+    assert.equal(probe.error, null);
+    assert.equal(probe.t, 1);
+    assert.ok(probe.names.length >= 4, `algorithms offline: ${probe.names.join(", ")}`);
   } finally {
     await browser.close();
     server.close();

@@ -67,7 +67,8 @@ export class Player {
       await this.step();
       dirty = true;
       const now = performance.now();
-      if (!this.playing || now - lastRender > Math.max(this.minRenderMs, 2 * renderMs)) {
+      // Queued step clicks are drawn like play: the last one always, the others when due.
+      if ((!this.playing && this.queued === 0) || now - lastRender > Math.max(this.minRenderMs, 2 * renderMs)) {
         await this.render();
         lastRender = performance.now();
         renderMs = lastRender - now;
