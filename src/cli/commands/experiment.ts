@@ -202,12 +202,12 @@ async function writeExperimentReport(exp: BanditExperiment, out: string, results
       const tf = res.algorithms.transformer.cumulativeRegret;
       const rf = res.algorithms[ref].cumulativeRegret;
       for (const t of ts) {
-        rows.push({ x: t, y: tf.mean[t - 1], lo: tf.mean[t - 1] - tf.sem[t - 1], hi: tf.mean[t - 1] + tf.sem[t - 1], series: `transformer, ${run.label}` });
+        rows.push({ x: t, y: tf.mean[t - 1], lo: tf.mean[t - 1] - tf.sem[t - 1], hi: tf.mean[t - 1] + tf.sem[t - 1], series: `TF ${run.label}` });
         diff.push({ x: t, y: tf.mean[t - 1] - rf.mean[t - 1], series: run.label });
       }
       lines.push(`| ${run.label} | ${fmt(tf.mean[T - 1])} ± ${fmt(tf.sem[T - 1])} | ${fmt(rf.mean[T - 1])} ± ${fmt(rf.sem[T - 1])} | ${fmt(tf.mean[T - 1] - rf.mean[T - 1])} |`);
     }
-    await writePlot(lineWithBands({ title: `${exp.name}: cumulative regret (mean ± 1 s.e.)`, xTitle: "step t", yTitle: "cumulative regret", rows }), join(out, "plots", "sweep-regret"));
+    await writePlot(lineWithBands({ title: `${exp.name}: cumulative regret, TF = transformer (± 1 s.e.)`, xTitle: "step t", yTitle: "cumulative regret", rows }), join(out, "plots", "sweep-regret"));
     await writePlot(lineWithBands({ title: `${exp.name}: transformer regret minus ${ref} regret`, xTitle: "step t", yTitle: `regret difference vs ${ref}`, rows: diff }), join(out, "plots", "sweep-difference"));
     lines.push("", "![sweep](plots/sweep-regret.png)", "", "![difference](plots/sweep-difference.png)", "");
   }
