@@ -79,6 +79,15 @@ test("incremental and full deployment take identical actions (same regret) in th
   }
 });
 
+test("deployment on 2 threads takes the same actions as on 1 (row groups fixed, workers only schedule them)", async () => {
+  const m = model("gpt", 2, "float32");
+  const params = m.init(Rng.fromSeed(12));
+  const opts = { dist, horizon: T, tasks: 9, seed: 5 };
+  const one = await runPolicy(new TransformerBanditPolicy("tf", m, params, T, false, { workers: 1 }), opts);
+  const two = await runPolicy(new TransformerBanditPolicy("tf", m, params, T, false, { workers: 2 }), opts);
+  assert.deepEqual(Array.from(two), Array.from(one));
+});
+
 test("encodeLinStep rows equal the rows of encodeLinBatch", () => {
   const layout = { numArms: 4, dim: 3 };
   const tasks = Array.from({ length: 2 }, (_, i) => dist.sample(Rng.derive(8, i)));

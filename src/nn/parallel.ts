@@ -10,14 +10,11 @@
  * workers W (test/nn-parallel.test.ts). The optimizer update then runs once, on the calling thread.
  *
  * Each worker holds its own jax-js engine (a separate wasm memory): parameters go to the workers
- * as host arrays at every step, gradients come back as transferred buffers. The calling thread
- * blocks on a shared flag (Atomics.wait) and reads the workers' replies with
- * `receiveMessageOnPort`, so `step` stays synchronous.
+ * as host arrays at every step, gradients come back as transferred buffers; threads.ts keeps
+ * `step` synchronous.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { IcrlError, invalid } from "../core/errors.js";
+import type { TransferListItem } from "node:worker_threads";
+import { invalid } from "../core/errors.js";
 import { compile, floatArray, np, paramsToHost, refAll, toTensor, valueAndGrad, type HostTensor, type Params, type Tensor } from "./engine.js";
 import {
   applyUpdate,
@@ -36,6 +33,7 @@ import {
 } from "./optim.js";
 import { createTransformer, type TransformerBatch, type TransformerModel } from "./transformer.js";
 import type { TransformerConfig } from "./config.js";
+import { SyncWorker, serveRequests } from "./threads.js";
 
 export interface ParallelTrainStepOptions extends TrainStepOptions {
   /** Threads computing gradients, the calling thread included (default 2). 1 = no worker threads. */
@@ -46,16 +44,12 @@ export interface ParallelTrainStepOptions extends TrainStepOptions {
 
 /** A micro-batch gradient job and its reply (worker protocol, parallel-worker.ts). */
 export interface GradJob {
-  kind: "grad";
-  seq: number;
   params: Record<string, HostTensor>;
   scale: number;
   micro: { index: number; batch: HostBatch }[];
 }
 export interface GradReply {
-  seq: number;
-  error?: string;
-  results?: { index: number; loss: number; grads: Record<string, Float32Array | Float64Array> }[];
+  results: { index: number; loss: number; grads: Record<string, Float32Array | Float64Array> }[];
 }
 
 /** The compiled loss-and-gradient of one micro-batch: (params, batch, scale) -> [loss, grads]. */
@@ -68,20 +62,6 @@ export function makeGradFn(model: TransformerModel) {
 /** Scalar of the model dtype (the same bits on every thread). */
 export function scaleTensor(model: TransformerModel, v: number): Tensor {
   return np.full([], v, { dtype: model.ops.jdtype });
-}
-
-function workerFile(): string {
-  const js = fileURLToPath(new URL("./parallel-worker.js", import.meta.url));
-  if (existsSync(js)) return js;
-  const dev = fileURLToPath(new URL("./parallel-worker-tsx.mjs", import.meta.url));
-  if (existsSync(dev)) return dev; // running from the TypeScript sources (tsx)
-  throw new IcrlError(`parallel training: worker script not found next to ${fileURLToPath(import.meta.url)}`);
-}
-
-interface Peer {
-  worker: Worker;
-  port: MessagePort;
-  flag: Int32Array;
 }
 
 /**
@@ -107,34 +87,8 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
   });
   const finish = makeStepFinisher(cfg);
 
-  const peers: Peer[] = [];
-  const spawn = (): Peer => {
-    const file = workerFile();
-    const { port1, port2 } = new MessageChannel();
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    const config: TransformerConfig = model.config;
-    const worker = new Worker(file, { workerData: { config, port: port2, flag }, transferList: [port2] });
-    worker.unref();
-    return { worker, port: port1, flag };
-  };
-  for (let w = 1; w < Math.min(W, k); w++) peers.push(spawn());
-  let seq = 0;
-
-  const wait = (peer: Peer, id: number): GradReply => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = receiveMessageOnPort(peer.port);
-      if (m) {
-        const reply = m.message as GradReply;
-        if (reply.seq !== id) continue; // a stale reply (an earlier step that threw)
-        if (reply.error) throw new IcrlError(`parallel training: a worker failed: ${reply.error}`);
-        return reply;
-      }
-      const now = Date.now();
-      if (now > deadline) throw new IcrlError(`parallel training: no answer from a worker after ${timeoutMs / 1000} s`);
-      Atomics.wait(peer.flag, 0, Atomics.load(peer.flag, 0), Math.min(1000, deadline - now));
-    }
-  };
+  const peers: SyncWorker<GradJob, GradReply>[] = [];
+  for (let w = 1; w < Math.min(W, k); w++) peers.push(new SyncWorker<GradJob, GradReply>("parallel-worker", model.config, timeoutMs));
 
   return {
     step(state, batch) {
@@ -143,13 +97,11 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
       const micro = Array.from({ length: k }, (_, i) => sliceBatch(batch, i, k));
       const hyper = hyperFor(cfg, t, scale, dtype);
       return finish(state, hyper, (params, opt, hy) => {
-        const id = ++seq;
         const mine = micro.map((_, i) => i).filter((i) => i % (peers.length + 1) === 0);
         if (peers.length > 0) {
           const host = paramsToHost(params);
           peers.forEach((peer, w) => {
-            const job: GradJob = { kind: "grad", seq: id, params: host, scale, micro: micro.map((b, i) => ({ index: i, batch: b })).filter((m) => m.index % (peers.length + 1) === w + 1) };
-            peer.port.postMessage(job);
+            peer.post({ params: host, scale, micro: micro.map((b, i) => ({ index: i, batch: b })).filter((m) => m.index % (peers.length + 1) === w + 1) });
           });
         }
         const grads: (Record<string, Float32Array | Float64Array> | null)[] = Array(k).fill(null);
@@ -162,7 +114,7 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
           grads[i] = out;
         }
         for (const peer of peers) {
-          for (const r of wait(peer, id).results!) {
+          for (const r of peer.wait().results) {
             grads[r.index] = r.grads;
             losses[r.index] = r.loss;
           }
@@ -187,25 +139,21 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
     dispose() {
       gradFn.dispose();
       update.dispose();
-      for (const p of peers) {
-        p.port.close();
-        void p.worker.terminate();
-      }
+      for (const p of peers) p.dispose();
       peers.length = 0;
     },
   };
 }
 
-/** The worker side: compute the gradients of the micro-batches of a job (parallel-worker.ts). */
-export function workerMain(config: TransformerConfig, port: MessagePort, flag: Int32Array): void {
-  const model = createTransformer(config);
-  const gradFn = makeGradFn(model);
-  const dtype = model.ops.dtype;
-  port.on("message", (job: GradJob) => {
-    let reply: GradReply;
-    const transfer: ArrayBuffer[] = [];
-    try {
-      const results: NonNullable<GradReply["results"]> = [];
+/** The worker side (parallel-worker.ts): compute the gradients of the micro-batches of a job. */
+export function serveGradients(): void {
+  serveRequests((config: TransformerConfig) => {
+    const model = createTransformer(config);
+    const gradFn = makeGradFn(model);
+    const dtype = model.ops.dtype;
+    return (job: GradJob) => {
+      const transfer: TransferListItem[] = [];
+      const results: GradReply["results"] = [];
       for (const m of job.micro) {
         const params: Params = {};
         for (const name of Object.keys(job.params).sort()) params[name] = toTensor(job.params[name]);
@@ -217,13 +165,7 @@ export function workerMain(config: TransformerConfig, port: MessagePort, flag: I
         }
         results.push({ index: m.index, loss: loss.item(), grads });
       }
-      reply = { seq: job.seq, results };
-    } catch (e) {
-      reply = { seq: job.seq, error: (e as Error).stack ?? String(e) };
-      transfer.length = 0;
-    }
-    port.postMessage(reply, transfer);
-    Atomics.add(flag, 0, 1);
-    Atomics.notify(flag, 0);
+      return { body: { results }, transfer };
+    };
   });
 }
