@@ -58,7 +58,10 @@ test("UCB-VI's regret grows sublinearly in K on random MDPs (and PSRL and UCB-VI
   for (let i = 0; i < N; i++) {
     let first = 0;
     let second = 0;
-    for (let k = 0; k < K; k++) (k < K / 2 ? (first += raw.regrets[i * K + k]) : (second += raw.regrets[i * K + k]));
+    for (let k = 0; k < K; k++) {
+      if (k < K / 2) first += raw.regrets[i * K + k];
+      else second += raw.regrets[i * K + k];
+    }
     d[i] = second - 0.6 * first;
   }
   const m = d.reduce((a, b) => a + b, 0) / N;
