@@ -4,7 +4,7 @@
  *
  *   node dist/bench/cases.js train  --config lin|dpt [--steps 2] [--workers 1] [--micro 4] [--smoke]
  *   node dist/bench/cases.js gen    [--tasks 2000] [--workers 2] [--horizon 200]
- *   node dist/bench/cases.js deploy --mode incremental|full [--batch 100] [--steps 0,1,...]
+ *   node dist/bench/cases.js deploy --mode incremental|full [--batch 100] [--steps 0,1,...|all] [--workers 1]
  *   node dist/bench/cases.js lsa    [--steps 50]
  *
  * Output: {"times_ms": [...], "peak_rss_mb": ..., ...case-specific fields}.
@@ -16,6 +16,7 @@ import { performance } from "node:perf_hooks";
 import { Rng } from "../src/core/rng.js";
 import { BANDIT_PRESETS, BanditTaskDistribution, sampleReward } from "../src/envs/bandit.js";
 import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
+import { decoderPool } from "../src/nn/decoder-pool.js";
 import { createTransformer } from "../src/nn/transformer.js";
 import { linTokenDim, padWidth, type TokenBatch } from "../src/nn/tokens.js";
 import { initTrainState, makeTrainStep } from "../src/nn/optim.js";
@@ -86,7 +87,8 @@ function deploy(): object {
   const dist = new BanditTaskDistribution({ ...BANDIT_PRESETS["lin-linear"], horizon: T });
   const tasks = Array.from({ length: B }, (_, i) => dist.sample(Rng.derive(1, i)));
   const rr = tasks.map((_, i) => Rng.derive(3, i));
-  const policy = new TransformerBanditPolicy("tf", model, params, T, false, { mode });
+  const workers = Number(arg("workers", "1"));
+  const policy = new TransformerBanditPolicy("tf", model, params, T, false, { mode, decoder: workers > 1 ? decoderPool(workers) : undefined });
   policy.start(tasks, tasks.map((_, i) => Rng.derive(2, i)));
   const want = new Set(steps);
   const times: number[] = [];
@@ -102,7 +104,7 @@ function deploy(): object {
     if (mode === "full" && times.length === steps.length) break;
   }
   policy.dispose();
-  return { times_ms: times, first_ms: first, batch: B, steps, mode };
+  return { times_ms: times, first_ms: first, batch: B, steps, mode, workers };
 }
 
 function lsa(): object {

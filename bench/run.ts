@@ -153,6 +153,10 @@ function benchDeploy(hasTorch: boolean): void {
   for (let r = 0; r < rounds; r++) {
     const inc = ts("deploy", "--mode", "incremental", "--batch", String(B), "--steps", "all");
     s.add("icrl incremental", inc, inc.times_ms.slice(1)); // step 0 includes the compile
+    if (workers > 1) {
+      const incW = ts("deploy", "--mode", "incremental", "--batch", String(B), "--steps", "all", "--workers", String(workers));
+      s.add(`icrl incremental, ${workers} workers`, incW, incW.times_ms.slice(1));
+    }
     s.add("icrl full recomputation", ts("deploy", "--mode", "full", "--batch", String(B), "--steps", quick ? "1,2" : "1,2,3"));
     if (hasTorch) {
       for (const th of torchThreads) {
@@ -169,9 +173,10 @@ function benchDeploy(hasTorch: boolean): void {
   log(`\n### In-context deployment: Lin's ReLU model (L=8, D=32), ${B} tasks in a batch, T = ${T}`);
   log("Mean cost of one deployment step (all tasks of the batch); torch: trapezoid estimate of the whole episode from 9 sampled steps / T.");
   log("");
-  log("| side | ms per step (batch of 100) | task-steps/s | incremental speed-up | peak RSS MB |");
+  log("| side | ms per step (batch of 100) | task-steps/s | time ÷ icrl incremental (1 thread) | peak RSS MB |");
   log("|---|---|---|---|---|");
   for (const k of s.times.keys()) log(`| ${k} | ${f(s.med(k), 1)} | ${f((1000 * B) / s.med(k))} | ${f(s.med(k) / inc, 1)} | ${f(s.rss.get(k)!)} |`);
+  if (workers > 1) log(`\nscaling efficiency of incremental deployment on ${workers} workers: ${f((100 * inc) / (workers * s.med(`icrl incremental, ${workers} workers`)))}%`);
 }
 
 function benchLsa(hasTorch: boolean): void {

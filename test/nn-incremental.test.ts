@@ -10,6 +10,7 @@ import { Rng } from "../src/core/rng.js";
 import { BANDIT_PRESETS, BanditTaskDistribution, sampleReward } from "../src/envs/bandit.js";
 import { runPolicy } from "../src/eval/harness.js";
 import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
+import { decoderPool } from "../src/nn/decoder-pool.js";
 import { createTransformer } from "../src/nn/transformer.js";
 import { encodeLinBatch, encodeLinStep, linTokenDim, padWidth } from "../src/nn/tokens.js";
 import type { FloatDType } from "../src/nn/engine.js";
@@ -83,8 +84,8 @@ test("deployment on 2 threads takes the same actions as on 1 (row groups fixed, 
   const m = model("gpt", 2, "float32");
   const params = m.init(Rng.fromSeed(12));
   const opts = { dist, horizon: T, tasks: 9, seed: 5 };
-  const one = await runPolicy(new TransformerBanditPolicy("tf", m, params, T, false, { workers: 1 }), opts);
-  const two = await runPolicy(new TransformerBanditPolicy("tf", m, params, T, false, { workers: 2 }), opts);
+  const one = await runPolicy(new TransformerBanditPolicy("tf", m, params, T, false), opts);
+  const two = await runPolicy(new TransformerBanditPolicy("tf", m, params, T, false, { decoder: decoderPool(2) }), opts);
   assert.deepEqual(Array.from(two), Array.from(one));
 });
 

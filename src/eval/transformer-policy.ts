@@ -16,17 +16,17 @@ import type { BanditTask } from "../envs/bandit.js";
 import type { BatchBanditPolicy } from "../algos/types.js";
 import { encodeLinBatch, encodeLinStep } from "../nn/tokens.js";
 import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
-import { DecoderPool } from "../nn/incremental.js";
+import { GroupedDecoder, type BatchDecoder, type DecoderFactory } from "../nn/incremental.js";
 import type { TransformerModel } from "../nn/transformer.js";
 
 export interface TransformerPolicyOptions {
   /** "incremental" (KV cache, default) or "full" (re-run the whole padded prefix every step). */
   mode?: "incremental" | "full";
   /**
-   * Incremental mode: threads decoding (the calling one included; default 1). The tasks are
-   * split into 2 fixed row groups whatever this is, so actions do not depend on it.
+   * Incremental mode: the decoder (default: GroupedDecoder, on the calling thread). In Node,
+   * `decoderPool(2)` from src/nn/decoder-pool.ts decodes on 2 threads with identical actions.
    */
-  workers?: number;
+  decoder?: DecoderFactory;
 }
 
 export class TransformerBanditPolicy implements BatchBanditPolicy {
@@ -36,8 +36,8 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
   private rewards: Float64Array[] = [];
   private t = 0;
   private logitsFn: ((p: Params, tokens: Tensor, positions: Tensor) => Tensor) | null = null;
-  private decoder: DecoderPool | null = null;
-  private readonly workers: number;
+  private decoder: BatchDecoder | null = null;
+  private readonly makeDecoder: DecoderFactory;
   readonly mode: "incremental" | "full";
   /** Action probabilities of the last step, [B, A] row-major (for reports and the playground). */
   lastProbs: Float64Array = new Float64Array(0);
@@ -53,7 +53,7 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
     options: TransformerPolicyOptions = {},
   ) {
     this.mode = options.mode ?? "incremental";
-    this.workers = options.workers ?? 1;
+    this.makeDecoder = options.decoder ?? ((m, p, o) => new GroupedDecoder(m, p, o));
     if (this.mode !== "incremental" && this.mode !== "full") throw new RangeError(`mode must be "incremental" or "full", got ${String(this.mode)}`);
   }
 
@@ -72,7 +72,7 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
       if (this.decoder && this.decoder.batch === tasks.length) this.decoder.reset();
       else {
         this.decoder?.dispose();
-        this.decoder = new DecoderPool(this.model, this.params, { batch: tasks.length, capacity: Math.min(this.capacity(), this.model.config.maxPositions), workers: this.workers });
+        this.decoder = this.makeDecoder(this.model, this.params, { batch: tasks.length, capacity: Math.min(this.capacity(), this.model.config.maxPositions) });
       }
     }
   }

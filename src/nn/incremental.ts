@@ -11,11 +11,12 @@
  *
  * Cost per step: O(L·(n·D² + n·C·D)) and one rewrite of the cache, against O(L·(S·D² + S²·D))
  * for a full recomputation of the S-token prefix.
+ *
+ * Browser-safe (no Node built-ins). decoder-pool.ts spreads the row groups of a GroupedDecoder
+ * over worker threads in Node.
  */
-import { compile, disposeAll, np, paramsFromHost, paramsToHost, refAll, toTensor, type HostTensor, type Params, type Tensor } from "./engine.js";
-import { createTransformer, type TransformerModel } from "./transformer.js";
-import type { TransformerConfig } from "./config.js";
-import { SyncWorker, serveRequests } from "./threads.js";
+import { compile, disposeAll, np, refAll, toTensor, type HostTensor, type Params, type Tensor } from "./engine.js";
+import type { TransformerModel } from "./transformer.js";
 
 export interface IncrementalDecoderOptions {
   /** Rows (tasks) decoded together; fixed for the decoder's lifetime. */
@@ -24,8 +25,22 @@ export interface IncrementalDecoderOptions {
   capacity: number;
 }
 
+/** What a deployment policy needs from a decoder (IncrementalDecoder, GroupedDecoder, DecoderPool). */
+export interface BatchDecoder {
+  readonly batch: number;
+  readonly capacity: number;
+  /** Empty the caches (new sequences). */
+  reset(): void;
+  /** Feed tokens [batch, n, F] at `positions` (length n); logits [batch, n, A] row-major. */
+  step(tokens: HostTensor, positions: Int32Array): Float32Array | Float64Array;
+  dispose(): void;
+}
+
+/** Makes the decoder of a policy for `batch` rows. */
+export type DecoderFactory = (model: TransformerModel, params: Params, opts: IncrementalDecoderOptions) => BatchDecoder;
+
 /** A fixed-shape KV-cached decoder of one model for `batch` rows. Owns its cache, not the params. */
-export class IncrementalDecoder {
+export class IncrementalDecoder implements BatchDecoder {
   readonly batch: number;
   readonly capacity: number;
   private cache: Params | null = null;
@@ -82,110 +97,62 @@ export class IncrementalDecoder {
   }
 }
 
-export interface DecoderPoolOptions extends IncrementalDecoderOptions {
-  /** Threads decoding, the calling thread included (default 1). */
-  workers?: number;
-  /**
-   * Row groups: the batch is split into this many contiguous groups, each decoded by its own
-   * IncrementalDecoder (default 2, at most `batch`). Fixed independently of `workers`, which only
-   * changes which thread decodes which group, so results never depend on the thread count.
-   */
-  groups?: number;
+
+/** Row ranges [start, end) of `groups` contiguous groups of `batch` rows (at most `batch` groups). */
+export function rowGroups(batch: number, groups: number): [number, number][] {
+  const G = Math.max(1, Math.min(batch, Math.floor(groups)));
+  return Array.from({ length: G }, (_, g) => [Math.floor((g * batch) / G), Math.floor(((g + 1) * batch) / G)] as [number, number]);
 }
 
-interface PoolInit {
-  config: TransformerConfig;
-  params: Record<string, HostTensor>;
-  capacity: number;
-  batches: number[];
+/** Rows [s, e) of tokens [B, n, F] as their own host tensor. */
+export function sliceRows(tokens: HostTensor, s: number, e: number): HostTensor {
+  const [, n, F] = tokens.shape;
+  return { dtype: tokens.dtype, shape: [e - s, n, F], data: tokens.data.slice(s * n * F, e * n * F) as HostTensor["data"] };
 }
-type PoolRequest = { kind: "reset" } | { kind: "step"; tokens: HostTensor[]; positions: Int32Array };
-type PoolReply = { logits: (Float32Array | Float64Array)[] };
+
+/** Concatenate per-group logits in group order (the model's dtype). */
+export function concatRows(parts: (Float32Array | Float64Array)[]): Float32Array | Float64Array {
+  const total = parts.reduce((a, z) => a + z.length, 0);
+  const out = parts[0] instanceof Float64Array ? new Float64Array(total) : new Float32Array(total);
+  let o = 0;
+  for (const z of parts) {
+    out.set(z, o);
+    o += z.length;
+  }
+  return out;
+}
+
+/** Number of row groups of a deployment batch (fixed, whatever the number of threads). */
+export const DEPLOY_ROW_GROUPS = 2;
 
 /**
- * IncrementalDecoder over a batch split into fixed row groups, spread over worker threads (each
- * thread holds its own engine, a copy of the parameters and the caches of its groups).
+ * The batch split into DEPLOY_ROW_GROUPS fixed row groups, each with its own IncrementalDecoder,
+ * all on the calling thread. DecoderPool (decoder-pool.ts) decodes the same groups on several
+ * threads, so both give identical logits.
  */
-export class DecoderPool {
+export class GroupedDecoder implements BatchDecoder {
   readonly batch: number;
   readonly capacity: number;
-  /** Row ranges [start, end) of the groups. */
   readonly groups: [number, number][];
-  private readonly local: { g: number; dec: IncrementalDecoder }[] = [];
-  private readonly remote: { gs: number[]; worker: SyncWorker<PoolRequest, PoolReply> }[] = [];
+  private readonly decs: IncrementalDecoder[];
 
-  constructor(model: TransformerModel, params: Params, opts: DecoderPoolOptions) {
-    const { batch, capacity } = opts;
-    const W = opts.workers ?? 1;
-    if (!Number.isInteger(W) || W < 1) throw new RangeError(`workers must be an integer >= 1, got ${W}`);
-    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be an integer >= 1, got ${batch}`);
-    const G = Math.max(1, Math.min(batch, Math.floor(opts.groups ?? 2)));
-    this.batch = batch;
-    this.capacity = capacity;
-    this.groups = Array.from({ length: G }, (_, g) => [Math.floor((g * batch) / G), Math.floor(((g + 1) * batch) / G)] as [number, number]);
-    const threads = Math.min(W, G);
-    const host = threads > 1 ? paramsToHost(params) : {};
-    for (let w = 0; w < threads; w++) {
-      const gs = this.groups.map((_, g) => g).filter((g) => g % threads === w);
-      if (w === 0) {
-        for (const g of gs) this.local.push({ g, dec: new IncrementalDecoder(model, params, { batch: this.groups[g][1] - this.groups[g][0], capacity }) });
-      } else {
-        const init: PoolInit = { config: model.config, params: host, capacity, batches: gs.map((g) => this.groups[g][1] - this.groups[g][0]) };
-        this.remote.push({ gs, worker: new SyncWorker<PoolRequest, PoolReply>("incremental-worker", init) });
-      }
-    }
+  constructor(model: TransformerModel, params: Params, opts: IncrementalDecoderOptions) {
+    this.batch = opts.batch;
+    this.capacity = opts.capacity;
+    this.groups = rowGroups(opts.batch, DEPLOY_ROW_GROUPS);
+    this.decs = this.groups.map(([s, e]) => new IncrementalDecoder(model, params, { batch: e - s, capacity: opts.capacity }));
   }
 
   reset(): void {
-    for (const r of this.remote) r.worker.post({ kind: "reset" });
-    for (const l of this.local) l.dec.reset();
-    for (const r of this.remote) r.worker.wait();
+    for (const d of this.decs) d.reset();
   }
 
-  /** As IncrementalDecoder.step, for the whole batch: logits [batch, n, A] row-major. */
   step(tokens: HostTensor, positions: Int32Array): Float32Array | Float64Array {
-    const [B, n, F] = tokens.shape;
-    if (B !== this.batch) throw new RangeError(`tokens have batch ${B}, decoder was built for ${this.batch}`);
-    const per = n * F;
-    const slice = (g: number): HostTensor => {
-      const [s, e] = this.groups[g];
-      return { dtype: tokens.dtype, shape: [e - s, n, F], data: tokens.data.slice(s * per, e * per) as HostTensor["data"] };
-    };
-    for (const r of this.remote) r.worker.post({ kind: "step", tokens: r.gs.map(slice), positions });
-    const outs: (Float32Array | Float64Array)[] = Array(this.groups.length);
-    for (const l of this.local) outs[l.g] = l.dec.step(slice(l.g), positions);
-    for (const r of this.remote) r.worker.wait().logits.forEach((z, i) => (outs[r.gs[i]] = z));
-    const total = outs.reduce((a, z) => a + z.length, 0);
-    const out = outs[0] instanceof Float64Array ? new Float64Array(total) : new Float32Array(total); // the model's dtype
-    let o = 0;
-    for (const z of outs) {
-      out.set(z, o);
-      o += z.length;
-    }
-    return out;
+    if (tokens.shape[0] !== this.batch) throw new RangeError(`tokens have batch ${tokens.shape[0]}, decoder was built for ${this.batch}`);
+    return concatRows(this.decs.map((d, g) => d.step(sliceRows(tokens, ...this.groups[g]), positions)));
   }
 
   dispose(): void {
-    for (const l of this.local) l.dec.dispose();
-    for (const r of this.remote) r.worker.dispose();
-    this.local.length = 0;
-    this.remote.length = 0;
+    for (const d of this.decs) d.dispose();
   }
-}
-
-/** The worker side of DecoderPool (incremental-worker.ts). */
-export function serveDecoders(): void {
-  serveRequests((init: PoolInit) => {
-    const model = createTransformer(init.config);
-    const params = paramsFromHost(init.params);
-    const decs = init.batches.map((batch) => new IncrementalDecoder(model, params, { batch, capacity: init.capacity }));
-    return (req: PoolRequest) => {
-      if (req.kind === "reset") {
-        for (const d of decs) d.reset();
-        return { body: { logits: [] } };
-      }
-      const logits = decs.map((d, i) => d.step(req.tokens[i], req.positions).slice()); // own buffers, transferred
-      return { body: { logits }, transfer: logits.map((z) => z.buffer as ArrayBuffer) };
-    };
-  });
 }
