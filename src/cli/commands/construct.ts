@@ -94,34 +94,42 @@ export async function runRidgeRates(flags: CommonFlags & { rounds?: number; dim?
       maxIdentityErrorGd: r.gdIdentity,
       maxIdentityErrorAgd: r.agdIdentity,
     }));
-    // Plot 1: error vs layers for one κ, with the Proposition's bounds (slopes −1/(2κ), −1/(2√κ) in ln) and
-    // the sharp asymptotic rates of GD with η = 1/β, (1 − 1/κ)^ℓ, and of AGD, (1 − 1/√κ)^ℓ (spectral radius of
-    // the AGD iteration on the slowest eigen-direction), each anchored where the measured error first reaches 1e-6.
+    // Plot 1: error vs layers for one κ (GD and AGD side by side), with the Proposition's bounds (slopes −1/(2κ),
+    // −1/(2√κ) in ln) and the sharp asymptotic rates of GD with η = 1/β, (1 − 1/κ)^ℓ, and of AGD, (1 − 1/√κ)^ℓ
+    // (spectral radius of the AGD iteration on the slowest eigen-direction), anchored where the error first reaches 1e-6.
     const pick = runs.find((r) => r.kappa > 100) ?? runs[runs.length - 1];
-    const rows: { x: number; y: number; series: string }[] = [];
-    const Lmax = Math.max(pick.agdError.length, Math.min(pick.gdError.length, 40 * pick.agdError.length));
-    const stride = Math.max(1, Math.floor(Lmax / 400));
     const anchor = (err: number[], rho: number) => {
       const l0 = err.findIndex((e) => e <= 1e-6);
-      return l0 < 0 ? null : { l0, c: err[l0] / Math.pow(rho, l0), rho };
+      return l0 < 0 ? null : { c: err[l0] / Math.pow(rho, l0), rho };
     };
-    const gdRate = anchor(pick.gdError, 1 - 1 / pick.kappa);
-    const agdRate = anchor(pick.agdError, 1 - 1 / Math.sqrt(pick.kappa));
-    const rateLine = (r: { c: number; rho: number } | null, l: number) => (r ? r.c * Math.pow(r.rho, l) : NaN);
-    for (let l = 0; l < Lmax; l += stride) {
-      if (l < pick.gdError.length) rows.push({ x: l, y: Math.max(pick.gdError[l], 1e-16), series: "GD transformer" });
-      if (l < pick.agdError.length) rows.push({ x: l, y: Math.max(pick.agdError[l], 1e-16), series: "AGD transformer" });
-      const gdB = Math.exp(-l / (2 * pick.kappa));
-      const agdB = Math.sqrt(1 + pick.kappa) * Math.exp(-l / (2 * Math.sqrt(pick.kappa)));
-      if (gdB > 1e-13) rows.push({ x: l, y: gdB, series: "GD bound e^{-l/(2 kappa)} (Prop.)" });
-      if (agdB > 1e-13 && agdB < 1e4) rows.push({ x: l, y: agdB, series: "AGD bound sqrt(1+kappa) e^{-l/(2 sqrt kappa)} (Prop.)" });
-      const g = rateLine(gdRate, l);
-      if (g > 1e-15 && g < 10) rows.push({ x: l, y: g, series: "GD rate (1 - 1/kappa)^l" });
-      const a = rateLine(agdRate, l);
-      if (a > 1e-15 && a < 10) rows.push({ x: l, y: a, series: "AGD rate (1 - 1/sqrt kappa)^l" });
-    }
-    const spec1 = lineWithBands({ title: `Ridge in context: relative error vs layers (kappa = ${pick.kappa.toFixed(0)})`, xTitle: "layers l", yTitle: "||w_l - w_ridge|| / ||w_ridge||", rows, logY: true, width: 560 });
-    spec1.config = { legend: { labelLimit: 400, orient: "bottom", columns: 2 } };
+    const panel = (name: "GD" | "AGD") => {
+      const err = name === "GD" ? pick.gdError : pick.agdError;
+      const sk = Math.sqrt(pick.kappa);
+      const rate = anchor(err, name === "GD" ? 1 - 1 / pick.kappa : 1 - 1 / sk);
+      const series = { tf: `${name} transformer`, rate: name === "GD" ? "rate (1 - 1/kappa)^l" : "rate (1 - 1/sqrt kappa)^l", bound: name === "GD" ? "Prop. bound e^{-l/(2 kappa)}" : "Prop. bound sqrt(1+kappa) e^{-l/(2 sqrt kappa)}" };
+      const rows: { x: number; y: number; series: string }[] = [];
+      const stride = Math.max(1, Math.floor(err.length / 400));
+      for (let l = 0; l < err.length; l += stride) {
+        rows.push({ x: l, y: Math.max(err[l], 1e-16), series: series.tf });
+        const b = name === "GD" ? Math.exp(-l / (2 * pick.kappa)) : Math.sqrt(1 + pick.kappa) * Math.exp(-l / (2 * sk));
+        if (b > 1e-15 && b < 1e3) rows.push({ x: l, y: b, series: series.bound });
+        const r = rate ? rate.c * Math.pow(rate.rho, l) : NaN;
+        if (r > 1e-15 && r < 10) rows.push({ x: l, y: r, series: series.rate });
+      }
+      const spec = lineWithBands({ title: `${name}`, xTitle: "layers l", yTitle: "||w_l - w_ridge|| / ||w_ridge||", rows, logY: true, width: 330, height: 260 });
+      delete spec.$schema;
+      const line = spec.layer[spec.layer.length - 1];
+      line.encoding.strokeDash = { field: "series", type: "nominal", scale: { domain: [series.tf, series.rate, series.bound], range: [[1, 0], [7, 4], [2, 3]] }, title: null };
+      line.encoding.color.scale = { domain: [series.tf, series.rate, series.bound], range: ["#1f77b4", "#d62728", "#7f7f7f"] };
+      return spec;
+    };
+    const spec1: VegaLiteSpec = {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title: `Ridge in context: relative error vs layers (kappa = ${pick.kappa.toFixed(0)})`,
+      hconcat: [panel("GD"), panel("AGD")],
+      resolve: { scale: { color: "independent", strokeDash: "independent" }, legend: { color: "independent", strokeDash: "independent" } },
+      config: { legend: { labelLimit: 360, orient: "bottom", columns: 1 } },
+    };
     await writePlot(spec1, dir.file("plots/ridge-error-vs-layers"));
     // Plot 2: layers to reach the target vs κ (log-log) with slopes 1 and 1/2.
     const rows2: { x: number; y: number; series: string }[] = [];
