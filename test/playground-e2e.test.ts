@@ -37,6 +37,7 @@ interface BanditProbe {
   actions: Record<string, number[]>;
   error: string | null;
   stepsPerSecond: number;
+  greedy: boolean;
 }
 declare global {
   interface Window {
@@ -51,17 +52,28 @@ const STEPS = 50;
 const TASKS = 6;
 const SEED = 3;
 
+interface Extra {
+  envParams?: BanditParams;
+  horizon?: number;
+  dataset?: { envParams?: BanditParams };
+}
 interface Entry {
   file: string;
   name: string;
-  extra: { env?: string; envParams?: BanditParams; horizon?: number } | null;
+  extra: Extra | null;
+}
+
+/** Task distribution and horizon a checkpoint records (`icrl train`: extra.dataset; or flat). */
+function recorded(extra: Extra | null | undefined): { envParams: BanditParams | null; horizon: number } {
+  const envParams = extra?.envParams ?? extra?.dataset?.envParams ?? null;
+  return { envParams, horizon: Number(extra?.horizon ?? envParams?.horizon) };
 }
 
 /** A shipped bandit model from the build's index, or the test fixture (served by intercepting requests). */
 async function pickModel(page: Page): Promise<{ entry: Entry; bytes: Uint8Array; shipped: boolean }> {
   const indexPath = join(webDir, "models", "index.json");
   const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, "utf8")) as Entry[]) : [];
-  const bandit = index.filter((e) => e.extra?.envParams && "numArms" in (e.extra.envParams as object));
+  const bandit = index.filter((e) => recorded(e.extra).envParams?.numArms !== undefined);
   const pref = bandit.find((e) => e.name === "lin-fig1-right") ?? bandit.find((e) => e.name === "lin-fig1-left") ?? bandit[0];
   if (pref) return { entry: pref, bytes: new Uint8Array(readFileSync(join(webDir, pref.file))), shipped: true };
   const bytes = new Uint8Array(readFileSync(join(root, "test", "fixtures", "playground-tiny.safetensors")));
@@ -87,8 +99,8 @@ test("playground: 50 steps of a bandit model in headless Chromium equal the Node
     const probe0 = await page.evaluate(() => window.icrl.bandit);
     assert.equal(probe0.error, null);
     assert.equal(probe0.names[0], "transformer");
-    const baselines = probe0.names.slice(1); // the page's default selection
-    assert.deepEqual([...baselines].sort(), ["emp", "linucb", "thompson", "ucb"]);
+    const baselines = probe0.names.slice(1); // the page's default selection for this model
+    assert.ok(baselines.length >= 2, `baselines: ${baselines.join(", ")}`);
 
     await page.click("#b-step");
     await page.waitForFunction(() => document.querySelector("#b-regret")?.getAttribute("data-step") === "1");
@@ -114,10 +126,10 @@ test("playground: 50 steps of a bandit model in headless Chromium equal the Node
     // The same evaluation in Node: same checkpoint bytes, tasks, streams and policy names.
     const ck = checkpointFromBytes(bytes, entry.file);
     const model = createTransformer(ck.config as TransformerConfig);
-    const extra = ck.extra as { envParams: BanditParams; horizon: number };
-    const dist = new BanditTaskDistribution(extra.envParams);
+    const extra = recorded(ck.extra as Extra);
+    const dist = new BanditTaskDistribution(extra.envParams!);
     const policies: BatchBanditPolicy[] = [
-      new TransformerBanditPolicy("transformer", model, ck.params, extra.horizon),
+      new TransformerBanditPolicy("transformer", model, ck.params, extra.horizon, probe0.greedy),
       ...baselines.map((s) => new PerTaskBatch(s, () => makeAlgorithm(parseAlgoSpec(s)))),
     ];
     let maxRel = 0;
@@ -133,7 +145,7 @@ test("playground: 50 steps of a bandit model in headless Chromium equal the Node
     // The arms played, step by step (the Node stepper is checked equal to runPolicy in playground-core).
     const stepper = new BanditStepper(dist, TASKS, SEED, STEPS);
     await stepper.start([
-      new TransformerBanditPolicy("transformer", model, ck.params, extra.horizon),
+      new TransformerBanditPolicy("transformer", model, ck.params, extra.horizon, probe0.greedy),
       ...baselines.map((s) => new PerTaskBatch(s, () => makeAlgorithm(parseAlgoSpec(s)))),
     ]);
     while (!stepper.done) await stepper.step();
@@ -141,6 +153,7 @@ test("playground: 50 steps of a bandit model in headless Chromium equal the Node
     t.diagnostic(`transformer R(${STEPS}) = ${probe.regret.transformer} (page) vs ${nodeRegret.transformer} (Node); max relative difference over algorithms ${maxRel.toExponential(2)}`);
     mkdirSync(join(root, "test-artifacts"), { recursive: true });
     await page.screenshot({ path: join(root, "test-artifacts", "playground-bandit.png"), fullPage: true });
+    t.diagnostic(`model ${entry.name} (${shipped ? "shipped" : "fixture"}), ${probe0.greedy ? "greedy" : "sampled"}; algorithms ${probe0.names.join(", ")}`);
     if (!shipped) t.diagnostic("no shipped bandit model in web/dist/models: used test/fixtures/playground-tiny.safetensors");
   } finally {
     await browser.close();

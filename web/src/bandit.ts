@@ -16,7 +16,7 @@ import { barChart, heatmap } from "../../src/report/specs.js";
 import type { BatchBanditPolicy } from "../../src/algos/types.js";
 import { placeholder, renderChart } from "./charts.js";
 import { availableEngines, useEngine, type EngineName } from "./engine.js";
-import { listModels, loadModel, type LoadedModel, type ModelEntry } from "./models.js";
+import { listModels, loadModel, modelMeta, type LoadedModel, type ModelEntry } from "./models.js";
 import { $, fmt, Player } from "./ui.js";
 
 export const TRANSFORMER = "transformer";
@@ -32,6 +32,8 @@ export interface BanditProbe {
   regret: Record<string, number>;
   /** Transformer probabilities of the selected task at the last step. */
   probs: number[];
+  /** The transformer plays the argmax (else samples from its softmax). */
+  greedy: boolean;
   /** Arms played so far per algorithm, [tasks, t] row-major. */
   actions: Record<string, number[]>;
   renders: number;
@@ -40,7 +42,7 @@ export interface BanditProbe {
 }
 
 export class BanditMode {
-  probe: BanditProbe = { ready: false, t: 0, horizon: 0, names: [], regret: {}, probs: [], actions: {}, renders: 0, error: null, stepsPerSecond: 0 };
+  probe: BanditProbe = { ready: false, t: 0, horizon: 0, names: [], regret: {}, probs: [], greedy: false, actions: {}, renders: 0, error: null, stepsPerSecond: 0 };
   private models: ModelEntry[] = [];
   private loaded: LoadedModel | null = null;
   private stepper: BanditStepper | null = null;
@@ -63,7 +65,7 @@ export class BanditMode {
     $<HTMLSelectElement>("b-engine").replaceChildren(...engines.map((e) => new Option(e === "wasm" ? "wasm (CPU)" : "WebGPU", e)));
     this.models = await listModels();
     const modelSel = $<HTMLSelectElement>("b-model");
-    modelSel.replaceChildren(...this.models.map((m) => new Option(`${m.name} (${m.extra?.env ?? "?"}, ${m.config.backbone}, ${m.config.numLayers}×${m.config.dModel})`, m.name)), new Option("none: baselines only", ""));
+    modelSel.replaceChildren(...this.models.map((m) => new Option(`${m.name} (${modelMeta(m.extra).env ?? "?"}, ${m.config.backbone}, ${m.config.numLayers}×${m.config.dModel})`, m.name)), new Option("none: baselines only", ""));
     $<HTMLSelectElement>("b-env").replaceChildren(...BANDIT_PRESET_NAMES.map((n) => new Option(n, n)));
     const box = $("b-algos");
     for (const name of BANDIT_ALGORITHM_NAMES) {
@@ -77,6 +79,7 @@ export class BanditMode {
     const params = new URLSearchParams(location.search);
     if (params.has("model")) modelSel.value = params.get("model")!;
     this.syncEnvToModel();
+    if (params.has("greedy")) $<HTMLInputElement>("b-greedy").checked = params.get("greedy") === "1" || params.get("greedy") === "true";
     if (params.has("env")) $<HTMLSelectElement>("b-env").value = params.get("env")!;
     if (params.has("tasks")) $<HTMLInputElement>("b-tasks").value = params.get("tasks")!;
     if (params.has("seed")) $<HTMLInputElement>("b-seed").value = params.get("seed")!;
@@ -100,17 +103,22 @@ export class BanditMode {
     return this.models.find((m) => m.name === name) ?? null;
   }
 
+  /** Select the model's environment, deployment mode and comparison algorithms (as `icrl evaluate`). */
   private syncEnvToModel(): void {
     const m = this.selectedModel();
-    const env = String(m?.extra?.env ?? m?.extra?.preset ?? "");
-    if (env && (BANDIT_PRESET_NAMES as string[]).includes(env)) $<HTMLSelectElement>("b-env").value = env;
+    if (!m) return;
+    const meta = modelMeta(m.extra);
+    if (meta.env && (BANDIT_PRESET_NAMES as string[]).includes(meta.env)) $<HTMLSelectElement>("b-env").value = meta.env;
+    $<HTMLInputElement>("b-greedy").checked = meta.greedy;
+    if (meta.algos) for (const el of $("b-algos").querySelectorAll<HTMLInputElement>("input")) el.checked = meta.algos.includes(el.value);
   }
 
   private envParams(): BanditParams {
     const env = $<HTMLSelectElement>("b-env").value as keyof typeof BANDIT_PRESETS;
     const m = this.selectedModel();
+    const meta = modelMeta(m?.extra);
     // The model's own task distribution when it was trained on this preset (e.g. a shorter horizon).
-    if (m && (m.extra?.env === env || m.extra?.preset === env) && m.extra?.envParams) return m.extra.envParams as BanditParams;
+    if (meta.env === env && meta.envParams) return meta.envParams as BanditParams;
     return BANDIT_PRESETS[env];
   }
 
@@ -161,7 +169,7 @@ export class BanditMode {
       const keep = Math.min(Number(taskSel.value) || 0, N - 1);
       taskSel.replaceChildren(...Array.from({ length: N }, (_, i) => new Option(String(i), String(i))));
       taskSel.value = String(keep);
-      Object.assign(this.probe, { t: 0, horizon, names: this.stepper.names, regret: {}, probs: [], stepsPerSecond: 0 });
+      Object.assign(this.probe, { t: 0, horizon, names: this.stepper.names, regret: {}, probs: [], stepsPerSecond: 0, greedy: $<HTMLInputElement>("b-greedy").checked });
       this.resetNote = note;
       await this.render();
       this.probe.ready = true;

@@ -13,7 +13,33 @@ export interface ModelEntry {
   name: string;
   bytes: number;
   config: TransformerConfig;
-  extra: { preset?: string; env?: string; envParams?: Record<string, unknown>; horizon?: number; [k: string]: unknown } | null;
+  extra: ModelExtra | null;
+}
+
+/**
+ * metadata.extra of a checkpoint: `icrl train` / `icrl experiment --ship` record the dataset spec
+ * (env, envParams, context, expert), the preset's baselines and deployment mode (greedy); a flat
+ * {env, envParams, horizon} is read too.
+ */
+export interface ModelExtra {
+  preset?: string;
+  env?: string;
+  envParams?: Record<string, unknown>;
+  horizon?: number;
+  dataset?: { env?: string; envParams?: Record<string, unknown>; context?: { algo: string }[]; expert?: string | null };
+  baselines?: string[];
+  greedy?: boolean;
+  [k: string]: unknown;
+}
+
+/** Environment, parameters, horizon, deployment mode and comparison algorithms of a checkpoint. */
+export function modelMeta(extra: ModelExtra | null | undefined): { env: string | null; envParams: Record<string, unknown> | null; horizon: number | null; greedy: boolean; algos: string[] | null } {
+  const e = extra ?? {};
+  const envParams = e.envParams ?? e.dataset?.envParams ?? null;
+  const horizon = Number(e.horizon ?? envParams?.horizon);
+  // As `icrl evaluate`'s default comparison: the preset's baselines, the context algorithms, the expert.
+  const algos = e.baselines ? [...new Set([...e.baselines, ...(e.dataset?.context ?? []).map((c) => c.algo), ...(e.dataset?.expert ? [e.dataset.expert] : [])])] : null;
+  return { env: e.env ?? e.dataset?.env ?? e.preset ?? null, envParams, horizon: Number.isFinite(horizon) ? horizon : null, greedy: e.greedy === true, algos };
 }
 
 export interface LoadedModel {
@@ -47,7 +73,6 @@ export async function loadModel(entry: ModelEntry): Promise<LoadedModel> {
   }
   const ck = checkpointFromBytes(bytes, entry.file);
   const model = createTransformer(ck.config as TransformerConfig);
-  const extra = (ck.extra ?? {}) as ModelEntry["extra"];
-  const horizon = Number(extra?.horizon ?? (model.config.maxPositions - 8) / 2);
+  const horizon = modelMeta(ck.extra as ModelExtra).horizon ?? (model.config.maxPositions - 8) / 2;
   return { entry, model, params: ck.params, host: paramsToHost(ck.params), horizon };
 }
