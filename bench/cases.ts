@@ -7,9 +7,11 @@
  *   node dist/bench/cases.js deploy --mode incremental|full [--batch 100] [--steps 0,1,...|all] [--workers 1]
  *   node dist/bench/cases.js lsa    [--steps 50]
  *
- * Output: {"times_ms": [...], "peak_rss_mb": ..., ...case-specific fields}.
+ * Output: {"times_ms": [...], "cpu_ms": [...], "peak_rss_mb": ..., ...case-specific fields}: wall
+ * and CPU time (process.cpuUsage, all threads of the process) of each timed unit. On a machine
+ * shared with other work the CPU time of a one-thread side is the stabler measure.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -31,6 +33,35 @@ function arg(name: string, def: string): string {
 }
 const smoke = process.argv.includes("--smoke");
 const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** CPU ms of each thread of this process (Linux /proc; 10 ms resolution), or null elsewhere. */
+function threadCpu(): Map<string, number> | null {
+  try {
+    const out = new Map<string, number>();
+    for (const t of readdirSync("/proc/self/task")) {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, "utf8");
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      out.set(t, ((Number(f[11]) + Number(f[12])) * 1000) / 100); // utime + stime, USER_HZ = 100
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+/**
+ * CPU ms of the busiest thread between two snapshots: the critical path of a multi-threaded
+ * step, i.e. its wall time on a machine with a free core per thread (load-independent).
+ */
+function busiest(a: Map<string, number> | null, b: Map<string, number> | null): number {
+  if (!a || !b) return NaN;
+  let m = 0;
+  for (const [t, v] of b) m = Math.max(m, v - (a.get(t) ?? 0));
+  return m;
+}
 
 async function train(): Promise<object> {
   const name = arg("config", "lin") as "lin" | "dpt";
@@ -51,14 +82,20 @@ async function train(): Promise<object> {
   step.step(state, batch); // compile + first step
   const first = performance.now() - t0;
   const times: number[] = [];
+  const cpu: number[] = [];
+  const busy: number[] = [];
   for (let i = 0; i < steps; i++) {
     const a = performance.now();
+    const c = cpuMs();
+    const th = threadCpu();
     step.step(state, batch);
     times.push(performance.now() - a);
+    cpu.push(cpuMs() - c);
+    busy.push(busiest(th, threadCpu()));
   }
   step.dispose();
   const [B, S, F] = batch.tokens.shape;
-  return { times_ms: times, first_ms: first, batch: B, seq: S, features: F, micro, workers };
+  return { times_ms: times, cpu_ms: cpu, busiest_ms: busy, first_ms: first, batch: B, seq: S, features: F, micro, workers };
 }
 
 async function gen(): Promise<object> {
@@ -68,10 +105,12 @@ async function gen(): Promise<object> {
   const dir = mkdtempSync(join(tmpdir(), "icrl-bench-gen-"));
   const envParams = { ...BANDIT_PRESETS["lin-linear"], horizon };
   const t0 = performance.now();
+  const c0 = cpuMs();
   await generateDataset({ env: "lin-linear", envParams, context: [{ algo: "linucb", weight: 1 }], label: "ad", expert: null, tasks, valTasks: 0, seed: 1, shardSize: 1000 }, join(dir, "ds"), { workers });
   const ms = performance.now() - t0;
+  const cpu = cpuMs() - c0;
   rmSync(dir, { recursive: true, force: true });
-  return { times_ms: [ms], ms_per_task: ms / tasks, tasks, workers };
+  return { times_ms: [ms], cpu_ms: [cpu], ms_per_task: ms / tasks, cpu_ms_per_task: cpu / tasks, tasks, workers };
 }
 
 function deploy(): object {
@@ -92,19 +131,27 @@ function deploy(): object {
   policy.start(tasks, tasks.map((_, i) => Rng.derive(2, i)));
   const want = new Set(steps);
   const times: number[] = [];
+  const cpu: number[] = [];
   let first = 0;
+  let th0: Map<string, number> | null = null;
   for (let t = 0; t <= Math.max(...steps); t++) {
+    if (t === 1) th0 = threadCpu();
     const t0 = performance.now();
+    const c0 = cpuMs();
     const a = policy.act();
     const ms = performance.now() - t0;
     if (t === 0) first = ms;
-    if (want.has(t)) times.push(ms);
+    if (want.has(t)) {
+      times.push(ms);
+      cpu.push(cpuMs() - c0);
+    }
     policy.update(a, Float64Array.from(tasks, (task, i) => sampleReward(task, a[i], rr[i])));
     // "full" costs the same at every step (fixed padded shape): only the listed steps are run.
     if (mode === "full" && times.length === steps.length) break;
   }
+  const busy = busiest(th0, threadCpu()) / Math.max(1, times.length - (want.has(0) ? 1 : 0));
   policy.dispose();
-  return { times_ms: times, first_ms: first, batch: B, steps, mode, workers };
+  return { times_ms: times, cpu_ms: cpu, busiest_ms_per_step: busy, first_ms: first, batch: B, steps, mode, workers };
 }
 
 function lsa(): object {
@@ -122,14 +169,19 @@ function lsa(): object {
     return { b, ms: performance.now() - t0 };
   });
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let s = 0; s <= steps; s++) {
     const t0 = performance.now();
+    const c0 = cpuMs();
     grad.fill(0);
     mimicLossGrad(params, spec, batches[s].b, grad);
     opt.step(params, grad);
-    if (s > 0) times.push(performance.now() - t0);
+    if (s > 0) {
+      times.push(performance.now() - t0);
+      cpu.push(cpuMs() - c0);
+    }
   }
-  return { times_ms: times, sample_ms: batches.slice(1).map((b) => b.ms), D: spec.D, batch: cfg.batch, n: cfg.n };
+  return { times_ms: times, cpu_ms: cpu, sample_ms: batches.slice(1).map((b) => b.ms), D: spec.D, batch: cfg.batch, n: cfg.n };
 }
 
 async function main(): Promise<void> {

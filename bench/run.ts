@@ -18,6 +18,10 @@
  *           cache) vs icrl full recomputation vs bench/torch_deploy.py (full recomputation of the
  *           growing prefix, as the anchors' eval does);
  *   lsa     one teacher-mimicking step of an LSA layer (icrl mimic defaults) vs bench/torch_lsa.py.
+ * Each side reports wall time, CPU time (all threads) and the CPU time of its busiest thread. On
+ * a quiet machine the wall time of a one-thread side equals its CPU time; on a shared machine
+ * the CPU times are the stable measure, and the busiest-thread CPU time of a multi-threaded side
+ * is its wall time on free cores (its critical path), from which the scaling efficiency follows.
  * The PyTorch/numpy side needs /usr/bin/python3 with Debian's python3-torch and python3-numpy
  * (apt-get install -y python3-torch python3-numpy libopenblas0-pthread); without them it is
  * skipped with a message and only the icrl numbers are reported.
@@ -54,7 +58,7 @@ const median = (xs: number[]): number => {
 };
 const f = (x: number, digits = 0): string => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 
-type Result = { times_ms: number[]; peak_rss_mb: number; [k: string]: unknown };
+type Result = { times_ms: number[]; cpu_ms?: number[]; busiest_ms?: number[]; peak_rss_mb: number; [k: string]: unknown };
 
 function child(cmd: string, args: string[], env: Record<string, string> = {}): Result {
   const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 1 << 26 });
@@ -79,18 +83,30 @@ const log = (s = ""): void => {
   lines.push(s);
 };
 
-/** Collect samples per label over alternating rounds. */
+/**
+ * Samples per side over alternating rounds: wall time, CPU time of the whole process, and CPU
+ * time of its busiest thread (the critical path: the wall time on a machine with a free core per
+ * thread, which does not depend on what else the machine runs).
+ */
 class Samples {
-  times = new Map<string, number[]>();
+  wall = new Map<string, number[]>();
+  cpu = new Map<string, number[]>();
+  busy = new Map<string, number[]>();
   rss = new Map<string, number>();
   extra = new Map<string, Result[]>();
-  add(label: string, r: Result, times = r.times_ms): void {
-    this.times.set(label, [...(this.times.get(label) ?? []), ...times]);
+  add(label: string, r: Result, m: { wall?: number[]; cpu?: number[]; busy?: number[] } = {}): void {
+    const push = (map: Map<string, number[]>, xs: unknown) => map.set(label, [...(map.get(label) ?? []), ...((xs as number[] | undefined) ?? [])]);
+    push(this.wall, m.wall ?? r.times_ms);
+    push(this.cpu, m.cpu ?? r.cpu_ms);
+    push(this.busy, m.busy ?? r.busiest_ms);
     this.rss.set(label, Math.max(this.rss.get(label) ?? 0, r.peak_rss_mb));
     this.extra.set(label, [...(this.extra.get(label) ?? []), r]);
   }
-  med(label: string): number {
-    return median(this.times.get(label) ?? []);
+  labels(): string[] {
+    return [...this.wall.keys()];
+  }
+  med(label: string, what: "wall" | "cpu" | "busy" = "wall"): number {
+    return median(this[what].get(label) ?? []);
   }
 }
 
@@ -100,49 +116,54 @@ function benchTrain(hasTorch: boolean): void {
     const s = new Samples();
     const tsLabels = workers > 1 ? ["icrl 1 worker", `icrl ${workers} workers`] : ["icrl 1 worker"];
     for (let r = 0; r < rounds; r++) {
-      for (const th of hasTorch ? torchThreads : []) {
-        s.add(`torch ${th} thread${th > 1 ? "s" : ""}`, py("torch_step.py", th, "--config", cfg, "--steps", steps));
-      }
+      for (const th of hasTorch ? torchThreads : []) s.add(`torch ${th} thread${th > 1 ? "s" : ""}`, py("torch_step.py", th, "--config", cfg, "--steps", steps));
       s.add(tsLabels[0], ts("train", "--config", cfg, "--steps", steps, "--workers", "1"));
       if (workers > 1) s.add(tsLabels[1], ts("train", "--config", cfg, "--steps", steps, "--workers", String(workers)));
     }
-    const torchLabels = [...s.times.keys()].filter((k) => k.startsWith("torch"));
+    const torchLabels = s.labels().filter((k) => k.startsWith("torch"));
     const bestTorch = torchLabels.length ? torchLabels.reduce((a, b) => (s.med(a) <= s.med(b) ? a : b)) : null;
+    const torch1 = torchLabels.includes("torch 1 thread") ? "torch 1 thread" : null;
     const e = s.extra.get(tsLabels[0])![0];
     log(`\n### Training step: ${cfg === "lin" ? "Lin's ReLU model (L=8, D=32, batch 128 x 400 tokens)" : "DPT's GPT (L=4, D=32, batch 64 x 501 tokens, padded to 504)"}`);
-    log(`micro-batches ${e.micro}; compile (first step) ${f(Number(e.first_ms))} ms; ${rounds} rounds x ${steps} steps per side`);
+    log(`icrl: ${e.micro} micro-batches; compile (first step) ${f(Number(e.first_ms))} ms; ${rounds} round(s) x ${steps} step(s) per side`);
     log("");
-    log("| side | median ms/step | vs fastest torch | peak RSS MB |");
-    log("|---|---|---|---|");
-    for (const k of [...torchLabels, ...tsLabels]) log(`| ${k} | ${f(s.med(k))} | ${bestTorch ? f(s.med(k) / s.med(bestTorch), 2) : "n/a"} | ${f(s.rss.get(k)!)} |`);
-    if (workers > 1) log(`\nscaling efficiency of the training step on ${workers} workers: ${f((100 * s.med(tsLabels[0])) / (workers * s.med(tsLabels[1])))}% (speed-up ${f(s.med(tsLabels[0]) / s.med(tsLabels[1]), 2)}x)`);
+    log("| side | wall ms/step | CPU ms/step (all threads) | busiest-thread CPU ms/step | busiest ÷ torch 1 thread | wall ÷ fastest torch (wall) | peak RSS MB |");
+    log("|---|---|---|---|---|---|---|");
+    for (const k of [...torchLabels, ...tsLabels]) {
+      log(`| ${k} | ${f(s.med(k))} | ${f(s.med(k, "cpu"))} | ${f(s.med(k, "busy"))} | ${torch1 ? f(s.med(k, "busy") / s.med(torch1, "busy"), 2) : "n/a"} | ${bestTorch ? f(s.med(k) / s.med(bestTorch), 2) : "n/a"} | ${f(s.rss.get(k)!)} |`);
+    }
+    if (workers > 1) {
+      const [a, b] = tsLabels;
+      log(`\nicrl on ${workers} workers: speed-up ${f(s.med(a, "busy") / s.med(b, "busy"), 2)}x by busiest-thread CPU (scaling efficiency ${f((100 * s.med(a, "busy")) / (workers * s.med(b, "busy")))}%), ${f(s.med(a) / s.med(b), 2)}x by wall time; CPU overhead ${f((100 * s.med(b, "cpu")) / s.med(a, "cpu") - 100)}%`);
+    }
   }
 }
 
 function benchGen(hasTorch: boolean): void {
-  const nTs = quick ? 2000 : 10000;
+  const nTs = quick ? 2000 : 20000;
   const nNp = quick ? 100 : 500;
   const s = new Samples();
   const dir = mkdtempSync(join(tmpdir(), "icrl-bench-np-"));
   for (let r = 0; r < rounds; r++) {
     if (hasTorch) {
       const res = py("numpy_generate.py", 1, "--tasks", String(nNp), "--out", dir);
-      s.add("numpy (1 process)", res, [Number(res.ms_per_task)]);
+      s.add("numpy (1 process)", res, { wall: [Number(res.ms_per_task)], cpu: [Number(res.cpu_ms_per_task)] });
     }
     for (const w of workers > 1 ? [1, workers] : [1]) {
       const res = ts("gen", "--tasks", String(nTs), "--workers", String(w));
-      s.add(`icrl ${w} worker${w > 1 ? "s" : ""}`, res, [Number(res.ms_per_task)]);
+      s.add(`icrl ${w} worker${w > 1 ? "s" : ""}`, res, { wall: [Number(res.ms_per_task)], cpu: [Number(res.cpu_ms_per_task)] });
     }
   }
   rmSync(dir, { recursive: true, force: true });
   log(`\n### Dataset generation: lin-linear, LinUCB context, AD labels, H = 200 (icrl ${nTs} tasks, numpy ${nNp} tasks per run)`);
+  log("Wall time includes starting the worker threads and writing the shards.");
   log("");
-  log("| side | ms per task (median) | tasks/s | anchors' 33 ms/task ÷ this | peak RSS MB |");
-  log("|---|---|---|---|---|");
-  log("| anchors' collect_data.py (published, research/anchor-lin-dpt.md §7) | 33 | 30 | 1.0 | n/a |");
-  for (const k of s.times.keys()) log(`| ${k} | ${f(s.med(k), 3)} | ${f(1000 / s.med(k))} | ${f(33 / s.med(k), 1)} | ${f(s.rss.get(k)!)} |`);
-  if (workers > 1) log(`\nscaling efficiency of generation on ${workers} workers: ${f((100 * s.med("icrl 1 worker")) / (workers * s.med(`icrl ${workers} workers`)))}%`);
-  if (hasTorch) log(`icrl (${workers} workers) vs numpy: ${f(s.med("numpy (1 process)") / s.med(`icrl ${workers} workers`), 1)}x faster`);
+  log("| side | wall ms per task | CPU ms per task (all threads) | tasks/s (wall) | 33 ms ÷ wall (vs the anchors' collect_data.py) | peak RSS MB |");
+  log("|---|---|---|---|---|---|");
+  log("| anchors' collect_data.py (published, research/anchor-lin-dpt.md §7) | 33 | n/a | 30 | 1.0 | n/a |");
+  for (const k of s.labels()) log(`| ${k} | ${f(s.med(k), 3)} | ${f(s.med(k, "cpu"), 3)} | ${f(1000 / s.med(k))} | ${f(33 / s.med(k), 1)} | ${f(s.rss.get(k)!)} |`);
+  if (workers > 1) log(`\ngeneration on ${workers} workers: speed-up ${f(s.med("icrl 1 worker") / s.med(`icrl ${workers} workers`), 2)}x by wall time (scaling efficiency ${f((100 * s.med("icrl 1 worker")) / (workers * s.med(`icrl ${workers} workers`)))}%); CPU per task ${f(s.med(`icrl ${workers} workers`, "cpu") / s.med("icrl 1 worker", "cpu"), 2)}x of 1 worker`);
+  if (hasTorch) log(`icrl (1 worker) vs numpy: ${f(s.med("numpy (1 process)", "cpu") / s.med("icrl 1 worker", "cpu"), 1)}x less CPU per task`);
 }
 
 function benchDeploy(hasTorch: boolean): void {
@@ -150,33 +171,41 @@ function benchDeploy(hasTorch: boolean): void {
   const T = 200;
   const torchSteps = [0, 25, 50, 75, 100, 125, 150, 175, 199];
   const s = new Samples();
+  /** Mean per step of a T-step episode from costs at sampled steps (trapezoid; the cost grows with t). */
+  const episodeMean = (xs: number[]): number => {
+    let total = 0;
+    for (let i = 1; i < torchSteps.length; i++) total += ((xs[i - 1] + xs[i]) / 2) * (torchSteps[i] - torchSteps[i - 1]);
+    return (total + xs[torchSteps.length - 1]) / T;
+  };
   for (let r = 0; r < rounds; r++) {
     const inc = ts("deploy", "--mode", "incremental", "--batch", String(B), "--steps", "all");
-    s.add("icrl incremental", inc, inc.times_ms.slice(1)); // step 0 includes the compile
+    s.add("icrl incremental", inc, { wall: inc.times_ms.slice(1), cpu: (inc.cpu_ms as number[]).slice(1), busy: [Number(inc.busiest_ms_per_step)] }); // step 0 compiles
     if (workers > 1) {
-      const incW = ts("deploy", "--mode", "incremental", "--batch", String(B), "--steps", "all", "--workers", String(workers));
-      s.add(`icrl incremental, ${workers} workers`, incW, incW.times_ms.slice(1));
+      const w = ts("deploy", "--mode", "incremental", "--batch", String(B), "--steps", "all", "--workers", String(workers));
+      s.add(`icrl incremental, ${workers} workers`, w, { wall: w.times_ms.slice(1), cpu: (w.cpu_ms as number[]).slice(1), busy: [Number(w.busiest_ms_per_step)] });
     }
-    s.add("icrl full recomputation", ts("deploy", "--mode", "full", "--batch", String(B), "--steps", quick ? "1,2" : "1,2,3"));
+    const full = ts("deploy", "--mode", "full", "--batch", String(B), "--steps", quick ? "1,2" : "1,2,3");
+    s.add("icrl full recomputation", full, { busy: [Number(full.busiest_ms_per_step)] });
     if (hasTorch) {
       for (const th of torchThreads) {
         const res = py("torch_deploy.py", th, "--batch", String(B), "--steps", torchSteps.join(","));
-        // Total time of a T-step episode: trapezoid over the sampled steps (cost grows with t).
-        let total = 0;
-        for (let i = 1; i < torchSteps.length; i++) total += ((res.times_ms[i - 1] + res.times_ms[i]) / 2) * (torchSteps[i] - torchSteps[i - 1]);
-        total += res.times_ms[torchSteps.length - 1]; // the last step itself
-        s.add(`torch full recomputation, ${th} thread${th > 1 ? "s" : ""}`, res, [total / T]);
+        s.add(`torch full recomputation, ${th} thread${th > 1 ? "s" : ""}`, res, { wall: [episodeMean(res.times_ms)], cpu: [episodeMean(res.cpu_ms as number[])], busy: [NaN] });
       }
     }
   }
-  const inc = s.med("icrl incremental");
+  const inc = "icrl incremental";
   log(`\n### In-context deployment: Lin's ReLU model (L=8, D=32), ${B} tasks in a batch, T = ${T}`);
-  log("Mean cost of one deployment step (all tasks of the batch); torch: trapezoid estimate of the whole episode from 9 sampled steps / T.");
+  log("Cost of one deployment step for the whole batch, mean over the episode (torch: from 9 sampled steps, trapezoid, since its cost grows with t; icrl full recomputation costs the same at every step).");
   log("");
-  log("| side | ms per step (batch of 100) | task-steps/s | time ÷ icrl incremental (1 thread) | peak RSS MB |");
-  log("|---|---|---|---|---|");
-  for (const k of s.times.keys()) log(`| ${k} | ${f(s.med(k), 1)} | ${f((1000 * B) / s.med(k))} | ${f(s.med(k) / inc, 1)} | ${f(s.rss.get(k)!)} |`);
-  if (workers > 1) log(`\nscaling efficiency of incremental deployment on ${workers} workers: ${f((100 * inc) / (workers * s.med(`icrl incremental, ${workers} workers`)))}%`);
+  log("| side | wall ms/step | CPU ms/step (all threads) | busiest-thread CPU ms/step | task-steps/s (wall) | CPU ÷ icrl incremental CPU | peak RSS MB |");
+  log("|---|---|---|---|---|---|---|");
+  for (const k of s.labels()) log(`| ${k} | ${f(s.med(k), 1)} | ${f(s.med(k, "cpu"), 1)} | ${f(s.med(k, "busy"), 1)} | ${f((1000 * B) / s.med(k))} | ${f(s.med(k, "cpu") / s.med(inc, "cpu"), 1)} | ${f(s.rss.get(k)!)} |`);
+  log(`\nincremental vs full recomputation: ${f(s.med("icrl full recomputation", "cpu") / s.med(inc, "cpu"), 1)}x less CPU per step (${f(s.med("icrl full recomputation") / s.med(inc), 1)}x by wall time)`);
+  if (hasTorch) log(`incremental vs PyTorch full recomputation (1 thread): ${f(s.med("torch full recomputation, 1 thread", "cpu") / s.med(inc, "cpu"), 1)}x less CPU per step (${f(s.med("torch full recomputation, 1 thread") / s.med(inc), 1)}x by wall time)`);
+  if (workers > 1) {
+    const w = `icrl incremental, ${workers} workers`;
+    log(`incremental on ${workers} workers: speed-up ${f(s.med(inc, "busy") / s.med(w, "busy"), 2)}x by busiest-thread CPU (scaling efficiency ${f((100 * s.med(inc, "busy")) / (workers * s.med(w, "busy")))}%), ${f(s.med(inc) / s.med(w), 2)}x by wall time`);
+  }
 }
 
 function benchLsa(hasTorch: boolean): void {
@@ -184,20 +213,21 @@ function benchLsa(hasTorch: boolean): void {
   const s = new Samples();
   for (let r = 0; r < rounds; r++) {
     const res = ts("lsa", "--steps", steps);
-    s.add("icrl (closed-form gradient, float64)", res);
-    s.add("icrl: sampling the batch of prompts", res, res.sample_ms as number[]);
+    s.add("icrl (closed-form gradient, float64)", res, { busy: [] });
     if (hasTorch) {
       const tr = py("torch_lsa.py", 1, "--steps", steps);
-      s.add("torch autograd, full Z update (anchors' form), 1 thread", tr, tr.full_ms as number[]);
-      s.add("torch autograd, query column only, 1 thread", tr, tr.query_ms as number[]);
+      s.add("torch autograd, full Z update (anchors' form), 1 thread", tr, { wall: tr.full_ms as number[], cpu: tr.full_cpu_ms as number[], busy: [] });
+      s.add("torch autograd, query column only, 1 thread", tr, { wall: tr.query_ms as number[], cpu: tr.query_cpu_ms as number[], busy: [] });
     }
   }
-  const base = s.med("icrl (closed-form gradient, float64)");
+  const base = "icrl (closed-form gradient, float64)";
+  const sample = median(s.extra.get(base)!.flatMap((r) => r.sample_ms as number[]));
   log(`\n### LSA teacher mimicking: one step (loss, gradient, Adam), SARSA teacher, D = 47, n = 50, batch 32, float64`);
+  log(`Sampling a batch of 32 prompts (MDP rollouts, teacher step, Gram matrices) takes ${f(sample, 1)} ms more on the icrl side (median); it is not part of the step.`);
   log("");
-  log("| side | median ms/step | vs icrl | peak RSS MB |");
-  log("|---|---|---|---|");
-  for (const k of s.times.keys()) log(`| ${k} | ${f(s.med(k), 3)} | ${f(s.med(k) / base, 2)} | ${f(s.rss.get(k)!)} |`);
+  log("| side | wall ms/step | CPU ms/step | CPU ÷ icrl | peak RSS MB |");
+  log("|---|---|---|---|---|");
+  for (const k of s.labels()) log(`| ${k} | ${f(s.med(k), 3)} | ${f(s.med(k, "cpu"), 3)} | ${f(s.med(k, "cpu") / s.med(base, "cpu"), 2)} | ${f(s.rss.get(k)!)} |`);
 }
 
 function main(): void {

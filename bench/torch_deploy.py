@@ -21,6 +21,9 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
 from torch_reference import build_model, hidden, linear  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _threadcpu import busiest, thread_cpu  # noqa: E402
+
 CFG = {"backbone": "relu", "layout": "lin", "numArms": 10, "tokenDim": 63, "dModel": 32, "numLayers": 8, "numHeads": 1, "mlpRatio": 1,
        "layerNormEps": 1e-5, "maxPositions": 804}
 
@@ -56,12 +59,14 @@ def main():
             return logits.numpy()
 
     step(steps[0])  # warm-up
-    times = []
+    times, cpu, busy = [], [], []
     for t in steps:
-        t0 = time.perf_counter()
+        t0, c0, th = time.perf_counter(), time.process_time(), thread_cpu()
         step(t)
         times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"times_ms": times, "steps": steps, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        cpu.append((time.process_time() - c0) * 1000)
+        busy.append(busiest(th, thread_cpu()))
+    print(json.dumps({"times_ms": times, "cpu_ms": cpu, "busiest_ms": busy, "steps": steps, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "threads": torch.get_num_threads(), "torch": torch.__version__}))
 
 

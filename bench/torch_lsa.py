@@ -12,7 +12,7 @@ InContextTD) writes the layer; "query" computes only the query column, (1/n) P (
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_lsa.py --steps 50 --threads 1
 
-Prints one JSON line: {"full_ms": [...], "query_ms": [...], "peak_rss_mb": ...}.
+Prints one JSON line: {"full_ms": [...], "query_ms": [...], "full_cpu_ms": [...], "query_cpu_ms": [...], "peak_rss_mb": ...}.
 """
 import argparse
 import json
@@ -59,15 +59,16 @@ def main():
             return float(loss)
 
         step()
-        ts = []
+        ts, cs = [], []
         for _ in range(a.steps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             step()
             ts.append((time.perf_counter() - t0) * 1000)
-        return ts
+            cs.append((time.process_time() - c0) * 1000)
+        return ts, cs
 
-    full, query = run("full"), run("query")
-    print(json.dumps({"full_ms": full, "query_ms": query, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    (full, full_cpu), (query, query_cpu) = run("full"), run("query")
+    print(json.dumps({"full_ms": full, "query_ms": query, "full_cpu_ms": full_cpu, "query_cpu_ms": query_cpu, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "threads": torch.get_num_threads(), "torch": torch.__version__}))
 
 

@@ -4,7 +4,7 @@ same model as the TypeScript side (the functional reference in scripts/torch_ref
 
 Run by bench/train-step.ts (alternating with the TypeScript steps); standalone:
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 bench/torch_step.py --config lin --steps 2 --threads 1
-Prints one JSON line: {"times_ms": [...], "peak_rss_mb": ..., "threads": ..., "torch": ...}.
+Prints one JSON line: {"times_ms": [...], "cpu_ms": [...] (process CPU time), "peak_rss_mb": ..., "threads": ..., "torch": ...}.
 """
 import argparse
 import json
@@ -18,6 +18,9 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
 from torch_reference import build_model, loss_sum  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _threadcpu import busiest, thread_cpu  # noqa: E402
 
 CONFIGS = {
     # Lin et al. linear bandit: ReLU attention, L=8, D=32, d=5, A=10, T=200 (400 tokens), batch 128.
@@ -62,12 +65,14 @@ def main():
         return float(loss)
 
     step()  # warm-up
-    times = []
+    times, cpu, busy = [], [], []
     for _ in range(a.steps):
-        t0 = time.perf_counter()
+        t0, c0, th = time.perf_counter(), time.process_time(), thread_cpu()
         step()
         times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"times_ms": times, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "threads": torch.get_num_threads(),
+        cpu.append((time.process_time() - c0) * 1000)
+        busy.append(busiest(th, thread_cpu()))
+    print(json.dumps({"times_ms": times, "cpu_ms": cpu, "busiest_ms": busy, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "threads": torch.get_num_threads(),
                       "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "torch": torch.__version__}))
 
 
