@@ -89,3 +89,16 @@ test("experiment --dry-run prints every stage's config; paper scale is config on
   assert.match(p.stdout, /steps: 1250000/);
   assert.match(p.stdout, /config only: add --run/);
 });
+
+test("train with micro-batches on 1 or 2 worker threads writes byte-identical metrics and model", () => {
+  const dir = mkdtempSync(join(tmpdir(), "icrl-workers-"));
+  const data = join(dir, "data");
+  let r = runCli(["generate", "--env", "lin-bernoulli", "--horizon", "10", "--context", "ucb", "--tasks", "200", "--seed", "4", "--workers", "1", "--out", data]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const w of ["1", "2"]) {
+    r = runCli(["train", "--data", data, "--layers", "1", "--d-model", "16", "--batch", "16", "--micro-batches", "2", "--steps", "20", "--eval-every", "10", "--log-every", "10", "--checkpoint-every", "10", "--workers", w, "--out", join(dir, `w${w}`)]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  assert.deepEqual(readFileSync(join(dir, "w1", "model.safetensors")), readFileSync(join(dir, "w2", "model.safetensors")));
+  assert.equal(readFileSync(join(dir, "w1", "metrics.jsonl"), "utf8"), readFileSync(join(dir, "w2", "metrics.jsonl"), "utf8"));
+});

@@ -13,6 +13,7 @@ import { Rng } from "../core/rng.js";
 import { loadSplit, readManifest, type LoadedSplit, type Manifest } from "../data/dataset.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
 import { encodeLinBatch, linTokenDim, padWidth, type LinTrajectory, type TokenBatch } from "../nn/tokens.js";
+import { makeParallelTrainStep } from "../nn/parallel.js";
 import { makeTrainStep, initTrainState, type OptimizerConfigInput, type TrainState } from "../nn/optim.js";
 import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
 import type { TransformerConfigInput } from "../nn/config.js";
@@ -107,14 +108,20 @@ export function optimizerConfigFor(cfg: PretrainConfig): OptimizerConfigInput {
 }
 
 /** Set up a pretraining run (fresh parameters, or `resume` state from a checkpoint). */
-export function startPretraining(cfg: PretrainConfig, resume?: { params: Params; opt: Params; step: number }): PretrainRun {
+export function startPretraining(cfg: PretrainConfig, resume?: { params: Params; opt: Params; step: number }, opts: { workers?: number } = {}): PretrainRun {
   const manifest = readManifest(cfg.data);
   const train = loadSplit(cfg.data, "train", manifest);
   const val = manifest.spec.valTasks > 0 ? loadSplit(cfg.data, "validation", manifest) : null;
   const model = createTransformer(modelConfigFor(cfg, manifest));
   const optimizer = optimizerConfigFor(cfg);
   const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, model.init(Rng.derive(cfg.seed, "init")));
-  const trainStep = makeTrainStep(model, optimizer, { microBatches: cfg.microBatches, reduction: "mean" });
+  // With several micro-batches their gradients are computed on up to `workers` threads and summed
+  // in a fixed order (src/nn/parallel.ts): the result does not depend on the number of workers.
+  const workers = Math.max(1, Math.min(opts.workers ?? 2, cfg.microBatches));
+  const trainStep =
+    cfg.microBatches > 1
+      ? makeParallelTrainStep(model, optimizer, { microBatches: cfg.microBatches, reduction: "mean", workers })
+      : makeTrainStep(model, optimizer, { microBatches: 1, reduction: "mean" });
   const lossFn = jit((params: Params, tokens: Tensor, labels: Tensor, weights: Tensor) => model.lossSum(params, { tokens, labels, weights }));
   let valBatch: TokenBatch | null = null;
   if (val) {

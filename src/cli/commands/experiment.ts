@@ -109,7 +109,7 @@ export async function runExperiment(exp: BanditExperiment, out: string, opts: { 
     t.generateSeconds = (performance.now() - t0) / 1000;
     // 2. training
     t0 = performance.now();
-    const tr = await runTraining(train, join(dir, "train"), { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, `${tag} train`);
+    const tr = await runTraining(train, join(dir, "train"), { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, `${tag} train`, opts.workers);
     // A finished training is skipped: report the wall time recorded by the session that finished it.
     t.trainSeconds = tr.alreadyDone ? recordedTrainSeconds(join(dir, "train")) : (performance.now() - t0) / 1000;
     // 3. evaluation (fresh tasks)

@@ -34,6 +34,7 @@ interface Flags {
   checkpointEvery?: number;
   valTrajectories?: number;
   seed?: number;
+  workers?: number;
   config?: string;
   out?: string;
 }
@@ -69,7 +70,7 @@ export function resolveTrainConfig(flags: Flags): PretrainConfig {
 }
 
 /** Train into `out` (fresh or resumed). `extra` is merged into the checkpoint metadata. */
-export async function runTraining(cfg: PretrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train"): Promise<LoopResult> {
+export async function runTraining(cfg: PretrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train", workers = 2): Promise<LoopResult> {
   const manifest = readManifest(cfg.data);
   const modelConfig = createTransformer(modelConfigFor(cfg, manifest)).config;
   let bar: ReturnType<typeof progress> | null = null;
@@ -83,7 +84,7 @@ export async function runTraining(cfg: PretrainConfig, out: string, extra: Recor
     logEvery: cfg.logEvery,
     evalEvery: cfg.evalEvery,
     checkpointEvery: cfg.checkpointEvery,
-    start: (resume) => startPretraining(cfg, resume),
+    start: (resume) => startPretraining(cfg, resume, { workers }),
     onStart: (from) => {
       if (from > 0) process.stderr.write(`${label}: resuming ${out} from step ${from}\n`);
       bar = progress(label, cfg.steps, "steps", from);
@@ -115,13 +116,14 @@ export function register(program: Command): void {
     .option("--checkpoint-every <n>", "checkpoint every n steps (default 100)", intFlag("checkpoint-every"))
     .option("--val-trajectories <n>", "validation trajectories used for the validation loss (default 256)", intFlag("val-trajectories"))
     .option("--seed <s>", "seed of initialisation and batch sampling (default 0)", intFlag("seed"))
+    .option("--workers <n>", "threads computing micro-batch gradients when --micro-batches > 1 (default 2; results do not depend on it)", intFlag("workers"))
     .option("--config <file>", "YAML or JSON config (keys as in PretrainConfigSchema: numLayers, dModel, batchSize, ...); flags override it")
     .option("--out <dir>", "run folder (default runs/train-<time>); an interrupted run resumes when given the same folder and config")
     .action(async (flags: Flags) => {
       if (isMdpTrain(flags)) return mdpTrainCommand(flags);
       const cfg = resolveTrainConfig(flags);
       const out = flags.out ?? defaultOutDir("train");
-      const res = await runTraining(cfg, out);
+      const res = await runTraining(cfg, out, {}, "train", flags.workers ?? 2);
       if (res.alreadyDone) {
         process.stdout.write(`${out} already holds the finished run (${res.modelPath}); nothing to do\n`);
         return;
