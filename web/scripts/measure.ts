@@ -7,7 +7,7 @@
  *   fetched and verified, tasks started, first render), median of 3 fresh browser contexts;
  * - steps per second: compute only (BanditStepper.step for the transformer and the baselines, as
  *   the page's status line reports) and end to end while playing (charts redrawn every 120 ms),
- *   for 1 and 8 tasks;
+ *   for 1 and 8 tasks (100 steps, or the horizon if shorter);
  * - screenshots (with --shots): bandit mode at step 50 on a laptop and a phone viewport, Darkroom
  *   after 3 episodes, LSA control after K = 30 updates (construction and a block trained in the page).
  */
@@ -19,6 +19,7 @@ import { startServer } from "../../src/cli/commands/serve.js";
 interface Probe {
   ready: boolean;
   t: number;
+  horizon: number;
   stepsPerSecond: number;
   error: string | null;
   regret: Record<string, number>;
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       await ready(page);
       const t0 = Date.now();
       await page.click("#b-play");
-      await page.waitForFunction(() => (window as unknown as Win).icrl.bandit.t >= 100, null, { timeout: 300_000 });
+      await page.waitForFunction(() => { const b = (window as unknown as Win).icrl.bandit; return b.t >= Math.min(100, b.horizon); }, null, { timeout: 300_000 });
       await page.click("#b-pause");
       const p = await page.evaluate(() => (window as unknown as Win).icrl.bandit);
       out[`tasks${tasks}`] = { stepsPerSecondPlaying: (1000 * p.t) / (Date.now() - t0), stepsPerSecondCompute: p.stepsPerSecond, steps: p.t };
