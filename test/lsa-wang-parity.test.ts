@@ -13,8 +13,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { projectRoot } from "./helpers/cli.js";
 import { batchGrad, hardAlphaGrad, tdCompare, TD_PRETRAIN_DEFAULTS, type Task, type TdPretrainConfig } from "../src/train/td-pretrain.js";
 import { mrpValues, stationaryDistribution } from "../src/envs/mrp.js";
 import { Adam } from "../src/lsa/optim.js";
@@ -47,7 +47,8 @@ interface Fixture {
   iws: number;
 }
 
-const fx: Fixture = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "fixtures", "lsa-wang-parity.json"), "utf8"));
+// The fixture stays in test/fixtures (not copied to dist/): resolve it from the project root.
+const fx: Fixture = JSON.parse(readFileSync(join(projectRoot(), "test", "fixtures", "lsa-wang-parity.json"), "utf8"));
 const cfg: TdPretrainConfig = { ...TD_PRETRAIN_DEFAULTS, d: fx.d, s: fx.s, n: fx.n, layers: fx.layers, gamma: fx.gamma, batchSize: fx.batchSize };
 const f64 = (x: number[]) => Float64Array.from(x);
 const Pm = f64(fx.P_mrp);
