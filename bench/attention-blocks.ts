@@ -3,7 +3,9 @@
  * into n query blocks (transformer.ts `attentionBlocks`), for Lin's and DPT's configurations;
  * the block counts are alternated round-robin in one process and medians printed.
  *
- *   npm run build && node dist/bench/attention-blocks.js [--config lin|dpt] [--blocks 1,2,4,8] [--rounds 3] [--micro 32]
+ *   npm run build && node dist/bench/attention-blocks.js [--config lin|dpt] [--blocks 1,2,4,8] [--rounds 3] [--micro 32] [--wall]
+ *
+ * Times are CPU ms of the process (load-independent on a shared machine), or wall ms with --wall.
  */
 import { performance } from "node:perf_hooks";
 import { Rng } from "../src/core/rng.js";
@@ -28,16 +30,20 @@ const fns = blocks.map((n) => {
   const model = createTransformer(base.config, { attentionBlocks: n });
   return compile((p: Params, b: TransformerBatch) => valueAndGrad((q: Params) => model.lossSum(q, b))(p) as unknown as [Tensor, Params]);
 });
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const run = (i: number): number => {
-  const t0 = performance.now();
+  const t0 = process.argv.includes("--wall") ? performance.now() : cpuMs();
   const [l, g] = fns[i](refAll(params), { tokens: toTensor(mb.tokens), labels: toTensor(mb.labels), weights: toTensor(mb.weights) });
   l.item();
   for (const k of Object.keys(g)) g[k].dispose();
-  return performance.now() - t0;
+  return (process.argv.includes("--wall") ? performance.now() : cpuMs()) - t0;
 };
 const first = blocks.map((_, i) => run(i));
 const times: number[][] = blocks.map(() => []);
 for (let r = 0; r < rounds; r++) blocks.forEach((_, i) => times[i].push(run(i)));
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`${name}: micro-batch ${mb.tokens.shape.join("x")}, ${rounds} rounds`);
-blocks.forEach((n, i) => console.log(`blocks ${n}: median ${med(times[i]).toFixed(0)} ms (x${(med(times[i]) / med(times[0])).toFixed(2)} of blocks ${blocks[0]}), first (compile) ${first[i].toFixed(0)} ms, all ${times[i].map((x) => x.toFixed(0)).join(" ")}`));
+blocks.forEach((n, i) => console.log(`blocks ${n}: median ${process.argv.includes("--wall") ? "wall" : "CPU"} ${med(times[i]).toFixed(0)} ms (x${(med(times[i]) / med(times[0])).toFixed(2)} of blocks ${blocks[0]}), first (compile) ${first[i].toFixed(0)} ms, all ${times[i].map((x) => x.toFixed(0)).join(" ")}`));
