@@ -142,23 +142,24 @@ test("DPT tokens: query first, then [onehot(s) phi(s) | onehot(a) | onehot(s') p
   assert.throws(() => encodeMdpDptBatch([{ queryState: 9, states: [], actions: [], nextStates: [], rewards: [], label: 0 }], { S, A, contextLength: 3 }), /queryState/);
 });
 
-test("AD tokens: [onehot(s_t) | onehot(a_{t-1}) | r_{t-1} | first | time]; windows start anywhere", () => {
+test("AD tokens: [onehot(s_t) | onehot(s_{t-1}) | onehot(a_{t-1}) | r_{t-1} | onehot(s'_{t-1}) | first | time]; windows start anywhere", () => {
   const S = 3;
   const A = 2;
   const H = 2;
   const F = mdpAdTokenDim(S, A, H, "onehot");
-  assert.equal(F, S + A + 2 + H);
-  const hist = { states: [0, 1, 2, 2], actions: [1, 0, 1, 1], rewards: [0.5, 1, 0, 0.25], labels: [1, 1, 0, 0] };
+  assert.equal(F, 3 * S + A + 2 + H);
+  // episode 1: s=0 -a1,r.5-> 1 -a0,r1-> 2 (end); episode 2: s=2 -a1,r0-> 2 -a1,r.25-> 0
+  const hist = { states: [0, 1, 2, 2], actions: [1, 0, 1, 1], rewards: [0.5, 1, 0, 0.25], nextStates: [1, 2, 2, 0], labels: [1, 1, 0, 0] };
   const b = encodeMdpAdBatch([{ ...hist, t0: 1, len: 3 }], { S, A, H, window: 3, time: "onehot" });
   const Fp = b.tokens.shape[2];
   const tok = (i: number) => Array.from(b.tokens.data.slice(i * Fp, i * Fp + F));
-  // t = 1: s=1, prev (a=1, r=0.5), h=1; t = 2: s=2, prev (a=0, r=1), first step of episode 2, h=0; t = 3: s=2, prev (1, 0), h=1
-  assert.deepEqual(tok(0), [0, 1, 0, 0, 1, 0.5, 0, 0, 1]);
-  assert.deepEqual(tok(1), [0, 0, 1, 1, 0, 1, 1, 1, 0]);
-  assert.deepEqual(tok(2), [0, 0, 1, 0, 1, 0, 0, 0, 1]);
+  //                 s_t      s_{t-1}   a_{t-1} r   s'_{t-1}  first  h
+  assert.deepEqual(tok(0), [0, 1, 0, 1, 0, 0, 0, 1, 0.5, 0, 1, 0, 0, 0, 1]); // t = 1
+  assert.deepEqual(tok(1), [0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1, 1, 0]); // t = 2: first step of episode 2
+  assert.deepEqual(tok(2), [0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 1]); // t = 3
   assert.deepEqual(Array.from(b.labels.data.slice(0, 3)), [1, 0, 0]);
   const s = encodeMdpAdBatch([{ ...hist, t0: 0, len: 1 }], { S, A, H, window: 1, time: "scalar" });
-  assert.deepEqual(Array.from(s.tokens.data.slice(0, mdpAdTokenDim(S, A, H, "scalar"))), [1, 0, 0, 0, 0, 0, 1, 0]);
+  assert.deepEqual(Array.from(s.tokens.data.slice(0, mdpAdTokenDim(S, A, H, "scalar"))), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
 });
 
 test("task draws are pure functions of (seed, split, i)", () => {

@@ -197,7 +197,7 @@ export class AdMdpPolicy implements BatchMdpPolicy {
     const data = new Float32Array(N * n * Fp);
     this.logs.forEach((l, j) => {
       l.states.push(current[j]); // s_t of the current step, not logged until observe()
-      for (let i = 0; i < n; i++) writeAdToken(data, (j * n + i) * Fp, l, from + i, { S: this.layout.S, A: this.layout.A, H: this.layout.H, time: this.layout.time, features: this.adFeatures });
+      for (let i = 0; i < n; i++) writeAdToken(data, (j * n + i) * Fp, { states: l.states, actions: l.actions, rewards: l.rewards, nextStates: l.next }, from + i, { S: this.layout.S, A: this.layout.A, H: this.layout.H, time: this.layout.time, features: this.adFeatures });
       l.states.pop();
     });
     return { dtype: "float32", shape: [N, n, Fp], data };

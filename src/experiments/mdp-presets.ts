@@ -45,6 +45,9 @@ export interface MdpExperiment {
 
 const EVAL_SEED = 7;
 
+const CONTEXT_MIX =
+  "in-context datasets from three sources in equal shares: DPT's independent random transitions, uniform random walks from (0, 0) (like the first online episodes), and the oracle's paths to the goal (like the episodes after the goal was found); DPT uses the first only";
+
 const DARKROOM_BASELINES = ["optimal", "uniform", "qlearning:gamma=0.9:alpha=0.5", "psrl:alpha0=0.1"];
 
 /** The context algorithm of lin-ucbvi-mdp: soft UCB-VI, bonus c·H·sqrt(log(SAT/δ)/N) with c = 0.02, τ = 1/K. */
@@ -79,12 +82,12 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
     reproduces: "Lee et al. (2023) Fig. 4 (Dark Room, 20 held-out goals, 40 online episodes; offline from a random dataset)",
     scale,
     deviations: paper
-      ? ["one-hot states plus the grid coordinates (DPT's tokens carry (x, y) only)", "half of the in-context datasets are uniform random-walk rollouts from (0, 0) (DPT: all independent random transitions)"]
+      ? ["one-hot states plus the grid coordinates (DPT's tokens carry (x, y) only)", CONTEXT_MIX]
       : [
-          "60K in-context datasets and 1500 optimizer steps of batch 64 (DPT: 100K datasets, 200 epochs)",
+          "60K in-context datasets and 3000 optimizer steps of batch 32 (DPT: 100K datasets, 200 epochs of batch 64-128)",
           "10 online episodes (DPT: 40)",
           "one-hot states plus the grid coordinates (DPT's tokens carry (x, y) only)",
-          "half of the in-context datasets are uniform random-walk rollouts from (0, 0) (DPT: all independent random transitions)",
+          CONTEXT_MIX,
         ],
     generate: {
       env: "darkroom",
@@ -93,6 +96,7 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
       context: [
         { algo: "random", weight: 1 },
         { algo: "uniform", weight: 1 },
+        { algo: "optimal", weight: 1 },
       ],
       expert: null,
       contextLength: 100,
@@ -102,7 +106,7 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
       seed: 1,
       shardSize: 5000,
     },
-    train: { ...trainBase({ steps: paper ? 312_500 : 1500, paper }), features: "grid" }, // paper: 200 epochs x 100K / 64
+    train: { ...trainBase({ steps: paper ? 312_500 : 3000, batchSize: paper ? 64 : 32, paper }), features: "grid" }, // paper: 200 epochs x 100K / 64
     evaluate: { episodes: paper ? 40 : 10, seed: EVAL_SEED, algos: DARKROOM_BASELINES, greedy: false, context: "previous-episode", offline: true, split: "test", chunk: 500, name: "transformer" },
     criteria: [{ kind: "return-at", of: "transformer", episode: 10, min: 60, text: "mean return on the 20 held-out goals >= 60 by episode 10" }],
   };
@@ -118,7 +122,7 @@ function linUcbviMdp(scale: MdpScale): MdpExperiment {
     deviations: [
       "stationary MDPs (one P and R for all steps; UCB-VI pools its counts over h), |S| = 5, |A| = 3, H = 10, K = 20 episodes: with Lin et al.'s time-inhomogeneous MDPs no algorithm learns much in 20 episodes",
       "bonus c·H·sqrt(log(SAT/δ)/N) with c = 0.02 (Lin et al.: c = 2, which keeps every Q̂ at its cap for thousands of episodes) and Q̂_h capped at H − h",
-      ...(paper ? [] : ["30K learning histories and 1200 optimizer steps of batch 64"]),
+      ...(paper ? [] : ["30K learning histories and 1500 optimizer steps of batch 32"]),
     ],
     generate: {
       env: "random-mdp",
@@ -133,7 +137,7 @@ function linUcbviMdp(scale: MdpScale): MdpExperiment {
       seed: 1,
       shardSize: 5000,
     },
-    train: { ...trainBase({ steps: paper ? 200_000 : 1200, paper }), window: 200, time: "onehot", features: "none" },
+    train: { ...trainBase({ steps: paper ? 200_000 : 1500, batchSize: paper ? 64 : 32, paper }), window: 200, time: "onehot", features: "none" },
     evaluate: {
       tasks: 500,
       episodes: 20,

@@ -10,14 +10,17 @@
  * j = 0..n (layout "all"; the anchor skips j = 0, but the first online episode starts from an
  * empty context, so that prediction is trained too). Every position has the query's label a*(s_q).
  *
- * AD (algorithm distillation across episodes): one token per step t of a learning history,
- * width S + A + 2 + (H or 1):
- *   token t:  [onehot(s_t) (S) | onehot(a_{t-1}) (A) | r_{t-1} | first | time]
- * where (a_{t-1}, r_{t-1}) is the previous step's action and reward (zeros at t = 0), `first` is 1
- * at the first step of an episode (then a_{t-1}, r_{t-1} close the previous episode), and `time` is
- * onehot(h_t) (time "onehot") or h_t/H (time "scalar"), h_t = t mod H. This is the stream of
- * (s, a, s', r) transitions shifted by one step so that a causal model predicts a_t at token t
- * from s_t and everything before (the next state s'_{t-1} is s_t within an episode). The label
+ * AD (algorithm distillation across episodes): one token per step t of a learning history; the
+ * token carries the current state and the whole previous transition (s, a, r, s'),
+ * width 3S + A + 2 + (H or 1):
+ *   token t:  [onehot(s_t) (S) | onehot(s_{t-1}) (S) | onehot(a_{t-1}) (A) | r_{t-1} | onehot(s'_{t-1}) (S) | first | time]
+ * (the previous-transition slots are zeros at t = 0), `first` is 1 at the first step of an episode
+ * (then the previous transition closes the previous episode and s'_{t-1} is its last next state,
+ * not s_t), and `time` is onehot(h_t) (time "onehot") or h_t/H (time "scalar"), h_t = t mod H.
+ * A causal model predicts a_t at token t from s_t and everything before; because each token holds
+ * a complete transition next to the current state, one attention layer can gather the statistics
+ * of the current state's past visits (a layout with (s_t) and (a_{t-1}, r_{t-1}) in different
+ * tokens needs a two-layer "previous token" circuit for that, and learned far slower). The label
  * of token t is the step's label (the algorithm's or the expert's action). A window of W tokens
  * may start at any step t0 (training on long histories, sliding deployment): positions are
  * relative to the window.
@@ -49,9 +52,9 @@ function writeState(out: Float32Array | Float64Array, o: number, s: number, S: n
 
 export type TimeFeature = "onehot" | "scalar";
 
-/** AD token width S + f + A + 2 + (H for one-hot time, else 1). */
+/** AD token width 3(S + f) + A + 2 + (H for one-hot time, else 1). */
 export function mdpAdTokenDim(S: number, A: number, H: number, time: TimeFeature, f = 0): number {
-  return S + f + A + 2 + (time === "onehot" ? H : 1);
+  return 3 * (S + f) + A + 2 + (time === "onehot" ? H : 1);
 }
 
 /** Sequence length rounded up to a multiple of 8 (odd lengths make wasm attention kernels slow). */
@@ -141,6 +144,7 @@ export interface MdpAdWindow {
   states: ArrayLike<number>;
   actions: ArrayLike<number>;
   rewards: ArrayLike<number>;
+  nextStates: ArrayLike<number>;
   /** labels per step (default: actions) */
   labels?: ArrayLike<number>;
   t0: number;
@@ -160,22 +164,27 @@ export interface MdpAdLayout {
 }
 
 /** Write the AD token of history step t into `out` at offset `o` (zero-filled beforehand). */
-export function writeAdToken(out: Float32Array | Float64Array, o: number, w: Pick<MdpAdWindow, "states" | "actions" | "rewards">, t: number, L: Pick<MdpAdLayout, "S" | "A" | "H" | "time" | "features">): void {
+export function writeAdToken(out: Float32Array | Float64Array, o: number, w: Pick<MdpAdWindow, "states" | "actions" | "rewards" | "nextStates">, t: number, L: Pick<MdpAdLayout, "S" | "A" | "H" | "time" | "features">): void {
   const { S, A, H } = L;
   const Sf = S + (L.features?.dim ?? 0);
-  const s = w.states[t];
-  if (!(Number.isInteger(s) && s >= 0 && s < S)) throw invalid(`states[${t}]`, s, `a state in [0, ${S - 1}]`);
-  writeState(out, o, s, S, L.features);
+  const st = (field: string, i: number, v: number) => {
+    if (!(Number.isInteger(v) && v >= 0 && v < S)) throw invalid(`${field}[${i}]`, v, `a state in [0, ${S - 1}]`);
+    return v;
+  };
+  writeState(out, o, st("states", t, w.states[t]), S, L.features);
   if (t > 0) {
     const a = w.actions[t - 1];
     if (!(Number.isInteger(a) && a >= 0 && a < A)) throw invalid(`actions[${t - 1}]`, a, `an action in [0, ${A - 1}]`);
-    out[o + Sf + a] = 1;
-    out[o + Sf + A] = w.rewards[t - 1];
+    writeState(out, o + Sf, st("states", t - 1, w.states[t - 1]), S, L.features);
+    out[o + 2 * Sf + a] = 1;
+    out[o + 2 * Sf + A] = w.rewards[t - 1];
+    writeState(out, o + 2 * Sf + A + 1, st("nextStates", t - 1, w.nextStates[t - 1]), S, L.features);
   }
   const h = t % H;
-  if (h === 0) out[o + Sf + A + 1] = 1;
-  if (L.time === "onehot") out[o + Sf + A + 2 + h] = 1;
-  else out[o + Sf + A + 2] = h / H;
+  const flags = o + 3 * Sf + A + 1;
+  if (h === 0) out[flags] = 1;
+  if (L.time === "onehot") out[flags + 1 + h] = 1;
+  else out[flags + 1] = h / H;
 }
 
 /** Encode AD windows: tokens [B, W, F], labels and weights [B, W]. */

@@ -108,6 +108,7 @@ export function adWindow(split: LoadedMdpSplit, i: number, t0: number, len: numb
     states: c.states.subarray(i * N, (i + 1) * N),
     actions: c.actions.subarray(i * N, (i + 1) * N),
     rewards: c.rewards.subarray(i * N, (i + 1) * N),
+    nextStates: c.next_states.subarray(i * N, (i + 1) * N),
     labels: c.labels.subarray(i * N, (i + 1) * N),
     t0,
     len,
