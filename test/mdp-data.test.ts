@@ -139,6 +139,13 @@ test("DPT tokens: query first, then [onehot(s) phi(s) | onehot(a) | onehot(s') p
   assert.deepEqual(tok(3), new Array(F).fill(0));
   assert.deepEqual(Array.from(b.labels.data), new Array(8).fill(3));
   assert.deepEqual(Array.from(b.weights.data), [1, 1, 1, 0, 0, 0, 0, 0]);
+  // with the query in every transition token: [... | r | onehot(s_q) phi(s_q)]
+  const q = encodeMdpDptBatch([{ queryState: 4, states: [0], actions: [2], nextStates: [1], rewards: [0], label: 3 }], { S, A, contextLength: 3, features: phi, queryInTokens: true });
+  const Fq = mdpDptTokenDim(S, A, f, true);
+  const qp = q.tokens.shape[2];
+  const t1 = Array.from(q.tokens.data.slice(qp, qp + Fq));
+  assert.deepEqual(t1, [...expect(0, 2, 1, 0), ...expect(4, null, null, 0).slice(0, S + f)]);
+  assert.deepEqual(Array.from(q.tokens.data.slice(0, Fq)), [...expect(4, null, null, 0), ...new Array(S + f).fill(0)]);
   assert.throws(() => encodeMdpDptBatch([{ queryState: 9, states: [], actions: [], nextStates: [], rewards: [], label: 0 }], { S, A, contextLength: 3 }), /queryState/);
 });
 

@@ -123,7 +123,7 @@ export class DptMdpPolicy implements BatchMdpPolicy {
         label: 0,
       };
     });
-    const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, paddedTokenDim: this.model.config.paddedTokenDim });
+    const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, queryInTokens: this.layout.queryInTokens, paddedTokenDim: this.model.config.paddedTokenDim });
     const z = this.fn(refAll(this.params), toTensor(batch.tokens), toTensor({ dtype: "int32", shape: [N], data: positions })).dataSync() as Float32Array;
     const probs = new Float64Array(N * A);
     const out = new Int32Array(N);

@@ -9,6 +9,9 @@
  * The prediction from the query and the first j transitions is read at token j, for every
  * j = 0..n (layout "all"; the anchor skips j = 0, but the first online episode starts from an
  * empty context, so that prediction is trained too). Every position has the query's label a*(s_q).
+ * Option `queryInTokens` appends onehot(s_q) (and its features) to every transition token, so a
+ * read-out position holds the query itself and needs one attention hop (to the rewarded
+ * transitions) instead of two (one of them to token 0); width 3S + A + 1 (+ 3f).
  *
  * AD (algorithm distillation across episodes): one token per step t of a learning history; the
  * token carries the current state and the whole previous transition (s, a, r, s'),
@@ -39,9 +42,9 @@ export interface StateFeatures {
   values: ArrayLike<number>;
 }
 
-/** DPT token width 2(S + f) + A + 1 (one-hot states plus f features per state). */
-export function mdpDptTokenDim(S: number, A: number, f = 0): number {
-  return 2 * (S + f) + A + 1;
+/** DPT token width 2(S + f) + A + 1 (one-hot states plus f features per state), + (S + f) with the query in every token. */
+export function mdpDptTokenDim(S: number, A: number, f = 0, queryInTokens = false): number {
+  return (queryInTokens ? 3 : 2) * (S + f) + A + 1;
 }
 
 /** Write onehot(s) and phi(s) at offset o. */
@@ -83,6 +86,8 @@ export interface MdpDptLayout {
   /** context transitions n (the sequence has n + 1 tokens, padded to a multiple of 8) */
   contextLength: number;
   features?: StateFeatures;
+  /** append the query state to every transition token (see the file comment) */
+  queryInTokens?: boolean;
   paddedTokenDim?: number;
   dtype?: FloatDType;
 }
@@ -96,7 +101,7 @@ export function encodeMdpDptBatch(ctxs: readonly MdpDptContext[], layout: MdpDpt
   const { S, A, contextLength: n, features: phi } = layout;
   const f = phi?.dim ?? 0;
   const Sf = S + f;
-  const F = mdpDptTokenDim(S, A, f);
+  const F = mdpDptTokenDim(S, A, f, layout.queryInTokens);
   const Fp = layout.paddedTokenDim ?? padWidth(F);
   if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
   const dtype = layout.dtype ?? "float32";
@@ -125,6 +130,7 @@ export function encodeMdpDptBatch(ctxs: readonly MdpDptContext[], layout: MdpDpt
       tokens[o + Sf + ac(`contexts[${b}].actions[${j}]`, c.actions[j])] = 1;
       writeState(tokens, o + Sf + A, st(`contexts[${b}].nextStates[${j}]`, c.nextStates[j]), S, phi);
       tokens[o + 2 * Sf + A] = c.rewards[j];
+      if (layout.queryInTokens) writeState(tokens, o + 2 * Sf + A + 1, c.queryState, S, phi);
     }
     const label = ac(`contexts[${b}].label`, c.label);
     for (let j = 0; j < P; j++) {

@@ -38,6 +38,8 @@ export const MdpPretrainConfigSchema = PretrainConfigSchema.extend({
   time: z.enum(["onehot", "scalar"], { message: "onehot or scalar" }).optional(),
   /** state features appended to one-hot states: "grid" = Dark Room (x, y); default grid for Dark Room, none otherwise */
   features: z.enum(["none", "grid"], { message: "none or grid" }).optional(),
+  /** DPT: append the query state to every transition token (default false: DPT's layout) */
+  queryInTokens: z.boolean({ message: "true or false" }).optional(),
 });
 export type MdpPretrainConfig = z.infer<typeof MdpPretrainConfigSchema>;
 
@@ -54,12 +56,14 @@ export interface MdpModelLayout {
   features: StateFeatureKind;
   /** environment of the training data (for the feature table) */
   env: MdpEnvName;
+  /** DPT: the query state is appended to every transition token */
+  queryInTokens?: boolean;
 }
 
 export function layoutFor(cfg: MdpPretrainConfig, m: MdpManifest, train: Pick<LoadedMdpSplit, "S" | "A" | "H" | "len">): MdpModelLayout {
   const features: StateFeatureKind = cfg.features ?? (m.spec.env === "random-mdp" ? "none" : "grid");
   const env = m.spec.env as MdpEnvName;
-  if (m.spec.kind === "dpt") return { kind: "dpt", S: train.S, A: train.A, H: train.H, length: m.spec.contextLength, time: "scalar", features, env };
+  if (m.spec.kind === "dpt") return { kind: "dpt", S: train.S, A: train.A, H: train.H, length: m.spec.contextLength, time: "scalar", features, env, queryInTokens: cfg.queryInTokens ?? false };
   const window = Math.min(cfg.window ?? Math.min(train.len, 256), train.len);
   return { kind: "ad", S: train.S, A: train.A, H: train.H, length: window, time: cfg.time ?? (train.H <= 32 ? "onehot" : "scalar"), features, env };
 }
@@ -71,7 +75,7 @@ export function layoutFeatures(L: MdpModelLayout): StateFeatures | undefined {
 
 export function mdpModelConfig(cfg: Pick<MdpPretrainConfig, "backbone" | "dModel" | "numLayers" | "numHeads">, L: MdpModelLayout): TransformerConfigInput {
   const f = layoutFeatures(L)?.dim ?? 0;
-  const tokenDim = L.kind === "dpt" ? mdpDptTokenDim(L.S, L.A, f) : mdpAdTokenDim(L.S, L.A, L.H, L.time, f);
+  const tokenDim = L.kind === "dpt" ? mdpDptTokenDim(L.S, L.A, f, L.queryInTokens) : mdpAdTokenDim(L.S, L.A, L.H, L.time, f);
   return {
     backbone: cfg.backbone,
     layout: "all",
@@ -118,7 +122,7 @@ export function adWindow(split: LoadedMdpSplit, i: number, t0: number, len: numb
 /** Encode sequences of a split (DPT contexts or AD windows) for a layout. */
 export function encodeSequences(split: LoadedMdpSplit, L: MdpModelLayout, picks: { i: number; t0: number }[]): TokenBatch {
   const features = layoutFeatures(L);
-  if (L.kind === "dpt") return encodeMdpDptBatch(picks.map((p) => dptContext(split, p.i)), { S: L.S, A: L.A, contextLength: L.length, features });
+  if (L.kind === "dpt") return encodeMdpDptBatch(picks.map((p) => dptContext(split, p.i)), { S: L.S, A: L.A, contextLength: L.length, features, queryInTokens: L.queryInTokens });
   return encodeMdpAdBatch(
     picks.map((p) => adWindow(split, p.i, p.t0, L.length)),
     { S: L.S, A: L.A, H: L.H, window: L.length, time: L.time, features },
