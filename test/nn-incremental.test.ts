@@ -13,7 +13,8 @@ import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
 import { decoderPool } from "../src/nn/decoder-pool.js";
 import { createTransformer } from "../src/nn/transformer.js";
 import { encodeLinBatch, encodeLinStep, linTokenDim, padWidth } from "../src/nn/tokens.js";
-import type { FloatDType } from "../src/nn/engine.js";
+import { compile, refAll, toTensor, type FloatDType, type Params, type Tensor } from "../src/nn/engine.js";
+import { IncrementalDecoder } from "../src/nn/incremental.js";
 
 const T = 7; // 2T = 14 tokens, padded to 16: exercises the padded tail of the cache
 const envParams = { ...BANDIT_PRESETS["lin-linear"], numArms: 4, dim: 3, horizon: T };
@@ -66,6 +67,42 @@ for (const dtype of ["float32", "float64"] as const) {
     }
   });
 }
+
+test("two-level cache: decoding 2 tokens a step equals the full forward for any recent size (float64)", () => {
+  // 40 steps = 80 tokens: with R = 2, 4, 6 and 32 recent slots the cache is flushed 39 to 2 times.
+  const rng = Rng.fromSeed(21);
+  const S = 80;
+  for (const backbone of ["relu", "gpt"] as const) {
+    const F = linTokenDim(4, 3);
+    const m = createTransformer({ backbone, layout: "lin", tokenDim: F, paddedTokenDim: padWidth(F), dModel: 16, numLayers: 2, numHeads: 2, numArms: 4, maxPositions: 80, dtype: "float64" });
+    const params = m.init(Rng.fromSeed(22));
+    const B = 2;
+    const Fp = padWidth(F);
+    const tok = Float64Array.from({ length: B * S * Fp }, () => rng.normal());
+    const fullFn = compile((p: Params, t: Tensor) => m.logits(p, t));
+    const full = fullFn(refAll(params), toTensor({ dtype: "float64", shape: [B, S, Fp], data: tok })).dataSync() as Float64Array; // [B, S, A]
+    fullFn.dispose();
+    for (const R of [2, 4, 6, 32]) {
+      const dec = new IncrementalDecoder(m, params, { batch: B, capacity: S, recentSlots: R });
+      for (let t = 0; t < S / 2; t++) {
+        const pos = t === 0 ? [0, 0] : [2 * t - 1, 2 * t];
+        const step = new Float64Array(B * 2 * Fp);
+        for (let b = 0; b < B; b++) for (let i = 0; i < 2; i++) step.set(tok.subarray((b * S + pos[i]) * Fp, (b * S + pos[i] + 1) * Fp), (b * 2 + i) * Fp);
+        const z = dec.step({ dtype: "float64", shape: [B, 2, Fp], data: step }, Int32Array.from(pos));
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 2; i++) {
+            for (let a = 0; a < 4; a++) {
+              const want = full[(b * S + pos[i]) * 4 + a];
+              const got = z[(b * 2 + i) * 4 + a];
+              assert.ok(Math.abs(got - want) <= 1e-12 * Math.max(1, Math.abs(want)), `${backbone} R=${R} t=${t} row ${i}: ${got} vs ${want}`);
+            }
+          }
+        }
+      }
+      dec.dispose();
+    }
+  }
+});
 
 test("incremental and full deployment take identical actions (same regret) in the harness", async () => {
   for (const backbone of ["relu", "gpt"] as const) {

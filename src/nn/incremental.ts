@@ -2,15 +2,15 @@
  * Incremental (KV-cached) decoding: the deployment forward that adds a few tokens per step
  * instead of re-running the whole prefix (issue 5 item 3).
  *
- * The cache holds every layer's keys and values, [B, H, C, hd] each, preallocated at a fixed
- * capacity C (the padded sequence length of the horizon) and zero at unwritten slots. Each step
- * passes n new tokens and their sequence positions to `model.decode` (transformer.ts), which
- * writes their keys/values at those positions and lets each new token attend to the slots
- * <= its position, with the backbone's own normalisation (Lin's 1/(i+1) ReLU attention, or GPT's
- * masked softmax). Shapes never change between steps, so the step compiles once per batch size.
+ * The cache holds every layer's keys and values at a fixed capacity C (the padded sequence
+ * length of the horizon), in two levels (see IncrementalDecoder). Each step passes n new tokens
+ * and their sequence positions to `model.decode` (transformer.ts), which writes their
+ * keys/values and lets each new token attend to the positions <= its own, with the backbone's
+ * own normalisation (Lin's 1/(i+1) ReLU attention, or GPT's masked softmax). Shapes never change
+ * between steps, so the decoder compiles once per batch size.
  *
- * Cost per step: O(L·(n·D² + n·C·D)) and one rewrite of the cache, against O(L·(S·D² + S²·D))
- * for a full recomputation of the S-token prefix.
+ * Cost per step: O(L·(n·D² + n·C·D)) plus a small write, and a pass over the cache every ≈ R/n
+ * steps, against O(L·(S·D² + S²·D)) for a full recomputation of the S-token prefix.
  *
  * Browser-safe (no Node built-ins). decoder-pool.ts spreads the row groups of a GroupedDecoder
  * over worker threads in Node.
@@ -23,6 +23,8 @@ export interface IncrementalDecoderOptions {
   batch: number;
   /** Cache capacity C in tokens: the largest position + 1 (at most model.config.maxPositions). */
   capacity: number;
+  /** Slots R of the recent cache level (default RECENT_SLOTS; more than the tokens of one step). */
+  recentSlots?: number;
 }
 
 /** What a deployment policy needs from a decoder (IncrementalDecoder, GroupedDecoder, DecoderPool). */
@@ -39,12 +41,27 @@ export interface BatchDecoder {
 /** Makes the decoder of a policy for `batch` rows. */
 export type DecoderFactory = (model: TransformerModel, params: Params, opts: IncrementalDecoderOptions) => BatchDecoder;
 
-/** A fixed-shape KV-cached decoder of one model for `batch` rows. Owns its cache, not the params. */
+/** Slots of the recent level of the cache (positions base .. base + R - 1). */
+export const RECENT_SLOTS = 32;
+
+/**
+ * A fixed-shape KV-cached decoder of one model for `batch` rows. Owns its cache, not the params.
+ *
+ * Two cache levels keep the per-step writes small: each step writes the new keys/values into the
+ * R-slot `recent` level only; when a step would run past it, `flush` first moves the finished
+ * recent slots into the C-slot `main` level (one pass over `main` every ≈ R/n steps) and shifts
+ * the rest down. Both compiled functions have fixed shapes.
+ */
 export class IncrementalDecoder implements BatchDecoder {
   readonly batch: number;
   readonly capacity: number;
-  private cache: Params | null = null;
-  private readonly fn: ((p: Params, cache: Params, tokens: Tensor, positions: Tensor) => [Tensor, Params]) & { dispose(): void };
+  readonly recentSlots: number;
+  private main: Params | null = null;
+  private recent: Params | null = null;
+  /** First position held by the recent level (all positions before it are in main). */
+  private base = 0;
+  private readonly fn: ((p: Params, main: Params, recent: Params, tokens: Tensor, positions: Tensor, base: Tensor) => [Tensor, Params]) & { dispose(): void };
+  private readonly flushFn: ((main: Params, recent: Params, base: Tensor, newBase: Tensor) => [Params, Params]) & { dispose(): void };
 
   constructor(
     private readonly model: TransformerModel,
@@ -58,45 +75,97 @@ export class IncrementalDecoder implements BatchDecoder {
     }
     this.batch = batch;
     this.capacity = capacity;
-    this.fn = compile((p: Params, cache: Params, tokens: Tensor, positions: Tensor) => model.decode(p, cache, tokens, positions));
+    const R = opts.recentSlots ?? RECENT_SLOTS;
+    if (!Number.isInteger(R) || R < 1) throw new RangeError(`recentSlots must be an integer >= 1, got ${R}`);
+    this.recentSlots = Math.min(R, capacity);
+    this.fn = compile((p: Params, main: Params, recent: Params, tokens: Tensor, positions: Tensor, base: Tensor) => model.decode(p, main, recent, tokens, positions, base));
+    this.flushFn = compile((main: Params, recent: Params, base: Tensor, newBase: Tensor) => flushCache(main, recent, base, newBase));
     this.reset();
+  }
+
+  private zeros(slots: number): Params {
+    const { numLayers: L, numHeads: H, dModel: D } = this.model.config;
+    const shape = [this.batch, H, slots, D / H];
+    const c: Params = {};
+    for (let l = 0; l < L; l++) {
+      c[`k.${l}`] = np.zeros(shape, { dtype: this.model.ops.jdtype });
+      c[`v.${l}`] = np.zeros(shape, { dtype: this.model.ops.jdtype });
+    }
+    return c;
   }
 
   /** Empty the cache (a new batch of sequences). */
   reset(): void {
-    disposeAll(this.cache);
-    const { numLayers: L, numHeads: H, dModel: D } = this.model.config;
-    const shape = [this.batch, H, this.capacity, D / H];
-    const cache: Params = {};
-    for (let l = 0; l < L; l++) {
-      cache[`k.${l}`] = np.zeros(shape, { dtype: this.model.ops.jdtype });
-      cache[`v.${l}`] = np.zeros(shape, { dtype: this.model.ops.jdtype });
-    }
-    this.cache = cache;
+    disposeAll(this.main);
+    disposeAll(this.recent);
+    this.main = this.zeros(this.capacity);
+    this.recent = this.zeros(this.recentSlots);
+    this.base = 0;
   }
 
   /**
-   * Feed new tokens [batch, n, F] at sequence positions `positions` (length n, each < capacity;
-   * the same for every row) and return their logits, row-major [batch, n, A].
+   * Feed new tokens [batch, n, F] at sequence positions `positions` (length n, each < capacity,
+   * none before an earlier step's first position; the same for every row) and return their
+   * logits, row-major [batch, n, A].
    */
   step(tokens: HostTensor, positions: Int32Array): Float32Array | Float64Array {
-    if (this.cache === null) throw new Error("IncrementalDecoder used after dispose()");
+    if (this.main === null || this.recent === null) throw new Error("IncrementalDecoder used after dispose()");
     const [B, n] = tokens.shape;
     if (B !== this.batch) throw new RangeError(`tokens have batch ${B}, decoder was built for ${this.batch}`);
     if (positions.length !== n) throw new RangeError(`${positions.length} positions for ${n} tokens`);
     for (const p of positions) if (!(p >= 0 && p < this.capacity)) throw new RangeError(`position ${p} outside the cache [0, ${this.capacity})`);
-    const [logits, cache] = this.fn(refAll(this.params), this.cache, toTensor(tokens), toTensor({ dtype: "int32", shape: [n], data: positions }));
-    this.cache = cache;
+    const lo = Math.min(...positions);
+    const hi = Math.max(...positions);
+    if (lo < this.base) throw new RangeError(`position ${lo} is before the decoder's window (${this.base}): positions must not go back`);
+    if (hi - lo >= this.recentSlots) throw new RangeError(`positions ${lo}..${hi} span more than ${this.recentSlots} slots`);
+    const int = (v: number): Tensor => toTensor({ dtype: "int32", shape: [1], data: Int32Array.of(v) });
+    if (hi >= this.base + this.recentSlots) {
+      // Move the finished slots (positions base .. lo - 1) into main; keep the rest.
+      [this.main, this.recent] = this.flushFn(this.main, this.recent, int(this.base), int(lo));
+      this.base = lo;
+    }
+    const [logits, recent] = this.fn(refAll(this.params), refAll(this.main), this.recent, toTensor(tokens), toTensor({ dtype: "int32", shape: [n], data: positions }), int(this.base));
+    this.recent = recent;
     return logits.dataSync() as Float32Array | Float64Array;
   }
 
   dispose(): void {
-    disposeAll(this.cache);
-    this.cache = null;
+    disposeAll(this.main);
+    disposeAll(this.recent);
+    this.main = null;
+    this.recent = null;
     this.fn.dispose();
+    this.flushFn.dispose();
   }
 }
 
+/**
+ * Move recent slots [0, newBase - base) (positions base .. newBase - 1) into main, and shift the
+ * recent slots left by newBase - base (zeros enter at the end). Traced inside jit.
+ */
+function flushCache(main: Params, recent: Params, base: Tensor, newBase: Tensor): [Params, Params] {
+  const outMain: Params = {};
+  const outRecent: Params = {};
+  const names = Object.keys(main);
+  const C = main[names[0]].shape[2];
+  const R = recent[names[0]].shape[2];
+  const slot = np.arange(0, C, 1, { dtype: np.int32 });
+  const inWindow = np.logicalAnd(np.greaterEqual(slot.ref, base.ref), np.less(slot.ref, newBase.ref)).reshape([C, 1]); // [C, 1]
+  const fromRecent = np.clip(slot.sub(base.ref), 0, R - 1); // [C] recent slot of each main slot
+  const shift = newBase.sub(base);
+  const r = np.arange(0, R, 1, { dtype: np.int32 }).add(shift);
+  const keep = np.less(r.ref, R).reshape([R, 1]); // [R, 1]
+  const src = np.clip(r, 0, R - 1);
+  for (const k of names) {
+    outMain[k] = np.where(inWindow.ref, np.take(recent[k].ref, fromRecent.ref, 2), main[k]);
+    outRecent[k] = np.where(keep.ref, np.take(recent[k], src.ref, 2), 0);
+  }
+  inWindow.dispose();
+  fromRecent.dispose();
+  keep.dispose();
+  src.dispose();
+  return [outMain, outRecent];
+}
 
 /** Row ranges [start, end) of `groups` contiguous groups of `batch` rows (at most `batch` groups). */
 export function rowGroups(batch: number, groups: number): [number, number][] {

@@ -51,15 +51,17 @@ export interface TransformerModel extends LossModel<TransformerBatch> {
   /** Number of read-out positions P for a sequence of S tokens. */
   readoutCount(seqLen: number): number;
   /**
-   * Incremental (KV-cached) forward of n new tokens (src/nn/incremental.ts drives it).
-   * `cache` holds `k.l` and `v.l` [B, H, C, hd] per layer for the tokens seen so far (zeros at
-   * unwritten slots); `tokens` [B, n, F] are the new tokens at sequence positions `positions`
-   * [n] int32 (the same for every row). Each new token's key/value is written at its position
-   * (a repeated position must repeat the same token), then each new token attends to the
-   * cached positions <= its own. Returns the logits of the new tokens [B, n, A] and the new
-   * cache; equals `logits` of the whole prefix at those positions. Consumes `cache`.
+   * Incremental (KV-cached) forward of n new tokens (src/nn/incremental.ts drives it). The cache
+   * has two levels per layer l: `main` holds keys/values `k.l`, `v.l` [B, H, C, hd] of the
+   * positions < `base` [1] int32, and `recent` holds those of positions base.. in its R slots
+   * (slot r = position base + r). `tokens` [B, n, F] are the new tokens at `positions` [n] int32
+   * (the same for every row, within [base, base + R)); their keys/values are written into
+   * `recent` (a repeated position must repeat the same token), then each new token attends to
+   * every position <= its own. Returns the logits of the new tokens [B, n, A] and the new
+   * `recent`; equals `logits` of the whole prefix at those positions. `main` is only read (it
+   * is written by IncrementalDecoder's flush, every few steps); consumes `recent`.
    */
-  decode(params: Params, cache: Params, tokens: Tensor, positions: Tensor): [Tensor, Params];
+  decode(params: Params, main: Params, recent: Params, tokens: Tensor, positions: Tensor, base: Tensor): [Tensor, Params];
 }
 
 /** Execution options that do not change what the model computes (so they are not in its config). */
@@ -187,55 +189,70 @@ export function createTransformer(input: TransformerConfigInput | TransformerCon
   };
 
   /**
-   * Write the n new keys (or values) x [B, H, n, hd] into cache slots `positions` of c
-   * [B, H, C, hd]. A masked select (not a sum): slots are written exactly, whatever they held.
+   * Write the n new keys (or values) x [B, H, n, hd] into slots `slots` [n] int32 of c
+   * [B, H, R, hd]. A masked select (not a sum): slots are written exactly, whatever they held.
    */
-  const writeCache = (c: Tensor, x: Tensor, positions: Tensor, n: number): Tensor => {
-    const C = c.shape[2];
-    const slots = np.arange(0, C, 1, { dtype: np.int32 });
+  const writeSlots = (c: Tensor, x: Tensor, slots: Tensor, n: number): Tensor => {
+    const R = c.shape[2];
+    const all = np.arange(0, R, 1, { dtype: np.int32 });
     for (let i = n - 1; i >= 0; i--) {
-      const sel = np.equal(slots.ref, positions.ref.slice([i, i + 1])).reshape([C, 1]); // [C, 1]
+      const sel = np.equal(all.ref, slots.ref.slice([i, i + 1])).reshape([R, 1]); // [R, 1]
       c = np.where(sel, x.ref.slice([], [], [i, i + 1]), c);
     }
-    slots.dispose();
+    all.dispose();
     x.dispose();
-    positions.dispose();
+    slots.dispose();
     return c;
   };
 
-  /** Attention of new queries q [B, H, n, hd] over the cache K, V [B, H, C, hd]. -> [B, H, n, hd] */
-  const attendCache = (q: Tensor, K: Tensor, V: Tensor, positions: Tensor): Tensor => {
+  /**
+   * Attention of new queries q [B, H, n, hd] at `positions` [n] over the two-level cache: main
+   * K, V [B, H, C, hd] (positions < base, all written) and recent Kr, Vr [B, H, R, hd] (slot r
+   * holds position base + r). Each query sees the positions <= its own. -> [B, H, n, hd]
+   */
+  const attendCache = (q: Tensor, K: Tensor, V: Tensor, Kr: Tensor, Vr: Tensor, positions: Tensor, base: Tensor): Tensor => {
     const n = q.shape[2];
     const C = K.shape[2];
-    const slots = np.arange(0, C, 1, { dtype: np.int32 }).reshape([1, C]);
-    const visible = np.lessEqual(slots, positions.ref.reshape([n, 1])); // [n, C] causal
+    const R = Kr.shape[2];
+    const pos = positions.reshape([n, 1]);
+    const seenMain = np.less(np.arange(0, C, 1, { dtype: np.int32 }).reshape([1, C]), base.ref.reshape([1, 1])); // [1, C]
+    const seenRecent = np.lessEqual(np.arange(0, R, 1, { dtype: np.int32 }).reshape([1, R]).add(base.reshape([1, 1])), pos.ref); // [n, R]
     if (relu) {
-      const counts = positions.astype(ops.jdtype).add(ops.c(1)).reshape([n, 1]); // i + 1
-      const M = visible.astype(ops.jdtype).div(counts); // [n, C]
-      const att = nnOps.relu(np.matmul(q, K.transpose([0, 1, 3, 2]))).mul(M);
-      return np.matmul(att, V);
+      const counts = pos.astype(ops.jdtype).add(ops.c(1)); // [n, 1]: i + 1
+      const Mm = seenMain.astype(ops.jdtype).div(counts.ref); // [n, C]
+      const Mr = seenRecent.astype(ops.jdtype).div(counts); // [n, R]
+      const om = np.matmul(nnOps.relu(np.matmul(q.ref, K.transpose([0, 1, 3, 2]))).mul(Mm), V);
+      const or = np.matmul(nnOps.relu(np.matmul(q, Kr.transpose([0, 1, 3, 2]))).mul(Mr), Vr);
+      return om.add(or);
     }
-    positions.dispose();
-    const scores = np.matmul(q.mul(ops.c(1 / Math.sqrt(hd))), K.transpose([0, 1, 3, 2])); // [B, H, n, C]
-    return np.matmul(ops.maskedSoftmax(scores, visible), V);
+    pos.dispose();
+    const qs = q.mul(ops.c(1 / Math.sqrt(hd)));
+    const sm = np.where(seenMain.ref, np.matmul(qs.ref, K.transpose([0, 1, 3, 2])), ops.c(-1e9)); // [B, H, n, C]
+    const sr = np.where(seenRecent.ref, np.matmul(qs, Kr.transpose([0, 1, 3, 2])), ops.c(-1e9)); // [B, H, n, R]
+    const m = np.maximum(sm.ref.max(-1, { keepdims: true }), sr.ref.max(-1, { keepdims: true }));
+    const em = np.where(seenMain, ops.exp(sm.sub(m.ref)), ops.c(0));
+    const er = np.where(seenRecent, ops.exp(sr.sub(m)), ops.c(0));
+    const denom = em.ref.sum(-1, { keepdims: true }).add(er.ref.sum(-1, { keepdims: true }));
+    return np.matmul(em, V).add(np.matmul(er, Vr)).div(denom);
   };
 
-  const decode = (p: Params, cache: Params, tokens: Tensor, positions: Tensor): [Tensor, Params] => {
+  const decode = (p: Params, main: Params, recent: Params, tokens: Tensor, positions: Tensor, base: Tensor): [Tensor, Params] => {
     const [B, n, F] = tokens.shape;
     if (F !== cfg.paddedTokenDim) throw new RangeError(`tokens have width ${F}, model expects paddedTokenDim ${cfg.paddedTokenDim}`);
     const pe = np.matmul(nnOps.oneHot(positions.ref, cfg.maxPositions).astype(ops.jdtype), p["wpe"].ref); // [n, D]
     let h = linear(p, "embed", tokens).add(pe); // [B, n, D]
+    const slots = positions.ref.sub(base.ref); // [n] recent slots of the new tokens
     const out: Params = {};
-    const kv = (l: number, k: Tensor, v: Tensor): [Tensor, Tensor] => {
-      out[`k.${l}`] = writeCache(cache[`k.${l}`], splitHeads(k, B, n), positions.ref, n);
-      out[`v.${l}`] = writeCache(cache[`v.${l}`], splitHeads(v, B, n), positions.ref, n);
-      return [out[`k.${l}`].ref, out[`v.${l}`].ref];
+    const attend = (l: number, q: Tensor, k: Tensor, v: Tensor): Tensor => {
+      out[`k.${l}`] = writeSlots(recent[`k.${l}`], splitHeads(k, B, n), slots.ref, n);
+      out[`v.${l}`] = writeSlots(recent[`v.${l}`], splitHeads(v, B, n), slots.ref, n);
+      const o = attendCache(splitHeads(q, B, n), main[`k.${l}`].ref, main[`v.${l}`].ref, out[`k.${l}`].ref, out[`v.${l}`].ref, positions.ref, base.ref);
+      return mergeHeads(o, B, n); // [B, n, D]
     };
     for (let l = 0; l < cfg.numLayers; l++) {
       if (relu) {
-        const q = splitHeads(linear(p, `h.${l}.attn.q`, h.ref, false), B, n);
-        const [K, V] = kv(l, linear(p, `h.${l}.attn.k`, h.ref, false), linear(p, `h.${l}.attn.v`, h.ref, false));
-        h = ln(p, `h.${l}.ln1`, h.add(mergeHeads(attendCache(q, K, V, positions.ref), B, n)));
+        const o = attend(l, linear(p, `h.${l}.attn.q`, h.ref, false), linear(p, `h.${l}.attn.k`, h.ref, false), linear(p, `h.${l}.attn.v`, h.ref, false));
+        h = ln(p, `h.${l}.ln1`, h.add(o));
         const m = linear(p, `h.${l}.mlp.proj`, nnOps.relu(linear(p, `h.${l}.mlp.fc`, h.ref)));
         h = ln(p, `h.${l}.ln2`, h.add(m));
       } else {
@@ -243,15 +260,15 @@ export function createTransformer(input: TransformerConfigInput | TransformerCon
         const w = p[`h.${l}.attn.qkv.w`];
         const b = p[`h.${l}.attn.qkv.b`];
         const proj = (x: Tensor, i: number) => np.matmul(x, w.ref.slice([], [i * D, (i + 1) * D])).add(b.ref.slice([i * D, (i + 1) * D]));
-        const q = splitHeads(proj(a.ref, 0), B, n);
-        const [K, V] = kv(l, proj(a.ref, 1), proj(a, 2));
-        const o = mergeHeads(attendCache(q, K, V, positions.ref), B, n);
+        const o = attend(l, proj(a.ref, 0), proj(a.ref, 1), proj(a, 2));
         h = h.add(linear(p, `h.${l}.attn.proj`, o));
         const m = linear(p, `h.${l}.mlp.proj`, ops.gelu(linear(p, `h.${l}.mlp.fc`, ln(p, `h.${l}.ln2`, h.ref))));
         h = h.add(m);
       }
     }
+    slots.dispose();
     positions.dispose();
+    base.dispose();
     return [linear(p, "head", relu ? h : ln(p, "lnf", h)), out];
   };
 
