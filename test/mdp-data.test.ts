@@ -61,6 +61,23 @@ test("DPT dataset: transitions follow the task, label = a*(query), both context 
   assert.deepEqual([...comps].sort(), [0, 1]);
 });
 
+test("DPT queries from the oracle's visits lie on its path from (0, 0) (x first, then y)", async () => {
+  const dir = join(tmp(), "q");
+  await generateMdpDataset({ ...dptSpec, context: [{ algo: "random", weight: 1 }], queryOracle: 1, tasks: 100, valTasks: 0 }, dir, { workers: 1 });
+  const tr = loadMdpSplit(dir, "train");
+  const dist = specDistribution(readMdpManifest(dir).spec);
+  let atGoal = 0;
+  for (let i = 0; i < tr.n; i++) {
+    const g = dist.taskById(tr.cols.task_id[i]).goal;
+    const [gx, gy] = [Math.floor(g / 10), g % 10];
+    const q = tr.cols.query_state[i];
+    const [x, y] = [Math.floor(q / 10), q % 10];
+    assert.ok((y === 0 && x <= gx) || (x === gx && y <= gy), `query (${x},${y}) for goal (${gx},${gy})`);
+    if (q === g) atGoal++;
+  }
+  assert.ok(atGoal > 50, `${atGoal} of 100 queries on the goal (the oracle spends most of its 100 steps there)`);
+});
+
 test("AD dataset: same bytes with 1 or 2 workers; resume after an interruption; corruption is an error", async () => {
   const spec: MdpGenerationSpec = { env: "random-mdp", envParams: { states: 3, actions: 2, horizon: 4, stationary: true }, kind: "ad", context: [{ algo: "ucbvi:c=0.1", weight: 1 }], expert: "uniform", contextLength: 1, episodes: 5, tasks: 90, valTasks: 10, seed: 1, shardSize: 25 };
   const root = tmp();

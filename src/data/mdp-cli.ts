@@ -27,6 +27,8 @@ export const MdpGenerateConfigSchema = z.strictObject({
   context: z.array(z.strictObject({ algo: z.string(), weight: z.number().positive("a weight > 0").finite() })).min(1, "at least one context component"),
   expert: z.string().nullable().default(null),
   contextLength: posInt(100_000).default(100),
+  /** DPT: fraction of query states drawn from the oracle's own visits (default 0: uniform, as DPT) */
+  queryOracle: z.number().min(0, "a number in [0, 1]").max(1, "a number in [0, 1]").optional(),
   episodes: posInt(100_000).default(20),
   horizon: posInt(100_000).optional(),
   states: posInt(10_000).optional(),
@@ -131,6 +133,7 @@ export function toMdpGenerationSpec(cfg: MdpGenerateConfig): MdpGenerationSpec {
     context: context.map((c) => ({ algo: c.algo, weight: c.weight / total })),
     expert: cfg.expert,
     contextLength: cfg.contextLength,
+    ...(cfg.queryOracle ? { queryOracle: cfg.queryOracle } : {}),
     episodes: cfg.episodes,
     tasks: cfg.tasks,
     valTasks: cfg.valTasks ?? Math.max(1, Math.round(cfg.tasks / 10)),

@@ -10,7 +10,7 @@
  *   context_actions      int32   [n, L]   a_j
  *   context_next_states  int32   [n, L]   s'_j
  *   context_rewards      float32 [n, L]   r_j
- *   query_state          int32   [n]      s_q
+ *   query_state          int32   [n]      s_q (uniform, or w.p. spec.queryOracle a state the oracle visits)
  *   label                int32   [n]      a*(s_q), the optimal action at the query (step 0)
  *   task_id              int32   [n]      Dark Room goal cell / permutation index (-1: random MDP)
  *   component            int8    [n]      context-mixture component
@@ -37,9 +37,9 @@ import { z } from "zod";
 import { IcrlError } from "../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { Rng } from "../core/rng.js";
-import { MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName } from "../envs/tabular-mdp.js";
+import { MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName, type MdpTask } from "../envs/tabular-mdp.js";
 import { parseMdpAlgoSpec } from "../algos/mdp-registry.js";
-import { contextTransitions, learningHistory, parseContextComponent, pickComponent } from "./mdp-rollout.js";
+import { contextTransitions, initialState, learningHistory, parseContextComponent, pickComponent, stepTask } from "./mdp-rollout.js";
 import { decodeNpy, encodeNpy, type NpyArray, type NpyDType } from "./npy.js";
 import { sha256, type FileMeta, type ShardMeta, type Split } from "./dataset.js";
 
@@ -77,6 +77,12 @@ export const MdpGenerationSpecSchema = z.strictObject({
   expert: z.string().nullable(),
   /** DPT: transitions per context */
   contextLength: z.number().int().positive(),
+  /**
+   * DPT: probability that the query state is drawn from the oracle's own visits (the state at a
+   * uniformly random step of an optimal episode from the initial distribution) instead of
+   * uniformly over the states (DPT); absent = 0.
+   */
+  queryOracle: z.number().min(0).max(1).optional(),
   /** AD: episodes K per history */
   episodes: z.number().int().positive(),
   tasks: z.number().int().positive(),
@@ -191,7 +197,8 @@ export function generateMdpShardColumns(spec: MdpGenerationSpec, split: Split, f
       cols.context_actions.set(tr.actions, j * L);
       cols.context_next_states.set(tr.nextStates, j * L);
       cols.context_rewards.set(tr.rewards, j * L);
-      const q = rng.fork("query").int(dist.S);
+      const qr = rng.fork("query");
+      const q = (spec.queryOracle ?? 0) > 0 && qr.random() < spec.queryOracle! ? oracleVisit(task, qr) : qr.int(dist.S);
       cols.query_state[j] = q;
       cols.label[j] = task.optimalAction[q]; // h = 0
     } else {
@@ -210,6 +217,14 @@ export function generateMdpShardColumns(spec: MdpGenerationSpec, split: Split, f
   const out: Record<string, { data: NpyArray; shape: number[] }> = {};
   for (const [name, l] of Object.entries(layout)) out[name] = { data: cols[name], shape: l.shape };
   return out;
+}
+
+/** The state at a uniformly random step h of an optimal episode (greedy on Q*) from the initial distribution. */
+function oracleVisit(task: MdpTask, rng: Rng): number {
+  const h = rng.int(task.mdp.H);
+  let s = initialState(task, rng);
+  for (let t = 0; t < h; t++) s = stepTask(task, t, s, task.optimalAction[t * task.mdp.S + s], rng)[1];
+  return s;
 }
 
 /** Generate one shard and write it under `root` (atomic files; shard.json last). */
