@@ -134,18 +134,19 @@ function deploy(): object {
   const cpu: number[] = [];
   let first = 0;
   let th0: Map<string, number> | null = null;
+  // One deployment step = act + reward sampling + update (all three in every measure).
   for (let t = 0; t <= Math.max(...steps); t++) {
     if (t === 1) th0 = threadCpu();
     const t0 = performance.now();
     const c0 = cpuMs();
     const a = policy.act();
+    policy.update(a, Float64Array.from(tasks, (task, i) => sampleReward(task, a[i], rr[i])));
     const ms = performance.now() - t0;
     if (t === 0) first = ms;
     if (want.has(t)) {
       times.push(ms);
       cpu.push(cpuMs() - c0);
     }
-    policy.update(a, Float64Array.from(tasks, (task, i) => sampleReward(task, a[i], rr[i])));
     // "full" costs the same at every step (fixed padded shape): only the listed steps are run.
     if (mode === "full" && times.length === steps.length) break;
   }
