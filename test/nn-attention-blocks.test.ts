@@ -16,9 +16,10 @@ test("blocked causal attention equals full attention (loss and every gradient, f
     Array.from({ length: 3 }, (_, b) => ({ actionSet: Array.from({ length: 6 }, () => rng.normal()), actions: Array.from({ length: 20 - b }, () => rng.int(3)), rewards: Array.from({ length: 20 - b }, () => rng.normal()) })),
     { numArms: 3, dim: 2, horizon: 20, dtype: "float64" },
   ); // S = 40 tokens
-  for (const backbone of ["relu", "gpt"] as const) {
-    for (const numHeads of [1, 2]) {
-      const cfg = { backbone, layout: "lin", tokenDim: 12, dModel: 8, numLayers: 2, numHeads, numArms: 3, maxPositions: 48, dtype: "float64" } as const;
+  // Compiles dominate the run time: 2 configurations x 3 block counts.
+  for (const [backbone, numHeads] of [["relu", 2], ["gpt", 1]] as const) {
+    {
+      const cfg = { backbone, layout: "lin", tokenDim: 12, dModel: 8, numLayers: 1, numHeads, numArms: 3, maxPositions: 48, dtype: "float64" } as const;
       const init = paramsToHost(createTransformer(cfg).init(Rng.fromSeed(numHeads)));
       const run = (blocks: number) => {
         const model = createTransformer(cfg, { attentionBlocks: blocks });
@@ -29,8 +30,8 @@ test("blocked causal attention equals full attention (loss and every gradient, f
         return out;
       };
       const full = run(1);
-      for (const blocks of [2, 3, 5]) {
-        const b = run(blocks); // 2 -> [0,24) [24,40); 3 -> 16-token blocks; 5 -> 8-token blocks
+      for (const blocks of [2, 5]) {
+        const b = run(blocks); // 2 -> [0,24) [24,40); 5 -> 8-token blocks
         assert.ok(Math.abs(b.loss - full.loss) <= 1e-12 * Math.abs(full.loss), `${backbone} h${numHeads} blocks ${blocks}: loss ${b.loss} vs ${full.loss}`);
         for (const k of Object.keys(full.grads)) {
           const x = b.grads[k].data;
