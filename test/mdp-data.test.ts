@@ -163,6 +163,13 @@ test("DPT tokens: query first, then [onehot(s) phi(s) | onehot(a) | onehot(s') p
   const t1 = Array.from(q.tokens.data.slice(qp, qp + Fq));
   assert.deepEqual(t1, [...expect(0, 2, 1, 0), ...expect(4, null, null, 0).slice(0, S + f)]);
   assert.deepEqual(Array.from(q.tokens.data.slice(0, Fq)), [...expect(4, null, null, 0), ...new Array(S + f).fill(0)]);
+  // coordinates only (onehot: false), DPT's own Dark Room encoding: [x, y | onehot(a) | x', y' | r]
+  const c = encodeMdpDptBatch([{ queryState: 4, states: [0], actions: [2], nextStates: [1], rewards: [1], label: 3 }], { S, A, contextLength: 1, features: phi, onehot: false });
+  assert.equal(mdpDptTokenDim(S, A, f, false, false), 2 * f + A + 1);
+  const cp = c.tokens.shape[2];
+  assert.deepEqual(Array.from(c.tokens.data.slice(0, 2)), [phi.values[8], phi.values[9]]);
+  assert.deepEqual(Array.from(c.tokens.data.slice(cp, cp + 10)), [phi.values[0], phi.values[1], 0, 0, 1, 0, 0, phi.values[2], phi.values[3], 1]);
+  assert.throws(() => encodeMdpDptBatch([], { S, A, contextLength: 1, onehot: false }), /invalid onehot/);
   assert.throws(() => encodeMdpDptBatch([{ queryState: 9, states: [], actions: [], nextStates: [], rewards: [], label: 0 }], { S, A, contextLength: 3 }), /queryState/);
 });
 

@@ -123,7 +123,7 @@ export class DptMdpPolicy implements BatchMdpPolicy {
         label: 0,
       };
     });
-    const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, queryInTokens: this.layout.queryInTokens, paddedTokenDim: this.model.config.paddedTokenDim });
+    const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, queryInTokens: this.layout.queryInTokens, onehot: this.layout.onehot, paddedTokenDim: this.model.config.paddedTokenDim });
     const z = this.fn(refAll(this.params), toTensor(batch.tokens), toTensor({ dtype: "int32", shape: [N], data: positions })).dataSync() as Float32Array;
     const probs = new Float64Array(N * A);
     const out = new Int32Array(N);
@@ -197,7 +197,7 @@ export class AdMdpPolicy implements BatchMdpPolicy {
     const data = new Float32Array(N * n * Fp);
     this.logs.forEach((l, j) => {
       l.states.push(current[j]); // s_t of the current step, not logged until observe()
-      for (let i = 0; i < n; i++) writeAdToken(data, (j * n + i) * Fp, { states: l.states, actions: l.actions, rewards: l.rewards, nextStates: l.next }, from + i, { S: this.layout.S, A: this.layout.A, H: this.layout.H, time: this.layout.time, features: this.adFeatures });
+      for (let i = 0; i < n; i++) writeAdToken(data, (j * n + i) * Fp, { states: l.states, actions: l.actions, rewards: l.rewards, nextStates: l.next }, from + i, { S: this.layout.S, A: this.layout.A, H: this.layout.H, time: this.layout.time, features: this.adFeatures, onehot: this.layout.onehot });
       l.states.pop();
     });
     return { dtype: "float32", shape: [N, n, Fp], data };

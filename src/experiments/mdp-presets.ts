@@ -85,11 +85,11 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
     reproduces: "Lee et al. (2023) Fig. 4 (Dark Room, 20 held-out goals, 40 online episodes; offline from a random dataset)",
     scale,
     deviations: paper
-      ? ["one-hot states plus the grid coordinates (DPT's tokens carry (x, y) only), and the query state repeated in every transition token (DPT: only in the first token)", CONTEXT_MIX, QUERY_MIX]
+      ? ["states as their grid coordinates (x, y)/9 as in DPT's tokens, and the query state repeated in every transition token (DPT: only in the first token)", CONTEXT_MIX, QUERY_MIX]
       : [
           "60K in-context datasets and 4000 optimizer steps of batch 32 (DPT: 100K datasets, 200 epochs of batch 64-128)",
           "10 online episodes (DPT: 40)",
-          "one-hot states plus the grid coordinates (DPT's tokens carry (x, y) only), and the query state repeated in every transition token (DPT: only in the first token)",
+          "states as their grid coordinates (x, y)/9 as in DPT's tokens, and the query state repeated in every transition token (DPT: only in the first token)",
           CONTEXT_MIX,
           QUERY_MIX,
         ],
@@ -111,7 +111,7 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
       seed: 1,
       shardSize: 5000,
     },
-    train: { ...trainBase({ steps: paper ? 312_500 : 4000, batchSize: paper ? 64 : 32, paper }), features: "grid", queryInTokens: true }, // paper: 200 epochs x 100K / 64
+    train: { ...trainBase({ steps: paper ? 312_500 : 4000, batchSize: paper ? 64 : 32, paper }), features: "grid", onehot: false, queryInTokens: true }, // paper: 200 epochs x 100K / 64
     evaluate: { episodes: paper ? 40 : 10, seed: EVAL_SEED, algos: DARKROOM_BASELINES, greedy: false, context: "previous-episode", offline: true, split: "test", chunk: 500, name: "transformer" },
     criteria: [{ kind: "return-at", of: "transformer", episode: 10, min: 60, text: "mean return on the 20 held-out goals >= 60 by episode 10" }],
   };

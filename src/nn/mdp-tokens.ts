@@ -30,7 +30,10 @@
  *
  * Optional state features: a table phi [S, f] (e.g. Dark Room's grid coordinates (x, y)/(size−1),
  * the state encoding of DPT's own Dark Room tokens) appended after every one-hot state:
- * onehot(s) becomes [onehot(s) | phi(s)] in both layouts (widths grow by f per state slot).
+ * onehot(s) becomes [onehot(s) | phi(s)] in both layouts (widths grow by f per state slot). With
+ * `onehot: false` a state is phi(s) alone (DPT's Dark Room tokens: a held-out goal cell then looks
+ * like any other coordinates, whereas its one-hot code never appears as a rewarded state in
+ * training). Below, "S" in a width stands for the width of one state slot, (S or 0) + f.
  */
 import { invalid } from "../core/errors.js";
 import type { FloatDType } from "./engine.js";
@@ -42,22 +45,28 @@ export interface StateFeatures {
   values: ArrayLike<number>;
 }
 
-/** DPT token width 2(S + f) + A + 1 (one-hot states plus f features per state), + (S + f) with the query in every token. */
-export function mdpDptTokenDim(S: number, A: number, f = 0, queryInTokens = false): number {
-  return (queryInTokens ? 3 : 2) * (S + f) + A + 1;
+/** Width of one state slot: onehot(s) (S, unless `onehot` is false) then phi(s) (f). */
+export function stateSlot(S: number, f = 0, onehot = true): number {
+  return (onehot ? S : 0) + f;
 }
 
-/** Write onehot(s) and phi(s) at offset o. */
-function writeState(out: Float32Array | Float64Array, o: number, s: number, S: number, phi: StateFeatures | undefined): void {
-  out[o + s] = 1;
-  if (phi) for (let i = 0; i < phi.dim; i++) out[o + S + i] = phi.values[s * phi.dim + i];
+/** DPT token width 2·slot + A + 1, + slot with the query in every token. */
+export function mdpDptTokenDim(S: number, A: number, f = 0, queryInTokens = false, onehot = true): number {
+  return (queryInTokens ? 3 : 2) * stateSlot(S, f, onehot) + A + 1;
+}
+
+/** Write onehot(s) (unless `onehot` is false) and phi(s) at offset o. */
+function writeState(out: Float32Array | Float64Array, o: number, s: number, S: number, phi: StateFeatures | undefined, onehot = true): void {
+  const off = onehot ? S : 0;
+  if (onehot) out[o + s] = 1;
+  if (phi) for (let i = 0; i < phi.dim; i++) out[o + off + i] = phi.values[s * phi.dim + i];
 }
 
 export type TimeFeature = "onehot" | "scalar";
 
-/** AD token width 3(S + f) + A + 2 + (H for one-hot time, else 1). */
-export function mdpAdTokenDim(S: number, A: number, H: number, time: TimeFeature, f = 0): number {
-  return 3 * (S + f) + A + 2 + (time === "onehot" ? H : 1);
+/** AD token width 3·slot + A + 2 + (H for one-hot time, else 1). */
+export function mdpAdTokenDim(S: number, A: number, H: number, time: TimeFeature, f = 0, onehot = true): number {
+  return 3 * stateSlot(S, f, onehot) + A + 2 + (time === "onehot" ? H : 1);
 }
 
 /** Sequence length rounded up to a multiple of 8 (odd lengths make wasm attention kernels slow). */
@@ -88,6 +97,8 @@ export interface MdpDptLayout {
   features?: StateFeatures;
   /** append the query state to every transition token (see the file comment) */
   queryInTokens?: boolean;
+  /** one-hot state codes (default true); false: phi(s) only */
+  onehot?: boolean;
   paddedTokenDim?: number;
   dtype?: FloatDType;
 }
@@ -100,8 +111,10 @@ export function mdpDptSeqLen(contextLength: number): number {
 export function encodeMdpDptBatch(ctxs: readonly MdpDptContext[], layout: MdpDptLayout): TokenBatch {
   const { S, A, contextLength: n, features: phi } = layout;
   const f = phi?.dim ?? 0;
-  const Sf = S + f;
-  const F = mdpDptTokenDim(S, A, f, layout.queryInTokens);
+  const oh = layout.onehot ?? true;
+  if (!oh && !phi) throw invalid("onehot", false, "true, or state features to encode the states with");
+  const Sf = stateSlot(S, f, oh);
+  const F = mdpDptTokenDim(S, A, f, layout.queryInTokens, oh);
   const Fp = layout.paddedTokenDim ?? padWidth(F);
   if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
   const dtype = layout.dtype ?? "float32";
@@ -123,14 +136,14 @@ export function encodeMdpDptBatch(ctxs: readonly MdpDptContext[], layout: MdpDpt
     if (len > n) throw invalid(`contexts[${b}].actions.length`, len, `<= contextLength ${n}`);
     if (c.states.length !== len || c.nextStates.length !== len || c.rewards.length !== len) throw invalid(`contexts[${b}]`, { states: c.states.length, nextStates: c.nextStates.length, rewards: c.rewards.length }, `states, nextStates and rewards of length ${len}`);
     const base = b * P * Fp;
-    writeState(tokens, base, st(`contexts[${b}].queryState`, c.queryState), S, phi);
+    writeState(tokens, base, st(`contexts[${b}].queryState`, c.queryState), S, phi, oh);
     for (let j = 0; j < len; j++) {
       const o = base + (j + 1) * Fp;
-      writeState(tokens, o, st(`contexts[${b}].states[${j}]`, c.states[j]), S, phi);
+      writeState(tokens, o, st(`contexts[${b}].states[${j}]`, c.states[j]), S, phi, oh);
       tokens[o + Sf + ac(`contexts[${b}].actions[${j}]`, c.actions[j])] = 1;
-      writeState(tokens, o + Sf + A, st(`contexts[${b}].nextStates[${j}]`, c.nextStates[j]), S, phi);
+      writeState(tokens, o + Sf + A, st(`contexts[${b}].nextStates[${j}]`, c.nextStates[j]), S, phi, oh);
       tokens[o + 2 * Sf + A] = c.rewards[j];
-      if (layout.queryInTokens) writeState(tokens, o + 2 * Sf + A + 1, c.queryState, S, phi);
+      if (layout.queryInTokens) writeState(tokens, o + 2 * Sf + A + 1, c.queryState, S, phi, oh);
     }
     const label = ac(`contexts[${b}].label`, c.label);
     for (let j = 0; j < P; j++) {
@@ -165,26 +178,29 @@ export interface MdpAdLayout {
   window: number;
   time: TimeFeature;
   features?: StateFeatures;
+  /** one-hot state codes (default true); false: phi(s) only */
+  onehot?: boolean;
   paddedTokenDim?: number;
   dtype?: FloatDType;
 }
 
 /** Write the AD token of history step t into `out` at offset `o` (zero-filled beforehand). */
-export function writeAdToken(out: Float32Array | Float64Array, o: number, w: Pick<MdpAdWindow, "states" | "actions" | "rewards" | "nextStates">, t: number, L: Pick<MdpAdLayout, "S" | "A" | "H" | "time" | "features">): void {
+export function writeAdToken(out: Float32Array | Float64Array, o: number, w: Pick<MdpAdWindow, "states" | "actions" | "rewards" | "nextStates">, t: number, L: Pick<MdpAdLayout, "S" | "A" | "H" | "time" | "features" | "onehot">): void {
   const { S, A, H } = L;
-  const Sf = S + (L.features?.dim ?? 0);
+  const oh = L.onehot ?? true;
+  const Sf = stateSlot(S, L.features?.dim ?? 0, oh);
   const st = (field: string, i: number, v: number) => {
     if (!(Number.isInteger(v) && v >= 0 && v < S)) throw invalid(`${field}[${i}]`, v, `a state in [0, ${S - 1}]`);
     return v;
   };
-  writeState(out, o, st("states", t, w.states[t]), S, L.features);
+  writeState(out, o, st("states", t, w.states[t]), S, L.features, oh);
   if (t > 0) {
     const a = w.actions[t - 1];
     if (!(Number.isInteger(a) && a >= 0 && a < A)) throw invalid(`actions[${t - 1}]`, a, `an action in [0, ${A - 1}]`);
-    writeState(out, o + Sf, st("states", t - 1, w.states[t - 1]), S, L.features);
+    writeState(out, o + Sf, st("states", t - 1, w.states[t - 1]), S, L.features, oh);
     out[o + 2 * Sf + a] = 1;
     out[o + 2 * Sf + A] = w.rewards[t - 1];
-    writeState(out, o + 2 * Sf + A + 1, st("nextStates", t - 1, w.nextStates[t - 1]), S, L.features);
+    writeState(out, o + 2 * Sf + A + 1, st("nextStates", t - 1, w.nextStates[t - 1]), S, L.features, oh);
   }
   const h = t % H;
   const flags = o + 3 * Sf + A + 1;
@@ -196,7 +212,8 @@ export function writeAdToken(out: Float32Array | Float64Array, o: number, w: Pic
 /** Encode AD windows: tokens [B, W, F], labels and weights [B, W]. */
 export function encodeMdpAdBatch(wins: readonly MdpAdWindow[], layout: MdpAdLayout): TokenBatch {
   const { S, A, H, time } = layout;
-  const F = mdpAdTokenDim(S, A, H, time, layout.features?.dim ?? 0);
+  if (layout.onehot === false && !layout.features) throw invalid("onehot", false, "true, or state features to encode the states with");
+  const F = mdpAdTokenDim(S, A, H, time, layout.features?.dim ?? 0, layout.onehot ?? true);
   const Fp = layout.paddedTokenDim ?? padWidth(F);
   if (Fp < F) throw invalid("paddedTokenDim", Fp, `>= ${F}`);
   const dtype = layout.dtype ?? "float32";

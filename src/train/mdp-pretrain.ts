@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import { Rng } from "../core/rng.js";
+import { invalid } from "../core/errors.js";
 import { optimizerConfigFor, PretrainConfigSchema } from "./pretrain.js";
 import { loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/mdp-dataset.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
@@ -40,6 +41,8 @@ export const MdpPretrainConfigSchema = PretrainConfigSchema.extend({
   features: z.enum(["none", "grid"], { message: "none or grid" }).optional(),
   /** DPT: append the query state to every transition token (default false: DPT's layout) */
   queryInTokens: z.boolean({ message: "true or false" }).optional(),
+  /** one-hot state codes in the tokens (default true); false: the state features alone (needs features) */
+  onehot: z.boolean({ message: "true or false" }).optional(),
 });
 export type MdpPretrainConfig = z.infer<typeof MdpPretrainConfigSchema>;
 
@@ -58,14 +61,18 @@ export interface MdpModelLayout {
   env: MdpEnvName;
   /** DPT: the query state is appended to every transition token */
   queryInTokens?: boolean;
+  /** one-hot state codes (absent = true) */
+  onehot?: boolean;
 }
 
 export function layoutFor(cfg: MdpPretrainConfig, m: MdpManifest, train: Pick<LoadedMdpSplit, "S" | "A" | "H" | "len">): MdpModelLayout {
   const features: StateFeatureKind = cfg.features ?? (m.spec.env === "random-mdp" ? "none" : "grid");
   const env = m.spec.env as MdpEnvName;
-  if (m.spec.kind === "dpt") return { kind: "dpt", S: train.S, A: train.A, H: train.H, length: m.spec.contextLength, time: "scalar", features, env, queryInTokens: cfg.queryInTokens ?? false };
+  if (cfg.onehot === false && features === "none") throw invalid("onehot", false, `true, or features "grid" to encode the states with`);
+  const oh = cfg.onehot === false ? { onehot: false } : {};
+  if (m.spec.kind === "dpt") return { kind: "dpt", S: train.S, A: train.A, H: train.H, length: m.spec.contextLength, time: "scalar", features, env, queryInTokens: cfg.queryInTokens ?? false, ...oh };
   const window = Math.min(cfg.window ?? Math.min(train.len, 256), train.len);
-  return { kind: "ad", S: train.S, A: train.A, H: train.H, length: window, time: cfg.time ?? (train.H <= 32 ? "onehot" : "scalar"), features, env };
+  return { kind: "ad", S: train.S, A: train.A, H: train.H, length: window, time: cfg.time ?? (train.H <= 32 ? "onehot" : "scalar"), features, env, ...oh };
 }
 
 /** The state-feature table of a layout (undefined for "none"). */
@@ -75,7 +82,8 @@ export function layoutFeatures(L: MdpModelLayout): StateFeatures | undefined {
 
 export function mdpModelConfig(cfg: Pick<MdpPretrainConfig, "backbone" | "dModel" | "numLayers" | "numHeads">, L: MdpModelLayout): TransformerConfigInput {
   const f = layoutFeatures(L)?.dim ?? 0;
-  const tokenDim = L.kind === "dpt" ? mdpDptTokenDim(L.S, L.A, f, L.queryInTokens) : mdpAdTokenDim(L.S, L.A, L.H, L.time, f);
+  const oh = L.onehot ?? true;
+  const tokenDim = L.kind === "dpt" ? mdpDptTokenDim(L.S, L.A, f, L.queryInTokens, oh) : mdpAdTokenDim(L.S, L.A, L.H, L.time, f, oh);
   return {
     backbone: cfg.backbone,
     layout: "all",
@@ -122,10 +130,10 @@ export function adWindow(split: LoadedMdpSplit, i: number, t0: number, len: numb
 /** Encode sequences of a split (DPT contexts or AD windows) for a layout. */
 export function encodeSequences(split: LoadedMdpSplit, L: MdpModelLayout, picks: { i: number; t0: number }[]): TokenBatch {
   const features = layoutFeatures(L);
-  if (L.kind === "dpt") return encodeMdpDptBatch(picks.map((p) => dptContext(split, p.i)), { S: L.S, A: L.A, contextLength: L.length, features, queryInTokens: L.queryInTokens });
+  if (L.kind === "dpt") return encodeMdpDptBatch(picks.map((p) => dptContext(split, p.i)), { S: L.S, A: L.A, contextLength: L.length, features, queryInTokens: L.queryInTokens, onehot: L.onehot });
   return encodeMdpAdBatch(
     picks.map((p) => adWindow(split, p.i, p.t0, L.length)),
-    { S: L.S, A: L.A, H: L.H, window: L.length, time: L.time, features },
+    { S: L.S, A: L.A, H: L.H, window: L.length, time: L.time, features, onehot: L.onehot },
   );
 }
 
