@@ -59,6 +59,21 @@ test("DPT dataset: transitions follow the task, label = a*(query), both context 
     assert.equal(c.label[i], task.optimalAction[c.query_state[i]]);
   }
   assert.deepEqual([...comps].sort(), [0, 1]);
+  // labelTies "random": every label is optimal, and both x- and y-moves occur where both are optimal
+  const dir2 = join(tmp(), "r");
+  await generateMdpDataset({ ...dptSpec, labelTies: "random", tasks: 400, valTasks: 0 }, dir2, { workers: 1 });
+  const r = loadMdpSplit(dir2, "train");
+  const kinds = new Set<string>();
+  for (let i = 0; i < r.n; i++) {
+    const task = dist.taskById(r.cols.task_id[i]);
+    const q = r.cols.query_state[i];
+    const Q = task.Qstar.subarray(q * 5, q * 5 + 5);
+    assert.equal(Q[r.cols.label[i]], Math.max(...Q));
+    const [x, y] = [Math.floor(q / 10), q % 10];
+    const [gx, gy] = [Math.floor(task.goal / 10), task.goal % 10];
+    if (x < gx && y < gy) kinds.add(r.cols.label[i] === 0 ? "x" : "y");
+  }
+  assert.deepEqual([...kinds].sort(), ["x", "y"]);
 });
 
 test("DPT queries from the oracle's visits lie on its path from (0, 0) (x first, then y)", async () => {

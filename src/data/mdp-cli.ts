@@ -29,6 +29,8 @@ export const MdpGenerateConfigSchema = z.strictObject({
   contextLength: posInt(100_000).default(100),
   /** DPT: fraction of query states drawn from the oracle's own visits (default 0: uniform, as DPT) */
   queryOracle: z.number().min(0, "a number in [0, 1]").max(1, "a number in [0, 1]").optional(),
+  /** DPT: label among several optimal actions: first (the task's tie-break order) or random */
+  labelTies: z.enum(["first", "random"], { message: "first or random" }).optional(),
   episodes: posInt(100_000).default(20),
   horizon: posInt(100_000).optional(),
   states: posInt(10_000).optional(),
@@ -134,6 +136,7 @@ export function toMdpGenerationSpec(cfg: MdpGenerateConfig): MdpGenerationSpec {
     expert: cfg.expert,
     contextLength: cfg.contextLength,
     ...(cfg.queryOracle ? { queryOracle: cfg.queryOracle } : {}),
+    ...(cfg.labelTies === "random" ? { labelTies: "random" as const } : {}),
     episodes: cfg.episodes,
     tasks: cfg.tasks,
     valTasks: cfg.valTasks ?? Math.max(1, Math.round(cfg.tasks / 10)),

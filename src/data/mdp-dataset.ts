@@ -11,7 +11,7 @@
  *   context_next_states  int32   [n, L]   s'_j
  *   context_rewards      float32 [n, L]   r_j
  *   query_state          int32   [n]      s_q (uniform, or w.p. spec.queryOracle a state the oracle visits)
- *   label                int32   [n]      a*(s_q), the optimal action at the query (step 0)
+ *   label                int32   [n]      a*(s_q), the optimal action at the query (step 0; ties by spec.labelTies)
  *   task_id              int32   [n]      Dark Room goal cell / permutation index (-1: random MDP)
  *   component            int8    [n]      context-mixture component
  * Columns of an AD shard (n learning histories of K episodes of H steps, N = K·H):
@@ -83,6 +83,11 @@ export const MdpGenerationSpecSchema = z.strictObject({
    * uniformly over the states (DPT); absent = 0.
    */
   queryOracle: z.number().min(0).max(1).optional(),
+  /**
+   * DPT: the label when several actions are optimal at the query: "first" (absent; the task's
+   * tie-break order, Dark Room: DPT's "x first, then y") or "random" (uniform among them).
+   */
+  labelTies: z.enum(["first", "random"]).optional(),
   /** AD: episodes K per history */
   episodes: z.number().int().positive(),
   tasks: z.number().int().positive(),
@@ -200,7 +205,7 @@ export function generateMdpShardColumns(spec: MdpGenerationSpec, split: Split, f
       const qr = rng.fork("query");
       const q = (spec.queryOracle ?? 0) > 0 && qr.random() < spec.queryOracle! ? oracleVisit(task, qr) : qr.int(dist.S);
       cols.query_state[j] = q;
-      cols.label[j] = task.optimalAction[q]; // h = 0
+      cols.label[j] = spec.labelTies === "random" ? randomOptimal(task, q, rng.fork("label")) : task.optimalAction[q]; // h = 0
     } else {
       if (comp.kind !== "algo") throw new IcrlError(`invalid --context: "random" cannot make AD histories`);
       const K = spec.episodes;
@@ -217,6 +222,12 @@ export function generateMdpShardColumns(spec: MdpGenerationSpec, split: Split, f
   const out: Record<string, { data: NpyArray; shape: number[] }> = {};
   for (const [name, l] of Object.entries(layout)) out[name] = { data: cols[name], shape: l.shape };
   return out;
+}
+
+/** A uniformly random action among the maximisers of Q*_0(s, ·). */
+function randomOptimal(task: MdpTask, s: number, rng: Rng): number {
+  const A = task.mdp.A;
+  return rng.argmaxRandomTie(task.Qstar.subarray(s * A, (s + 1) * A));
 }
 
 /** The state at a uniformly random step h of an optimal episode (greedy on Q*) from the initial distribution. */

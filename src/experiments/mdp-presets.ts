@@ -51,6 +51,9 @@ const CONTEXT_MIX =
 const QUERY_MIX =
   "query states uniform over the grid (DPT), or with probability 0.2 a state the oracle visits (mostly the goal: with uniform queries the label 'stay' is 1% of the data, and the model learnt to step back and forth beside the goal instead of staying on it)";
 
+const TIES =
+  "the label is a uniformly random optimal action when several are optimal (DPT: x first, then y; under an uncertain goal that label drove the agent along x and it rarely explored in y)";
+
 const DARKROOM_BASELINES = ["optimal", "uniform", "qlearning:gamma=0.9:alpha=0.5", "psrl:alpha0=0.1"];
 
 /** The context algorithm of lin-ucbvi-mdp: soft UCB-VI, bonus c·H·sqrt(log(SAT/δ)/N) with c = 0.02, τ = 1/K. */
@@ -85,13 +88,14 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
     reproduces: "Lee et al. (2023) Fig. 4 (Dark Room, 20 held-out goals, 40 online episodes; offline from a random dataset)",
     scale,
     deviations: paper
-      ? ["states as their grid coordinates (x, y)/9 as in DPT's tokens, and the query state repeated in every transition token (DPT: only in the first token)", CONTEXT_MIX, QUERY_MIX]
+      ? ["states as their grid coordinates (x, y)/9 as in DPT's tokens, and the query state repeated in every transition token (DPT: only in the first token)", CONTEXT_MIX, QUERY_MIX, TIES]
       : [
-          "60K in-context datasets and 4000 optimizer steps of batch 32 (DPT: 100K datasets, 200 epochs of batch 64-128)",
+          "60K in-context datasets and 6000 optimizer steps of batch 32 (DPT: 100K datasets, 200 epochs of batch 64-128)",
           "10 online episodes (DPT: 40)",
           "states as their grid coordinates (x, y)/9 as in DPT's tokens, and the query state repeated in every transition token (DPT: only in the first token)",
           CONTEXT_MIX,
           QUERY_MIX,
+          TIES,
         ],
     generate: {
       env: "darkroom",
@@ -105,13 +109,14 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
       expert: null,
       contextLength: 100,
       queryOracle: 0.2,
+      labelTies: "random",
       episodes: 1,
       tasks: paper ? 100_000 : 60_000,
       valTasks: paper ? 20_000 : 1000,
       seed: 1,
       shardSize: 5000,
     },
-    train: { ...trainBase({ steps: paper ? 312_500 : 4000, batchSize: paper ? 64 : 32, paper }), features: "grid", onehot: false, queryInTokens: true }, // paper: 200 epochs x 100K / 64
+    train: { ...trainBase({ steps: paper ? 312_500 : 6000, batchSize: paper ? 64 : 32, paper }), features: "grid", onehot: false, queryInTokens: true }, // paper: 200 epochs x 100K / 64
     evaluate: { episodes: paper ? 40 : 10, seed: EVAL_SEED, algos: DARKROOM_BASELINES, greedy: false, context: "previous-episode", offline: true, split: "test", chunk: 500, name: "transformer" },
     criteria: [{ kind: "return-at", of: "transformer", episode: 10, min: 60, text: "mean return on the 20 held-out goals >= 60 by episode 10" }],
   };
