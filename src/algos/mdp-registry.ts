@@ -11,6 +11,7 @@ import { UcbVi } from "./ucbvi.js";
 import { QLearning, QLEARNING_DEFAULTS } from "./qlearning.js";
 import { Psrl, PSRL_DEFAULTS } from "./psrl.js";
 import type { MdpAgent, MdpInfo } from "./mdp-types.js";
+import { TfSoftUcbVi } from "../constructions/deploy.js";
 
 /** Oracle: the optimal action of value iteration (first maximiser of Q*_h(s, ·)). */
 export class OptimalMdp implements MdpAgent {
@@ -116,6 +117,11 @@ export const MDP_ALGORITHMS: Record<string, MdpAlgoEntry> = {
       pool,
     }),
     make: (p) => new Psrl({ alpha0: p.alpha0 as number, a0: p.a0 as number, b0: p.b0 as number, pool: p.pool as "auto" }),
+  },
+  "tf-soft-ucbvi": {
+    summary: "constructed ReLU transformer implementing soft UCB-VI exactly (Lin et al., Theorem approx_ucbvi): per-step counts, Q capped at H, c = 2, tau = 1/K; equals soft-ucbvi:pool=per-step",
+    params: z.strictObject({ c: nonneg.default(2), tau: z.number().positive("a number > 0").finite().optional() }),
+    make: (p) => new TfSoftUcbVi({ c: p.c as number, tau: p.tau as number | undefined }),
   },
 };
 

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { IcrlError, show } from "../core/errors.js";
-import type { BanditAlgorithm } from "./types.js";
+import type { BanditAlgorithm, BatchBanditPolicy } from "./types.js";
 import { Uniform } from "./uniform.js";
 import { Optimal } from "./optimal.js";
 import { EmpiricalMean } from "./emp.js";
@@ -15,15 +15,46 @@ import { LinUcb } from "./linucb.js";
 import { RidgeGreedy } from "./ridge-greedy.js";
 import { Thompson, THOMPSON_DEFAULTS } from "./thompson.js";
 import { DirichletIid } from "./dirichlet-iid.js";
+import { SoftLinUcb } from "./soft-linucb.js";
+import { TfSoftLinUcb, TfSoftLinUcbBatch, TfThompson, TfThompsonBatch, type DeployContext, type TfSoftLinUcbParams, type TfThompsonParams } from "../constructions/deploy.js";
+import { PerTaskBatch } from "../eval/harness.js";
+
+/** What the caller knows about the run: the horizon (constructed transformers are built for T rounds). */
+export type AlgoContext = DeployContext;
 
 interface AlgoEntry {
   summary: string;
   params: z.ZodObject;
-  make: (p: Record<string, unknown>) => BanditAlgorithm;
+  make: (p: Record<string, unknown>, ctx: AlgoContext) => BanditAlgorithm;
+  /** Optional batched form (same actions per task as `make`, faster); default: per-task instances. */
+  batch?: (label: string, p: Record<string, unknown>, ctx: AlgoContext) => BatchBanditPolicy;
 }
 
 const pos = z.number().positive("a number > 0").finite();
 const nonneg = z.number().nonnegative("a number >= 0").finite();
+
+const count = z.number().int("an integer").positive("an integer >= 1");
+
+const TF_LINUCB_PARAMS = {
+  lambda: pos.default(1),
+  alpha: nonneg.default(2),
+  tau: pos.default(0.1),
+  eps: pos.default(0.1),
+  T: count.optional(),
+  Ba: pos.optional(),
+  Rw: pos.default(20),
+  layers: count.optional(),
+};
+
+const TF_THOMPSON_PARAMS = {
+  priorVar: pos.default(1),
+  sigma: pos.optional(),
+  eps: pos.default(0.01),
+  T: count.optional(),
+  Ba: pos.optional(),
+  Rw: pos.default(20),
+  padeTerms: count.optional(),
+};
 
 export const BANDIT_ALGORITHMS: Record<string, AlgoEntry> = {
   uniform: { summary: "uniform random arm", params: z.strictObject({}), make: () => new Uniform() },
@@ -76,6 +107,23 @@ export const BANDIT_ALGORITHMS: Record<string, AlgoEntry> = {
         sigma: (p.sigma as number | undefined) ?? null,
       }),
   },
+  "soft-linucb": {
+    summary: "soft LinUCB: a ~ softmax((<w_ridge, a> + alpha*sqrt(a^T V^-1 a))/tau) (lambda=1, alpha=2, tau=0.1; Lin et al.)",
+    params: z.strictObject({ lambda: pos.default(1), alpha: nonneg.default(2), tau: pos.default(0.1) }),
+    make: (p) => new SoftLinUcb({ lambda: p.lambda as number, alpha: p.alpha as number, tau: p.tau as number }),
+  },
+  "tf-soft-linucb": {
+    summary: "constructed ReLU transformer implementing soft LinUCB (Lin et al., Theorem approx_smooth_linucb): tau=0.1, alpha=2, lambda=1, eps=0.1 log-policy error, T = the run's horizon",
+    params: z.strictObject(TF_LINUCB_PARAMS),
+    make: (p, ctx) => new TfSoftLinUcb(p as unknown as TfSoftLinUcbParams, ctx),
+    batch: (label, p, ctx) => new TfSoftLinUcbBatch(label, p as unknown as TfSoftLinUcbParams, ctx),
+  },
+  "tf-thompson": {
+    summary: "constructed ReLU transformer for linear Thompson sampling (Lin et al., Theorem approx_thompson_linear; Pade sqrt; the final sampling step applied exactly): priorVar=1, eps=0.01, T = the run's horizon",
+    params: z.strictObject(TF_THOMPSON_PARAMS),
+    make: (p, ctx) => new TfThompson(p as unknown as TfThompsonParams, ctx),
+    batch: (label, p, ctx) => new TfThompsonBatch(label, p as unknown as TfThompsonParams, ctx),
+  },
 };
 
 export const BANDIT_ALGORITHM_NAMES = Object.keys(BANDIT_ALGORITHMS);
@@ -127,7 +175,16 @@ export function parseAlgoSpec(spec: string, field = "--algos"): AlgoSpec {
   return { label: s, name, params: r.data as Record<string, unknown> };
 }
 
-export function makeAlgorithm(spec: AlgoSpec): BanditAlgorithm {
+export function makeAlgorithm(spec: AlgoSpec, ctx: AlgoContext = {}): BanditAlgorithm {
   const entry = BANDIT_ALGORITHMS[spec.name] ?? extra[spec.name];
-  return entry.make(spec.params);
+  return entry.make(spec.params, ctx);
+}
+
+/**
+ * The batched policy of a spec, labelled with the spec string: the algorithm's own batched form where
+ * it has one (constructed transformers: one evaluator with a lane per task), else per-task instances.
+ */
+export function makeBatchPolicy(spec: AlgoSpec, ctx: AlgoContext = {}): BatchBanditPolicy {
+  const entry = BANDIT_ALGORITHMS[spec.name] ?? extra[spec.name];
+  return entry.batch ? entry.batch(spec.label, spec.params, ctx) : new PerTaskBatch(spec.label, () => entry.make(spec.params, ctx));
 }

@@ -99,7 +99,8 @@ export interface MdpStep {
   r: number;
 }
 
-function token(L: MdpLayout, k: number, h: number, v: number, i: number): Float64Array {
+/** One token of the embedding: episode k, step h (H+1 for empty_k), v = 1 unless it carries (a, r), index i. */
+export function mdpToken(L: MdpLayout, k: number, h: number, v: number, i: number): Float64Array {
   const t = new Float64Array(L.D);
   t[L.pos + P_K] = k;
   t[L.pos + P_H] = h;
@@ -125,19 +126,19 @@ export function embedMdpHistory(L: MdpLayout, episodes: MdpStep[][], current: Md
     const last = e === all.length - 1;
     ep.forEach((st, hh) => {
       const h = hh + 1;
-      const ts = token(L, k, h, 1, tokens.length + 1);
+      const ts = mdpToken(L, k, h, 1, tokens.length + 1);
       ts[L.b0 + st.s] = 1;
       stateIndex.set(`${k},${h}`, tokens.length);
       push(ts);
-      const ta = token(L, k, h, 0, tokens.length + 1);
+      const ta = mdpToken(L, k, h, 0, tokens.length + 1);
       ta[L.a0 + st.a] = 1;
       ta[L.a0 + L.A] = st.r;
       push(ta);
     });
-    if (!last) push(token(L, k, L.H + 1, 1, tokens.length + 1));
+    if (!last) push(mdpToken(L, k, L.H + 1, 1, tokens.length + 1));
     else if (sQuery !== undefined) {
       const h = ep.length + 1;
-      const ts = token(L, k, h, 1, tokens.length + 1);
+      const ts = mdpToken(L, k, h, 1, tokens.length + 1);
       ts[L.b0 + sQuery] = 1;
       stateIndex.set(`${k},${h}`, tokens.length);
       push(ts);

@@ -5,8 +5,8 @@
  * their history, and the attention of the current step.
  */
 import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditTaskDistribution, type BanditParams } from "../../src/envs/bandit.js";
-import { BANDIT_ALGORITHMS, BANDIT_ALGORITHM_NAMES, makeAlgorithm, parseAlgoSpec } from "../../src/algos/registry.js";
-import { PerTaskBatch, METRIC_DEFINITIONS } from "../../src/eval/harness.js";
+import { BANDIT_ALGORITHMS, BANDIT_ALGORITHM_NAMES, makeBatchPolicy, parseAlgoSpec } from "../../src/algos/registry.js";
+import { METRIC_DEFINITIONS } from "../../src/eval/harness.js";
 import { BanditStepper } from "../../src/eval/bandit-stepper.js";
 import { TransformerBanditPolicy } from "../../src/eval/transformer-policy.js";
 import { attentionMaps, attentionRow } from "../../src/nn/attention-map.js";
@@ -159,7 +159,7 @@ export class BanditMode {
       }
       for (const el of $("b-algos").querySelectorAll<HTMLInputElement>("input:checked")) {
         const spec = parseAlgoSpec(el.value);
-        policies.push(new PerTaskBatch(spec.label, () => makeAlgorithm(spec)));
+        policies.push(makeBatchPolicy(spec, { horizon }));
       }
       this.stepper = new BanditStepper(new BanditTaskDistribution(params), N, seed, horizon);
       await this.stepper.start(policies);

@@ -82,7 +82,15 @@ export class MdpMode {
     const seed = Math.max(0, Math.round(Number($<HTMLInputElement>("m-seed").value) || 0));
     const names = [...$("m-algos").querySelectorAll<HTMLInputElement>("input:checked")].map((e) => e.value);
     this.stepper = new MdpStepper(dist, N, seed, EPISODES[this.env]);
-    await this.stepper.start(names.map((n) => new PerTaskMdpBatch(n, () => makeMdpAgent(parseMdpAlgoSpec(n)))));
+    try {
+      await this.stepper.start(names.map((n) => new PerTaskMdpBatch(n, () => makeMdpAgent(parseMdpAlgoSpec(n)))));
+    } catch (e) {
+      // e.g. tf-soft-ucbvi on Dark Room: the construction would be too large to build
+      this.stepper = null;
+      $("m-status").textContent = `error: ${String((e as Error)?.message ?? e)}`;
+      console.error(e);
+      return;
+    }
     const show = $<HTMLSelectElement>("m-show");
     const prev = show.value;
     show.replaceChildren(...names.map((n) => new Option(n, n)));

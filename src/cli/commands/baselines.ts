@@ -7,8 +7,8 @@ import { z } from "zod";
 import { IcrlError, invalid } from "../../core/errors.js";
 import { writeJsonAtomic } from "../../core/io.js";
 import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditParamsSchema, BanditTaskDistribution, checkBanditParams, type BanditParams } from "../../envs/bandit.js";
-import { makeAlgorithm, parseAlgoSpec } from "../../algos/registry.js";
-import { evaluateBandit, METRIC_DEFINITIONS, PerTaskBatch } from "../../eval/harness.js";
+import { makeBatchPolicy, parseAlgoSpec } from "../../algos/registry.js";
+import { evaluateBandit, METRIC_DEFINITIONS } from "../../eval/harness.js";
 import { regretTable, writeBanditReport, type BanditResults } from "../../report/bandit-report.js";
 import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
 import { progress } from "../progress.js";
@@ -103,7 +103,7 @@ export async function runBaselines(cfg: BaselinesConfig, out: string): Promise<B
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
     const bar = progress(`baselines ${cfg.env}`, cfg.tasks * algoSpecs.length, "tasks");
-    const policies = algoSpecs.map((s) => new PerTaskBatch(s.label, () => makeAlgorithm(s)));
+    const policies = algoSpecs.map((s) => makeBatchPolicy(s, { horizon: params.horizon }));
     const { algorithms, wallSeconds } = await evaluateBandit(policies, {
       dist,
       horizon: params.horizon,

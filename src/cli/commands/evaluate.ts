@@ -11,8 +11,8 @@ import { z } from "zod";
 import { IcrlError, invalid } from "../../core/errors.js";
 import { writeJsonAtomic } from "../../core/io.js";
 import { BanditTaskDistribution, type BanditParams } from "../../envs/bandit.js";
-import { makeAlgorithm, parseAlgoSpec } from "../../algos/registry.js";
-import { evaluateBandit, METRIC_DEFINITIONS, PerTaskBatch } from "../../eval/harness.js";
+import { makeBatchPolicy, parseAlgoSpec } from "../../algos/registry.js";
+import { evaluateBandit, METRIC_DEFINITIONS } from "../../eval/harness.js";
 import { TransformerBanditPolicy } from "../../eval/transformer-policy.js";
 import { loadCheckpoint } from "../../nn/checkpoint.js";
 import { parseTransformerConfig } from "../../nn/config.js";
@@ -189,7 +189,7 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
   const policies: BatchBanditPolicy[] = [
     new TransformerBanditPolicy(cfg.name, model, ck.params, trained, greedy),
     ...(cfg.bothModes ? [new TransformerBanditPolicy(other, model, ck.params, trained, !greedy)] : []),
-    ...algoSpecs.map((s) => new PerTaskBatch(s.label, () => makeAlgorithm(s))),
+    ...algoSpecs.map((s) => makeBatchPolicy(s, { horizon: env.horizon })),
   ];
   const resolved = { ...cfg, greedy, modelPath: path, algos: algoSpecs.map((s) => s.label), envParams: env };
   return inStagedDir(out, async (dir) => {
