@@ -19,6 +19,7 @@ import { mean, sem } from "../../core/stats.js";
 import { intFlag, numFlag } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
+import { runCompare } from "./construct-compare.js";
 
 /**
  * Adds point marks for the given series of a lineWithBands spec (a series that coincides with another
@@ -419,4 +420,14 @@ export function register(program: Command): void {
     .option("--prior-var <x>", "prior variance lambda of w* ~ N(0, lambda I)", numFlag("prior-var"))
     .option("--pade-terms <n>", "override the Pade order m", intFlag("pade-terms"))
     .action(async (o) => void (await runThompson(o)));
+  construct
+    .command("compare")
+    .description("constructed soft LinUCB transformer vs a transformer pretrained on LinUCB vs the algorithms: regret curves and action-distribution distances along the same histories")
+    .option("--model <m>", "pretrained model distilled from LinUCB: shipped name, checkpoint or run folder (default lin-fig1-left)")
+    .option("--tasks <n>", "evaluation tasks (default 200)", intFlag("tasks"))
+    .option("--seed <n>", "seed (default 7)", intFlag("seed"))
+    .option("--tau <x>", "soft LinUCB temperature of the construction (default 0.1)", numFlag("tau"))
+    .option("--eps <x>", "target log-policy error of the construction (default 0.1)", numFlag("eps"))
+    .option("--out <dir>", "run folder (default runs/construct-compare-<time>)")
+    .action(async (o) => void (await runCompare(o)));
 }
