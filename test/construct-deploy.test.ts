@@ -100,3 +100,32 @@ test("CLI: icrl baselines runs the constructed transformers beside the algorithm
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("CLI: icrl construct compare (3 tasks): regret of every policy, distances along both kinds of histories; a DPT model is refused", () => {
+  const dir = mkdtempSync(join(tmpdir(), "icrl-cmp-"));
+  try {
+    const out = join(dir, "cmp");
+    const r = runCli(["construct", "compare", "--model", "lin-fig1-left", "--tasks", "3", "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    const T = res.horizon;
+    assert.equal(T, 50);
+    for (const n of ["pretrained (greedy)", "pretrained (sampled)", "linucb", "soft-linucb:lambda=1:alpha=2:tau=0.1", "tf-soft-linucb:lambda=1:alpha=2:tau=0.1:eps=0.1"]) assert.equal(res.algorithms[n].cumulativeRegret.mean.length, T, n);
+    assert.deepEqual(res.distances.map((d: { driver: string }) => d.driver), ["linucb", "pretrained"]);
+    // |log p − log q| ≤ ε at every arm gives TV(p, q) ≤ (e^ε − 1)/2: the constructed policy is soft LinUCB within its certified ε
+    const bound = (Math.exp(res.construction.certifiedEps) - 1) / 2;
+    for (const d of res.distances) {
+      assert.ok(d.average["constructed-softlinucb"].mean <= bound, `${d.driver}: ${d.average["constructed-softlinucb"].mean} > ${bound}`);
+      // LinUCB plays a uniformly random arm at t = 1, so TV(pretrained, LinUCB) there is TV(pretrained, uniform) < 1 − 1/A
+      assert.ok(d.perStep["pretrained-linucb"].mean[0] < 0.9);
+      for (const k of Object.keys(d.average)) assert.ok(d.average[k].mean >= 0 && d.average[k].mean <= 1, k);
+    }
+    assert.ok(existsSync(join(out, "plots", "distance-linucb-histories.png")) && existsSync(join(out, "report.md")));
+    const bad = runCli(["construct", "compare", "--model", "lin-fig1-right", "--tasks", "2", "--out", join(dir, "bad")]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /needs a model distilled from LinUCB alone/);
+    assert.ok(!existsSync(join(dir, "bad")));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
