@@ -191,3 +191,39 @@ test("playground: works without network access once loaded (service worker cache
     server.close();
   }
 });
+
+test("playground: the constructed soft LinUCB transformer runs in the page and plays the Node evaluation's arms", { timeout: 300_000 }, async () => {
+  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
+  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
+  const N = 3;
+  const steps = 10;
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${url}?model=&env=lin-linear&tasks=${N}&seed=${SEED}`);
+    await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    await page.click("#b-algo-tf-soft-linucb");
+    await page.waitForFunction(() => window.icrl.bandit.ready === true && window.icrl.bandit.names.includes("tf-soft-linucb"), null, { timeout: 120_000 });
+    for (let i = 0; i < steps; i++) await page.click("#b-step");
+    await page.waitForFunction((n) => document.querySelector("#b-regret")?.getAttribute("data-step") === String(n), steps, { timeout: 120_000 });
+    const probe = (await page.evaluate(() => window.icrl.bandit)) as BanditProbe & { horizon: number };
+    assert.equal(probe.error, null);
+    assert.deepEqual(errors, []);
+    // Node: the same construction (built for the page's horizon), tasks and random streams.
+    const { BANDIT_PRESETS } = await import("../src/envs/bandit.js");
+    const { makeBatchPolicy } = await import("../src/algos/registry.js");
+    const dist = new BanditTaskDistribution(BANDIT_PRESETS["lin-linear"]);
+    const stepper = new BanditStepper(dist, N, SEED, steps);
+    await stepper.start([makeBatchPolicy(parseAlgoSpec("tf-soft-linucb"), { horizon: probe.horizon })]);
+    while (!stepper.done) await stepper.step();
+    assert.deepEqual(probe.actions["tf-soft-linucb"], stepper.tasks.flatMap((_, j) => Array.from(stepper.history("tf-soft-linucb", j).actions)));
+    const sub = await runPolicy(makeBatchPolicy(parseAlgoSpec("tf-soft-linucb"), { horizon: probe.horizon }), { dist, horizon: steps, tasks: N, seed: SEED });
+    const node = summarise(sub, N, steps).cumulativeRegret.mean[steps - 1];
+    assert.ok(Math.abs(probe.regret["tf-soft-linucb"] - node) <= 1e-12 * Math.abs(node), `page ${probe.regret["tf-soft-linucb"]} vs Node ${node}`);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
