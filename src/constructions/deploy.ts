@@ -85,24 +85,24 @@ function checkRound(name: string, t: number, T: number): void {
   if (t >= T) throw new IcrlError(`${name}: round ${t + 1} is beyond the construction's T = ${T}; give ${name}:T=<rounds>`);
 }
 
-export class TfSoftLinUcb implements BanditAlgorithm {
-  readonly name = "tf-soft-linucb";
-  private inner: ConstructedSoftLinUcb | null = null;
+type Built = { hyper: { T: number; Ba: number } };
+
+/** A constructed transformer for one task: built (memoised) at reset, at most T rounds. */
+class LimitedAlgorithm<C extends Built, I extends BanditAlgorithm & { readonly c: C }> implements BanditAlgorithm {
+  protected inner: I | null = null;
   private t = 0;
   constructor(
-    private readonly p: TfSoftLinUcbParams,
-    private readonly ctx: DeployContext = {},
+    readonly name: string,
+    private readonly build: (task: BanditTask) => C,
+    private readonly wrap: (c: C, name: string) => I,
   ) {}
-  reset(task: BanditTask, rng: Rng): void {
-    this.inner = new ConstructedSoftLinUcb(softLinUcbConstructionFor(this.p, task, this.ctx), this.name);
-    this.inner.reset(task, rng);
-    this.t = 0;
-  }
-  get construction(): SoftLinUcbConstruction {
+  get construction(): C {
     return this.inner!.c;
   }
-  probs(): Float64Array {
-    return this.inner!.probs();
+  reset(task: BanditTask, rng: Rng): void {
+    this.inner = this.wrap(this.build(task), this.name);
+    this.inner.reset(task, rng);
+    this.t = 0;
   }
   act(): number {
     checkRound(this.name, this.t, this.inner!.c.hyper.T);
@@ -114,33 +114,49 @@ export class TfSoftLinUcb implements BanditAlgorithm {
   }
 }
 
-/** Batched: one structured evaluator with a lane per task (same actions as TfSoftLinUcb per task). */
-export class TfSoftLinUcbBatch implements BatchBanditPolicy {
-  private inner: ConstructedSoftLinUcbBatch | null = null;
+/** The batched form: one structured evaluator with a lane per task (same actions as the per-task form). */
+class LimitedBatch<C extends Built, I extends BatchBanditPolicy & { readonly c: C }> implements BatchBanditPolicy {
+  protected inner: I | null = null;
   private t = 0;
   constructor(
     readonly name: string,
-    private readonly p: TfSoftLinUcbParams,
-    private readonly ctx: DeployContext = {},
+    private readonly algo: string,
+    private readonly build: (task: BanditTask) => C,
+    private readonly wrap: (c: C, name: string) => I,
   ) {}
   start(tasks: BanditTask[], rngs: Rng[]): void {
-    const c = softLinUcbConstructionFor(this.p, tasks[0], this.ctx);
-    for (const t of tasks) armBound("tf-soft-linucb", { Ba: c.hyper.Ba }, t);
-    this.inner = new ConstructedSoftLinUcbBatch(c, this.name);
-    this.inner.start(tasks, rngs);
+    const c = this.build(tasks[0]);
+    for (const t of tasks) armBound(this.algo, { Ba: c.hyper.Ba }, t);
+    this.inner = this.wrap(c, this.name);
+    void this.inner.start(tasks, rngs);
     this.t = 0;
+  }
+  act(): Int32Array {
+    checkRound(this.algo, this.t, this.inner!.c.hyper.T);
+    return this.inner!.act(this.t) as Int32Array;
+  }
+  update(actions: Int32Array, rewards: Float64Array): void {
+    void this.inner!.update(actions, rewards);
+    this.t++;
+  }
+}
+
+export class TfSoftLinUcb extends LimitedAlgorithm<SoftLinUcbConstruction, ConstructedSoftLinUcb> {
+  constructor(p: TfSoftLinUcbParams, ctx: DeployContext = {}) {
+    super("tf-soft-linucb", (task) => softLinUcbConstructionFor(p, task, ctx), (c, name) => new ConstructedSoftLinUcb(c, name));
+  }
+  probs(): Float64Array {
+    return this.inner!.probs();
+  }
+}
+
+export class TfSoftLinUcbBatch extends LimitedBatch<SoftLinUcbConstruction, ConstructedSoftLinUcbBatch> {
+  constructor(name: string, p: TfSoftLinUcbParams, ctx: DeployContext = {}) {
+    super(name, "tf-soft-linucb", (task) => softLinUcbConstructionFor(p, task, ctx), (c, n) => new ConstructedSoftLinUcbBatch(c, n));
   }
   /** log-probabilities [tasks][A] of the next step (appends this step's state tokens). */
   logProbs(): Float64Array[] {
     return this.inner!.logProbs();
-  }
-  act(): Int32Array {
-    checkRound("tf-soft-linucb", this.t, this.inner!.c.hyper.T);
-    return this.inner!.act();
-  }
-  update(actions: Int32Array, rewards: Float64Array): void {
-    this.inner!.update(actions, rewards);
-    this.t++;
   }
 }
 
@@ -167,51 +183,15 @@ export function thompsonConstructionFor(p: TfThompsonParams, task: BanditTask, c
   return memo(`thompson:${JSON.stringify(hyper)}`, () => constructThompson(hyper));
 }
 
-export class TfThompson implements BanditAlgorithm {
-  readonly name = "tf-thompson";
-  private inner: ConstructedThompson | null = null;
-  private t = 0;
-  constructor(
-    private readonly p: TfThompsonParams,
-    private readonly ctx: DeployContext = {},
-  ) {}
-  reset(task: BanditTask, rng: Rng): void {
-    this.inner = new ConstructedThompson(thompsonConstructionFor(this.p, task, this.ctx), this.name);
-    this.inner.reset(task, rng);
-    this.t = 0;
-  }
-  act(): number {
-    checkRound(this.name, this.t, this.inner!.c.hyper.T);
-    return this.inner!.act();
-  }
-  update(action: number, reward: number): void {
-    this.inner!.update(action, reward);
-    this.t++;
+export class TfThompson extends LimitedAlgorithm<ThompsonConstruction, ConstructedThompson> {
+  constructor(p: TfThompsonParams, ctx: DeployContext = {}) {
+    super("tf-thompson", (task) => thompsonConstructionFor(p, task, ctx), (c, name) => new ConstructedThompson(c, name));
   }
 }
 
-export class TfThompsonBatch implements BatchBanditPolicy {
-  private inner: ConstructedThompsonBatch | null = null;
-  private t = 0;
-  constructor(
-    readonly name: string,
-    private readonly p: TfThompsonParams,
-    private readonly ctx: DeployContext = {},
-  ) {}
-  start(tasks: BanditTask[], rngs: Rng[]): void {
-    const c = thompsonConstructionFor(this.p, tasks[0], this.ctx);
-    for (const t of tasks) armBound("tf-thompson", { Ba: c.hyper.Ba }, t);
-    this.inner = new ConstructedThompsonBatch(c, this.name);
-    this.inner.start(tasks, rngs);
-    this.t = 0;
-  }
-  act(): Int32Array {
-    checkRound("tf-thompson", this.t, this.inner!.c.hyper.T);
-    return this.inner!.act();
-  }
-  update(actions: Int32Array, rewards: Float64Array): void {
-    this.inner!.update(actions, rewards);
-    this.t++;
+export class TfThompsonBatch extends LimitedBatch<ThompsonConstruction, ConstructedThompsonBatch> {
+  constructor(name: string, p: TfThompsonParams, ctx: DeployContext = {}) {
+    super(name, "tf-thompson", (task) => thompsonConstructionFor(p, task, ctx), (c, n) => new ConstructedThompsonBatch(c, n));
   }
 }
 
