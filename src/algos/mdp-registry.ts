@@ -4,7 +4,7 @@
  * `qlearning:eps=0.2:alpha=0.5`, `psrl`.
  */
 import { z } from "zod";
-import { IcrlError, show } from "../core/errors.js";
+import { parseSpec, type AlgoSpec } from "./spec.js";
 import type { Rng } from "../core/rng.js";
 import type { MdpTask } from "../envs/tabular-mdp.js";
 import { UcbVi } from "./ucbvi.js";
@@ -127,43 +127,11 @@ export const MDP_ALGORITHMS: Record<string, MdpAlgoEntry> = {
 
 export const MDP_ALGORITHM_NAMES = Object.keys(MDP_ALGORITHMS);
 
-export interface MdpAlgoSpec {
-  /** the spec string as given (the label in results) */
-  label: string;
-  name: string;
-  params: Record<string, unknown>;
-}
-
-function parseValue(v: string): unknown {
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) return Number(v);
-  if (v === "true") return true;
-  if (v === "false") return false;
-  return v;
-}
+export type MdpAlgoSpec = AlgoSpec;
 
 /** Parse and validate one MDP algorithm spec; throws IcrlError naming the bad part. */
 export function parseMdpAlgoSpec(spec: string, field = "--algos"): MdpAlgoSpec {
-  const s = spec.trim();
-  const [name, ...kvs] = s.split(":");
-  const entry = MDP_ALGORITHMS[name];
-  if (!entry) throw new IcrlError(`invalid ${field}: unknown MDP algorithm ${show(name)} (allowed: ${MDP_ALGORITHM_NAMES.join(", ")})`);
-  const raw: Record<string, unknown> = {};
-  for (const kv of kvs) {
-    const eq = kv.indexOf("=");
-    if (eq <= 0) throw new IcrlError(`invalid ${field}: ${show(s)} has a malformed parameter ${show(kv)} (allowed: name:key=value:key=value)`);
-    raw[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
-  }
-  const r = entry.params.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    if (issue.code === "unrecognized_keys") {
-      const allowed = Object.keys(entry.params.shape);
-      throw new IcrlError(`invalid ${field}: ${show(name)} has no parameter ${show((issue as { keys: string[] }).keys[0])} (allowed: ${allowed.length ? allowed.join(", ") : "none"})`);
-    }
-    const key = String(issue.path[0]);
-    throw new IcrlError(`invalid ${field}: ${name}.${key} = ${show(raw[key])} (allowed: ${issue.message})`);
-  }
-  return { label: s, name, params: r.data as Record<string, unknown> };
+  return parseSpec(spec, field, MDP_ALGORITHMS, "MDP algorithm");
 }
 
 export function makeMdpAgent(spec: MdpAlgoSpec): MdpAgent {

@@ -4,7 +4,7 @@
  * Defaults equal the anchors' values (documented in each algorithm's file).
  */
 import { z } from "zod";
-import { IcrlError, show } from "../core/errors.js";
+import { parseSpec, type AlgoSpec } from "./spec.js";
 import type { BanditAlgorithm, BatchBanditPolicy } from "./types.js";
 import { Uniform } from "./uniform.js";
 import { Optimal } from "./optimal.js";
@@ -134,45 +134,11 @@ export function registerBanditAlgorithm(name: string, entry: AlgoEntry): void {
   extra[name] = entry;
 }
 
-export interface AlgoSpec {
-  /** The spec string as given, used as the algorithm's label in results. */
-  label: string;
-  name: string;
-  params: Record<string, unknown>;
-}
-
-function parseValue(v: string): unknown {
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) return Number(v);
-  if (v === "true") return true;
-  if (v === "false") return false;
-  return v;
-}
+export type { AlgoSpec } from "./spec.js";
 
 /** Parse and validate one spec string; throws IcrlError naming the bad part. */
 export function parseAlgoSpec(spec: string, field = "--algos"): AlgoSpec {
-  const s = spec.trim();
-  const [name, ...kvs] = s.split(":");
-  const entry = BANDIT_ALGORITHMS[name] ?? extra[name];
-  if (!entry) {
-    throw new IcrlError(`invalid ${field}: unknown algorithm ${show(name)} (allowed: ${[...BANDIT_ALGORITHM_NAMES, ...Object.keys(extra)].join(", ")})`);
-  }
-  const raw: Record<string, unknown> = {};
-  for (const kv of kvs) {
-    const eq = kv.indexOf("=");
-    if (eq <= 0) throw new IcrlError(`invalid ${field}: ${show(s)} has a malformed parameter ${show(kv)} (allowed: name:key=value:key=value)`);
-    raw[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
-  }
-  const r = entry.params.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    if (issue.code === "unrecognized_keys") {
-      const allowed = Object.keys(entry.params.shape);
-      throw new IcrlError(`invalid ${field}: ${show(name)} has no parameter ${show((issue as { keys: string[] }).keys[0])} (allowed: ${allowed.length ? allowed.join(", ") : "none"})`);
-    }
-    const key = String(issue.path[0]);
-    throw new IcrlError(`invalid ${field}: ${name}.${key} = ${show(raw[key])} (allowed: ${issue.message})`);
-  }
-  return { label: s, name, params: r.data as Record<string, unknown> };
+  return parseSpec(spec, field, { ...BANDIT_ALGORITHMS, ...extra }, "algorithm");
 }
 
 export function makeAlgorithm(spec: AlgoSpec, ctx: AlgoContext = {}): BanditAlgorithm {
