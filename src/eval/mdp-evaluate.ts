@@ -10,8 +10,6 @@
  * distribution), one episode with greedy and with sampled actions. AD models read the whole
  * cross-episode history (KV-cached, sliding window beyond their training window).
  */
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { z } from "zod";
 import { IcrlError, invalid } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/io.js";
@@ -28,6 +26,7 @@ import type { MdpGenerationSpec } from "../data/mdp-dataset.js";
 import { contextTransitions, type Transitions } from "../data/mdp-rollout.js";
 import { evaluateMdp, MDP_METRIC_DEFINITIONS, runMdpPolicy, type RecordedEpisode } from "./mdp-harness.js";
 import { AdMdpPolicy, DptMdpPolicy } from "./mdp-transformer-policy.js";
+import { resolveModelPath } from "../nn/model-path.js";
 import { MDP_DEFAULT_BASELINES } from "./mdp-baselines.js";
 import { darkroomTrajectorySpec, mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
 import { defined, loadConfigFile, parseWith } from "../cli/config.js";
@@ -45,15 +44,9 @@ export interface MdpModel {
   step: number;
 }
 
-/** The checkpoint file of a model argument (a file or a training run folder). */
+/** The checkpoint file of a model argument (a file, a training run folder or a shipped model's name). */
 export function mdpModelPath(arg: string): string {
-  if (existsSync(arg) && statSync(arg).isDirectory()) {
-    const p = join(arg, "model.safetensors");
-    if (!existsSync(p)) throw new IcrlError(`--model ${arg} is a folder without model.safetensors (an unfinished training run? rerun \`icrl train\` with the same --out to finish it)`);
-    return p;
-  }
-  if (!existsSync(arg)) throw invalid("--model", arg, "a checkpoint file or a training run folder");
-  return arg;
+  return resolveModelPath(arg);
 }
 
 /** True if the checkpoint at `arg` was trained on an MDP dataset (metadata extra.mdp). */

@@ -17,6 +17,7 @@ import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from ".
 import { fmt } from "../report/bandit-report.js";
 import { mdpTable, type MdpResults } from "../report/mdp-report.js";
 import { progress } from "../cli/progress.js";
+import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import { mdpExperiment, MDP_EXPERIMENT_NAMES, type MdpCriterion, type MdpExperiment, type MdpScale } from "./mdp-presets.js";
 
 export interface MdpCriterionResult {
@@ -144,7 +145,16 @@ export function mdpDryRunText(exp: MdpExperiment, out: string, tasks?: number): 
 }
 
 /** The CLI entry (called by `icrl experiment` for an MDP preset). */
-export async function mdpExperimentCommand(preset: string, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number }): Promise<void> {
+/** Copy the trained model to models/<preset>.safetensors, tagged with the preset and its deployment. */
+export function shipMdpModel(exp: MdpExperiment, out: string, modelsDir = "models"): string {
+  const ck = loadCheckpoint(join(out, "train", "model.safetensors"));
+  const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos, greedy: exp.evaluate.greedy, context: exp.evaluate.context };
+  const dst = join(modelsDir, `${exp.name}.safetensors`);
+  saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
+  return dst;
+}
+
+export async function mdpExperimentCommand(preset: string, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number; ship?: boolean }): Promise<void> {
   const scale = flags.scale ?? "quick";
   if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
   const exp = mdpExperiment(preset, scale as MdpScale);
@@ -162,5 +172,6 @@ export async function mdpExperimentCommand(preset: string, flags: { scale?: stri
   if (off) lines.push("", `offline: greedy ${fmt(off.greedy.mean)} ± ${fmt(off.greedy.sem)}, sampled ${fmt(off.sampled.mean)} ± ${fmt(off.sampled.sem)}, optimal ${fmt(off.optimal.mean)}`);
   lines.push("");
   for (const c of criteria) lines.push(`[${c.pass ? "pass" : "FAIL"}] ${c.text}: ${c.detail}`);
+  if (flags.ship) lines.push(`shipped ${shipMdpModel(exp, out)}`);
   process.stdout.write(lines.join("\n") + "\n");
 }
