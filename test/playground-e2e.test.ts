@@ -227,3 +227,45 @@ test("playground: the constructed soft LinUCB transformer runs in the page and p
     server.close();
   }
 });
+
+test("playground: the shipped Dark Room transformer acts in the MDP mode and equals the Node evaluation", { timeout: 300_000 }, async (t) => {
+  const indexPath = join(webDir, "models", "index.json");
+  const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, "utf8")) as (Entry & { extra: { mdp?: unknown; dataset?: { env?: string } } | null })[]) : [];
+  const entry = index.find((e) => e.extra?.mdp !== undefined && e.extra?.dataset?.env === "darkroom");
+  if (!entry) return t.skip("no shipped Dark Room model in web/dist/models");
+  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
+  const EPISODES = 2;
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${url}?mode=mdp`);
+    await page.waitForFunction(() => (window as unknown as { icrl: { mdp?: { ready: boolean } } }).icrl.mdp?.ready === true, null, { timeout: 120_000 });
+    assert.equal(await page.inputValue("#m-model"), entry.name);
+    assert.equal(await page.inputValue("#m-show"), "transformer");
+    for (let k = 0; k < EPISODES; k++) {
+      await page.click("#m-episode");
+      await page.waitForFunction((n) => (window as unknown as { icrl: { mdp: { k: number } } }).icrl.mdp.k === n, k + 1, { timeout: 120_000 });
+    }
+    const probe = (await page.evaluate(() => (window as unknown as { icrl: { mdp: { regret: Record<string, number>; path: number[] } } }).icrl.mdp)) as { regret: Record<string, number>; path: number[] };
+    assert.deepEqual(errors, []);
+    // Node: the same checkpoint bytes, held-out goals, tasks (8, the page's default), seed 0 and streams.
+    const { MdpTaskDistribution } = await import("../src/envs/tabular-mdp.js");
+    const { DptMdpPolicy } = await import("../src/eval/mdp-transformer-policy.js");
+    const { runMdpPolicy, summariseMdp } = await import("../src/eval/mdp-harness.js");
+    const ck = checkpointFromBytes(new Uint8Array(readFileSync(join(webDir, entry.file))), entry.file);
+    const model = createTransformer(ck.config as TransformerConfig);
+    const layout = (ck.extra as { mdp: ConstructorParameters<typeof DptMdpPolicy>[3] }).mdp;
+    const dist = MdpTaskDistribution.create("darkroom", { size: 10, horizon: 100 });
+    const raw = await runMdpPolicy(new DptMdpPolicy("transformer", model, ck.params, layout, { context: "previous-episode", greedy: false }), { dist, episodes: EPISODES, tasks: 8, seed: 0 });
+    const node = summariseMdp(raw, 8, EPISODES).cumulativeRegret.mean[EPISODES - 1];
+    assert.ok(Math.abs(probe.regret.transformer - node) <= 1e-9 * Math.max(1, Math.abs(node)), `page ${probe.regret.transformer} vs Node ${node}`);
+    t.diagnostic(`Dark Room transformer in the page: cumulative regret after ${EPISODES} episodes ${probe.regret.transformer} (Node ${node}); path length ${probe.path.length}`);
+    mkdirSync(join(root, "test-artifacts"), { recursive: true });
+    await page.screenshot({ path: join(root, "test-artifacts", "playground-darkroom-transformer.png"), fullPage: true });
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

@@ -23,7 +23,7 @@ import { compile, refAll, toTensor, type Params, type Tensor } from "../nn/engin
 import { IncrementalDecoder } from "../nn/incremental.js";
 import { encodeMdpDptBatch, padSeq, writeAdToken } from "../nn/mdp-tokens.js";
 import type { TransformerModel } from "../nn/transformer.js";
-import { layoutFeatures, type MdpModelLayout } from "../train/mdp-pretrain.js";
+import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
 import type { StateFeatures } from "../nn/mdp-tokens.js";
 
 function softmaxRow(z: ArrayLike<number>, off: number, A: number, out: Float64Array, outOff: number): void {

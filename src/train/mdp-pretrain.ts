@@ -17,12 +17,15 @@ import { invalid } from "../core/errors.js";
 import { optimizerConfigFor, PretrainConfigSchema } from "./pretrain.js";
 import { loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/mdp-dataset.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
-import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptSeqLen, mdpDptTokenDim, padSeq, type MdpAdWindow, type MdpDptContext, type StateFeatures, type TimeFeature } from "../nn/mdp-tokens.js";
-import { stateFeatureTable, type MdpEnvName, type StateFeatureKind } from "../envs/tabular-mdp.js";
+import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptSeqLen, mdpDptTokenDim, padSeq, type MdpAdWindow, type MdpDptContext } from "../nn/mdp-tokens.js";
+import type { MdpEnvName, StateFeatureKind } from "../envs/tabular-mdp.js";
 import { padWidth, type TokenBatch } from "../nn/tokens.js";
 import { initTrainState, makeTrainStep, type StepResult, type TrainState } from "../nn/optim.js";
 import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
 import type { TransformerConfigInput } from "../nn/config.js";
+import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
+
+export { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
 
 const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
@@ -46,25 +49,6 @@ export const MdpPretrainConfigSchema = PretrainConfigSchema.extend({
 });
 export type MdpPretrainConfig = z.infer<typeof MdpPretrainConfigSchema>;
 
-/** How a trained MDP model reads its inputs (saved with the checkpoint; deployment needs it). */
-export interface MdpModelLayout {
-  kind: "dpt" | "ad";
-  S: number;
-  A: number;
-  H: number;
-  /** DPT: context transitions L; AD: window W */
-  length: number;
-  time: TimeFeature;
-  /** state features appended to one-hot states */
-  features: StateFeatureKind;
-  /** environment of the training data (for the feature table) */
-  env: MdpEnvName;
-  /** DPT: the query state is appended to every transition token */
-  queryInTokens?: boolean;
-  /** one-hot state codes (absent = true) */
-  onehot?: boolean;
-}
-
 export function layoutFor(cfg: MdpPretrainConfig, m: MdpManifest, train: Pick<LoadedMdpSplit, "S" | "A" | "H" | "len">): MdpModelLayout {
   const features: StateFeatureKind = cfg.features ?? (m.spec.env === "random-mdp" ? "none" : "grid");
   const env = m.spec.env as MdpEnvName;
@@ -75,10 +59,6 @@ export function layoutFor(cfg: MdpPretrainConfig, m: MdpManifest, train: Pick<Lo
   return { kind: "ad", S: train.S, A: train.A, H: train.H, length: window, time: cfg.time ?? (train.H <= 32 ? "onehot" : "scalar"), features, env, ...oh };
 }
 
-/** The state-feature table of a layout (undefined for "none"). */
-export function layoutFeatures(L: MdpModelLayout): StateFeatures | undefined {
-  return stateFeatureTable(L.features, { env: L.env, S: L.S }) ?? undefined;
-}
 
 export function mdpModelConfig(cfg: Pick<MdpPretrainConfig, "backbone" | "dModel" | "numLayers" | "numHeads">, L: MdpModelLayout): TransformerConfigInput {
   const f = layoutFeatures(L)?.dim ?? 0;

@@ -63,7 +63,7 @@ export class BanditMode {
   async init(): Promise<void> {
     const engines = await availableEngines();
     $<HTMLSelectElement>("b-engine").replaceChildren(...engines.map((e) => new Option(e === "wasm" ? "wasm (CPU)" : "WebGPU", e)));
-    this.models = await listModels();
+    this.models = (await listModels()).filter((m) => (m.extra as { mdp?: unknown } | null)?.mdp === undefined); // MDP models live in the MDP mode
     const modelSel = $<HTMLSelectElement>("b-model");
     modelSel.replaceChildren(...this.models.map((m) => new Option(`${m.name} (${modelMeta(m.extra).env ?? "?"}, ${m.config.backbone}, ${m.config.numLayers}×${m.config.dModel})`, m.name)), new Option("none: baselines only", ""));
     $<HTMLSelectElement>("b-env").replaceChildren(...BANDIT_PRESET_NAMES.map((n) => new Option(n, n)));

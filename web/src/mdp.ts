@@ -2,7 +2,8 @@
  * Darkroom / random-MDP mode: classic agents (UCB-VI, Q-learning, PSRL, ...) on the same tasks,
  * stepped by MdpStepper (= runMdpPolicy step by step). Views: the Darkroom grid with the shown
  * agent's path in the current episode of task 0, and cumulative regret over episodes.
- * A pretrained MDP transformer plugs in as one more BatchMdpPolicy once a checkpoint is shipped.
+ * A shipped MDP transformer (e.g. `dpt-darkroom`) acts beside them as one more BatchMdpPolicy,
+ * deployed as `icrl evaluate` deploys it (DPT: the previous episode as context, sampled actions).
  */
 import { MDP_ENV_NAMES, MdpTaskDistribution } from "../../src/envs/tabular-mdp.js";
 import { cellOf } from "../../src/envs/darkroom.js";
@@ -13,6 +14,23 @@ import { columnMeanSem } from "../../src/core/stats.js";
 import { lineWithBands } from "../../src/report/specs.js";
 import { placeholder, renderChart } from "./charts.js";
 import { $, Player } from "./ui.js";
+import { listModels, loadModel, type LoadedModel, type ModelEntry } from "./models.js";
+import { AdMdpPolicy, DptMdpPolicy } from "../../src/eval/mdp-transformer-policy.js";
+import type { BatchMdpPolicy } from "../../src/algos/mdp-types.js";
+import type { MdpModelLayout } from "../../src/nn/mdp-layout.js";
+
+const TRANSFORMER = "transformer";
+
+interface MdpModelExtra {
+  mdp?: MdpModelLayout;
+  dataset?: { env?: string };
+  greedy?: boolean;
+  context?: "previous-episode" | "sliding";
+}
+
+function mdpExtra(m: ModelEntry): MdpModelExtra {
+  return (m.extra ?? {}) as MdpModelExtra;
+}
 
 export interface MdpProbe {
   ready: boolean;
@@ -35,6 +53,8 @@ export class MdpMode {
   private stepper: MdpStepper | null = null;
   private player: Player;
   private env = "darkroom";
+  private models: ModelEntry[] = [];
+  private loaded: LoadedModel | null = null;
 
   constructor() {
     this.player = new Player(
@@ -47,6 +67,9 @@ export class MdpMode {
 
   async init(): Promise<void> {
     $<HTMLSelectElement>("m-env").replaceChildren(...MDP_ENV_NAMES.map((n) => new Option(n, n)));
+    this.models = (await listModels()).filter((m) => mdpExtra(m).mdp !== undefined);
+    this.syncModels();
+    $("m-env").addEventListener("change", () => this.syncModels());
     const box = $("m-algos");
     for (const name of MDP_ALGORITHM_NAMES) {
       const label = document.createElement("label");
@@ -55,7 +78,7 @@ export class MdpMode {
       label.innerHTML = `<input type="checkbox" value="${name}" ${DEFAULT_AGENTS.includes(name) ? "checked" : ""}/> ${name}`;
       box.appendChild(label);
     }
-    for (const id of ["m-env", "m-tasks", "m-seed"]) $(id).addEventListener("change", () => void this.reset());
+    for (const id of ["m-env", "m-model", "m-tasks", "m-seed"]) $(id).addEventListener("change", () => void this.reset());
     box.addEventListener("change", () => void this.reset());
     $("m-show").addEventListener("change", () => void this.render());
     $("m-step").addEventListener("click", () => this.player.stepClicked());
@@ -64,6 +87,31 @@ export class MdpMode {
     $("m-pause").addEventListener("click", () => this.player.pause());
     $("m-reset").addEventListener("click", () => void this.reset());
     await this.reset();
+  }
+
+  /** The shipped MDP models trained on the selected environment (the first is selected). */
+  private syncModels(): void {
+    const env = $<HTMLSelectElement>("m-env").value || "darkroom";
+    const sel = $<HTMLSelectElement>("m-model");
+    const fits = this.models.filter((m) => mdpExtra(m).dataset?.env === env);
+    sel.replaceChildren(...fits.map((m) => new Option(`${m.name} (${mdpExtra(m).mdp!.kind.toUpperCase()})`, m.name)), new Option("none", ""));
+    sel.value = fits[0]?.name ?? "";
+  }
+
+  /** The selected model as a batched policy, deployed in its preset's mode. */
+  private async transformerPolicy(): Promise<BatchMdpPolicy | null> {
+    const entry = this.models.find((m) => m.name === $<HTMLSelectElement>("m-model").value);
+    if (!entry) return null;
+    if (this.loaded?.entry !== entry) {
+      $("m-status").textContent = `loading ${entry.name}…`;
+      this.loaded = await loadModel(entry);
+    }
+    const x = mdpExtra(entry);
+    const layout = x.mdp!;
+    const greedy = x.greedy ?? false;
+    return layout.kind === "dpt"
+      ? new DptMdpPolicy(TRANSFORMER, this.loaded.model, this.loaded.params, layout, { context: x.context ?? "previous-episode", greedy })
+      : new AdMdpPolicy(TRANSFORMER, this.loaded.model, this.loaded.params, layout, { greedy });
   }
 
   private async runEpisode(): Promise<void> {
@@ -83,7 +131,9 @@ export class MdpMode {
     const names = [...$("m-algos").querySelectorAll<HTMLInputElement>("input:checked")].map((e) => e.value);
     this.stepper = new MdpStepper(dist, N, seed, EPISODES[this.env]);
     try {
-      await this.stepper.start(names.map((n) => new PerTaskMdpBatch(n, () => makeMdpAgent(parseMdpAlgoSpec(n)))));
+      const tf = await this.transformerPolicy();
+      if (tf) names.unshift(TRANSFORMER);
+      await this.stepper.start([...(tf ? [tf] : []), ...names.filter((n) => n !== TRANSFORMER).map((n) => new PerTaskMdpBatch(n, () => makeMdpAgent(parseMdpAlgoSpec(n))))]);
     } catch (e) {
       // e.g. tf-soft-ucbvi on Dark Room: the construction would be too large to build
       this.stepper = null;
