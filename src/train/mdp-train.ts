@@ -12,8 +12,9 @@ import { trainInFolder, type LoopResult } from "./loop.js";
 import { optimizerConfigFor } from "./pretrain.js";
 import { layoutFor, mdpModelConfig, MdpPretrainConfigSchema, startMdpPretraining, type MdpPretrainConfig } from "./mdp-pretrain.js";
 import { IcrlError } from "../core/errors.js";
-import { defined, loadConfigFile, parseWith } from "../cli/config.js";
+import { loadConfigFile, parseWith } from "../cli/config.js";
 import { progress } from "../cli/progress.js";
+import { rawTrainConfig, type TrainFlags } from "../cli/train-flags.js";
 import { defaultOutDir } from "../cli/common.js";
 
 /** True if `dir` holds an MDP dataset (its manifest has the MDP format). */
@@ -62,27 +63,7 @@ export async function runMdpTraining(cfg: MdpPretrainConfig, out: string, extra:
 }
 
 /** The flags of `icrl train` (as src/cli/commands/train.ts names them). */
-export interface MdpTrainFlags {
-  data?: string;
-  backbone?: string;
-  layers?: number;
-  dModel?: number;
-  heads?: number;
-  lr?: number;
-  schedule?: string;
-  warmup?: number;
-  weightDecay?: number;
-  batch?: number;
-  microBatches?: number;
-  steps?: number;
-  evalEvery?: number;
-  logEvery?: number;
-  checkpointEvery?: number;
-  valTrajectories?: number;
-  seed?: number;
-  config?: string;
-  out?: string;
-}
+export type MdpTrainFlags = TrainFlags;
 
 /** True when a train invocation's --data (or the config file's data) is an MDP dataset. */
 export function isMdpTrain(flags: { data?: string; config?: string }): boolean {
@@ -92,29 +73,7 @@ export function isMdpTrain(flags: { data?: string; config?: string }): boolean {
 
 /** The CLI entry (called by `icrl train` for MDP datasets); MDP keys window/time/features come from --config. */
 export async function mdpTrainCommand(flags: MdpTrainFlags): Promise<void> {
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  const raw = {
-    ...file,
-    ...defined({
-      data: flags.data,
-      backbone: flags.backbone,
-      numLayers: flags.layers,
-      dModel: flags.dModel,
-      numHeads: flags.heads,
-      lr: flags.lr,
-      schedule: flags.schedule,
-      warmupSteps: flags.warmup,
-      weightDecay: flags.weightDecay,
-      batchSize: flags.batch,
-      microBatches: flags.microBatches,
-      steps: flags.steps,
-      evalEvery: flags.evalEvery,
-      logEvery: flags.logEvery,
-      checkpointEvery: flags.checkpointEvery,
-      valTrajectories: flags.valTrajectories,
-      seed: flags.seed,
-    }),
-  };
+  const raw = rawTrainConfig(flags);
   const cfg = parseMdpTrainConfig(raw, flags.config ? `config file ${flags.config}` : "flags");
   if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid microBatches: ${cfg.microBatches} (allowed: a divisor of batchSize = ${cfg.batchSize})`);
   const out = flags.out ?? defaultOutDir("train-mdp");

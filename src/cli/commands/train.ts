@@ -11,58 +11,16 @@ import { countParams } from "../../nn/engine.js";
 import { createTransformer } from "../../nn/transformer.js";
 import { modelConfigFor, optimizerConfigFor, PretrainConfigSchema, startPretraining, type PretrainConfig } from "../../train/pretrain.js";
 import { trainInFolder, type LoopResult } from "../../train/loop.js";
-import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
+import { intFlag, numFlag, parseWith } from "../config.js";
 import { progress } from "../progress.js";
+import { rawTrainConfig, type TrainFlags } from "../train-flags.js";
 import { defaultOutDir } from "../common.js";
 import { isMdpTrain, mdpTrainCommand } from "../../train/mdp-train.js";
 
-interface Flags {
-  data?: string;
-  backbone?: string;
-  layers?: number;
-  dModel?: number;
-  heads?: number;
-  lr?: number;
-  schedule?: string;
-  warmup?: number;
-  weightDecay?: number;
-  batch?: number;
-  microBatches?: number;
-  steps?: number;
-  evalEvery?: number;
-  logEvery?: number;
-  checkpointEvery?: number;
-  valTrajectories?: number;
-  seed?: number;
-  workers?: number;
-  config?: string;
-  out?: string;
-}
+type Flags = TrainFlags;
 
 export function resolveTrainConfig(flags: Flags): PretrainConfig {
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  const raw = {
-    ...file,
-    ...defined({
-      data: flags.data,
-      backbone: flags.backbone,
-      numLayers: flags.layers,
-      dModel: flags.dModel,
-      numHeads: flags.heads,
-      lr: flags.lr,
-      schedule: flags.schedule,
-      warmupSteps: flags.warmup,
-      weightDecay: flags.weightDecay,
-      batchSize: flags.batch,
-      microBatches: flags.microBatches,
-      steps: flags.steps,
-      evalEvery: flags.evalEvery,
-      logEvery: flags.logEvery,
-      checkpointEvery: flags.checkpointEvery,
-      valTrajectories: flags.valTrajectories,
-      seed: flags.seed,
-    }),
-  };
+  const raw = rawTrainConfig(flags);
   if (raw.data === undefined) throw new IcrlError("missing --data (allowed: a dataset folder written by `icrl generate`)");
   const cfg = parseWith(PretrainConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
   if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid microBatches: ${cfg.microBatches} (allowed: a divisor of batchSize = ${cfg.batchSize})`);
