@@ -16,11 +16,11 @@ import { existsSync, readFileSync, renameSync, rmSync, mkdirSync, readdirSync, s
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import { IcrlError } from "../core/errors.js";
 import { removeTempFiles, writeJsonAtomic } from "../core/io.js";
 import { buildManifest, canonicalJson, checkShardMemory, estimateDatasetBytes, shardPath, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta } from "./dataset.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
+import { runShardPool } from "./shard-pool.js";
 
 export interface GenerateOptions {
   workers?: number;
@@ -147,40 +147,6 @@ async function runUnits(root: string, spec: GenerationSpec, units: ReturnType<ty
     }
     return;
   }
-  await new Promise<void>((resolveAll, reject) => {
-    let next = 0;
-    let active = 0;
-    let failed = false;
-    const workers: Worker[] = [];
-    const fail = (e: Error) => {
-      if (failed) return;
-      failed = true;
-      workers.forEach((x) => void x.terminate());
-      reject(e);
-    };
-    const dispatch = (w: Worker) => {
-      if (failed) return;
-      if (next >= todo.length) {
-        void w.terminate();
-        if (--active === 0) resolveAll();
-        return;
-      }
-      const k = todo[next++];
-      const u = units[k];
-      w.once("message", (msg: { ok: boolean; meta?: ShardMeta; error?: string }) => {
-        if (!msg.ok) return fail(new Error(`dataset worker failed on ${u.split} shard ${u.index}: ${msg.error}`));
-        metas[k] = msg.meta!;
-        opts.onShard?.(u.count);
-        dispatch(w);
-      });
-      w.postMessage({ root, spec, split: u.split, index: u.index, first: u.first, count: u.count });
-    };
-    for (let i = 0; i < nWorkers; i++) {
-      const w = new Worker(workerFile);
-      w.on("error", fail);
-      workers.push(w);
-      active++;
-      dispatch(w);
-    }
-  });
+  await runShardPool({ workerFile, nWorkers, todo, units, context: { root, spec }, metas, onShard: opts.onShard });
+
 }

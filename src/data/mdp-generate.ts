@@ -9,10 +9,10 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import { IcrlError } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/io.js";
 import type { ShardMeta } from "./dataset.js";
+import { runShardPool } from "./shard-pool.js";
 import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, checkMdpSpec, columnDocs, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest } from "./mdp-dataset.js";
 
 function canonical(x: unknown): string {
@@ -61,42 +61,8 @@ export async function generateMdpDataset(spec: MdpGenerationSpec, out: string, o
       opts.onShard?.(u.count);
     }
   } else {
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let active = 0;
-      let failed = false;
-      const workers: Worker[] = [];
-      const fail = (e: Error) => {
-        if (failed) return;
-        failed = true;
-        workers.forEach((x) => void x.terminate());
-        reject(e);
-      };
-      const dispatch = (w: Worker) => {
-        if (failed) return;
-        if (next >= todo.length) {
-          void w.terminate();
-          if (--active === 0) resolve();
-          return;
-        }
-        const k = todo[next++];
-        const u = units[k];
-        w.once("message", (msg: { ok: boolean; meta?: ShardMeta; error?: string }) => {
-          if (!msg.ok) return fail(new Error(`dataset worker failed on ${u.split} shard ${u.index}: ${msg.error}`));
-          metas[k] = msg.meta!;
-          opts.onShard?.(u.count);
-          dispatch(w);
-        });
-        w.postMessage({ root, spec, split: u.split, index: u.index, first: u.first, count: u.count });
-      };
-      for (let i = 0; i < nWorkers; i++) {
-        const w = new Worker(workerFile);
-        w.on("error", fail);
-        workers.push(w);
-        active++;
-        dispatch(w);
-      }
-    });
+    await runShardPool({ workerFile, nWorkers, todo, units, context: { root, spec }, metas, onShard: opts.onShard });
+
   }
   const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
   units.forEach((u, k) => splits[u.split].shards.push(metas[k]!));
