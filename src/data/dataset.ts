@@ -157,7 +157,7 @@ export function sha256(bytes: Uint8Array): string {
 }
 
 /** The shard work units of a spec: (split, index, first task, count). */
-export function shardUnits(spec: GenerationSpec): { split: Split; index: number; first: number; count: number }[] {
+export function shardUnits(spec: Pick<GenerationSpec, "tasks" | "valTasks" | "shardSize">): { split: Split; index: number; first: number; count: number }[] {
   const units: { split: Split; index: number; first: number; count: number }[] = [];
   for (const [split, n] of [
     ["train", spec.tasks],
@@ -211,30 +211,27 @@ export function generateShardColumns(spec: GenerationSpec, split: Split, first: 
   };
 }
 
-/** Generate one shard and write it under `root` (atomic files; shard.json written last). */
-export function writeShard(root: string, spec: GenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta {
-  const cols = generateShardColumns(spec, split, first, count);
-  const rel = shardPath(split, index);
+/** Write the columns of one shard as `.npy` files under root/rel (atomic files; shard.json written last). */
+export function writeShardFiles(root: string, rel: string, cols: Record<string, { data: NpyArray; shape: number[] }>, first: number, count: number): ShardMeta {
   const files: Record<string, FileMeta> = {};
   for (const [name, c] of Object.entries(cols)) {
     const bytes = encodeNpy(c.data, c.shape);
     writeFileAtomic(join(root, rel, `${name}.npy`), bytes);
-    files[name] = { shape: c.shape, dtype: (c.data.constructor.name.replace("Array", "").toLowerCase() as NpyDType), sha256: sha256(bytes) };
+    files[name] = { shape: c.shape, dtype: c.data.constructor.name.replace("Array", "").toLowerCase() as NpyDType, sha256: sha256(bytes) };
   }
   const meta: ShardMeta = { path: rel, first, count, files };
   writeJsonAtomic(join(root, rel, "shard.json"), meta);
   return meta;
 }
 
-/** A completed shard under `root` whose files all match their checksums, or null. */
-export function verifiedShard(root: string, split: Split, index: number, first: number, count: number): ShardMeta | null {
-  const rel = shardPath(split, index);
+/** The shard at root/rel if it is complete (exactly `columns`) and every file matches its checksum, or null. */
+export function verifiedShardFiles(root: string, rel: string, first: number, count: number, columns: string[]): ShardMeta | null {
   const metaPath = join(root, rel, "shard.json");
   if (!existsSync(metaPath)) return null;
   try {
     const meta = JSON.parse(readFileSync(metaPath, "utf8")) as ShardMeta;
     if (meta.path !== rel || meta.first !== first || meta.count !== count) return null;
-    if (Object.keys(meta.files).sort().join(",") !== Object.keys(COLUMN_DOCS).sort().join(",")) return null;
+    if (Object.keys(meta.files).sort().join(",") !== [...columns].sort().join(",")) return null;
     for (const [name, f] of Object.entries(meta.files)) {
       const p = join(root, rel, `${name}.npy`);
       if (!existsSync(p) || sha256(readFileSync(p)) !== f.sha256) return null;
@@ -243,6 +240,16 @@ export function verifiedShard(root: string, split: Split, index: number, first: 
   } catch {
     return null;
   }
+}
+
+/** Generate one shard and write it under `root`. */
+export function writeShard(root: string, spec: GenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta {
+  return writeShardFiles(root, shardPath(split, index), generateShardColumns(spec, split, first, count), first, count);
+}
+
+/** A completed shard under `root` whose files all match their checksums, or null. */
+export function verifiedShard(root: string, split: Split, index: number, first: number, count: number): ShardMeta | null {
+  return verifiedShardFiles(root, shardPath(split, index), first, count, Object.keys(COLUMN_DOCS));
 }
 
 /** The first problem of a generation spec read from a file or a message, or null. */

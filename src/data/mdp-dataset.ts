@@ -35,13 +35,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { IcrlError } from "../core/errors.js";
-import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { Rng } from "../core/rng.js";
 import { MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName, type MdpTask } from "../envs/tabular-mdp.js";
 import { parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { contextTransitions, initialState, learningHistory, parseContextComponent, pickComponent, stepTask } from "./mdp-rollout.js";
-import { decodeNpy, encodeNpy, type NpyArray, type NpyDType } from "./npy.js";
-import { sha256, type FileMeta, type ShardMeta, type Split } from "./dataset.js";
+import { decodeNpy, type NpyArray, type NpyDType } from "./npy.js";
+import { sha256, shardPath, shardUnits, verifiedShardFiles, writeShardFiles, type ShardMeta, type Split } from "./dataset.js";
 
 export const MDP_DATASET_FORMAT = "icrl-mdp-dataset";
 export const MDP_DATASET_VERSION = 1;
@@ -157,20 +156,12 @@ function specHorizon(spec: MdpGenerationSpec): number {
   return specDistribution(spec).H;
 }
 
+/** The shard work units of a spec (the same scheme as bandit datasets). */
 export function mdpShardUnits(spec: MdpGenerationSpec): { split: Split; index: number; first: number; count: number }[] {
-  const units: { split: Split; index: number; first: number; count: number }[] = [];
-  for (const [split, n] of [
-    ["train", spec.tasks],
-    ["validation", spec.valTasks],
-  ] as const) {
-    for (let first = 0, index = 0; first < n; first += spec.shardSize, index++) units.push({ split, index, first, count: Math.min(spec.shardSize, n - first) });
-  }
-  return units;
+  return shardUnits(spec);
 }
 
-export function mdpShardPath(split: Split, index: number): string {
-  return `${split}/shard-${String(index).padStart(5, "0")}`;
-}
+export const mdpShardPath = shardPath;
 
 /**
  * The columns of one shard, in memory: sequence i of a split uses the task drawn from
@@ -240,37 +231,12 @@ function oracleVisit(task: MdpTask, rng: Rng): number {
 
 /** Generate one shard and write it under `root` (atomic files; shard.json last). */
 export function writeMdpShard(root: string, spec: MdpGenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta {
-  const cols = generateMdpShardColumns(spec, split, first, count);
-  const rel = mdpShardPath(split, index);
-  const files: Record<string, FileMeta> = {};
-  for (const [name, c] of Object.entries(cols)) {
-    const bytes = encodeNpy(c.data, c.shape);
-    writeFileAtomic(join(root, rel, `${name}.npy`), bytes);
-    const dtype = (c.data instanceof Int32Array ? "int32" : c.data instanceof Float32Array ? "float32" : c.data instanceof Int8Array ? "int8" : "float64") as NpyDType;
-    files[name] = { shape: c.shape, dtype, sha256: sha256(bytes) };
-  }
-  const meta: ShardMeta = { path: rel, first, count, files };
-  writeJsonAtomic(join(root, rel, "shard.json"), meta);
-  return meta;
+  return writeShardFiles(root, mdpShardPath(split, index), generateMdpShardColumns(spec, split, first, count), first, count);
 }
 
 /** A completed shard whose files all match their checksums, or null. */
 export function verifiedMdpShard(root: string, spec: MdpGenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta | null {
-  const rel = mdpShardPath(split, index);
-  const metaPath = join(root, rel, "shard.json");
-  if (!existsSync(metaPath)) return null;
-  try {
-    const meta = JSON.parse(readFileSync(metaPath, "utf8")) as ShardMeta;
-    if (meta.path !== rel || meta.first !== first || meta.count !== count) return null;
-    if (Object.keys(meta.files).sort().join(",") !== Object.keys(columnDocs(spec.kind)).sort().join(",")) return null;
-    for (const [name, f] of Object.entries(meta.files)) {
-      const p = join(root, rel, `${name}.npy`);
-      if (!existsSync(p) || sha256(readFileSync(p)) !== f.sha256) return null;
-    }
-    return meta;
-  } catch {
-    return null;
-  }
+  return verifiedShardFiles(root, mdpShardPath(split, index), first, count, Object.keys(columnDocs(spec.kind)));
 }
 
 /** Read and validate an MDP dataset manifest. */
