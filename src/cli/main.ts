@@ -63,6 +63,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Output piped into a reader that stops early (`icrl algos | head`): stop quietly, as Unix tools do.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

@@ -161,12 +161,21 @@ export function register(program: Command): void {
 
   program
     .command("algos")
-    .description("List the classic bandit algorithms and their parameters.")
+    .description("List the algorithms (bandit and MDP, classic and constructed) and their parameters.")
     .action(async () => {
       const { BANDIT_ALGORITHMS } = await import("../../algos/registry.js");
-      for (const [name, e] of Object.entries(BANDIT_ALGORITHMS)) {
-        const keys = Object.keys(e.params.shape);
-        process.stdout.write(`${name.padEnd(14)} ${e.summary}${keys.length ? `\n${"".padEnd(14)} parameters: ${keys.join(", ")}` : ""}\n`);
+      const { MDP_ALGORITHMS } = await import("../../algos/mdp-registry.js");
+      for (const [title, table] of [
+        ["Bandit algorithms (--env lin-bernoulli, lin-linear, dpt-gaussian, dpt-linear)", BANDIT_ALGORITHMS],
+        ["MDP algorithms (--env darkroom, darkroom-permuted, random-mdp)", MDP_ALGORITHMS],
+      ] as const) {
+        process.stdout.write(`${title}:\n`);
+        for (const [name, e] of Object.entries(table)) {
+          const keys = Object.keys(e.params.shape);
+          process.stdout.write(`  ${name.padEnd(15)} ${e.summary}${keys.length ? `\n  ${"".padEnd(15)} parameters: ${keys.join(", ")}` : ""}\n`);
+        }
+        process.stdout.write("\n");
       }
+      process.stdout.write("Give them as name[:key=value...] in --algos, e.g. linucb:alpha=1,tf-soft-linucb:tau=0.05\n");
     });
 }
