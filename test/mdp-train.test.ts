@@ -112,43 +112,49 @@ test("DPT deployment reads the logits of the previous episode's context at its l
 });
 
 test("AD deployment: after the sliding-window restart, the logits equal a full forward of the window", async () => {
-  const layout: MdpModelLayout = { kind: "ad", S: 3, A: 2, H: 4, length: 8, time: "onehot", features: "none", env: "random-mdp" };
-  const model = createTransformer(mdpModelConfig({ backbone: "gpt", dModel: 16, numLayers: 2, numHeads: 1 }, layout));
-  const params = model.init(Rng.derive(5));
-  const dist = MdpTaskDistribution.create("random-mdp", { states: 3, actions: 2, horizon: 4, stationary: true });
-  const pol = new AdMdpPolicy("tf", model, params, layout, { greedy: false });
-  const raw = await runMdpPolicy(pol, { dist, episodes: 3, tasks: 2, seed: 1, record: { tasks: [0, 1], episodes: [0, 1, 2] } });
-  assert.equal(raw.returns.length, 6);
-  // Replay task 0's history step by step through a second (greedy) policy and compare each step's
-  // probabilities with a full forward over the window the policy should be using.
-  const rec = raw.recorded.filter((e) => e.task === 0).sort((a, b) => a.episode - b.episode);
-  const states = rec.flatMap((e) => e.states.slice(0, 4));
-  const actions = rec.flatMap((e) => e.actions);
-  const rewards = rec.flatMap((e) => e.rewards);
-  const nextStates = rec.flatMap((e) => e.states.slice(1, 5));
-  // the policy's window start: it restarts when t − base >= W = 8, to base = t − W/2
-  let base = 0;
-  const bases: number[] = [];
-  for (let t = 0; t < 12; t++) {
-    if (t - base >= 8) base = t - 4;
-    bases.push(base);
+  // W = 8, and W = 80, whose restart re-feeds W/2 + 1 = 41 steps: more than the decoder's 32 recent
+  // slots at once (a Dark Room AD model with W = 200 failed there until the restart was fed in chunks).
+  for (const W of [8, 80]) {
+    const layout: MdpModelLayout = { kind: "ad", S: 3, A: 2, H: 4, length: W, time: "onehot", features: "none", env: "random-mdp" };
+    const model = createTransformer(mdpModelConfig({ backbone: "gpt", dModel: 16, numLayers: 2, numHeads: 1 }, layout));
+    const params = model.init(Rng.derive(5));
+    const dist = MdpTaskDistribution.create("random-mdp", { states: 3, actions: 2, horizon: 4, stationary: true });
+    const T = W + W / 2 + 4; // steps replayed: past the first restart
+    const K = Math.ceil(T / 4);
+    const pol = new AdMdpPolicy("tf", model, params, layout, { greedy: false });
+    const raw = await runMdpPolicy(pol, { dist, episodes: K, tasks: 2, seed: 1, record: { tasks: [0, 1], episodes: Array.from({ length: K }, (_, k) => k) } });
+    assert.equal(raw.returns.length, 2 * K);
+    // Replay task 0's history step by step through a second (greedy) policy and compare each step's
+    // probabilities with a full forward over the window the policy should be using.
+    const rec = raw.recorded.filter((e) => e.task === 0).sort((a, b) => a.episode - b.episode);
+    const states = rec.flatMap((e) => e.states.slice(0, 4));
+    const actions = rec.flatMap((e) => e.actions);
+    const rewards = rec.flatMap((e) => e.rewards);
+    const nextStates = rec.flatMap((e) => e.states.slice(1, 5));
+    // the policy's window start: it restarts when t − base >= W, to base = t − W/2
+    let base = 0;
+    const bases: number[] = [];
+    for (let t = 0; t < T; t++) {
+      if (t - base >= W) base = t - W / 2;
+      bases.push(base);
+    }
+    const pol2 = new AdMdpPolicy("tf2", model, params, layout, { greedy: true });
+    pol2.start([dist.evalTask(1, 0)], [Rng.derive(3)], { S: 3, A: 2, H: 4, K, stationary: true });
+    const f = logitsFn(model);
+    for (let t = 0; t < T; t++) {
+      pol2.act(t % 4, Int32Array.of(states[t]));
+      const probs = Array.from(pol2.lastProbs);
+      const b = bases[t];
+      const enc = encodeMdpAdBatch([{ states, actions, rewards, nextStates, t0: b, len: t - b + 1 }], { S: 3, A: 2, H: 4, window: W, time: "onehot" });
+      const z = f(refAll(params), toTensor(enc.tokens), toTensor({ dtype: "int32", shape: [1], data: Int32Array.of(t - b) })).dataSync() as Float32Array;
+      const m = Math.max(z[0], z[1]);
+      const e0 = Math.exp(z[0] - m);
+      const e1 = Math.exp(z[1] - m);
+      assert.ok(Math.abs(probs[0] - e0 / (e0 + e1)) < 1e-5, `W=${W}, t=${t}: ${probs[0]} vs ${e0 / (e0 + e1)}`);
+      pol2.observe(t % 4, Int32Array.of(states[t]), Int32Array.of(actions[t]), Float64Array.of(rewards[t]), Int32Array.of(nextStates[t]));
+    }
+    assert.ok(bases.includes(W / 2), "the window restarted");
+    f.dispose();
+    pol2.dispose();
   }
-  const pol2 = new AdMdpPolicy("tf2", model, params, layout, { greedy: true });
-  pol2.start([dist.evalTask(1, 0)], [Rng.derive(3)], { S: 3, A: 2, H: 4, K: 3, stationary: true });
-  const f = logitsFn(model);
-  for (let t = 0; t < 12; t++) {
-    pol2.act(t % 4, Int32Array.of(states[t]));
-    const probs = Array.from(pol2.lastProbs);
-    const b = bases[t];
-    const enc = encodeMdpAdBatch([{ states, actions, rewards, nextStates, t0: b, len: t - b + 1 }], { S: 3, A: 2, H: 4, window: 8, time: "onehot" });
-    const z = f(refAll(params), toTensor(enc.tokens), toTensor({ dtype: "int32", shape: [1], data: Int32Array.of(t - b) })).dataSync() as Float32Array;
-    const m = Math.max(z[0], z[1]);
-    const e0 = Math.exp(z[0] - m);
-    const e1 = Math.exp(z[1] - m);
-    assert.ok(Math.abs(probs[0] - e0 / (e0 + e1)) < 1e-5, `t=${t}: ${probs[0]} vs ${e0 / (e0 + e1)}`);
-    pol2.observe(t % 4, Int32Array.of(states[t]), Int32Array.of(actions[t]), Float64Array.of(rewards[t]), Int32Array.of(nextStates[t]));
-  }
-  assert.ok(bases.includes(4), "the window restarted");
-  f.dispose();
-  pol2.dispose();
 });

@@ -209,13 +209,18 @@ export class AdMdpPolicy implements BatchMdpPolicy {
     const dec = this.decoder!;
     let z: ArrayLike<number>;
     if (this.t - this.base >= this.W) {
-      // Window full: restart the cache from the last W/2 steps, then add the current one.
+      // Window full: restart the cache from the last W/2 steps, then add the current one; fed in
+      // chunks the decoder's recent slots can hold at once.
       dec.reset();
       this.base = this.t - Math.floor(this.W / 2);
-      const n = this.t - this.base + 1;
-      const all = dec.step(this.tokens(this.base, this.t + 1, states), Int32Array.from({ length: n }, (_, i) => i));
+      let last: ArrayLike<number> = [];
+      let n = 0;
+      for (let from = this.base; from <= this.t; from += n) {
+        n = Math.min(dec.recentSlots, this.t + 1 - from);
+        last = dec.step(this.tokens(from, from + n, states), Int32Array.from({ length: n }, (_, i) => from - this.base + i));
+      }
       const rows = new Float32Array(N * A);
-      for (let j = 0; j < N; j++) for (let a = 0; a < A; a++) rows[j * A + a] = all[(j * n + n - 1) * A + a];
+      for (let j = 0; j < N; j++) for (let a = 0; a < A; a++) rows[j * A + a] = last[(j * n + n - 1) * A + a];
       z = rows;
     } else {
       z = dec.step(this.tokens(this.t, this.t + 1, states), Int32Array.of(this.t - this.base));
