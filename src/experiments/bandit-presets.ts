@@ -181,8 +181,8 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
     ],
     criteria: [
       { kind: "ratio", of: "transformer", to: "linucb", max: 1.2, text: "transformer regret <= 1.2 x LinUCB's" },
-      { kind: "below", of: "transformer", to: "thompson", text: "transformer regret below Thompson sampling's" },
-      { kind: "below", of: "transformer", to: "emp", text: "transformer regret below Emp's" },
+      { kind: "below", of: "transformer", to: "thompson", text: "transformer regret below Thompson sampling's (by > 2 s.e.)" },
+      { kind: "below", of: "transformer", to: "emp", text: "transformer regret below Emp's (by > 2 s.e.)" },
     ],
     baselines: ["uniform", "emp", "thompson", "linucb", "ridge-greedy"],
   }),

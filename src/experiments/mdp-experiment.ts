@@ -34,7 +34,7 @@ function finalRegret(res: MdpResults, name: string): { mean: number; sem: number
   return { mean: r.cumulativeRegret.mean[K - 1], sem: r.cumulativeRegret.sem[K - 1] };
 }
 
-/** Check one criterion (means; the standard errors are reported beside). */
+/** Check one criterion: thresholds on means, "below" by more than 2 s.e.; the standard errors are reported beside. */
 export function checkMdpCriterion(c: MdpCriterion, res: MdpResults): MdpCriterionResult {
   if (c.kind === "return-at") {
     const r = res.algorithms[c.of];
@@ -51,7 +51,9 @@ export function checkMdpCriterion(c: MdpCriterion, res: MdpResults): MdpCriterio
     const ratio = a.mean / b.mean;
     return { text: c.text, value: ratio, pass: ratio <= c.max, detail: `${detail}; ratio ${ratio.toFixed(3)} (limit ${c.max})` };
   }
-  return { text: c.text, value: a.mean - b.mean, pass: a.mean < b.mean, detail: `${detail}; difference ${fmt(a.mean - b.mean)} ± ${fmt(Math.hypot(a.sem, b.sem))}` };
+  // "below": by more than 2 standard errors of the difference (s.e. combined as for independent means)
+  const se = Math.hypot(a.sem, b.sem);
+  return { text: c.text, value: a.mean - b.mean, pass: a.mean - b.mean < -2 * se, detail: `${detail}; difference ${fmt(a.mean - b.mean)} ± ${fmt(se)} (needs < −2 s.e.)` };
 }
 
 /** The stage configs as the commands take them. */

@@ -28,7 +28,7 @@ export type MdpCriterion =
   | { kind: "return-at"; of: string; episode: number; min: number; text: string }
   /** final cumulative regret of `of` / that of `to` is at most `max` */
   | { kind: "regret-ratio"; of: string; to: string; max: number; text: string }
-  /** final cumulative regret of `of` is below that of `to` */
+  /** final cumulative regret of `of` is below that of `to` by more than 2 standard errors of the difference */
   | { kind: "regret-below"; of: string; to: string; text: string };
 
 export interface MdpExperiment {
@@ -162,7 +162,7 @@ function linUcbviMdp(scale: MdpScale): MdpExperiment {
     },
     criteria: [
       { kind: "regret-ratio", of: "transformer", to: LIN_UCBVI_CONTEXT, max: 1.3, text: "transformer's cumulative regret after K episodes <= 1.3 x soft UCB-VI's" },
-      { kind: "regret-below", of: "transformer", to: "qlearning", text: "transformer's cumulative regret below Q-learning's" },
+      { kind: "regret-below", of: "transformer", to: "qlearning", text: "transformer's cumulative regret below Q-learning's (by > 2 s.e.)" },
     ],
   };
 }
@@ -193,7 +193,7 @@ function darkroomAdQlearning(scale: MdpScale): MdpExperiment {
     },
     train: { ...trainBase({ steps: paper ? 100_000 : 600, paper }), window: paper ? 400 : 200, time: "scalar", features: "grid" },
     evaluate: { episodes: paper ? 100 : 20, seed: EVAL_SEED, algos: ["optimal", "uniform", ql], greedy: false, context: "previous-episode", offline: false, split: "test", chunk: 500, name: "transformer" },
-    criteria: [{ kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's" }],
+    criteria: [{ kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" }],
   };
 }
 

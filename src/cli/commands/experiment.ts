@@ -50,7 +50,7 @@ function finalRegret(res: BanditResults, name: string): { mean: number; sem: num
   return { mean: r.cumulativeRegret.mean[T - 1], sem: r.cumulativeRegret.sem[T - 1] };
 }
 
-/** Check a criterion on the final cumulative regret (means; the s.e. are reported beside). */
+/** Check a criterion on the final cumulative regret: ratio of means, or "below" by more than 2 s.e. */
 export function checkCriterion(c: Criterion, res: BanditResults): CriterionResult {
   const a = finalRegret(res, c.of);
   const b = finalRegret(res, c.to);
@@ -59,7 +59,9 @@ export function checkCriterion(c: Criterion, res: BanditResults): CriterionResul
     const ratio = a.mean / b.mean;
     return { text: c.text, value: ratio, pass: ratio <= c.max, detail: `${detail}; ratio ${ratio.toFixed(3)} (limit ${c.max})` };
   }
-  return { text: c.text, value: a.mean - b.mean, pass: a.mean < b.mean, detail: `${detail}; difference ${fmt(a.mean - b.mean)} ± ${fmt(Math.hypot(a.sem, b.sem))}` };
+  // "below": by more than 2 standard errors of the difference (s.e. combined as for independent means)
+  const se = Math.hypot(a.sem, b.sem);
+  return { text: c.text, value: a.mean - b.mean, pass: a.mean - b.mean < -2 * se, detail: `${detail}; difference ${fmt(a.mean - b.mean)} ± ${fmt(se)} (needs < −2 s.e.)` };
 }
 
 function otherModeText(res: BanditResults): string {
