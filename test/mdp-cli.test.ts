@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./helpers/cli.js";
@@ -75,4 +75,20 @@ test("icrl experiment <mdp preset> --dry-run prints the stage configs; unknown p
   const bad = runCli(["experiment", "dpt-darkroom", "--scale", "huge"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /invalid --scale: "huge" \(allowed: quick or paper\)/);
+});
+
+test("icrl generate (MDP): an --out that is not a dataset is refused before any work, and nothing is written", () => {
+  const dir = mkdtempSync(join(tmpdir(), "icrl-mdp-out-"));
+  try {
+    const out = join(dir, "notes");
+    mkdirSync(out);
+    writeFileSync(join(out, "keep.txt"), "mine");
+    const r = runCli(["generate", "--env", "random-mdp", "--kind", "ad", "--context", "ucbvi", "--episodes", "2", "--tasks", "20", "--out", out]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /invalid --out: .* exists and is not an icrl dataset/);
+    assert.deepEqual(readdirSync(dir), ["notes"]);
+    assert.deepEqual(readdirSync(out), ["keep.txt"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

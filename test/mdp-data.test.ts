@@ -116,7 +116,7 @@ test("AD dataset: same bytes with 1 or 2 workers; resume after an interruption; 
   await generateMdpDataset(spec, c, { workers: 1 });
   rmSync(join(c, "manifest.json"));
   rmSync(join(c, "train", "shard-00001"), { recursive: true });
-  writeFileSync(join(c, "generation.json"), JSON.stringify(spec));
+  writeFileSync(join(c, "generation.json"), JSON.stringify({ spec, part: null }));
   const fs = await import("node:fs");
   fs.renameSync(c, `${c}.partial`);
   const mc = await generateMdpDataset(spec, c, { workers: 1 });

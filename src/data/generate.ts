@@ -54,7 +54,7 @@ function checkDisk(spec: GenerationSpec, out: string, part?: ShardSpec): void {
 }
 
 /** Where a generation stands: already complete at `out`, or in progress in `root`. */
-export type Opened = { done: Manifest; root?: undefined } | { done?: undefined; root: string };
+export type Opened<M = Manifest> = { done: M; root?: undefined } | { done?: undefined; root: string };
 
 /**
  * Check `out` and open (or reopen) its work folder `<out>.partial` for `spec`: refuse a different
@@ -62,9 +62,20 @@ export type Opened = { done: Manifest; root?: undefined } | { done?: undefined; 
  * killed writes when `clean` (only safe while no other process writes there).
  */
 export function openGeneration(spec: GenerationSpec, out: string, part?: ShardSpec, clean = true): Opened {
+  return openGenerationFolder<Manifest>(spec, out, part, clean, {
+    memory: () => checkShardMemory(spec),
+    disk: () => checkDisk(spec, out, part),
+  });
+}
+
+/**
+ * The dataset-kind-independent part of openGeneration (bandit and MDP datasets): `checks.memory`
+ * runs before any work, `checks.disk` before a new generation starts.
+ */
+export function openGenerationFolder<M extends { spec: unknown; part?: unknown }>(spec: unknown, out: string, part: ShardSpec | undefined, clean: boolean, checks: { memory(): void; disk(): void }): Opened<M> {
   const manifestPath = join(out, "manifest.json");
   if (existsSync(manifestPath)) {
-    const existing = readJson(manifestPath, "dataset manifest") as Manifest;
+    const existing = readJson(manifestPath, "dataset manifest") as M;
     const same = existing && typeof existing === "object" && canonicalJson(existing.spec) === canonicalJson(spec) && canonicalJson(existing.part ?? null) === canonicalJson(part ?? null);
     if (!same) throw new IcrlError(`invalid --out: ${JSON.stringify(out)} already holds a dataset with a different config (allowed: a new folder, or remove the old one)`);
     rmSync(join(out, "generation.json"), { force: true }); // left if killed right after the final rename
@@ -73,7 +84,7 @@ export function openGeneration(spec: GenerationSpec, out: string, part?: ShardSp
   if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
     throw new IcrlError(`invalid --out: ${JSON.stringify(out)} exists and is not an icrl dataset (allowed: a new or empty folder)`);
   }
-  checkShardMemory(spec);
+  checks.memory();
   const root = `${out}.partial`;
   const genPath = join(root, "generation.json");
   const record = { spec, part: part ?? null };
@@ -87,7 +98,7 @@ export function openGeneration(spec: GenerationSpec, out: string, part?: ShardSp
     if (existsSync(root) && readdirSync(root).length > 0) {
       throw new IcrlError(`invalid --out: ${JSON.stringify(root)} exists without generation.json, so it is not an interrupted icrl generation (allowed: remove that folder)`);
     }
-    checkDisk(spec, out, part);
+    checks.disk();
     mkdirSync(root, { recursive: true });
     writeJsonAtomic(genPath, record);
   }
@@ -112,7 +123,7 @@ export function scanUnits(root: string, spec: GenerationSpec, select: (unit: num
 }
 
 /** Write the manifest into `root` and rename it to `out` (the last step of every generation). */
-export function finishGeneration(root: string, out: string, manifest: Manifest): void {
+export function finishGeneration(root: string, out: string, manifest: object): void {
   rmSync(join(root, ".staging"), { recursive: true, force: true });
   writeJsonAtomic(join(root, "manifest.json"), manifest);
   if (existsSync(out)) rmSync(out, { recursive: true }); // an empty folder (checked when opened)
