@@ -92,3 +92,41 @@ test("icrl generate (MDP): an --out that is not a dataset is refused before any 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("MDP datasets: icrl generate --shard k/3 then icrl merge gives the single-process bytes; missing or corrupted parts are refused", () => {
+  const dir = mkdtempSync(join(tmpdir(), "icrl-mdp-shard-"));
+  try {
+    const args = ["generate", "--env", "darkroom", "--kind", "dpt", "--context", "random@1,uniform@1", "--context-length", "10", "--tasks", "120", "--shard-size", "20", "--seed", "3"];
+    assert.equal(runCli([...args, "--out", join(dir, "single")]).code, 0);
+    for (const k of [0, 1, 2]) {
+      const r = runCli([...args, "--shard", `${k}/3`, "--out", join(dir, "parts")]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const parts = readdirSync(join(dir, "parts")).sort();
+    assert.deepEqual(parts, ["part-00000-of-00003", "part-00001-of-00003", "part-00002-of-00003"]);
+    // two parts only: refused, nothing written
+    const two = runCli(["merge", join(dir, "parts", parts[0]), join(dir, "parts", parts[1]), "--out", join(dir, "two")]);
+    assert.equal(two.code, 2);
+    assert.match(two.stderr, /incomplete parts: \d+ of 7 shards are missing/);
+    assert.ok(!existsSync(join(dir, "two")) && !existsSync(join(dir, "two.partial")));
+    const m = runCli(["merge", join(dir, "parts"), "--out", join(dir, "merged")]);
+    assert.equal(m.code, 0, m.stderr);
+    const files = (d: string): string[] => readdirSync(d, { recursive: true, withFileTypes: false }).map(String).sort();
+    assert.deepEqual(files(join(dir, "merged")), files(join(dir, "single")));
+    for (const f of files(join(dir, "single"))) {
+      const p = join(dir, "single", f);
+      if (f.endsWith(".npy") || f.endsWith(".json")) assert.deepEqual(readFileSync(join(dir, "merged", f)), readFileSync(p), f);
+    }
+    // a flipped byte in a part: the merge names the file
+    const victim = join(dir, "parts", parts[1], "train", "shard-00001", "context_rewards.npy");
+    const bytes = readFileSync(victim);
+    bytes[bytes.length - 1] ^= 1;
+    writeFileSync(victim, bytes);
+    const bad = runCli(["merge", join(dir, "parts"), "--out", join(dir, "bad")]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /context_rewards\.npy does not match its checksum/);
+    assert.ok(!existsSync(join(dir, "bad")) && !existsSync(join(dir, "bad.partial")));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

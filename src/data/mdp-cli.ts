@@ -18,6 +18,8 @@ import { progress } from "../cli/progress.js";
 import { generateMdpDataset } from "./mdp-generate.js";
 import { checkMdpSpec, type MdpGenerationSpec } from "./mdp-dataset.js";
 import { parseContextComponent } from "./mdp-rollout.js";
+import { partName, resolveShard } from "./shard.js";
+import { join } from "node:path";
 
 const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
@@ -87,7 +89,7 @@ function parseWeighted(s: string): { algo: string; weight: number }[] {
 
 export function resolveMdpGenerateConfig(flags: MdpGenerateFlags): MdpGenerateConfig {
   const other = flags as Record<string, unknown>;
-  for (const k of ["arms", "dim", "noise", "label", "shard"]) if (other[k] !== undefined) throw new IcrlError(`invalid --${k}: ${JSON.stringify(other[k])} (allowed: not for MDP environments; use --kind, --context, --context-length, --episodes, --states, --actions, --horizon)`);
+  for (const k of ["arms", "dim", "noise", "label"]) if (other[k] !== undefined) throw new IcrlError(`invalid --${k}: ${JSON.stringify(other[k])} (allowed: not for MDP environments; use --kind, --context, --context-length, --episodes, --states, --actions, --horizon)`);
   const file = flags.config ? loadConfigFile(flags.config) : {};
   const raw: Record<string, unknown> = {
     ...file,
@@ -152,11 +154,16 @@ export async function mdpGenerateCommand(flags: MdpGenerateFlags): Promise<void>
   const cfg = resolveMdpGenerateConfig(flags);
   const spec = toMdpGenerationSpec(cfg);
   if (!flags.out) throw new IcrlError("missing --out (allowed: a dataset folder)");
+  const part = resolveShard(flags.shard) ?? undefined;
+  const out = part ? join(flags.out, partName(part)) : flags.out;
   const t0 = performance.now();
-  const bar = progress("generate", spec.tasks + spec.valTasks, "seq");
-  const m = await generateMdpDataset(spec, flags.out, { workers: cfg.workers, onShard: (n) => bar.tick(n) });
+  const total = spec.tasks + spec.valTasks;
+  const bar = progress(part ? `generate ${part.index}/${part.count}` : "generate", part ? Math.ceil(total / part.count) : total, "seq");
+  const m = await generateMdpDataset(spec, out, { workers: cfg.workers, onShard: (n) => bar.tick(n), part });
   bar.stop();
   const secs = (performance.now() - t0) / 1000;
   const what = spec.kind === "dpt" ? `in-context datasets of ${spec.contextLength} transitions` : `learning histories of ${spec.episodes} episodes`;
-  process.stdout.write(`wrote ${flags.out}/: ${m.spec.tasks} train + ${m.spec.valTasks} validation ${what} (${spec.env}, ${m.splits.train.shards.length + m.splits.validation.shards.length} shards) in ${secs.toFixed(1)} s\n`);
+  const shards = m.splits.train.shards.length + m.splits.validation.shards.length;
+  if (part) process.stdout.write(`wrote ${out}/: part ${part.index}/${part.count} (${shards} shards of ${spec.env} ${what}); join the parts with \`icrl merge ${flags.out} --out <dataset>\` (${secs.toFixed(1)} s)\n`);
+  else process.stdout.write(`wrote ${out}/: ${m.spec.tasks} train + ${m.spec.valTasks} validation ${what} (${spec.env}, ${shards} shards) in ${secs.toFixed(1)} s\n`);
 }

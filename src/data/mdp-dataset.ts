@@ -96,11 +96,17 @@ export const MdpGenerationSpecSchema = z.strictObject({
 });
 export type MdpGenerationSpec = z.infer<typeof MdpGenerationSpecSchema>;
 
+/** The manifest of one part of a sharded generation (`icrl generate --shard k/N`); `icrl merge` joins them. */
+export const MDP_PART_FORMAT = "icrl-mdp-dataset-part";
+
 export interface MdpManifest {
-  format: typeof MDP_DATASET_FORMAT;
+  format: typeof MDP_DATASET_FORMAT | typeof MDP_PART_FORMAT;
   version: number;
   spec: MdpGenerationSpec;
   columns: Record<string, string>;
+  /** parts only: this is part index of count (it holds the shards j with j mod count = index) */
+  part?: { index: number; count: number };
+  /** a part lists only its own shards */
   splits: Record<Split, { tasks: number; shards: ShardMeta[] }>;
 }
 
@@ -239,8 +245,8 @@ export function verifiedMdpShard(root: string, spec: MdpGenerationSpec, split: S
   return verifiedShardFiles(root, mdpShardPath(split, index), first, count, Object.keys(columnDocs(spec.kind)));
 }
 
-/** Read and validate an MDP dataset manifest. */
-export function readMdpManifest(dir: string): MdpManifest {
+/** Read and validate an MDP dataset manifest (or, with allowPart, the manifest of one part). */
+export function readMdpManifest(dir: string, opts: { allowPart?: boolean } = {}): MdpManifest {
   const p = join(dir, "manifest.json");
   if (!existsSync(p)) throw new IcrlError(`invalid --data: ${JSON.stringify(dir)} has no manifest.json (allowed: a folder written by \`icrl generate\`)`);
   let m: MdpManifest;
@@ -249,14 +255,17 @@ export function readMdpManifest(dir: string): MdpManifest {
   } catch (e) {
     throw new IcrlError(`invalid dataset manifest ${p}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
   }
-  if (!m || typeof m !== "object" || m.format !== MDP_DATASET_FORMAT) throw new IcrlError(`invalid dataset manifest ${p}: format ${JSON.stringify(m?.format)} (allowed: "${MDP_DATASET_FORMAT}")`);
+  if (m && typeof m === "object" && m.format === MDP_PART_FORMAT && !opts.allowPart) throw new IcrlError(`invalid dataset ${dir}: it is part ${m.part?.index}/${m.part?.count} of a sharded generation (allowed: a complete dataset; join the parts with \`icrl merge\`)`);
+  if (!m || typeof m !== "object" || (m.format !== MDP_DATASET_FORMAT && m.format !== MDP_PART_FORMAT)) throw new IcrlError(`invalid dataset manifest ${p}: format ${JSON.stringify(m?.format)} (allowed: "${MDP_DATASET_FORMAT}")`);
+  const part = m.format === MDP_PART_FORMAT ? m.part : undefined;
+  if (m.format === MDP_PART_FORMAT && !(part && Number.isSafeInteger(part.count) && part.count >= 1 && Number.isSafeInteger(part.index) && part.index >= 0 && part.index < part.count)) throw new IcrlError(`invalid dataset manifest ${p}: part ${JSON.stringify(part)} (allowed: { index, count } with 0 <= index < count)`);
   if (m.version !== MDP_DATASET_VERSION) throw new IcrlError(`invalid dataset manifest ${p}: version ${JSON.stringify(m.version)} (allowed: ${MDP_DATASET_VERSION})`);
   const r = MdpGenerationSpecSchema.safeParse(m.spec);
   if (!r.success) throw new IcrlError(`invalid dataset manifest ${p}: spec.${r.error.issues[0].path.join(".")} ${r.error.issues[0].message}`);
   const units = mdpShardUnits(m.spec);
   for (const split of ["train", "validation"] as const) {
     const info = m.splits?.[split];
-    const want = units.filter((u) => u.split === split);
+    const want = units.filter((u) => u.split === split && (!part || units.indexOf(u) % part.count === part.index));
     if (!info || !Array.isArray(info.shards) || info.shards.length !== want.length) throw new IcrlError(`invalid dataset manifest ${p}: splits.${split} lists ${info?.shards?.length} shards (allowed: ${want.length})`);
     want.forEach((u, i) => {
       const s = info.shards[i];

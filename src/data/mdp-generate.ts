@@ -14,23 +14,28 @@ import { fileURLToPath } from "node:url";
 import type { ShardMeta } from "./dataset.js";
 import { runShardPool } from "./shard-pool.js";
 import { finishGeneration, openGenerationFolder } from "./generate.js";
-import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, checkMdpSpec, columnDocs, mdpShardPath, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest } from "./mdp-dataset.js";
+import { takesUnit, type ShardSpec } from "./shard.js";
+import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, checkMdpSpec, columnDocs, mdpShardPath, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest } from "./mdp-dataset.js";
 
 export interface MdpGenerateOptions {
   workers?: number;
   onShard?: (sequences: number) => void;
+  /** Generate part k of N (the units j with j mod N = k) into a part folder at `out`. */
+  part?: ShardSpec;
 }
 
 /** Generate (or resume, or find complete) an MDP dataset at `out`. */
 export async function generateMdpDataset(spec: MdpGenerationSpec, out: string, opts: MdpGenerateOptions = {}): Promise<MdpManifest> {
   checkMdpSpec(spec);
-  const opened = openGenerationFolder<MdpManifest>(spec, out, undefined, true, { memory: () => {}, disk: () => {} });
+  const part = opts.part;
+  const opened = openGenerationFolder<MdpManifest>(spec, out, part, true, { memory: () => {}, disk: () => {} });
   if (opened.done) return opened.done;
   const root = opened.root;
   const units = mdpShardUnits(spec);
   const metas: (ShardMeta | null)[] = units.map(() => null);
   const todo: number[] = [];
   units.forEach((u, k) => {
+    if (part && !takesUnit(part, k)) return;
     const m = verifiedMdpShard(root, spec, u.split, u.index, u.first, u.count);
     if (m) {
       metas[k] = m;
@@ -52,8 +57,12 @@ export async function generateMdpDataset(spec: MdpGenerationSpec, out: string, o
     await runShardPool({ workerFile, nWorkers, todo, units, context: { root, spec }, metas, onShard: opts.onShard });
   }
   const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
-  units.forEach((u, k) => splits[u.split].shards.push(metas[k]!));
-  const manifest: MdpManifest = { format: MDP_DATASET_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), splits };
+  units.forEach((u, k) => {
+    if (metas[k]) splits[u.split].shards.push(metas[k]!);
+  });
+  const manifest: MdpManifest = part
+    ? { format: MDP_PART_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), part: { index: part.index, count: part.count }, splits }
+    : { format: MDP_DATASET_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), splits };
   finishGeneration(root, out, manifest);
   return manifest;
 }

@@ -14,6 +14,7 @@ import { IcrlError } from "../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { buildManifest, canonicalJson, columnLayout, readManifest, shardUnits, sha256, PART_FORMAT, type GenerationSpec, type Manifest, type ShardMeta, type Split } from "./dataset.js";
 import { decodeNpy } from "./npy.js";
+import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, columnDocs, loadMdpSplit, mdpShardPath, mdpShardUnits, readMdpManifest, type MdpManifest } from "./mdp-dataset.js";
 
 /** Part folders named by `inputs`: each is a part (or dataset) folder, or a folder of them. */
 export function findParts(inputs: string[]): string[] {
@@ -71,9 +72,20 @@ export interface MergeOptions {
   onShard?: (tasks: number) => void;
 }
 
-/** Merge the parts found in `inputs` into a complete dataset at `out`. Returns its manifest. */
-export function mergeParts(inputs: string[], out: string, opts: MergeOptions = {}): Manifest {
+/** True if the folder holds an MDP dataset or part (manifest format icrl-mdp-dataset[-part]). */
+function isMdpFolder(dir: string): boolean {
+  try {
+    const f = (JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { format?: unknown }).format;
+    return f === MDP_DATASET_FORMAT || f === MDP_PART_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/** Merge the parts found in `inputs` into a complete dataset at `out` (bandit or MDP parts). Returns its manifest. */
+export function mergeParts(inputs: string[], out: string, opts: MergeOptions = {}): Manifest | MdpManifest {
   const dirs = findParts(inputs);
+  if (isMdpFolder(dirs[0])) return mergeMdpParts(dirs, out, opts);
   const parts = dirs.map((dir) => ({ dir, m: readManifest(dir, { allowPart: true }) }));
   const spec = parts[0].m.spec;
   for (const p of parts.slice(1)) {
@@ -114,24 +126,103 @@ export function mergeParts(inputs: string[], out: string, opts: MergeOptions = {
   const stage = `${out}.partial`;
   rmSync(stage, { recursive: true, force: true }); // copies only: a killed merge starts over
   mkdirSync(stage, { recursive: true });
-  const metas: ShardMeta[] = [];
-  units.forEach((u, k) => {
-    const { dir, meta } = source[k]!;
-    const files: ShardMeta["files"] = {};
-    for (const col of Object.keys(columnLayout(spec.envParams, u.count))) {
-      writeFileAtomic(join(stage, meta.path, `${col}.npy`), checkedColumn(dir, meta, col, spec));
-      const f = meta.files[col];
-      files[col] = { shape: f.shape, dtype: f.dtype, sha256: f.sha256 };
-    }
-    // Same key order as writeShard, so shard.json is byte-identical to a single-process run's.
-    const merged: ShardMeta = { path: meta.path, first: meta.first, count: meta.count, files };
-    writeJsonAtomic(join(stage, meta.path, "shard.json"), merged);
-    metas.push(merged);
-    opts.onShard?.(u.count);
+  try {
+    const metas: ShardMeta[] = [];
+    units.forEach((u, k) => {
+      const { dir, meta } = source[k]!;
+      const files: ShardMeta["files"] = {};
+      for (const col of Object.keys(columnLayout(spec.envParams, u.count))) {
+        writeFileAtomic(join(stage, meta.path, `${col}.npy`), checkedColumn(dir, meta, col, spec));
+        const f = meta.files[col];
+        files[col] = { shape: f.shape, dtype: f.dtype, sha256: f.sha256 };
+      }
+      // Same key order as writeShard, so shard.json is byte-identical to a single-process run's.
+      const merged: ShardMeta = { path: meta.path, first: meta.first, count: meta.count, files };
+      writeJsonAtomic(join(stage, meta.path, "shard.json"), merged);
+      metas.push(merged);
+      opts.onShard?.(u.count);
+    });
+    const manifest = buildManifest(spec, units, metas);
+    writeJsonAtomic(join(stage, "manifest.json"), manifest);
+    if (existsSync(out)) rmSync(out, { recursive: true });
+    renameSync(stage, out);
+    return manifest;
+  } catch (e) {
+    rmSync(stage, { recursive: true, force: true }); // nothing half-written is left behind
+    throw e;
+  }
+}
+
+/**
+ * The MDP version of mergeParts: same spec in every part, every unit covered, duplicates identical;
+ * each file is checked against its checksum while copied, and the merged dataset is then loaded
+ * once per split (checksums, dtypes, shapes and index ranges: loadMdpSplit) before it appears at `out`.
+ */
+function mergeMdpParts(dirs: string[], out: string, opts: MergeOptions): MdpManifest {
+  const parts = dirs.map((dir) => {
+    if (!isMdpFolder(dir)) throw new IcrlError(`invalid part ${dir}: a bandit dataset among MDP parts (allowed: parts of one generation)`);
+    return { dir, m: readMdpManifest(dir, { allowPart: true }) };
   });
-  const manifest = buildManifest(spec, units, metas);
-  writeJsonAtomic(join(stage, "manifest.json"), manifest);
-  if (existsSync(out)) rmSync(out, { recursive: true });
-  renameSync(stage, out);
-  return manifest;
+  const spec = parts[0].m.spec;
+  for (const p of parts.slice(1)) {
+    if (canonicalJson(p.m.spec) !== canonicalJson(spec)) throw new IcrlError(`invalid part ${p.dir}: generated with a different config than ${parts[0].dir}`);
+  }
+  const units = mdpShardUnits(spec);
+  const source: ({ dir: string; meta: ShardMeta } | null)[] = units.map(() => null);
+  const unitOf = new Map(units.map((u, k) => [mdpShardPath(u.split, u.index), k]));
+  for (const { dir, m } of parts) {
+    for (const split of ["train", "validation"] as Split[]) {
+      for (const meta of m.splits[split].shards) {
+        const k = unitOf.get(meta.path)!;
+        const prev = source[k];
+        if (prev && canonicalJson(prev.meta.files) !== canonicalJson(meta.files)) throw new IcrlError(`invalid parts: ${meta.path} differs between ${prev.dir} and ${dir} (same config, different bytes: one of them is corrupted)`);
+        if (!prev) source[k] = { dir, meta };
+      }
+    }
+  }
+  const missing = units.filter((_, k) => !source[k]);
+  if (missing.length > 0) {
+    throw new IcrlError(
+      `incomplete parts: ${missing.length} of ${units.length} shards are missing: ${missing
+        .slice(0, 5)
+        .map((u) => `${u.split} shard ${u.index}`)
+        .join(", ")}${missing.length > 5 ? ", ..." : ""} (allowed: parts that together cover every shard; rerun the missing ones)`,
+    );
+  }
+  if (existsSync(join(out, "manifest.json"))) {
+    const existing = readMdpManifest(out);
+    if (canonicalJson(existing.spec) === canonicalJson(spec)) return existing; // merged before
+    throw new IcrlError(`invalid --out: ${JSON.stringify(out)} already holds a dataset with a different config (allowed: a new folder, or remove the old one)`);
+  }
+  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) throw new IcrlError(`invalid --out: ${JSON.stringify(out)} exists and is not an icrl dataset (allowed: a new or empty folder)`);
+  const stage = `${out}.partial`;
+  rmSync(stage, { recursive: true, force: true }); // copies only: a killed merge starts over
+  mkdirSync(stage, { recursive: true });
+  try {
+    const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
+    units.forEach((u, k) => {
+      const { dir, meta } = source[k]!;
+      for (const [col, f] of Object.entries(meta.files)) {
+        const rel = `${meta.path}/${col}.npy`;
+        if (!existsSync(join(dir, rel))) throw new IcrlError(`invalid part ${dir}: missing ${rel}`);
+        const bytes = new Uint8Array(readFileSync(join(dir, rel)));
+        if (sha256(bytes) !== f.sha256) throw new IcrlError(`invalid part ${dir}: ${rel} does not match its checksum in manifest.json (corrupted or modified; regenerate that part)`);
+        writeFileAtomic(join(stage, rel), bytes);
+      }
+      // Same key order as writeShardFiles, so shard.json is byte-identical to a single-process run's.
+      const merged: ShardMeta = { path: meta.path, first: meta.first, count: meta.count, files: meta.files };
+      writeJsonAtomic(join(stage, meta.path, "shard.json"), merged);
+      splits[u.split].shards.push(merged);
+      opts.onShard?.(u.count);
+    });
+    const manifest: MdpManifest = { format: MDP_DATASET_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), splits };
+    writeJsonAtomic(join(stage, "manifest.json"), manifest);
+    for (const split of ["train", "validation"] as Split[]) loadMdpSplit(stage, split, manifest); // content checks
+    if (existsSync(out)) rmSync(out, { recursive: true });
+    renameSync(stage, out);
+    return manifest;
+  } catch (e) {
+    rmSync(stage, { recursive: true, force: true }); // nothing half-written is left behind
+    throw e;
+  }
 }

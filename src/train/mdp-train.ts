@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createTransformer } from "../nn/transformer.js";
-import { loadMdpSplit, readMdpManifest, MDP_DATASET_FORMAT } from "../data/mdp-dataset.js";
+import { loadMdpSplit, readMdpManifest, MDP_DATASET_FORMAT, MDP_PART_FORMAT } from "../data/mdp-dataset.js";
 import { trainInFolder, type LoopResult } from "./loop.js";
 import { optimizerConfigFor } from "./pretrain.js";
 import { layoutFor, mdpModelConfig, MdpPretrainConfigSchema, startMdpPretraining, type MdpPretrainConfig } from "./mdp-pretrain.js";
@@ -23,7 +23,8 @@ export function isMdpDataset(dir: string | undefined): boolean {
   const p = join(dir, "manifest.json");
   if (!existsSync(p)) return false;
   try {
-    return (JSON.parse(readFileSync(p, "utf8")) as { format?: string }).format === MDP_DATASET_FORMAT;
+    const f = (JSON.parse(readFileSync(p, "utf8")) as { format?: string }).format;
+    return f === MDP_DATASET_FORMAT || f === MDP_PART_FORMAT; // a part is refused by readMdpManifest with a clear message
   } catch {
     return false;
   }
