@@ -68,6 +68,43 @@ function checkedColumn(dir: string, shard: ShardMeta, col: string, spec: Generat
   return bytes;
 }
 
+/** The error for units no part covers (`owner` names the part that should have held unit k). */
+function incompleteParts(missing: { split: string; index: number; k: number }[], total: number, owner: (k: number) => string = () => ""): IcrlError {
+  return new IcrlError(
+    `incomplete parts: ${missing.length} of ${total} shards are missing: ${missing
+      .slice(0, 5)
+      .map((u) => `${u.split} shard ${u.index}${owner(u.k)}`)
+      .join(", ")}${missing.length > 5 ? ", ..." : ""} (allowed: parts that together cover every shard; rerun the missing ones)`,
+  );
+}
+
+/** `out` already holds this merge's result (returned), or may receive it: the staging folder to write. */
+function openMergeOut<M extends { spec: unknown }>(out: string, spec: unknown, read: (dir: string) => M): { done: M } | { stage: string } {
+  if (existsSync(join(out, "manifest.json"))) {
+    const existing = read(out);
+    if (canonicalJson(existing.spec) === canonicalJson(spec)) return { done: existing }; // merged before
+    throw new IcrlError(`invalid --out: ${JSON.stringify(out)} already holds a dataset with a different config (allowed: a new folder, or remove the old one)`);
+  }
+  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) throw new IcrlError(`invalid --out: ${JSON.stringify(out)} exists and is not an icrl dataset (allowed: a new or empty folder)`);
+  const stage = `${out}.partial`;
+  rmSync(stage, { recursive: true, force: true }); // copies only: a killed merge starts over
+  mkdirSync(stage, { recursive: true });
+  return { stage };
+}
+
+/** Fill `stage` with `write`, then rename it to `out`; on any error nothing half-written is left behind. */
+function finishMerge<M>(stage: string, out: string, write: () => M): M {
+  try {
+    const m = write();
+    if (existsSync(out)) rmSync(out, { recursive: true });
+    renameSync(stage, out);
+    return m;
+  } catch (e) {
+    rmSync(stage, { recursive: true, force: true });
+    throw e;
+  }
+}
+
 export interface MergeOptions {
   onShard?: (tasks: number) => void;
 }
@@ -110,23 +147,12 @@ export function mergeParts(inputs: string[], out: string, opts: MergeOptions = {
   if (missing.length > 0) {
     const counts = [...new Set(parts.map((p) => (p.m.format === PART_FORMAT ? p.m.part!.count : 1)))];
     const owner = (k: number) => (counts.length === 1 && counts[0] > 1 ? ` (part ${k % counts[0]}/${counts[0]})` : "");
-    throw new IcrlError(
-      `incomplete parts: ${missing.length} of ${units.length} shards are missing: ${missing
-        .slice(0, 5)
-        .map((u) => `${u.split} shard ${u.index}${owner(u.k)}`)
-        .join(", ")}${missing.length > 5 ? ", ..." : ""} (allowed: parts that together cover every shard; rerun the missing ones)`,
-    );
+    throw incompleteParts(missing, units.length, owner);
   }
-  if (existsSync(join(out, "manifest.json"))) {
-    const existing = readManifest(out);
-    if (canonicalJson(existing.spec) === canonicalJson(spec)) return existing; // merged before
-    throw new IcrlError(`invalid --out: ${JSON.stringify(out)} already holds a dataset with a different config (allowed: a new folder, or remove the old one)`);
-  }
-  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) throw new IcrlError(`invalid --out: ${JSON.stringify(out)} exists and is not an icrl dataset (allowed: a new or empty folder)`);
-  const stage = `${out}.partial`;
-  rmSync(stage, { recursive: true, force: true }); // copies only: a killed merge starts over
-  mkdirSync(stage, { recursive: true });
-  try {
+  const opened = openMergeOut(out, spec, (d) => readManifest(d));
+  if ("done" in opened) return opened.done;
+  const { stage } = opened;
+  return finishMerge(stage, out, () => {
     const metas: ShardMeta[] = [];
     units.forEach((u, k) => {
       const { dir, meta } = source[k]!;
@@ -144,13 +170,8 @@ export function mergeParts(inputs: string[], out: string, opts: MergeOptions = {
     });
     const manifest = buildManifest(spec, units, metas);
     writeJsonAtomic(join(stage, "manifest.json"), manifest);
-    if (existsSync(out)) rmSync(out, { recursive: true });
-    renameSync(stage, out);
     return manifest;
-  } catch (e) {
-    rmSync(stage, { recursive: true, force: true }); // nothing half-written is left behind
-    throw e;
-  }
+  });
 }
 
 /**
@@ -180,25 +201,12 @@ function mergeMdpParts(dirs: string[], out: string, opts: MergeOptions): MdpMani
       }
     }
   }
-  const missing = units.filter((_, k) => !source[k]);
-  if (missing.length > 0) {
-    throw new IcrlError(
-      `incomplete parts: ${missing.length} of ${units.length} shards are missing: ${missing
-        .slice(0, 5)
-        .map((u) => `${u.split} shard ${u.index}`)
-        .join(", ")}${missing.length > 5 ? ", ..." : ""} (allowed: parts that together cover every shard; rerun the missing ones)`,
-    );
-  }
-  if (existsSync(join(out, "manifest.json"))) {
-    const existing = readMdpManifest(out);
-    if (canonicalJson(existing.spec) === canonicalJson(spec)) return existing; // merged before
-    throw new IcrlError(`invalid --out: ${JSON.stringify(out)} already holds a dataset with a different config (allowed: a new folder, or remove the old one)`);
-  }
-  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) throw new IcrlError(`invalid --out: ${JSON.stringify(out)} exists and is not an icrl dataset (allowed: a new or empty folder)`);
-  const stage = `${out}.partial`;
-  rmSync(stage, { recursive: true, force: true }); // copies only: a killed merge starts over
-  mkdirSync(stage, { recursive: true });
-  try {
+  const missing = units.map((u, k) => ({ ...u, k })).filter((u) => !source[u.k]);
+  if (missing.length > 0) throw incompleteParts(missing, units.length);
+  const opened = openMergeOut(out, spec, (d) => readMdpManifest(d));
+  if ("done" in opened) return opened.done;
+  const { stage } = opened;
+  return finishMerge(stage, out, () => {
     const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
     units.forEach((u, k) => {
       const { dir, meta } = source[k]!;
@@ -218,11 +226,6 @@ function mergeMdpParts(dirs: string[], out: string, opts: MergeOptions): MdpMani
     const manifest: MdpManifest = { format: MDP_DATASET_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), splits };
     writeJsonAtomic(join(stage, "manifest.json"), manifest);
     for (const split of ["train", "validation"] as Split[]) loadMdpSplit(stage, split, manifest); // content checks
-    if (existsSync(out)) rmSync(out, { recursive: true });
-    renameSync(stage, out);
     return manifest;
-  } catch (e) {
-    rmSync(stage, { recursive: true, force: true }); // nothing half-written is left behind
-    throw e;
-  }
+  });
 }
