@@ -67,6 +67,11 @@ test(`train: same config twice gives identical run folders; SIGKILL and rerun eq
     if (/resuming .* from step [1-9]/.test(fin.stderr)) resumed++;
     assert.deepEqual(treeDiff(ref, runTree(out)), [], `trial ${trial}: the resumed run differs (killed after ${k.ms} ms)`);
   }
+  // Killed after the final model was saved but before the loss plot: the rerun writes the plot.
+  rmSync(join(a, "plots"), { recursive: true, force: true });
+  const again = runCli([...TRAIN, "--out", a]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(treeDiff(ref, runTree(a)), [], "rerun of a finished run without its plots");
   t.diagnostic(`train: ${TRAIN_TRIALS} kill trials, ${resumed} resumed from a checkpoint after step 0; uninterrupted run ${refMs} ms`);
   assert.ok(resumed >= 1, "no trial resumed from a checkpoint");
 });

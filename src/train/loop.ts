@@ -131,7 +131,10 @@ export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {
     if (diffs.length)
       throw new IcrlError(`--out ${o.out} holds a training run with a different config (saved vs now: ${diffs.join("; ")}); choose another --out, or delete the folder to start over`);
     if (existsSync(modelPath)) {
-      return { resumedFrom: o.steps, alreadyDone: true, metrics: readMetrics(metricsPath), modelPath, wallSeconds: 0 };
+      const metrics = readMetrics(metricsPath);
+      // killed after the final model was saved but before the loss plot was written (png last)
+      if (!existsSync(join(o.out, "plots", "loss.png"))) await writeLossPlot(o.out, metrics);
+      return { resumedFrom: o.steps, alreadyDone: true, metrics, modelPath, wallSeconds: 0 };
     }
     removeTempFiles(o.out); // left by a run killed in the middle of writing a checkpoint
   } else {
