@@ -44,16 +44,11 @@ export interface MdpModel {
   step: number;
 }
 
-/** The checkpoint file of a model argument (a file, a training run folder or a shipped model's name). */
-export function mdpModelPath(arg: string): string {
-  return resolveModelPath(arg);
-}
-
 /** True if the checkpoint at `arg` was trained on an MDP dataset (metadata extra.mdp). */
 export function isMdpModel(arg: string | undefined): boolean {
   if (!arg) return false;
   try {
-    const ck = loadCheckpoint(mdpModelPath(arg));
+    const ck = loadCheckpoint(resolveModelPath(arg));
     const mdp = (ck.extra as { mdp?: unknown } | undefined)?.mdp;
     for (const k of Object.keys(ck.params)) ck.params[k].dispose();
     return !!mdp;
@@ -63,7 +58,7 @@ export function isMdpModel(arg: string | undefined): boolean {
 }
 
 export function loadMdpModel(arg: string): MdpModel {
-  const path = mdpModelPath(arg);
+  const path = resolveModelPath(arg);
   const ck = loadCheckpoint(path);
   const extra = (ck.extra ?? {}) as Record<string, unknown>;
   const layout = extra.mdp as MdpModelLayout | undefined;
