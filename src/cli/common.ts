@@ -1,5 +1,6 @@
 /** Pieces shared by the commands: default run folders and the staged-run wrapper. */
-import { StagedDir } from "../core/io.js";
+import { runCommand, StagedDir } from "../core/io.js";
+import { acquireOutLock, releaseOutLock } from "../core/lock.js";
 
 /** `runs/<name>-<UTC timestamp>` (the folder name is the only thing that depends on the clock). */
 export function defaultOutDir(name: string): string {
@@ -12,9 +13,17 @@ export function defaultOutDir(name: string): string {
  * error the partial folder is removed and the error propagates.
  */
 export async function inStagedDir<T>(out: string, work: (dir: StagedDir) => Promise<T>): Promise<T> {
-  const dir = new StagedDir(out);
+  const lock = acquireOutLock(out, runCommand());
+  let dir: StagedDir;
+  try {
+    dir = new StagedDir(out);
+  } catch (e) {
+    releaseOutLock(lock);
+    throw e;
+  }
   const onSignal = () => {
     dir.abort();
+    process.stderr.write(`icrl: interrupted; ${out} was not written\n`);
     process.exit(130);
   };
   process.once("SIGINT", onSignal);
@@ -27,5 +36,6 @@ export async function inStagedDir<T>(out: string, work: (dir: StagedDir) => Prom
     throw e;
   } finally {
     process.off("SIGINT", onSignal);
+    releaseOutLock(lock);
   }
 }

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { IcrlError } from "../core/errors.js";
 import { setQuiet } from "./progress.js";
+import { setRunCommand } from "../core/io.js";
 import { register as registerBaselines } from "./commands/baselines.js";
 // [command imports: one line per module in src/cli/commands/]
 import { register as registerServe } from "./commands/serve.js";
@@ -25,9 +26,13 @@ export function buildProgram(): Command {
     .description("In-context reinforcement learning with transformers: pretrain, deploy in context, compare with classic algorithms.")
     .version("0.1.0")
     .option("-q, --quiet", "no progress bars")
+    .option("--overwrite", "replace an existing run folder of the same command with a different config (icrl never replaces folders it did not write)")
     .showHelpAfterError("(run with --help for usage)")
-    .hook("preAction", (cmd) => {
+    .hook("preAction", (cmd, action) => {
       if (cmd.opts().quiet) setQuiet(true);
+      const names: string[] = [];
+      for (let c: Command | null = action; c && c !== cmd; c = c.parent) names.unshift(c.name());
+      setRunCommand(names.join(" "), cmd.opts().overwrite === true);
     });
   registerBaselines(program);
   // [command registrations: one line per module]

@@ -17,7 +17,8 @@ import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IcrlError } from "../core/errors.js";
-import { removeTempFiles, writeJsonAtomic } from "../core/io.js";
+import { checkOutPath, killPoint, removePath, removeTempFiles, renamePath, runCommand, writeJsonAtomic } from "../core/io.js";
+import { withOutLock } from "../core/lock.js";
 import { buildManifest, canonicalJson, checkShardMemory, estimateDatasetBytes, shardPath, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta } from "./dataset.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
 import { runShardPool } from "./shard-pool.js";
@@ -95,11 +96,13 @@ export function openGenerationFolder<M extends { spec: unknown; part?: unknown }
     }
     if (clean) removeTempFiles(root);
   } else {
+    if (clean) removeTempFiles(root); // a kill while generation.json was first written
     if (existsSync(root) && readdirSync(root).length > 0) {
       throw new IcrlError(`invalid --out: ${JSON.stringify(root)} exists without generation.json, so it is not an interrupted icrl generation (allowed: remove that folder)`);
     }
     checks.disk();
     mkdirSync(root, { recursive: true });
+    killPoint(`mkdir ${root}`);
     writeJsonAtomic(genPath, record);
   }
   return { root };
@@ -122,17 +125,26 @@ export function scanUnits(root: string, spec: GenerationSpec, select: (unit: num
   return { metas, todo };
 }
 
-/** Write the manifest into `root` and rename it to `out` (the last step of every generation). */
+/**
+ * Write the manifest into `root` and rename it to `out` (the last step of every generation). Each
+ * step leaves a state the next run completes: a manifest in `out` means done (generation.json,
+ * if still there, is removed when the dataset is opened).
+ */
 export function finishGeneration(root: string, out: string, manifest: object): void {
-  rmSync(join(root, ".staging"), { recursive: true, force: true });
+  removePath(join(root, ".staging"));
   writeJsonAtomic(join(root, "manifest.json"), manifest);
-  if (existsSync(out)) rmSync(out, { recursive: true }); // an empty folder (checked when opened)
-  renameSync(root, out);
-  rmSync(join(out, "generation.json"), { force: true });
+  if (existsSync(out)) removePath(out); // an empty folder (checked when opened)
+  renamePath(root, out);
+  removePath(join(out, "generation.json"));
 }
 
 /** Generate (or resume) a dataset, or one part of it, at `out`. Returns the manifest. */
 export async function generateDataset(spec: GenerationSpec, out: string, opts: GenerateOptions = {}): Promise<Manifest> {
+  checkOutPath(out);
+  return withOutLock(out, runCommand(), () => generateLocked(spec, out, opts));
+}
+
+async function generateLocked(spec: GenerationSpec, out: string, opts: GenerateOptions): Promise<Manifest> {
   const opened = openGeneration(spec, out, opts.part);
   if (opened.done) return opened.done;
   const root = opened.root;

@@ -14,6 +14,8 @@ import { fileURLToPath } from "node:url";
 import type { ShardMeta } from "./dataset.js";
 import { runShardPool } from "./shard-pool.js";
 import { finishGeneration, openGenerationFolder } from "./generate.js";
+import { checkOutPath, runCommand } from "../core/io.js";
+import { withOutLock } from "../core/lock.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
 import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, checkMdpSpec, columnDocs, mdpShardPath, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest } from "./mdp-dataset.js";
 
@@ -27,6 +29,11 @@ export interface MdpGenerateOptions {
 /** Generate (or resume, or find complete) an MDP dataset at `out`. */
 export async function generateMdpDataset(spec: MdpGenerationSpec, out: string, opts: MdpGenerateOptions = {}): Promise<MdpManifest> {
   checkMdpSpec(spec);
+  checkOutPath(out);
+  return withOutLock(out, runCommand(), () => generateMdpLocked(spec, out, opts));
+}
+
+async function generateMdpLocked(spec: MdpGenerationSpec, out: string, opts: MdpGenerateOptions): Promise<MdpManifest> {
   const part = opts.part;
   const opened = openGenerationFolder<MdpManifest>(spec, out, part, true, { memory: () => {}, disk: () => {} });
   if (opened.done) return opened.done;

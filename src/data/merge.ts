@@ -11,7 +11,8 @@
 import { existsSync, readdirSync, readFileSync, statSync, rmSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
-import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { checkOutPath, killPoint, removePath, renamePath, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { withOutLockSync } from "../core/lock.js";
 import { buildManifest, canonicalJson, columnLayout, readManifest, shardUnits, sha256, PART_FORMAT, type GenerationSpec, type Manifest, type ShardMeta, type Split } from "./dataset.js";
 import { decodeNpy } from "./npy.js";
 import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, columnDocs, loadMdpSplit, mdpShardPath, mdpShardUnits, readMdpManifest, type MdpManifest } from "./mdp-dataset.js";
@@ -87,8 +88,9 @@ function openMergeOut<M extends { spec: unknown }>(out: string, spec: unknown, r
   }
   if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) throw new IcrlError(`invalid --out: ${JSON.stringify(out)} exists and is not an icrl dataset (allowed: a new or empty folder)`);
   const stage = `${out}.partial`;
-  rmSync(stage, { recursive: true, force: true }); // copies only: a killed merge starts over
+  removePath(stage); // copies only: a killed merge starts over
   mkdirSync(stage, { recursive: true });
+  killPoint(`mkdir ${stage}`);
   return { stage };
 }
 
@@ -96,8 +98,8 @@ function openMergeOut<M extends { spec: unknown }>(out: string, spec: unknown, r
 function finishMerge<M>(stage: string, out: string, write: () => M): M {
   try {
     const m = write();
-    if (existsSync(out)) rmSync(out, { recursive: true });
-    renameSync(stage, out);
+    if (existsSync(out)) removePath(out); // an empty folder (checked when opened)
+    renamePath(stage, out);
     return m;
   } catch (e) {
     rmSync(stage, { recursive: true, force: true });
@@ -121,6 +123,11 @@ function isMdpFolder(dir: string): boolean {
 
 /** Merge the parts found in `inputs` into a complete dataset at `out` (bandit or MDP parts). Returns its manifest. */
 export function mergeParts(inputs: string[], out: string, opts: MergeOptions = {}): Manifest | MdpManifest {
+  checkOutPath(out);
+  return withOutLockSync(out, runCommand(), () => mergeLocked(inputs, out, opts));
+}
+
+function mergeLocked(inputs: string[], out: string, opts: MergeOptions): Manifest | MdpManifest {
   const dirs = findParts(inputs);
   if (isMdpFolder(dirs[0])) return mergeMdpParts(dirs, out, opts);
   const parts = dirs.map((dir) => ({ dir, m: readManifest(dir, { allowPart: true }) }));

@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { IcrlError, invalid } from "../core/errors.js";
-import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { checkOutPath, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { withOutLock } from "../core/lock.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
 import { runMdpTraining } from "../train/mdp-train.js";
@@ -74,6 +75,11 @@ function sameConfig(path: string, cfg: Record<string, unknown>): boolean {
 }
 
 export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
+  checkOutPath(out);
+  return withOutLock(out, runCommand(), () => runMdpExperimentLocked(exp, out, opts));
+}
+
+async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
   writeJsonAtomic(join(out, "experiment.json"), exp);
   const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, opts.tasks);
   const timings: Record<string, number> = {};

@@ -45,6 +45,7 @@ export function saveCheckpoint(path: string, ck: Checkpoint): void {
   }
   if (ck.rng) metadata.rng = JSON.stringify(ck.rng);
   if (ck.extra !== undefined) metadata.extra = JSON.stringify(ck.extra);
+  if (ck.log !== undefined) metadata.log = ck.log;
   // Checksum over the tensor bytes in file order (names sorted).
   const dataOnly = encodeSafetensors(tensors, {});
   const n = Number(new DataView(dataOnly.buffer).getBigUint64(0, true));

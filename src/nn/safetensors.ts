@@ -174,6 +174,8 @@ export interface Checkpoint {
   rng?: RngState;
   /** Caller JSON (e.g. the run config), if saved. */
   extra?: unknown;
+  /** A training run's metrics.jsonl up to this checkpoint's step (metadata `log`), to verify or rebuild it on resume. */
+  log?: string;
 }
 
 export interface LoadOptions {
@@ -233,5 +235,6 @@ export function checkpointFromBytes(buf: Uint8Array, source: string, opts: LoadO
   if (metadata.optimizer !== undefined) ck.optimizer = { config: parse("optimizer"), state };
   if (metadata.rng !== undefined) ck.rng = parse("rng") as RngState;
   if (metadata.extra !== undefined) ck.extra = parse("extra");
+  if (metadata.log !== undefined) ck.log = metadata.log;
   return ck;
 }

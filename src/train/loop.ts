@@ -14,12 +14,16 @@
  * Batches are a pure function of (seed, step) and the checkpoint holds the whole optimizer state,
  * so a run killed at any moment and started again with the same command resumes from its last
  * checkpoint and ends with byte-identical metrics and parameters. Metric lines written after the
- * last checkpoint are dropped on resume (they are recomputed identically).
+ * last checkpoint are dropped on resume (they are recomputed identically). Each checkpoint also
+ * holds the metrics text up to its step, so a metrics.jsonl damaged while the run was stopped
+ * (a flipped byte, a lost or torn line) is detected and rebuilt from it, never silently kept.
+ * The folder is locked (src/core/lock.ts) while the loop runs: a second run on it is refused.
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
-import { removeTempFiles, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { appendLine, checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { acquireOutLock, releaseOutLock } from "../core/lock.js";
 import { diffJson } from "../nn/config.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import type { Params } from "../nn/engine.js";
@@ -114,6 +118,32 @@ export function checkLoopCadence(o: { logEvery: number; checkpointEvery: number;
 
 export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {
   checkLoopCadence(o);
+  checkOutPath(o.out);
+  const lock = acquireOutLock(o.out, runCommand());
+  try {
+    return await trainLocked(o);
+  } finally {
+    releaseOutLock(lock);
+  }
+}
+
+/**
+ * The metrics of a run resumed at `step`: metrics.jsonl's lines up to that step, checked against
+ * the checkpoint's copy (`log`). A file that differs is rebuilt from the copy, with a warning.
+ */
+function verifiedMetrics(metricsPath: string, step: number, log: string | undefined, ckptPath: string): MetricLine[] {
+  const lines = existsSync(metricsPath) ? readFileSync(metricsPath, "utf8").split("\n") : [];
+  if (log === undefined) return readMetrics(metricsPath, step); // a checkpoint of an older version
+  const want = log.split("\n").filter((l) => l.length > 0);
+  const have = lines.slice(0, want.length);
+  if (have.length !== want.length || have.some((l, i) => l !== want[i])) {
+    const bad = want.findIndex((l, i) => have[i] !== l);
+    process.stderr.write(`icrl: warning: ${metricsPath} differs from the record in ${ckptPath} at line ${bad + 1} (damaged or truncated); rebuilt from the checkpoint (step ${step})\n`);
+  }
+  return want.map((l) => JSON.parse(l) as MetricLine);
+}
+
+async function trainLocked(o: LoopOptions): Promise<LoopResult> {
   const cfgPath = join(o.out, "config.json");
   const metricsPath = join(o.out, "metrics.jsonl");
   const ckptPath = join(o.out, CKPT);
@@ -130,26 +160,36 @@ export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {
     const diffs = diffJson(old, savedCfg);
     if (diffs.length)
       throw new IcrlError(`--out ${o.out} holds a training run with a different config (saved vs now: ${diffs.join("; ")}); choose another --out, or delete the folder to start over`);
+    removeTempFiles(o.out); // left by a run killed in the middle of an atomic write
     if (existsSync(modelPath)) {
-      const metrics = readMetrics(metricsPath);
-      // killed after the final model was saved but before the loss plot was written (png last)
+      // The final checkpoint is saved before the model: its record is the whole metrics file.
+      let metrics = readMetrics(metricsPath);
+      if (existsSync(ckptPath)) {
+        const ck = loadCheckpoint(ckptPath, { expectConfig: o.modelConfig });
+        metrics = verifiedMetrics(metricsPath, ck.step, ck.log, ckptPath);
+        if (ck.log !== undefined && readFileSync(metricsPath, "utf8") !== ck.log) writeFileAtomic(metricsPath, ck.log);
+      }
+      // Killed after the final model was saved but before the loss plot (png last) or the timing.
       if (!existsSync(join(o.out, "plots", "loss.png"))) await writeLossPlot(o.out, metrics);
+      const timingPath = join(o.out, "timing.json");
+      if (!existsSync(timingPath)) writeJsonAtomic(timingPath, { wallSeconds: null, steps: o.steps, note: "the run was stopped after saving its model and before recording its wall time" });
       return { resumedFrom: o.steps, alreadyDone: true, metrics, modelPath, wallSeconds: 0 };
     }
-    removeTempFiles(o.out); // left by a run killed in the middle of writing a checkpoint
   } else {
+    removeTempFiles(o.out); // a killed first write of config.json
     writeJsonAtomic(cfgPath, savedCfg);
   }
 
   let resume: ResumeState | undefined;
+  let log: string | undefined;
   if (existsSync(ckptPath)) {
     const ck = loadCheckpoint(ckptPath, { expectConfig: o.modelConfig });
     if (!ck.optimizer) throw new IcrlError(`checkpoint ${ckptPath} has no optimizer state; delete it to restart the run`);
     resume = { params: ck.params, opt: ck.optimizer.state, step: ck.step };
+    log = ck.log;
   }
   const from = resume?.step ?? 0;
-  let metrics = readMetrics(metricsPath, from);
-  if (from === 0) metrics = [];
+  let metrics = from === 0 ? [] : verifiedMetrics(metricsPath, from, log, ckptPath);
   writeFileAtomic(metricsPath, metricsText(metrics));
   o.onStart?.(from);
 
@@ -169,7 +209,7 @@ export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {
   }
   const append = (m: MetricLine) => {
     metrics.push(m);
-    appendFileSync(metricsPath, JSON.stringify(m) + "\n");
+    appendLine(metricsPath, JSON.stringify(m));
   };
   const checkpoint = () =>
     saveCheckpoint(ckptPath, {
@@ -178,6 +218,7 @@ export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {
       step: run.state.step,
       optimizer: { config: o.optimizerConfig, state: run.state.opt },
       extra: o.extra,
+      log: metricsText(metrics),
     });
   try {
     if (from === 0) append({ step: 0, valLoss: run.validationLoss() });

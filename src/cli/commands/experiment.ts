@@ -10,7 +10,8 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { IcrlError, invalid } from "../../core/errors.js";
-import { writeFileAtomic, writeJsonAtomic } from "../../core/io.js";
+import { checkOutPath, runCommand, writeFileAtomic, writeJsonAtomic } from "../../core/io.js";
+import { withOutLock } from "../../core/lock.js";
 import { generateDataset } from "../../data/generate.js";
 import { loadCheckpoint, saveCheckpoint } from "../../nn/checkpoint.js";
 import { banditExperiment, BANDIT_EXPERIMENT_NAMES, type BanditExperiment, type Criterion, type ExperimentRun, type Scale } from "../../experiments/bandit-presets.js";
@@ -95,6 +96,11 @@ function defaultAlgos(exp: BanditExperiment, run: ExperimentRun): string[] {
 }
 
 export async function runExperiment(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
+  checkOutPath(out);
+  return withOutLock(out, runCommand(), () => runExperimentLocked(exp, out, opts));
+}
+
+async function runExperimentLocked(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
   writeJsonAtomic(join(out, "experiment.json"), exp);
   const results: Record<string, BanditResults> = {};
   const timings: Record<string, Record<string, number>> = {};
