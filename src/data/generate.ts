@@ -12,7 +12,7 @@
  * With `part` (k of N), only the units j with j mod N = k are generated and `<out>` becomes a
  * part (manifest format "icrl-bandit-dataset-part"); `icrl merge` joins the N parts.
  */
-import { existsSync, readFileSync, renameSync, rmSync, mkdirSync, readdirSync, statfsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, mkdirSync, readdirSync, statfsSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -8,7 +8,7 @@
  * component) before it is copied. The result is byte-identical to a single-process
  * `icrl generate` with the same config, and appears at `out` only when complete.
  */
-import { existsSync, readdirSync, readFileSync, statSync, rmSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, rmSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
 import { checkOutPath, killPoint, removePath, renamePath, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";

@@ -189,7 +189,7 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
     log = ck.log;
   }
   const from = resume?.step ?? 0;
-  let metrics = from === 0 ? [] : verifiedMetrics(metricsPath, from, log, ckptPath);
+  const metrics = from === 0 ? [] : verifiedMetrics(metricsPath, from, log, ckptPath);
   writeFileAtomic(metricsPath, metricsText(metrics));
   o.onStart?.(from);
 
