@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "./helpers/cli.js";
+import { projectRoot, runCli } from "./helpers/cli.js";
 import { sweepKillPoints } from "./helpers/killpoints.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "icrl-kp-eval-"));
@@ -38,4 +38,12 @@ test("icrl evaluate (MDP model) and icrl baselines: every kill point", async () 
   assert.equal(ev.killed, ev.points.length);
   const bl = await sweepKillPoints({ root: join(tmp, "baselines"), name: "bl", args: (out) => ["baselines", "--env", "lin-linear", "--tasks", "3", "--horizon", "5", "--algos", "linucb,uniform", "--out", out] });
   assert.equal(bl.killed, bl.points.length);
+});
+
+// Every second of its 88 points: its generate, train and evaluate steps are swept one by one above.
+test("an experiment (generate, train, evaluate, report; lin-ad-ucb-bernoulli shrunk): every second kill point and the last", async () => {
+  const script = join(projectRoot(), "dist", "test", "helpers", "tiny-experiment.js");
+  const r = await sweepKillPoints({ root: join(tmp, "experiment"), name: "exp", args: (out) => [out], script, stride: 2 });
+  for (const p of ["write experiment.json", "write manifest.json", "write model.safetensors", "rename eval.partial -> eval", "write report.md"]) assert.ok(r.points.includes(p), `${p} not among ${r.points.join(", ")}`);
+  assert.equal(r.killed, Math.ceil(r.points.length / 2) + (r.points.length % 2 === 0 ? 1 : 0));
 });

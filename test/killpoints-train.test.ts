@@ -6,7 +6,7 @@
  */
 import test from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./helpers/cli.js";
@@ -30,4 +30,40 @@ test("icrl train (MDP dataset): every kill point resumes to the uninterrupted by
   assert.equal(g.code, 0, g.stderr);
   const r = await sweepKillPoints({ root: join(tmp, "mdp"), name: "run", args: (out) => ["train", "--data", data, ...TINY, "--out", out] });
   assert.equal(r.killed, r.points.length);
+});
+
+test("a damaged metrics.jsonl (flipped byte, lost line, torn line) is rebuilt from the checkpoint on resume, never kept", async () => {
+  const data = join(tmp, "bandit-data"); // made by the first test (tests in a file run in order)
+  const args = (out: string) => ["train", "--data", data, ...TINY, "--out", out];
+  const ref = join(tmp, "metrics-ref");
+  assert.equal(runCli(args(ref)).code, 0);
+  const want = readFileSync(join(ref, "metrics.jsonl"), "utf8");
+  const damages: [string, (s: string) => string][] = [
+    ["flipped byte", (s) => s.replace("trainLoss", "tsainLoss")],
+    ["lost line", (s) => s.split("\n").filter((_, i) => i !== 1).join("\n")],
+    ["torn line", (s) => s.slice(0, s.indexOf("\n", s.indexOf("\n") + 1) - 7)],
+  ];
+  const trace = join(tmp, "metrics-trace.tsv");
+  rmSync(trace, { force: true });
+  assert.equal(runCli(args(join(tmp, "metrics-traced")), { env: { ICRL_KILL_TRACE: trace } }).code, 0);
+  const k = readFileSync(trace, "utf8").split("\n").findIndex((l) => l.endsWith("\twrite latest.safetensors")) + 1;
+  assert.ok(k > 0);
+  for (const [what, damage] of damages) {
+    // finished run, damaged afterwards
+    const done = join(tmp, `metrics-done-${what.replace(" ", "-")}`);
+    cpSync(ref, done, { recursive: true });
+    writeFileSync(join(done, "metrics.jsonl"), damage(want));
+    const r = runCli(args(done));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /metrics\.jsonl differs from the record in .* at line \d+ .*rebuilt from the checkpoint/, what);
+    assert.equal(readFileSync(join(done, "metrics.jsonl"), "utf8"), want, what);
+    // interrupted run (killed right after its first checkpoint), damaged while stopped
+    const cut = join(tmp, `metrics-cut-${what.replace(" ", "-")}`);
+    const killed = runCli(args(cut), { env: { ICRL_KILL_AT: String(k) } });
+    assert.equal(killed.code, -1, "not killed");
+    writeFileSync(join(cut, "metrics.jsonl"), damage(readFileSync(join(cut, "metrics.jsonl"), "utf8")));
+    const again = runCli(args(cut));
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(readFileSync(join(cut, "metrics.jsonl"), "utf8"), want, what);
+  }
 });

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { IcrlError, invalid } from "../core/errors.js";
-import { checkOutPath, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { withOutLock } from "../core/lock.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
@@ -80,6 +80,7 @@ export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: { 
 }
 
 async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
+  removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
   writeJsonAtomic(join(out, "experiment.json"), exp);
   const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, opts.tasks);
   const timings: Record<string, number> = {};

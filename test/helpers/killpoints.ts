@@ -18,8 +18,8 @@ export interface Proc {
   stderr: string;
 }
 
-export function runAsync(args: string[], env: Record<string, string> = {}, cwd = projectRoot()): Promise<Proc> {
-  const main = join(projectRoot(), "dist", "src", "cli", "main.js");
+export function runAsync(args: string[], env: Record<string, string> = {}, cwd = projectRoot(), script?: string): Promise<Proc> {
+  const main = script ?? join(projectRoot(), "dist", "src", "cli", "main.js");
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [main, ...args], { cwd, env: { ...process.env, ICRL_PROGRESS: "0", ...env }, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
@@ -65,17 +65,17 @@ export interface SweepResult {
  * `args(out)` builds the command for an output folder; each trial runs in its own parent folder
  * `<root>/k<k>/` with the same folder name `name`, so configs that record `--out` compare equal
  * after the rerun (cwd is that parent folder and `out` is the relative `name`).
- * `prepare(parent)` may set up inputs in the trial's folder before the killed run (e.g. copy an
+ * `script` runs another built entry point instead of the CLI. `prepare(parent)` may set up inputs in the trial's folder before the killed run (e.g. copy an
  * earlier run to be replaced). `stride` tests every stride-th point (1 = all).
  */
-export async function sweepKillPoints(opts: { root: string; name: string; args: (out: string) => string[]; prepare?: (parent: string) => void; compare?: (dir: string) => Record<string, Buffer>; stride?: number; parallel?: number }): Promise<SweepResult> {
+export async function sweepKillPoints(opts: { root: string; name: string; args: (out: string) => string[]; prepare?: (parent: string) => void; script?: string; compare?: (dir: string) => Record<string, Buffer>; stride?: number; parallel?: number }): Promise<SweepResult> {
   const tree = opts.compare ?? resultTree;
   const refParent = join(opts.root, "ref");
   mkdirSync(refParent, { recursive: true });
   opts.prepare?.(refParent);
   const trace = join(opts.root, "trace.tsv");
   rmSync(trace, { force: true });
-  const r = await runAsync(opts.args(opts.name), { ICRL_KILL_TRACE: trace }, refParent);
+  const r = await runAsync(opts.args(opts.name), { ICRL_KILL_TRACE: trace }, refParent, opts.script);
   assert.equal(r.code, 0, r.stderr);
   const ref = tree(join(refParent, opts.name));
   assert.deepEqual(strays(refParent), [], "an uninterrupted run left stray files");
@@ -89,10 +89,10 @@ export async function sweepKillPoints(opts: { root: string; name: string; args: 
     const parent = join(opts.root, `k${k}`);
     mkdirSync(parent, { recursive: true });
     opts.prepare?.(parent);
-    const a = await runAsync(opts.args(opts.name), { ICRL_KILL_AT: String(k) }, parent);
+    const a = await runAsync(opts.args(opts.name), { ICRL_KILL_AT: String(k) }, parent, opts.script);
     assert.equal(a.signal, "SIGKILL", `kill point ${k} (${points[k - 1]}) was not reached: exit ${a.code} ${a.stderr}`);
     killed++;
-    const b = await runAsync(opts.args(opts.name), {}, parent);
+    const b = await runAsync(opts.args(opts.name), {}, parent, opts.script);
     assert.equal(b.code, 0, `rerun after kill point ${k} (${points[k - 1]}) failed: ${b.stderr}`);
     assert.deepEqual(treeDiff(ref, tree(join(parent, opts.name))), [], `after kill point ${k} (${points[k - 1]}) the rerun differs from an uninterrupted run`);
     assert.deepEqual(strays(parent), [], `after kill point ${k} (${points[k - 1]}) stray files are left`);

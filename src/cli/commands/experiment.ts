@@ -9,8 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { stringify } from "yaml";
-import { IcrlError, invalid } from "../../core/errors.js";
-import { checkOutPath, runCommand, writeFileAtomic, writeJsonAtomic } from "../../core/io.js";
+import { IcrlError, invalid, show } from "../../core/errors.js";
+import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../../core/io.js";
 import { withOutLock } from "../../core/lock.js";
 import { generateDataset } from "../../data/generate.js";
 import { loadCheckpoint, saveCheckpoint } from "../../nn/checkpoint.js";
@@ -46,7 +46,7 @@ export interface CriterionResult {
 
 function finalRegret(res: BanditResults, name: string): { mean: number; sem: number } {
   const r = res.algorithms[name];
-  if (!r) throw new IcrlError(`the evaluation has no algorithm "${name}" (has: ${Object.keys(res.algorithms).join(", ")})`);
+  if (!r) throw new IcrlError(`the evaluation has no algorithm ${show(name)} (has: ${Object.keys(res.algorithms).join(", ")})`);
   const T = res.horizon;
   return { mean: r.cumulativeRegret.mean[T - 1], sem: r.cumulativeRegret.sem[T - 1] };
 }
@@ -101,6 +101,7 @@ export async function runExperiment(exp: BanditExperiment, out: string, opts: { 
 }
 
 async function runExperimentLocked(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
+  removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
   writeJsonAtomic(join(out, "experiment.json"), exp);
   const results: Record<string, BanditResults> = {};
   const timings: Record<string, Record<string, number>> = {};
