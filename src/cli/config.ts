@@ -3,17 +3,20 @@
  * of each field. A run's config = schema defaults <- config file (YAML or JSON) <- command-line
  * flags. Unknown keys and bad values are errors that name the field, the value and what is allowed.
  */
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { IcrlError, show } from "../core/errors.js";
+import { MAX_CONFIG_BYTES, readInputFile } from "../core/input-file.js";
 
 /** Read a YAML or JSON config file into a plain object. */
 export function loadConfigFile(path: string): Record<string, unknown> {
   if (!existsSync(path)) throw new IcrlError(`invalid --config: ${show(path)} (allowed: an existing YAML or JSON file)`);
+  // A device, FIFO or folder is refused before reading (no endless read of /dev/zero, no hang).
+  const text = readInputFile(path, { what: "--config", maxBytes: MAX_CONFIG_BYTES });
   let parsed: unknown;
   try {
-    parsed = parseYaml(readFileSync(path, "utf8"));
+    parsed = parseYaml(text);
   } catch (e) {
     const msg = (e as Error).message.split("\n")[0];
     throw new IcrlError(`invalid --config: ${show(path)} is not valid YAML/JSON (${msg})`);

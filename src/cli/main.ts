@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * The `icrl` command. Each subcommand lives in src/cli/commands/<name>.ts and exports
- * `register(program)`. User errors (IcrlError) print one line and exit with code 2.
+ * `register(program)`. User errors (IcrlError) and resource errors (src/core/resources.ts: full disk,
+ * no permission, the WebAssembly memory limit) print one line and exit with code 2.
  */
 import { Command, CommanderError } from "commander";
 import { IcrlError } from "../core/errors.js";
+import { resourceErrorMessage } from "../core/resources.js";
 import { setQuiet } from "./progress.js";
 import { setRunCommand } from "../core/io.js";
 import { register as registerBaselines } from "./commands/baselines.js";
@@ -62,6 +64,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof IcrlError) {
       process.stderr.write(`icrl: error: ${e.message}\n`);
+      return 2;
+    }
+    // The machine's limits (full disk, no permission, read-only --out, too many open files, the
+    // WebAssembly engine's 4 GiB memory): one line naming the path or the limit, not a stack trace.
+    const resource = resourceErrorMessage(e, argv);
+    if (resource !== null) {
+      process.stderr.write(`icrl: error: ${resource}\n`);
       return 2;
     }
     throw e;

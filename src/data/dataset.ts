@@ -22,16 +22,18 @@
  * order, by any number of workers or machines, and resumed after interruption.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { IcrlError } from "../core/errors.js";
+import { MAX_COLUMN_BYTES, MAX_MANIFEST_BYTES, MAX_RECORD_BYTES, readInputBytes, readInputFile } from "../core/input-file.js";
+import { blockRounded, diskUsage } from "../core/resources.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { Rng } from "../core/rng.js";
 import { BanditParamsSchema, BanditTaskDistribution, checkBanditParams, type BanditParams } from "../envs/bandit.js";
 import { parseAlgoSpec } from "../algos/registry.js";
 import { rolloutBandit, type ContextComponent, type LabelMode } from "./rollout.js";
-import { decodeNpy, encodeNpy, type NpyArray, type NpyDType } from "./npy.js";
+import { decodeNpy, encodeNpy, npyFileBytes, type NpyArray, type NpyDType } from "./npy.js";
 
 export const DATASET_FORMAT = "icrl-bandit-dataset";
 export const DATASET_VERSION = 1;
@@ -135,6 +137,38 @@ export function estimateDatasetBytes(spec: GenerationSpec): number {
   return (spec.tasks + spec.valTasks) * bytesPerTask(spec.envParams) + units * 7 * 1024;
 }
 
+/** Upper estimate of a shard.json (pretty JSON: 7 columns with shape, dtype and sha256). */
+const SHARD_JSON_BYTES = 2048;
+
+/**
+ * Bytes the dataset (or the work units `select` takes, for a part) occupies on a filesystem of
+ * `blockSize`-byte blocks: every file (each .npy column exactly, shard.json, manifest.json,
+ * generation.json) rounded up to whole blocks, and a block per folder.
+ */
+export function datasetDiskBytes(spec: GenerationSpec, blockSize: number, select?: (unit: number) => boolean): number {
+  const block = blockRounded(1, blockSize);
+  const perShard = new Map<number, number>(); // by task count: all shards but the last of a split share one
+  let total = 0;
+  let shards = 0;
+  let unit = 0;
+  for (const n of [spec.tasks, spec.valTasks]) {
+    for (let first = 0; first < n; first += spec.shardSize, unit++) {
+      if (select && !select(unit)) continue;
+      const count = Math.min(spec.shardSize, n - first);
+      let b = perShard.get(count);
+      if (b === undefined) {
+        const files = Object.values(columnLayout(spec.envParams, count)).map((l) => npyFileBytes(l.dtype, l.shape));
+        b = diskUsage([...files, SHARD_JSON_BYTES], blockSize) + block;
+        perShard.set(count, b);
+      }
+      total += b;
+      shards++;
+    }
+  }
+  // manifest.json (the spec, the column docs, about 2 KB per shard), generation.json, the folders.
+  return total + blockRounded(16 * 1024 + shards * 2048, blockSize) + blockRounded(4096, blockSize) + 3 * block;
+}
+
 /** Largest column of one shard accepted in memory (bytes). */
 export const MAX_SHARD_COLUMN_BYTES = 1024 ** 3;
 
@@ -229,12 +263,12 @@ export function verifiedShardFiles(root: string, rel: string, first: number, cou
   const metaPath = join(root, rel, "shard.json");
   if (!existsSync(metaPath)) return null;
   try {
-    const meta = JSON.parse(readFileSync(metaPath, "utf8")) as ShardMeta;
+    const meta = JSON.parse(readInputFile(metaPath, { what: "shard record", maxBytes: MAX_RECORD_BYTES })) as ShardMeta;
     if (meta.path !== rel || meta.first !== first || meta.count !== count) return null;
     if (Object.keys(meta.files).sort().join(",") !== [...columns].sort().join(",")) return null;
     for (const [name, f] of Object.entries(meta.files)) {
       const p = join(root, rel, `${name}.npy`);
-      if (!existsSync(p) || sha256(readFileSync(p)) !== f.sha256) return null;
+      if (!existsSync(p) || sha256(readInputBytes(p, { what: "dataset column", maxBytes: MAX_COLUMN_BYTES })) !== f.sha256) return null;
     }
     return meta;
   } catch {
@@ -312,9 +346,10 @@ export function manifestProblem(m: Manifest): string | null {
 export function readManifest(dir: string, opts: { allowPart?: boolean } = {}): Manifest {
   const p = join(dir, "manifest.json");
   if (!existsSync(p)) throw new IcrlError(`invalid --data: ${JSON.stringify(dir)} has no manifest.json (allowed: a folder written by \`icrl generate\`)`);
+  const text = readInputFile(p, { what: "dataset manifest", maxBytes: MAX_MANIFEST_BYTES });
   let m: Manifest;
   try {
-    m = JSON.parse(readFileSync(p, "utf8"));
+    m = JSON.parse(text);
   } catch (e) {
     throw new IcrlError(`invalid dataset manifest ${p}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
   }
@@ -373,7 +408,7 @@ export function loadSplit(dir: string, split: Split, manifest = readManifest(dir
     for (const [col, [key, dtype, shapeOf]] of Object.entries(expect)) {
       const path = join(dir, shard.path, `${col}.npy`);
       if (!existsSync(path)) throw new IcrlError(`invalid dataset ${dir}: missing ${shard.path}/${col}.npy`);
-      const bytes = new Uint8Array(readFileSync(path));
+      const bytes = new Uint8Array(readInputBytes(path, { what: "dataset column", maxBytes: MAX_COLUMN_BYTES }));
       const meta = shard.files[col];
       if (!meta || sha256(bytes) !== meta.sha256) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${col}.npy does not match its checksum in manifest.json (corrupted or modified; regenerate it)`);
       const arr = decodeNpy(bytes, `${shard.path}/${col}.npy`);

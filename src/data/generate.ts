@@ -12,14 +12,15 @@
  * With `part` (k of N), only the units j with j mod N = k are generated and `<out>` becomes a
  * part (manifest format "icrl-bandit-dataset-part"); `icrl merge` joins the N parts.
  */
-import { existsSync, readFileSync, rmSync, mkdirSync, readdirSync, statfsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IcrlError } from "../core/errors.js";
+import { checkFreeSpace } from "../core/resources.js";
 import { checkOutPath, killPoint, removePath, removeTempFiles, renamePath, runCommand, writeJsonAtomic } from "../core/io.js";
 import { withOutLock } from "../core/lock.js";
-import { buildManifest, canonicalJson, checkShardMemory, estimateDatasetBytes, shardPath, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta } from "./dataset.js";
+import { buildManifest, canonicalJson, checkShardMemory, datasetDiskBytes, shardPath, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta } from "./dataset.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
 import { runShardPool } from "./shard-pool.js";
 
@@ -40,18 +41,19 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-const GB = 1024 ** 3;
-
-/** Refuse a generation that cannot fit on the disk holding `out` (with 5% to spare). */
+/**
+ * Refuse a generation that cannot fit on the disk holding `out` (with 5% to spare): every file's
+ * size rounded up to the filesystem's block size, printed in units that suit it (KB, MB, GB).
+ */
 function checkDisk(spec: GenerationSpec, out: string, part?: ShardSpec): void {
-  const need = estimateDatasetBytes(spec) / (part ? part.count : 1);
   let dir = dirname(resolve(out));
   while (!existsSync(dir)) dir = dirname(dir);
-  const fs = statfsSync(dir);
-  const free = fs.bavail * fs.bsize;
-  if (need * 1.05 > free) {
-    throw new IcrlError(`invalid size: the dataset needs about ${(need / GB).toFixed(1)} GB but ${dir} has ${(free / GB).toFixed(1)} GB free (allowed: fewer --tasks, a shorter --horizon, or --shard k/N across machines)`);
-  }
+  checkFreeSpace({
+    what: part ? `part ${part.index}/${part.count} of the dataset` : "the dataset",
+    dir,
+    need: (blockSize) => datasetDiskBytes(spec, blockSize, part ? (u) => takesUnit(part, u) : undefined),
+    allowed: "fewer --tasks, a shorter --horizon, or --shard k/N across machines",
+  });
 }
 
 /** Where a generation stands: already complete at `out`, or in progress in `root`. */

@@ -31,10 +31,11 @@
  *   m = json.load(open("DIR/manifest.json"))
  *   s = np.concatenate([np.load(f"DIR/{sh['path']}/context_states.npy") for sh in m["splits"]["train"]["shards"]])
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { IcrlError } from "../core/errors.js";
+import { MAX_COLUMN_BYTES, MAX_MANIFEST_BYTES, readInputBytes, readInputFile } from "../core/input-file.js";
 import { Rng } from "../core/rng.js";
 import { MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName, type MdpTask } from "../envs/tabular-mdp.js";
 import { parseMdpAlgoSpec } from "../algos/mdp-registry.js";
@@ -249,9 +250,10 @@ export function verifiedMdpShard(root: string, spec: MdpGenerationSpec, split: S
 export function readMdpManifest(dir: string, opts: { allowPart?: boolean } = {}): MdpManifest {
   const p = join(dir, "manifest.json");
   if (!existsSync(p)) throw new IcrlError(`invalid --data: ${JSON.stringify(dir)} has no manifest.json (allowed: a folder written by \`icrl generate\`)`);
+  const text = readInputFile(p, { what: "dataset manifest", maxBytes: MAX_MANIFEST_BYTES });
   let m: MdpManifest;
   try {
-    m = JSON.parse(readFileSync(p, "utf8"));
+    m = JSON.parse(text);
   } catch (e) {
     throw new IcrlError(`invalid dataset manifest ${p}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
   }
@@ -305,7 +307,7 @@ export function loadMdpSplit(dir: string, split: Split, manifest = readMdpManife
     for (const [name, l] of Object.entries(want)) {
       const path = join(dir, shard.path, `${name}.npy`);
       if (!existsSync(path)) throw new IcrlError(`invalid dataset ${dir}: missing ${shard.path}/${name}.npy`);
-      const bytes = new Uint8Array(readFileSync(path));
+      const bytes = new Uint8Array(readInputBytes(path, { what: "dataset column", maxBytes: MAX_COLUMN_BYTES }));
       if (!shard.files[name] || sha256(bytes) !== shard.files[name].sha256) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${name}.npy does not match its checksum in manifest.json (corrupted or modified; regenerate it)`);
       const arr = decodeNpy(bytes, `${shard.path}/${name}.npy`);
       if (arr.dtype !== l.dtype || arr.shape.join(",") !== l.shape.join(",")) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${name}.npy has ${arr.dtype} [${arr.shape}] (allowed: ${l.dtype} [${l.shape}])`);

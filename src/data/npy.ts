@@ -3,7 +3,7 @@
  * reads every column with no icrl code. Little-endian, C order. Supported dtypes: int8, int32,
  * float32, float64.
  */
-import { readFileSync } from "node:fs";
+import { MAX_COLUMN_BYTES, readInputBytes } from "../core/input-file.js";
 import { IcrlError } from "../core/errors.js";
 
 export type NpyDType = "int8" | "int32" | "float32" | "float64";
@@ -20,16 +20,25 @@ export function dtypeOf(a: NpyArray): NpyDType {
   return "float64";
 }
 
+/** The header text of a .npy file, padded so that the data starts at a multiple of 64 bytes. */
+function npyHeader(dtype: NpyDType, shape: readonly number[]): string {
+  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  const header = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
+  // Pad so that magic (6) + version (2) + length (2) + header is a multiple of 64, ending in \n.
+  const total = 10 + header.length + 1;
+  return header + " ".repeat((64 - (total % 64)) % 64) + "\n";
+}
+
+/** Size in bytes of the .npy file `encodeNpy` writes for this dtype and shape. */
+export function npyFileBytes(dtype: NpyDType, shape: readonly number[]): number {
+  return 10 + npyHeader(dtype, shape).length + shape.reduce((a, b) => a * b, 1) * BYTES[dtype];
+}
+
 /** Encode an array with a shape as .npy bytes. */
 export function encodeNpy(data: NpyArray, shape: readonly number[]): Uint8Array {
   const n = shape.reduce((a, b) => a * b, 1);
   if (n !== data.length) throw new RangeError(`npy: shape ${JSON.stringify(shape)} has ${n} elements, data has ${data.length}`);
-  const dtype = dtypeOf(data);
-  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
-  let header = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
-  // Pad so that magic (6) + version (2) + length (2) + header is a multiple of 64, ending in \n.
-  const total = 10 + header.length + 1;
-  header += " ".repeat((64 - (total % 64)) % 64) + "\n";
+  const header = npyHeader(dtypeOf(data), shape);
   const out = new Uint8Array(10 + header.length + data.byteLength);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0); // \x93NUMPY v1.0
   out[8] = header.length & 0xff;
@@ -70,5 +79,5 @@ export function decodeNpy(bytes: Uint8Array, what = "npy file"): { data: NpyArra
 }
 
 export function readNpy(path: string): { data: NpyArray; shape: number[]; dtype: NpyDType } {
-  return decodeNpy(new Uint8Array(readFileSync(path)), path);
+  return decodeNpy(new Uint8Array(readInputBytes(path, { what: "npy file", maxBytes: MAX_COLUMN_BYTES })), path);
 }

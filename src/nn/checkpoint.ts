@@ -21,8 +21,7 @@
  * file adds the file-system wrappers.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { IcrlError } from "../core/errors.js";
+import { MAX_MODEL_BYTES, readInputBytes } from "../core/input-file.js";
 import { writeFileAtomic } from "../core/io.js";
 import { paramsToHost, type HostTensor } from "./engine.js";
 import { CHECKPOINT_FORMAT, checkpointFromBytes, encodeSafetensors, headerBytesForChecksum, type Checkpoint, type LoadOptions } from "./safetensors.js";
@@ -56,15 +55,11 @@ export function saveCheckpoint(path: string, ck: Checkpoint): void {
 }
 
 /**
- * Read and verify a checkpoint. Errors (IcrlError): unreadable file, truncated or corrupted bytes
- * (header, offsets, sizes, checksum), a different format, or a config mismatch.
+ * Read and verify a checkpoint. Errors (IcrlError): unreadable file, not a regular file (a device,
+ * FIFO or folder) or over MAX_MODEL_BYTES, truncated or corrupted bytes (header, offsets, sizes,
+ * checksum), a different format, or a config mismatch.
  */
 export function loadCheckpoint(path: string, opts: LoadOptions = {}): Checkpoint {
-  let buf: Uint8Array;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new IcrlError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
-  }
+  const buf = readInputBytes(path, { what: "checkpoint", maxBytes: MAX_MODEL_BYTES });
   return checkpointFromBytes(buf, path, opts, sha256);
 }

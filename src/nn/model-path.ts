@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IcrlError, invalid } from "../core/errors.js";
+import { checkInputFile, MAX_MODEL_BYTES } from "../core/input-file.js";
 
 /** The folder of shipped models: `<package root>/models` (found from this module, built or not). */
 export const MODELS_DIR = join(packageRoot(), "models");
@@ -35,8 +36,10 @@ export function resolveModelPath(arg: string): string {
     if (statSync(arg).isDirectory()) {
       const p = join(arg, "model.safetensors");
       if (!existsSync(p)) throw new IcrlError(`--model ${arg} is a folder without model.safetensors (an unfinished training run? rerun \`icrl train\` with the same --out to finish it)`);
+      checkInputFile(p, { what: "--model", maxBytes: MAX_MODEL_BYTES });
       return p;
     }
+    checkInputFile(arg, { what: "--model", maxBytes: MAX_MODEL_BYTES }); // not /dev/zero, a FIFO, ...
     return arg;
   }
   const shipped = join(MODELS_DIR, `${arg}.safetensors`);

@@ -4,7 +4,7 @@
  * mdp-pretrain.ts. The checkpoint metadata (`extra.mdp`) records the token layout, which MDP
  * deployment (src/eval/mdp-evaluate.ts) needs to read the model.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createTransformer } from "../nn/transformer.js";
 import { loadMdpSplit, readMdpManifest, MDP_DATASET_FORMAT, MDP_PART_FORMAT } from "../data/mdp-dataset.js";
@@ -12,6 +12,7 @@ import { trainInFolder, type LoopResult } from "./loop.js";
 import { optimizerConfigFor } from "./pretrain.js";
 import { layoutFor, mdpModelConfig, MdpPretrainConfigSchema, startMdpPretraining, type MdpPretrainConfig } from "./mdp-pretrain.js";
 import { IcrlError } from "../core/errors.js";
+import { MAX_MANIFEST_BYTES, readInputFile } from "../core/input-file.js";
 import { loadConfigFile, parseWith } from "../cli/config.js";
 import { progress } from "../cli/progress.js";
 import { rawTrainConfig, type TrainFlags } from "../cli/train-flags.js";
@@ -23,7 +24,7 @@ export function isMdpDataset(dir: string | undefined): boolean {
   const p = join(dir, "manifest.json");
   if (!existsSync(p)) return false;
   try {
-    const f = (JSON.parse(readFileSync(p, "utf8")) as { format?: string }).format;
+    const f = (JSON.parse(readInputFile(p, { what: "dataset manifest", maxBytes: MAX_MANIFEST_BYTES })) as { format?: string }).format;
     return f === MDP_DATASET_FORMAT || f === MDP_PART_FORMAT; // a part is refused by readMdpManifest with a clear message
   } catch {
     return false;
