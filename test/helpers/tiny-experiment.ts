@@ -7,13 +7,18 @@ import { runExperiment } from "../../src/cli/commands/experiment.js";
 import { setRunCommand } from "../../src/core/io.js";
 import { banditExperiment } from "../../src/experiments/bandit-presets.js";
 
+// `node --test dist/test/` loads every file under it, this one too: without an argument it does nothing.
 const out = process.argv[2];
-const exp = banditExperiment("lin-ad-ucb-bernoulli", "quick")!;
+if (out) await run(out);
+
+async function run(out: string): Promise<void> {
+  const exp = banditExperiment("lin-ad-ucb-bernoulli", "quick")!;
 exp.runs = exp.runs.map((r) => ({
   ...r,
   generate: { ...r.generate, tasks: 16, valTasks: 4, horizon: 8, shardSize: 16 },
   train: { ...r.train, numLayers: 1, dModel: 8, numHeads: 1, batchSize: 4, steps: 2, warmupSteps: 0, logEvery: 1, evalEvery: 2, checkpointEvery: 2, valTrajectories: 4 },
   evaluate: { ...r.evaluate, tasks: 4 },
 }));
-setRunCommand("experiment", false);
-await runExperiment(exp, out, { workers: 1 });
+  setRunCommand("experiment", false);
+  await runExperiment(exp, out, { workers: 1 });
+}
