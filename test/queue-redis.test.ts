@@ -10,7 +10,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "./helpers/net.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateDataset } from "../src/data/generate.js";
@@ -23,17 +23,6 @@ const given = process.env.ICRL_TEST_REDIS_URL;
 const hasRedis = given !== undefined || spawnSync("redis-server", ["--version"]).error === undefined;
 const tmp = mkdtempSync(join(tmpdir(), "icrl-queue-"));
 const main = join(projectRoot(), "dist", "src", "cli", "main.js");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Proc {
   child: ChildProcess;

@@ -14,7 +14,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateDataset } from "../src/data/generate.js";
 import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
-import { datasetDiskBytes, shardUnits } from "../src/data/dataset.js";
+import { datasetDiskBytes, shardedDiskBytes, shardUnits } from "../src/data/dataset.js";
+import { mdpColumnLayout } from "../src/data/mdp-dataset.js";
+import { generateMdpDataset } from "../src/data/mdp-generate.js";
+import { resolveMdpGenerateConfig, toMdpGenerationSpec } from "../src/data/mdp-cli.js";
 import { IcrlError } from "../src/core/errors.js";
 import { checkInputFile, MAX_CONFIG_BYTES, MAX_MODEL_BYTES, readInputBytes, readInputFile } from "../src/core/input-file.js";
 import { blockRounded, checkFreeSpace, diskUsage, formatBytes, freeSpaceProblem, isWasmMemoryError, outArg, resourceErrorMessage, systemErrorMessage, wasmMemoryMessage } from "../src/core/resources.js";
@@ -88,7 +91,7 @@ const hostileInputs: { name: string; args: () => string[]; message: RegExp }[] =
   { name: "--config FIFO", args: () => ["generate", "--config", join(tmp, "fifo"), "--out", out()], message: /--config .*fifo is not a regular file but a named pipe/ },
   { name: "--model FIFO", args: () => ["evaluate", "--model", join(tmp, "fifo"), "--out", out()], message: /--model .*fifo is not a regular file but a named pipe/ },
   { name: "--config folder", args: () => ["baselines", "--config", tmp, "--out", out()], message: /--config .* is not a regular file but a folder/ },
-  { name: "oversize --config", args: () => ["train", "--data", ds, "--config", join(tmp, "huge.yaml"), "--out", out()], message: /--config .*huge\.yaml is 16\.0 MB \(16777217 bytes\), over the limit of 16\.0 MB/ },
+  { name: "oversize --config", args: () => ["train", "--data", ds, "--config", join(tmp, "huge.yaml"), "--out", out()], message: /--config .*huge\.yaml is 1\.0 MB \(1048577 bytes\), over the limit of 1\.0 MB/ },
   { name: "oversize --model", args: () => ["evaluate", "--model", join(tmp, "huge.safetensors"), "--out", out()], message: /--model .*huge\.safetensors is 2\.0 GB \(2147483649 bytes\), over the limit of 2\.0 GB/ },
   { name: "dataset manifest is a FIFO", args: () => ["train", "--data", join(tmp, "fifo-data"), "--out", out()], message: /dataset manifest .*manifest\.json is not a regular file but a named pipe/ },
 ];
@@ -135,6 +138,10 @@ test("full disk (ENOSPC): generation refused by the pre-check, training ends in 
   // 4 shards of 8 files each need about 148 KB in 4 KB blocks: refused before anything is written.
   expectOneLine("generate on a 64 KB disk", [...GEN, "--out", join(small, "d")], /invalid size: the dataset needs about 1\d\d(\.\d)? KB on disk but .*small has \d+(\.\d)? KB free/);
   assert.deepEqual(readdirSync(small), []);
+  // An MDP dataset: 7 shards of 9 files each, refused the same way.
+  const mdp = ["generate", "--env", "darkroom", "--kind", "dpt", "--context", "random@1,uniform@1", "--context-length", "10", "--tasks", "120", "--shard-size", "20"];
+  expectOneLine("MDP generate on a 64 KB disk", [...mdp, "--out", join(small, "m")], /invalid size: the dataset needs about \d+(\.\d)? KB on disk but .*small has \d+(\.\d)? KB free .*--context-length/);
+  assert.deepEqual(readdirSync(small), []);
   // Training writes its checkpoint (about 100 KB) into 64 KB.
   const run = join(small, "r");
   expectOneLine("train on a 64 KB disk", ["train", "--data", dsSmall, "--steps", "2", "--batch", "8", "--out", run], /cannot write .*small\/r.*: no space left on device/, 60_000);
@@ -152,12 +159,15 @@ test("a model too large for the WebAssembly engine's 4 GiB memory: one line nami
   assert.deepEqual(leftovers(tmp), []);
 });
 
-// src/train/loop.ts removes config.json and metrics.jsonl of a new run only when setting up the run
-// (o.start) fails; a failure in the first validation loss or step (this out-of-memory error) leaves
-// both behind, and a rerun with a smaller model is then refused as "a different config".
-test("a new run that fails at its first step leaves no run folder", { todo: "src/train/loop.ts: clean up a fresh run also when the first validationLoss()/step() throws" }, () => {
+// A new run that fails before its first checkpoint (here: out of memory in the first validation
+// loss) has nothing to resume, so src/train/loop.ts removes what it wrote; a rerun with a smaller
+// model must then start, not be refused as "a different config".
+test("a new run that fails at its first step leaves no run folder; a smaller rerun on the same --out trains", () => {
   // The run of the previous test.
   assert.ok(!existsSync(oomRun), `left ${existsSync(oomRun) ? readdirSync(oomRun).join(", ") : ""} in ${oomRun}`);
+  const r = runCli(["train", "--data", ds, "--steps", "1", "--batch", "8", "--out", oomRun], { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(join(oomRun, "model.safetensors")));
 });
 
 test("resource error mapping: system errors give one line with the path and a plain reason", () => {
@@ -240,6 +250,27 @@ test("disk pre-check: the estimate covers what a generation really writes, block
   assert.ok(estimate >= 32 * bsize);
   const half = datasetDiskBytes(spec, bsize, (u) => u % 2 === 0);
   assert.ok(half < estimate && half > estimate / 3);
+});
+
+test("disk pre-check: the MDP estimate covers what DPT and AD generations really write", async () => {
+  const bsize = statfsSync(tmp).bsize;
+  const kinds = [
+    { kind: "dpt", context: "random@1,uniform@1", contextLength: 10 },
+    { kind: "ad", context: "soft-ucbvi", episodes: 3 },
+  ];
+  for (const k of kinds) {
+    const spec = toMdpGenerationSpec(resolveMdpGenerateConfig({ env: "darkroom", tasks: 30, valTasks: 10, shardSize: 10, workers: 1, ...k } as Parameters<typeof resolveMdpGenerateConfig>[0]));
+    const dir = join(tmp, `estimate-${k.kind}`);
+    await generateMdpDataset(spec, dir, { workers: 1 });
+    const sizes: number[] = [];
+    for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      if (e.isFile()) sizes.push(readInputBytes(join(e.parentPath ?? dir, e.name), { what: "file", maxBytes: 1e8 }).length);
+    }
+    const actual = diskUsage(sizes, bsize);
+    const estimate = shardedDiskBytes(spec, (count) => mdpColumnLayout(spec, count), bsize);
+    assert.ok(estimate >= actual, `${k.kind}: estimate ${estimate} < actual ${actual} (block-rounded files)`);
+    assert.ok(estimate <= actual * 2, `${k.kind}: estimate ${estimate} far above actual ${actual}`);
+  }
 });
 
 test("readInputFile: regular files of at most maxBytes, bounded reads, errors name the path and the limit", () => {

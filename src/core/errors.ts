@@ -9,16 +9,46 @@ export class IcrlError extends Error {
   }
 }
 
-/** Format a value for an error message (short, JSON-like). */
+/** At most this many characters of a value are shown in a message. */
+export const SHOWN_CHARS = 120;
+
+/** `text` cut to `SHOWN_CHARS` characters, with the full length appended when cut. */
+function clip(text: string, quote: boolean): string {
+  const enc = (t: string) => (quote ? JSON.stringify(t) : t);
+  if (text.length <= SHOWN_CHARS) return enc(text);
+  // Escapes ("\u0000") make the quoted form longer: shorten until it fits twice the budget.
+  let n = SHOWN_CHARS;
+  while (n > 8 && enc(text.slice(0, n)).length > 2 * SHOWN_CHARS) n = Math.floor(n / 2);
+  return `${enc(text.slice(0, n))}…(${text.length} characters)`;
+}
+
+/** `text` unquoted, cut like `show` cuts strings (for a URL or path printed as is). */
+export function shorten(text: string): string {
+  return clip(text, false);
+}
+
+/**
+ * Format a value for an error message: short and JSON-like. Long values (a 5 MB flag, a huge
+ * config entry) are cut to their first `SHOWN_CHARS` characters followed by `…(N characters)`, so
+ * a message stays one short line whatever the input.
+ */
 export function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") return clip(value, true);
   if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  let s: string | undefined;
   try {
-    const s = JSON.stringify(value);
-    return s.length > 120 ? s.slice(0, 117) + "..." : s;
+    s = JSON.stringify(value);
   } catch {
-    return String(value);
+    s = undefined; // a cycle or a BigInt
   }
+  if (typeof s !== "string") {
+    try {
+      s = String(value);
+    } catch {
+      s = Object.prototype.toString.call(value);
+    }
+  }
+  return clip(s, false);
 }
 
 /** An error that names the field, the value and what is allowed. */

@@ -11,8 +11,11 @@ import { formatBytes } from "./resources.js";
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
-/** Largest --config file (YAML or JSON). */
-export const MAX_CONFIG_BYTES = 16 * MiB;
+/**
+ * Largest --config file (YAML or JSON). Real configs are a few KB; the YAML parser takes about
+ * 7 s per MB on a long flow list, so a larger file is refused before it is parsed.
+ */
+export const MAX_CONFIG_BYTES = 1 * MiB;
 /** Largest model or checkpoint file (safetensors). */
 export const MAX_MODEL_BYTES = 2 * GiB;
 /** Largest dataset manifest.json (about 1 KB per shard). */

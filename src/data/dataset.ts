@@ -146,6 +146,19 @@ const SHARD_JSON_BYTES = 2048;
  * generation.json) rounded up to whole blocks, and a block per folder.
  */
 export function datasetDiskBytes(spec: GenerationSpec, blockSize: number, select?: (unit: number) => boolean): number {
+  return shardedDiskBytes(spec, (count) => columnLayout(spec.envParams, count), blockSize, select);
+}
+
+/**
+ * `datasetDiskBytes` for any sharded dataset (bandit or MDP): `layout(count)` gives the .npy
+ * columns of a shard of `count` tasks.
+ */
+export function shardedDiskBytes(
+  spec: { tasks: number; valTasks: number; shardSize: number },
+  layout: (count: number) => Record<string, { dtype: NpyDType; shape: number[] }>,
+  blockSize: number,
+  select?: (unit: number) => boolean,
+): number {
   const block = blockRounded(1, blockSize);
   const perShard = new Map<number, number>(); // by task count: all shards but the last of a split share one
   let total = 0;
@@ -157,7 +170,7 @@ export function datasetDiskBytes(spec: GenerationSpec, blockSize: number, select
       const count = Math.min(spec.shardSize, n - first);
       let b = perShard.get(count);
       if (b === undefined) {
-        const files = Object.values(columnLayout(spec.envParams, count)).map((l) => npyFileBytes(l.dtype, l.shape));
+        const files = Object.values(layout(count)).map((l) => npyFileBytes(l.dtype, l.shape));
         b = diskUsage([...files, SHARD_JSON_BYTES], blockSize) + block;
         perShard.set(count, b);
       }

@@ -11,7 +11,7 @@
  * Dark Room datasets use the training goals unless params.split says otherwise.
  */
 import { z } from "zod";
-import { IcrlError } from "../core/errors.js";
+import { IcrlError, show } from "../core/errors.js";
 import { isMdpEnv, MDP_ENV_NAMES, parseMdpEnvParams } from "../envs/tabular-mdp.js";
 import { defined, loadConfigFile, parseWith } from "../cli/config.js";
 import { progress } from "../cli/progress.js";
@@ -82,14 +82,14 @@ function parseWeighted(s: string): { algo: string; weight: number }[] {
       const at = part.lastIndexOf("@");
       if (at < 0) return { algo: part, weight: 1 };
       const w = Number(part.slice(at + 1));
-      if (!(w > 0) || !Number.isFinite(w)) throw new IcrlError(`invalid --context: ${JSON.stringify(part)} (allowed: algo@weight with a weight > 0, e.g. random@0.5,uniform@0.5)`);
+      if (!(w > 0) || !Number.isFinite(w)) throw new IcrlError(`invalid --context: ${show(part)} (allowed: algo@weight with a weight > 0, e.g. random@0.5,uniform@0.5)`);
       return { algo: part.slice(0, at), weight: w };
     });
 }
 
 export function resolveMdpGenerateConfig(flags: MdpGenerateFlags): MdpGenerateConfig {
   const other = flags as Record<string, unknown>;
-  for (const k of ["arms", "dim", "noise", "label"]) if (other[k] !== undefined) throw new IcrlError(`invalid --${k}: ${JSON.stringify(other[k])} (allowed: not for MDP environments; use --kind, --context, --context-length, --episodes, --states, --actions, --horizon)`);
+  for (const k of ["arms", "dim", "noise", "label"]) if (other[k] !== undefined) throw new IcrlError(`invalid --${k}: ${show(other[k])} (allowed: not for MDP environments; use --kind, --context, --context-length, --episodes, --states, --actions, --horizon)`);
   const file = flags.config ? loadConfigFile(flags.config) : {};
   const raw: Record<string, unknown> = {
     ...file,

@@ -8,16 +8,17 @@
  * work. The bytes do not depend on the number of workers.
  */
 import { existsSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { ShardMeta } from "./dataset.js";
+import { shardedDiskBytes, type ShardMeta } from "./dataset.js";
+import { checkFreeSpace } from "../core/resources.js";
 import { runShardPool } from "./shard-pool.js";
 import { finishGeneration, openGenerationFolder } from "./generate.js";
 import { checkOutPath, runCommand } from "../core/io.js";
 import { withOutLock } from "../core/lock.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
-import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, checkMdpSpec, columnDocs, mdpShardPath, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest } from "./mdp-dataset.js";
+import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, checkMdpSpec, columnDocs, mdpColumnLayout, mdpShardPath, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest } from "./mdp-dataset.js";
 
 export interface MdpGenerateOptions {
   workers?: number;
@@ -33,9 +34,21 @@ export async function generateMdpDataset(spec: MdpGenerationSpec, out: string, o
   return withOutLock(out, runCommand(), () => generateMdpLocked(spec, out, opts));
 }
 
+/** Refuse a new MDP generation that cannot fit on the disk holding `out` (as for bandit datasets). */
+function checkMdpDisk(spec: MdpGenerationSpec, out: string, part?: ShardSpec): void {
+  let dir = dirname(resolve(out));
+  while (!existsSync(dir)) dir = dirname(dir);
+  checkFreeSpace({
+    what: part ? `part ${part.index}/${part.count} of the dataset` : "the dataset",
+    dir,
+    need: (blockSize) => shardedDiskBytes(spec, (count) => mdpColumnLayout(spec, count), blockSize, part ? (u) => takesUnit(part, u) : undefined),
+    allowed: "fewer --tasks, a shorter --context-length or fewer --episodes, or --shard k/N across machines",
+  });
+}
+
 async function generateMdpLocked(spec: MdpGenerationSpec, out: string, opts: MdpGenerateOptions): Promise<MdpManifest> {
   const part = opts.part;
-  const opened = openGenerationFolder<MdpManifest>(spec, out, part, true, { memory: () => {}, disk: () => {} });
+  const opened = openGenerationFolder<MdpManifest>(spec, out, part, true, { memory: () => {}, disk: () => checkMdpDisk(spec, out, part) });
   if (opened.done) return opened.done;
   const root = opened.root;
   const units = mdpShardUnits(spec);

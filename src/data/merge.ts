@@ -107,6 +107,40 @@ function finishMerge<M>(stage: string, out: string, write: () => M): M {
   }
 }
 
+/** Read one file and compare it with its checksum (`what` names the folder in the error: "part", "--out"). */
+function checkedFile(dir: string, rel: string, sum: string, what: string): void {
+  const path = join(dir, rel);
+  const fix = what === "part" ? "regenerate that part" : "remove it and merge again";
+  if (!existsSync(path)) throw new IcrlError(`invalid ${what} ${dir}: missing ${rel} (${fix})`);
+  if (sha256(readFileSync(path)) !== sum) throw new IcrlError(`invalid ${what} ${dir}: ${rel} does not match its checksum in manifest.json (corrupted or modified; ${fix})`);
+}
+
+/**
+ * `out` already holds a dataset of this config (an earlier merge): check that it is this merge's
+ * result, reading every file of the parts (`checkPart`) and of `out` against their checksums, and
+ * that `out` lists the parts' checksums for every shard. Nothing is written.
+ */
+function checkMergedBefore(
+  out: string,
+  existing: { splits: Record<Split, { shards: ShardMeta[] }> },
+  source: { dir: string; meta: ShardMeta }[],
+  checkPart: (dir: string, meta: ShardMeta, col: string) => void,
+  opts: MergeOptions,
+): void {
+  const byPath = new Map([...existing.splits.train.shards, ...existing.splits.validation.shards].map((m) => [m.path, m]));
+  for (const { dir, meta } of source) {
+    const have = byPath.get(meta.path);
+    if (!have || canonicalJson(have.files) !== canonicalJson(meta.files)) {
+      throw new IcrlError(`invalid --out: ${JSON.stringify(out)} holds a dataset of this config whose ${meta.path} differs from ${dir} (allowed: a new folder, or remove the old one and merge again)`);
+    }
+    for (const col of Object.keys(meta.files)) {
+      checkPart(dir, meta, col);
+      checkedFile(out, `${meta.path}/${col}.npy`, have.files[col].sha256, "--out");
+    }
+    opts.onShard?.(meta.count);
+  }
+}
+
 export interface MergeOptions {
   onShard?: (tasks: number) => void;
 }
@@ -157,7 +191,11 @@ function mergeLocked(inputs: string[], out: string, opts: MergeOptions): Manifes
     throw incompleteParts(missing, units.length, owner);
   }
   const opened = openMergeOut(out, spec, (d) => readManifest(d));
-  if ("done" in opened) return opened.done;
+  if ("done" in opened) {
+    // Merged before: read the parts and `out` anyway, so "all checksums verified" is true.
+    checkMergedBefore(out, opened.done, source as { dir: string; meta: ShardMeta }[], (dir, meta, col) => void checkedColumn(dir, meta, col, spec), opts);
+    return opened.done;
+  }
   const { stage } = opened;
   return finishMerge(stage, out, () => {
     const metas: ShardMeta[] = [];
@@ -211,7 +249,10 @@ function mergeMdpParts(dirs: string[], out: string, opts: MergeOptions): MdpMani
   const missing = units.map((u, k) => ({ ...u, k })).filter((u) => !source[u.k]);
   if (missing.length > 0) throw incompleteParts(missing, units.length);
   const opened = openMergeOut(out, spec, (d) => readMdpManifest(d));
-  if ("done" in opened) return opened.done;
+  if ("done" in opened) {
+    checkMergedBefore(out, opened.done, source as { dir: string; meta: ShardMeta }[], (dir, meta, col) => checkedFile(dir, `${meta.path}/${col}.npy`, meta.files[col].sha256, "part"), opts);
+    return opened.done;
+  }
   const { stage } = opened;
   return finishMerge(stage, out, () => {
     const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };

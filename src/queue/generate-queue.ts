@@ -22,9 +22,11 @@ import { Worker as Thread } from "node:worker_threads";
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
-import { IcrlError } from "../core/errors.js";
+import { IcrlError, show, shorten } from "../core/errors.js";
 import { buildManifest, canonicalJson, GenerationSpecSchema, specProblem, shardPath, shardUnits, verifiedShard, type GenerationSpec, type Manifest, type ShardMeta, type Split } from "../data/dataset.js";
 import { finishGeneration, openGeneration, scanUnits } from "../data/generate.js";
+import { runCommand } from "../core/io.js";
+import { withOutLockSync } from "../core/lock.js";
 
 /** The data of one job: a shard work unit of a generation. */
 export interface UnitJob {
@@ -54,29 +56,96 @@ export function specHash(spec: GenerationSpec): string {
 /** The queue used when none is named (jobs of several datasets can share it: job ids hold the spec hash). */
 export const DEFAULT_QUEUE = "icrl-generate";
 
-/** Validate a Redis URL (`redis://[user:pass@]host:port[/db]` or `rediss://`). */
+/** The URL with its password (if any) replaced by "***". */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** The URL as messages name it: password hidden, cut when long. */
+function where(url: string): string {
+  return shorten(redactRedisUrl(url));
+}
+
+const REDIS_URL_FORM = "redis://[user:password@]host[:port][/db] or rediss://..., port 1-65535, db a non-negative integer";
+
+/**
+ * Validate a Redis URL (`redis://[user:pass@]host[:port][/db]` or `rediss://`) before anything
+ * connects: scheme, host, port in 1-65535 and the database index (path or `?db=`) a non-negative
+ * integer. Whether the server has that many databases is checked by `checkRedis`.
+ */
 export function parseRedisUrl(url: string): string {
+  const bad = (why: string) => new IcrlError(`invalid --redis: ${show(redactRedisUrl(url))} ${why} (allowed: ${REDIS_URL_FORM})`);
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new IcrlError(`invalid --redis: ${JSON.stringify(url)} (allowed: a URL such as redis://127.0.0.1:6379)`);
+    const port = /^rediss?:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^/:]*):(\d+)(?:[/?#]|$)/i.exec(url)?.[1];
+    throw bad(port !== undefined && Number(port) > 65535 ? `has the port ${show(port)}` : "is not a URL");
   }
-  if (u.protocol !== "redis:" && u.protocol !== "rediss:") throw new IcrlError(`invalid --redis: ${JSON.stringify(url)} (allowed: a redis:// or rediss:// URL)`);
-  if (!u.hostname) throw new IcrlError(`invalid --redis: ${JSON.stringify(url)} (allowed: a URL with a host, such as redis://127.0.0.1:6379)`);
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:") throw bad(`has the scheme ${show(u.protocol.slice(0, -1))}`);
+  if (!u.hostname) throw bad("has no host");
+  // The URL parser refuses ports above 65535 and non-digits; ":0" remains (":" means the default).
+  if (u.port !== "" && !(Number(u.port) >= 1 && Number(u.port) <= 65535)) throw bad(`has the port ${show(u.port)}`);
+  const path = u.pathname;
+  if (path !== "" && path !== "/" && !/^\/\d{1,9}$/.test(path)) throw bad(`has the database ${show(decodeSafe(path.slice(1)))}`);
+  const q = u.searchParams.get("db");
+  if (q !== null && !/^\d{1,9}$/.test(q)) throw bad(`has the database ${show(q)}`);
   return url;
 }
 
-/** Check that Redis answers within `timeoutMs`, so a wrong address is an error, not a hang. */
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The database index a valid Redis URL selects (0 when none is given). */
+export function redisDb(url: string): number {
+  const u = new URL(url);
+  if (u.pathname.length > 1) return Number(u.pathname.slice(1));
+  return Number(u.searchParams.get("db") ?? 0);
+}
+
+/** A Redis failure as a one-line user error naming the (redacted) URL; other errors pass through. */
+export function redisFailure(url: string, e: unknown, doing: string): unknown {
+  if (e instanceof IcrlError || e instanceof UnrecoverableError) return e;
+  const err = e as { name?: unknown; code?: unknown; message?: unknown } | null;
+  const msg = typeof err?.message === "string" ? err.message.split("\n")[0] : String(e);
+  const redisLike = err?.name === "ReplyError" || err?.name === "MaxRetriesPerRequestError" || err?.name === "AbortError" || typeof err?.code === "string" || /connection is closed|redis/i.test(msg);
+  if (!redisLike) return e;
+  return new IcrlError(`Redis at ${where(url)} failed while ${doing}: ${msg} (check the server and the --redis URL)`);
+}
+
+/** Check that Redis answers within `timeoutMs` and has the URL's database, so a wrong address is an error, not a hang or a silent fall-back to database 0. */
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const shown = where(url);
+  const db = redisDb(parseRedisUrl(url));
   const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   let cause = "";
   client.on("error", (e: Error) => (cause ||= e.message)); // the socket error says more than the rejection
   try {
-    await client.connect();
-    await client.ping();
-  } catch (e) {
-    throw new IcrlError(`cannot reach Redis at ${url}: ${cause || (e as Error).message} (start redis-server, or pass --redis with its address)`);
+    try {
+      await client.connect();
+      await client.ping();
+    } catch (e) {
+      throw new IcrlError(`cannot reach Redis at ${shown}: ${(cause || (e as Error).message).split("\n")[0]} (start redis-server, or pass --redis with its address)`);
+    }
+    // ioredis sends SELECT on connect but, when it fails, only emits an error and stays on
+    // database 0; select again to see the answer.
+    try {
+      await client.select(db);
+    } catch (e) {
+      throw new IcrlError(`cannot use database ${db} of Redis at ${shown}: ${(e as Error).message.split("\n")[0]} (allowed: an index below the server's \`databases\` setting, 16 by default)`);
+    }
   } finally {
     client.disconnect();
   }
@@ -84,6 +153,23 @@ export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
 
 function connection(url: string) {
   return { url, maxRetriesPerRequest: null };
+}
+
+/**
+ * A BullMQ queue with an 'error' listener (without one, a connection error crashes the process
+ * with a stack trace). BullMQ retries a lost connection forever, so each distinct error is
+ * reported once on stderr, as one line, rather than leaving a silent wait.
+ */
+function openQueue<T = unknown>(url: string, name: string): Queue<T> {
+  const q = new Queue<T>(name, { connection: connection(url) });
+  const seen = new Set<string>();
+  q.on("error", (e: Error) => {
+    const msg = String(e?.message ?? e).split("\n")[0];
+    if (seen.has(msg)) return;
+    seen.add(msg);
+    process.stderr.write(`icrl: warning: Redis at ${where(url)}: ${msg} (retrying)\n`);
+  });
+  return q;
 }
 
 export interface QueueCounts {
@@ -96,10 +182,12 @@ export interface QueueCounts {
 }
 
 export async function queueCounts(url: string, name: string): Promise<QueueCounts> {
-  const q = new Queue(name, { connection: connection(url) });
+  const q = openQueue(url, name);
   try {
     const c = await q.getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed");
     return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, completed: c.completed ?? 0, failed: c.failed ?? 0, workers: await q.getWorkersCount() };
+  } catch (e) {
+    throw redisFailure(url, e, `reading queue ${name}`);
   } finally {
     await q.close();
   }
@@ -111,25 +199,34 @@ export interface SubmitOptions {
   attempts?: number;
 }
 
-/** Open the generation at `out` and enqueue its missing shards. Returns what was done. */
-export async function submitGeneration(spec: GenerationSpec, outDir: string, url: string, opts: SubmitOptions = {}): Promise<{ queue: string; enqueued: number; onDisk: number; done: Manifest | null }> {
+/**
+ * Open the generation at `out` and enqueue its missing shards. Returns what was done: `enqueued`
+ * new jobs, `queued` shards whose jobs were already waiting or running, `onDisk` shards already
+ * written and verified.
+ */
+export async function submitGeneration(spec: GenerationSpec, outDir: string, url: string, opts: SubmitOptions = {}): Promise<{ queue: string; enqueued: number; queued: number; onDisk: number; done: Manifest | null }> {
   const out = resolve(outDir);
   const name = opts.queue ?? DEFAULT_QUEUE;
-  const opened = openGeneration(spec, out, undefined, false);
-  if (opened.done) return { queue: name, enqueued: 0, onDisk: 0, done: opened.done };
+  // Opening records the spec in <out>.partial: not while another icrl process writes there.
+  const opened = withOutLockSync(out, runCommand(), () => openGeneration(spec, out, undefined, false));
+  if (opened.done) return { queue: name, enqueued: 0, queued: 0, onDisk: 0, done: opened.done };
   const units = shardUnits(spec);
   const { todo } = scanUnits(opened.root, spec, () => true, false);
-  const q = new Queue<UnitJob>(name, { connection: connection(url) });
+  const q = openQueue<UnitJob>(url, name);
   try {
     const hash = specHash(spec);
     const jobs = [];
+    let queued = 0;
     for (const k of todo) {
       const u = units[k];
       const jobId = `${hash}-${u.split}-${u.index}`;
       const old = await q.getJob(jobId);
       if (old) {
         const state = await old.getState();
-        if (state !== "completed" && state !== "failed") continue; // queued or running already
+        if (state !== "completed" && state !== "failed") {
+          queued++; // queued or running already
+          continue;
+        }
         await old.remove();
       }
       jobs.push({
@@ -138,8 +235,11 @@ export async function submitGeneration(spec: GenerationSpec, outDir: string, url
         opts: { jobId, attempts: opts.attempts ?? 3, backoff: { type: "exponential", delay: 1000 }, removeOnFail: false },
       });
     }
-    if (jobs.length) await q.addBulk(jobs);
-    return { queue: name, enqueued: jobs.length, onDisk: units.length - todo.length, done: null };
+    const added = jobs.length ? await q.addBulk(jobs) : [];
+    if (added.length !== jobs.length) throw new IcrlError(`Redis at ${where(url)} took ${added.length} of ${jobs.length} jobs on queue ${name} (submit again: nothing is enqueued twice)`);
+    return { queue: name, enqueued: added.length, queued, onDisk: units.length - todo.length, done: null };
+  } catch (e) {
+    throw redisFailure(url, e, `enqueueing on queue ${name}`);
   } finally {
     await q.close();
   }
@@ -236,7 +336,7 @@ export async function runWorker(url: string, name: string, opts: WorkerOptions =
   process.once("SIGTERM", onSignal);
   let timer: NodeJS.Timeout | undefined;
   if (opts.exitWhenDone) {
-    const q = new Queue(name, { connection: connection(url) });
+    const q = openQueue(url, name);
     let idle = 0;
     timer = setInterval(() => {
       q.getJobCounts("waiting", "active", "delayed", "prioritized")
@@ -263,7 +363,7 @@ export async function runWorker(url: string, name: string, opts: WorkerOptions =
  * jobs of the spec with hash `hash` failed after all their tries.
  */
 export async function waitForQueue(url: string, name: string, hash: string, onProgress?: (c: QueueCounts) => void, pollMs = 500): Promise<QueueCounts> {
-  const q = new Queue<UnitJob>(name, { connection: connection(url) });
+  const q = openQueue<UnitJob>(url, name);
   try {
     for (;;) {
       const raw = await q.getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed");
@@ -278,6 +378,8 @@ export async function waitForQueue(url: string, name: string, hash: string, onPr
       }
       await new Promise((r) => setTimeout(r, pollMs));
     }
+  } catch (e) {
+    throw redisFailure(url, e, `waiting for queue ${name}`);
   } finally {
     await q.close();
   }
@@ -286,9 +388,26 @@ export async function waitForQueue(url: string, name: string, hash: string, onPr
 /** Verify every shard of the generation at `out` and finish it (manifest + rename). */
 export function finishQueued(spec: GenerationSpec, outDir: string): Manifest {
   const out = resolve(outDir);
+  // One finisher at a time, and not while `icrl generate` writes the same folder.
+  return withOutLockSync(out, runCommand(), () => finishLocked(spec, out, outDir));
+}
+
+function finishLocked(spec: GenerationSpec, out: string, outDir: string): Manifest {
   const opened = openGeneration(spec, out, undefined, false);
-  if (opened.done) return opened.done;
   const units = shardUnits(spec);
+  if (opened.done) {
+    // Finished before: still read every shard, so "all checksums verified" is true.
+    const listed = new Map([...opened.done.splits.train.shards, ...opened.done.splits.validation.shards].map((m) => [m.path, m]));
+    const bad = units.filter((u) => {
+      const m = verifiedShard(out, u.split, u.index, u.first, u.count);
+      const l = listed.get(shardPath(u.split, u.index));
+      return !m || !l || canonicalJson(m.files) !== canonicalJson(l.files);
+    });
+    if (bad.length > 0) {
+      throw new IcrlError(`invalid --out: ${show(outDir)} is a finished dataset, but ${bad.length} of ${units.length} shards do not match their checksums in manifest.json (${bad.slice(0, 4).map((u) => shardPath(u.split, u.index)).join(", ")}${bad.length > 4 ? ", ..." : ""}; corrupted or modified: remove it and generate again)`);
+    }
+    return opened.done;
+  }
   const { metas, todo } = scanUnits(opened.root, spec, () => true, false);
   if (todo.length > 0) {
     throw new IcrlError(
@@ -305,9 +424,11 @@ export function finishQueued(spec: GenerationSpec, outDir: string): Manifest {
 
 /** Remove a queue and its jobs from Redis. */
 export async function removeQueue(url: string, name: string): Promise<void> {
-  const q = new Queue(name, { connection: connection(url) });
+  const q = openQueue(url, name);
   try {
     await q.obliterate({ force: true });
+  } catch (e) {
+    throw redisFailure(url, e, `removing queue ${name}`);
   } finally {
     await q.close();
   }

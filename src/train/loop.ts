@@ -193,18 +193,22 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
   writeFileAtomic(metricsPath, metricsText(metrics));
   o.onStart?.(from);
 
+  // A new run that fails before its first checkpoint (bad input found when the run is built, or
+  // an out-of-memory error in the first validation loss or step) has nothing to resume from:
+  // remove what it wrote, so that a rerun with another config is not refused as "a different config".
+  const undoFresh = () => {
+    if (!fresh || existsSync(ckptPath)) return;
+    rmSync(cfgPath, { force: true });
+    rmSync(metricsPath, { force: true });
+    removeTempFiles(o.out);
+    if (existsSync(o.out) && readdirSync(o.out).length === 0) rmSync(o.out, { recursive: true });
+  };
   const t0 = performance.now();
   let run: TrainableRun;
   try {
     run = o.start(resume);
   } catch (e) {
-    // Bad input (e.g. a corrupted dataset) found before the first step of a new run: leave no
-    // half-made run folder behind.
-    if (fresh) {
-      rmSync(cfgPath, { force: true });
-      rmSync(metricsPath, { force: true });
-      if (existsSync(o.out) && readdirSync(o.out).length === 0) rmSync(o.out, { recursive: true });
-    }
+    undoFresh();
     throw e;
   }
   const append = (m: MetricLine) => {
@@ -244,6 +248,9 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
     }
     checkpoint();
     saveCheckpoint(modelPath, { config: o.modelConfig, params: run.state.params, step: run.state.step, extra: o.extra });
+  } catch (e) {
+    undoFresh();
+    throw e;
   } finally {
     run.dispose(); // the run owns the resumed parameters and optimizer state (moved into its TrainState)
   }

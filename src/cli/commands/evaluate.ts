@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { IcrlError, invalid } from "../../core/errors.js";
+import { IcrlError, invalid, show } from "../../core/errors.js";
 import { writeJsonAtomic } from "../../core/io.js";
 import { BanditTaskDistribution, type BanditParams } from "../../envs/bandit.js";
 import { makeBatchPolicy, parseAlgoSpec } from "../../algos/registry.js";
@@ -43,7 +43,7 @@ export function modelInfo(path: string, extra: unknown, step: number): ModelInfo
   const e = extra as { dataset?: { env?: unknown; envParams?: unknown; context?: unknown; label?: unknown; expert?: unknown }; preset?: unknown; baselines?: unknown; greedy?: unknown } | undefined;
   const d = e?.dataset;
   if (!d || typeof d.env !== "string" || typeof d.envParams !== "object" || d.envParams === null)
-    throw new IcrlError(`checkpoint ${path} does not record the dataset it was trained on (metadata extra.dataset); it was not written by \`icrl train\``);
+    throw new IcrlError(`checkpoint ${show(path)} does not record the dataset it was trained on (metadata extra.dataset); it was not written by \`icrl train\``);
   return {
     env: d.env,
     envParams: d.envParams as BanditParams,
@@ -126,7 +126,7 @@ export function resolveEvaluateConfig(flags: Flags): EvaluateConfig {
     const names = shippedModels();
     throw new IcrlError(`missing --model (allowed: a checkpoint file, a training run folder, or a shipped model: ${names.length ? names.join(", ") : "none installed"})`);
   }
-  return parseWith(EvaluateConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
+  return parseWith(EvaluateConfigSchema, raw, flags.config ? `config file ${show(flags.config)}` : "flags");
 }
 
 /** Evaluate a model beside classic algorithms; writes the run folder `out`. */
@@ -144,7 +144,7 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
   const other = greedy ? `${cfg.name}-sampled` : `${cfg.name}-greedy`;
   const labels = new Set<string>(cfg.bothModes ? [cfg.name, other] : [cfg.name]);
   for (const s of algoSpecs) {
-    if (labels.has(s.label)) throw invalid("--algos", s.label, `each algorithm at most once, and not "${cfg.name}"`);
+    if (labels.has(s.label)) throw invalid("--algos", s.label, `each algorithm at most once, and not ${show(cfg.name)}`);
     labels.add(s.label);
   }
   const dist = new BanditTaskDistribution(env);

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { IcrlError, invalid } from "../../core/errors.js";
+import { IcrlError, invalid, show } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
 import { parseAlgoSpec } from "../../algos/registry.js";
 import { generateDataset } from "../../data/generate.js";
@@ -118,7 +118,7 @@ export function resolveGenerateConfig(flags: GenerateFlags): GenerateConfig {
   if (typeof raw.context === "string") raw.context = parseContextFlag(raw.context);
   if (raw.env === undefined) throw new IcrlError(`missing --env (allowed: ${BANDIT_PRESET_NAMES.join(", ")})`);
   if (raw.context === undefined) throw new IcrlError(`missing --context (allowed: algorithm specs with optional weights, e.g. linucb or thompson@0.5,uniform@0.5)`);
-  return parseWith(GenerateConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
+  return parseWith(GenerateConfigSchema, raw, flags.config ? `config file ${show(flags.config)}` : "flags");
 }
 
 /** The options that define a dataset (shared by `icrl generate` and `icrl queue submit`). */

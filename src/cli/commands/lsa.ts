@@ -10,7 +10,7 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { invalid } from "../../core/errors.js";
+import { invalid, show } from "../../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic, type StagedDir } from "../../core/io.js";
 import { heatmap, lineWithBands, writePlot, type VegaLiteSpec } from "../../report/plot.js";
 import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
@@ -116,7 +116,7 @@ function resolve<S extends z.ZodType>(schema: S, presets: Record<string, object>
   const raw: Record<string, unknown> = { ...file, ...defined(fromFlags) };
   const preset = (raw.preset as string | undefined) ?? defPreset;
   if (!(preset in presets)) throw invalid("preset", preset, Object.keys(presets).join(", "));
-  return parseWith(schema, { seed: 0, ...presets[preset], ...raw, preset }, flags.config ? `config file ${flags.config}` : "flags");
+  return parseWith(schema, { seed: 0, ...presets[preset], ...raw, preset }, flags.config ? `config file ${show(flags.config)}` : "flags");
 }
 
 function jsonl(rows: readonly object[]): string {
@@ -471,7 +471,7 @@ export function register(program: Command): void {
     .option("--out <dir>", "run folder (default runs/lsa-verify-<time>)")
     .action(async (flags: CommonFlags) => {
       const file = flags.config ? loadConfigFile(flags.config) : {};
-      const cfg = parseWith(z.strictObject({ seed: seedField.default(42) }), { ...file, ...defined({ seed: flags.seed }) }, flags.config ? `config file ${flags.config}` : "flags");
+      const cfg = parseWith(z.strictObject({ seed: seedField.default(42) }), { ...file, ...defined({ seed: flags.seed }) }, flags.config ? `config file ${show(flags.config)}` : "flags");
       await runVerify(cfg.seed, flags.out ?? defaultOutDir("lsa-verify"));
     });
 

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { readFileSync, existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { IcrlError } from "../../core/errors.js";
+import { IcrlError, show } from "../../core/errors.js";
 import { specProblem, type GenerationSpec } from "../../data/dataset.js";
 import { checkRedis, DEFAULT_QUEUE, finishQueued, parseRedisUrl, queueCounts, runWorker, specHash, submitGeneration, waitForQueue } from "../../queue/generate-queue.js";
 import { intFlag } from "../config.js";
@@ -21,22 +21,22 @@ async function redisUrl(flag: string | undefined): Promise<string> {
 }
 
 function checkQueueName(name: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new IcrlError(`invalid --queue: ${JSON.stringify(name)} (allowed: 1-100 letters, digits, '.', '_' or '-')`);
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new IcrlError(`invalid --queue: ${show(name)} (allowed: 1-100 letters, digits, '.', '_' or '-')`);
   return name;
 }
 
 /** The spec of the unfinished generation at `out` (from `<out>.partial/generation.json`). */
 function specOfPartial(out: string): GenerationSpec {
   const p = resolve(`${out}.partial`, "generation.json");
-  if (!existsSync(p)) throw new IcrlError(`invalid --out: ${JSON.stringify(out)} has no submitted generation (${p} is missing; allowed: the --out of \`icrl queue submit\`)`);
+  if (!existsSync(p)) throw new IcrlError(`invalid --out: ${show(out)} has no submitted generation (${show(p)} is missing; allowed: the --out of \`icrl queue submit\`)`);
   let rec: { spec?: unknown };
   try {
     rec = JSON.parse(readFileSync(p, "utf8"));
   } catch (e) {
-    throw new IcrlError(`invalid generation record ${p}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
+    throw new IcrlError(`invalid generation record ${show(p)}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
   }
   const problem = specProblem(rec?.spec);
-  if (problem) throw new IcrlError(`invalid generation record ${p}: ${problem}`);
+  if (problem) throw new IcrlError(`invalid generation record ${show(p)}: ${problem}`);
   return rec.spec as GenerationSpec;
 }
 
@@ -66,9 +66,15 @@ export function register(program: Command): void {
         process.stdout.write(`${flags.out}/ is already complete (nothing to do)\n`);
         return;
       }
-      process.stdout.write(`queue ${name}: enqueued ${r.enqueued} shards (${r.onDisk} already on disk); run workers with: icrl queue worker --redis ${url} --queue ${name}\n`);
-      if (!flags.wait) return;
       const units = Math.ceil(spec.tasks / spec.shardSize) + Math.ceil(spec.valTasks / spec.shardSize);
+      const queued = r.queued > 0 ? `, ${r.queued} already queued` : "";
+      if (r.enqueued + r.queued === 0) {
+        // Nothing left for workers: say so rather than "enqueued 0 shards".
+        process.stdout.write(`queue ${name}: nothing to enqueue, all ${r.onDisk} shards are on disk${flags.wait ? "" : `; finish the dataset with: icrl queue finish --out ${flags.out}`}\n`);
+      } else {
+        process.stdout.write(`queue ${name}: enqueued ${r.enqueued} shards (${r.onDisk} already on disk${queued}); run workers with: icrl queue worker --redis ${url} --queue ${name}\n`);
+      }
+      if (!flags.wait) return;
       const bar = progress("queue", units, "shards", r.onDisk);
       let seen = 0;
       await waitForQueue(url, name, specHash(spec), (c) => {

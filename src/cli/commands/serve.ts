@@ -3,7 +3,7 @@
  * static files on a local port. Everything is computed in the page; the server only sends files.
  */
 import type { Command } from "commander";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,6 +40,59 @@ export function defaultWebDir(): string {
   return join(dir, "web", "dist");
 }
 
+function reply(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+/**
+ * The request path as a path relative to the served folder, or null when it is malformed (the
+ * caller answers 400): neither origin-form ("/...") nor an absolute http(s) URL, bad
+ * percent-encoding, or a NUL byte. Dot segments ("..", also as %2e) are resolved by the URL
+ * parser; an encoded "/" (%2f) that decodes into ".." is caught by the caller's containment check.
+ */
+export function requestPath(target: string): string | null {
+  if (!target.startsWith("/") && !/^https?:\/\//i.test(target)) return null;
+  let pathname: string;
+  try {
+    pathname = new URL(target, "http://localhost").pathname;
+  } catch {
+    return null;
+  }
+  let rel: string;
+  try {
+    rel = decodeURIComponent(pathname);
+  } catch {
+    return null; // URIError: "%", "%zz", a truncated or invalid UTF-8 sequence
+  }
+  if (rel.includes("\0")) return null;
+  return rel.endsWith("/") ? rel + "index.html" : rel;
+}
+
+function handle(dir: string, req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    reply(res, 405, "method not allowed (allowed: GET, HEAD)\n", { allow: "GET, HEAD" });
+    return;
+  }
+  const rel = requestPath(req.url ?? "/");
+  if (rel === null) {
+    reply(res, 400, "bad request: malformed path\n");
+    return;
+  }
+  const file = normalize(join(dir, rel));
+  const st = (file === dir || file.startsWith(dir + sep)) && existsSync(file) ? statSync(file) : undefined;
+  if (!st?.isFile()) {
+    reply(res, 404, `not found: ${show(rel)}\n`);
+    return;
+  }
+  const body = readFileSync(file);
+  const headers: Record<string, string> = { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "content-length": String(body.length) };
+  // Hashed assets never change; the page, the service worker and the model index may.
+  headers["cache-control"] = rel.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache";
+  res.writeHead(200, headers);
+  res.end(req.method === "HEAD" ? undefined : body);
+}
+
 /** Start the static server; resolves once listening. */
 export async function startServer(cfg: ServeConfig): Promise<{ server: Server; url: string; dir: string }> {
   const dir = resolve(cfg.dir ?? defaultWebDir());
@@ -47,20 +100,14 @@ export async function startServer(cfg: ServeConfig): Promise<{ server: Server; u
     throw new IcrlError(`invalid --dir: ${show(dir)} holds no built playground (allowed: a folder with index.html; run \`npm run build:web\` first)`);
   }
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    let rel = decodeURIComponent(url.pathname);
-    if (rel.endsWith("/")) rel += "index.html";
-    const file = normalize(join(dir, rel));
-    if (!(file === dir || file.startsWith(dir + sep)) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-      res.end(`not found: ${url.pathname}\n`);
-      return;
+    try {
+      handle(dir, req, res);
+    } catch (e) {
+      // A bug or a file-system error on one request: answer 500, keep serving.
+      process.stderr.write(`icrl serve: ${req.method} ${show(req.url)}: ${(e as Error).message.split("\n")[0]}\n`);
+      if (!res.headersSent) reply(res, 500, "internal error\n");
+      else res.destroy();
     }
-    const headers: Record<string, string> = { "content-type": TYPES[extname(file)] ?? "application/octet-stream" };
-    // Hashed assets never change; the page, the service worker and the model index may.
-    headers["cache-control"] = rel.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache";
-    res.writeHead(200, headers);
-    res.end(req.method === "HEAD" ? undefined : readFileSync(file));
   });
   await new Promise<void>((ok, fail) => {
     server.once("error", (e: NodeJS.ErrnoException) =>

@@ -4,7 +4,7 @@
  * same command again after an interruption and it continues from the last checkpoint.
  */
 import type { Command } from "commander";
-import { IcrlError } from "../../core/errors.js";
+import { IcrlError, show } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { readManifest } from "../../data/dataset.js";
 import { countParams } from "../../nn/engine.js";
@@ -22,7 +22,7 @@ type Flags = TrainFlags;
 export function resolveTrainConfig(flags: Flags): PretrainConfig {
   const raw = rawTrainConfig(flags);
   if (raw.data === undefined) throw new IcrlError("missing --data (allowed: a dataset folder written by `icrl generate`)");
-  const cfg = parseWith(PretrainConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
+  const cfg = parseWith(PretrainConfigSchema, raw, flags.config ? `config file ${show(flags.config)}` : "flags");
   if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid microBatches: ${cfg.microBatches} (allowed: a divisor of batchSize = ${cfg.batchSize})`);
   return cfg;
 }
