@@ -27,7 +27,7 @@ export function buildProgram(): Command {
     .name("icrl")
     .description("In-context reinforcement learning with transformers: pretrain, deploy in context, compare with classic algorithms.")
     .version("0.1.0")
-    .option("-q, --quiet", "no progress bars")
+    .option("-q, --quiet", "no progress bars or progress log lines (also: ICRL_PROGRESS=0); off a terminal, progress is a line every ICRL_LOG_SECONDS (default 10)")
     .option("--overwrite", "replace an existing run folder of the same command with a different config (icrl never replaces folders it did not write)")
     .showHelpAfterError("(run with --help for usage)")
     .hook("preAction", (cmd, action) => {

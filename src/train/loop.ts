@@ -19,9 +19,9 @@
  * (a flipped byte, a lost or torn line) is detected and rebuilt from it, never silently kept.
  * The folder is locked (src/core/lock.ts) while the loop runs: a second run on it is refused.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { IcrlError } from "../core/errors.js";
+import { IcrlError, show } from "../core/errors.js";
 import { appendLine, checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { acquireOutLock, releaseOutLock } from "../core/lock.js";
 import { diffJson } from "../nn/config.js";
@@ -61,8 +61,8 @@ export interface LoopOptions {
   checkpointEvery: number;
   /** Build the run: fresh, or from a checkpoint's state. */
   start(resume?: ResumeState): TrainableRun;
-  /** Called after every step with (completed steps, total). */
-  onStep?(step: number, total: number): void;
+  /** Called after every step with (completed steps, total, that step's training loss). */
+  onStep?(step: number, total: number, loss: number): void;
   /** Called once with the step the loop starts from (0 = fresh). */
   onStart?(step: number): void;
 }
@@ -177,6 +177,15 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
     }
   } else {
     removeTempFiles(o.out); // a killed first write of config.json
+    // A new run goes into a new or empty folder: never mixed into a user's folder or a dataset.
+    if (existsSync(o.out)) {
+      if (!statSync(o.out).isDirectory()) throw new IcrlError(`invalid --out: ${show(o.out)} is a file (allowed: a new or empty folder, or a run of \`icrl train\` to resume)`);
+      const names = readdirSync(o.out);
+      if (names.length > 0) {
+        const what = names.includes("manifest.json") ? "holds a dataset" : names.includes(".icrl-run.json") ? "holds a run of another command" : `holds files that are not a training run (${names.slice(0, 3).map((n) => show(n)).join(", ")}${names.length > 3 ? ", ..." : ""}; no config.json)`;
+        throw new IcrlError(`invalid --out: ${show(o.out)} ${what} (allowed: a new or empty folder, or a run of \`icrl train\` to resume)`);
+      }
+    }
     writeJsonAtomic(cfgPath, savedCfg);
   }
 
@@ -224,6 +233,18 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
       extra: o.extra,
       log: metricsText(metrics),
     });
+  // Ctrl-C (or SIGTERM) between steps: say where the run stands and how to continue. The loop
+  // yields to the event loop after every step so that the signal is seen there; what is on disk
+  // is always a consistent run (atomic writes), resumable from its last checkpoint.
+  let lastCheckpoint = from;
+  const onSignal = (sig: NodeJS.Signals) => {
+    const at = run.state.step;
+    const resume = lastCheckpoint > 0 ? `resumes from the checkpoint at step ${lastCheckpoint}` : "starts again from step 0 (no checkpoint yet)";
+    process.stderr.write(`\nicrl: interrupted (${sig}) at step ${at} of ${o.steps}; rerun the same command to continue: it ${resume}\n`);
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     if (from === 0) append({ step: 0, valLoss: run.validationLoss() });
     let lossSum = 0;
@@ -237,14 +258,18 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
       lr = r.lr;
       n++;
       const s = run.state.step;
-      o.onStep?.(s, o.steps);
+      o.onStep?.(s, o.steps, r.loss);
       if (s % o.logEvery === 0 || s === o.steps) {
         const m: MetricLine = { step: s, trainLoss: lossSum / n, gradNorm: normSum / n, lr };
         if (s % o.evalEvery === 0 || s === o.steps) m.valLoss = run.validationLoss();
         append(m);
         lossSum = normSum = n = 0;
-        if (s % o.checkpointEvery === 0 && s !== o.steps) checkpoint();
+        if (s % o.checkpointEvery === 0 && s !== o.steps) {
+          checkpoint();
+          lastCheckpoint = s;
+        }
       }
+      await new Promise<void>((r) => setImmediate(r)); // let a signal handler run between steps
     }
     checkpoint();
     saveCheckpoint(modelPath, { config: o.modelConfig, params: run.state.params, step: run.state.step, extra: o.extra });
@@ -252,6 +277,8 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
     undoFresh();
     throw e;
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     run.dispose(); // the run owns the resumed parameters and optimizer state (moved into its TrainState)
   }
   const wallSeconds = (performance.now() - t0) / 1000;

@@ -58,7 +58,7 @@ export async function runMdpTraining(cfg: MdpPretrainConfig, out: string, extra:
       if (from > 0) process.stderr.write(`${label}: resuming ${out} from step ${from}\n`);
       bar = progress(label, cfg.steps, "steps", from);
     },
-    onStep: () => bar?.tick(),
+    onStep: (_step, _total, loss) => bar?.tick(1, loss),
   });
   (bar as ReturnType<typeof progress> | null)?.stop();
   return res;

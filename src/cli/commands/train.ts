@@ -47,7 +47,7 @@ export async function runTraining(cfg: PretrainConfig, out: string, extra: Recor
       if (from > 0) process.stderr.write(`${label}: resuming ${out} from step ${from}\n`);
       bar = progress(label, cfg.steps, "steps", from);
     },
-    onStep: () => bar?.tick(),
+    onStep: (_step, _total, loss) => bar?.tick(1, loss),
   });
   (bar as ReturnType<typeof progress> | null)?.stop();
   return res;
