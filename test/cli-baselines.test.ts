@@ -31,8 +31,11 @@ test("baselines writes config, results, csv, report and plots", () => {
   assert.ok(res.definitions.cumulativeRegret.includes("sum"));
   const png = readFileSync(join(out, "plots/regret.png"));
   assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG file");
+  assert.equal(res.envParams.noiseStd, 1.5);
+  // config.json holds the inputs only (it is fed back with --config); what they resolve to is in results.json.
   const cfg = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
-  assert.equal(cfg.envParams.noiseStd, 1.5);
+  assert.equal(cfg.envParams, undefined);
+  assert.deepEqual(cfg.algos, ["uniform", "emp", "thompson", "linucb", "ridge-greedy"]);
 });
 
 test("same seed gives byte-identical results.json; another seed differs", () => {

@@ -6,11 +6,12 @@
 import { existsSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { IcrlError, show } from "../core/errors.js";
+import { didYouMean, IcrlError, show } from "../core/errors.js";
+export { didYouMean, editDistance } from "../core/errors.js";
 import { MAX_CONFIG_BYTES, readInputFile } from "../core/input-file.js";
 
-/** Read a YAML or JSON config file into a plain object. */
-export function loadConfigFile(path: string): Record<string, unknown> {
+/** Read a YAML or JSON config file into a plain object, as written (no key renaming). */
+export function readConfigFile(path: string): Record<string, unknown> {
   if (!existsSync(path)) throw new IcrlError(`invalid --config: ${show(path)} (allowed: an existing YAML or JSON file)`);
   // A device, FIFO or folder is refused before reading (no endless read of /dev/zero, no hang).
   const text = readInputFile(path, { what: "--config", maxBytes: MAX_CONFIG_BYTES });
@@ -28,6 +29,114 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** The help text of every command's --config option. */
+export const CONFIG_HELP = "YAML or JSON config: keys are the flag names without -- (d-model: 32, out: runs/x) or the fields of a run's config.json, which can be fed back as is; flags override it";
+
+/** "d-model" -> "dModel" (keys already in camelCase are kept). */
+export function camelKey(key: string): string {
+  return key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** "dModel" -> "d-model". */
+export function kebabKey(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/**
+ * Config files take the command's flag names as keys (`d-model: 32`, `val-tasks: 100`,
+ * `out: runs/x`; camelCase `dModel` too) besides the fields of the command's config schema
+ * (`numLayers`, `batchSize`, ... as `icrl experiment --dry-run` prints them). `applyConfigFlags`
+ * (called before every command runs) moves each key that names one of the command's options,
+ * with a single value, into that option unless the flag was given on the command line; the
+ * rest is what `loadConfigFile` returns, keys in camelCase, for the command's schema.
+ */
+interface ConfigState {
+  path: string;
+  rest: Record<string, unknown>;
+  /** The command's flags without "--" (for messages). */
+  flags: string[];
+  /** Flags set to false in the file: left to the schema, dropped where it has no such field. */
+  falseFlags: Set<string>;
+}
+let configState: ConfigState | null = null;
+
+/** The option of a command as applyConfigFlags needs it (a commander Option, structurally). */
+export interface ConfigOption {
+  long?: string;
+  required: boolean;
+  optional: boolean;
+  attributeName(): string;
+  parseArg?: (value: string, previous: unknown) => unknown;
+}
+export interface ConfigCommand {
+  options: readonly ConfigOption[];
+  getOptionValueSource(key: string): string | undefined;
+  setOptionValueWithSource(key: string, value: unknown, source: "config"): unknown;
+  name(): string;
+}
+
+/** The flags (without "--") of the command being run, for messages. */
+let commandFlags: string[] = [];
+
+export function applyConfigFlags(cmd: ConfigCommand, path: string | undefined): void {
+  const flags = cmd.options.map((o) => o.long?.replace(/^--/, "")).filter((f): f is string => !!f && f !== "config" && f !== "help");
+  commandFlags = flags;
+  configState = null;
+  if (path === undefined) return;
+  const file = readConfigFile(path);
+  const byAttr = new Map(cmd.options.filter((o) => o.long && o.long !== "--config").map((o) => [o.attributeName(), o]));
+  const rest: Record<string, unknown> = {};
+  const falseFlags = new Set<string>();
+  const seen = new Map<string, string>();
+  for (const [key, value] of Object.entries(file)) {
+    const attr = camelKey(key);
+    const before = seen.get(attr);
+    if (before !== undefined) throw new IcrlError(`invalid --config: ${show(path)} gives ${show(attr)} twice, as ${show(before)} and ${show(key)} (allowed: each key once)`);
+    seen.set(attr, key);
+    const opt = byAttr.get(attr);
+    const scalar = value === null || ["string", "number", "boolean"].includes(typeof value);
+    if (!opt || !scalar) {
+      rest[attr] = value;
+      continue;
+    }
+    if (cmd.getOptionValueSource(attr) === "cli" || value === null) continue; // the flag wins; null = not set
+    const takesValue = opt.required || opt.optional;
+    let v: unknown = value;
+    if (!takesValue) {
+      if (typeof value !== "boolean") throw new IcrlError(`invalid ${key} (config file ${show(path)}): ${show(value)} (allowed: true or false, as the flag --${kebabKey(attr)} takes no value)`);
+      if (!value) {
+        // A flag cannot say "false": the schema field of that name can (e.g. greedy: false).
+        rest[attr] = false;
+        falseFlags.add(attr);
+        continue;
+      }
+    } else if (opt.parseArg) {
+      try {
+        v = opt.parseArg(String(value), undefined);
+      } catch (e) {
+        if (!(e instanceof IcrlError)) throw e;
+        const allowed = /\(allowed: .*\)$/.exec(e.message)?.[0] ?? "";
+        throw new IcrlError(`invalid ${key} (config file ${show(path)}): ${show(value)} ${allowed}`.trimEnd());
+      }
+    } else {
+      v = String(value);
+    }
+    cmd.setOptionValueWithSource(attr, v, "config");
+  }
+  configState = { path, rest, flags, falseFlags };
+}
+
+/**
+ * The config file's keys for the command's schema: everything `applyConfigFlags` did not move
+ * into a flag, keys in camelCase.
+ */
+export function loadConfigFile(path: string): Record<string, unknown> {
+  if (configState && configState.path === path) return { ...configState.rest };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(readConfigFile(path))) out[camelKey(k)] = v;
+  return out;
+}
+
 function getPath(obj: unknown, path: PropertyKey[]): unknown {
   let cur: unknown = obj;
   for (const k of path) {
@@ -38,27 +147,57 @@ function getPath(obj: unknown, path: PropertyKey[]): unknown {
 }
 
 /** Turn the first zod issue into a one-line IcrlError naming field, value and what is allowed. */
-export function zodError(issue: z.core.$ZodIssue, raw: unknown, source: string): IcrlError {
+export function zodError(issue: z.core.$ZodIssue, raw: unknown, source: string, schemaKeys: string[] = []): IcrlError {
   const field = issue.path.length ? issue.path.map(String).join(".") : "(config)";
   if (issue.code === "unrecognized_keys") {
     const keys = (issue as { keys: string[] }).keys;
-    return new IcrlError(`invalid ${source}: unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => show(k)).join(", ")}${field !== "(config)" ? ` in ${field}` : ""} (allowed: the documented fields; see --help)`);
+    const where = field !== "(config)" ? ` in ${field}` : "";
+    // Top-level keys of a config file: the command's flags (without "--") and its schema fields.
+    const allowed = field === "(config)" && configState ? [...configState.flags, ...schemaKeys.filter((k) => !configState!.flags.includes(kebabKey(k)))] : schemaKeys;
+    const list = allowed.length ? allowed.join(", ") : "none";
+    return new IcrlError(`invalid ${source}: unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => show(configState ? kebabKey(k) : k)).join(", ")}${where} (allowed: ${list}${didYouMean(kebabKey(keys[0]), allowed.map(kebabKey))})`);
   }
   const value = getPath(raw, issue.path);
-  return new IcrlError(`invalid ${field}: ${show(value)} (allowed: ${issue.message})`);
+  // A camelCase field that is a flag of the command is named as the user writes it.
+  let name = field;
+  if (issue.path.length === 1 && /[A-Z]/.test(field) && commandFlags.includes(kebabKey(field))) name = source === "flags" ? `--${kebabKey(field)}` : kebabKey(field);
+  let allowed = issue.message;
+  if (issue.code === "invalid_type") {
+    const expected = String((issue as { expected?: unknown }).expected);
+    allowed = TYPE_WORDS[expected] ?? `a ${expected}`;
+  } else if (issue.code === "invalid_value" && "values" in issue && typeof value === "string") {
+    allowed += didYouMean(value, (issue.values as unknown[]).map(String));
+  }
+  return new IcrlError(`invalid ${name}: ${show(value)} (allowed: ${allowed})`);
 }
+
+const TYPE_WORDS: Record<string, string> = { number: "a number", int: "an integer", string: "a string", boolean: "true or false", array: "a list", object: "a mapping of keys to values" };
 
 /** Validate `raw` against `schema`; throw an IcrlError on the first problem. */
 export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, source = "config"): z.infer<S> {
+  const top = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+  if (configState && top && raw && typeof raw === "object") {
+    const pruned = { ...(raw as Record<string, unknown>) };
+    for (const k of configState.falseFlags) if (!(k in top) && pruned[k] === false) delete pruned[k];
+    raw = pruned;
+  }
   const r = schema.safeParse(raw);
-  if (!r.success) throw zodError(r.error.issues[0], raw, source);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    // The fields of the object the unknown key is in (for the message's allowed list).
+    let at: unknown = schema;
+    for (const k of issue.path) at = (at as { shape?: Record<PropertyKey, unknown> })?.shape?.[k];
+    const unwrap = (t: unknown): unknown => ((t as { unwrap?: () => unknown })?.unwrap ? unwrap((t as { unwrap: () => unknown }).unwrap()) : t);
+    const shape = (unwrap(at) as { shape?: Record<string, unknown> } | undefined)?.shape;
+    throw zodError(issue, raw, source, shape ? Object.keys(shape) : []);
+  }
   return r.data;
 }
 
 /** Parse an integer flag strictly (no "12abc", no 1.5). */
 export function intFlag(name: string) {
   return (v: string): number => {
-    if (!/^[+-]?\d+$/.test(v.trim())) throw new IcrlError(`invalid --${name}: ${show(v)} (allowed: an integer)`);
+    if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(Number(v))) throw new IcrlError(`invalid --${name}: ${show(v)} (allowed: an integer of at most 15 digits)`);
     return Number(v);
   };
 }

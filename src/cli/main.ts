@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { IcrlError } from "../core/errors.js";
 import { resourceErrorMessage } from "../core/resources.js";
 import { setQuiet } from "./progress.js";
+import { applyConfigFlags } from "./config.js";
 import { setRunCommand } from "../core/io.js";
 import { register as registerBaselines } from "./commands/baselines.js";
 // [command imports: one line per module in src/cli/commands/]
@@ -29,12 +30,16 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .option("-q, --quiet", "no progress bars or progress log lines (also: ICRL_PROGRESS=0); off a terminal, progress is a line every ICRL_LOG_SECONDS (default 10)")
     .option("--overwrite", "replace an existing run folder of the same command with a different config (icrl never replaces folders it did not write)")
-    .showHelpAfterError("(run with --help for usage)")
+    // Usage errors (unknown option or command, missing argument): one line, like every other error.
+    .configureOutput({ outputError: (text, write) => write(usageErrorLine(text)) })
     .hook("preAction", (cmd, action) => {
       if (cmd.opts().quiet) setQuiet(true);
       const names: string[] = [];
       for (let c: Command | null = action; c && c !== cmd; c = c.parent) names.unshift(c.name());
       setRunCommand(names.join(" "), cmd.opts().overwrite === true);
+      // Config-file keys that name a flag of the command become that flag (unless given).
+      const config = action.opts().config;
+      applyConfigFlags(action, typeof config === "string" ? config : undefined);
     });
   registerBaselines(program);
   // [command registrations: one line per module]
@@ -48,6 +53,17 @@ export function buildProgram(): Command {
   registerMerge(program);
   registerQueue(program);
   return program;
+}
+
+/** Commander's usage error ("error: unknown option '--x'\n(Did you mean --y?)") as one line. */
+export function usageErrorLine(text: string): string {
+  const parts = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  const first = (parts.shift() ?? "error").replace(/^error: /, "");
+  const hint = parts.map((p) => p.replace(/^\((.*)\)$/, "$1")).join("; ");
+  return `icrl: error: ${first}${hint ? ` (${hint.charAt(0).toLowerCase()}${hint.slice(1)})` : ""}; see --help for usage\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {

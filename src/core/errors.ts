@@ -55,3 +55,30 @@ export function show(value: unknown): string {
 export function invalid(field: string, value: unknown, allowed: string): IcrlError {
   return new IcrlError(`invalid ${field}: ${show(value)} (allowed: ${allowed})`);
 }
+
+/** Edit distance (for did-you-mean suggestions). */
+export function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length];
+}
+
+/** ` (did you mean "x"?)` for the closest of `options` to `value`, when close enough; else "". */
+export function didYouMean(value: string, options: readonly string[]): string {
+  let best = "";
+  let bestD = Infinity;
+  for (const o of options) {
+    const dist = editDistance(value.toLowerCase(), o.toLowerCase());
+    if (dist < bestD) [best, bestD] = [o, dist];
+  }
+  return best && bestD <= Math.max(2, Math.floor(best.length / 3)) ? `; did you mean ${show(best)}?` : "";
+}
+

@@ -15,6 +15,7 @@
  *
  * A context may be a mixture: each sequence picks component k with probability ∝ weight_k.
  */
+import { IcrlError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { saIndex } from "../envs/episodic-mdp.js";
 import { drawCategorical, type MdpTask } from "../envs/tabular-mdp.js";
@@ -49,7 +50,14 @@ export type MdpContextComponent = { kind: "random"; label: string; weight: numbe
 
 export function parseContextComponent(algo: string, weight: number, field = "--context"): MdpContextComponent {
   if (algo.trim() === "random") return { kind: "random", label: "random", weight };
-  const spec = parseMdpAlgoSpec(algo, field);
+  let spec: MdpAlgoSpec;
+  try {
+    spec = parseMdpAlgoSpec(algo, field);
+  } catch (e) {
+    // "random" is a context component (independent uniform transitions), not an algorithm: name it too.
+    if (e instanceof IcrlError) throw new IcrlError(e.message.replace(/\(allowed: (?!random)/, "(allowed: random (uniform transitions, DPT's Dark Room data), "));
+    throw e;
+  }
   return { kind: "algo", spec, label: spec.label, weight };
 }
 

@@ -116,7 +116,8 @@ export async function runMdpBaselines(cfg: MdpBaselinesConfig, out: string): Pro
   }
   const tasks = cfg.tasks ?? dist.ids?.length ?? 500;
   const K = cfg.episodes ?? (cfg.env === "random-mdp" ? 100 : 40);
-  const resolved = { ...cfg, algos: specs.map((s) => s.label), tasks, episodes: K, envParams };
+  // The inputs, resolved and complete (feed it back with --config); envParams is in results.json.
+  const resolved = { ...cfg, algos: specs.map((s) => s.label), tasks, episodes: K };
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
     const bar = progress(`baselines ${cfg.env}`, tasks * specs.length, "tasks");

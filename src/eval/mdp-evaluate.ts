@@ -177,7 +177,9 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
   const baselines = cfg.algos ?? (m.extra.baselines as string[] | undefined) ?? [...MDP_DEFAULT_BASELINES[dist.env], ...m.dataset.context.map((c) => c.algo).filter((a) => a !== "random")];
   const specs = [...new Map(baselines.map((a) => parseMdpAlgoSpec(a)).map((s) => [s.label, s])).values()];
   if (specs.some((s) => s.label === cfg.name)) throw invalid("name", cfg.name, "a name different from the baselines'");
-  const resolved = { ...cfg, tasks, episodes: K, algos: specs.map((s) => s.label), env: dist.env, envParams: dist.params, modelPath: m.path, layout: m.layout };
+  // The inputs, resolved and complete: `icrl evaluate --config <run>/config.json` repeats the run
+  // (what they resolve to, the model file, its layout and the environment, is in results.json).
+  const resolved = { ...cfg, tasks, episodes: K, algos: specs.map((s) => s.label) };
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
     const bar = progress(label, tasks * (specs.length + 1), "tasks");

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { IcrlError, invalid } from "../core/errors.js";
+import { didYouMean, IcrlError, invalid } from "../core/errors.js";
 import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { withOutLock } from "../core/lock.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
@@ -167,7 +167,7 @@ export async function mdpExperimentCommand(preset: string, flags: { scale?: stri
   const scale = flags.scale ?? "quick";
   if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
   const exp = mdpExperiment(preset, scale as MdpScale);
-  if (!exp) throw invalid("preset", preset, MDP_EXPERIMENT_NAMES.join(", "));
+  if (!exp) throw invalid("preset", preset, MDP_EXPERIMENT_NAMES.join(", ") + didYouMean(preset, MDP_EXPERIMENT_NAMES));
   const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
   if (flags.dryRun || (scale === "paper" && !flags.run)) {
     process.stdout.write(mdpDryRunText(exp, out, flags.tasks));

@@ -112,8 +112,8 @@ function metricsText(lines: MetricLine[]): string {
 /** Check `checkpointEvery` and `evalEvery` against `logEvery` so resumed metrics line up. */
 export function checkLoopCadence(o: { logEvery: number; checkpointEvery: number; evalEvery: number }): void {
   if (o.checkpointEvery % o.logEvery !== 0)
-    throw new IcrlError(`invalid checkpointEvery: ${o.checkpointEvery} (allowed: a multiple of logEvery = ${o.logEvery}, so a resumed run logs the same windows)`);
-  if (o.evalEvery % o.logEvery !== 0) throw new IcrlError(`invalid evalEvery: ${o.evalEvery} (allowed: a multiple of logEvery = ${o.logEvery})`);
+    throw new IcrlError(`invalid --checkpoint-every: ${o.checkpointEvery} (allowed: a multiple of --log-every = ${o.logEvery}, so a resumed run logs the same windows)`);
+  if (o.evalEvery % o.logEvery !== 0) throw new IcrlError(`invalid --eval-every: ${o.evalEvery} (allowed: a multiple of --log-every = ${o.logEvery})`);
 }
 
 export async function trainInFolder(o: LoopOptions): Promise<LoopResult> {

@@ -77,7 +77,8 @@ export function isMdpTrain(flags: { data?: string; config?: string }): boolean {
 export async function mdpTrainCommand(flags: MdpTrainFlags): Promise<void> {
   const raw = rawTrainConfig(flags);
   const cfg = parseMdpTrainConfig(raw, flags.config ? `config file ${flags.config}` : "flags");
-  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid microBatches: ${cfg.microBatches} (allowed: a divisor of batchSize = ${cfg.batchSize})`);
+  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid --micro-batches: ${cfg.microBatches} (allowed: a divisor of --batch = ${cfg.batchSize})`);
+  if (cfg.dModel % cfg.numHeads !== 0) throw new IcrlError(`invalid --heads: ${cfg.numHeads} (allowed: a divisor of --d-model = ${cfg.dModel}, so that every head has the same width)`);
   const out = flags.out ?? defaultOutDir("train-mdp");
   const res = await runMdpTraining(cfg, out);
   const last = res.metrics[res.metrics.length - 1];

@@ -8,9 +8,10 @@ import { IcrlError, invalid } from "../../core/errors.js";
 import { writeJsonAtomic } from "../../core/io.js";
 import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditParamsSchema, BanditTaskDistribution, checkBanditParams, type BanditParams } from "../../envs/bandit.js";
 import { makeBatchPolicy, parseAlgoSpec } from "../../algos/registry.js";
+import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
 import { evaluateBandit, METRIC_DEFINITIONS } from "../../eval/harness.js";
 import { regretTable, writeBanditReport, type BanditResults } from "../../report/bandit-report.js";
-import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
+import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
 import { isMdpBaselines, mdpBaselinesCommand } from "../../eval/mdp-baselines.js";
@@ -28,7 +29,7 @@ const posInt = (what: string, max: number) =>
 
 /** The schema of `icrl baselines` (config file keys = flag names). */
 export const BaselinesConfigSchema = z.strictObject({
-  env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${BANDIT_PRESET_NAMES.join(", ")}` }).describe("task distribution preset"),
+  env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${[...BANDIT_PRESET_NAMES, ...MDP_ENV_NAMES].join(", ")}` }).describe("task distribution preset"),
   algos: z.array(z.string()).min(1, "at least one algorithm").optional().describe("algorithm specs (name[:key=value...]); default: the preset's baselines"),
   tasks: posInt("number of evaluation tasks", 10_000_000).default(500),
   horizon: posInt("steps per task (default: the preset's)", 1_000_000).optional(),
@@ -99,7 +100,8 @@ export async function runBaselines(cfg: BaselinesConfig, out: string): Promise<B
     labels.add(s.label);
   }
   const dist = new BanditTaskDistribution(params);
-  const resolved = { ...cfg, algos: algoSpecs.map((s) => s.label), envParams: params };
+  // The inputs, resolved and complete (feed it back with --config); envParams is in results.json.
+  const resolved = { ...cfg, algos: algoSpecs.map((s) => s.label) };
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
     const bar = progress(`baselines ${cfg.env}`, cfg.tasks * algoSpecs.length, "tasks");
@@ -144,7 +146,7 @@ export function register(program: Command): void {
     .option("--dim <d>", "feature dimension (override the preset)", intFlag("dim"))
     .option("--noise <std>", "reward noise standard deviation (override the preset)", numFlag("noise"))
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
-    .option("--config <file>", "YAML or JSON config; flags override it")
+    .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/baselines-<env>-<time>)")
     .action(async (flags: Flags & { episodes?: number; states?: number; actions?: number }) => {
       if (isMdpBaselines(flags)) return mdpBaselinesCommand(flags);

@@ -55,6 +55,8 @@ export async function runCompare(flags: CompareFlags): Promise<Record<string, un
   const modelArg = flags.model ?? "lin-fig1-left";
   const path = resolveModelPath(modelArg);
   const ck = loadCheckpoint(path);
+  if ((ck.extra as { mdp?: unknown } | undefined)?.mdp)
+    throw invalid("--model", modelArg, "a bandit model distilled from LinUCB on a linear bandit, e.g. lin-fig1-left (this is an MDP model; the constructed soft UCB-VI is compared with `icrl baselines --env darkroom`)");
   const info = modelInfo(path, ck.extra, ck.step);
   const ctxSpecs = info.context.map((c) => parseAlgoSpec(c.algo, "context"));
   if (info.label !== "ad" || ctxSpecs.length !== 1 || ctxSpecs[0].name !== "linucb")

@@ -17,7 +17,7 @@ import { createTransformer } from "../../nn/transformer.js";
 import type { BatchBanditPolicy } from "../../algos/types.js";
 import { regretTable, writeBanditReport, type BanditResults } from "../../report/bandit-report.js";
 import { resolveEnvParams, DEFAULT_BASELINES } from "./baselines.js";
-import { defined, intFlag, loadConfigFile, parseWith } from "../config.js";
+import { defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
 import { isMdpModel, mdpEvaluateCommand } from "../../eval/mdp-evaluate.js";
@@ -153,7 +153,9 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
     ...(cfg.bothModes ? [new TransformerBanditPolicy(other, model, ck.params, trained, !greedy)] : []),
     ...algoSpecs.map((s) => makeBatchPolicy(s, { horizon: env.horizon })),
   ];
-  const resolved = { ...cfg, greedy, modelPath: path, algos: algoSpecs.map((s) => s.label), envParams: env };
+  // The inputs, resolved and complete (feed it back with --config); the model file and the
+  // environment are in results.json.
+  const resolved = { ...cfg, greedy, algos: algoSpecs.map((s) => s.label) };
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
     const bar = progress(label, cfg.tasks * policies.length, "tasks");
@@ -177,6 +179,7 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
       model: {
         name: cfg.name,
         checkpoint: cfg.model,
+        path,
         preset: info.preset ?? null,
         trainedSteps: info.step,
         context: info.context,
@@ -206,7 +209,7 @@ export function register(program: Command): void {
     .option("--both-modes", "also evaluate the other deployment mode (greedy vs sampled) under its own name")
     .option("--horizon <T>", "evaluate on a shorter horizon than the training one", intFlag("horizon"))
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
-    .option("--config <file>", "YAML or JSON config; flags override it")
+    .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/evaluate-<model>-<time>)")
     .option("--episodes <K>", "MDP models: episodes per task (default: the training K for AD, 40 for DPT)", intFlag("episodes"))
     .option("--context <mode>", "MDP DPT models: previous-episode (default, DPT) or sliding (last L transitions)")
@@ -214,6 +217,11 @@ export function register(program: Command): void {
     .option("--split <s>", "Dark Room: evaluation split test (default, held out), train or all")
     .action(async (flags: Flags & { episodes?: number; context?: string; offline?: boolean; split?: string }) => {
       if (isMdpModel(flags.model ?? (flags.config ? (loadConfigFile(flags.config).model as string | undefined) : undefined))) return void (await mdpEvaluateCommand(flags));
+      // Flags for MDP models only: refused rather than ignored for a bandit model.
+      const mdpOnly: [string, unknown][] = [["--episodes", flags.episodes], ["--context", flags.context], ["--offline", flags.offline], ["--split", flags.split]];
+      for (const [flag, v] of mdpOnly) {
+        if (v !== undefined) throw new IcrlError(`invalid ${flag}: ${show(v)} (allowed: only with an MDP model such as dpt-darkroom; ${show(flags.model ?? "this model")} is a bandit model, which acts for --horizon steps per task)`);
+      }
       const cfg = resolveEvaluateConfig(flags);
       const base = cfg.model.replace(/\.safetensors$/, "").split(/[\\/]/).filter(Boolean).pop() ?? "model";
       const out = flags.out ?? defaultOutDir(`evaluate-${base}`);

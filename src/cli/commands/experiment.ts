@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { stringify } from "yaml";
-import { IcrlError, invalid, show } from "../../core/errors.js";
+import { didYouMean, IcrlError, invalid, show } from "../../core/errors.js";
 import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../../core/io.js";
 import { withOutLock } from "../../core/lock.js";
 import { generateDataset } from "../../data/generate.js";
@@ -24,6 +24,8 @@ import { runTraining } from "./train.js";
 import { EvaluateConfigSchema, MODELS_DIR, runEvaluation } from "./evaluate.js";
 import { intFlag } from "../config.js";
 import { isMdpPreset, MDP_EXPERIMENT_NAMES } from "../../experiments/mdp-presets.js";
+
+const ALL_PRESETS = [...BANDIT_EXPERIMENT_NAMES, ...MDP_EXPERIMENT_NAMES];
 import { mdpExperimentCommand } from "../../experiments/mdp-experiment.js";
 import { progress } from "../progress.js";
 
@@ -263,7 +265,7 @@ export function register(program: Command): void {
       const scale = flags.scale ?? "quick";
       if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
       const exp = banditExperiment(preset, scale as Scale);
-      if (!exp) throw invalid("preset", preset, BANDIT_EXPERIMENT_NAMES.join(", "));
+      if (!exp) throw invalid("preset", preset, `${ALL_PRESETS.join(", ")}${didYouMean(preset, ALL_PRESETS)}`);
       const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
       const workers = flags.workers ?? 2;
       if (flags.dryRun || (scale === "paper" && !flags.run)) {

@@ -6,12 +6,13 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { IcrlError, invalid, show } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
+import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
 import { parseAlgoSpec } from "../../algos/registry.js";
 import { generateDataset } from "../../data/generate.js";
 import { partName, resolveShard } from "../../data/shard.js";
 import { join } from "node:path";
 import type { GenerationSpec } from "../../data/dataset.js";
-import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
+import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../config.js";
 import { progress } from "../progress.js";
 import { resolveEnvParams } from "./baselines.js";
 import { isMdpGenerate, mdpGenerateCommand } from "../../data/mdp-cli.js";
@@ -19,7 +20,7 @@ import { isMdpGenerate, mdpGenerateCommand } from "../../data/mdp-cli.js";
 const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
 export const GenerateConfigSchema = z.strictObject({
-  env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${BANDIT_PRESET_NAMES.join(", ")}` }),
+  env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${[...BANDIT_PRESET_NAMES, ...MDP_ENV_NAMES].join(", ")}` }),
   horizon: posInt(100_000).optional(),
   arms: posInt(10_000).optional(),
   dim: posInt(1000).optional(),
@@ -136,7 +137,7 @@ export function addDatasetOptions(cmd: Command): Command {
     .option("--noise <std>", "reward noise std (override)", numFlag("noise"))
     .option("--seed <s>", "seed (default 0)", intFlag("seed"))
     .option("--shard-size <n>", "trajectories per shard (default 1000)", intFlag("shard-size"))
-    .option("--config <file>", "YAML or JSON config; flags override it");
+    .option("--config <file>", CONFIG_HELP);
 }
 
 export function register(program: Command): void {
@@ -152,8 +153,9 @@ export function register(program: Command): void {
     .option("--episodes <K>", "MDP --kind ad: episodes per learning history (default 20)", intFlag("episodes"))
     .option("--states <S>", "random-mdp: number of states", intFlag("states"))
     .option("--actions <A>", "random-mdp: number of actions", intFlag("actions"))
-    .requiredOption("--out <dir>", "dataset folder (an interrupted run resumes when given the same config)")
+    .option("--out <dir>", "dataset folder (an interrupted run resumes when given the same config); or out: in the --config file")
     .action(async (flags: GenerateFlags) => {
+      if (!flags.out) throw new IcrlError("missing --out (allowed: a dataset folder, given as --out DIR or as out: DIR in the --config file)");
       if (isMdpGenerate(flags)) return mdpGenerateCommand(flags);
       const cfg = resolveGenerateConfig(flags);
       const spec = toGenerationSpec(cfg);

@@ -13,7 +13,7 @@ import { z } from "zod";
 import { invalid, show } from "../../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic, type StagedDir } from "../../core/io.js";
 import { heatmap, lineWithBands, writePlot, type VegaLiteSpec } from "../../report/plot.js";
-import { defined, intFlag, loadConfigFile, numFlag, parseWith } from "../config.js";
+import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
 import { verifyAll } from "../../lsa/verify.js";
@@ -143,7 +143,7 @@ function fmt(x: number, digits = 3): string {
 async function runVerify(seed: number, out: string): Promise<void> {
   const rs = verifyAll({ seed });
   await inStagedDir(out, async (dir) => {
-    writeJsonAtomic(dir.file("config.json"), { command: "lsa verify", seed });
+    writeJsonAtomic(dir.file("config.json"), { seed });
     writeFileAtomic(dir.file("metrics.jsonl"), jsonl(rs.flatMap((r) => (r.perLayer ?? []).map((e, l) => ({ id: r.id, precision: r.precision, layer: l + 1, error: e })))));
     writeJsonAtomic(dir.file("results.json"), { allPass: rs.every((r) => r.pass), identities: rs });
     const rows = rs
@@ -221,7 +221,7 @@ function trainWithBar(cfg: MimicConfig, label: string): MimicResult {
 async function runMimicCmd(cfg: MimicConfig & { preset: string }, out: string): Promise<void> {
   const r = trainWithBar(cfg, `lsa mimic ${cfg.preset}`);
   await inStagedDir(out, async (dir) => {
-    writeJsonAtomic(dir.file("config.json"), { command: "lsa mimic", ...cfg });
+    writeJsonAtomic(dir.file("config.json"), cfg);
     writeFileAtomic(dir.file("metrics.jsonl"), jsonl(r.log));
     writeJsonAtomic(dir.file("results.json"), {
       definitions: {
@@ -309,7 +309,7 @@ async function runTdCmd(cli: TdCli, out: string): Promise<void> {
     return m;
   };
   await inStagedDir(out, async (dir) => {
-    writeJsonAtomic(dir.file("config.json"), { command: "lsa td-pretrain", ...base, seeds });
+    writeJsonAtomic(dir.file("config.json"), { ...base, seeds });
     writeFileAtomic(dir.file("metrics.jsonl"), jsonl(runs.flatMap(({ seed, r }) => r.log.map((row) => ({ seed, ...row })))));
     writeJsonAtomic(dir.file("results.json"), {
       definitions: {
@@ -412,7 +412,7 @@ async function runControlCmd(cfg: ControlCli, out: string): Promise<void> {
   const risesL = main.lsa.mean[K] > main.lsa.mean[0] + 2 * (main.lsa.sem[K] + main.lsa.sem[0]);
   const risesE = main.exact.mean[K] > main.exact.mean[0] + 2 * (main.exact.sem[K] + main.exact.sem[0]);
   await inStagedDir(out, async (dir) => {
-    writeJsonAtomic(dir.file("config.json"), { command: "lsa control", ...cfg, mimicConfig: mimicCfg });
+    writeJsonAtomic(dir.file("config.json"), cfg);
     writeFileAtomic(dir.file("metrics.jsonl"), jsonl(main.k.map((k) => ({ k, lsa: main.lsa.mean[k], lsaSem: main.lsa.sem[k], exact: main.exact.mean[k], exactSem: main.exact.sem[k], jLsa: main.rawMean.lsa[k], jExact: main.rawMean.exact[k] }))));
     writeJsonAtomic(dir.file("results.json"), {
       definitions: {
@@ -430,6 +430,7 @@ async function runControlCmd(cfg: ControlCli, out: string): Promise<void> {
       curves: main,
       contextLengthSweep: sweep,
       block: mimicSummary(trained),
+      mimicConfig: mimicCfg,
     });
     const rows = main.k.flatMap((k) => [
       { x: k, y: main.lsa.mean[k], lo: main.lsa.mean[k] - main.lsa.sem[k], hi: main.lsa.mean[k] + main.lsa.sem[k], series: "trained LSA block" },
@@ -467,7 +468,7 @@ export function register(program: Command): void {
     .command("verify")
     .description("Check identities T1–T15: explicit LSA constructions vs TD(0), TD(λ), residual gradient, SARSA, actor-critic and GD, layer by layer (float64 and float32).")
     .option("--seed <s>", "seed (default 42)", intFlag("seed"))
-    .option("--config <file>", "YAML or JSON config (key: seed)")
+    .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/lsa-verify-<time>)")
     .action(async (flags: CommonFlags) => {
       const file = flags.config ? loadConfigFile(flags.config) : {};
@@ -491,7 +492,7 @@ export function register(program: Command): void {
     .option("--batch <B>", "prompts per step", intFlag("batch"))
     .option("--log-every <k>", "log diagnostics every k steps", intFlag("log-every"))
     .option("--seed <s>", "seed", intFlag("seed"))
-    .option("--config <file>", "YAML or JSON config (keys = schema fields); flags override it")
+    .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/lsa-mimic-<preset>-<time>)")
     .action(async (flags: CommonFlags & Record<string, string | number | undefined>) => {
       const cfg = resolve(MimicSchema, MIMIC_PRESETS, "sarsa", flags, {
@@ -513,7 +514,7 @@ export function register(program: Command): void {
     .option("--lr <x>", "Adam learning rate", numFlag("lr"))
     .option("--seed <s>", "seed", intFlag("seed"))
     .option("--seeds <list>", "several seeds, e.g. 0-4 or 0,3,7: one run each, mean ± s.e. across seeds", seedsFlag)
-    .option("--config <file>", "YAML or JSON config (keys = schema fields); flags override it")
+    .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/lsa-td-<preset>-<time>)")
     .action(async (flags: CommonFlags & Record<string, string | number | number[] | undefined>) => {
       const cfg = resolve(TdSchema, TD_PRESETS, "wang", flags, { preset: flags.preset, nMrps: flags.mrps, layers: flags.layers, mode: flags.mode, family: flags.family, n: flags.n, lr: flags.lr, seed: flags.seed, seeds: flags.seeds });
@@ -531,7 +532,7 @@ export function register(program: Command): void {
     .option("--tau <x>", "softmax temperature at deployment", numFlag("tau"))
     .option("--steps <k>", "block training steps (override the mimic preset)", intFlag("steps"))
     .option("--seed <s>", "seed", intFlag("seed"))
-    .option("--config <file>", "YAML or JSON config (keys = schema fields); flags override it")
+    .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/lsa-control-<preset>-<time>)")
     .action(async (flags: CommonFlags & Record<string, string | number | undefined>) => {
       const cfg = resolve(ControlSchema, CONTROL_PRESETS as unknown as Record<string, object>, "sarsa", flags, {

@@ -50,13 +50,14 @@ export function register(program: Command): void {
   const queue = program.command("queue").description("Generate a dataset with any number of workers pulling shards from a BullMQ job queue on Redis (retries, progress, crash recovery).");
 
   addDatasetOptions(queue.command("submit").description("Enqueue the missing shards of a dataset; with --wait, wait for the workers and finish it."))
-    .requiredOption("--out <dir>", "dataset folder, at the same path on every worker's machine (a shared file system)")
+    .option("--out <dir>", "dataset folder, at the same path on every worker's machine (a shared file system); or out: in the --config file")
     .option("--redis <url>", REDIS_HELP)
     .option("--queue <name>", `queue name (default ${DEFAULT_QUEUE})`)
     .option("--attempts <n>", "tries per shard before it counts as failed (default 3)", intFlag("attempts"))
     .option("--wait", "wait until the workers are done, then verify and finish the dataset")
     .action(async (flags: GenerateFlags & { out: string; redis?: string; queue?: string; attempts?: number; wait?: boolean }) => {
       const t0 = performance.now();
+      if (!flags.out) throw new IcrlError("missing --out (allowed: a dataset folder, given as --out DIR or as out: DIR in the --config file)");
       const spec = toGenerationSpec(resolveGenerateConfig(flags));
       if (flags.attempts !== undefined && !(flags.attempts >= 1 && flags.attempts <= 100)) throw new IcrlError(`invalid --attempts: ${flags.attempts} (allowed: 1 to 100)`);
       const name = checkQueueName(flags.queue ?? DEFAULT_QUEUE);

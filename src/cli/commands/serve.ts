@@ -9,7 +9,7 @@ import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { IcrlError, show } from "../../core/errors.js";
-import { intFlag, loadConfigFile, parseWith } from "../config.js";
+import { intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../config.js";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -128,7 +128,7 @@ export function register(program: Command): void {
     .option("--port <n>", "port (default 5178; 0 = any free port)", intFlag("port"))
     .option("--host <addr>", "address to listen on (default 127.0.0.1; 0.0.0.0 for other devices)")
     .option("--dir <folder>", "the built playground (default web/dist)")
-    .option("--config <file>", "YAML or JSON config; flags override it")
+    .option("--config <file>", CONFIG_HELP)
     .action(async (flags: { port?: number; host?: string; dir?: string; config?: string }) => {
       const raw: Record<string, unknown> = flags.config ? loadConfigFile(flags.config) : {};
       for (const k of ["port", "host", "dir"] as const) if (flags[k] !== undefined) raw[k] = flags[k];

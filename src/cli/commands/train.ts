@@ -11,7 +11,7 @@ import { countParams } from "../../nn/engine.js";
 import { createTransformer } from "../../nn/transformer.js";
 import { modelConfigFor, optimizerConfigFor, PretrainConfigSchema, startPretraining, type PretrainConfig } from "../../train/pretrain.js";
 import { trainInFolder, type LoopResult } from "../../train/loop.js";
-import { intFlag, numFlag, parseWith } from "../config.js";
+import { intFlag, numFlag, parseWith, CONFIG_HELP } from "../config.js";
 import { progress } from "../progress.js";
 import { rawTrainConfig, type TrainFlags } from "../train-flags.js";
 import { defaultOutDir } from "../common.js";
@@ -23,7 +23,8 @@ export function resolveTrainConfig(flags: Flags): PretrainConfig {
   const raw = rawTrainConfig(flags);
   if (raw.data === undefined) throw new IcrlError("missing --data (allowed: a dataset folder written by `icrl generate`)");
   const cfg = parseWith(PretrainConfigSchema, raw, flags.config ? `config file ${show(flags.config)}` : "flags");
-  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid microBatches: ${cfg.microBatches} (allowed: a divisor of batchSize = ${cfg.batchSize})`);
+  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid --micro-batches: ${cfg.microBatches} (allowed: a divisor of --batch = ${cfg.batchSize})`);
+  if (cfg.dModel % cfg.numHeads !== 0) throw new IcrlError(`invalid --heads: ${cfg.numHeads} (allowed: a divisor of --d-model = ${cfg.dModel}, so that every head has the same width)`);
   return cfg;
 }
 
@@ -75,7 +76,7 @@ export function register(program: Command): void {
     .option("--val-trajectories <n>", "validation trajectories used for the validation loss (default 256)", intFlag("val-trajectories"))
     .option("--seed <s>", "seed of initialisation and batch sampling (default 0)", intFlag("seed"))
     .option("--workers <n>", "threads computing micro-batch gradients when --micro-batches > 1 (default 2; results do not depend on it)", intFlag("workers"))
-    .option("--config <file>", "YAML or JSON config (keys as in PretrainConfigSchema: numLayers, dModel, batchSize, ...); flags override it")
+    .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/train-<time>); an interrupted run resumes when given the same folder and config")
     .action(async (flags: Flags) => {
       if (isMdpTrain(flags)) return mdpTrainCommand(flags);
