@@ -336,7 +336,7 @@ const BIG = 1_000_000; // just under MAX_CONFIG_BYTES (1 MiB)
 const LONG_CONFIGS: { file: string; text: () => string; command: string[]; message: RegExp }[] = [
   { file: "env.yaml", text: () => `env: ${"x".repeat(BIG)}\ncontext: thompson\n`, command: ["generate"], message: /invalid env: "x+"…\(1000000 characters\)/ },
   { file: "context.yaml", text: () => `env: lin-bernoulli\ncontext: "thompson:${"y".repeat(BIG)}=1"\n`, command: ["generate"], message: /has no parameter "y+"…/ },
-  { file: "tasks.yaml", text: () => `env: lin-bernoulli\ncontext: thompson\ntasks: "${"9".repeat(BIG)}"\n`, command: ["generate"], message: /invalid tasks: "9+"…\(1000000 characters\)/ },
+  { file: "tasks.yaml", text: () => `env: lin-bernoulli\ncontext: thompson\ntasks: "${"9".repeat(BIG)}"\n`, command: ["generate"], message: /invalid tasks \(config file .*\): "9+"…\(1000000 characters\) \(allowed: an integer of at most 15 digits\)/ },
   { file: "list.yaml", text: () => `env: lin-bernoulli\ncontext: thompson\ntasks: [${"1,".repeat(BIG / 2)}1]\n`, command: ["generate"], message: /invalid tasks: \[1,1,.*…\(\d+ characters\)/ },
   { file: "host.yaml", text: () => `host: "${"h".repeat(BIG)}"\nport: -1\n`, command: ["serve"], message: /invalid port/ },
   { file: "serve.yaml", text: () => `dir: "${"d".repeat(BIG)}"\n`, command: ["serve", "--port", "0"], message: /invalid --dir: ".*"…\(\d+ characters\)/ },

@@ -197,7 +197,8 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, source =
 /** Parse an integer flag strictly (no "12abc", no 1.5). */
 export function intFlag(name: string) {
   return (v: string): number => {
-    if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(Number(v))) throw new IcrlError(`invalid --${name}: ${show(v)} (allowed: an integer of at most 15 digits)`);
+    if (!/^[+-]?\d+$/.test(v.trim())) throw new IcrlError(`invalid --${name}: ${show(v)} (allowed: an integer)`);
+    if (!Number.isSafeInteger(Number(v))) throw new IcrlError(`invalid --${name}: ${show(v)} (allowed: an integer of at most 15 digits)`);
     return Number(v);
   };
 }

@@ -3,7 +3,7 @@
  * (bandit-report.ts) and the browser playground.
  */
 import type { AlgorithmResult, METRIC_DEFINITIONS } from "../eval/harness.js";
-import type { VegaLiteSpec } from "./specs.js";
+import { fittedLogScale, INTEGER_AXIS, logAxis, orderByFinal, seriesColor, type VegaLiteSpec } from "./specs.js";
 
 export interface BanditResults {
   env: string;
@@ -39,32 +39,38 @@ export function regretSpec(res: BanditResults, title?: string): VegaLiteSpec {
       subRows.push({ t, y: Math.max(sm, 1e-4), lo: Math.max(sm - ss, 1e-4), hi: Math.max(sm + ss, 1e-4), series: name });
     }
   }
-  const color = { field: "series", type: "nominal", title: "algorithm" };
-  const panel = (rows: Record<string, unknown>[], yTitle: string, log: boolean, ptitle: string) => ({
-    title: ptitle,
-    width: 380,
-    height: 260,
-    data: { values: rows },
-    layer: [
-      {
-        mark: { type: "area", opacity: 0.18 },
-        encoding: {
-          x: { field: "t", type: "quantitative", title: "step t" },
-          y: { field: "lo", type: "quantitative", title: yTitle, scale: log ? { type: "log" } : {} },
-          y2: { field: "hi" },
-          color,
+  // One legend for both panels, ordered by final cumulative regret (highest first, as the lines end).
+  const color = seriesColor(orderByFinal(cumRows, "t"), "algorithm");
+  const panel = (rows: Record<string, unknown>[], yTitle: string, log: boolean, ptitle: string) => {
+    const ys = rows.flatMap((r) => [Number(r.lo), Number(r.hi)]);
+    const scale = log ? fittedLogScale(ys) : {};
+    const axis = log ? logAxis(ys) : {};
+    return {
+      title: ptitle,
+      width: 380,
+      height: 260,
+      data: { values: rows },
+      layer: [
+        {
+          mark: { type: "area", opacity: 0.18 },
+          encoding: {
+            x: { field: "t", type: "quantitative", title: "step t", axis: INTEGER_AXIS },
+            y: { field: "lo", type: "quantitative", title: yTitle, scale, axis },
+            y2: { field: "hi" },
+            color,
+          },
         },
-      },
-      {
-        mark: { type: "line", strokeWidth: 2 },
-        encoding: {
-          x: { field: "t", type: "quantitative" },
-          y: { field: "y", type: "quantitative", scale: log ? { type: "log" } : {} },
-          color,
+        {
+          mark: { type: "line", strokeWidth: 2 },
+          encoding: {
+            x: { field: "t", type: "quantitative", axis: INTEGER_AXIS },
+            y: { field: "y", type: "quantitative", scale, axis },
+            color,
+          },
         },
-      },
-    ],
-  });
+      ],
+    };
+  };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: title ?? `${res.env}: ${res.tasks} tasks, seed ${res.seed} (mean ± 1 s.e.)`,

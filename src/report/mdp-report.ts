@@ -9,6 +9,7 @@ import type { MdpAlgorithmResult, RecordedEpisode } from "../eval/mdp-harness.js
 import { MDP_METRIC_DEFINITIONS } from "../eval/mdp-harness.js";
 import { fmt } from "./bandit-report.js";
 import { writePlot, type VegaLiteSpec } from "./plot.js";
+import { INTEGER_AXIS, orderByFinal, seriesColor } from "./specs.js";
 
 export interface MdpResults {
   env: string;
@@ -76,10 +77,12 @@ export function mdpSpec(res: MdpResults, title?: string): VegaLiteSpec {
     }
   }
   const optRows = ks.map((k) => ({ k, y: res.optimalReturn.mean[k - 1], series: "optimal (V*)" }));
-  const color = { field: "series", type: "nominal", title: "algorithm" };
+  // One legend, ordered by final return (highest first); V* is the dashed black reference.
+  const color = seriesColor(orderByFinal(retRows, "k"), "algorithm");
+  const x = { field: "k", type: "quantitative", title: "episode", axis: INTEGER_AXIS };
   const bands = (rows: Record<string, unknown>[], yTitle: string) => [
-    { data: { values: rows }, mark: { type: "area", opacity: 0.18 }, encoding: { x: { field: "k", type: "quantitative", title: "episode" }, y: { field: "lo", type: "quantitative", title: yTitle }, y2: { field: "hi" }, color } },
-    { data: { values: rows }, mark: { type: "line", strokeWidth: 2, point: res.episodes <= 40 }, encoding: { x: { field: "k", type: "quantitative" }, y: { field: "y", type: "quantitative" }, color } },
+    { data: { values: rows }, mark: { type: "area", opacity: 0.18 }, encoding: { x, y: { field: "lo", type: "quantitative", title: yTitle }, y2: { field: "hi" }, color } },
+    { data: { values: rows }, mark: { type: "line", strokeWidth: 2, point: res.episodes <= 40 }, encoding: { x, y: { field: "y", type: "quantitative" }, color } },
   ];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
@@ -89,7 +92,7 @@ export function mdpSpec(res: MdpResults, title?: string): VegaLiteSpec {
         title: "Return per episode",
         width: 380,
         height: 260,
-        layer: [...bands(retRows, "return"), { data: { values: optRows }, mark: { type: "line", strokeDash: [6, 4], color: "black" }, encoding: { x: { field: "k", type: "quantitative" }, y: { field: "y", type: "quantitative" } } }],
+        layer: [...bands(retRows, "return"), { data: { values: optRows }, mark: { type: "line", strokeDash: [6, 4], color: "black" }, encoding: { x, y: { field: "y", type: "quantitative" } } }],
       },
       { title: "Cumulative regret vs V*", width: 380, height: 260, layer: bands(regRows, "cumulative regret") },
     ],

@@ -5,7 +5,60 @@
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type VegaLiteSpec = Record<string, any>;
 
-/** A line chart with optional standard-error bands: rows {x, y, lo?, hi?, series}. */
+/**
+ * The series of `rows` ordered by their value at their last x, highest first (so the legend reads
+ * top to bottom like the lines at the right edge of the plot).
+ */
+export function orderByFinal(rows: readonly Record<string, unknown>[], xKey: string, yKey = "y"): string[] {
+  const last = new Map<string, { x: number; y: number }>();
+  for (const r of rows) {
+    const name = String(r.series);
+    const x = Number(r[xKey]);
+    const l = last.get(name);
+    if (!l || x >= l.x) last.set(name, { x, y: Number(r[yKey]) });
+  }
+  return [...last.keys()].sort((a, b) => last.get(b)!.y - last.get(a)!.y || a.localeCompare(b));
+}
+
+/** A colour encoding by series: legend in `order`, solid full-width swatches, names never cut. */
+export function seriesColor(order: string[], title: string | null): VegaLiteSpec {
+  return { field: "series", type: "nominal", title, scale: { domain: order }, legend: { labelLimit: 0, symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 } };
+}
+
+/** Integer ticks (an axis of steps, episodes, layers). */
+export const INTEGER_AXIS = { tickMinStep: 1, format: "d" } as const;
+
+/** A log scale spanning `values` (whole decades only when they span more than one). */
+export function fittedLogScale(values: readonly number[]): VegaLiteSpec {
+  const ys = values.filter((v) => Number.isFinite(v) && v > 0);
+  if (!ys.length) return { type: "log" };
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  return hi / lo > 10 ? { type: "log" } : { type: "log", nice: false, domain: [lo / 1.05, hi * 1.05] };
+}
+
+/**
+ * Tick labels of a log axis over `values`, one format for the whole axis: exponents ("1e-6",
+ * "1e-8") when the values span more than three decades or go below 1e-4, else plain numbers.
+ */
+export function logAxis(values: readonly number[]): VegaLiteSpec {
+  const ys = values.filter((v) => Number.isFinite(v) && v > 0);
+  if (!ys.length) return {};
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  return hi / lo > 1e3 || lo < 1e-4 ? { format: ".0e" } : { format: "~g" };
+}
+
+/** Series names drawn as reference lines (dashed) unless the caller lists its own. */
+const REFERENCE_SERIES = /^(slope\b|oracle\b|chance\b|reference\b|bound\b|optimal\b|upper bound|lower bound|target\b)/i;
+
+/**
+ * A line chart with optional standard-error bands: rows {x, y, lo?, hi?, series}. Conventions
+ * for every plot icrl writes: the legend lists the series by their final value (highest first)
+ * with solid swatches and full names; reference lines (`reference`, or names such as "slope 1",
+ * "oracle J*", "chance") are dashed; a log axis spans the data, not whole decades; an axis whose
+ * values are all integers gets integer ticks; each axis uses one tick format.
+ */
 export function lineWithBands(opts: {
   title: string;
   xTitle: string;
@@ -14,17 +67,32 @@ export function lineWithBands(opts: {
   logY?: boolean;
   width?: number;
   height?: number;
+  /** Series drawn as dashed reference lines (default: names matching REFERENCE_SERIES). */
+  reference?: string[];
 }): VegaLiteSpec {
-  const yScale = opts.logY ? { type: "log" } : { zero: false };
-  const hasBands = opts.rows.some((r) => r.lo !== undefined);
-  const color = { field: "series", type: "nominal", title: null };
+  const rows = opts.rows;
+  // Legend order: by each series' value at its last x, highest first; reference lines last.
+  const last = new Map<string, { x: number; y: number }>();
+  for (const r of rows) {
+    const l = last.get(r.series);
+    if (!l || r.x >= l.x) last.set(r.series, { x: r.x, y: r.y });
+  }
+  const isRef = (name: string) => (opts.reference ? opts.reference.includes(name) : REFERENCE_SERIES.test(name));
+  const order = [...last.keys()].sort((a, b) => Number(isRef(a)) - Number(isRef(b)) || (last.get(b)!.y - last.get(a)!.y) || a.localeCompare(b));
+  const refs = order.filter(isRef);
+  const yScale: VegaLiteSpec = opts.logY ? fittedLogScale(rows.flatMap((r) => [r.y, r.lo ?? r.y, r.hi ?? r.y])) : { zero: false };
+  const intX = rows.length > 0 && rows.every((r) => Number.isInteger(r.x));
+  const xAxis = intX ? INTEGER_AXIS : {};
+  const yAxis = opts.logY ? logAxis(rows.flatMap((r) => [r.y, r.lo ?? r.y, r.hi ?? r.y])) : {};
+  const color = { field: "series", type: "nominal", title: null, scale: { domain: order }, legend: { labelLimit: 0, symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 } };
+  const hasBands = rows.some((r) => r.lo !== undefined);
   const layers: VegaLiteSpec[] = [];
   if (hasBands) {
     layers.push({
       mark: { type: "area", opacity: 0.2 },
       encoding: {
-        x: { field: "x", type: "quantitative", title: opts.xTitle },
-        y: { field: "lo", type: "quantitative", scale: yScale, title: opts.yTitle },
+        x: { field: "x", type: "quantitative", title: opts.xTitle, axis: xAxis },
+        y: { field: "lo", type: "quantitative", scale: yScale, title: opts.yTitle, axis: yAxis },
         y2: { field: "hi" },
         color,
       },
@@ -33,9 +101,10 @@ export function lineWithBands(opts: {
   layers.push({
     mark: { type: "line", strokeWidth: 2 },
     encoding: {
-      x: { field: "x", type: "quantitative", title: opts.xTitle },
-      y: { field: "y", type: "quantitative", scale: yScale, title: opts.yTitle },
+      x: { field: "x", type: "quantitative", title: opts.xTitle, axis: xAxis },
+      y: { field: "y", type: "quantitative", scale: yScale, title: opts.yTitle, axis: yAxis },
       color,
+      ...(refs.length ? { strokeDash: { condition: { test: `indexof(${JSON.stringify(refs)}, datum.series) >= 0`, value: [6, 4] }, value: [1, 0] } } : {}),
     },
   });
   return {
@@ -43,7 +112,7 @@ export function lineWithBands(opts: {
     title: opts.title,
     width: opts.width ?? 420,
     height: opts.height ?? 280,
-    data: { values: opts.rows },
+    data: { values: rows },
     layer: layers,
   };
 }

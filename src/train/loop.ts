@@ -170,7 +170,7 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
         if (ck.log !== undefined && readFileSync(metricsPath, "utf8") !== ck.log) writeFileAtomic(metricsPath, ck.log);
       }
       // Killed after the final model was saved but before the loss plot (png last) or the timing.
-      if (!existsSync(join(o.out, "plots", "loss.png"))) await writeLossPlot(o.out, metrics);
+      if (!existsSync(join(o.out, "plots", "loss.png"))) await writeLossPlot(o.out, metrics, o.modelConfig);
       const timingPath = join(o.out, "timing.json");
       if (!existsSync(timingPath)) writeJsonAtomic(timingPath, { wallSeconds: null, steps: o.steps, note: "the run was stopped after saving its model and before recording its wall time" });
       return { resumedFrom: o.steps, alreadyDone: true, metrics, modelPath, wallSeconds: 0 };
@@ -282,18 +282,28 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
     run.dispose(); // the run owns the resumed parameters and optimizer state (moved into its TrainState)
   }
   const wallSeconds = (performance.now() - t0) / 1000;
-  await writeLossPlot(o.out, metrics);
+  await writeLossPlot(o.out, metrics, o.modelConfig);
   writeJsonAtomic(join(o.out, "timing.json"), { wallSeconds, steps: o.steps - from, resumedFrom: from, secondsPerStep: wallSeconds / Math.max(1, o.steps - from) });
   return { resumedFrom: from, alreadyDone: false, metrics, modelPath, wallSeconds };
 }
 
-export async function writeLossPlot(out: string, metrics: MetricLine[]): Promise<void> {
+/**
+ * plots/loss: training and validation cross-entropy in nats, with the chance level ln(actions)
+ * of a uniform guess when the model's action count is known.
+ */
+export async function writeLossPlot(out: string, metrics: MetricLine[], modelConfig?: unknown): Promise<void> {
   const rows: { x: number; y: number; series: string }[] = [];
   for (const m of metrics) {
     if (m.trainLoss !== undefined && m.trainLoss > 0) rows.push({ x: m.step, y: m.trainLoss, series: "train" });
     if (m.valLoss !== undefined && Number.isFinite(m.valLoss) && m.valLoss > 0) rows.push({ x: m.step, y: m.valLoss, series: "validation" });
   }
   if (!rows.length) return;
-  const spec = lineWithBands({ title: "pretraining loss (cross-entropy per labelled step)", xTitle: "optimizer step", yTitle: "loss", rows, logY: true });
+  const actions = (modelConfig as { numArms?: unknown } | undefined)?.numArms;
+  if (typeof actions === "number" && actions >= 2) {
+    const xs = rows.map((r) => r.x);
+    const name = `chance (uniform over ${actions} actions: ln ${actions} = ${Math.log(actions).toFixed(3)})`;
+    for (const x of [Math.min(...xs), Math.max(...xs)]) rows.push({ x, y: Math.log(actions), series: name });
+  }
+  const spec = lineWithBands({ title: "pretraining loss (cross-entropy per labelled step)", xTitle: "optimizer step", yTitle: "cross-entropy (nats)", rows, logY: true });
   await writePlot(spec, join(out, "plots", "loss"));
 }

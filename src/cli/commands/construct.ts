@@ -85,13 +85,14 @@ export async function runRidgeRates(flags: CommonFlags & { rounds?: number; dim?
     const t0 = performance.now();
     const runs = ridgeRates({ seed, d: config.dim, n: config.rounds, lambda: config.lambda, scales: config.scales, target: config.target, maxLayers: config.maxLayers, onProgress: () => bar.tick() });
     bar.stop();
+    // Layers to reach the target: null where it was not reached within --max-layers (never -1).
     const summary = runs.map((r) => ({
       scale: r.scale,
       kappa: r.kappa,
-      gdLayers: r.gdLayers,
-      agdLayers: r.agdLayers,
+      gdLayers: r.gdLayers > 0 ? r.gdLayers : null,
+      agdLayers: r.agdLayers > 0 ? r.agdLayers : null,
       sqrtGdLayers: r.gdLayers > 0 ? Math.sqrt(r.gdLayers) : null,
-      agdOverSqrtGd: r.gdLayers > 0 ? r.agdLayers / Math.sqrt(r.gdLayers) : null,
+      agdOverSqrtGd: r.gdLayers > 0 && r.agdLayers > 0 ? r.agdLayers / Math.sqrt(r.gdLayers) : null,
       maxIdentityErrorGd: r.gdIdentity,
       maxIdentityErrorAgd: r.agdIdentity,
     }));
@@ -134,23 +135,31 @@ export async function runRidgeRates(flags: CommonFlags & { rounds?: number; dim?
     await writePlot(spec1, dir.file("plots/ridge-error-vs-layers"));
     // Plot 2: layers to reach the target vs κ (log-log) with slopes 1 and 1/2.
     const rows2: { x: number; y: number; series: string }[] = [];
-    const ref = runs[0];
+    // The reference slopes start at the first condition number that reached the target.
+    const refGd = runs.find((r) => r.gdLayers > 0);
+    const refAgd = runs.find((r) => r.agdLayers > 0);
     for (const r of runs) {
       if (r.gdLayers > 0) rows2.push({ x: Math.log10(r.kappa), y: Math.log10(r.gdLayers), series: "GD layers" });
       if (r.agdLayers > 0) rows2.push({ x: Math.log10(r.kappa), y: Math.log10(r.agdLayers), series: "AGD layers" });
-      rows2.push({ x: Math.log10(r.kappa), y: Math.log10(ref.gdLayers * (r.kappa / ref.kappa)), series: "slope 1" });
-      rows2.push({ x: Math.log10(r.kappa), y: Math.log10(ref.agdLayers * Math.sqrt(r.kappa / ref.kappa)), series: "slope 1/2" });
+      if (refGd) rows2.push({ x: Math.log10(r.kappa), y: Math.log10(refGd.gdLayers * (r.kappa / refGd.kappa)), series: "slope 1" });
+      if (refAgd) rows2.push({ x: Math.log10(r.kappa), y: Math.log10(refAgd.agdLayers * Math.sqrt(r.kappa / refAgd.kappa)), series: "slope 1/2" });
     }
-    await writePlot(
-      lineWithBands({ title: `Layers to reach relative error ${config.target} vs condition number`, xTitle: "log10 kappa", yTitle: "log10 layers", rows: rows2, width: 520 }),
-      dir.file("plots/ridge-layers-vs-kappa"),
-    );
+    const unreached = `no condition number reached relative error ${config.target} within --max-layers ${config.maxLayers} (raise --max-layers, or loosen --target)`;
+    if (refGd || refAgd) {
+      await writePlot(
+        lineWithBands({ title: `Layers to reach relative error ${config.target} vs condition number`, xTitle: "log10 kappa", yTitle: "log10 layers", rows: rows2, width: 520 }),
+        dir.file("plots/ridge-layers-vs-kappa"),
+      );
+    }
     const results = { summary, errorCurves: runs.map((r) => ({ kappa: r.kappa, gdError: r.gdError.filter((_, i) => i % 10 === 0), agdError: r.agdError })), wallSeconds: (performance.now() - t0) / 1000 };
     writeJsonAtomic(dir.file("results.json"), results);
+    const layers = (n: number | null, w: number) => (n === null ? `>${config.maxLayers}` : String(n)).padStart(w);
     for (const s of summary)
       process.stdout.write(
-        `kappa ${s.kappa.toFixed(1).padStart(8)}  GD layers ${String(s.gdLayers).padStart(6)}  AGD layers ${String(s.agdLayers).padStart(5)}  AGD/sqrt(GD) ${s.agdOverSqrtGd?.toFixed(2) ?? "-"}  identity err GD ${s.maxIdentityErrorGd.toExponential(1)} AGD ${s.maxIdentityErrorAgd.toExponential(1)}\n`,
+        `kappa ${s.kappa.toFixed(1).padStart(8)}  GD layers ${layers(s.gdLayers, 6)}  AGD layers ${layers(s.agdLayers, 5)}  AGD/sqrt(GD) ${s.agdOverSqrtGd?.toFixed(2) ?? "-"}  identity err GD ${s.maxIdentityErrorGd.toExponential(1)} AGD ${s.maxIdentityErrorAgd.toExponential(1)}\n`,
     );
+    if (summary.some((s) => s.gdLayers === null || s.agdLayers === null)) process.stdout.write(`">${config.maxLayers}": the target error ${config.target} was not reached within --max-layers ${config.maxLayers}\n`);
+    if (!refGd && !refAgd) process.stdout.write(`plots/ridge-layers-vs-kappa not written: ${unreached}\n`);
     process.stdout.write(`wrote ${out}\n`);
     return results;
   });

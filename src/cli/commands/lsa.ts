@@ -250,11 +250,18 @@ async function runMimicCmd(cfg: MimicConfig & { preset: string }, out: string): 
     ["κ_P · κ_Q", f.scaleProduct.toFixed(6)],
     ["distance to optimal manifold", fmt(f.manifoldDistance)],
     ...(r.sharpness ? [["GD step × λ_max(Hessian) at GD start (< 2: stable)", `${fmt(cfg.gdLr)} × ${fmt(r.sharpness.lambdaMax)} = ${fmt(r.sharpness.stepTimesLambdaMax)}`] as [string, string]] : []),
-    [`log-loss rate, GD phase (steps > ${r.switchedAt ?? 0})`, `${fmt(r.fit.decadesPer1000Steps)} decades/1000 steps (R² ${fmt(r.fit.r2, 4)})`],
-    ["log-loss rate, all logged points", `${fmt(r.fitAll.decadesPer1000Steps)} decades/1000 steps (R² ${fmt(r.fitAll.r2, 4)})`],
+    [`log-loss rate, GD phase (steps > ${r.switchedAt ?? 0})`, rateText(r.fit)],
+    ["log-loss rate, all logged points", rateText(r.fitAll)],
   ];
   for (const [k, v] of rows) process.stdout.write(` ${k.padEnd(44)} ${v}\n`);
   process.stdout.write(`\nrun folder ${out}\n`);
+}
+
+/** A fitted log-loss rate, or why there is none (the fit uses logged losses in (1e-26, 1e-3)). */
+function rateText(fit: { points: number; r2: number; decadesPer1000Steps: number }): string {
+  if (fit.points < 3 || !Number.isFinite(fit.decadesPer1000Steps))
+    return `not measured: ${fit.points} logged point${fit.points === 1 ? "" : "s"} with a loss below 1e-3 (the fit needs 3; run more --steps or log more often with --log-every)`;
+  return `${fmt(fit.decadesPer1000Steps)} decades/1000 steps (R² ${fmt(fit.r2, 4)})`;
 }
 
 // ------------------------------------------------------------------------------------------ td-pretrain

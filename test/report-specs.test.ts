@@ -1,0 +1,65 @@
+/**
+ * Plot conventions every report follows (src/report/specs.ts): legends ordered by final value
+ * with solid swatches and full names, reference lines dashed, log axes fitted to the data with
+ * one tick format, integer ticks on integer axes; and no sentinel values in command output
+ * (an unreached target is said in words, not printed as -1 or NaN).
+ */
+import test from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fittedLogScale, lineWithBands, logAxis, orderByFinal } from "../src/report/specs.js";
+import { renderSvg } from "../src/report/plot.js";
+import { runCli } from "./helpers/cli.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "icrl-specs-"));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const rows = [
+  { x: 0, y: 3, series: "b" },
+  { x: 10, y: 1, series: "b" },
+  { x: 0, y: 1, series: "a" },
+  { x: 10, y: 2, series: "a" },
+  { x: 0, y: 1.5, series: "slope 1" },
+  { x: 10, y: 9, series: "slope 1" },
+];
+
+test("lineWithBands: legend by final value (references last), solid swatches, dashed references, integer x ticks, fitted log axis", async () => {
+  const spec = lineWithBands({ title: "t", xTitle: "step", yTitle: "loss", rows, logY: true });
+  const line = spec.layer[spec.layer.length - 1].encoding;
+  assert.deepEqual(line.color.scale.domain, ["a", "b", "slope 1"]);
+  assert.equal(line.color.legend.labelLimit, 0);
+  assert.equal(line.color.legend.symbolOpacity, 1);
+  assert.match(line.strokeDash.condition.test, /"slope 1"/);
+  assert.equal(line.x.axis.tickMinStep, 1);
+  assert.equal(line.y.scale.type, "log");
+  assert.equal(line.y.scale.nice, false, "data within one decade: no whole-decade domain");
+  assert.ok(Math.abs(line.y.scale.domain[0] - 1 / 1.05) < 1e-12 && Math.abs(line.y.scale.domain[1] - 9 * 1.05) < 1e-12);
+  assert.match(await renderSvg(spec), /stroke-dasharray="6,4"/);
+  assert.deepEqual(orderByFinal(rows, "x"), ["slope 1", "a", "b"]);
+  assert.deepEqual(fittedLogScale([1e-8, 1]), { type: "log" });
+  assert.deepEqual(logAxis([1e-8, 1]), { format: ".0e" });
+  assert.deepEqual(logAxis([0.2, 3]), { format: "~g" });
+  const frac = lineWithBands({ title: "t", xTitle: "x", yTitle: "y", rows: [{ x: 0.5, y: 1, series: "s" }] });
+  assert.deepEqual(frac.layer[0].encoding.x.axis, {});
+});
+
+test("no sentinels: construct ridge-rates says when the target is not reached and writes no empty plot", () => {
+  const out = join(tmp, "rr");
+  const r = runCli(["construct", "ridge-rates", "--max-layers", "20", "--out", out], { timeoutMs: 300_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /-1\b/);
+  assert.match(r.stdout, /GD layers\s+>20/);
+  assert.match(r.stdout, /plots\/ridge-layers-vs-kappa not written: no condition number reached relative error 1e-8 within --max-layers 20/);
+  assert.ok(!existsSync(join(out, "plots", "ridge-layers-vs-kappa.png")));
+  const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { summary: { gdLayers: number | null }[] };
+  assert.ok(res.summary.every((s) => s.gdLayers === null));
+});
+
+test("no sentinels: lsa mimic says why a loss rate was not measured instead of printing NaN", () => {
+  const r = runCli(["lsa", "mimic", "--preset", "quick-ac", "--steps", "10", "--log-every", "5", "--out", join(tmp, "mimic")], { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /NaN/);
+  assert.match(r.stdout, /not measured: \d+ logged points? with a loss below 1e-3 \(the fit needs 3/);
+});
