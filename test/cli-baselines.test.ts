@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "./helpers/cli.js";
+import { projectRoot, runCli } from "./helpers/cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "icrl-baselines-"));
 
@@ -32,6 +32,15 @@ test("baselines writes config, results, csv, report and plots", () => {
   const png = readFileSync(join(out, "plots/regret.png"));
   assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG file");
   assert.equal(res.envParams.noiseStd, 1.5);
+  // Provenance, and per-task final regrets whose mean is the reported mean.
+  assert.equal(res.software.icrl, JSON.parse(readFileSync(join(projectRoot(), "package.json"), "utf8")).version);
+  assert.ok(res.software.commit === null || /^[0-9a-f]{40}$/.test(res.software.commit), String(res.software.commit));
+  for (const name of ["uniform", "linucb"]) {
+    const per = res.algorithms[name].finalRegretPerTask as number[];
+    assert.equal(per.length, 20);
+    const mean = per.reduce((a, b) => a + b, 0) / per.length;
+    assert.ok(Math.abs(mean - res.algorithms[name].cumulativeRegret.mean[29]) < 1e-9, `${name}: ${mean}`);
+  }
   // config.json holds the inputs only (it is fed back with --config); what they resolve to is in results.json.
   const cfg = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
   assert.equal(cfg.envParams, undefined);

@@ -2,10 +2,13 @@
 import { runCommand, StagedDir } from "../core/io.js";
 import { acquireOutLock, releaseOutLock } from "../core/lock.js";
 
-/** `runs/<name>-<UTC timestamp>` (the folder name is the only thing that depends on the clock). */
-export function defaultOutDir(name: string): string {
+/**
+ * `runs/<name>[-s<seed>]-<UTC timestamp>` (the folder name is the only thing that depends on the
+ * clock; the seed is in it so that runs of several seeds are told apart at a glance).
+ */
+export function defaultOutDir(name: string, seed?: number): string {
   const ts = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
-  return `runs/${name}-${ts}`;
+  return `runs/${name}${seed !== undefined ? `-s${seed}` : ""}-${ts}`;
 }
 
 /**

@@ -21,6 +21,7 @@ export const METRIC_DEFINITIONS = {
   cumulativeRegret: "cumulative pseudo-regret R_t = sum_{s=1..t} Delta_s",
   mean: "average over the evaluation tasks (each algorithm sees the same tasks and the same reward-noise streams)",
   sem: "standard error of the mean over tasks: sample standard deviation (ddof=1) / sqrt(number of tasks)",
+  finalRegretPerTask: "R_T of each evaluation task, in task order (the same tasks for every algorithm, so differences can be tested paired)",
 };
 
 /** Runs independent per-task algorithm instances in lock-step as one batched policy. */
@@ -55,6 +56,8 @@ export interface MeanSem {
 export interface AlgorithmResult {
   cumulativeRegret: MeanSem;
   suboptimality: MeanSem;
+  /** Cumulative regret at the horizon of each task, in task order (for paired tests across algorithms). */
+  finalRegretPerTask?: number[];
 }
 
 export interface BanditEvalOptions {
@@ -139,7 +142,7 @@ export async function evaluateBandit(
     const t0 = performance.now();
     const subopt = await runPolicy(p, opts);
     const s = summarise(subopt, opts.tasks, opts.horizon);
-    algorithms[p.name] = { cumulativeRegret: s.cumulativeRegret, suboptimality: s.suboptimality };
+    algorithms[p.name] = { cumulativeRegret: s.cumulativeRegret, suboptimality: s.suboptimality, finalRegretPerTask: Array.from(s.finalRegrets) };
     wallSeconds[p.name] = (performance.now() - t0) / 1000;
   }
   return { algorithms, wallSeconds };

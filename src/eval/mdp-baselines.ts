@@ -120,7 +120,7 @@ export async function runMdpBaselines(cfg: MdpBaselinesConfig, out: string): Pro
   const resolved = { ...cfg, algos: specs.map((s) => s.label), tasks, episodes: K };
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
-    const bar = progress(`baselines ${cfg.env}`, tasks * specs.length, "tasks");
+    const bar = progress(`baselines ${cfg.env} (${specs.length} algorithms × ${tasks} tasks)`, tasks * specs.length, "task runs");
     const record = cfg.env === "random-mdp" ? undefined : { tasks: [0], episodes: [...new Set([0, 1, Math.floor(K / 2), K - 1])].filter((k) => k < K) };
     const { algorithms, optimalReturn, recorded, wallSeconds } = await evaluateMdp(
       specs.map((s) => new PerTaskMdpBatch(s.label, () => makeMdpAgent(s))),
@@ -144,7 +144,7 @@ export async function runMdpBaselines(cfg: MdpBaselinesConfig, out: string): Pro
 export async function mdpBaselinesCommand(flags: MdpBaselinesFlags): Promise<void> {
   const cfg = resolveMdpBaselinesConfig(flags);
   if (!cfg.env) throw new IcrlError(`missing --env (allowed: ${MDP_ENV_NAMES.join(", ")})`);
-  const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`);
+  const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`, cfg.seed);
   const t0 = performance.now();
   const res = await runMdpBaselines(cfg, out);
   const secs = (performance.now() - t0) / 1000;

@@ -182,7 +182,7 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
   const resolved = { ...cfg, tasks, episodes: K, algos: specs.map((s) => s.label) };
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
-    const bar = progress(label, tasks * (specs.length + 1), "tasks");
+    const bar = progress(`${label} (${specs.length + 1} policies × ${tasks} tasks)`, tasks * (specs.length + 1), "task runs");
     const record = dist.env === "random-mdp" ? undefined : { tasks: [0], episodes: pictureEpisodes(K) };
     const tf = transformerPolicy(m, cfg.name, cfg);
     const { algorithms, optimalReturn, recorded, wallSeconds } = await evaluateMdp([tf, ...specs.map((s) => new PerTaskMdpBatch(s.label, () => makeMdpAgent(s)))], {
@@ -231,7 +231,7 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
 /** The CLI entry (called by `icrl evaluate` when --model is an MDP model). */
 export async function mdpEvaluateCommand(flags: MdpEvaluateFlags): Promise<MdpResults> {
   const cfg = resolveMdpEvaluateConfig(flags);
-  const out = flags.out ?? defaultOutDir("evaluate-mdp");
+  const out = flags.out ?? defaultOutDir("evaluate-mdp", cfg.seed);
   const t0 = performance.now();
   const res = await runMdpEvaluation(cfg, out);
   const secs = (performance.now() - t0) / 1000;

@@ -29,11 +29,14 @@ export const MDP_METRIC_DEFINITIONS = {
   optimalReturn: "V*_0(s_1^k): the optimal expected return from the episode's initial state",
   mean: "average over the evaluation tasks (every policy sees the same tasks, initial states and noise draws)",
   sem: "standard error of the mean over tasks: sample standard deviation (ddof=1) / sqrt(number of tasks)",
+  finalRegretPerTask: "cumulative regret after the last episode of each evaluation task, in task order (the same tasks for every policy, so differences can be tested paired)",
 };
 
 export interface MdpAlgorithmResult {
   episodeReturn: MeanSem;
   cumulativeRegret: MeanSem;
+  /** Cumulative regret after the last episode of each task, in task order (for paired tests). */
+  finalRegretPerTask?: number[];
 }
 
 /** One recorded episode (for trajectory pictures). */
@@ -164,7 +167,7 @@ export async function evaluateMdp(
     const t0 = performance.now();
     const raw = await runMdpPolicy(p, opts);
     const s = summariseMdp(raw, opts.tasks, opts.episodes);
-    algorithms[p.name] = { episodeReturn: s.episodeReturn, cumulativeRegret: s.cumulativeRegret };
+    algorithms[p.name] = { episodeReturn: s.episodeReturn, cumulativeRegret: s.cumulativeRegret, finalRegretPerTask: Array.from(s.finalRegrets) };
     if (raw.recorded.length) recorded[p.name] = raw.recorded;
     optimalReturn = columnMeanSem(raw.optimal, opts.tasks, opts.episodes);
     wallSeconds[p.name] = (performance.now() - t0) / 1000;

@@ -2,6 +2,7 @@
  * Reports for bandit evaluations: the results.json shape shared by `icrl baselines` and the
  * transformer evaluation commands, a CSV, a text/markdown table and the regret plots.
  */
+import { provenance } from "../core/provenance.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { writePlot } from "./plot.js";
 import { regretSpec, type BanditResults } from "./bandit-specs.js";
@@ -50,7 +51,7 @@ export function resultsCsv(res: BanditResults): string {
 
 /** Write results.json, results.csv, plots/regret.{svg,png} and report.md into a run folder. */
 export async function writeBanditReport(dir: { file(rel: string): string }, res: BanditResults, title?: string): Promise<void> {
-  writeJsonAtomic(dir.file("results.json"), res);
+  writeJsonAtomic(dir.file("results.json"), { ...res, software: provenance() });
   writeFileAtomic(dir.file("results.csv"), resultsCsv(res));
   await writePlot(regretSpec(res, title), dir.file("plots/regret").replace(/\.?$/, ""));
   const md = [

@@ -3,6 +3,7 @@
  * text/markdown table, plots of the return per episode and the cumulative regret (mean ± 1 s.e.
  * over tasks, the optimal return as a reference line), and a Dark Room trajectory picture.
  */
+import { provenance } from "../core/provenance.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import type { MeanSem } from "../eval/harness.js";
 import type { MdpAlgorithmResult, RecordedEpisode } from "../eval/mdp-harness.js";
@@ -142,7 +143,7 @@ export async function writeMdpReport(
   res: MdpResults,
   opts: { title?: string; trajectories?: { spec: VegaLiteSpec; caption: string } } = {},
 ): Promise<void> {
-  writeJsonAtomic(dir.file("results.json"), res);
+  writeJsonAtomic(dir.file("results.json"), { ...res, software: provenance() });
   writeFileAtomic(dir.file("results.csv"), mdpResultsCsv(res));
   await writePlot(mdpSpec(res, opts.title), dir.file("plots/returns"));
   if (opts.trajectories) await writePlot(opts.trajectories.spec, dir.file("plots/trajectories"));

@@ -79,7 +79,7 @@ export async function mdpTrainCommand(flags: MdpTrainFlags): Promise<void> {
   const cfg = parseMdpTrainConfig(raw, flags.config ? `config file ${flags.config}` : "flags");
   if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid --micro-batches: ${cfg.microBatches} (allowed: a divisor of --batch = ${cfg.batchSize})`);
   if (cfg.dModel % cfg.numHeads !== 0) throw new IcrlError(`invalid --heads: ${cfg.numHeads} (allowed: a divisor of --d-model = ${cfg.dModel}, so that every head has the same width)`);
-  const out = flags.out ?? defaultOutDir("train-mdp");
+  const out = flags.out ?? defaultOutDir("train-mdp", cfg.seed);
   const res = await runMdpTraining(cfg, out);
   const last = res.metrics[res.metrics.length - 1];
   process.stdout.write(

@@ -104,7 +104,7 @@ export async function runBaselines(cfg: BaselinesConfig, out: string): Promise<B
   const resolved = { ...cfg, algos: algoSpecs.map((s) => s.label) };
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
-    const bar = progress(`baselines ${cfg.env}`, cfg.tasks * algoSpecs.length, "tasks");
+    const bar = progress(`baselines ${cfg.env} (${algoSpecs.length} algorithms × ${cfg.tasks} tasks)`, cfg.tasks * algoSpecs.length, "task runs");
     const policies = algoSpecs.map((s) => makeBatchPolicy(s, { horizon: params.horizon }));
     const { algorithms, wallSeconds } = await evaluateBandit(policies, {
       dist,
@@ -147,12 +147,12 @@ export function register(program: Command): void {
     .option("--noise <std>", "reward noise standard deviation (override the preset)", numFlag("noise"))
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
     .option("--config <file>", CONFIG_HELP)
-    .option("--out <dir>", "run folder (default runs/baselines-<env>-<time>)")
+    .option("--out <dir>", "run folder (default runs/baselines-<env>-s<seed>-<time>)")
     .action(async (flags: Flags & { episodes?: number; states?: number; actions?: number }) => {
       if (isMdpBaselines(flags)) return mdpBaselinesCommand(flags);
       if (flags.episodes !== undefined || flags.states !== undefined || flags.actions !== undefined) throw new IcrlError(`invalid --episodes/--states/--actions: only for the MDP environments darkroom, darkroom-permuted, random-mdp`);
       const cfg = resolveBaselinesConfig(flags);
-      const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`);
+      const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`, cfg.seed);
       const t0 = performance.now();
       const res = await runBaselines(cfg, out);
       const secs = (performance.now() - t0) / 1000;

@@ -104,7 +104,7 @@ export async function runCompare(flags: CompareFlags): Promise<Record<string, un
       makeBatchPolicy(softSpec, { horizon: T }),
       makeBatchPolicy(linSpec, { horizon: T }),
     ];
-    const bar = progress("regret", config.tasks * policies.length, "tasks");
+    const bar = progress(`regret (${policies.length} policies × ${config.tasks} tasks)`, config.tasks * policies.length, "task runs");
     const { algorithms } = await evaluateBandit(policies, { dist, horizon: T, tasks: config.tasks, seed, chunk: 50, onProgress: (n) => bar.tick(n) });
     bar.stop();
     const bandit: BanditResults = { env: info.env, envParams: info.envParams, horizon: T, tasks: config.tasks, seed, definitions: METRIC_DEFINITIONS, algorithms };

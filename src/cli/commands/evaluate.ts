@@ -158,7 +158,7 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
   const resolved = { ...cfg, greedy, algos: algoSpecs.map((s) => s.label) };
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
-    const bar = progress(label, cfg.tasks * policies.length, "tasks");
+    const bar = progress(`${label} (${policies.length} policies × ${cfg.tasks} tasks)`, cfg.tasks * policies.length, "task runs");
     const { algorithms, wallSeconds } = await evaluateBandit(policies, {
       dist,
       horizon: env.horizon,
@@ -210,7 +210,7 @@ export function register(program: Command): void {
     .option("--horizon <T>", "evaluate on a shorter horizon than the training one", intFlag("horizon"))
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
     .option("--config <file>", CONFIG_HELP)
-    .option("--out <dir>", "run folder (default runs/evaluate-<model>-<time>)")
+    .option("--out <dir>", "run folder (default runs/evaluate-<model>-s<seed>-<time>)")
     .option("--episodes <K>", "MDP models: episodes per task (default: the training K for AD, 40 for DPT)", intFlag("episodes"))
     .option("--context <mode>", "MDP DPT models: previous-episode (default, DPT) or sliding (last L transitions)")
     .option("--offline", "MDP DPT models: also DPT's offline test (fixed random in-context dataset, one episode)")
@@ -224,7 +224,7 @@ export function register(program: Command): void {
       }
       const cfg = resolveEvaluateConfig(flags);
       const base = cfg.model.replace(/\.safetensors$/, "").split(/[\\/]/).filter(Boolean).pop() ?? "model";
-      const out = flags.out ?? defaultOutDir(`evaluate-${base}`);
+      const out = flags.out ?? defaultOutDir(`evaluate-${base}`, cfg.seed);
       const t0 = performance.now();
       const res = await runEvaluation(cfg, out);
       const secs = (performance.now() - t0) / 1000;

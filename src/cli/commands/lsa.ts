@@ -476,11 +476,11 @@ export function register(program: Command): void {
     .description("Check identities T1–T15: explicit LSA constructions vs TD(0), TD(λ), residual gradient, SARSA, actor-critic and GD, layer by layer (float64 and float32).")
     .option("--seed <s>", "seed (default 42)", intFlag("seed"))
     .option("--config <file>", CONFIG_HELP)
-    .option("--out <dir>", "run folder (default runs/lsa-verify-<time>)")
+    .option("--out <dir>", "run folder (default runs/lsa-verify-s<seed>-<time>)")
     .action(async (flags: CommonFlags) => {
       const file = flags.config ? loadConfigFile(flags.config) : {};
       const cfg = parseWith(z.strictObject({ seed: seedField.default(42) }), { ...file, ...defined({ seed: flags.seed }) }, flags.config ? `config file ${show(flags.config)}` : "flags");
-      await runVerify(cfg.seed, flags.out ?? defaultOutDir("lsa-verify"));
+      await runVerify(cfg.seed, flags.out ?? defaultOutDir("lsa-verify", cfg.seed));
     });
 
   lsa
@@ -500,13 +500,13 @@ export function register(program: Command): void {
     .option("--log-every <k>", "log diagnostics every k steps", intFlag("log-every"))
     .option("--seed <s>", "seed", intFlag("seed"))
     .option("--config <file>", CONFIG_HELP)
-    .option("--out <dir>", "run folder (default runs/lsa-mimic-<preset>-<time>)")
+    .option("--out <dir>", "run folder (default runs/lsa-mimic-<preset>-s<seed>-<time>)")
     .action(async (flags: CommonFlags & Record<string, string | number | undefined>) => {
       const cfg = resolve(MimicSchema, MIMIC_PRESETS, "sarsa", flags, {
         preset: flags.preset, teacher: flags.teacher, numStates: flags.states, numActions: flags.actions, n: flags.n, features: flags.features,
         optimizer: flags.optimizer, lr: flags.lr, gdLr: flags.gdLr, steps: flags.steps, batch: flags.batch, logEvery: flags.logEvery, seed: flags.seed,
       });
-      await runMimicCmd(cfg, flags.out ?? defaultOutDir(`lsa-mimic-${cfg.preset}`));
+      await runMimicCmd(cfg, flags.out ?? defaultOutDir(`lsa-mimic-${cfg.preset}`, cfg.seed));
     });
 
   lsa
@@ -540,11 +540,11 @@ export function register(program: Command): void {
     .option("--steps <k>", "block training steps (override the mimic preset)", intFlag("steps"))
     .option("--seed <s>", "seed", intFlag("seed"))
     .option("--config <file>", CONFIG_HELP)
-    .option("--out <dir>", "run folder (default runs/lsa-control-<preset>-<time>)")
+    .option("--out <dir>", "run folder (default runs/lsa-control-<preset>-s<seed>-<time>)")
     .action(async (flags: CommonFlags & Record<string, string | number | undefined>) => {
       const cfg = resolve(ControlSchema, CONTROL_PRESETS as unknown as Record<string, object>, "sarsa", flags, {
         preset: flags.preset, mimic: flags.mimic, tasks: flags.tasks, K: flags.K, n: flags.n, tau: flags.tau, steps: flags.steps, seed: flags.seed,
       });
-      await runControlCmd(cfg, flags.out ?? defaultOutDir(`lsa-control-${cfg.preset}`));
+      await runControlCmd(cfg, flags.out ?? defaultOutDir(`lsa-control-${cfg.preset}`, cfg.seed));
     });
 }

@@ -77,11 +77,11 @@ export function register(program: Command): void {
     .option("--seed <s>", "seed of initialisation and batch sampling (default 0)", intFlag("seed"))
     .option("--workers <n>", "threads computing micro-batch gradients when --micro-batches > 1 (default 2; results do not depend on it)", intFlag("workers"))
     .option("--config <file>", CONFIG_HELP)
-    .option("--out <dir>", "run folder (default runs/train-<time>); an interrupted run resumes when given the same folder and config")
+    .option("--out <dir>", "run folder (default runs/train-s<seed>-<time>); an interrupted run resumes when given the same folder and config")
     .action(async (flags: Flags) => {
       if (isMdpTrain(flags)) return mdpTrainCommand(flags);
       const cfg = resolveTrainConfig(flags);
-      const out = flags.out ?? defaultOutDir("train");
+      const out = flags.out ?? defaultOutDir("train", cfg.seed);
       const res = await runTraining(cfg, out, {}, "train", flags.workers ?? 2);
       if (res.alreadyDone) {
         process.stdout.write(`${out} already holds the finished run (${res.modelPath}); nothing to do\n`);
