@@ -53,6 +53,10 @@ test("no sentinels: construct ridge-rates says when the target is not reached an
   assert.match(r.stdout, /GD layers\s+>20/);
   assert.match(r.stdout, /plots\/ridge-layers-vs-kappa not written: no condition number reached relative error 1e-8 within --max-layers 20/);
   assert.ok(!existsSync(join(out, "plots", "ridge-layers-vs-kappa.png")));
+  const report = readFileSync(join(out, "report.md"), "utf8");
+  assert.match(report, /^# icrl construct ridge-rates\n/);
+  assert.match(report, /GD layers\s+>20/);
+  assert.match(report, /!\[ridge-error-vs-layers\]\(plots\/ridge-error-vs-layers\.png\)/);
   const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { summary: { gdLayers: number | null }[] };
   assert.ok(res.summary.every((s) => s.gdLayers === null));
 });
@@ -62,4 +66,12 @@ test("no sentinels: lsa mimic says why a loss rate was not measured instead of p
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /NaN/);
   assert.match(r.stdout, /not measured: \d+ logged points? with a loss below 1e-3 \(the fit needs 3/);
+});
+
+test("construct ucbvi writes its policy-gap plot and a report.md", () => {
+  const out = join(tmp, "ucbvi");
+  const r = runCli(["construct", "ucbvi", "--mdps", "2", "--out", out], { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  for (const f of ["plots/ucbvi-policy-gap.png", "plots/ucbvi-policy-gap.svg", "report.md", "config.json", "results.json"]) assert.ok(existsSync(join(out, f)), f);
+  assert.match(readFileSync(join(out, "report.md"), "utf8"), /max \|p_TF - p_ref\|/);
 });

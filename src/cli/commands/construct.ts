@@ -5,7 +5,9 @@
  */
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.js";
-import { writeJsonAtomic } from "../../core/io.js";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic, type StagedDir } from "../../core/io.js";
 import { lineWithBands, writePlot, type VegaLiteSpec } from "../../report/plot.js";
 import { checkSoftLinUcb, checkThompson, checkUcbVi, ridgeRates } from "../../constructions/lin-experiments.js";
 import { ConstructedThompsonBatch, constructThompson } from "../../constructions/lin-thompson.js";
@@ -20,6 +22,37 @@ import { intFlag, numFlag } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
 import { runCompare } from "./construct-compare.js";
+
+/** What a construct command printed, for its report.md. */
+const said: string[] = [];
+function say(text: string): void {
+  said.push(text);
+  process.stdout.write(text);
+}
+
+/** report.md: the command, its config, what it printed and every plot it wrote. */
+async function writeConstructReport(dir: StagedDir, config: { command: string } & Record<string, unknown>): Promise<void> {
+  const plotsDir = join(dir.path, "plots");
+  const pngs = existsSync(plotsDir) ? readdirSync(plotsDir).filter((f) => f.endsWith(".png")).sort() : [];
+  const lines = [
+    `# icrl ${config.command}`,
+    "",
+    "Config (`config.json`; results in `results.json`):",
+    "",
+    "```json",
+    JSON.stringify(config, null, 2),
+    "```",
+    "",
+    "## Output",
+    "",
+    "```",
+    said.join("").trimEnd(),
+    "```",
+    "",
+    ...(pngs.length ? ["## Plots", "", ...pngs.flatMap((f) => [`![${f.replace(/\.png$/, "")}](plots/${f})`, ""])] : ["No plots: see the output above."]),
+  ];
+  writeFileAtomic(dir.file("report.md"), lines.join("\n") + "\n");
+}
 
 /**
  * Adds point marks for the given series of a lineWithBands spec (a series that coincides with another
@@ -80,6 +113,7 @@ export async function runRidgeRates(flags: CommonFlags & { rounds?: number; dim?
   if (config.target >= 1) throw invalid("--target", config.target, "a relative error in (0, 1)");
   const out = flags.out ?? defaultOutDir("construct-ridge-rates");
   return inStagedDir(out, async (dir) => {
+    said.length = 0;
     writeJsonAtomic(dir.file("config.json"), config);
     const bar = progress("ridge-rates", config.scales.length * 2, "runs");
     const t0 = performance.now();
@@ -155,12 +189,13 @@ export async function runRidgeRates(flags: CommonFlags & { rounds?: number; dim?
     writeJsonAtomic(dir.file("results.json"), results);
     const layers = (n: number | null, w: number) => (n === null ? `>${config.maxLayers}` : String(n)).padStart(w);
     for (const s of summary)
-      process.stdout.write(
+      say(
         `kappa ${s.kappa.toFixed(1).padStart(8)}  GD layers ${layers(s.gdLayers, 6)}  AGD layers ${layers(s.agdLayers, 5)}  AGD/sqrt(GD) ${s.agdOverSqrtGd?.toFixed(2) ?? "-"}  identity err GD ${s.maxIdentityErrorGd.toExponential(1)} AGD ${s.maxIdentityErrorAgd.toExponential(1)}\n`,
     );
-    if (summary.some((s) => s.gdLayers === null || s.agdLayers === null)) process.stdout.write(`">${config.maxLayers}": the target error ${config.target} was not reached within --max-layers ${config.maxLayers}\n`);
-    if (!refGd && !refAgd) process.stdout.write(`plots/ridge-layers-vs-kappa not written: ${unreached}\n`);
-    process.stdout.write(`wrote ${out}\n`);
+    if (summary.some((s) => s.gdLayers === null || s.agdLayers === null)) say(`">${config.maxLayers}": the target error ${config.target} was not reached within --max-layers ${config.maxLayers}\n`);
+    if (!refGd && !refAgd) say(`plots/ridge-layers-vs-kappa not written: ${unreached}\n`);
+    await writeConstructReport(dir, config);
+    process.stdout.write(`wrote ${out}/ (config.json, results.json, report.md, plots/)\n`);
     return results;
   });
 }
@@ -181,6 +216,7 @@ export async function runUcbVi(flags: CommonFlags & { states?: number; actions?:
   if (config.S * config.S * config.A * config.H * config.K > 20000) throw invalid("--states/--actions/--horizon/--episodes", `${config.S}/${config.A}/${config.H}/${config.K}`, "S²·A·H·K at most 20000 (the construction has O(HS²A) heads and O(KHS²A) MLP units)");
   const out = flags.out ?? defaultOutDir("construct-ucbvi");
   return inStagedDir(out, async (dir) => {
+    said.length = 0;
     writeJsonAtomic(dir.file("config.json"), config);
     const bar = progress("ucbvi", config.mdps * config.bonusScales.length, "mdps");
     const t0 = performance.now();
@@ -188,11 +224,32 @@ export async function runUcbVi(flags: CommonFlags & { states?: number; actions?:
     bar.stop();
     const results = { checks, wallSeconds: (performance.now() - t0) / 1000 };
     writeJsonAtomic(dir.file("results.json"), results);
+    // The construction's policy against soft UCB-VI's: worst probability and log-probability gaps per bonus scale.
+    const bars = checks.flatMap((c) => [
+      { x: `c=${c.bonusScale}: max |p_TF - p_ref|`, y: Math.max(c.maxAbsProbDiff, 1e-18) },
+      { x: `c=${c.bonusScale}: max |log p_TF - log p_ref|`, y: Math.max(c.maxAbsLogProbDiff, 1e-18) },
+    ]);
+    await writePlot(
+      {
+        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        title: `Constructed soft UCB-VI vs soft UCB-VI on ${config.mdps} random MDPs (S=${config.S}, A=${config.A}, H=${config.H}, K=${config.K}; float64)`,
+        width: 420,
+        height: 240,
+        data: { values: bars },
+        mark: { type: "point", filled: true, size: 120 },
+        encoding: {
+          y: { field: "x", type: "nominal", title: null, sort: null, axis: { labelLimit: 0 } },
+          x: { field: "y", type: "quantitative", scale: { type: "log" }, title: "worst gap over all state tokens (exact 0 shown as 1e-18)", axis: { format: ".0e" } },
+        },
+      },
+      dir.file("plots/ucbvi-policy-gap"),
+    );
     for (const c of checks)
-      process.stdout.write(
+      say(
         `bonus c=${c.bonusScale}: ${c.stateTokens} state tokens on ${c.mdps} MDPs (non-trivial ${(100 * c.fractionNonTrivial).toFixed(0)}%), max |p_TF - p_ref| ${c.maxAbsProbDiff.toExponential(2)}, max |log p diff| ${c.maxAbsLogProbDiff.toExponential(2)}; L=${c.layers}, M=${c.maxHeads}, D'=${c.maxHidden}, D=${c.D}\n`,
       );
-    process.stdout.write(`wrote ${out}\n`);
+    await writeConstructReport(dir, config);
+    process.stdout.write(`wrote ${out}/ (config.json, results.json, report.md, plots/)\n`);
     return results;
   });
 }
@@ -220,14 +277,15 @@ export async function runLinUcb(flags: CommonFlags & { horizon?: number; tasks?:
   const dist = new BanditTaskDistribution(params);
   const out = flags.out ?? defaultOutDir("construct-linucb");
   return inStagedDir(out, async (dir) => {
+    said.length = 0;
     writeJsonAtomic(dir.file("config.json"), config);
     const t0 = performance.now();
     const c = constructSoftLinUcb({ d: preset.dim, A: preset.numArms, T: config.horizon, lambda: config.lambda, alpha: config.alpha, tau: config.tau, Ba: config.Ba, Rw: config.Rw, eps: config.eps, layers: config.layers });
-    process.stdout.write(`construction: L=${c.layers + 1} layers, kappa=${c.kappa.toFixed(1)}, certified eps=${c.certifiedEps.toExponential(3)}, sqrt knots=${c.grid.knots.length}\n`);
+    say(`construction: L=${c.layers + 1} layers, kappa=${c.kappa.toFixed(1)}, certified eps=${c.certifiedEps.toExponential(3)}, sqrt knots=${c.grid.knots.length}\n`);
     const bar = progress("histories", config.histories, "hist");
     const check = checkSoftLinUcb({ seed, dist, c, histories: config.histories, onProgress: (n) => bar.tick(n) });
     bar.stop();
-    process.stdout.write(`max |log pi_TF - log pi_softLinUCB| over ${check.histories} histories: ${check.maxAbsLogProbDiff.toExponential(3)} (mean ${check.meanAbsLogProbDiff.toExponential(3)}; certified ${c.certifiedEps.toExponential(3)}, target ${config.eps})\n`);
+    say(`max |log pi_TF - log pi_softLinUCB| over ${check.histories} histories: ${check.maxAbsLogProbDiff.toExponential(3)} (mean ${check.meanAbsLogProbDiff.toExponential(3)}; certified ${c.certifiedEps.toExponential(3)}, target ${config.eps})\n`);
     // Regret: same tasks, same reward noise, same algorithm random numbers (same policy name).
     const T = config.horizon;
     const N = config.tasks;
@@ -254,7 +312,7 @@ export async function runLinUcb(flags: CommonFlags & { horizon?: number; tasks?:
       pairedDifference: { mean: mean(diff), sem: sem(diff) },
       fractionOfStepsWithEqualSuboptimality: sameActions / refSub.length,
     };
-    process.stdout.write(
+    say(
       `regret at T=${T} over ${N} tasks: soft LinUCB ${regret.softLinUcb.mean.toFixed(3)} ± ${regret.softLinUcb.sem.toFixed(3)}, transformer ${regret.transformer.mean.toFixed(3)} ± ${regret.transformer.sem.toFixed(3)}, paired difference ${regret.pairedDifference.mean.toExponential(2)} ± ${regret.pairedDifference.sem.toExponential(2)}\n`,
     );
     const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
@@ -263,7 +321,8 @@ export async function runLinUcb(flags: CommonFlags & { horizon?: number; tasks?:
     await writePlot(wideLegend(lineWithBands({ title: `lin-linear (T=${T}, ${N} tasks): cumulative regret, mean ± s.e.`, xTitle: "t", yTitle: "cumulative regret", rows })), dir.file("plots/regret"));
     const results = { construction: { layers: c.layers + 1, agdLayers: c.layers, kappa: c.kappa, eta: c.eta, certifiedEps: c.certifiedEps }, check, regret, cumulativeRegret: { softLinUcb: ref.cumulativeRegret, transformer: tf.cumulativeRegret }, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds() };
     writeJsonAtomic(dir.file("results.json"), results);
-    process.stdout.write(`wrote ${out}\n`);
+    await writeConstructReport(dir, config);
+    process.stdout.write(`wrote ${out}/ (config.json, results.json, report.md, plots/)\n`);
     return results;
   });
 }
@@ -292,17 +351,18 @@ export async function runThompson(flags: CommonFlags & { horizon?: number; tasks
   const dist = new BanditTaskDistribution(params);
   const out = flags.out ?? defaultOutDir("construct-thompson");
   return inStagedDir(out, async (dir) => {
+    said.length = 0;
     writeJsonAtomic(dir.file("config.json"), config);
     const t0 = performance.now();
     const c = constructThompson({ d: preset.dim, A: preset.numArms, T: config.horizon, priorVar: config.priorVar, noiseVar: config.noiseVar, Ba: config.Ba, Rw: config.Rw, eps: config.eps, padeTerms: config.padeTerms });
-    process.stdout.write(
+    say(
       `construction: L=${c.schedule.total} layers (step 1: ${c.ridge.layers}, step 2b: ${c.padeAgd[0].layers}, step 3: ${c.solve.layers}), Pade order m=${c.pade.m}, Phi=${c.Phi.toFixed(2)}, certified |x err| ${c.certified.x.toExponential(2)}, |y err| ${c.certified.y.toExponential(2)}\n`,
     );
     const bar = progress("histories", config.histories, "hist");
     const check = checkThompson({ seed, dist, c, histories: config.histories, zSamples: config.zSamples, onProgress: (n) => bar.tick(n) });
     bar.stop();
     const idMax = Math.max(...Object.values(check.identity));
-    process.stdout.write(
+    say(
       `${check.histories} histories: exact steps max |TF - reference| ${idMax.toExponential(2)}; errors (measured / certified): x ${check.error.x.toExponential(2)} / ${check.certified.x.toExponential(2)}, y ${check.error.y.toExponential(2)} / ${check.certified.y.toExponential(2)}, Pade truncation ${check.error.padeTruncation.toExponential(2)} / ${check.certified.padeTruncation.toExponential(2)}; P(actions differ | same z) mean ${check.disagreement.mean.toExponential(2)}, max ${check.disagreement.max.toExponential(2)}\n`,
     );
     // Padé truncation error vs order: the proof's bound and the measured worst case over the eigenvalue range.
@@ -357,7 +417,7 @@ export async function runThompson(flags: CommonFlags & { horizon?: number; tasks
       pairedDifferenceVsSymmetric: { mean: mean(diffSym), sem: sem(diffSym) },
       fractionOfStepsWithEqualSuboptimalityVsSymmetric: same / sym.sub.length,
     };
-    process.stdout.write(
+    say(
       `regret at T=${T} over ${N} tasks: Thompson ${regret.thompson.mean.toFixed(3)} ± ${regret.thompson.sem.toFixed(3)}, symmetric-sqrt Thompson ${regret.thompsonSymmetric.mean.toFixed(3)} ± ${regret.thompsonSymmetric.sem.toFixed(3)}, transformer ${regret.transformer.mean.toFixed(3)} ± ${regret.transformer.sem.toFixed(3)}; TF - Thompson ${regret.differenceVsThompson.mean.toFixed(3)} ± ${regret.differenceVsThompson.sem.toFixed(3)}; TF - symmetric (paired) ${regret.pairedDifferenceVsSymmetric.mean.toExponential(2)} ± ${regret.pairedDifferenceVsSymmetric.sem.toExponential(2)}; equal steps ${(100 * regret.fractionOfStepsWithEqualSuboptimalityVsSymmetric).toFixed(2)}%\n`,
     );
     const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
@@ -373,7 +433,8 @@ export async function runThompson(flags: CommonFlags & { horizon?: number; tasks
       cpuSeconds: cpuSeconds(),
     };
     writeJsonAtomic(dir.file("results.json"), results);
-    process.stdout.write(`wrote ${out}\n`);
+    await writeConstructReport(dir, config);
+    process.stdout.write(`wrote ${out}/ (config.json, results.json, report.md, plots/)\n`);
     return results;
   });
 }
