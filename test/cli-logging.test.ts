@@ -6,7 +6,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatDuration, formatLogLine, LOG_SLOTS } from "../src/cli/progress-line.js";
@@ -65,6 +65,11 @@ test("off a terminal, icrl train logs a line per interval (stderr is a pipe here
   assert.ok(progressLines.length >= 1, `no progress line in ${secs.toFixed(1)} s:\n${p.err()}`);
   const counts = progressLines.map((l) => Number(LINE.exec(l)![1]));
   assert.deepEqual(counts, [...counts].sort((a, b) => a - b));
+  // Wall clock and throughput per logged step: in timing.json (metrics.jsonl stays a pure function of config and seed).
+  const timing = JSON.parse(readFileSync(join(tmp, "r1", "timing.json"), "utf8")) as { samplesPerStep: number; perLogLine: { step: number; wallSeconds: number; stepsPerSecond: number; samplesPerSecond: number }[] };
+  assert.equal(timing.samplesPerStep, 8);
+  assert.deepEqual(timing.perLogLine.map((l) => l.step), Array.from({ length: 40 }, (_, i) => 10 * (i + 1)));
+  for (const l of timing.perLogLine) assert.ok(l.wallSeconds > 0 && l.stepsPerSecond > 0 && Math.abs(l.samplesPerSecond - 8 * l.stepsPerSecond) < 1e-6 * l.samplesPerSecond);
 });
 
 test("--quiet and ICRL_PROGRESS=0 log nothing", () => {

@@ -220,7 +220,19 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
     undoFresh();
     throw e;
   }
+  // Wall clock per logged step, kept out of metrics.jsonl (which stays a pure function of the
+  // config and seed) and written into timing.json with the throughput.
+  const samplesPerStep = Number((o.runConfig as { batchSize?: unknown }).batchSize) || null;
+  const clock: { step: number; wallSeconds: number; stepsPerSecond: number; samplesPerSecond: number | null }[] = [];
+  let lastClock = { step: from, t: t0 };
+  const tick = (step: number) => {
+    const now = performance.now();
+    const sps = (step - lastClock.step) / Math.max(1e-9, (now - lastClock.t) / 1000);
+    clock.push({ step, wallSeconds: (now - t0) / 1000, stepsPerSecond: sps, samplesPerSecond: samplesPerStep ? sps * samplesPerStep : null });
+    lastClock = { step, t: now };
+  };
   const append = (m: MetricLine) => {
+    if (m.step > from) tick(m.step);
     metrics.push(m);
     appendLine(metricsPath, JSON.stringify(m));
   };
@@ -283,7 +295,15 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   await writeLossPlot(o.out, metrics, o.modelConfig);
-  writeJsonAtomic(join(o.out, "timing.json"), { wallSeconds, steps: o.steps - from, resumedFrom: from, secondsPerStep: wallSeconds / Math.max(1, o.steps - from) });
+  writeJsonAtomic(join(o.out, "timing.json"), {
+    wallSeconds,
+    steps: o.steps - from,
+    resumedFrom: from,
+    note: from > 0 ? `this session only: steps ${from + 1}..${o.steps} (the run was resumed from a checkpoint)` : "the whole run",
+    secondsPerStep: wallSeconds / Math.max(1, o.steps - from),
+    samplesPerStep,
+    perLogLine: clock,
+  });
   return { resumedFrom: from, alreadyDone: false, metrics, modelPath, wallSeconds };
 }
 
