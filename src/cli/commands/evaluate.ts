@@ -229,7 +229,8 @@ export function register(program: Command): void {
       const res = await runEvaluation(cfg, out);
       const secs = (performance.now() - t0) / 1000;
       const m = res.model as { name: string; deployment: string; trainedSteps: number; preset: string | null };
-      const note = `${m.name}: ${m.preset ?? cfg.model} (${m.trainedSteps} training steps), deployed ${m.deployment}`;
+      const what = m.preset ?? cfg.model;
+      const note = `${m.name === what ? m.name : `${m.name}: ${what}`} (${m.trainedSteps} training steps), deployed ${m.deployment}`;
       process.stdout.write(regretTable(res) + `\n${note}\nwrote ${out}/ in ${secs.toFixed(1)} s\n`);
     });
 }
