@@ -80,17 +80,21 @@ test("--quiet and ICRL_PROGRESS=0 log nothing", () => {
   }
 });
 
+/** Wait until a progress line on stderr reports a step beyond 150. */
+async function pastStep150(err: () => string): Promise<void> {
+  const t0 = Date.now();
+  while (!err().split("\n").some((l) => LINE.test(l) && Number(LINE.exec(l)![1]) > 150)) {
+    if (Date.now() - t0 > 60_000) assert.fail(`no progress beyond step 150:\n${err()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 test("an interrupted icrl train (SIGINT, SIGTERM) names its step and how the rerun continues; the rerun completes", async () => {
   for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     const out = join(tmp, `int-${sig}`);
     const args = ["train", "--data", ds, "--steps", "100000", "--batch", "8", "--layers", "1", "--d-model", "8", "--checkpoint-every", "100", "--out", out];
     const p = startTrain(args, { ICRL_PROGRESS: "1", ICRL_LOG_SECONDS: "0.2" });
-    // Wait until the loop has passed a checkpoint (a progress line beyond step 100).
-    const t0 = Date.now();
-    while (!p.err().split("\n").some((l) => LINE.test(l) && Number(LINE.exec(l)![1]) > 150)) {
-      if (Date.now() - t0 > 60_000) assert.fail(`no progress beyond step 150:\n${p.err()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await pastStep150(p.err); // the loop has passed its first checkpoint (step 100)
     p.child.kill(sig);
     const r = await p.done;
     assert.equal(r.code, code, `${sig}: ${p.err()}`);
@@ -103,11 +107,7 @@ test("an interrupted icrl train (SIGINT, SIGTERM) names its step and how the rer
   const out = join(tmp, "int-short");
   const args = ["train", "--data", ds, "--steps", "3000", "--batch", "8", "--layers", "1", "--d-model", "8", "--checkpoint-every", "100", "--out", out];
   const p = startTrain(args, { ICRL_PROGRESS: "1", ICRL_LOG_SECONDS: "0.2" });
-  const t0 = Date.now();
-  while (!p.err().split("\n").some((l) => LINE.test(l) && Number(LINE.exec(l)![1]) > 150)) {
-    if (Date.now() - t0 > 60_000) assert.fail(`no progress beyond step 150:\n${p.err()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await pastStep150(p.err);
   p.child.kill("SIGINT");
   assert.equal((await p.done).code, 130);
   const rerun = runCli(args);

@@ -46,13 +46,21 @@ function readJson(path: string, what: string): unknown {
  * size rounded up to the filesystem's block size, printed in units that suit it (KB, MB, GB).
  */
 function checkDisk(spec: GenerationSpec, out: string, part?: ShardSpec): void {
+  checkDatasetDisk(out, part, (blockSize, select) => datasetDiskBytes(spec, blockSize, select), "fewer --tasks, a shorter --horizon, or --shard k/N across machines");
+}
+
+/**
+ * The disk pre-check of any sharded dataset (bandit or MDP): `need(blockSize, select)` gives the
+ * bytes of the work units `select` takes (all of them without a part).
+ */
+export function checkDatasetDisk(out: string, part: ShardSpec | undefined, need: (blockSize: number, select?: (unit: number) => boolean) => number, allowed: string): void {
   let dir = dirname(resolve(out));
   while (!existsSync(dir)) dir = dirname(dir);
   checkFreeSpace({
     what: part ? `part ${part.index}/${part.count} of the dataset` : "the dataset",
     dir,
-    need: (blockSize) => datasetDiskBytes(spec, blockSize, part ? (u) => takesUnit(part, u) : undefined),
-    allowed: "fewer --tasks, a shorter --horizon, or --shard k/N across machines",
+    need: (blockSize) => need(blockSize, part ? (u) => takesUnit(part, u) : undefined),
+    allowed,
   });
 }
 

@@ -8,13 +8,12 @@
  * work. The bytes do not depend on the number of workers.
  */
 import { existsSync, rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { shardedDiskBytes, type ShardMeta } from "./dataset.js";
-import { checkFreeSpace } from "../core/resources.js";
 import { runShardPool } from "./shard-pool.js";
-import { finishGeneration, openGenerationFolder } from "./generate.js";
+import { checkDatasetDisk, finishGeneration, openGenerationFolder } from "./generate.js";
 import { checkOutPath, runCommand } from "../core/io.js";
 import { withOutLock } from "../core/lock.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
@@ -36,14 +35,7 @@ export async function generateMdpDataset(spec: MdpGenerationSpec, out: string, o
 
 /** Refuse a new MDP generation that cannot fit on the disk holding `out` (as for bandit datasets). */
 function checkMdpDisk(spec: MdpGenerationSpec, out: string, part?: ShardSpec): void {
-  let dir = dirname(resolve(out));
-  while (!existsSync(dir)) dir = dirname(dir);
-  checkFreeSpace({
-    what: part ? `part ${part.index}/${part.count} of the dataset` : "the dataset",
-    dir,
-    need: (blockSize) => shardedDiskBytes(spec, (count) => mdpColumnLayout(spec, count), blockSize, part ? (u) => takesUnit(part, u) : undefined),
-    allowed: "fewer --tasks, a shorter --context-length or fewer --episodes, or --shard k/N across machines",
-  });
+  checkDatasetDisk(out, part, (blockSize, select) => shardedDiskBytes(spec, (count) => mdpColumnLayout(spec, count), blockSize, select), "fewer --tasks, a shorter --context-length or fewer --episodes, or --shard k/N across machines");
 }
 
 async function generateMdpLocked(spec: MdpGenerationSpec, out: string, opts: MdpGenerateOptions): Promise<MdpManifest> {
