@@ -1,0 +1,114 @@
+/**
+ * The compiled kernels of the wasm engine (kernels/kernels.ts, built by scripts/build-kernels.mjs
+ * into dist/kernels/icrl.wasm) and a bump arena over their memory.
+ *
+ * Node reads the binary from dist/kernels next to the built code (or, from the TypeScript sources,
+ * from the repository's dist/). The browser hands the bytes in with `setKernelBinary`.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { IcrlError } from "../../core/errors.js";
+
+/** The exports of icrl.wasm (pointers are byte offsets; sizes and strides in elements). */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  grow(pages: number): number;
+  gemm(a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number, acc: number): void;
+  transpose(src: number, lds: number, rows: number, cols: number, dst: number, ldd: number): void;
+  addBias(c: number, ldc: number, M: number, N: number, bias: number): void;
+  colSum(x: number, ldx: number, M: number, N: number, out: number, acc: number): void;
+  add(dst: number, a: number, b: number, n: number): void;
+  zero(dst: number, n: number): void;
+  copy(dst: number, src: number, n: number): void;
+  reluFwd(x: number, y: number, n: number): void;
+  reluBwd(x: number, dy: number, dx: number, n: number): void;
+  geluFwd(x: number, y: number, n: number): void;
+  geluBwd(x: number, dy: number, dx: number, n: number): void;
+  layerNormFwd(x: number, y: number, w: number, b: number, mean: number, rstd: number, M: number, N: number, eps: number): void;
+  layerNormBwd(dy: number, x: number, w: number, mean: number, rstd: number, dx: number, dw: number, db: number, M: number, N: number, accDx: number): void;
+  softmaxCausal(s: number, lds: number, rows: number, cols: number, r0: number, scale: number): void;
+  softmaxCausalBwd(p: number, ldp: number, dp: number, lddp: number, rows: number, cols: number, r0: number, scale: number): void;
+  reluCausal(s: number, lds: number, rows: number, cols: number, r0: number): void;
+  reluCausalBwd(p: number, ldp: number, dp: number, lddp: number, rows: number, cols: number, r0: number): void;
+  crossEntropy(z: number, labels: number, weights: number, R: number, A: number, scale: number, dz: number): number;
+  sumSquares(x: number, n: number): number;
+}
+
+let binary: Uint8Array | null = null;
+let compiled: WebAssembly.Module | null = null;
+
+/** Provide the kernel binary (the browser build fetches it; Node finds it on disk). */
+export function setKernelBinary(bytes: Uint8Array): void {
+  binary = bytes;
+  compiled = null;
+}
+
+function findBinary(): Uint8Array {
+  if (binary) return binary;
+  const candidates = [
+    new URL("../../../kernels/icrl.wasm", import.meta.url), // dist/src/nn/wasm -> dist/kernels
+    new URL("../../../dist/kernels/icrl.wasm", import.meta.url), // src/nn/wasm -> dist/kernels (tsx)
+  ];
+  for (const u of candidates) {
+    const p = fileURLToPath(u);
+    if (existsSync(p)) return (binary = readFileSync(p));
+  }
+  throw new IcrlError(`the wasm engine's kernels are not built (looked for ${candidates.map((u) => fileURLToPath(u)).join(", ")}); run \`npm run build\``);
+}
+
+/** A fresh instance of the kernels with its own memory (one per thread and model). */
+export function instantiateKernels(): KernelExports {
+  if (!compiled) compiled = new WebAssembly.Module(findBinary() as BufferSource);
+  return new WebAssembly.Instance(compiled, {}).exports as unknown as KernelExports;
+}
+
+/** wasm32 memories end at 4 GiB (65536 pages of 64 KiB). */
+export const MAX_WASM_BYTES = 65536 * 65536;
+
+/**
+ * Bump allocation of float32/int32 buffers in a kernel instance's memory. Offsets are aligned to
+ * 64 bytes. `reserve` grows the memory once for everything allocated; views are made on demand
+ * (a grow detaches earlier views).
+ */
+export class Arena {
+  private top: number;
+  constructor(readonly k: KernelExports) {
+    this.top = align(k.heapBase());
+  }
+
+  /** Byte offset of a new buffer of n 4-byte elements. */
+  alloc(n: number): number {
+    const p = this.top;
+    this.top = align(p + 4 * Math.max(1, n));
+    return p;
+  }
+
+  get bytes(): number {
+    return this.top;
+  }
+
+  /** Make the memory at least as large as everything allocated so far. */
+  reserve(what: string): void {
+    if (this.top > MAX_WASM_BYTES) {
+      throw new IcrlError(`${what} needs ${(this.top / 2 ** 30).toFixed(2)} GiB of wasm memory, over the 4 GiB limit; use more micro-batches (--micro-batches) or a smaller batch`);
+    }
+    const have = this.k.memory.buffer.byteLength;
+    if (this.top > have) {
+      const pages = Math.ceil((this.top - have) / 65536);
+      if (this.k.grow(pages) < 0) throw new IcrlError(`${what}: could not grow the wasm memory to ${(this.top / 2 ** 20).toFixed(0)} MiB`);
+    }
+  }
+
+  f32(p: number, n: number): Float32Array {
+    return new Float32Array(this.k.memory.buffer, p, n);
+  }
+
+  i32(p: number, n: number): Int32Array {
+    return new Int32Array(this.k.memory.buffer, p, n);
+  }
+}
+
+function align(p: number): number {
+  return Math.ceil(p / 64) * 64;
+}
