@@ -18,15 +18,18 @@ export function grow(pages: i32): i32 {
   return p + (<usize>i << 2);
 }
 
+// a·b + c per lane: one fused multiply-add where the build has relaxed SIMD (icrl-fma.wasm),
+// a multiply then an add otherwise (icrl.wasm).
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
 // --- matrix multiply --------------------------------------------------------------------------
 
-/**
- * C[i, j] (+)= Σ_k A(i, k) B[k, j] for i < M, j < N, k < K, where A(i, k) = a[i·sai + k·sak]
- * (sai = lda, sak = 1 for A; sai = 1, sak = lda for Aᵀ), B[k, j] = b[k·ldb + j] and
- * C[i, j] = c[i·ldc + j]. acc = 0 overwrites C, acc = 1 adds to it. Register tiles of 4 rows ×
- * 8 columns (8 vector accumulators), then 4-column and scalar edges.
- */
-export function gemm(a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, acc: i32): void {
+// One panel of gemm: register tiles of 4 rows × 8 columns (8 vector accumulators), then
+// 4-column and scalar edges.
+function gemmPanel(a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, acc: i32): void {
   const stepA = <usize>sak << 2;
   const stepB = <usize>ldb << 2;
   let i = 0;
@@ -55,18 +58,18 @@ export function gemm(a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize,
       for (let k = 0; k < K; k++) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
-        let s = f32x4.splat(load<f32>(a0 + pa));
-        x00 = f32x4.add(x00, f32x4.mul(s, b0));
-        x01 = f32x4.add(x01, f32x4.mul(s, b1));
-        s = f32x4.splat(load<f32>(a1 + pa));
-        x10 = f32x4.add(x10, f32x4.mul(s, b0));
-        x11 = f32x4.add(x11, f32x4.mul(s, b1));
-        s = f32x4.splat(load<f32>(a2 + pa));
-        x20 = f32x4.add(x20, f32x4.mul(s, b0));
-        x21 = f32x4.add(x21, f32x4.mul(s, b1));
-        s = f32x4.splat(load<f32>(a3 + pa));
-        x30 = f32x4.add(x30, f32x4.mul(s, b0));
-        x31 = f32x4.add(x31, f32x4.mul(s, b1));
+        let s = v128.load32_splat(a0 + pa);
+        x00 = madd(s, b0, x00);
+        x01 = madd(s, b1, x01);
+        s = v128.load32_splat(a1 + pa);
+        x10 = madd(s, b0, x10);
+        x11 = madd(s, b1, x11);
+        s = v128.load32_splat(a2 + pa);
+        x20 = madd(s, b0, x20);
+        x21 = madd(s, b1, x21);
+        s = v128.load32_splat(a3 + pa);
+        x30 = madd(s, b0, x30);
+        x31 = madd(s, b1, x31);
         pb += stepB;
         pa += stepA;
       }
@@ -85,10 +88,10 @@ export function gemm(a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize,
       let pa = <usize>0;
       for (let k = 0; k < K; k++) {
         const b0 = v128.load(pb);
-        x0 = f32x4.add(x0, f32x4.mul(f32x4.splat(load<f32>(a0 + pa)), b0));
-        x1 = f32x4.add(x1, f32x4.mul(f32x4.splat(load<f32>(a1 + pa)), b0));
-        x2 = f32x4.add(x2, f32x4.mul(f32x4.splat(load<f32>(a2 + pa)), b0));
-        x3 = f32x4.add(x3, f32x4.mul(f32x4.splat(load<f32>(a3 + pa)), b0));
+        x0 = madd(v128.load32_splat(a0 + pa), b0, x0);
+        x1 = madd(v128.load32_splat(a1 + pa), b0, x1);
+        x2 = madd(v128.load32_splat(a2 + pa), b0, x2);
+        x3 = madd(v128.load32_splat(a3 + pa), b0, x3);
         pb += stepB;
         pa += stepA;
       }
@@ -124,7 +127,7 @@ export function gemm(a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize,
       let pb = b + jo;
       let pa = <usize>0;
       for (let k = 0; k < K; k++) {
-        x0 = f32x4.add(x0, f32x4.mul(f32x4.splat(load<f32>(a0 + pa)), v128.load(pb)));
+        x0 = madd(v128.load32_splat(a0 + pa), v128.load(pb), x0);
         pb += stepB;
         pa += stepA;
       }
@@ -145,6 +148,26 @@ export function gemm(a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize,
     }
   }
 }
+
+/**
+ * C[i, j] (+)= Σ_k A(i, k) B[k, j] for i < M, j < N, k < K, where A(i, k) = a[i·sai + k·sak]
+ * (sai = lda, sak = 1 for A; sai = 1, sak = lda for Aᵀ), B[k, j] = b[k·ldb + j] and
+ * C[i, j] = c[i·ldc + j]. acc = 0 overwrites C, acc = 1 adds to it. A long K (the weight
+ * gradients, K = batch·tokens) is cut into panels of KC so that the panel of A and B in use stays
+ * in cache across the column tiles.
+ */
+export function gemm(a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, acc: i32): void {
+  if (K <= KC) {
+    gemmPanel(a, sai, sak, b, ldb, c, ldc, M, N, K, acc);
+    return;
+  }
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kn = min(KC, K - k0);
+    gemmPanel(a + (<usize>(k0 * sak) << 2), sai, sak, b + (<usize>(k0 * ldb) << 2), ldb, c, ldc, M, N, kn, k0 > 0 ? 1 : acc);
+  }
+}
+
+const KC = 256;
 
 /** dst[j·ldd + i] = src[i·lds + j] for i < rows, j < cols. */
 export function transpose(src: usize, lds: i32, rows: i32, cols: i32, dst: usize, ldd: i32): void {

@@ -23,6 +23,7 @@ export interface TrainFlags {
   valTrajectories?: number;
   seed?: number;
   workers?: number;
+  engine?: string;
   config?: string;
   out?: string;
 }
@@ -50,6 +51,7 @@ export function rawTrainConfig(flags: TrainFlags): Record<string, unknown> {
       checkpointEvery: flags.checkpointEvery,
       valTrajectories: flags.valTrajectories,
       seed: flags.seed,
+      engine: flags.engine,
     }),
   };
 }

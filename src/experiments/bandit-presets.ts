@@ -79,6 +79,7 @@ function linTrain(scale: Scale, quick: { steps: number; layers?: number }): Omit
       checkpointEvery: 5000,
       valTrajectories: 1024,
       seed: 1,
+      engine: "wasm",
     };
   return {
     backbone: "relu",
@@ -97,6 +98,7 @@ function linTrain(scale: Scale, quick: { steps: number; layers?: number }): Omit
     checkpointEvery: 200,
     valTrajectories: 256,
     seed: 1,
+    engine: "wasm",
   };
 }
 
@@ -120,6 +122,7 @@ function dptTrain(scale: Scale, paperSteps: number, quickSteps: number): Omit<Pr
       checkpointEvery: 5000,
       valTrajectories: 1024,
       seed: 1,
+      engine: "wasm",
     };
   return {
     backbone: "gpt",
@@ -138,6 +141,7 @@ function dptTrain(scale: Scale, paperSteps: number, quickSteps: number): Omit<Pr
     checkpointEvery: 200,
     valTrajectories: 256,
     seed: 1,
+    engine: "wasm",
   };
 }
 

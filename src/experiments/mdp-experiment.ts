@@ -90,7 +90,7 @@ async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { w
   bar.stop();
   timings.generateSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
-  await runMdpTraining(train, join(out, "train"), { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, `${exp.name} train`);
+  await runMdpTraining(train, join(out, "train"), { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, `${exp.name} train`, opts.workers);
   timings.trainSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
   const evalDir = join(out, "eval");

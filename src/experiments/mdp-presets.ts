@@ -77,6 +77,7 @@ function trainBase(o: { steps: number; lr?: number; dModel?: number; numLayers?:
     checkpointEvery: o.paper ? 5000 : 100,
     valTrajectories: o.paper ? 1024 : 256,
     seed: 0,
+    engine: "wasm",
   };
 }
 

@@ -15,7 +15,8 @@
  */
 import type { TransferListItem } from "node:worker_threads";
 import { invalid } from "../core/errors.js";
-import { compile, floatArray, np, paramsToHost, refAll, toTensor, valueAndGrad, type HostTensor, type Params, type Tensor } from "./engine.js";
+import { compile, floatArray, paramsToHost, toTensor, type HostTensor, type Params } from "./engine.js";
+import { createGradEngine, type EngineName, type HostTrainBatch } from "./grad-engine.js";
 import {
   applyUpdate,
   hyperFor,
@@ -23,7 +24,6 @@ import {
   makeStepFinisher,
   parseOptimizerConfig,
   sliceBatch,
-  toDeviceBatch,
   type HostBatch,
   type Hyper,
   type OptState,
@@ -31,7 +31,7 @@ import {
   type TrainStep,
   type TrainStepOptions,
 } from "./optim.js";
-import { createTransformer, type TransformerBatch, type TransformerModel } from "./transformer.js";
+import type { TransformerModel } from "./transformer.js";
 import type { TransformerConfig } from "./config.js";
 import { SyncWorker, serveRequests } from "./threads.js";
 
@@ -40,6 +40,14 @@ export interface ParallelTrainStepOptions extends TrainStepOptions {
   workers?: number;
   /** Give up (IcrlError) if a worker has not answered after this many seconds (default 3600). */
   timeoutSeconds?: number;
+  /** Which engine computes the gradients (grad-engine.ts); default "jax". */
+  engine?: EngineName;
+}
+
+/** What a gradient worker is started with. */
+export interface GradWorkerInit {
+  config: TransformerConfig;
+  engine: EngineName;
 }
 
 /** A micro-batch gradient job and its reply (worker protocol, parallel-worker.ts). */
@@ -50,18 +58,6 @@ export interface GradJob {
 }
 export interface GradReply {
   results: { index: number; loss: number; grads: Record<string, Float32Array | Float64Array> }[];
-}
-
-/** The compiled loss-and-gradient of one micro-batch: (params, batch, scale) -> [loss, grads]. */
-export function makeGradFn(model: TransformerModel) {
-  return compile((params: Params, batch: TransformerBatch, scale: Tensor): [Tensor, Params] =>
-    valueAndGrad((p: Params) => model.lossSum(p, batch).mul(scale))(params) as [Tensor, Params],
-  );
-}
-
-/** Scalar of the model dtype (the same bits on every thread). */
-export function scaleTensor(model: TransformerModel, v: number): Tensor {
-  return np.full([], v, { dtype: model.ops.jdtype });
 }
 
 /**
@@ -79,7 +75,8 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
   if (reduction !== "sum" && reduction !== "mean") throw invalid("reduction", reduction, '"sum" or "mean"');
   const timeoutMs = (opts.timeoutSeconds ?? 3600) * 1000;
   const dtype = model.ops.dtype;
-  const gradFn = makeGradFn(model);
+  const engine = opts.engine ?? "jax";
+  const grad = createGradEngine(engine, model.config);
   const update = compile((params: Params, state: OptState, grads: Params, hyper: Hyper) => {
     hyper.scale.dispose();
     delete hyper.scale;
@@ -88,7 +85,7 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
   const finish = makeStepFinisher(cfg);
 
   const peers: SyncWorker<GradJob, GradReply>[] = [];
-  for (let w = 1; w < Math.min(W, k); w++) peers.push(new SyncWorker<GradJob, GradReply>("parallel-worker", model.config, timeoutMs));
+  for (let w = 1; w < Math.min(W, k); w++) peers.push(new SyncWorker<GradJob, GradReply>("parallel-worker", { config: model.config, engine } satisfies GradWorkerInit, timeoutMs));
 
   return {
     step(state, batch) {
@@ -98,8 +95,8 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
       const hyper = hyperFor(cfg, t, scale, dtype);
       return finish(state, hyper, (params, opt, hy) => {
         const mine = micro.map((_, i) => i).filter((i) => i % (peers.length + 1) === 0);
+        const host = paramsToHost(params);
         if (peers.length > 0) {
-          const host = paramsToHost(params);
           peers.forEach((peer, w) => {
             peer.post({ params: host, scale, micro: micro.map((b, i) => ({ index: i, batch: b })).filter((m) => m.index % (peers.length + 1) === w + 1) });
           });
@@ -107,11 +104,9 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
         const grads: (Record<string, Float32Array | Float64Array> | null)[] = Array(k).fill(null);
         const losses: number[] = Array(k).fill(0);
         for (const i of mine) {
-          const [loss, g] = gradFn(refAll(params), toDeviceBatch(micro[i]) as TransformerBatch, scaleTensor(model, scale));
-          losses[i] = loss.item();
-          const out: Record<string, Float32Array | Float64Array> = {};
-          for (const name of Object.keys(g)) out[name] = floatArray(dtype, g[name].dataSync() as ArrayLike<number>);
-          grads[i] = out;
+          const r = grad.lossAndGrad(host, micro[i] as unknown as HostTrainBatch, scale);
+          losses[i] = r.loss;
+          grads[i] = r.grads;
         }
         for (const peer of peers) {
           for (const r of peer.wait().results) {
@@ -137,7 +132,7 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
       });
     },
     dispose() {
-      gradFn.dispose();
+      grad.dispose();
       update.dispose();
       for (const p of peers) p.dispose();
       peers.length = 0;
@@ -147,23 +142,15 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
 
 /** The worker side (parallel-worker.ts): compute the gradients of the micro-batches of a job. */
 export function serveGradients(): void {
-  serveRequests((config: TransformerConfig) => {
-    const model = createTransformer(config);
-    const gradFn = makeGradFn(model);
-    const dtype = model.ops.dtype;
+  serveRequests((init: GradWorkerInit) => {
+    const grad = createGradEngine(init.engine, init.config);
     return (job: GradJob) => {
       const transfer: TransferListItem[] = [];
       const results: GradReply["results"] = [];
       for (const m of job.micro) {
-        const params: Params = {};
-        for (const name of Object.keys(job.params).sort()) params[name] = toTensor(job.params[name]);
-        const [loss, g] = gradFn(params, toDeviceBatch(m.batch) as TransformerBatch, scaleTensor(model, job.scale));
-        const grads: Record<string, Float32Array | Float64Array> = {};
-        for (const name of Object.keys(g)) {
-          grads[name] = floatArray(dtype, g[name].dataSync() as ArrayLike<number>);
-          transfer.push(grads[name].buffer as ArrayBuffer);
-        }
-        results.push({ index: m.index, loss: loss.item(), grads });
+        const r = grad.lossAndGrad(job.params, m.batch as unknown as HostTrainBatch, job.scale);
+        for (const name of Object.keys(r.grads)) transfer.push(r.grads[name].buffer as ArrayBuffer);
+        results.push({ index: m.index, loss: r.loss, grads: r.grads });
       }
       return { body: { results }, transfer };
     };

@@ -14,14 +14,15 @@
 import { z } from "zod";
 import { Rng } from "../core/rng.js";
 import { invalid } from "../core/errors.js";
-import { optimizerConfigFor, PretrainConfigSchema } from "./pretrain.js";
+import { makePretrainStep, optimizerConfigFor, PretrainConfigSchema, validationLoss } from "./pretrain.js";
 import { loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/mdp-dataset.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
 import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptSeqLen, mdpDptTokenDim, padSeq, type MdpAdWindow, type MdpDptContext } from "../nn/mdp-tokens.js";
 import type { MdpEnvName, StateFeatureKind } from "../envs/tabular-mdp.js";
 import { padWidth, type TokenBatch } from "../nn/tokens.js";
-import { initTrainState, makeTrainStep, type StepResult, type TrainState } from "../nn/optim.js";
-import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
+import { initTrainState, type StepResult, type TrainState } from "../nn/optim.js";
+import type { Params } from "../nn/engine.js";
+import { createGradEngine } from "../nn/grad-engine.js";
 import type { TransformerConfigInput } from "../nn/config.js";
 import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
 
@@ -140,7 +141,7 @@ export interface MdpPretrainRun {
 }
 
 /** Set up an MDP pretraining run (fresh, or from a checkpoint's state). */
-export function startMdpPretraining(cfg: MdpPretrainConfig, resume?: { params: Params; opt: Params; step: number }): MdpPretrainRun {
+export function startMdpPretraining(cfg: MdpPretrainConfig, resume?: { params: Params; opt: Params; step: number }, opts: { workers?: number } = {}): MdpPretrainRun {
   const manifest = readMdpManifest(cfg.data);
   const train = loadMdpSplit(cfg.data, "train", manifest);
   const val = manifest.spec.valTasks > 0 ? loadMdpSplit(cfg.data, "validation", manifest) : null;
@@ -148,8 +149,8 @@ export function startMdpPretraining(cfg: MdpPretrainConfig, resume?: { params: P
   const model = createTransformer(mdpModelConfig(cfg, layout));
   const optimizer = optimizerConfigFor(cfg);
   const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, model.init(Rng.derive(cfg.seed, "init")));
-  const trainStep = makeTrainStep(model, optimizer, { microBatches: cfg.microBatches, reduction: "mean" });
-  const lossFn = jit((params: Params, tokens: Tensor, labels: Tensor, weights: Tensor) => model.lossSum(params, { tokens, labels, weights }));
+  const trainStep = makePretrainStep(model.config, model, optimizer, cfg, opts.workers ?? 2);
+  const evalEngine = createGradEngine(cfg.engine, model.config);
   let valBatch: TokenBatch | null = null;
   if (val) {
     const n = Math.min(cfg.valTrajectories, val.n);
@@ -172,27 +173,11 @@ export function startMdpPretraining(cfg: MdpPretrainConfig, resume?: { params: P
       return trainStep.step(state, encodeSequences(train, layout, mdpBatchPicks(cfg, train, layout, state.step + 1)));
     },
     validationLoss() {
-      if (!valBatch) return NaN;
-      const B = valBatch.tokens.shape[0];
-      const chunk = Math.max(1, cfg.batchSize);
-      let total = 0;
-      let weight = 0;
-      for (let s = 0; s < B; s += chunk) {
-        const e = Math.min(B, s + chunk);
-        const sl = (h: TokenBatch["tokens"]) => {
-          const per = h.data.length / B;
-          return toTensor({ dtype: h.dtype, shape: [e - s, ...h.shape.slice(1)], data: h.data.subarray(s * per, e * per) as never });
-        };
-        total += lossFn(refAll(state.params), sl(valBatch.tokens), sl(valBatch.labels), sl(valBatch.weights)).item();
-        const w = valBatch.weights.data;
-        const per = w.length / B;
-        for (let k = s * per; k < e * per; k++) weight += w[k];
-      }
-      return total / weight;
+      return valBatch ? validationLoss(evalEngine, state.params, valBatch, cfg.batchSize) : NaN;
     },
     dispose() {
       trainStep.dispose();
-      lossFn.dispose();
+      evalEngine.dispose();
     },
   };
 }

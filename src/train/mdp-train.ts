@@ -37,7 +37,7 @@ export function parseMdpTrainConfig(raw: Record<string, unknown>, source = "flag
 }
 
 /** Train into `out` (fresh or resumed); `extra` is merged into the checkpoint metadata. */
-export async function runMdpTraining(cfg: MdpPretrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train"): Promise<LoopResult> {
+export async function runMdpTraining(cfg: MdpPretrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train", workers = 2): Promise<LoopResult> {
   const manifest = readMdpManifest(cfg.data);
   const shape = loadMdpSplit(cfg.data, "validation", manifest); // small split: sizes for the layout
   const layout = layoutFor(cfg, manifest, { S: shape.S, A: shape.A, H: shape.H, len: shape.len });
@@ -53,7 +53,7 @@ export async function runMdpTraining(cfg: MdpPretrainConfig, out: string, extra:
     logEvery: cfg.logEvery,
     evalEvery: cfg.evalEvery,
     checkpointEvery: cfg.checkpointEvery,
-    start: (resume) => startMdpPretraining(cfg, resume),
+    start: (resume) => startMdpPretraining(cfg, resume, { workers }),
     onStart: (from) => {
       if (from > 0) process.stderr.write(`${label}: resuming ${out} from step ${from}\n`);
       bar = progress(label, cfg.steps, "steps", from);
@@ -80,7 +80,7 @@ export async function mdpTrainCommand(flags: MdpTrainFlags): Promise<void> {
   if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid --micro-batches: ${cfg.microBatches} (allowed: a divisor of --batch = ${cfg.batchSize})`);
   if (cfg.dModel % cfg.numHeads !== 0) throw new IcrlError(`invalid --heads: ${cfg.numHeads} (allowed: a divisor of --d-model = ${cfg.dModel}, so that every head has the same width)`);
   const out = flags.out ?? defaultOutDir("train-mdp", cfg.seed);
-  const res = await runMdpTraining(cfg, out);
+  const res = await runMdpTraining(cfg, out, {}, "train", flags.workers ?? 2);
   const last = res.metrics[res.metrics.length - 1];
   process.stdout.write(
     res.alreadyDone

@@ -9,13 +9,16 @@
  * as the uninterrupted run would.
  */
 import { z } from "zod";
+import { invalid } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { loadSplit, readManifest, type LoadedSplit, type Manifest } from "../data/dataset.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
 import { encodeLinBatch, linTokenDim, padWidth, type LinTrajectory, type TokenBatch } from "../nn/tokens.js";
 import { makeParallelTrainStep } from "../nn/parallel.js";
-import { makeTrainStep, initTrainState, type OptimizerConfigInput, type TrainState } from "../nn/optim.js";
-import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
+import { makeTrainStep, initTrainState, type OptimizerConfigInput, type StepResult, type TrainState, type TrainStep } from "../nn/optim.js";
+import { paramsToHost, type Params } from "../nn/engine.js";
+import { createGradEngine, engineUnsupported, type EngineName, type GradEngine } from "../nn/grad-engine.js";
+import type { TransformerConfig } from "../nn/config.js";
 import type { TransformerConfigInput } from "../nn/config.js";
 
 const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
@@ -47,6 +50,11 @@ export const PretrainConfigSchema = z.strictObject({
   /** Trajectories of the validation split used for the validation loss. */
   valTrajectories: posInt(1_000_000).default(256),
   seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+  /**
+   * Gradient engine: "wasm" = icrl's SIMD kernels (float32, the fastest), "jax" = the jax-js
+   * reference. The two round differently, so a run resumes on the engine it started with.
+   */
+  engine: z.enum(["wasm", "jax"], { message: "wasm or jax" }).default("wasm"),
 });
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 
@@ -115,14 +123,8 @@ export function startPretraining(cfg: PretrainConfig, resume?: { params: Params;
   const model = createTransformer(modelConfigFor(cfg, manifest));
   const optimizer = optimizerConfigFor(cfg);
   const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, model.init(Rng.derive(cfg.seed, "init")));
-  // With several micro-batches their gradients are computed on up to `workers` threads and summed
-  // in a fixed order (src/nn/parallel.ts): the result does not depend on the number of workers.
-  const workers = Math.max(1, Math.min(opts.workers ?? 2, cfg.microBatches));
-  const trainStep =
-    cfg.microBatches > 1
-      ? makeParallelTrainStep(model, optimizer, { microBatches: cfg.microBatches, reduction: "mean", workers })
-      : makeTrainStep(model, optimizer, { microBatches: 1, reduction: "mean" });
-  const lossFn = jit((params: Params, tokens: Tensor, labels: Tensor, weights: Tensor) => model.lossSum(params, { tokens, labels, weights }));
+  const trainStep = makePretrainStep(model.config, model, optimizer, cfg, opts.workers ?? 2);
+  const evalEngine = createGradEngine(cfg.engine, model.config);
   let valBatch: TokenBatch | null = null;
   if (val) {
     const n = Math.min(cfg.valTrajectories, val.n);
@@ -142,26 +144,56 @@ export function startPretraining(cfg: PretrainConfig, resume?: { params: Params;
       return trainStep.step(state, batch);
     },
     validationLoss() {
-      if (!valBatch) return NaN;
-      // Evaluate in chunks of the training batch size (bounded memory).
-      const B = valBatch.tokens.shape[0];
-      const T = valBatch.labels.shape[1];
-      const chunk = Math.max(1, cfg.batchSize);
-      let total = 0;
-      for (let s = 0; s < B; s += chunk) {
-        const e = Math.min(B, s + chunk);
-        const sl = (h: TokenBatch["tokens"]) => {
-          const per = h.data.length / B;
-          return toTensor({ dtype: h.dtype, shape: [e - s, ...h.shape.slice(1)], data: h.data.subarray(s * per, e * per) as never });
-        };
-        const out = lossFn(refAll(state.params), sl(valBatch.tokens), sl(valBatch.labels), sl(valBatch.weights));
-        total += out.item();
-      }
-      return total / (B * T);
+      return valBatch ? validationLoss(evalEngine, state.params, valBatch, cfg.batchSize) : NaN;
     },
     dispose() {
       trainStep.dispose();
-      lossFn.dispose();
+      evalEngine.dispose();
     },
   };
 }
+
+/**
+ * The train step of a pretraining run (bandit and MDP datasets alike): the data-parallel step on
+ * `workers` threads with the run's gradient engine, or, for the jax engine without micro-batches,
+ * jax-js's single compiled step. Micro-batch gradients are summed in a fixed order, so the result
+ * does not depend on `workers` (src/nn/parallel.ts).
+ */
+export function makePretrainStep(
+  config: TransformerConfig,
+  model: TransformerModel,
+  optimizer: OptimizerConfigInput,
+  cfg: { engine: EngineName; microBatches: number },
+  workers: number,
+): TrainStep {
+  const why = engineUnsupported(cfg.engine, config);
+  if (why) throw invalid("engine", cfg.engine, `an engine that supports the model (${why}): jax`);
+  if (cfg.engine === "jax" && cfg.microBatches === 1) return makeTrainStep(model, optimizer, { microBatches: 1, reduction: "mean" });
+  const w = Math.max(1, Math.min(workers, cfg.microBatches));
+  return makeParallelTrainStep(model, optimizer, { microBatches: cfg.microBatches, reduction: "mean", workers: w, engine: cfg.engine });
+}
+
+/**
+ * Mean cross-entropy per labelled position of a validation batch (Σ w · CE / Σ w: the training
+ * loss's normalisation), evaluated in chunks of `chunk` sequences.
+ */
+export function validationLoss(engine: GradEngine, params: Params, batch: TokenBatch, chunk: number): number {
+  const host = paramsToHost(params);
+  const B = batch.tokens.shape[0];
+  const step = Math.max(1, chunk);
+  let total = 0;
+  let weight = 0;
+  const slice = (h: TokenBatch["tokens"], s: number, e: number): TokenBatch["tokens"] => {
+    const per = h.data.length / B;
+    return { dtype: h.dtype, shape: [e - s, ...h.shape.slice(1)], data: h.data.subarray(s * per, e * per) as never };
+  };
+  for (let s = 0; s < B; s += step) {
+    const e = Math.min(B, s + step);
+    const part = { tokens: slice(batch.tokens, s, e), labels: slice(batch.labels, s, e), weights: slice(batch.weights, s, e) };
+    total += engine.lossSum(host, part);
+    for (const w of part.weights.data) weight += w;
+  }
+  return total / weight;
+}
+
+export type { StepResult };

@@ -76,6 +76,7 @@ export function register(program: Command): void {
     .option("--val-trajectories <n>", "validation trajectories used for the validation loss (default 256)", intFlag("val-trajectories"))
     .option("--seed <s>", "seed of initialisation and batch sampling (default 0)", intFlag("seed"))
     .option("--workers <n>", "threads computing micro-batch gradients when --micro-batches > 1 (default 2; results do not depend on it)", intFlag("workers"))
+    .option("--engine <name>", "gradient engine: wasm (icrl's SIMD kernels, float32; default) or jax (the jax-js reference)")
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/train-s<seed>-<time>); an interrupted run resumes when given the same folder and config")
     .action(async (flags: Flags) => {

@@ -19,7 +19,7 @@ import type { HostTensor } from "../engine.js";
 import { Arena, instantiateKernels, type KernelExports } from "./kernels.js";
 
 /** Query rows per attention block (a multiple of 8). */
-const BLOCK = 64;
+const BLOCK = 32;
 
 /** Parameter names and shapes of a config, in sorted order (the order of `initTransformer`). */
 export function paramShapes(cfg: TransformerConfig): [string, number[]][] {
@@ -450,6 +450,15 @@ export class WasmTransformer {
     const grads: Record<string, Float32Array> = {};
     for (const n of this.names) grads[n] = this.arena.f32(this.gr(n), numel(this.shapes.get(n)!)).slice();
     return { loss, grads };
+  }
+
+  /** Σ w · CE of one batch at the current parameters (forward only). */
+  lossSum(batch: { tokens: HostTensor; labels: HostTensor; weights: HostTensor }): number {
+    const [B, S] = this.checkTokens(batch.tokens);
+    const pl = this.plan(B, S);
+    this.loadBatch(pl, batch.tokens, batch.labels, batch.weights);
+    this.forward(pl);
+    return this.k.crossEntropy(pl.logits, pl.labels, pl.weights, B * pl.P, this.cfg.numArms, 1, pl.dlogits);
   }
 
   /** Logits at the read-out positions [B, P, A] (flat, float32) at the current parameters. */
