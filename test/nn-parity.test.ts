@@ -19,6 +19,7 @@ import { type FloatDType, type Params, type Tensor, compile, paramsFromHost, par
 import { createTransformer, type TransformerBatch } from "../src/nn/transformer.js";
 import { encodeDptBatch, encodeLinBatch, type TokenBatch } from "../src/nn/tokens.js";
 import { initTrainState, makeTrainStep } from "../src/nn/optim.js";
+import { createGradEngine } from "../src/nn/grad-engine.js";
 
 function repoRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));
@@ -142,4 +143,23 @@ for (const name of ["relu", "gpt"] as const) {
       step.dispose();
     });
   }
+}
+
+// The wasm engine (float32 kernels, hand-written backward) against the same float64 torch numbers,
+// at the float32 tolerance above.
+for (const name of ["relu", "gpt"] as const) {
+  const c = fixture[name];
+  test(`PyTorch parity (${name}, wasm engine): loss and every gradient`, () => {
+    const model = createTransformer({ ...(c.config as object), dtype: "float32" } as never);
+    const Fp = model.config.paddedTokenDim;
+    const engine = createGradEngine("wasm", model.config);
+    const { loss, grads } = engine.lossAndGrad(paramsToHost(loadParams(c, "float32", Fp)), encode(c, "float32"), 1);
+    assert.ok(Math.abs(loss - c.loss) / Math.abs(c.loss) < 1e-5, `loss ${loss} vs torch ${c.loss}`);
+    assert.deepEqual(Object.keys(grads).sort(), Object.keys(c.grads).sort());
+    for (const [k, ref] of Object.entries(c.grads)) {
+      const e = relL2(grads[k], ref.data);
+      assert.ok(e < 1e-5, `gradient ${k}: relative L2 error ${e}`);
+    }
+    for (let i = c.config.tokenDim * c.config.dModel; i < Fp * c.config.dModel; i++) assert.equal(grads["embed.w"][i], 0);
+  });
 }
