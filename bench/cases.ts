@@ -2,7 +2,7 @@
  * The TypeScript side of `npm run bench` (bench/run.ts spawns one process per measurement, so
  * each reports its own peak RSS): runs one benchmark case and prints one JSON line.
  *
- *   node dist/bench/cases.js train  --config lin|dpt [--steps 2] [--workers 1] [--micro 4] [--smoke]
+ *   node dist/bench/cases.js train  --config lin|lin50|dpt|darkroom [--engine wasm|jax] [--steps 2] [--workers 1] [--micro 4] [--smoke]
  *   node dist/bench/cases.js gen    [--tasks 2000] [--workers 2] [--horizon 200]
  *   node dist/bench/cases.js deploy --mode incremental|full [--batch 100] [--steps 0,1,...|all] [--workers 1]
  *   node dist/bench/cases.js lsa    [--steps 50]
@@ -22,7 +22,9 @@ import { decoderPool } from "../src/nn/decoder-pool.js";
 import { createTransformer } from "../src/nn/transformer.js";
 import { linTokenDim, padWidth, type TokenBatch } from "../src/nn/tokens.js";
 import { initTrainState, makeTrainStep } from "../src/nn/optim.js";
-import { trainSetup } from "./setups.js";
+import { TRAIN_CASES, trainFlops, trainSetup, type TrainCase } from "./setups.js";
+import type { EngineName } from "../src/nn/grad-engine.js";
+import { instantiateKernels, kernelVariant } from "../src/nn/wasm/kernels.js";
 import { generateDataset } from "../src/data/generate.js";
 import { MIMIC_DEFAULTS, mimicLossGrad, mimicSpec, sampleMimicExample } from "../src/train/mimic.js";
 import { makeOptimizer } from "../src/lsa/optim.js";
@@ -64,17 +66,21 @@ function busiest(a: Map<string, number> | null, b: Map<string, number> | null): 
 }
 
 async function train(): Promise<object> {
-  const name = arg("config", "lin") as "lin" | "dpt";
+  const name = arg("config", "lin") as TrainCase;
+  if (!(name in TRAIN_CASES)) throw new Error(`unknown --config ${name} (allowed: ${Object.keys(TRAIN_CASES).join(", ")})`);
+  const engine = arg("engine", "wasm") as EngineName;
   const steps = Number(arg("steps", "2"));
   const workers = Number(arg("workers", "1"));
-  const micro = Number(arg("micro", name === "lin" ? "4" : "2"));
+  // jax-js needs micro-batches for memory (H = 200, batch 128 exceeds wasm's 4 GiB in one piece);
+  // the wasm engine plans memory once and needs them only to share a batch between workers.
+  const micro = Number(arg("micro", engine === "wasm" ? String(workers) : name === "lin" ? "4" : "2"));
   const { model, batch } = trainSetup(name, smoke);
   const opt = { kind: "adamw", lr: 1e-3, weightDecay: 1e-4 } as const;
   const state = initTrainState(opt, model.init(Rng.fromSeed(3)));
   let step: { step(s: typeof state, b: TokenBatch): unknown; dispose(): void };
-  if (workers > 1) {
+  if (workers > 1 || engine === "wasm") {
     const { makeParallelTrainStep } = await import("../src/nn/parallel.js");
-    step = makeParallelTrainStep(model, opt, { microBatches: micro, workers, reduction: "sum" });
+    step = makeParallelTrainStep(model, opt, { microBatches: micro, workers, reduction: "sum", engine });
   } else {
     step = makeTrainStep(model, opt, { microBatches: micro, reduction: "sum" });
   }
@@ -95,7 +101,7 @@ async function train(): Promise<object> {
   }
   step.dispose();
   const [B, S, F] = batch.tokens.shape;
-  return { times_ms: times, cpu_ms: cpu, busiest_ms: busy, first_ms: first, batch: B, seq: S, features: F, micro, workers };
+  return { times_ms: times, cpu_ms: cpu, busiest_ms: busy, first_ms: first, batch: B, seq: S, features: F, micro, workers, engine, kernels: engine === "wasm" ? kernelVariant() : null, gflop_per_step: trainFlops(model.config, B, S) / 1e9 };
 }
 
 async function gen(): Promise<object> {
@@ -185,9 +191,23 @@ function lsa(): object {
   return { times_ms: times, cpu_ms: cpu, sample_ms: batches.slice(1).map((b) => b.ms), D: spec.D, batch: cfg.batch, n: cfg.n };
 }
 
+/** The SIMD arithmetic peak of one core (kernels' register-only multiply-add loop). */
+function peak(): object {
+  const k = instantiateKernels();
+  k.peakLoop(1e6); // tier up
+  const gf: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const n = 2e7;
+    const t0 = performance.now();
+    k.peakLoop(n);
+    gf.push((n * 12 * 4 * 2) / (performance.now() - t0) / 1e6);
+  }
+  return { times_ms: [], gflops: Math.max(...gf), kernels: kernelVariant() };
+}
+
 async function main(): Promise<void> {
   const which = process.argv[2];
-  const cases: Record<string, () => object | Promise<object>> = { train, gen, deploy, lsa };
+  const cases: Record<string, () => object | Promise<object>> = { train, gen, deploy, lsa, peak };
   if (!cases[which]) throw new Error(`unknown case ${which} (allowed: ${Object.keys(cases).join(", ")})`);
   const out = await cases[which]();
   console.log(JSON.stringify({ ...out, peak_rss_mb: rssMb() }));

@@ -5,12 +5,15 @@
  * ratios are printed and written as a markdown table (bench/results.md by default).
  *
  *   npm run bench -- [--only train,gen,deploy,lsa] [--rounds 2] [--quick] [--torch-threads 1,2]
- *                    [--workers 2] [--out bench/results.md]
+ *                    [--workers 2] [--out bench/results.md] [--json FILE]
+ *                    [--cases lin50,lin,dpt,darkroom] [--jax]
  *
  * Benchmarks (A = icrl, B = the reference):
- *   train   one training step (forward, backward, AdamW) of Lin's ReLU model and DPT's GPT,
- *           icrl (1 worker and `--workers` workers) vs bench/torch_step.py at each of
- *           `--torch-threads` (OpenBLAS); the ratio uses PyTorch at its fastest thread count;
+ *   train   one training step (forward, backward, AdamW) of Lin's ReLU model at H = 50 and
+ *           H = 200, DPT's GPT and dpt-darkroom's GPT: icrl's wasm engine (1 worker and
+ *           `--workers` workers; `--jax` adds the jax-js engine) vs bench/torch_step.py at each
+ *           of `--torch-threads` (OpenBLAS); the ratio uses PyTorch at its fastest thread count.
+ *           `--json FILE` writes, per case, icrl_wall_ms, torch_wall_ms and their ratio;
  *   gen     dataset generation (lin-linear, LinUCB context, AD labels, H = 200): icrl (1 and
  *           `--workers` worker threads) vs bench/numpy_generate.py, and vs the anchors' published
  *           33 ms per task (research/anchor-lin-dpt.md §7);
@@ -31,6 +34,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { TRAIN_CASES, type TrainCase } from "./setups.js";
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,6 +45,10 @@ const only = new Set(arg("only", "train,gen,deploy,lsa").split(","));
 const rounds = Number(arg("rounds", quick ? "1" : "2"));
 const torchThreads = arg("torch-threads", "1,2").split(",").map(Number);
 const workers = Number(arg("workers", "2"));
+const withJax = process.argv.includes("--jax");
+const jsonOut = arg("json", "");
+const trainCases = arg("cases", "lin50,lin,dpt,darkroom").split(",") as TrainCase[];
+for (const c of trainCases) if (!(c in TRAIN_CASES)) throw new Error(`unknown --cases entry ${c} (allowed: ${Object.keys(TRAIN_CASES).join(", ")})`);
 
 function repoRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));
@@ -111,32 +119,58 @@ class Samples {
   }
 }
 
+/** One row of the `--json` output per training case. */
+const jsonRows: { name: string; icrl_wall_ms: number; torch_wall_ms: number | null; ratio: number | null; icrl_workers: number; torch_threads: number | null; icrl_1worker_wall_ms: number; ratio_1worker_vs_torch_1thread: number | null; gflops: number; peak_rss_mb: number; torch_peak_rss_mb: number | null }[] = [];
+
 function benchTrain(hasTorch: boolean): void {
-  for (const cfg of ["lin", "dpt"] as const) {
-    const steps = quick ? "1" : "2";
+  const pk = ts("peak");
+  const peakGf = Number(pk.gflops);
+  log(`\nSIMD peak of one core (kernels/kernels.ts \`peakLoop\`, ${pk.kernels} build): ${f(peakGf, 1)} GFLOP/s; GFLOP/s below count the model's matrix products (bench/setups.ts \`trainFlops\`).`);
+  for (const cfg of trainCases) {
+    const steps = quick ? "1" : cfg === "lin50" || cfg === "darkroom" ? "6" : "2";
     const s = new Samples();
-    const tsLabels = workers > 1 ? ["icrl 1 worker", `icrl ${workers} workers`] : ["icrl 1 worker"];
+    const w1 = "icrl wasm, 1 worker";
+    const wW = `icrl wasm, ${workers} workers`;
+    const tsLabels = workers > 1 ? [w1, wW] : [w1];
+    const jaxLabel = `icrl jax-js, ${workers} worker${workers > 1 ? "s" : ""}`;
     for (let r = 0; r < rounds; r++) {
       for (const th of hasTorch ? torchThreads : []) s.add(`torch ${th} thread${th > 1 ? "s" : ""}`, py("torch_step.py", th, "--config", cfg, "--steps", steps));
-      s.add(tsLabels[0], ts("train", "--config", cfg, "--steps", steps, "--workers", "1"));
-      if (workers > 1) s.add(tsLabels[1], ts("train", "--config", cfg, "--steps", steps, "--workers", String(workers)));
+      s.add(w1, ts("train", "--config", cfg, "--steps", steps, "--workers", "1", "--engine", "wasm"));
+      if (workers > 1) s.add(wW, ts("train", "--config", cfg, "--steps", steps, "--workers", String(workers), "--engine", "wasm"));
+      if (withJax) s.add(jaxLabel, ts("train", "--config", cfg, "--steps", steps, "--workers", String(workers), "--engine", "jax"));
     }
     const torchLabels = s.labels().filter((k) => k.startsWith("torch"));
     const bestTorch = torchLabels.length ? torchLabels.reduce((a, b) => (s.med(a) <= s.med(b) ? a : b)) : null;
     const torch1 = torchLabels.includes("torch 1 thread") ? "torch 1 thread" : null;
-    const e = s.extra.get(tsLabels[0])![0];
-    log(`\n### Training step: ${cfg === "lin" ? "Lin's ReLU model (L=8, D=32, batch 128 x 400 tokens)" : "DPT's GPT (L=4, D=32, batch 64 x 501 tokens, padded to 504)"}`);
-    log(`icrl: ${e.micro} micro-batches; compile (first step) ${f(Number(e.first_ms))} ms; ${rounds} round(s) x ${steps} step(s) per side`);
+    const e = s.extra.get(w1)![0];
+    const gflop = Number(e.gflop_per_step);
+    log(`\n### Training step: ${TRAIN_CASES[cfg]}`);
+    log(`${f(gflop, 1)} GFLOP per step; icrl wasm kernels: ${e.kernels} build; first step (plans memory, tiers up) ${f(Number(e.first_ms))} ms; ${rounds} round(s) x ${steps} step(s) per side`);
     log("");
-    log("| side | wall ms/step | CPU ms/step (all threads) | busiest-thread CPU ms/step | busiest ÷ torch 1 thread | wall ÷ fastest torch (wall) | peak RSS MB |");
-    log("|---|---|---|---|---|---|---|");
-    for (const k of [...torchLabels, ...tsLabels]) {
-      log(`| ${k} | ${f(s.med(k))} | ${f(s.med(k, "cpu"))} | ${f(s.med(k, "busy"))} | ${torch1 ? f(s.med(k, "busy") / s.med(torch1, "busy"), 2) : "n/a"} | ${bestTorch ? f(s.med(k) / s.med(bestTorch), 2) : "n/a"} | ${f(s.rss.get(k)!)} |`);
+    log("| side | wall ms/step | CPU ms/step (all threads) | busiest-thread CPU ms/step | wall ÷ fastest torch | GFLOP/s (wall) | % of SIMD peak (threads used) | peak RSS MB |");
+    log("|---|---|---|---|---|---|---|---|");
+    const labels = [...torchLabels, ...tsLabels, ...(withJax ? [jaxLabel] : [])];
+    for (const k of labels) {
+      const threads = k === w1 ? 1 : k.startsWith("icrl") ? workers : Number(k.split(" ")[1]);
+      const gfs = gflop / (s.med(k) / 1000);
+      log(`| ${k} | ${f(s.med(k))} | ${f(s.med(k, "cpu"))} | ${f(s.med(k, "busy"))} | ${bestTorch ? f(s.med(k) / s.med(bestTorch), 2) : "n/a"} | ${f(gfs, 1)} | ${k.startsWith("icrl wasm") ? f((100 * gfs) / (peakGf * threads)) + "%" : "n/a"} | ${f(s.rss.get(k)!)} |`);
     }
-    if (workers > 1) {
-      const [a, b] = tsLabels;
-      log(`\nicrl on ${workers} workers: speed-up ${f(s.med(a, "busy") / s.med(b, "busy"), 2)}x by busiest-thread CPU (scaling efficiency ${f((100 * s.med(a, "busy")) / (workers * s.med(b, "busy")))}%), ${f(s.med(a) / s.med(b), 2)}x by wall time; CPU overhead ${f((100 * s.med(b, "cpu")) / s.med(a, "cpu") - 100)}%`);
-    }
+    const mine = tsLabels[tsLabels.length - 1];
+    if (bestTorch) log(`\nicrl (wasm, ${workers} workers) ÷ PyTorch's fastest (${bestTorch}): **${f(s.med(mine) / s.med(bestTorch), 2)}x** wall time per step; on one core each (icrl 1 worker ÷ torch 1 thread): **${torch1 ? f(s.med(w1) / s.med(torch1), 2) : "n/a"}x**; peak memory ${f(s.rss.get(mine)! / s.rss.get(bestTorch)!, 2)}x PyTorch's`);
+    if (withJax) log(`wasm engine vs jax-js on ${workers} workers: ${f(s.med(jaxLabel) / s.med(mine), 2)}x faster`);
+    jsonRows.push({
+      name: cfg,
+      icrl_wall_ms: s.med(mine),
+      torch_wall_ms: bestTorch ? s.med(bestTorch) : null,
+      ratio: bestTorch ? s.med(mine) / s.med(bestTorch) : null,
+      icrl_workers: workers,
+      torch_threads: bestTorch ? Number(bestTorch.split(" ")[1]) : null,
+      icrl_1worker_wall_ms: s.med(w1),
+      ratio_1worker_vs_torch_1thread: torch1 ? s.med(w1) / s.med(torch1) : null,
+      gflops: gflop / (s.med(mine) / 1000),
+      peak_rss_mb: s.rss.get(mine)!,
+      torch_peak_rss_mb: bestTorch ? s.rss.get(bestTorch)! : null,
+    });
   }
 }
 
@@ -254,6 +288,10 @@ function main(): void {
   log(`\nload average (1 min) at start / end: ${f(load0[0], 1)} / ${f(load1[0], 1)} on ${cpus().length} cores; total ${f((Date.now() - t0) / 1000)} s`);
   writeFileSync(out, lines.join("\n") + "\n");
   console.log(`\nwrote ${out}`);
+  if (jsonOut) {
+    writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, train: jsonRows }, null, 2) + "\n");
+    console.log(`wrote ${jsonOut}`);
+  }
 }
 
 main();

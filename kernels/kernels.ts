@@ -490,3 +490,26 @@ export function sumSquares(x: usize, n: i32): f64 {
   }
   return s;
 }
+
+// --- machine peak -----------------------------------------------------------------------------
+
+/**
+ * The arithmetic peak of this build on this core, for the benchmark: `iters` rounds of 12
+ * independent 4-lane multiply-adds on registers (no memory traffic). Returns a checksum so the
+ * loop is not optimised away; the caller times it (flops = iters · 12 · 4 · 2).
+ */
+export function peakLoop(iters: i32): f32 {
+  const m = f32x4.splat(0.999999);
+  const a = f32x4.splat(1e-7);
+  let x0 = f32x4.splat(1), x1 = f32x4.splat(2), x2 = f32x4.splat(3), x3 = f32x4.splat(4);
+  let x4 = f32x4.splat(5), x5 = f32x4.splat(6), x6 = f32x4.splat(7), x7 = f32x4.splat(8);
+  let x8 = f32x4.splat(9), x9 = f32x4.splat(10), x10 = f32x4.splat(11), x11 = f32x4.splat(12);
+  for (let i = 0; i < iters; i++) {
+    x0 = madd(x0, m, a); x1 = madd(x1, m, a); x2 = madd(x2, m, a); x3 = madd(x3, m, a);
+    x4 = madd(x4, m, a); x5 = madd(x5, m, a); x6 = madd(x6, m, a); x7 = madd(x7, m, a);
+    x8 = madd(x8, m, a); x9 = madd(x9, m, a); x10 = madd(x10, m, a); x11 = madd(x11, m, a);
+  }
+  const s = f32x4.add(f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)), f32x4.add(f32x4.add(x4, x5), f32x4.add(x6, x7)));
+  const t = f32x4.add(s, f32x4.add(f32x4.add(x8, x9), f32x4.add(x10, x11)));
+  return f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1) + f32x4.extract_lane(t, 2) + f32x4.extract_lane(t, 3);
+}

@@ -40,6 +40,7 @@ export interface KernelExports {
   reluCausalBwd(p: number, ldp: number, dp: number, lddp: number, rows: number, cols: number, r0: number): void;
   crossEntropy(z: number, labels: number, weights: number, R: number, A: number, scale: number, dz: number): number;
   sumSquares(x: number, n: number): number;
+  peakLoop(iters: number): number;
 }
 
 let binary: Uint8Array | null = null;
