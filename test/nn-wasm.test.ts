@@ -182,3 +182,38 @@ test("wasm engine: the data-parallel step gives the same bytes for 1 and 2 worke
   assert.deepEqual(a.losses, b.losses);
   for (const k of Object.keys(a.params)) assert.deepEqual(a.params[k].data, b.params[k].data, k);
 });
+
+test("wasm decoder: step-by-step logits equal full forward passes of the prefix (both backbones, jax-js too)", () => {
+  for (const c of [CASES[0], CASES[4], CASES[5]]) {
+    const cfg = parseTransformerConfig(c.cfg);
+    const p = as("float32", randomParams(c.cfg, 6));
+    const m = new WasmTransformer(cfg);
+    const vals: Record<string, ArrayLike<number>> = {};
+    for (const k of Object.keys(p)) vals[k] = p[k].data;
+    m.setParams(vals);
+    const B = 3;
+    const S = 24;
+    const full = randomBatch(c.cfg, B, S, 8, "float32").tokens;
+    const F = cfg.paddedTokenDim;
+    const dec = m.decoder(B, S);
+    const jaxModel = createTransformer(cfg);
+    const jaxParams = paramsFromHost(p);
+    // Lin's deployment pattern: [0, 0] first, then two new positions per step.
+    const steps: number[][] = [[0, 0], [1, 2], [3, 4], [5], [6, 7, 8, 9]];
+    for (const pos of steps) {
+      const n = pos.length;
+      const tok = new Float32Array(B * n * F);
+      for (let b = 0; b < B; b++) pos.forEach((q, j) => tok.set(full.data.subarray((b * S + q) * F, (b * S + q + 1) * F), (b * n + j) * F));
+      const z = dec.step({ dtype: "float32", shape: [B, n, F], data: tok }, Int32Array.from(pos));
+      pos.forEach((q, j) => {
+        const at = Int32Array.from({ length: B }, () => q);
+        const ref = m.logitsAt(full, at);
+        const jz = jaxModel.logitsAt(jaxParams, toTensor(full), toTensor({ dtype: "int32", shape: [B], data: at })).dataSync() as Float32Array;
+        const got = Float32Array.from({ length: B * cfg.numArms }, (_, i) => z[(Math.floor(i / cfg.numArms) * n + j) * cfg.numArms + (i % cfg.numArms)]);
+        assert.ok(relL2(got, ref) < 1e-5, `${c.name}: position ${q}: decoder vs full forward ${relL2(got, ref)}`);
+        assert.ok(relL2(got, jz) < 1e-5, `${c.name}: position ${q}: decoder vs jax-js ${relL2(got, jz)}`);
+      });
+    }
+    assert.throws(() => dec.step({ dtype: "float32", shape: [B, 1, F], data: new Float32Array(B * F) }, Int32Array.of(S)), /positions: 24 .*\[0, 23\]/);
+  }
+});

@@ -89,6 +89,8 @@ export const MdpEvaluateConfigSchema = z.strictObject({
   /** tasks decoded together (memory/speed only) */
   chunk: posInt(1_000_000).default(500),
   name: z.string().min(1).default("transformer"),
+  /** Deployment engine: wasm (icrl's SIMD kernels, float32) or jax (the jax-js reference). */
+  engine: z.enum(["wasm", "jax"], { message: "wasm or jax" }).default("wasm"),
 });
 export type MdpEvaluateConfig = z.infer<typeof MdpEvaluateConfigSchema>;
 
@@ -100,8 +102,10 @@ export function evalDistribution(m: MdpModel, split: "train" | "test" | "all"): 
   return new MdpTaskDistribution(env, parseMdpEnvParams(env, raw));
 }
 
-export function transformerPolicy(m: MdpModel, name: string, cfg: Pick<MdpEvaluateConfig, "greedy" | "context">): BatchMdpPolicy {
-  return m.layout.kind === "dpt" ? new DptMdpPolicy(name, m.model, m.params, m.layout, { context: cfg.context, greedy: cfg.greedy }) : new AdMdpPolicy(name, m.model, m.params, m.layout, { greedy: cfg.greedy });
+export function transformerPolicy(m: MdpModel, name: string, cfg: Pick<MdpEvaluateConfig, "greedy" | "context"> & { engine?: MdpEvaluateConfig["engine"] }): BatchMdpPolicy {
+  return m.layout.kind === "dpt"
+    ? new DptMdpPolicy(name, m.model, m.params, m.layout, { context: cfg.context, greedy: cfg.greedy, engine: cfg.engine })
+    : new AdMdpPolicy(name, m.model, m.params, m.layout, { greedy: cfg.greedy, engine: cfg.engine });
 }
 
 export interface OfflineResult {
@@ -114,11 +118,11 @@ export interface OfflineResult {
 }
 
 /** DPT offline test: a fixed random context of L transitions per task, one episode. */
-export async function dptOffline(m: MdpModel, dist: MdpTaskDistribution, tasks: number, seed: number): Promise<OfflineResult> {
+export async function dptOffline(m: MdpModel, dist: MdpTaskDistribution, tasks: number, seed: number, engine?: MdpEvaluateConfig["engine"]): Promise<OfflineResult> {
   const ctxs: Transitions[] = [];
   for (let i = 0; i < tasks; i++) ctxs.push(contextTransitions(dist.evalTask(seed, i), { kind: "random", label: "random", weight: 1 }, m.layout.length, Rng.derive(seed, "offline-context", i)));
   const one = async (greedy: boolean) => {
-    const p = new DptMdpPolicy(greedy ? "greedy" : "sampled", m.model, m.params, m.layout, { context: "fixed", greedy, fixed: ctxs });
+    const p = new DptMdpPolicy(greedy ? "greedy" : "sampled", m.model, m.params, m.layout, { context: "fixed", greedy, fixed: ctxs, engine });
     return runMdpPolicy(p, { dist, episodes: 1, tasks, seed, chunk: tasks });
   };
   const g = await one(true);
@@ -141,6 +145,7 @@ export interface MdpEvaluateFlags {
   context?: string;
   offline?: boolean;
   split?: string;
+  engine?: string;
   config?: string;
   out?: string;
 }
@@ -159,6 +164,7 @@ export function resolveMdpEvaluateConfig(flags: MdpEvaluateFlags): MdpEvaluateCo
       context: flags.context,
       offline: flags.offline,
       split: flags.split,
+      engine: flags.engine,
     }),
   };
   return parseWith(MdpEvaluateConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
@@ -211,7 +217,7 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
     };
     if (cfg.offline) {
       if (m.layout.kind !== "dpt") throw invalid("offline", true, "false for AD models (the offline test is DPT's)");
-      res.offline = await dptOffline(m, dist, tasks, cfg.seed);
+      res.offline = await dptOffline(m, dist, tasks, cfg.seed, cfg.engine);
     }
     let trajectories: { spec: ReturnType<typeof darkroomTrajectorySpec>; caption: string } | undefined;
     const rec: RecordedEpisode[] | undefined = recorded[cfg.name];

@@ -19,8 +19,9 @@
 import type { Rng } from "../core/rng.js";
 import type { MdpTask } from "../envs/tabular-mdp.js";
 import type { BatchMdpPolicy, MdpInfo } from "../algos/mdp-types.js";
-import { compile, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
-import { IncrementalDecoder } from "../nn/incremental.js";
+import type { Params } from "../nn/engine.js";
+import { createDeployer, type Deployer, type StepDecoder } from "../nn/deploy.js";
+import type { EngineName } from "../nn/grad-engine.js";
 import { encodeMdpDptBatch, padSeq, writeAdToken } from "../nn/mdp-tokens.js";
 import type { TransformerModel } from "../nn/transformer.js";
 import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
@@ -56,13 +57,15 @@ export interface DptMdpPolicyOptions {
   context: "previous-episode" | "sliding" | "fixed";
   greedy: boolean;
   fixed?: { states: ArrayLike<number>; actions: ArrayLike<number>; nextStates: ArrayLike<number>; rewards: ArrayLike<number> }[];
+  /** Deployment engine (src/nn/deploy.ts); default: the fastest that supports the model. */
+  engine?: EngineName;
 }
 
 export class DptMdpPolicy implements BatchMdpPolicy {
   private logs: TransitionLog[] = [];
   private rngs: Rng[] = [];
   private k = 0;
-  private readonly fn: ((p: Params, tokens: Tensor, positions: Tensor) => Tensor) & { dispose(): void };
+  private readonly deployer: Deployer;
   private readonly features: StateFeatures | undefined;
   /** action probabilities of the last step [N, A] (for pictures and the playground) */
   lastProbs = new Float64Array(0);
@@ -76,7 +79,7 @@ export class DptMdpPolicy implements BatchMdpPolicy {
   ) {
     if (layout.kind !== "dpt") throw new RangeError(`DptMdpPolicy needs a DPT model, got a ${layout.kind} model`);
     this.features = layoutFeatures(layout);
-    this.fn = compile((p: Params, tokens: Tensor, positions: Tensor) => model.logitsAt(p, tokens, positions));
+    this.deployer = createDeployer(model, params, opts.engine);
   }
 
   start(tasks: MdpTask[], rngs: Rng[], info: MdpInfo): void {
@@ -124,7 +127,7 @@ export class DptMdpPolicy implements BatchMdpPolicy {
       };
     });
     const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, queryInTokens: this.layout.queryInTokens, onehot: this.layout.onehot, paddedTokenDim: this.model.config.paddedTokenDim });
-    const z = this.fn(refAll(this.params), toTensor(batch.tokens), toTensor({ dtype: "int32", shape: [N], data: positions })).dataSync() as Float32Array;
+    const z = this.deployer.logitsAt(batch.tokens, positions);
     const probs = new Float64Array(N * A);
     const out = new Int32Array(N);
     for (let j = 0; j < N; j++) {
@@ -145,18 +148,21 @@ export class DptMdpPolicy implements BatchMdpPolicy {
   }
 
   dispose(): void {
-    this.fn.dispose();
+    this.deployer.dispose();
   }
 }
 
 export interface AdMdpPolicyOptions {
   greedy: boolean;
+  /** Deployment engine (src/nn/deploy.ts); default: the fastest that supports the model. */
+  engine?: EngineName;
 }
 
 export class AdMdpPolicy implements BatchMdpPolicy {
   private logs: TransitionLog[] = [];
   private rngs: Rng[] = [];
-  private decoder: IncrementalDecoder | null = null;
+  private decoder: StepDecoder | null = null;
+  private readonly deployer: Deployer;
   /** global step index t of the current token, and the step at cache position 0 */
   private t = 0;
   private base = 0;
@@ -174,6 +180,7 @@ export class AdMdpPolicy implements BatchMdpPolicy {
     if (layout.kind !== "ad") throw new RangeError(`AdMdpPolicy needs an AD model, got a ${layout.kind} model`);
     this.W = layout.length;
     this.adFeatures = layoutFeatures(layout);
+    this.deployer = createDeployer(model, params, opts.engine);
   }
 
   start(tasks: MdpTask[], rngs: Rng[], info: MdpInfo): void {
@@ -182,7 +189,7 @@ export class AdMdpPolicy implements BatchMdpPolicy {
     this.logs = tasks.map(() => new TransitionLog());
     this.rngs = rngs;
     this.decoder?.dispose();
-    this.decoder = new IncrementalDecoder(this.model, this.params, { batch: tasks.length, capacity: padSeq(this.W) });
+    this.decoder = this.deployer.decoder(tasks.length, padSeq(this.W));
     this.t = 0;
     this.base = 0;
   }
@@ -248,5 +255,6 @@ export class AdMdpPolicy implements BatchMdpPolicy {
   dispose(): void {
     this.decoder?.dispose();
     this.decoder = null;
+    this.deployer.dispose();
   }
 }

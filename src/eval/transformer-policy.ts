@@ -15,18 +15,23 @@ import type { Rng } from "../core/rng.js";
 import type { BanditTask } from "../envs/bandit.js";
 import type { BatchBanditPolicy } from "../algos/types.js";
 import { encodeLinBatch, encodeLinStep } from "../nn/tokens.js";
-import { jit, refAll, toTensor, type Params, type Tensor } from "../nn/engine.js";
-import { GroupedDecoder, type BatchDecoder, type DecoderFactory } from "../nn/incremental.js";
+import type { Params } from "../nn/engine.js";
+import type { BatchDecoder, DecoderFactory } from "../nn/incremental.js";
 import type { TransformerModel } from "../nn/transformer.js";
+import { createDeployer, type Deployer } from "../nn/deploy.js";
+import type { EngineName } from "../nn/grad-engine.js";
 
 export interface TransformerPolicyOptions {
   /** "incremental" (KV cache, default) or "full" (re-run the whole padded prefix every step). */
   mode?: "incremental" | "full";
   /**
-   * Incremental mode: the decoder (default: GroupedDecoder, on the calling thread). In Node,
-   * `decoderPool(2)` from src/nn/decoder-pool.ts decodes on 2 threads with identical actions.
+   * Incremental mode: the decoder (default: the engine's; for jax a GroupedDecoder on the calling
+   * thread). In Node, `decoderPool(2)` from src/nn/decoder-pool.ts decodes the jax model on 2
+   * threads with identical actions.
    */
   decoder?: DecoderFactory;
+  /** Deployment engine (src/nn/deploy.ts); default: the fastest that supports the model. */
+  engine?: EngineName;
 }
 
 export class TransformerBanditPolicy implements BatchBanditPolicy {
@@ -35,9 +40,9 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
   private actions: Int32Array[] = [];
   private rewards: Float64Array[] = [];
   private t = 0;
-  private logitsFn: ((p: Params, tokens: Tensor, positions: Tensor) => Tensor) | null = null;
   private decoder: BatchDecoder | null = null;
-  private readonly makeDecoder: DecoderFactory;
+  private readonly makeDecoder: DecoderFactory | null;
+  private readonly deployer: Deployer;
   readonly mode: "incremental" | "full";
   /** Action probabilities of the last step, [B, A] row-major (for reports and the playground). */
   lastProbs: Float64Array = new Float64Array(0);
@@ -53,7 +58,8 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
     options: TransformerPolicyOptions = {},
   ) {
     this.mode = options.mode ?? "incremental";
-    this.makeDecoder = options.decoder ?? ((m, p, o) => new GroupedDecoder(m, p, o));
+    this.makeDecoder = options.decoder ?? null;
+    this.deployer = createDeployer(model, params, options.engine);
     if (this.mode !== "incremental" && this.mode !== "full") throw new RangeError(`mode must be "incremental" or "full", got ${String(this.mode)}`);
   }
 
@@ -72,7 +78,8 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
       if (this.decoder && this.decoder.batch === tasks.length) this.decoder.reset();
       else {
         this.decoder?.dispose();
-        this.decoder = this.makeDecoder(this.model, this.params, { batch: tasks.length, capacity: Math.min(this.capacity(), this.model.config.maxPositions) });
+        const capacity = Math.min(this.capacity(), this.model.config.maxPositions);
+        this.decoder = this.makeDecoder ? this.makeDecoder(this.model, this.params, { batch: tasks.length, capacity }) : this.deployer.decoder(tasks.length, capacity, { grouped: true });
       }
     }
   }
@@ -96,11 +103,7 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
       this.tasks.map((task, i) => ({ actionSet: task.actionSet, actions: this.actions[i].subarray(0, t), rewards: this.rewards[i].subarray(0, t) })),
       { ...layout, horizon: this.horizon },
     );
-    const positions = new Int32Array(B).fill(2 * t);
-    const model = this.model;
-    this.logitsFn ??= jit((p: Params, tokens: Tensor, positions: Tensor) => model.logitsAt(p, tokens, positions));
-    const logits = this.logitsFn(refAll(this.params), toTensor(batch.tokens), toTensor({ dtype: "int32", shape: [B], data: positions }));
-    return logits.dataSync() as ArrayLike<number>;
+    return this.deployer.logitsAt(batch.tokens, new Int32Array(B).fill(2 * t));
   }
 
   act(): Int32Array {
@@ -144,8 +147,7 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
   }
 
   dispose(): void {
-    (this.logitsFn as unknown as { dispose?: () => void } | null)?.dispose?.();
-    this.logitsFn = null;
+    this.deployer.dispose();
     this.decoder?.dispose();
     this.decoder = null;
   }

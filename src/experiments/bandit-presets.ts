@@ -91,7 +91,7 @@ function linTrain(scale: Scale, quick: { steps: number; layers?: number }): Omit
     warmupSteps: 100,
     weightDecay: 1e-4,
     batchSize: 32,
-    microBatches: 1,
+    microBatches: 2, // two halves: both cores compute gradients (results do not depend on the worker count)
     steps: quick.steps,
     evalEvery: 200,
     logEvery: 20,
@@ -134,7 +134,7 @@ function dptTrain(scale: Scale, paperSteps: number, quickSteps: number): Omit<Pr
     warmupSteps: 100,
     weightDecay: 1e-4,
     batchSize: 32,
-    microBatches: 1,
+    microBatches: 2, // two halves: both cores compute gradients (results do not depend on the worker count)
     steps: quickSteps,
     evalEvery: 200,
     logEvery: 20,

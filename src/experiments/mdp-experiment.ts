@@ -14,6 +14,7 @@ import { withOutLock } from "../core/lock.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
 import { runMdpTraining } from "../train/mdp-train.js";
+import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/mdp-evaluate.js";
 import { fmt } from "../report/bandit-report.js";
 import { mdpTable, type MdpResults } from "../report/mdp-report.js";
@@ -58,10 +59,11 @@ export function checkMdpCriterion(c: MdpCriterion, res: MdpResults): MdpCriterio
 }
 
 /** The stage configs as the commands take them. */
-export function mdpStageConfigs(exp: MdpExperiment, out: string, tasks?: number) {
+export function mdpStageConfigs(exp: MdpExperiment, out: string, tasks?: number, engine?: EngineName) {
   const data = join(out, "data");
-  const train = MdpPretrainConfigSchema.parse({ ...exp.train, data });
-  const evaluate = MdpEvaluateConfigSchema.parse({ ...exp.evaluate, model: join(out, "train"), ...(tasks !== undefined ? { tasks } : {}) });
+  const eng = engine ? { engine } : {};
+  const train = MdpPretrainConfigSchema.parse({ ...exp.train, data, ...eng });
+  const evaluate = MdpEvaluateConfigSchema.parse({ ...exp.evaluate, model: join(out, "train"), ...(tasks !== undefined ? { tasks } : {}), ...eng });
   return { data, generate: exp.generate, train, evaluate };
 }
 
@@ -74,15 +76,15 @@ function sameConfig(path: string, cfg: Record<string, unknown>): boolean {
   }
 }
 
-export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
+export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
   checkOutPath(out);
   return withOutLock(out, runCommand(), () => runMdpExperimentLocked(exp, out, opts));
 }
 
-async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
+async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
   removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
   writeJsonAtomic(join(out, "experiment.json"), exp);
-  const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, opts.tasks);
+  const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, opts.tasks, opts.engine);
   const timings: Record<string, number> = {};
   let t0 = performance.now();
   const bar = progress(`${exp.name} generate`, generate.tasks + generate.valTasks, "seq");
@@ -145,8 +147,8 @@ function writeReport(exp: MdpExperiment, out: string, res: MdpResults, criteria:
   });
 }
 
-export function mdpDryRunText(exp: MdpExperiment, out: string, tasks?: number): string {
-  const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, tasks);
+export function mdpDryRunText(exp: MdpExperiment, out: string, tasks?: number, engine?: EngineName): string {
+  const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, tasks, engine);
   const parts = [`# ${exp.name} (${exp.scale}): ${exp.title}`, `# reproduces: ${exp.reproduces}`];
   if (exp.deviations.length) parts.push(`# differences from the paper: ${exp.deviations.join("; ")}`);
   parts.push(stringify({ generate: { ...generate, out: data }, train: { ...train, out: join(out, "train") }, evaluate: { ...evaluate, out: join(out, "eval") } }).trimEnd());
@@ -163,19 +165,19 @@ export function shipMdpModel(exp: MdpExperiment, out: string, modelsDir = "model
   return dst;
 }
 
-export async function mdpExperimentCommand(preset: string, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number; ship?: boolean }): Promise<void> {
+export async function mdpExperimentCommand(preset: string, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number; ship?: boolean; engine?: EngineName }): Promise<void> {
   const scale = flags.scale ?? "quick";
   if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
   const exp = mdpExperiment(preset, scale as MdpScale);
   if (!exp) throw invalid("preset", preset, MDP_EXPERIMENT_NAMES.join(", ") + didYouMean(preset, MDP_EXPERIMENT_NAMES));
   const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
   if (flags.dryRun || (scale === "paper" && !flags.run)) {
-    process.stdout.write(mdpDryRunText(exp, out, flags.tasks));
+    process.stdout.write(mdpDryRunText(exp, out, flags.tasks, flags.engine));
     if (scale === "paper" && !flags.dryRun) process.stdout.write("# paper scale is config only: add --run to execute it\n");
     return;
   }
   const t0 = performance.now();
-  const { results, criteria, timings } = await runMdpExperiment(exp, out, { workers: flags.workers ?? 2, tasks: flags.tasks });
+  const { results, criteria, timings } = await runMdpExperiment(exp, out, { workers: flags.workers ?? 2, tasks: flags.tasks, engine: flags.engine });
   const lines = [`${exp.name} (${scale}) finished in ${((performance.now() - t0) / 60000).toFixed(1)} min (generate ${timings.generateSeconds.toFixed(0)} s, train ${timings.trainSeconds.toFixed(0)} s, evaluate ${timings.evaluateSeconds.toFixed(0)} s): ${out}/report.md`, "", mdpTable(results)];
   const off = results.offline as OfflineResult | undefined;
   if (off) lines.push("", `offline: greedy ${fmt(off.greedy.mean)} ± ${fmt(off.greedy.sem)}, sampled ${fmt(off.sampled.mean)} ± ${fmt(off.sampled.sem)}, optimal ${fmt(off.optimal.mean)}`);

@@ -323,7 +323,7 @@ export interface StepOutput {
   params: Params;
   opt: OptState;
   /** Per-tensor squared gradient norms [n] in `Object.keys(params)` order. */
-  sq: Tensor;
+  sq: Tensor | Float64Array;
 }
 
 /**
@@ -341,7 +341,7 @@ export function makeStepFinisher(cfg: OptimizerConfig) {
     const oldP = refAll(state.params);
     const oldS = refAll(state.opt);
     const { loss, params: p2, opt: s2, sq } = body(state.params, state.opt, hyper);
-    const sqn = Array.from(sq.dataSync() as ArrayLike<number>);
+    const sqn = Array.from(sq instanceof Float64Array ? sq : (sq.dataSync() as ArrayLike<number>));
     const bad = !Number.isFinite(loss) ? -2 : sqn.findIndex((x) => !Number.isFinite(x));
     if (bad !== -1) {
       disposeAll(p2);
@@ -363,4 +363,65 @@ export function makeStepFinisher(cfg: OptimizerConfig) {
 /** A fresh training state (step 0, zero optimizer moments). */
 export function initTrainState(optimizer: OptimizerConfigInput, params: Params): TrainState {
   return { params, opt: initOptState(parseOptimizerConfig(optimizer), params), step: 0 };
+}
+
+/**
+ * One optimizer update on host arrays, the same arithmetic as `applyUpdate` (torch AdamW or SGD,
+ * clip_grad_norm_ first) in float64 with every stored value rounded to the model dtype: the
+ * update of the wasm engine's train step, where a jax-js update of many small tensors would cost
+ * more than the gradients. `grads` are already scaled. Returns new arrays (inputs are not
+ * changed) and the per-tensor squared gradient norms before clipping, in `names` order.
+ */
+export function applyUpdateHost(
+  cfg: OptimizerConfig,
+  t: number,
+  names: readonly string[],
+  params: Record<string, HostTensor>,
+  grads: Record<string, Float32Array | Float64Array>,
+  opt: Record<string, HostTensor>,
+): { params: Record<string, HostTensor>; opt: Record<string, HostTensor>; sq: Float64Array } {
+  const sq = new Float64Array(names.length);
+  names.forEach((k, i) => {
+    const g = grads[k];
+    let s = 0;
+    for (let j = 0; j < g.length; j++) s += g[j] * g[j];
+    sq[i] = s;
+  });
+  let coef = 1;
+  if (cfg.clipNorm !== undefined) {
+    const total = Math.sqrt(sq.reduce((a, b) => a + b, 0));
+    coef = Math.min(cfg.clipNorm / (total + 1e-6), 1);
+  }
+  const lr = learningRate(scheduleOf(cfg.lr), t);
+  const newP: Record<string, HostTensor> = {};
+  const newS: Record<string, HostTensor> = {};
+  for (const k of names) {
+    const p = params[k];
+    const g = grads[k];
+    const n = p.data.length;
+    const out = p.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+    if (cfg.kind === "sgd") {
+      for (let j = 0; j < n; j++) out[j] = p.data[j] - g[j] * coef * lr;
+    } else {
+      const b1 = cfg.beta1;
+      const b2 = cfg.beta2;
+      const decay = 1 - lr * cfg.weightDecay;
+      const stepSize = lr / (1 - Math.pow(b1, t));
+      const bc2sqrt = Math.sqrt(1 - Math.pow(b2, t));
+      const m0 = opt[`m.${k}`].data;
+      const v0 = opt[`v.${k}`].data;
+      const m = p.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+      const v = p.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+      for (let j = 0; j < n; j++) {
+        const gj = g[j] * coef;
+        m[j] = m0[j] * b1 + gj * (1 - b1);
+        v[j] = v0[j] * b2 + gj * gj * (1 - b2);
+        out[j] = p.data[j] * decay - (m[j] / (Math.sqrt(v[j]) / bc2sqrt + cfg.eps)) * stepSize;
+      }
+      newS[`m.${k}`] = { dtype: p.dtype, shape: p.shape, data: m };
+      newS[`v.${k}`] = { dtype: p.dtype, shape: p.shape, data: v };
+    }
+    newP[k] = { dtype: p.dtype, shape: p.shape, data: out };
+  }
+  return { params: newP, opt: newS, sq };
 }

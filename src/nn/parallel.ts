@@ -15,10 +15,11 @@
  */
 import type { TransferListItem } from "node:worker_threads";
 import { invalid } from "../core/errors.js";
-import { compile, floatArray, paramsToHost, toTensor, type HostTensor, type Params } from "./engine.js";
+import { compile, disposeAll, floatArray, paramsFromHost, paramsToHost, toTensor, type HostTensor, type Params } from "./engine.js";
 import { createGradEngine, type EngineName, type HostTrainBatch } from "./grad-engine.js";
 import {
   applyUpdate,
+  applyUpdateHost,
   hyperFor,
   lossScale,
   makeStepFinisher,
@@ -87,6 +88,10 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
   const peers: SyncWorker<GradJob, GradReply>[] = [];
   for (let w = 1; w < Math.min(W, k); w++) peers.push(new SyncWorker<GradJob, GradReply>("parallel-worker", { config: model.config, engine } satisfies GradWorkerInit, timeoutMs));
 
+  // The wasm engine's step keeps host copies of the parameters and optimizer state between steps
+  // (valid while the state still holds the tensors this step made) and updates them on the host.
+  let cache: { params: Params; opt: OptState; hostP: Record<string, HostTensor>; hostS: Record<string, HostTensor> } | null = null;
+
   return {
     step(state, batch) {
       const t = state.step + 1;
@@ -95,7 +100,8 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
       const hyper = hyperFor(cfg, t, scale, dtype);
       return finish(state, hyper, (params, opt, hy) => {
         const mine = micro.map((_, i) => i).filter((i) => i % (peers.length + 1) === 0);
-        const host = paramsToHost(params);
+        const fresh = cache === null || cache.params !== params || cache.opt !== opt;
+        const host = fresh ? paramsToHost(params) : cache!.hostP;
         if (peers.length > 0) {
           peers.forEach((peer, w) => {
             peer.post({ params: host, scale, micro: micro.map((b, i) => ({ index: i, batch: b })).filter((m) => m.index % (peers.length + 1) === w + 1) });
@@ -116,7 +122,7 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
         }
         // Sum in the fixed order 0..k-1, in the model dtype (a typed-array store rounds each sum).
         const names = Object.keys(params);
-        const acc: Params = {};
+        const sum: Record<string, Float32Array | Float64Array> = {};
         let lossSum = 0;
         for (let i = 0; i < k; i++) lossSum += losses[i];
         for (const name of names) {
@@ -125,8 +131,22 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
             const g = grads[i]![name];
             for (let j = 0; j < a.length; j++) a[j] += g[j];
           }
-          acc[name] = toTensor({ dtype, shape: [...params[name].shape], data: a });
+          sum[name] = a;
         }
+        if (engine === "wasm") {
+          hy.scale.dispose();
+          for (const h of Object.values(hy)) if (h !== hy.scale) h.dispose();
+          const hostS = fresh ? paramsToHost(opt) : cache!.hostS;
+          const u = applyUpdateHost(cfg, t, names, host, sum, hostS);
+          const p2 = paramsFromHost(u.params);
+          const s2 = paramsFromHost(u.opt);
+          disposeAll(params);
+          disposeAll(opt);
+          cache = { params: p2, opt: s2, hostP: u.params, hostS: u.opt };
+          return { loss: lossSum, params: p2, opt: s2, sq: u.sq };
+        }
+        const acc: Params = {};
+        for (const name of names) acc[name] = toTensor({ dtype, shape: [...params[name].shape], data: sum[name] });
         const [p2, s2, sq] = update(params, opt, acc, hy);
         return { loss: lossSum, params: p2, opt: s2, sq };
       });

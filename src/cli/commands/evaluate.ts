@@ -89,6 +89,8 @@ export const EvaluateConfigSchema = z.strictObject({
   horizon: posInt(1_000_000).optional(),
   chunk: posInt(1_000_000).default(250),
   name: z.string().min(1).default("transformer"),
+  /** Deployment engine: wasm (icrl's SIMD kernels, float32) or jax (the jax-js reference). */
+  engine: z.enum(["wasm", "jax"], { message: "wasm or jax" }).default("wasm"),
 });
 export type EvaluateConfig = z.infer<typeof EvaluateConfigSchema>;
 
@@ -102,6 +104,7 @@ interface Flags {
   bothModes?: boolean;
   horizon?: number;
   chunk?: number;
+  engine?: string;
   config?: string;
   out?: string;
 }
@@ -120,6 +123,7 @@ export function resolveEvaluateConfig(flags: Flags): EvaluateConfig {
       bothModes: flags.bothModes,
       horizon: flags.horizon,
       chunk: flags.chunk,
+      engine: flags.engine,
     }),
   };
   if (raw.model === undefined) {
@@ -149,8 +153,8 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
   }
   const dist = new BanditTaskDistribution(env);
   const policies: BatchBanditPolicy[] = [
-    new TransformerBanditPolicy(cfg.name, model, ck.params, trained, greedy),
-    ...(cfg.bothModes ? [new TransformerBanditPolicy(other, model, ck.params, trained, !greedy)] : []),
+    new TransformerBanditPolicy(cfg.name, model, ck.params, trained, greedy, { engine: cfg.engine }),
+    ...(cfg.bothModes ? [new TransformerBanditPolicy(other, model, ck.params, trained, !greedy, { engine: cfg.engine })] : []),
     ...algoSpecs.map((s) => makeBatchPolicy(s, { horizon: env.horizon })),
   ];
   // The inputs, resolved and complete (feed it back with --config); the model file and the
@@ -209,6 +213,7 @@ export function register(program: Command): void {
     .option("--both-modes", "also evaluate the other deployment mode (greedy vs sampled) under its own name")
     .option("--horizon <T>", "evaluate on a shorter horizon than the training one", intFlag("horizon"))
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
+    .option("--engine <name>", "deployment engine: wasm (icrl's SIMD kernels, float32; default) or jax (the jax-js reference)")
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/evaluate-<model>-s<seed>-<time>)")
     .option("--episodes <K>", "MDP models: episodes per task (default: the training K for AD, 40 for DPT)", intFlag("episodes"))

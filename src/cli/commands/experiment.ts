@@ -28,6 +28,7 @@ import { isMdpPreset, MDP_EXPERIMENT_NAMES } from "../../experiments/mdp-presets
 const ALL_PRESETS = [...BANDIT_EXPERIMENT_NAMES, ...MDP_EXPERIMENT_NAMES];
 import { mdpExperimentCommand } from "../../experiments/mdp-experiment.js";
 import { progress } from "../progress.js";
+import { parseEngine, type EngineName } from "../../nn/grad-engine.js";
 
 interface Flags {
   scale?: string;
@@ -37,6 +38,7 @@ interface Flags {
   tasks?: number;
   workers?: number;
   ship?: boolean;
+  engine?: string;
 }
 
 export interface CriterionResult {
@@ -77,12 +79,12 @@ function runDir(out: string, run: ExperimentRun): string {
 }
 
 /** The three stage configs of a run, as the commands take them. */
-export function stageConfigs(exp: BanditExperiment, run: ExperimentRun, out: string, workers: number, tasks?: number) {
+export function stageConfigs(exp: BanditExperiment, run: ExperimentRun, out: string, workers: number, tasks?: number, engine?: EngineName) {
   const dir = runDir(out, run);
   const generate = GenerateConfigSchema.parse({ ...run.generate, workers });
-  const train = PretrainConfigSchema.parse({ ...run.train, data: join(dir, "data") });
+  const train = PretrainConfigSchema.parse({ ...run.train, data: join(dir, "data"), ...(engine ? { engine } : {}) });
   const algos = run.evaluate.algos ?? defaultAlgos(exp, run);
-  const evaluate = EvaluateConfigSchema.parse({ model: join(dir, "train"), tasks: tasks ?? run.evaluate.tasks, seed: run.evaluate.seed, algos, greedy: run.evaluate.greedy, bothModes: run.evaluate.bothModes });
+  const evaluate = EvaluateConfigSchema.parse({ model: join(dir, "train"), tasks: tasks ?? run.evaluate.tasks, seed: run.evaluate.seed, algos, greedy: run.evaluate.greedy, bothModes: run.evaluate.bothModes, ...(engine ? { engine } : {}) });
   return { dir, generate, train, evaluate };
 }
 
@@ -97,18 +99,18 @@ function defaultAlgos(exp: BanditExperiment, run: ExperimentRun): string[] {
   });
 }
 
-export async function runExperiment(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
+export async function runExperiment(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean; engine?: EngineName }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
   checkOutPath(out);
   return withOutLock(out, runCommand(), () => runExperimentLocked(exp, out, opts));
 }
 
-async function runExperimentLocked(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
+async function runExperimentLocked(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean; engine?: EngineName }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
   removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
   writeJsonAtomic(join(out, "experiment.json"), exp);
   const results: Record<string, BanditResults> = {};
   const timings: Record<string, Record<string, number>> = {};
   for (const run of exp.runs) {
-    const { dir, generate, train, evaluate } = stageConfigs(exp, run, out, opts.workers, opts.tasks);
+    const { dir, generate, train, evaluate } = stageConfigs(exp, run, out, opts.workers, opts.tasks, opts.engine);
     const tag = run.id ? `${exp.name}/${run.id}` : exp.name;
     const t: Record<string, number> = {};
     // 1. data
@@ -238,11 +240,11 @@ async function writeExperimentReport(exp: BanditExperiment, out: string, results
 }
 
 /** The commands that run the same stages by hand. */
-export function dryRunText(exp: BanditExperiment, out: string, workers: number, tasks?: number): string {
+export function dryRunText(exp: BanditExperiment, out: string, workers: number, tasks?: number, engine?: EngineName): string {
   const parts: string[] = [`# ${exp.name} (${exp.scale}): ${exp.title}`, `# reproduces: ${exp.reproduces}`];
   if (exp.deviations.length) parts.push(`# differences from the paper: ${exp.deviations.join("; ")}`);
   for (const run of exp.runs) {
-    const { generate, train, evaluate, dir } = stageConfigs(exp, run, out, workers, tasks);
+    const { generate, train, evaluate, dir } = stageConfigs(exp, run, out, workers, tasks, engine);
     parts.push("", `# ---- ${run.label} (${dir})`, stringify({ generate: { ...generate, out: join(dir, "data") }, train: { ...train, out: join(dir, "train") }, evaluate: { ...evaluate, out: join(dir, "eval") } }).trimEnd());
   }
   return parts.join("\n") + "\n";
@@ -260,8 +262,10 @@ export function register(program: Command): void {
     .option("--dry-run", "print the stage configs (YAML) and exit")
     .option("--run", "with --scale paper: actually run it (days to months of CPU)")
     .option("--ship", "copy the trained model(s) to models/<preset>.safetensors")
+    .option("--engine <name>", "training and deployment engine: wasm (icrl's SIMD kernels, float32; the presets' default) or jax (the jax-js reference)")
     .action(async (preset: string, flags: Flags) => {
-      if (isMdpPreset(preset)) return mdpExperimentCommand(preset, flags);
+      const engine = flags.engine === undefined ? undefined : parseEngine(flags.engine, "--engine");
+      if (isMdpPreset(preset)) return mdpExperimentCommand(preset, { ...flags, engine });
       const scale = flags.scale ?? "quick";
       if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
       const exp = banditExperiment(preset, scale as Scale);
@@ -269,12 +273,12 @@ export function register(program: Command): void {
       const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
       const workers = flags.workers ?? 2;
       if (flags.dryRun || (scale === "paper" && !flags.run)) {
-        process.stdout.write(dryRunText(exp, out, workers, flags.tasks));
+        process.stdout.write(dryRunText(exp, out, workers, flags.tasks, engine));
         if (scale === "paper" && !flags.dryRun) process.stdout.write("# paper scale is config only: add --run to execute it\n");
         return;
       }
       const t0 = performance.now();
-      const { results, criteria } = await runExperiment(exp, out, { workers, tasks: flags.tasks, ship: flags.ship });
+      const { results, criteria } = await runExperiment(exp, out, { workers, tasks: flags.tasks, ship: flags.ship, engine });
       const secs = (performance.now() - t0) / 1000;
       const lines = [`${exp.name} (${scale}) finished in ${(secs / 60).toFixed(1)} min: ${out}/report.md`];
       for (const [k, res] of Object.entries(results)) {

@@ -461,6 +461,44 @@ export class WasmTransformer {
     return this.k.crossEntropy(pl.logits, pl.labels, pl.weights, B * pl.P, this.cfg.numArms, 1, pl.dlogits);
   }
 
+  /**
+   * Logits at one position per sequence: tokens [B, S, F], positions [B] -> [B, A] (flat,
+   * float32), at the current parameters (a full forward pass of the padded sequences).
+   */
+  logitsAt(tokens: HostTensor, positions: Int32Array): Float32Array {
+    const [B, S] = this.checkTokens(tokens);
+    if (positions.length !== B) throw invalid("positions.length", positions.length, `one position per sequence (${B})`);
+    for (let b = 0; b < B; b++) if (!(Number.isInteger(positions[b]) && positions[b] >= 0 && positions[b] < S)) throw invalid(`positions[${b}]`, positions[b], `an integer in [0, ${S - 1}]`);
+    const pl = this.plan(B, S);
+    this.loadBatch(pl, tokens);
+    this.forward(pl);
+    const D = this.cfg.dModel;
+    for (let b = 0; b < B; b++) this.k.copy(pl.hr + 4 * b * D, pl.out + 4 * (b * S + positions[b]) * D, D);
+    this.linear(pl.hr, "head.w", "head.b", pl.logits, B, D, this.cfg.numArms);
+    return this.arena.f32(pl.logits, B * this.cfg.numArms).slice();
+  }
+
+  /**
+   * An incremental (KV-cached) decoder of `batch` sequences of up to `capacity` tokens on this
+   * model's kernels, at the current parameters (see WasmDecoder).
+   */
+  decoder(batch: number, capacity: number): WasmDecoder {
+    return new WasmDecoder(this, batch, capacity);
+  }
+
+  /** @internal the decoder's access to the parameters and kernels */
+  paramPtr(name: string): number {
+    return this.p(name);
+  }
+  /** @internal */
+  get memory(): Arena {
+    return this.arena;
+  }
+  /** @internal y = x @ W + b for the decoder */
+  linearRows(x: number, w: string, b: string | null, y: number, N: number, nin: number, nout: number, ldx = nin, ldy = nout): void {
+    this.linear(x, w, b, y, N, nin, nout, ldx, ldy);
+  }
+
   /** Logits at the read-out positions [B, P, A] (flat, float32) at the current parameters. */
   readoutLogits(tokens: HostTensor): Float32Array {
     const [B, S] = this.checkTokens(tokens);
@@ -469,6 +507,177 @@ export class WasmTransformer {
     this.forward(pl);
     return this.arena.f32(pl.logits, B * pl.P * this.cfg.numArms).slice();
   }
+}
+
+interface StepBuffers {
+  n: number;
+  x: number;
+  qkv: number;
+  o: number;
+  h1: number;
+  h2: number;
+  m: number;
+  r: number;
+  u: number;
+  g: number;
+  out: number;
+  logits: number;
+}
+
+/**
+ * Incremental deployment on the wasm kernels (the `BatchDecoder` of src/nn/incremental.ts): each
+ * step feeds n new tokens per row at sequence positions `positions` (the same for every row),
+ * writes their keys and values into the cache, lets each attend to every position <= its own,
+ * and returns their logits [batch, n, A]. Positions must be fed in order without gaps (every
+ * position up to a token's own has been written, in this step or an earlier one); a repeated
+ * position must repeat its token. Keys are cached transposed per head ([D, C] per row), values
+ * as rows ([C, D] per row). Equals `WasmTransformer.logitsAt` of the whole prefix.
+ */
+export class WasmDecoder {
+  readonly batch: number;
+  readonly capacity: number;
+  /** Tokens one step may add (the whole cache: there is no second level to flush). */
+  readonly recentSlots: number;
+  private readonly kt: number[] = [];
+  private readonly v: number[] = [];
+  private readonly scores: number;
+  private readonly steps = new Map<number, StepBuffers>();
+  private readonly m: WasmTransformer;
+
+  constructor(m: WasmTransformer, batch: number, capacity: number) {
+    if (!Number.isInteger(batch) || batch < 1) throw invalid("batch", batch, "an integer >= 1");
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > m.cfg.maxPositions) throw invalid("capacity", capacity, `an integer in [1, maxPositions = ${m.cfg.maxPositions}]`);
+    this.m = m;
+    this.batch = batch;
+    this.capacity = capacity;
+    this.recentSlots = capacity;
+    const D = m.cfg.dModel;
+    for (let l = 0; l < m.cfg.numLayers; l++) {
+      this.kt.push(m.memory.alloc(batch * D * capacity));
+      this.v.push(m.memory.alloc(batch * capacity * D));
+    }
+    this.scores = m.memory.alloc(capacity);
+    m.memory.reserve(`a decoder of ${batch} sequences of ${capacity} tokens`);
+    this.reset();
+  }
+
+  reset(): void {
+    const D = this.m.cfg.dModel;
+    for (let l = 0; l < this.kt.length; l++) {
+      this.m.k.zero(this.kt[l], this.batch * D * this.capacity);
+      this.m.k.zero(this.v[l], this.batch * this.capacity * D);
+    }
+  }
+
+  private buffers(n: number): StepBuffers {
+    const have = this.steps.get(n);
+    if (have) return have;
+    const a = this.m.memory;
+    const { dModel: D, numArms: A, mlpRatio } = this.m.cfg;
+    const R = this.batch * n;
+    const b: StepBuffers = {
+      n,
+      x: a.alloc(R * this.m.cfg.paddedTokenDim),
+      qkv: a.alloc(R * 3 * D),
+      o: a.alloc(R * D),
+      h1: a.alloc(R * D),
+      h2: a.alloc(R * D),
+      m: a.alloc(R),
+      r: a.alloc(R),
+      u: a.alloc(R * mlpRatio * D),
+      g: a.alloc(R * mlpRatio * D),
+      out: a.alloc(R * D),
+      logits: a.alloc(R * A),
+    };
+    a.reserve(`a decoder step of ${n} tokens`);
+    this.steps.set(n, b);
+    return b;
+  }
+
+  step(tokens: HostTensor, positions: Int32Array): Float32Array {
+    const m = this.m;
+    const k = m.k;
+    const cfg = m.cfg;
+    const relu = cfg.backbone === "relu";
+    const { dModel: D, numHeads: H, numArms: A, paddedTokenDim: F, numLayers: L, layerNormEps: eps } = cfg;
+    const Hd = cfg.mlpRatio * D;
+    const hd = D / H;
+    const C = this.capacity;
+    if (tokens.shape.length !== 3 || tokens.shape[0] !== this.batch || tokens.shape[2] !== F) throw invalid("tokens.shape", tokens.shape, `[${this.batch}, n, ${F}]`);
+    const n = tokens.shape[1];
+    if (positions.length !== n) throw invalid("positions.length", positions.length, `one position per new token (${n})`);
+    for (const p of positions) if (!(Number.isInteger(p) && p >= 0 && p < C)) throw invalid("positions", p, `an integer in [0, ${C - 1}] (the decoder's capacity)`);
+    const B = this.batch;
+    const R = B * n;
+    const sb = this.buffers(n);
+    m.memory.f32(sb.x, R * F).set(tokens.data);
+    // h = embed(tokens) + wpe[positions]
+    const h = sb.h2;
+    m.linearRows(sb.x, "embed.w", "embed.b", h, R, F, D);
+    const wpe = m.paramPtr("wpe");
+    for (let b = 0; b < B; b++) for (let j = 0; j < n; j++) k.add(h + 4 * (b * n + j) * D, h + 4 * (b * n + j) * D, wpe + 4 * positions[j] * D, D);
+    const scale = 1 / Math.sqrt(hd);
+    const ld = 3 * D;
+    for (let l = 0; l < L; l++) {
+      const pre = `h.${l}`;
+      let a = h; // the attention's input: x (relu) or LN1(x) (gpt)
+      if (!relu) {
+        k.layerNormFwd(h, sb.h1, m.paramPtr(`${pre}.ln1.w`), m.paramPtr(`${pre}.ln1.b`), sb.m, sb.r, R, D, eps);
+        a = sb.h1;
+        m.linearRows(a, `${pre}.attn.qkv.w`, `${pre}.attn.qkv.b`, sb.qkv, R, D, 3 * D);
+      } else {
+        for (let i = 0; i < 3; i++) m.linearRows(a, `${pre}.attn.${"qkv"[i]}.w`, null, sb.qkv + 4 * i * D, R, D, D, D, 3 * D);
+      }
+      // write the new keys (transposed) and values into the cache
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < n; j++) {
+          const row = sb.qkv + 4 * (b * n + j) * ld;
+          k.transpose(row + 4 * D, ld, 1, D, this.kt[l] + 4 * (b * D * C + positions[j]), C);
+          k.copy(this.v[l] + 4 * (b * C + positions[j]) * D, row + 8 * D, D);
+        }
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < n; j++) {
+          const p = positions[j];
+          const row = sb.qkv + 4 * (b * n + j) * ld;
+          for (let hh = 0; hh < H; hh++) {
+            k.gemm(row + 4 * hh * hd, ld, 1, this.kt[l] + 4 * (b * D + hh * hd) * C, C, this.scores, C, 1, p + 1, hd, 0);
+            if (relu) k.reluCausal(this.scores, C, 1, p + 1, p);
+            else k.softmaxCausal(this.scores, C, 1, p + 1, p, scale);
+            k.gemm(this.scores, C, 1, this.v[l] + 4 * (b * C * D + hh * hd), D, sb.o + 4 * ((b * n + j) * D + hh * hd), D, 1, hd, p + 1, 0);
+          }
+        }
+      }
+      if (relu) {
+        k.add(sb.h1, h, sb.o, R * D); // r1 = x + o
+        k.layerNormFwd(sb.h1, sb.h1, m.paramPtr(`${pre}.ln1.w`), m.paramPtr(`${pre}.ln1.b`), sb.m, sb.r, R, D, eps);
+        m.linearRows(sb.h1, `${pre}.mlp.fc.w`, `${pre}.mlp.fc.b`, sb.u, R, D, Hd);
+        k.reluFwd(sb.u, sb.g, R * Hd);
+        m.linearRows(sb.g, `${pre}.mlp.proj.w`, `${pre}.mlp.proj.b`, sb.out, R, Hd, D);
+        k.add(sb.out, sb.out, sb.h1, R * D);
+        k.layerNormFwd(sb.out, sb.out, m.paramPtr(`${pre}.ln2.w`), m.paramPtr(`${pre}.ln2.b`), sb.m, sb.r, R, D, eps);
+      } else {
+        m.linearRows(sb.o, `${pre}.attn.proj.w`, `${pre}.attn.proj.b`, sb.out, R, D, D);
+        k.add(sb.out, sb.out, h, R * D); // xm = x + proj(o)
+        k.layerNormFwd(sb.out, sb.h1, m.paramPtr(`${pre}.ln2.w`), m.paramPtr(`${pre}.ln2.b`), sb.m, sb.r, R, D, eps);
+        m.linearRows(sb.h1, `${pre}.mlp.fc.w`, `${pre}.mlp.fc.b`, sb.u, R, D, Hd);
+        k.geluFwd(sb.u, sb.g, R * Hd);
+        m.linearRows(sb.g, `${pre}.mlp.proj.w`, `${pre}.mlp.proj.b`, sb.h1, R, Hd, D);
+        k.add(sb.out, sb.out, sb.h1, R * D);
+      }
+      // the layer's output becomes the next layer's input
+      k.copy(sb.h2, sb.out, R * D);
+    }
+    let fin = h;
+    if (!relu) {
+      k.layerNormFwd(h, sb.out, m.paramPtr("lnf.w"), m.paramPtr("lnf.b"), sb.m, sb.r, R, D, eps);
+      fin = sb.out;
+    }
+    m.linearRows(fin, "head.w", "head.b", sb.logits, R, D, A);
+    return m.memory.f32(sb.logits, R * A).slice();
+  }
+
+  dispose(): void {}
 }
 
 function numel(shape: readonly number[]): number {
