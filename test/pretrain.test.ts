@@ -28,9 +28,12 @@ test("pretraining learns a copy rule and the deployed policy follows it", async 
   const before = run.validationLoss();
   for (let s = 0; s < 150; s++) run.step();
   const after = run.validationLoss();
-  // ln 5 = 1.609 at initialisation (within 0.2); the floor is 0.161. Require < 0.4: a model that
-  // ignores the history cannot go below ln 5 - (label-marginal gain ~ 0), so this cannot pass by chance.
-  assert.ok(Math.abs(before - Math.log(5)) < 0.2, `initial loss ${before}`);
+  // At initialisation the loss per labelled step is ln 5 = 1.609 plus about half the variance of
+  // the initial logits (std ≈ 0.6 here: +0.18); measured 1.81. It is a mean over the labelled
+  // steps only (the 2 padded steps of each 12-step sequence have weight 0 and do not count), as
+  // the training loss is. The floor is 0.161. Require < 0.4: a model that ignores the history
+  // cannot go below ln 5 - (label-marginal gain ~ 0), so this cannot pass by chance.
+  assert.ok(before > Math.log(5) && before < Math.log(5) + 0.4, `initial loss ${before}`);
   assert.ok(after < 0.4, `validation loss after 150 steps: ${after}`);
   // Deploy greedily on fresh tasks: from step 2 on it should repeat its first action.
   const policy = new TransformerBanditPolicy("tf", run.model, run.state.params, T, true);

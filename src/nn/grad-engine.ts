@@ -16,6 +16,7 @@ import type { TransformerConfig } from "./config.js";
 import { compile, floatArray, np, toTensor, valueAndGrad, type HostTensor, type Params, type Tensor } from "./engine.js";
 import { createTransformer, type TransformerBatch, type TransformerModel } from "./transformer.js";
 import { WasmTransformer } from "./wasm/transformer.js";
+import { kernelsAvailable } from "./wasm/kernels.js";
 
 export const ENGINES = ["wasm", "jax"] as const;
 export type EngineName = (typeof ENGINES)[number];
@@ -51,9 +52,9 @@ export function engineUnsupported(engine: EngineName, config: TransformerConfig)
   return null;
 }
 
-/** The default engine of a config: the fastest that supports it. */
+/** The default engine of a config: the fastest that supports it (and whose kernels are loaded here). */
 export function defaultEngine(config: TransformerConfig): EngineName {
-  return engineUnsupported("wasm", config) === null ? "wasm" : "jax";
+  return engineUnsupported("wasm", config) === null && kernelsAvailable() ? "wasm" : "jax";
 }
 
 /** Validate an engine name (from a flag or a config file). */

@@ -15,7 +15,7 @@ import { regretSpec } from "../../src/report/bandit-specs.js";
 import { barChart, heatmap } from "../../src/report/specs.js";
 import type { BatchBanditPolicy } from "../../src/algos/types.js";
 import { placeholder, renderChart } from "./charts.js";
-import { availableEngines, useEngine, type EngineName } from "./engine.js";
+import { availableEngines, engineLabel, useEngine, type EngineName } from "./engine.js";
 import { listModels, loadModel, modelMeta, type LoadedModel, type ModelEntry } from "./models.js";
 import { $, fmt, Player } from "./ui.js";
 
@@ -62,7 +62,7 @@ export class BanditMode {
 
   async init(): Promise<void> {
     const engines = await availableEngines();
-    $<HTMLSelectElement>("b-engine").replaceChildren(...engines.map((e) => new Option(e === "wasm" ? "wasm (CPU)" : "WebGPU", e)));
+    $<HTMLSelectElement>("b-engine").replaceChildren(...engines.map((e) => new Option(engineLabel(e), e)));
     this.models = (await listModels()).filter((m) => (m.extra as { mdp?: unknown } | null)?.mdp === undefined); // MDP models live in the MDP mode
     const modelSel = $<HTMLSelectElement>("b-model");
     modelSel.replaceChildren(...this.models.map((m) => new Option(`${m.name} (${modelMeta(m.extra).env ?? "?"}, ${m.config.backbone}, ${m.config.numLayers}×${m.config.dModel})`, m.name)), new Option("none: baselines only", ""));
@@ -135,7 +135,7 @@ export class BanditMode {
       this.stepper?.dispose();
       this.stepper = null;
       this.tf = null;
-      useEngine($<HTMLSelectElement>("b-engine").value as EngineName);
+      const engine = useEngine($<HTMLSelectElement>("b-engine").value as EngineName);
       const params = this.envParams();
       this.env = $<HTMLSelectElement>("b-env").value;
       const N = this.intInput("b-tasks", 1, 64, 8);
@@ -153,7 +153,7 @@ export class BanditMode {
         const cfg = this.loaded.model.config;
         if (cfg.numArms === params.numArms && cfg.tokenDim === linTokenDim(params.numArms, params.dim)) {
           horizon = Math.min(horizon, this.loaded.horizon);
-          this.tf = new TransformerBanditPolicy(TRANSFORMER, this.loaded.model, this.loaded.params, this.loaded.horizon, $<HTMLInputElement>("b-greedy").checked);
+          this.tf = new TransformerBanditPolicy(TRANSFORMER, this.loaded.model, this.loaded.params, this.loaded.horizon, $<HTMLInputElement>("b-greedy").checked, { engine });
           policies.push(this.tf);
         } else note = ` (model ${entry.name} expects ${cfg.numArms} arms; baselines only)`;
       }

@@ -2,3 +2,9 @@
 interface ImportMeta {
   readonly env: { readonly PROD: boolean; readonly DEV: boolean };
 }
+
+// Vite's `?url` imports: the built file's URL.
+declare module "*.wasm?url" {
+  const url: string;
+  export default url;
+}

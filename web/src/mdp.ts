@@ -16,6 +16,7 @@ import { placeholder, renderChart } from "./charts.js";
 import { $, Player } from "./ui.js";
 import { listModels, loadModel, type LoadedModel, type ModelEntry } from "./models.js";
 import { AdMdpPolicy, DptMdpPolicy } from "../../src/eval/mdp-transformer-policy.js";
+import { availableEngines } from "./engine.js";
 import type { BatchMdpPolicy } from "../../src/algos/mdp-types.js";
 import type { MdpModelLayout } from "../../src/nn/mdp-layout.js";
 
@@ -66,6 +67,7 @@ export class MdpMode {
   }
 
   async init(): Promise<void> {
+    await availableEngines(); // loads icrl's kernels, which the policies deploy on
     $<HTMLSelectElement>("m-env").replaceChildren(...MDP_ENV_NAMES.map((n) => new Option(n, n)));
     this.models = (await listModels()).filter((m) => mdpExtra(m).mdp !== undefined);
     this.syncModels();

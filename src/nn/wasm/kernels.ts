@@ -9,12 +9,24 @@
  * workers; the fused build rounds once per multiply-add, so its bits differ from the plain one.
  *
  * Node reads the binaries from dist/kernels next to the built code (or, from the TypeScript
- * sources, from the repository's dist/). The browser hands the bytes in with `setKernelBinary`.
+ * sources, from the repository's dist/), through `process.getBuiltinModule` so that this module
+ * has no static Node import and bundles for the browser, where the page hands the bytes in with
+ * `setKernelBinary` (web/src/engine.ts).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
-import { fileURLToPath } from "node:url";
 import { IcrlError } from "../../core/errors.js";
+
+type NodeBuiltins = {
+  fs: { existsSync(p: string): boolean; readFileSync(p: string): Uint8Array };
+  url: { fileURLToPath(u: URL): string };
+  v8: { setFlagsFromString(flags: string): void };
+};
+
+/** Node's fs, url and v8 modules, or null outside Node. */
+function nodeBuiltins(): NodeBuiltins | null {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (!proc?.getBuiltinModule) return null;
+  return { fs: proc.getBuiltinModule("node:fs"), url: proc.getBuiltinModule("node:url"), v8: proc.getBuiltinModule("node:v8") } as NodeBuiltins;
+}
 
 /** The exports of icrl.wasm (pointers are byte offsets; sizes and strides in elements). */
 export interface KernelExports {
@@ -54,32 +66,45 @@ export function setKernelBinary(bytes: Uint8Array, kind: "fma" | "plain"): void 
   compiled = null;
 }
 
-function readBuild(file: string): Uint8Array | null {
+function readBuild(node: NodeBuiltins, file: string): Uint8Array | null {
   const candidates = [
     new URL(`../../../kernels/${file}`, import.meta.url), // dist/src/nn/wasm -> dist/kernels
     new URL(`../../../dist/kernels/${file}`, import.meta.url), // src/nn/wasm -> dist/kernels (tsx)
   ];
   for (const u of candidates) {
-    const p = fileURLToPath(u);
-    if (existsSync(p)) return readFileSync(p);
+    const p = node.url.fileURLToPath(u);
+    if (node.fs.existsSync(p)) return node.fs.readFileSync(p);
   }
   return null;
 }
 
 function findBinary(): Uint8Array {
   if (binary) return binary;
-  if (process.env.ICRL_WASM_FMA !== "0") {
-    setFlagsFromString("--experimental-wasm-relaxed-simd"); // Node 20 (V8 11.3); a no-op where shipped
-    const fma = readBuild("icrl-fma.wasm");
+  const node = nodeBuiltins();
+  if (!node) throw new IcrlError("the wasm engine's kernels are not loaded: call setKernelBinary (the playground does so at start)");
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  if (env.ICRL_WASM_FMA !== "0") {
+    node.v8.setFlagsFromString("--experimental-wasm-relaxed-simd"); // Node 20 (V8 11.3); a no-op where shipped
+    const fma = readBuild(node, "icrl-fma.wasm");
     if (fma && WebAssembly.validate(fma as BufferSource)) {
       variant = "fma";
       return (binary = fma);
     }
   }
-  const plain = readBuild("icrl.wasm");
+  const plain = readBuild(node, "icrl.wasm");
   if (!plain) throw new IcrlError("the wasm engine's kernels are not built (dist/kernels/icrl.wasm is missing); run `npm run build`");
   variant = "plain";
   return (binary = plain);
+}
+
+/** True when the kernels can be instantiated here (Node with a build, or bytes given). */
+export function kernelsAvailable(): boolean {
+  try {
+    findBinary();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Which kernel build this process runs: "fma" (fused multiply-add) or "plain". */
@@ -120,15 +145,19 @@ export class Arena {
     return this.top;
   }
 
-  /** Make the memory at least as large as everything allocated so far. */
+  /**
+   * Make the memory at least as large as everything allocated so far. Too much raises a
+   * RangeError naming WebAssembly.Memory, which the CLI turns into its one-line out-of-memory
+   * message with the flags that help (src/core/resources.ts).
+   */
   reserve(what: string): void {
     if (this.top > MAX_WASM_BYTES) {
-      throw new IcrlError(`${what} needs ${(this.top / 2 ** 30).toFixed(2)} GiB of wasm memory, over the 4 GiB limit; use more micro-batches (--micro-batches) or a smaller batch`);
+      throw new RangeError(`WebAssembly.Memory: ${what} needs ${(this.top / 2 ** 30).toFixed(2)} GiB, over the 4 GiB of one wasm memory`);
     }
     const have = this.k.memory.buffer.byteLength;
     if (this.top > have) {
       const pages = Math.ceil((this.top - have) / 65536);
-      if (this.k.grow(pages) < 0) throw new IcrlError(`${what}: could not grow the wasm memory to ${(this.top / 2 ** 20).toFixed(0)} MiB`);
+      if (this.k.grow(pages) < 0) throw new RangeError(`WebAssembly.Memory: ${what} could not grow the memory to ${(this.top / 2 ** 20).toFixed(0)} MiB`);
     }
   }
 
