@@ -169,12 +169,46 @@ export function gemm(a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize,
 
 const KC = 256;
 
-/** dst[j·ldd + i] = src[i·lds + j] for i < rows, j < cols. */
+/** dst[j·ldd + i] = src[i·lds + j] for i < rows, j < cols; 4 × 4 blocks through lane shuffles. */
 export function transpose(src: usize, lds: i32, rows: i32, cols: i32, dst: usize, ldd: i32): void {
-  for (let i = 0; i < rows; i++) {
+  let i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const s0 = f(src, i * lds);
+    const s1 = f(src, (i + 1) * lds);
+    const s2 = f(src, (i + 2) * lds);
+    const s3 = f(src, (i + 3) * lds);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const jo = <usize>j << 2;
+      const r0 = v128.load(s0 + jo);
+      const r1 = v128.load(s1 + jo);
+      const r2 = v128.load(s2 + jo);
+      const r3 = v128.load(s3 + jo);
+      const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5);
+      const t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+      v128.store(f(dst, j * ldd + i), v128.shuffle<i32>(t0, t2, 0, 1, 4, 5));
+      v128.store(f(dst, (j + 1) * ldd + i), v128.shuffle<i32>(t0, t2, 2, 3, 6, 7));
+      v128.store(f(dst, (j + 2) * ldd + i), v128.shuffle<i32>(t1, t3, 0, 1, 4, 5));
+      v128.store(f(dst, (j + 3) * ldd + i), v128.shuffle<i32>(t1, t3, 2, 3, 6, 7));
+    }
+    for (; j < cols; j++) {
+      const d = f(dst, j * ldd + i);
+      store<f32>(d, load<f32>(f(s0, j)));
+      store<f32>(d, load<f32>(f(s1, j)), 4);
+      store<f32>(d, load<f32>(f(s2, j)), 8);
+      store<f32>(d, load<f32>(f(s3, j)), 12);
+    }
+  }
+  for (; i < rows; i++) {
     const s = f(src, i * lds);
     for (let j = 0; j < cols; j++) store<f32>(f(dst, j * ldd + i), load<f32>(f(s, j)));
   }
+}
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
 // --- elementwise and row passes ---------------------------------------------------------------
@@ -233,20 +267,31 @@ export function reluBwd(x: usize, dy: usize, dx: usize, n: i32): void {
 
 // e^x for 4 lanes: x = n ln2 + r (|r| <= ln2/2), e^r by a degree-6 polynomial, 2^n through the
 // exponent bits. Relative error about 2e-7 over [-87, 88]; inputs are clamped to that range
-// (e^-87 ≈ 1.6e-38 stands for 0 wherever this is used).
+// (e^-87 ≈ 1.6e-38 stands for 0 wherever this is used; NaN stays NaN). n is rounded by adding
+// 1.5·2^23, whose low mantissa bits then hold n: cheaper than nearest + trunc_sat, which x86
+// lowers to long sequences.
+// The constants live in memory: one broadcast load each is cheaper than V8 rebuilding a
+// v128.const in every loop iteration.
+const EXPC = memory.data<f32>([-87.0, 88.0, 1.4426950408889634, 12582912.0, 0.693359375, -2.12194440e-4, 1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1, 1.0, 2.0, 0.7978845608028654, 0.044715, 0.5, 3 * 0.044715]);
+@inline function kc(i: i32): v128 {
+  return v128.load32_splat(EXPC + (<usize>i << 2));
+}
+
 @inline function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.4426950408889634)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
-  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  x = f32x4.pmin(f32x4.pmax(x, kc(0)), kc(1));
+  const t = madd(x, kc(2), kc(3));
+  const n = f32x4.sub(t, kc(3));
+  let r = f32x4.sub(x, f32x4.mul(n, kc(4)));
+  r = f32x4.sub(r, f32x4.mul(n, kc(5)));
+  let p = kc(6);
+  p = madd(p, r, kc(7));
+  p = madd(p, r, kc(8));
+  p = madd(p, r, kc(9));
+  p = madd(p, r, kc(10));
+  p = madd(p, r, kc(11));
+  p = f32x4.add(madd(f32x4.mul(p, r), r, r), kc(12));
+  // bits(t) = 0x4B400000 + n, so (n + 127) << 23 = (bits(t) - 0x4B3FFF81) << 23
+  const e = i32x4.shl(i32x4.sub(t, i32x4.splat(0x4b3fff81)), 23);
   return f32x4.mul(p, e);
 }
 
@@ -259,8 +304,8 @@ const GELU_A: f32 = 0.044715;
 
 // tanh(u) = 1 - 2/(e^{2u} + 1)
 @inline function tanh4(u: v128): v128 {
-  const e = exp4(f32x4.mul(u, f32x4.splat(2)));
-  return f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
+  const e = exp4(f32x4.mul(u, kc(13)));
+  return f32x4.sub(kc(12), f32x4.div(kc(13), f32x4.add(e, kc(12))));
 }
 
 /** y = GELU(x), tanh approximation (GPT-2 gelu_new). */
@@ -268,8 +313,8 @@ export function geluFwd(x: usize, y: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const v = v128.load(f(x, i));
-    const u = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(v, f32x4.mul(f32x4.splat(GELU_A), f32x4.mul(v, f32x4.mul(v, v)))));
-    v128.store(f(y, i), f32x4.mul(f32x4.mul(f32x4.splat(0.5), v), f32x4.add(f32x4.splat(1), tanh4(u))));
+    const u = f32x4.mul(kc(14), madd(kc(15), f32x4.mul(v, f32x4.mul(v, v)), v));
+    v128.store(f(y, i), f32x4.mul(f32x4.mul(kc(16), v), f32x4.add(kc(12), tanh4(u))));
   }
   for (; i < n; i++) {
     const v = load<f32>(f(x, i));
@@ -285,11 +330,11 @@ export function geluBwd(x: usize, dy: usize, dx: usize, n: i32): void {
   for (; i + 4 <= n; i += 4) {
     const v = v128.load(f(x, i));
     const v2 = f32x4.mul(v, v);
-    const u = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(v, f32x4.mul(f32x4.splat(GELU_A), f32x4.mul(v, v2))));
+    const u = f32x4.mul(kc(14), madd(kc(15), f32x4.mul(v, v2), v));
     const t = tanh4(u);
-    const du = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(3 * GELU_A), v2)));
-    const sech2 = f32x4.sub(f32x4.splat(1), f32x4.mul(t, t));
-    const g = f32x4.add(f32x4.mul(f32x4.splat(0.5), f32x4.add(f32x4.splat(1), t)), f32x4.mul(f32x4.mul(f32x4.splat(0.5), v), f32x4.mul(sech2, du)));
+    const du = f32x4.mul(kc(14), madd(kc(17), v2, kc(12)));
+    const sech2 = f32x4.sub(kc(12), f32x4.mul(t, t));
+    const g = madd(f32x4.mul(kc(16), v), f32x4.mul(sech2, du), f32x4.mul(kc(16), f32x4.add(kc(12), t)));
     v128.store(f(dx, i), f32x4.mul(v128.load(f(dy, i)), g));
   }
   for (; i < n; i++) {
@@ -308,21 +353,37 @@ export function geluBwd(x: usize, dy: usize, dx: usize, n: i32): void {
  * saves mean and 1/sqrt(var + eps) per row. y may alias x.
  */
 export function layerNormFwd(x: usize, y: usize, w: usize, b: usize, mean: usize, rstd: usize, M: i32, N: i32, eps: f32): void {
+  const n4 = N & ~3;
+  const inv: f32 = <f32>1 / <f32>N;
   for (let i = 0; i < M; i++) {
     const r = f(x, i * N);
     const o = f(y, i * N);
-    let s: f32 = 0;
-    for (let j = 0; j < N; j++) s += load<f32>(f(r, j));
-    const mu = s / <f32>N;
-    let v: f32 = 0;
-    for (let j = 0; j < N; j++) {
+    let sv = f32x4.splat(0);
+    let j = 0;
+    for (; j < n4; j += 4) sv = f32x4.add(sv, v128.load(f(r, j)));
+    let s: f32 = hsum(sv);
+    for (; j < N; j++) s += load<f32>(f(r, j));
+    const mu = s * inv;
+    const muv = f32x4.splat(mu);
+    let vv = f32x4.splat(0);
+    for (j = 0; j < n4; j += 4) {
+      const d = f32x4.sub(v128.load(f(r, j)), muv);
+      vv = madd(d, d, vv);
+    }
+    let v: f32 = hsum(vv);
+    for (; j < N; j++) {
       const d = load<f32>(f(r, j)) - mu;
       v += d * d;
     }
-    const rs: f32 = <f32>1 / Mathf.sqrt(v / <f32>N + eps);
+    const rs: f32 = <f32>1 / Mathf.sqrt(v * inv + eps);
     store<f32>(f(mean, i), mu);
     store<f32>(f(rstd, i), rs);
-    for (let j = 0; j < N; j++) store<f32>(f(o, j), (load<f32>(f(r, j)) - mu) * rs * load<f32>(f(w, j)) + load<f32>(f(b, j)));
+    const rsv = f32x4.splat(rs);
+    for (j = 0; j < n4; j += 4) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(f(r, j)), muv), rsv);
+      v128.store(f(o, j), madd(xh, v128.load(f(w, j)), v128.load(f(b, j))));
+    }
+    for (; j < N; j++) store<f32>(f(o, j), (load<f32>(f(r, j)) - mu) * rs * load<f32>(f(w, j)) + load<f32>(f(b, j)));
   }
 }
 
@@ -331,15 +392,31 @@ export function layerNormFwd(x: usize, y: usize, w: usize, b: usize, mean: usize
  * with g = dy·w (accDx = 1 adds to dx). dx must not alias dy.
  */
 export function layerNormBwd(dy: usize, x: usize, w: usize, mean: usize, rstd: usize, dx: usize, dw: usize, db: usize, M: i32, N: i32, accDx: i32): void {
+  const n4 = N & ~3;
+  const inv: f32 = <f32>1 / <f32>N;
   for (let i = 0; i < M; i++) {
     const g = f(dy, i * N);
     const r = f(x, i * N);
     const o = f(dx, i * N);
     const mu = load<f32>(f(mean, i));
     const rs = load<f32>(f(rstd, i));
-    let sg: f32 = 0;
-    let sgx: f32 = 0;
-    for (let j = 0; j < N; j++) {
+    const muv = f32x4.splat(mu);
+    const rsv = f32x4.splat(rs);
+    let sgv = f32x4.splat(0);
+    let sgxv = f32x4.splat(0);
+    let j = 0;
+    for (; j < n4; j += 4) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(f(r, j)), muv), rsv);
+      const d = v128.load(f(g, j));
+      v128.store(f(dw, j), madd(d, xh, v128.load(f(dw, j))));
+      v128.store(f(db, j), f32x4.add(v128.load(f(db, j)), d));
+      const gw = f32x4.mul(d, v128.load(f(w, j)));
+      sgv = f32x4.add(sgv, gw);
+      sgxv = madd(gw, xh, sgxv);
+    }
+    let sg: f32 = hsum(sgv);
+    let sgx: f32 = hsum(sgxv);
+    for (; j < N; j++) {
       const xh = (load<f32>(f(r, j)) - mu) * rs;
       const d = load<f32>(f(g, j));
       store<f32>(f(dw, j), load<f32>(f(dw, j)) + d * xh);
@@ -348,9 +425,17 @@ export function layerNormBwd(dy: usize, x: usize, w: usize, mean: usize, rstd: u
       sg += gw;
       sgx += gw * xh;
     }
-    const mg = sg / <f32>N;
-    const mgx = sgx / <f32>N;
-    for (let j = 0; j < N; j++) {
+    const mg = sg * inv;
+    const mgx = sgx * inv;
+    const mgv = f32x4.splat(mg);
+    const mgxv = f32x4.splat(mgx);
+    for (j = 0; j < n4; j += 4) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(f(r, j)), muv), rsv);
+      const t = f32x4.sub(f32x4.sub(f32x4.mul(v128.load(f(g, j)), v128.load(f(w, j))), mgv), f32x4.mul(xh, mgxv));
+      const v = f32x4.mul(rsv, t);
+      v128.store(f(o, j), accDx ? f32x4.add(v128.load(f(o, j)), v) : v);
+    }
+    for (; j < N; j++) {
       const xh = (load<f32>(f(r, j)) - mu) * rs;
       const v = rs * (load<f32>(f(g, j)) * load<f32>(f(w, j)) - mg - xh * mgx);
       store<f32>(f(o, j), accDx ? load<f32>(f(o, j)) + v : v);
