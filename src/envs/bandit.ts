@@ -12,6 +12,7 @@
  * A multi-armed bandit is a linear bandit whose action set is the identity (features one-hot),
  * so every algorithm sees `actionSet` [A, d] and arm means = actionSet @ theta.
  */
+import { NumpyRandomState } from "../core/numpy-legacy.js";
 import { Rng } from "../core/rng.js";
 import { z } from "zod";
 
@@ -119,11 +120,11 @@ export const BanditParamsSchema = z.strictObject({
     z.strictObject({ type: z.literal("uniform"), low: z.number().finite(), high: z.number().finite() }),
     z.strictObject({ type: z.literal("normal"), std: z.number().positive().finite() }),
   ]),
-  /** Arm features: identity (multi-armed), drawn per task U[low,high]^{A x d}, or fixed across tasks N(0,1)/sqrt(d) from featureSeed. */
+  /** Arm features: identity (multi-armed), drawn per task U[low,high]^{A x d}, or fixed across tasks: numpy RandomState(featureSeed).normal(size=(A, d)) / sqrt(d), as DPT draws them. */
   features: z.discriminatedUnion("type", [
     z.strictObject({ type: z.literal("identity") }),
     z.strictObject({ type: z.literal("uniform-per-task"), low: z.number().finite(), high: z.number().finite() }),
-    z.strictObject({ type: z.literal("gaussian-fixed"), featureSeed: z.number().int().nonnegative() }),
+    z.strictObject({ type: z.literal("gaussian-fixed"), featureSeed: z.number().int().nonnegative().max(0xffffffff) }),
   ]),
 });
 export type BanditParams = z.infer<typeof BanditParamsSchema>;
@@ -189,10 +190,10 @@ export class BanditTaskDistribution {
   private fixedFeatures: Float64Array | null = null;
   constructor(readonly params: BanditParams) {
     if (params.features.type === "gaussian-fixed") {
-      // DPT: arms = RandomState(1234).normal(size=(A, d)) / sqrt(d), identical for every task.
-      const r = Rng.derive(params.features.featureSeed, "dpt-linear-features");
-      const f = new Float64Array(params.numArms * params.dim);
-      for (let i = 0; i < f.length; i++) f[i] = r.standardNormal() / Math.sqrt(params.dim);
+      // DPT: arms = np.random.RandomState(1234).normal(size=(A, d)) / sqrt(d), identical for every
+      // task; drawn by a port of numpy's legacy generator, so the numbers are DPT's own.
+      const f = new NumpyRandomState(params.features.featureSeed).normal(params.numArms * params.dim);
+      for (let i = 0; i < f.length; i++) f[i] /= Math.sqrt(params.dim);
       this.fixedFeatures = f;
     }
   }
