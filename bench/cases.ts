@@ -4,7 +4,7 @@
  *
  *   node dist/bench/cases.js train  --config lin|lin50|dpt|darkroom [--engine wasm|jax] [--steps 2] [--workers 1] [--micro 4] [--smoke]
  *   node dist/bench/cases.js gen    [--tasks 2000] [--workers 2] [--horizon 200]
- *   node dist/bench/cases.js deploy --mode incremental|full [--batch 100] [--steps 0,1,...|all] [--workers 1]
+ *   node dist/bench/cases.js deploy --mode incremental|full [--batch 100] [--steps 0,1,...|all] [--workers 1] [--engine wasm|jax]
  *   node dist/bench/cases.js lsa    [--steps 50]
  *
  * Output: {"times_ms": [...], "cpu_ms": [...], "peak_rss_mb": ..., ...case-specific fields}: wall
@@ -133,7 +133,9 @@ function deploy(): object {
   const tasks = Array.from({ length: B }, (_, i) => dist.sample(Rng.derive(1, i)));
   const rr = tasks.map((_, i) => Rng.derive(3, i));
   const workers = Number(arg("workers", "1"));
-  const policy = new TransformerBanditPolicy("tf", model, params, T, false, { mode, decoder: workers > 1 ? decoderPool(workers) : undefined });
+  // More than one worker: jax-js's multi-threaded decoder pool (the wasm decoder runs on one thread).
+  const engine = (workers > 1 ? "jax" : arg("engine", "wasm")) as EngineName;
+  const policy = new TransformerBanditPolicy("tf", model, params, T, false, { mode, engine, decoder: workers > 1 ? decoderPool(workers) : undefined });
   policy.start(tasks, tasks.map((_, i) => Rng.derive(2, i)));
   const want = new Set(steps);
   const times: number[] = [];
@@ -158,7 +160,7 @@ function deploy(): object {
   }
   const busy = busiest(th0, threadCpu()) / Math.max(1, times.length - (want.has(0) ? 1 : 0));
   policy.dispose();
-  return { times_ms: times, cpu_ms: cpu, busiest_ms_per_step: busy, first_ms: first, batch: B, steps, mode, workers };
+  return { times_ms: times, cpu_ms: cpu, busiest_ms_per_step: busy, first_ms: first, batch: B, steps, mode, workers, engine };
 }
 
 function lsa(): object {

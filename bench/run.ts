@@ -216,9 +216,13 @@ function benchDeploy(hasTorch: boolean): void {
     // Episode means over steps 1..T-1 (step 0 compiles; every ~15th step also flushes the cache).
     const inc = ts("deploy", "--mode", "incremental", "--batch", String(B), "--steps", "all");
     s.add("icrl incremental", inc, { wall: [mean(inc.times_ms.slice(1))], cpu: [mean((inc.cpu_ms as number[]).slice(1))], busy: [Number(inc.busiest_ms_per_step)] });
+    if (withJax) {
+      const j = ts("deploy", "--mode", "incremental", "--batch", String(B), "--steps", "all", "--engine", "jax");
+      s.add("icrl incremental, jax-js", j, { wall: [mean(j.times_ms.slice(1))], cpu: [mean((j.cpu_ms as number[]).slice(1))], busy: [Number(j.busiest_ms_per_step)] });
+    }
     if (workers > 1) {
       const w = ts("deploy", "--mode", "incremental", "--batch", String(B), "--steps", "all", "--workers", String(workers));
-      s.add(`icrl incremental, ${workers} workers`, w, { wall: [mean(w.times_ms.slice(1))], cpu: [mean((w.cpu_ms as number[]).slice(1))], busy: [Number(w.busiest_ms_per_step)] });
+      s.add(`icrl incremental, jax-js ${workers} workers`, w, { wall: [mean(w.times_ms.slice(1))], cpu: [mean((w.cpu_ms as number[]).slice(1))], busy: [Number(w.busiest_ms_per_step)] });
     }
     const full = ts("deploy", "--mode", "full", "--batch", String(B), "--steps", quick ? "1,2" : "1,2,3");
     s.add("icrl full recomputation", full, { busy: [Number(full.busiest_ms_per_step)] });
@@ -231,6 +235,7 @@ function benchDeploy(hasTorch: boolean): void {
   }
   const inc = "icrl incremental";
   log(`\n### In-context deployment: Lin's ReLU model (L=8, D=32), ${B} tasks in a batch, T = ${T}`);
+  log("icrl rows without an engine named run on icrl's wasm kernels (one thread); the multi-worker row is jax-js's decoder pool.");
   log("Cost of one deployment step (act, rewards, update) for the whole batch, mean over the episode (torch: from 9 sampled steps, trapezoid, since its cost grows with t; icrl full recomputation costs the same at every step: median of 3); medians over rounds.");
   log("");
   log("| side | wall ms/step | CPU ms/step (all threads) | busiest-thread CPU ms/step | task-steps/s (wall) | CPU ÷ icrl incremental CPU | peak RSS MB |");
@@ -239,8 +244,12 @@ function benchDeploy(hasTorch: boolean): void {
   log(`\nincremental vs full recomputation: ${f(s.med("icrl full recomputation", "cpu") / s.med(inc, "cpu"), 1)}x less CPU per step (${f(s.med("icrl full recomputation") / s.med(inc), 1)}x by wall time)`);
   if (hasTorch) log(`incremental vs PyTorch full recomputation (1 thread): ${f(s.med("torch full recomputation, 1 thread", "cpu") / s.med(inc, "cpu"), 1)}x less CPU per step (${f(s.med("torch full recomputation, 1 thread") / s.med(inc), 1)}x by wall time)`);
   if (workers > 1) {
-    const w = `icrl incremental, ${workers} workers`;
-    log(`incremental on ${workers} workers: speed-up ${f(s.med(inc, "busy") / s.med(w, "busy"), 2)}x by busiest-thread CPU (scaling efficiency ${f((100 * s.med(inc, "busy")) / (workers * s.med(w, "busy")))}%), ${f(s.med(inc) / s.med(w), 2)}x by wall time`);
+    const w = `icrl incremental, jax-js ${workers} workers`;
+    if (withJax) {
+      const j = "icrl incremental, jax-js";
+      log(`jax-js incremental on ${workers} workers: speed-up ${f(s.med(j, "busy") / s.med(w, "busy"), 2)}x by busiest-thread CPU (scaling efficiency ${f((100 * s.med(j, "busy")) / (workers * s.med(w, "busy")))}%), ${f(s.med(j) / s.med(w), 2)}x by wall time`);
+    }
+    log(`icrl wasm incremental (one thread) vs jax-js on ${workers} workers: ${f(s.med(w) / s.med(inc), 2)}x faster by wall time`);
   }
 }
 
