@@ -21,6 +21,7 @@ import { register as registerGenerate } from "./commands/generate.js";
 import { register as registerConstruct } from "./commands/construct.js";
 import { register as registerMerge } from "./commands/merge.js";
 import { register as registerQueue } from "./commands/queue.js";
+import { register as registerProbe } from "./commands/probe.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerConstruct(program);
   registerMerge(program);
   registerQueue(program);
+  registerProbe(program);
   return program;
 }
 

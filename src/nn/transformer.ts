@@ -42,6 +42,11 @@ export interface TransformerModel extends LossModel<TransformerBatch> {
   init(rng: Rng): Params;
   /** Final hidden states [B, S, D]. */
   hidden(params: Params, tokens: Tensor): Tensor;
+  /**
+   * The residual stream at every depth: L + 1 tensors [B, S, D], the embedding (token + position)
+   * then the output of each block (for GPT, before the final layer norm). For probes.
+   */
+  hiddenLayers(params: Params, tokens: Tensor): Tensor[];
   /** Logits at every position [B, S, A]. */
   logits(params: Params, tokens: Tensor): Tensor;
   /** Logits at the loss read-out positions of `layout` [B, P, A]. */
@@ -169,11 +174,16 @@ export function createTransformer(input: TransformerConfigInput | TransformerCon
     return linear(p, `h.${l}.attn.proj`, o);
   };
 
-  const hidden = (p: Params, tokens: Tensor): Tensor => {
+  /**
+   * The residual stream: returns the final hidden states; with `collect`, also pushes the state
+   * after the embedding and after each block (L + 1 tensors [B, S, D], before the final layer norm).
+   */
+  const stream = (p: Params, tokens: Tensor, collect?: Tensor[]): Tensor => {
     const [B, S, F] = tokens.shape;
     if (F !== cfg.paddedTokenDim) throw new RangeError(`tokens have width ${F}, model expects paddedTokenDim ${cfg.paddedTokenDim}`);
     if (S > cfg.maxPositions) throw new RangeError(`sequence length ${S} exceeds maxPositions ${cfg.maxPositions}`);
     let h = linear(p, "embed", tokens).add(p["wpe"].ref.slice([0, S])); // [B, S, D]
+    collect?.push(h.ref);
     for (let l = 0; l < cfg.numLayers; l++) {
       if (relu) {
         h = ln(p, `h.${l}.ln1`, h.ref.add(reluAttention(p, l, h, B, S)));
@@ -184,9 +194,11 @@ export function createTransformer(input: TransformerConfigInput | TransformerCon
         const m = linear(p, `h.${l}.mlp.proj`, ops.gelu(linear(p, `h.${l}.mlp.fc`, ln(p, `h.${l}.ln2`, h.ref))));
         h = h.add(m);
       }
+      collect?.push(h.ref);
     }
     return relu ? h : ln(p, "lnf", h);
   };
+  const hidden = (p: Params, tokens: Tensor): Tensor => stream(p, tokens);
 
   /**
    * Write the n new keys (or values) x [B, H, n, hd] into slots `slots` [n] int32 of c
@@ -293,6 +305,11 @@ export function createTransformer(input: TransformerConfigInput | TransformerCon
     ops,
     init: (rng) => initTransformer(cfg, rng),
     hidden,
+    hiddenLayers: (p, tokens) => {
+      const out: Tensor[] = [];
+      stream(p, tokens, out).dispose();
+      return out;
+    },
     logits: (p, tokens) => linear(p, "head", hidden(p, tokens)),
     readoutLogits: (p, tokens) => linear(p, "head", readout(hidden(p, tokens))),
     logitsAt: (p, tokens, positions) => {

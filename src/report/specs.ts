@@ -60,7 +60,7 @@ const REFERENCE_SERIES = /^(slope\b|oracle\b|chance\b|reference\b|bound\b|optima
  * values are all integers gets integer ticks; each axis uses one tick format.
  */
 export function lineWithBands(opts: {
-  title: string;
+  title: string | string[];
   xTitle: string;
   yTitle: string;
   rows: { x: number; y: number; lo?: number; hi?: number; series: string }[];
@@ -122,7 +122,7 @@ export function lineWithBands(opts: {
  * `sequential` uses a one-sided scale on [0, max] (probabilities, attention weights).
  */
 export function heatmap(opts: {
-  title: string;
+  title: string | string[];
   matrix: ArrayLike<number>;
   rows: number;
   cols: number;

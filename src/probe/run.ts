@@ -1,0 +1,418 @@
+/**
+ * Probing a transformer's residual stream for what the classic algorithms compute (the method of
+ * docs/probes.md): run a frozen model on fresh bandit histories, read its hidden state at every
+ * depth at the action-set token of each step, and fit linear probes (src/probe/fit.ts) from the
+ * state to each target quantity (src/probe/targets.ts), computed exactly from the same history.
+ *
+ * Subjects, all read on the same histories:
+ *   - a pretrained checkpoint (Lin et al.'s token layout), its residual stream from the reference
+ *     jax-js model (src/nn/residual.ts);
+ *   - the same architecture at a random initialisation (control: what an untrained network's
+ *     features already encode);
+ *   - a constructed transformer (tf-soft-linucb, tf-thompson; src/constructions/), whose layers
+ *     provably write the quantities (a check of the method: R² ≈ 1 where they are written).
+ * Controls: the random model, and every subject's probe refitted on shuffled targets.
+ * Histories: the expert's (the model's context algorithm, the pretraining distribution) and the
+ * subject's own (its deployment distribution: the pretrained model samples its softmax).
+ */
+import { Rng } from "../core/rng.js";
+import { IcrlError, invalid } from "../core/errors.js";
+import { BanditTaskDistribution, BANDIT_PRESETS, BanditParamsSchema, sampleReward, type BanditParams, type BanditTask } from "../envs/bandit.js";
+import { makeBatchPolicy, parseAlgoSpec } from "../algos/registry.js";
+import type { BatchBanditPolicy } from "../algos/types.js";
+import { loadCheckpoint } from "../nn/checkpoint.js";
+import { parseTransformerConfig } from "../nn/config.js";
+import { createTransformer, type TransformerModel } from "../nn/transformer.js";
+import { encodeLinBatch } from "../nn/tokens.js";
+import { residualStream } from "../nn/residual.js";
+import { paramsToHost, type Params } from "../nn/engine.js";
+import { attentionMaps } from "../nn/attention-map.js";
+import type { AttentionReadout } from "../report/probe-report.js";
+import { resolveModelPath } from "../nn/model-path.js";
+import { TransformerBanditPolicy } from "../eval/transformer-policy.js";
+import { softLinUcbConstructionFor, thompsonConstructionFor, TfSoftLinUcbBatch, TfThompsonBatch } from "../constructions/deploy.js";
+import { embedBanditActionReward, embedBanditState, type BanditLayout, type ReluTransformerParams } from "../constructions/relu-transformer.js";
+import { StructuredIncrementalTransformer } from "../constructions/structured-incremental.js";
+import { probeR2Many, shuffledTargets, type ProbeScore } from "./fit.js";
+import { DEFAULT_TARGET_PARAMS, TARGETS_BY_KIND, historyTargets, parseTargets, targetWidth, type BanditTarget, type TargetParams } from "./targets.js";
+
+export const CONSTRUCTED = ["tf-soft-linucb", "tf-thompson"] as const;
+export type ConstructedName = (typeof CONSTRUCTED)[number];
+export const DRIVERS = ["expert", "model"] as const;
+export type Driver = (typeof DRIVERS)[number];
+
+export interface ProbeConfig {
+  /** shipped model name, checkpoint or run folder, or a constructed algorithm (tf-soft-linucb, tf-thompson) */
+  model: string;
+  /** targets (default: every target of the model's bandit kind) */
+  targets?: string[];
+  /** histories per driver */
+  tasks: number;
+  seed: number;
+  /** whose actions make the histories */
+  drivers: Driver[];
+  /** cross-validation folds */
+  folds: number;
+  /** horizon of a constructed model's histories (a pretrained model uses its training horizon) */
+  horizon?: number;
+  /** environment of a constructed model (default lin-linear) */
+  env?: string;
+}
+
+export interface LayerScore {
+  layer: number;
+  probe: ProbeScore;
+  shuffled: ProbeScore;
+}
+
+export interface SubjectResult {
+  name: string;
+  kind: "pretrained" | "random" | "constructed";
+  /** layer index → what it is (0 = embedding/input) */
+  layers: number[];
+  /** per driver, per target: one score per probed layer */
+  scores: Record<string, Record<string, LayerScore[]>>;
+}
+
+export interface ProbeResults {
+  model: string;
+  env: string;
+  envParams: BanditParams;
+  horizon: number;
+  tasks: number;
+  seed: number;
+  folds: number;
+  targets: BanditTarget[];
+  targetParams: TargetParams;
+  drivers: { name: Driver; algorithm: string }[];
+  /** where a constructed model writes each target (1-based layer), if known */
+  writtenAt: Partial<Record<BanditTarget, number>>;
+  subjects: SubjectResult[];
+  rowsPerFit: number;
+}
+
+/** Histories of N tasks: actions and rewards per task. */
+interface Histories {
+  tasks: BanditTask[];
+  actions: Int32Array[];
+  rewards: Float64Array[];
+}
+
+/** Run a batch policy on tasks 0..N-1 of `dist` (icrl evaluate's task and noise streams for `seed`). */
+async function rollout(policy: BatchBanditPolicy, label: string, dist: BanditTaskDistribution, N: number, T: number, seed: number): Promise<Histories> {
+  const tasks = Array.from({ length: N }, (_, i) => dist.sample(Rng.derive(seed, "task", i)));
+  const rewardRngs = tasks.map((_, i) => Rng.derive(seed, "reward", i));
+  await policy.start(
+    tasks,
+    tasks.map((_, i) => Rng.derive(seed, "algo", label, i)),
+  );
+  const actions = tasks.map(() => new Int32Array(T));
+  const rewards = tasks.map(() => new Float64Array(T));
+  for (let t = 0; t < T; t++) {
+    const a = await policy.act(t);
+    const r = new Float64Array(N);
+    for (let i = 0; i < N; i++) {
+      r[i] = sampleReward(tasks[i], a[i], rewardRngs[i]);
+      actions[i][t] = a[i];
+      rewards[i][t] = r[i];
+    }
+    await policy.update(a, r);
+  }
+  policy.dispose?.();
+  return { tasks, actions, rewards };
+}
+
+/** The steps probed: 1..T-1 (step 0 has no history), thinned so that N·steps ≤ maxRows. */
+function probedSteps(T: number, N: number, maxRows: number): number[] {
+  const stride = Math.max(1, Math.ceil((N * (T - 1)) / maxRows));
+  const out: number[] = [];
+  for (let t = 1; t < T; t += stride) out.push(t);
+  return out;
+}
+
+/** States of a Lin-layout transformer at the action-set tokens 2t: per layer [N·steps, D]. */
+function transformerStates(model: TransformerModel, params: Params, h: Histories, steps: number[], T: number): Float64Array[] {
+  const cfg = model.config;
+  const N = h.tasks.length;
+  const A = h.tasks[0].numArms;
+  const d = h.tasks[0].dim;
+  const batch = encodeLinBatch(
+    h.tasks.map((task, i) => ({ actionSet: task.actionSet, actions: h.actions[i], rewards: h.rewards[i] })),
+    { numArms: A, dim: d, horizon: T, paddedTokenDim: cfg.paddedTokenDim, dtype: cfg.dtype },
+  );
+  const S = batch.tokens.shape[1];
+  const D = cfg.dModel;
+  const stream = residualStream(model, params, batch.tokens);
+  return stream.map((s) => {
+    const out = new Float64Array(N * steps.length * D);
+    for (let i = 0; i < N; i++) steps.forEach((t, j) => out.set(s.subarray((i * S + 2 * t) * D, (i * S + 2 * t + 1) * D), (i * steps.length + j) * D));
+    return out;
+  });
+}
+
+/** States of a constructed ReLU transformer at the state tokens h_{2t+1}, at the chosen layers. */
+function constructedStates(params: ReluTransformerParams, layout: BanditLayout, h: Histories, steps: number[], layers: number[]): Float64Array[] {
+  const N = h.tasks.length;
+  const D = params.D;
+  const want = new Map(layers.map((l, i) => [l, i]));
+  const out = layers.map(() => new Float64Array(N * steps.length * D));
+  const d = layout.d;
+  for (let i = 0; i < N; i++) {
+    const task = h.tasks[i];
+    const tf = new StructuredIncrementalTransformer(params);
+    let j = 0;
+    for (let t = 0; t <= steps[steps.length - 1]; t++) {
+      const tok = embedBanditState(layout, task.actionSet, tf.length + 1);
+      const record = steps[j] === t;
+      const row = i * steps.length + j;
+      if (record && want.has(0)) out[want.get(0)!].set(tok, row * D);
+      tf.append(tok, {
+        observer: record
+          ? (l, state) => {
+              const k = want.get(l);
+              if (k !== undefined) out[k].set(state.subarray(0, D), row * D);
+            }
+          : undefined,
+      });
+      if (record) j++;
+      const a = h.actions[i][t];
+      tf.append(embedBanditActionReward(layout, task.actionSet.subarray(a * d, (a + 1) * d), h.rewards[i][t], tf.length + 1), { output: false });
+    }
+  }
+  return out;
+}
+
+/** Columns that vary over the rows (constant columns carry nothing a probe can use). */
+function varyingColumns(X: Float64Array, n: number, p: number): number[] {
+  const cols: number[] = [];
+  for (let j = 0; j < p; j++) {
+    const x0 = X[j];
+    for (let r = 1; r < n; r++)
+      if (X[r * p + j] !== x0) {
+        cols.push(j);
+        break;
+      }
+  }
+  return cols;
+}
+
+function selectColumns(X: Float64Array, n: number, p: number, cols: number[]): Float64Array {
+  const q = cols.length;
+  const out = new Float64Array(n * q);
+  for (let r = 0; r < n; r++) for (let c = 0; c < q; c++) out[r * q + c] = X[r * p + cols[c]];
+  return out;
+}
+
+interface Subject {
+  name: string;
+  kind: SubjectResult["kind"];
+  layers: number[];
+  states(h: Histories, steps: number[]): Float64Array[];
+  width: number;
+  /** the subject's own policy (for the "model" driver) */
+  policy(): BatchBanditPolicy;
+}
+
+/** Checkpoint metadata this module needs (written by `icrl train`). */
+function checkpointTask(path: string, extra: unknown): { env: string; envParams: BanditParams; context: string[] } {
+  const d = (extra as { dataset?: { env?: unknown; envParams?: unknown; context?: unknown; mdp?: unknown } } | undefined)?.dataset;
+  if ((extra as { mdp?: unknown } | undefined)?.mdp) throw new IcrlError(`icrl probe reads bandit models; ${path} is an MDP model (its probes are not built yet: see docs/probes.md)`);
+  if (!d || typeof d.env !== "string") throw new IcrlError(`checkpoint ${path} does not record the dataset it was trained on (metadata extra.dataset); it was not written by \`icrl train\``);
+  const envParams = BanditParamsSchema.parse(d.envParams);
+  const context = Array.isArray(d.context) ? (d.context as { algo: string }[]).map((c) => c.algo) : [];
+  return { env: d.env, envParams, context };
+}
+
+/** The expert whose histories are probed: the first non-uniform context algorithm. */
+function expertOf(context: string[], kind: BanditParams["kind"]): string {
+  const c = context.find((a) => parseAlgoSpec(a, "context").name !== "uniform");
+  return c ?? (kind === "linear" ? "linucb" : "thompson");
+}
+
+/** Target hyperparameters from the expert's spec (LinUCB λ, α; UCB c) and the env's prior. */
+function targetParams(expert: string, env: BanditParams): TargetParams {
+  const spec = parseAlgoSpec(expert, "expert");
+  const p = spec.params as Record<string, unknown>;
+  const hp = { ...DEFAULT_TARGET_PARAMS };
+  if (spec.name === "linucb" || spec.name === "soft-linucb") {
+    hp.lambda = (p.lambda as number | undefined) ?? hp.lambda;
+    hp.alpha = (p.alpha as number | undefined) ?? hp.alpha;
+  }
+  if (spec.name === "ucb") hp.c = (p.c as number | undefined) ?? hp.c;
+  if (env.prior.type === "beta") {
+    hp.a0 = env.prior.a;
+    hp.b0 = env.prior.b;
+  }
+  return hp;
+}
+
+/** Evenly spread layers of a deep constructed stack, plus the ones that write the targets. */
+function pickLayers(total: number, written: number[], count = 8): number[] {
+  const s = new Set<number>([0, total, ...written]);
+  for (let k = 1; k < count; k++) s.add(Math.round((k * total) / count));
+  return [...s].filter((l) => l >= 0 && l <= total).sort((a, b) => a - b);
+}
+
+export interface ProbeProgress {
+  (what: string, done: number, total: number): void;
+}
+
+/**
+ * Run the probes of `config`. Pure function of (config, seed): tasks, reward noise, random
+ * initialisation and folds all derive from the seed.
+ */
+export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress): Promise<ProbeResults & { attention?: AttentionReadout }> {
+  const { tasks: N, seed } = config;
+  if (!(Number.isSafeInteger(N) && N >= 10)) throw invalid("--tasks", N, "an integer of at least 10 (5 folds need 2 tasks each)");
+  const constructed = (CONSTRUCTED as readonly string[]).includes(config.model) ? (config.model as ConstructedName) : null;
+  let env: string;
+  let envParams: BanditParams;
+  let T: number;
+  let expert: string;
+  const subjects: Subject[] = [];
+  let attentionOf: ((h: Histories) => AttentionReadout) | null = null;
+  const writtenAt: Partial<Record<BanditTarget, number>> = {};
+  let hp: TargetParams;
+  if (constructed) {
+    env = config.env ?? "lin-linear";
+    const preset = BANDIT_PRESETS[env as keyof typeof BANDIT_PRESETS];
+    if (!preset) throw invalid("--env", env, Object.keys(BANDIT_PRESETS).join(", "));
+    if (preset.kind !== "linear") throw invalid("--env", env, `a linear bandit for ${constructed} (${Object.keys(BANDIT_PRESETS).filter((k) => BANDIT_PRESETS[k as keyof typeof BANDIT_PRESETS].kind === "linear").join(", ")})`);
+    T = config.horizon ?? 20;
+    if (!(Number.isSafeInteger(T) && T >= 2 && T <= 1000)) throw invalid("--horizon", T, "an integer in [2, 1000]");
+    envParams = { ...preset, horizon: T };
+    const dist0 = new BanditTaskDistribution(envParams);
+    const task0 = dist0.sample(Rng.derive(seed, "task", 0));
+    if (constructed === "tf-soft-linucb") {
+      const p = { lambda: 1, alpha: 2, tau: 0.1, eps: 0.1, Rw: 20 };
+      expert = `linucb:lambda=${p.lambda}:alpha=${p.alpha}`;
+      hp = { ...DEFAULT_TARGET_PARAMS, lambda: p.lambda, alpha: p.alpha };
+      const c = softLinUcbConstructionFor(p, task0, { horizon: T });
+      writtenAt.ridge = c.layers;
+      writtenAt["linucb-score"] = c.layers + 1;
+      writtenAt["linucb-bonus"] = c.layers + 1;
+      writtenAt["arm-mean"] = c.layers + 1;
+      const layers = pickLayers(c.layers + 1, [c.layers, c.layers + 1]);
+      subjects.push({
+        name: "tf-soft-linucb (constructed)",
+        kind: "constructed",
+        layers,
+        width: c.params.D,
+        states: (h, steps) => constructedStates(c.params, c.layout, h, steps, layers),
+        policy: () => new TfSoftLinUcbBatch("tf-soft-linucb", p, { horizon: T }),
+      });
+    } else {
+      const p = { priorVar: 1, eps: 0.01, Rw: 20 };
+      const c = thompsonConstructionFor(p, task0, { horizon: T });
+      const lambdaTilde = c.lambdaTilde;
+      expert = `thompson:model=linear:priorVar=${p.priorVar}`;
+      hp = { ...DEFAULT_TARGET_PARAMS, lambda: lambdaTilde, alpha: 0 };
+      writtenAt.ridge = c.schedule.ridge[1];
+      writtenAt["arm-mean"] = c.schedule.products;
+      const layers = pickLayers(c.schedule.total, [c.schedule.ridge[1], c.schedule.products]);
+      subjects.push({
+        name: "tf-thompson (constructed)",
+        kind: "constructed",
+        layers,
+        width: c.params.D,
+        states: (h, steps) => constructedStates(c.params, c.layout, h, steps, layers),
+        policy: () => new TfThompsonBatch("tf-thompson", p, { horizon: T }),
+      });
+    }
+  } else {
+    const path = resolveModelPath(config.model);
+    const ck = loadCheckpoint(path);
+    const info = checkpointTask(config.model, ck.extra);
+    env = info.env;
+    envParams = info.envParams;
+    T = envParams.horizon;
+    if (config.horizon !== undefined && config.horizon !== T) throw invalid("--horizon", config.horizon, `the model's training horizon ${T} (a pretrained model is probed where it was trained)`);
+    if (config.env !== undefined && config.env !== env) throw invalid("--env", config.env, `the model's training environment ${env}`);
+    expert = expertOf(info.context, envParams.kind);
+    hp = targetParams(expert, envParams);
+    const mc = parseTransformerConfig(ck.config);
+    if (mc.layout !== "lin") throw new IcrlError(`icrl probe reads models with Lin et al.'s token layout; ${config.model} has layout ${mc.layout}`);
+    const model = createTransformer(mc);
+    const layers = Array.from({ length: mc.numLayers + 1 }, (_, l) => l);
+    subjects.push({
+      name: `${config.model} (pretrained)`,
+      kind: "pretrained",
+      layers,
+      width: mc.dModel,
+      states: (h, steps) => transformerStates(model, ck.params, h, steps, T),
+      policy: () => new TransformerBanditPolicy("model", model, ck.params, T, false),
+    });
+    const host = paramsToHost(ck.params);
+    attentionOf = (h) => {
+      const tokens = encodeLinBatch([{ actionSet: h.tasks[0].actionSet, actions: h.actions[0], rewards: h.rewards[0] }], { numArms: envParams.numArms, dim: envParams.dim, horizon: T, paddedTokenDim: mc.paddedTokenDim, dtype: "float64" }).tokens;
+      const m = attentionMaps(mc, host, tokens.data, 2 * T);
+      return { weights: m.weights, layers: m.layers, heads: m.heads, S: m.S, relu: mc.backbone === "relu" };
+    };
+    const random = model.init(Rng.derive(seed, "random-init"));
+    subjects.push({
+      name: "random initialisation",
+      kind: "random",
+      layers,
+      width: mc.dModel,
+      states: (h, steps) => transformerStates(model, random, h, steps, T),
+      policy: () => new TransformerBanditPolicy("random", model, random, T, false),
+    });
+  }
+  const kind = envParams.kind as keyof typeof TARGETS_BY_KIND;
+  const available = constructed === "tf-thompson" ? (["ridge", "arm-mean"] satisfies BanditTarget[]) : [...TARGETS_BY_KIND[kind]];
+  const targets = config.targets?.length ? parseTargetList(config.targets, available, kind) : available;
+  const dist = new BanditTaskDistribution(envParams);
+  const A = envParams.numArms;
+  const d = envParams.dim;
+  const maxRows = constructed ? 3000 : 8000;
+  const steps = probedSteps(T, N, maxRows);
+  const drivers: { name: Driver; algorithm: string }[] = config.drivers.map((name) => ({ name, algorithm: name === "expert" ? expert : subjects[0].name }));
+  const results: SubjectResult[] = subjects.map((s) => ({ name: s.name, kind: s.kind, layers: s.layers, scores: {} }));
+  let attention: AttentionReadout | undefined;
+  const totalFits = drivers.length * subjects.reduce((a, s) => a + s.layers.length, 0);
+  let fitsDone = 0;
+  for (const drv of drivers) {
+    const policy = drv.name === "expert" ? makeBatchPolicy(parseAlgoSpec(expert, "expert"), { horizon: T }) : subjects[0].policy();
+    onProgress?.(`histories (${drv.name}: ${drv.algorithm})`, 0, 1);
+    const h = await rollout(policy, drv.name === "expert" ? expert : "model", dist, N, T, seed);
+    if (attentionOf && !attention) attention = attentionOf(h);
+    // targets: [N·steps, width] per target
+    const Ys = targets.map((t) => new Float64Array(N * steps.length * targetWidth(t, A, d)));
+    for (let i = 0; i < N; i++) {
+      const per = historyTargets(targets, h.tasks[i].actionSet, A, d, h.actions[i], h.rewards[i], steps, hp);
+      per.forEach((y, k) => Ys[k].set(y, i * y.length));
+    }
+    const groups = new Int32Array(N * steps.length);
+    for (let i = 0; i < N; i++) groups.fill(i, i * steps.length, (i + 1) * steps.length);
+    for (let si = 0; si < subjects.length; si++) {
+      const s = subjects[si];
+      const states = s.states(h, steps);
+      const byTarget: Record<string, LayerScore[]> = Object.fromEntries(targets.map((t) => [t, []]));
+      const n = N * steps.length;
+      const widths = targets.map((t) => targetWidth(t, A, d));
+      // the shuffled-target control: the same permutation of rows for every target
+      const shuffled = Ys.map((Y, ti) => shuffledTargets({ X: new Float64Array(0), Y, n, p: 0, k: widths[ti], groups }, seed).Y);
+      s.layers.forEach((layer, li) => {
+        const cols = varyingColumns(states[li], n, s.width);
+        const X = cols.length ? selectColumns(states[li], n, s.width, cols) : new Float64Array(n);
+        const scores = probeR2Many(
+          { X, n, p: Math.max(1, cols.length), groups, Ys: [...Ys.map((Y, ti) => ({ Y, k: widths[ti] })), ...shuffled.map((Y, ti) => ({ Y, k: widths[ti] }))] },
+          { folds: config.folds, seed },
+        );
+        targets.forEach((t, ti) => byTarget[t].push({ layer, probe: scores[ti], shuffled: scores[targets.length + ti] }));
+        onProgress?.("probes", ++fitsDone, totalFits);
+      });
+      results[si].scores[drv.name] = byTarget;
+    }
+  }
+  return { model: config.model, env, envParams, horizon: T, tasks: N, seed, folds: config.folds, targets, targetParams: hp, drivers, writtenAt, subjects: results, rowsPerFit: N * steps.length, attention };
+}
+
+function parseTargetList(list: string[], available: BanditTarget[], kind: string): BanditTarget[] {
+  return list.map((t) => {
+    if (!(available as string[]).includes(t)) throw invalid("--target", t, `for this model (${kind} bandit): ${available.join(", ")}`);
+    return t as BanditTarget;
+  });
+}
+
+export { parseTargets };
