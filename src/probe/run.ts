@@ -20,7 +20,10 @@ import { IcrlError, invalid } from "../core/errors.js";
 import { BanditTaskDistribution, BANDIT_PRESETS, BanditParamsSchema, sampleReward, type BanditParams, type BanditTask } from "../envs/bandit.js";
 import { makeBatchPolicy, parseAlgoSpec } from "../algos/registry.js";
 import type { BatchBanditPolicy } from "../algos/types.js";
-import { loadCheckpoint } from "../nn/checkpoint.js";
+import { loadCheckpoint, type Checkpoint } from "../nn/checkpoint.js";
+import { encodeMdpDptBatch } from "../nn/mdp-tokens.js";
+import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
+import { MDP_TARGETS, mdpCheckpointInfo, mdpHistories, mdpStates, mdpTargets, type MdpTarget } from "./mdp.js";
 import { parseTransformerConfig } from "../nn/config.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
 import { encodeLinBatch } from "../nn/tokens.js";
@@ -49,8 +52,8 @@ export interface ProbeConfig {
   /** histories per driver */
   tasks: number;
   seed: number;
-  /** whose actions make the histories */
-  drivers: Driver[];
+  /** whose actions make the histories (default: both for bandit models, expert for MDP models) */
+  drivers?: Driver[];
   /** cross-validation folds */
   folds: number;
   /** horizon of a constructed model's histories (a pretrained model uses its training horizon) */
@@ -74,19 +77,23 @@ export interface SubjectResult {
   scores: Record<string, Record<string, LayerScore[]>>;
 }
 
+export type ProbeTarget = BanditTarget | MdpTarget;
+
 export interface ProbeResults {
   model: string;
   env: string;
-  envParams: BanditParams;
+  /** the bandit's parameters, or the MDP model's token layout */
+  envParams: BanditParams | MdpModelLayout;
   horizon: number;
   tasks: number;
   seed: number;
   folds: number;
-  targets: BanditTarget[];
-  targetParams: TargetParams;
+  targets: ProbeTarget[];
+  /** hyperparameters of the bandit targets (absent for MDP models) */
+  targetParams?: TargetParams;
   drivers: { name: Driver; algorithm: string }[];
   /** where a constructed model writes each target (1-based layer), if known */
-  writtenAt: Partial<Record<BanditTarget, number>>;
+  writtenAt: Partial<Record<ProbeTarget, number>>;
   subjects: SubjectResult[];
   rowsPerFit: number;
 }
@@ -216,7 +223,6 @@ interface Subject {
 /** Checkpoint metadata this module needs (written by `icrl train`). */
 function checkpointTask(path: string, extra: unknown): { env: string; envParams: BanditParams; context: string[] } {
   const d = (extra as { dataset?: { env?: unknown; envParams?: unknown; context?: unknown; mdp?: unknown } } | undefined)?.dataset;
-  if ((extra as { mdp?: unknown } | undefined)?.mdp) throw new IcrlError(`icrl probe reads bandit models; ${path} is an MDP model (its probes are not built yet: see docs/probes.md)`);
   if (!d || typeof d.env !== "string") throw new IcrlError(`checkpoint ${path} does not record the dataset it was trained on (metadata extra.dataset); it was not written by \`icrl train\``);
   const envParams = BanditParamsSchema.parse(d.envParams);
   const context = Array.isArray(d.context) ? (d.context as { algo: string }[]).map((c) => c.algo) : [];
@@ -322,6 +328,7 @@ export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress):
   } else {
     const path = resolveModelPath(config.model);
     const ck = loadCheckpoint(path);
+    if ((ck.extra as { mdp?: unknown } | undefined)?.mdp) return runMdpProbe(config, ck, onProgress);
     const info = checkpointTask(config.model, ck.extra);
     env = info.env;
     envParams = info.envParams;
@@ -366,7 +373,7 @@ export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress):
   const d = envParams.dim;
   const maxRows = constructed ? 3000 : 8000;
   const steps = probedSteps(T, N, maxRows);
-  const drivers: { name: Driver; algorithm: string }[] = config.drivers.map((name) => ({ name, algorithm: name === "expert" ? expert : subjects[0].name }));
+  const drivers: { name: Driver; algorithm: string }[] = (config.drivers ?? DRIVERS).map((name) => ({ name, algorithm: name === "expert" ? expert : subjects[0].name }));
   const results: SubjectResult[] = subjects.map((s) => ({ name: s.name, kind: s.kind, layers: s.layers, scores: {} }));
   let attention: AttentionReadout | undefined;
   const totalFits = drivers.length * subjects.reduce((a, s) => a + s.layers.length, 0);
@@ -387,25 +394,80 @@ export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress):
     for (let si = 0; si < subjects.length; si++) {
       const s = subjects[si];
       const states = s.states(h, steps);
-      const byTarget: Record<string, LayerScore[]> = Object.fromEntries(targets.map((t) => [t, []]));
-      const n = N * steps.length;
-      const widths = targets.map((t) => targetWidth(t, A, d));
-      // the shuffled-target control: the same permutation of rows for every target
-      const shuffled = Ys.map((Y, ti) => shuffledTargets({ X: new Float64Array(0), Y, n, p: 0, k: widths[ti], groups }, seed).Y);
-      s.layers.forEach((layer, li) => {
-        const cols = varyingColumns(states[li], n, s.width);
-        const X = cols.length ? selectColumns(states[li], n, s.width, cols) : new Float64Array(n);
-        const scores = probeR2Many(
-          { X, n, p: Math.max(1, cols.length), groups, Ys: [...Ys.map((Y, ti) => ({ Y, k: widths[ti] })), ...shuffled.map((Y, ti) => ({ Y, k: widths[ti] }))] },
-          { folds: config.folds, seed },
-        );
-        targets.forEach((t, ti) => byTarget[t].push({ layer, probe: scores[ti], shuffled: scores[targets.length + ti] }));
-        onProgress?.("probes", ++fitsDone, totalFits);
-      });
+      const byTarget = scoreLayers(s, states, Ys, targets.map((t) => targetWidth(t, A, d)), targets, groups, config.folds, seed, () => onProgress?.("probes", ++fitsDone, totalFits));
       results[si].scores[drv.name] = byTarget;
     }
   }
   return { model: config.model, env, envParams, horizon: T, tasks: N, seed, folds: config.folds, targets, targetParams: hp, drivers, writtenAt, subjects: results, rowsPerFit: N * steps.length, attention };
+}
+
+/** Probe every layer of a subject for every target (and its shuffled control). */
+function scoreLayers(s: Pick<Subject, "layers" | "width">, states: Float64Array[], Ys: Float64Array[], widths: number[], targets: readonly string[], groups: Int32Array, folds: number, seed: number, tick: () => void): Record<string, LayerScore[]> {
+  const byTarget: Record<string, LayerScore[]> = Object.fromEntries(targets.map((t) => [t, []]));
+  const n = groups.length;
+  // the shuffled-target control: the same permutation of rows for every target
+  const shuffled = Ys.map((Y, ti) => shuffledTargets({ X: new Float64Array(0), Y, n, p: 0, k: widths[ti], groups }, seed).Y);
+  s.layers.forEach((layer, li) => {
+    const cols = varyingColumns(states[li], n, s.width);
+    const X = cols.length ? selectColumns(states[li], n, s.width, cols) : new Float64Array(n);
+    const scores = probeR2Many({ X, n, p: Math.max(1, cols.length), groups, Ys: [...Ys.map((Y, ti) => ({ Y, k: widths[ti] })), ...shuffled.map((Y, ti) => ({ Y, k: widths[ti] }))] }, { folds, seed });
+    targets.forEach((t, ti) => byTarget[t].push({ layer, probe: scores[ti], shuffled: scores[targets.length + ti] }));
+    tick();
+  });
+  return byTarget;
+}
+
+/** Probes of a DPT model on an MDP (src/probe/mdp.ts): pretrained and random-init subjects. */
+async function runMdpProbe(config: ProbeConfig, ck: Checkpoint, onProgress?: ProbeProgress): Promise<ProbeResults & { attention?: AttentionReadout }> {
+  const { tasks: N, seed } = config;
+  const info = mdpCheckpointInfo(config.model, ck.extra);
+  const { layout } = info;
+  if (config.drivers?.includes("model")) throw invalid("--driver", "model", "expert for an MDP model (its probes read the pretraining context distribution on held-out tasks; deployment histories are not probed for MDP models)");
+  if (config.horizon !== undefined) throw invalid("--horizon", config.horizon, "no --horizon for a pretrained model (it is probed at its context length)");
+  if (config.env !== undefined && config.env !== info.env) throw invalid("--env", config.env, `the model's training environment ${info.env}`);
+  const targets = (config.targets?.length ? config.targets : [...MDP_TARGETS]).map((t) => {
+    if (!(MDP_TARGETS as readonly string[]).includes(t)) throw invalid("--target", t, `for an MDP model: ${MDP_TARGETS.join(", ")}`);
+    return t as MdpTarget;
+  });
+  const mc = parseTransformerConfig(ck.config);
+  const model = createTransformer(mc);
+  const random = model.init(Rng.derive(seed, "random-init"));
+  const layers = Array.from({ length: mc.numLayers + 1 }, (_, l) => l);
+  onProgress?.(`histories (expert: ${info.context.map((c) => c.algo).join("+")} contexts on held-out tasks)`, 0, 1);
+  const h = mdpHistories(layout, info.env, info.context, N, seed, 8000);
+  const Ys = mdpTargets(targets, layout, h);
+  const groups = new Int32Array(N * h.prefixes.length);
+  for (let i = 0; i < N; i++) groups.fill(i, i * h.prefixes.length, (i + 1) * h.prefixes.length);
+  const widths = targets.map(() => layout.A);
+  const subjects = [
+    { name: `${config.model} (pretrained)`, kind: "pretrained" as const, params: ck.params },
+    { name: "random initialisation", kind: "random" as const, params: random },
+  ];
+  const total = subjects.length * layers.length;
+  let done = 0;
+  const results: SubjectResult[] = subjects.map((s) => {
+    const states = mdpStates(model, s.params, layout, h);
+    const scores = scoreLayers({ layers, width: mc.dModel }, states, Ys, widths, targets, groups, config.folds, seed, () => onProgress?.("probes", ++done, total));
+    return { name: s.name, kind: s.kind, layers, scores: { expert: scores } };
+  });
+  // attention over the first history (query + context)
+  const tokens = encodeMdpDptBatch([{ queryState: h.queries[0], ...h.contexts[0], label: 0 }], { S: layout.S, A: layout.A, contextLength: layout.length, features: layoutFeatures(layout), queryInTokens: layout.queryInTokens, onehot: layout.onehot, paddedTokenDim: mc.paddedTokenDim, dtype: "float64" }).tokens;
+  const m = attentionMaps(mc, paramsToHost(ck.params), tokens.data, layout.length + 1);
+  return {
+    model: config.model,
+    env: info.env,
+    envParams: layout,
+    horizon: layout.length,
+    tasks: N,
+    seed,
+    folds: config.folds,
+    targets,
+    drivers: [{ name: "expert", algorithm: `${info.context.map((c) => c.algo).join("+")} contexts` }],
+    writtenAt: {},
+    subjects: results,
+    rowsPerFit: groups.length,
+    attention: { weights: m.weights, layers: m.layers, heads: m.heads, S: m.S, relu: mc.backbone === "relu" },
+  };
 }
 
 function parseTargetList(list: string[], available: BanditTarget[], kind: string): BanditTarget[] {

@@ -8,6 +8,7 @@ import { writeFileAtomic } from "../core/io.js";
 import { lineWithBands, writePlot, type VegaLiteSpec } from "./plot.js";
 import type { ProbeResults } from "../probe/run.js";
 import { TARGET_DESCRIPTIONS } from "../probe/targets.js";
+import { MDP_TARGET_DESCRIPTIONS } from "../probe/mdp.js";
 
 /** R² below this is drawn at it (a probe that does worse than the mean is "nothing" either way). */
 export const R2_FLOOR = -0.25;
@@ -121,9 +122,9 @@ export async function writeProbeReport(dir: StagedDir, r: ProbeResults, attentio
     "",
     "Targets:",
     "",
-    ...r.targets.map((t) => `- \`${t}\`: ${TARGET_DESCRIPTIONS[t]}${r.writtenAt[t] !== undefined ? ` (the construction writes it at layer ${r.writtenAt[t]})` : ""}`),
+    ...r.targets.map((t) => `- \`${t}\`: ${({ ...TARGET_DESCRIPTIONS, ...MDP_TARGET_DESCRIPTIONS } as Record<string, string>)[t]}${r.writtenAt[t] !== undefined ? ` (the construction writes it at layer ${r.writtenAt[t]})` : ""}`),
     "",
-    `Target hyperparameters: ${JSON.stringify(r.targetParams)}.`,
+    r.targetParams ? `Target hyperparameters: ${JSON.stringify(r.targetParams)}.` : `Token layout: ${JSON.stringify(r.envParams)}.`,
     "",
     probeTable(r),
     "",
