@@ -133,6 +133,18 @@ test("the constructed soft LinUCB transformer is read with R² ≥ 0.99 where it
   }
 });
 
+test("the constructed Thompson-sampling transformer is read with R² ≥ 0.99 where it writes the ridge estimate and the arm means (sparse probe)", async () => {
+  const r = await runProbe({ model: "tf-thompson", tasks: 20, seed: 2, drivers: ["expert"], folds: 5, horizon: 6 });
+  const [s] = r.subjects;
+  for (const t of ["ridge", "arm-mean"] as const) {
+    const layer = s.scores.expert[t].find((l) => l.layer === r.writtenAt[t])!;
+    assert.ok(layer.probe.r2 >= 0.99, `${t} at layer ${r.writtenAt[t]}: R² ${layer.probe.r2}`);
+  }
+  // the arm means are written at the products layer, not before: the layer before it cannot be read
+  const before = s.scores.expert["arm-mean"].filter((l) => l.layer > 0 && l.layer < r.writtenAt["arm-mean"]!);
+  for (const l of before) assert.ok(l.probe.r2 < 0.5, `arm-mean at layer ${l.layer}: ${l.probe.r2}`);
+});
+
 test("icrl probe: a smoke run writes config, results, report and plots; bad input is one line, exit 2, no folder", () => {
   const out = join(tmp, "p1");
   const r = runCli(["probe", "--model", "lin-fig1-left", "--tasks", "12", "--driver", "expert", "--target", "arm-mean,linucb-bonus", "--seed", "3", "--out", out]);
@@ -147,10 +159,19 @@ test("icrl probe: a smoke run writes config, results, report and plots; bad inpu
   assert.equal(res.subjects[0].scores.expert["arm-mean"].length, 9, "embedding + 8 layers");
   const cfg = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
   assert.equal(cfg.tasks, 12);
+  // a DPT model of Dark Room: the pretraining contexts on held-out goals
+  const mdpOut = join(tmp, "p-mdp");
+  const m = runCli(["probe", "--model", "dpt-darkroom", "--tasks", "12", "--out", mdpOut]);
+  assert.equal(m.code, 0, m.stderr);
+  const mres = JSON.parse(readFileSync(join(mdpOut, "results.json"), "utf8"));
+  assert.deepEqual(mres.targets, ["q-values", "visit-count", "q-star"]);
+  assert.equal(mres.subjects[0].scores.expert["q-star"].length, 5, "embedding + 4 layers");
+  assert.ok(existsSync(join(mdpOut, "plots/r2-q-star.png")));
   const bad = [
     [["probe", "--model", "lin-fig1-left", "--target", "posterior-mean", "--tasks", "12"], /^icrl: error: invalid --target: "posterior-mean" \(allowed: for this model \(linear bandit\): ridge, arm-mean, linucb-bonus, linucb-score\)$/],
     [["probe", "--model", "lin-fig1-left", "--target", "nope"], /invalid target.*one of ridge, arm-mean/],
-    [["probe", "--model", "dpt-darkroom", "--tasks", "12"], /MDP model/],
+    [["probe", "--model", "dpt-darkroom", "--tasks", "12", "--driver", "model"], /^icrl: error: invalid --driver: "model" \(allowed: expert for an MDP model/],
+    [["probe", "--model", "dpt-darkroom", "--tasks", "12", "--target", "ridge"], /invalid --target: "ridge" \(allowed: for an MDP model: q-values, visit-count, q-star\)/],
     [["probe", "--model", "lin-fig1-left", "--tasks", "3"], /tasks.*at least 10/],
     [["probe", "--model", "lin-fig1-left", "--driver", "teacher"], /driver.*one of expert, model/],
   ] as const;

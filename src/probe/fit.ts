@@ -11,6 +11,10 @@
  * A multi-output target is scored by the variance-weighted R² = 1 − Σ_j SSE_j / Σ_j SST_j (the
  * pooled fraction of the target's variance explained; SST about the test fold's mean, as
  * scikit-learn's r2_score). The result is the mean over folds ± the standard error over folds.
+ * A sparse probe (`maxFeatures` m, for residual streams far wider than the rows) first keeps, per
+ * target and outer fold, m columns selected on the training fold (each output's best-correlated
+ * columns in turn), with m at most half the training rows; a stream no wider than m and than the
+ * training rows is probed whole.
  */
 import { Rng } from "../core/rng.js";
 import { cholesky } from "../core/linalg.js";
@@ -163,7 +167,7 @@ export interface ProbeTargets {
  * file comment); the penalty is chosen per target and fold. `seed` fixes the fold assignment and
  * the inner validation split (the same for every target).
  */
-export function probeR2Many(d: ProbeTargets, opts: { folds?: number; seed: number; penalties?: readonly number[] }): ProbeScore[] {
+export function probeR2Many(d: ProbeTargets, opts: { folds?: number; seed: number; penalties?: readonly number[]; maxFeatures?: number }): ProbeScore[] {
   const K = opts.folds ?? 5;
   const grid = opts.penalties ?? PENALTY_GRID;
   const ids = [...new Set(d.groups)].sort((a, b) => a - b);
@@ -188,31 +192,105 @@ export function probeR2Many(d: ProbeTargets, opts: { folds?: number; seed: numbe
   perm.forEach((g, i) => fold.set(g, i % K));
   const folds: number[][] = d.Ys.map(() => []);
   const penalties: number[][] = d.Ys.map(() => []);
+  const m = opts.maxFeatures ?? Infinity;
   for (let f = 0; f < K; f++) {
     const trainIds = perm.filter((g) => fold.get(g) !== f);
     const valSet = new Set(trainIds.filter((_, i) => i % 5 === 4)); // inner validation: every fifth training group
-    const inner = rowsOf(d.groups, (g) => fold.get(g) !== f && !valSet.has(g));
-    const val = rowsOf(d.groups, (g) => valSet.has(g));
-    const scores = fitRows(d.X, d.p, Y, k, inner, grid).map((fit) => r2On(d.X, d.p, Y, k, fit, val, blocks)); // [penalty][target]
-    const best = blocks.map((_, b) => {
-      let bi = 0;
-      for (let i = 1; i < grid.length; i++) if (scores[i][b] > scores[bi][b] || !(scores[bi][b] > -Infinity)) bi = i;
-      return bi;
-    });
-    const train = rowsOf(d.groups, (g) => fold.get(g) !== f);
-    const test = rowsOf(d.groups, (g) => fold.get(g) === f);
-    const used = [...new Set(best)];
-    const fits = fitRows(d.X, d.p, Y, k, train, used.map((i) => grid[i]));
-    const r2ByPenalty = fits.map((fit) => r2On(d.X, d.p, Y, k, fit, test, blocks));
-    blocks.forEach((_, b) => {
-      folds[b].push(r2ByPenalty[used.indexOf(best[b])][b]);
-      penalties[b].push(grid[best[b]]);
-    });
+    const split = {
+      inner: rowsOf(d.groups, (g) => fold.get(g) !== f && !valSet.has(g)),
+      val: rowsOf(d.groups, (g) => valSet.has(g)),
+      train: rowsOf(d.groups, (g) => fold.get(g) !== f),
+      test: rowsOf(d.groups, (g) => fold.get(g) === f),
+    };
+    if (d.p <= Math.min(m, split.train.length)) {
+      const r = foldScores(d.X, d.p, Y, k, blocks, split, grid);
+      blocks.forEach((_, b) => {
+        folds[b].push(r.r2[b]);
+        penalties[b].push(r.penalty[b]);
+      });
+    } else {
+      // sparse probe: per target, the m columns most correlated with it on the training fold
+      blocks.forEach(([c0, c1], b) => {
+        const cols = topColumns(d.X, d.p, Y, k, c0, c1, split.train, Math.max(8, Math.min(m, Math.floor(split.train.length / 2))));
+        const Xb = new Float64Array(d.n * cols.length);
+        for (let r = 0; r < d.n; r++) for (let j = 0; j < cols.length; j++) Xb[r * cols.length + j] = d.X[r * d.p + cols[j]];
+        const kb = c1 - c0;
+        const Yb = new Float64Array(d.n * kb);
+        for (let r = 0; r < d.n; r++) for (let c = 0; c < kb; c++) Yb[r * kb + c] = Y[r * k + c0 + c];
+        const res = foldScores(Xb, cols.length, Yb, kb, [[0, kb]], split, grid);
+        folds[b].push(res.r2[0]);
+        penalties[b].push(res.penalty[0]);
+      });
+    }
   }
   return folds.map((fs, b) => {
     const ok = fs.filter((v) => Number.isFinite(v));
     return { r2: ok.length ? mean(ok) : NaN, sem: ok.length > 1 ? sem(ok) : NaN, folds: fs, penalties: penalties[b] };
   });
+}
+
+/** One outer fold: the penalty chosen per target block on the inner split, then R² on the test fold. */
+function foldScores(X: Float64Array, p: number, Y: Float64Array, k: number, blocks: [number, number][], split: { inner: Int32Array; val: Int32Array; train: Int32Array; test: Int32Array }, grid: readonly number[]): { r2: number[]; penalty: number[] } {
+  const scores = fitRows(X, p, Y, k, split.inner, grid).map((fit) => r2On(X, p, Y, k, fit, split.val, blocks)); // [penalty][target]
+  const best = blocks.map((_, b) => {
+    let bi = 0;
+    for (let i = 1; i < grid.length; i++) if (scores[i][b] > scores[bi][b] || !(scores[bi][b] > -Infinity)) bi = i;
+    return bi;
+  });
+  const used = [...new Set(best)];
+  const r2ByPenalty = fitRows(X, p, Y, k, split.train, used.map((i) => grid[i])).map((fit) => r2On(X, p, Y, k, fit, split.test, blocks));
+  return { r2: blocks.map((_, b) => r2ByPenalty[used.indexOf(best[b])][b]), penalty: best.map((i) => grid[i]) };
+}
+
+/**
+ * The m columns of X most related to target columns [c0, c1) on `rows`: each output's columns
+ * ranked by corr(x_j, y_c)², taken in turn (round robin over the outputs) until m are kept
+ * (constant columns never). Used by sparse probes of very wide residual streams.
+ */
+function topColumns(X: Float64Array, p: number, Y: Float64Array, k: number, c0: number, c1: number, rows: Int32Array, m: number): number[] {
+  const n = rows.length;
+  const kb = c1 - c0;
+  const mx = new Float64Array(p);
+  const my = new Float64Array(kb);
+  for (const r of rows) {
+    for (let j = 0; j < p; j++) mx[j] += X[r * p + j];
+    for (let c = 0; c < kb; c++) my[c] += Y[r * k + c0 + c];
+  }
+  for (let j = 0; j < p; j++) mx[j] /= n;
+  for (let c = 0; c < kb; c++) my[c] /= n;
+  const sxx = new Float64Array(p);
+  const syy = new Float64Array(kb);
+  const sxy = new Float64Array(p * kb);
+  for (const r of rows) {
+    for (let c = 0; c < kb; c++) syy[c] += (Y[r * k + c0 + c] - my[c]) ** 2;
+    for (let j = 0; j < p; j++) {
+      const x = X[r * p + j] - mx[j];
+      if (x === 0) continue;
+      sxx[j] += x * x;
+      for (let c = 0; c < kb; c++) sxy[j * kb + c] += x * (Y[r * k + c0 + c] - my[c]);
+    }
+  }
+  // round robin over the outputs: each output's next best column (by corr²) until m are kept
+  const ranked = Array.from({ length: kb }, (_, c) =>
+    Array.from({ length: p }, (_, j) => j)
+      .filter((j) => sxx[j] > 0 && syy[c] > 0)
+      .map((j) => [j, (sxy[j * kb + c] * sxy[j * kb + c]) / (sxx[j] * syy[c])] as const)
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .map(([j]) => j),
+  );
+  const kept = new Set<number>();
+  const next = new Int32Array(kb);
+  for (let progress = true; kept.size < m && progress; ) {
+    progress = false;
+    for (let c = 0; c < kb && kept.size < m; c++) {
+      while (next[c] < ranked[c].length && kept.has(ranked[c][next[c]])) next[c]++;
+      if (next[c] < ranked[c].length) {
+        kept.add(ranked[c][next[c]++]);
+        progress = true;
+      }
+    }
+  }
+  return [...kept].sort((a, b) => a - b);
 }
 
 /** Held-out R² of one target (probeR2Many with a single target). */

@@ -401,8 +401,15 @@ export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress):
   return { model: config.model, env, envParams, horizon: T, tasks: N, seed, folds: config.folds, targets, targetParams: hp, drivers, writtenAt, subjects: results, rowsPerFit: N * steps.length, attention };
 }
 
+/**
+ * Columns a constructed model's probe keeps per target (selected on each training fold): its
+ * residual stream is hundreds to thousands wide, wider than the rows a probe can afford, and each
+ * quantity sits in a few coordinates (a sparse probe; docs/probes.md).
+ */
+export const SPARSE_FEATURES = 256;
+
 /** Probe every layer of a subject for every target (and its shuffled control). */
-function scoreLayers(s: Pick<Subject, "layers" | "width">, states: Float64Array[], Ys: Float64Array[], widths: number[], targets: readonly string[], groups: Int32Array, folds: number, seed: number, tick: () => void): Record<string, LayerScore[]> {
+function scoreLayers(s: Pick<Subject, "layers" | "width" | "kind">, states: Float64Array[], Ys: Float64Array[], widths: number[], targets: readonly string[], groups: Int32Array, folds: number, seed: number, tick: () => void): Record<string, LayerScore[]> {
   const byTarget: Record<string, LayerScore[]> = Object.fromEntries(targets.map((t) => [t, []]));
   const n = groups.length;
   // the shuffled-target control: the same permutation of rows for every target
@@ -410,7 +417,7 @@ function scoreLayers(s: Pick<Subject, "layers" | "width">, states: Float64Array[
   s.layers.forEach((layer, li) => {
     const cols = varyingColumns(states[li], n, s.width);
     const X = cols.length ? selectColumns(states[li], n, s.width, cols) : new Float64Array(n);
-    const scores = probeR2Many({ X, n, p: Math.max(1, cols.length), groups, Ys: [...Ys.map((Y, ti) => ({ Y, k: widths[ti] })), ...shuffled.map((Y, ti) => ({ Y, k: widths[ti] }))] }, { folds, seed });
+    const scores = probeR2Many({ X, n, p: Math.max(1, cols.length), groups, Ys: [...Ys.map((Y, ti) => ({ Y, k: widths[ti] })), ...shuffled.map((Y, ti) => ({ Y, k: widths[ti] }))] }, { folds, seed, maxFeatures: s.kind === "constructed" ? SPARSE_FEATURES : undefined });
     targets.forEach((t, ti) => byTarget[t].push({ layer, probe: scores[ti], shuffled: scores[targets.length + ti] }));
     tick();
   });
@@ -447,7 +454,7 @@ async function runMdpProbe(config: ProbeConfig, ck: Checkpoint, onProgress?: Pro
   let done = 0;
   const results: SubjectResult[] = subjects.map((s) => {
     const states = mdpStates(model, s.params, layout, h);
-    const scores = scoreLayers({ layers, width: mc.dModel }, states, Ys, widths, targets, groups, config.folds, seed, () => onProgress?.("probes", ++done, total));
+    const scores = scoreLayers({ layers, width: mc.dModel, kind: s.kind }, states, Ys, widths, targets, groups, config.folds, seed, () => onProgress?.("probes", ++done, total));
     return { name: s.name, kind: s.kind, layers, scores: { expert: scores } };
   });
   // attention over the first history (query + context)
