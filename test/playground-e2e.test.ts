@@ -26,9 +26,14 @@ import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
 import { makeAlgorithm, parseAlgoSpec } from "../src/algos/registry.js";
 import type { BatchBanditPolicy } from "../src/algos/types.js";
 import { BanditStepper } from "../src/eval/bandit-stepper.js";
+import { encodeLinBatch } from "../src/nn/tokens.js";
+import { residualStream } from "../src/nn/residual.js";
+import { DEFAULT_TARGET_PARAMS, historyTargets, type BanditTarget } from "../src/probe/targets.js";
+import type { ModelProbes } from "../web/src/models.js";
 
 /** What the page exposes as window.icrl.bandit (web/src/bandit.ts BanditProbe). */
 interface BanditProbe {
+  readouts?: Record<string, { readout: number[]; exact: number[] }>;
   ready: boolean;
   t: number;
   names: string[];
@@ -154,6 +159,38 @@ test("playground: 50 steps of a bandit model in headless Chromium equal the Node
     while (!stepper.done) await stepper.step();
     for (const name of probe0.names) assert.deepEqual(probe.actions[name], stepper.tasks.flatMap((_, j) => Array.from(stepper.history(name, j).actions)), `${name}: arms played`);
     t.diagnostic(`transformer R(${STEPS}) = ${probe.regret.transformer} (page) vs ${nodeRegret.transformer} (Node); max relative difference over algorithms ${maxRel.toExponential(2)}`);
+    // The probe read-outs (models/<name>.probes.json): the page's exact targets equal Node's from the
+    // same history, and its read-outs (float64 host forward) equal Node's (float32 model) applied
+    // to the same hidden state, within float32 rounding.
+    const probes = (entry as Entry & { probes?: ModelProbes | null }).probes;
+    if (shipped && probes) {
+      assert.ok(probe.readouts, "the page shows the probe read-outs");
+      const task = Number(await page.inputValue("#b-task"));
+      const tk = stepper.tasks[task];
+      const hist = stepper.history("transformer", task);
+      const acts = hist.actions.subarray(0, STEPS - 1);
+      const rews = hist.rewards.subarray(0, STEPS - 1);
+      const targets = probes.readouts.map((r) => r.target as BanditTarget);
+      const exact = historyTargets(targets, tk.actionSet, tk.numArms, tk.dim, acts, rews, [STEPS - 1], probes.targetParams ?? DEFAULT_TARGET_PARAMS);
+      const cfg = model.config;
+      const batch = encodeLinBatch([{ actionSet: tk.actionSet, actions: acts, rewards: rews }], { numArms: cfg.numArms, dim: tk.dim, horizon: extra.horizon, paddedTokenDim: cfg.paddedTokenDim });
+      const stream = residualStream(model, ck.params, batch.tokens);
+      const D = cfg.dModel;
+      const q = 2 * (STEPS - 1);
+      probes.readouts.forEach((r, i) => {
+        const page = probe.readouts![r.target];
+        assert.ok(page, `read-out ${r.target} on the page`);
+        page.exact.forEach((v, c) => assert.ok(Math.abs(v - exact[i][c]) <= 1e-12 * (1 + Math.abs(v)), `${r.target}[${c}] exact: page ${v}, Node ${exact[i][c]}`));
+        const h = stream[r.layer].subarray(q * D, (q + 1) * D);
+        for (let c = 0; c < r.outputs; c++) {
+          let y = r.b[c];
+          for (let j = 0; j < D; j++) y += h[j] * r.W[j * r.outputs + c];
+          assert.ok(Math.abs(page.readout[c] - y) <= 1e-3 * (1 + Math.abs(y)), `${r.target}[${c}] read-out: page ${page.readout[c]}, Node ${y}`);
+        }
+      });
+      assert.equal(await page.locator("#b-probe svg").count(), 1);
+      t.diagnostic(`probe read-outs checked: ${targets.join(", ")}`);
+    }
     mkdirSync(join(root, "test-artifacts"), { recursive: true });
     await page.screenshot({ path: join(root, "test-artifacts", "playground-bandit.png"), fullPage: true });
     t.diagnostic(`model ${entry.name} (${shipped ? "shipped" : "fixture"}), ${probe0.greedy ? "greedy" : "sampled"}; algorithms ${probe0.names.join(", ")}`);

@@ -31,6 +31,7 @@ interface ModelEntry {
   bytes: number;
   config: unknown;
   extra: unknown;
+  probes: unknown;
 }
 
 function modelIndex(): { entries: ModelEntry[]; files: Map<string, string> } {
@@ -42,7 +43,11 @@ function modelIndex(): { entries: ModelEntry[]; files: Map<string, string> } {
     const path = join(dir, f);
     const meta = readHeader(path);
     const parse = (k: string) => (meta[k] === undefined ? null : JSON.parse(meta[k]));
-    entries.push({ file: `models/${f}`, name: f.replace(/\.safetensors$/, ""), bytes: readFileSync(path).length, config: parse("config"), extra: parse("extra") });
+    const name = f.replace(/\.safetensors$/, "");
+    // probe read-outs of the model (`icrl probe` writes probes.json; shipped as models/<name>.probes.json)
+    const probesPath = join(dir, `${name}.probes.json`);
+    const probes = existsSync(probesPath) ? JSON.parse(readFileSync(probesPath, "utf8")) : null;
+    entries.push({ file: `models/${f}`, name, bytes: readFileSync(path).length, config: parse("config"), extra: parse("extra"), probes });
     files.set(`models/${f}`, path);
   }
   return { entries, files };

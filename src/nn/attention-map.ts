@@ -22,6 +22,11 @@ export interface AttentionMaps {
   weights: Float64Array;
   /** Final hidden states [S, D] (after the final LayerNorm for gpt). */
   hidden: Float64Array;
+  /**
+   * The residual stream [S, D] at every depth: the embedding, then each block's output (before the
+   * final LayerNorm for gpt), as `model.hiddenLayers` (the probes' read-outs apply to these).
+   */
+  states: Float64Array[];
 }
 
 type Host = Record<string, HostTensor>;
@@ -80,6 +85,7 @@ export function attentionMaps(cfg: TransformerConfig, params: Host, tokens: Arra
   const wpe = params["wpe"].data;
   for (let i = 0; i < S * D; i++) h[i] += wpe[i];
   const weights = new Float64Array(L * H * S * S);
+  const states: Float64Array[] = [Float64Array.from(h)];
 
   // Per-head attention on inputs q, k, v [S, D]; writes weights of layer l; returns [S, D].
   const attend = (l: number, q: Float64Array, k: Float64Array, v: Float64Array): Float64Array => {
@@ -139,9 +145,10 @@ export function attentionMaps(cfg: TransformerConfig, params: Host, tokens: Arra
       const m = matmul(f, S, hid, get(params, `${p}.mlp.proj.w`), D, get(params, `${p}.mlp.proj.b`));
       for (let i = 0; i < S * D; i++) h[i] += m[i];
     }
+    states.push(Float64Array.from(h));
   }
   if (!relu) h = layerNorm(h, S, D, get(params, "lnf.w"), get(params, "lnf.b"), cfg.layerNormEps);
-  return { layers: L, heads: H, S, weights, hidden: h };
+  return { layers: L, heads: H, S, weights, hidden: h, states };
 }
 
 /** The attention row of query token `q` for every layer and head: [L·H, q+1] row-major. */

@@ -293,6 +293,22 @@ function topColumns(X: Float64Array, p: number, Y: Float64Array, k: number, c0: 
   return [...kept].sort((a, b) => a - b);
 }
 
+/**
+ * A probe fitted on all rows with one penalty, in the original coordinates: ŷ = xᵀW + b, W [p, k]
+ * row-major (the read-out a viewer applies to a hidden state).
+ */
+export function fitProbe(X: Float64Array, n: number, p: number, Y: Float64Array, k: number, penalty: number): { W: Float64Array; b: Float64Array } {
+  const [f] = fitRows(X, p, Y, k, Int32Array.from({ length: n }, (_, i) => i), [penalty]);
+  const W = new Float64Array(p * k);
+  const b = Float64Array.from(f.ymu);
+  for (let j = 0; j < p; j++)
+    for (let c = 0; c < k; c++) {
+      W[j * k + c] = f.W[j * k + c] * f.scale[j];
+      b[c] -= f.mu[j] * W[j * k + c];
+    }
+  return { W, b };
+}
+
 /** Held-out R² of one target (probeR2Many with a single target). */
 export function probeR2(d: ProbeData, opts: { folds?: number; seed: number; penalties?: readonly number[] }): ProbeScore {
   return probeR2Many({ X: d.X, n: d.n, p: d.p, groups: d.groups, Ys: [{ Y: d.Y, k: d.k }] }, opts)[0];

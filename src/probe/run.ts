@@ -36,7 +36,7 @@ import { TransformerBanditPolicy } from "../eval/transformer-policy.js";
 import { softLinUcbConstructionFor, thompsonConstructionFor, TfSoftLinUcbBatch, TfThompsonBatch } from "../constructions/deploy.js";
 import { embedBanditActionReward, embedBanditState, type BanditLayout, type ReluTransformerParams } from "../constructions/relu-transformer.js";
 import { StructuredIncrementalTransformer } from "../constructions/structured-incremental.js";
-import { probeR2Many, shuffledTargets, type ProbeScore } from "./fit.js";
+import { fitProbe, probeR2Many, shuffledTargets, type ProbeScore } from "./fit.js";
 import { DEFAULT_TARGET_PARAMS, TARGETS_BY_KIND, historyTargets, parseTargets, targetWidth, type BanditTarget, type TargetParams } from "./targets.js";
 
 export const CONSTRUCTED = ["tf-soft-linucb", "tf-thompson"] as const;
@@ -96,6 +96,38 @@ export interface ProbeResults {
   writtenAt: Partial<Record<ProbeTarget, number>>;
   subjects: SubjectResult[];
   rowsPerFit: number;
+  /**
+   * For the pretrained model: each target's probe at its best layer (expert's histories), fitted
+   * on all rows, in the hidden state's coordinates (what the playground shows at every step).
+   */
+  readouts: ProbeReadout[];
+}
+
+export interface ProbeReadout {
+  target: ProbeTarget;
+  /** 0 = embedding, l = output of block l */
+  layer: number;
+  /** held-out R² at that layer (mean ± s.e. over folds) */
+  r2: number;
+  sem: number;
+  penalty: number;
+  /** ŷ = hᵀW + b: W [D, outputs] row-major, b [outputs] */
+  outputs: number;
+  W: number[];
+  b: number[];
+}
+
+/** The best layer's probe of one target, refitted on all rows with the penalty its folds chose most. */
+function readoutOf(target: ProbeTarget, scores: LayerScore[], layers: number[], states: Float64Array[], Y: Float64Array, k: number, D: number): ProbeReadout {
+  const best = scores.reduce((a, b) => (b.probe.r2 > a.probe.r2 ? b : a));
+  const li = layers.indexOf(best.layer);
+  const counts = new Map<number, number>();
+  for (const p of best.probe.penalties) counts.set(p, (counts.get(p) ?? 0) + 1);
+  const penalty = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
+  const n = states[li].length / D;
+  const { W, b } = fitProbe(states[li], n, D, Y, k, penalty);
+  const r = (x: number) => Number(x.toPrecision(7));
+  return { target, layer: best.layer, r2: best.probe.r2, sem: best.probe.sem, penalty, outputs: k, W: Array.from(W, r), b: Array.from(b, r) };
 }
 
 /** Histories of N tasks: actions and rewards per task. */
@@ -376,6 +408,7 @@ export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress):
   const drivers: { name: Driver; algorithm: string }[] = (config.drivers ?? DRIVERS).map((name) => ({ name, algorithm: name === "expert" ? expert : subjects[0].name }));
   const results: SubjectResult[] = subjects.map((s) => ({ name: s.name, kind: s.kind, layers: s.layers, scores: {} }));
   let attention: AttentionReadout | undefined;
+  const readouts: ProbeReadout[] = [];
   const totalFits = drivers.length * subjects.reduce((a, s) => a + s.layers.length, 0);
   let fitsDone = 0;
   for (const drv of drivers) {
@@ -396,9 +429,10 @@ export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress):
       const states = s.states(h, steps);
       const byTarget = scoreLayers(s, states, Ys, targets.map((t) => targetWidth(t, A, d)), targets, groups, config.folds, seed, () => onProgress?.("probes", ++fitsDone, totalFits));
       results[si].scores[drv.name] = byTarget;
+      if (s.kind === "pretrained" && drv.name === "expert") readouts.push(...targets.map((t, ti) => readoutOf(t, byTarget[t], s.layers, states, Ys[ti], targetWidth(t, A, d), s.width)));
     }
   }
-  return { model: config.model, env, envParams, horizon: T, tasks: N, seed, folds: config.folds, targets, targetParams: hp, drivers, writtenAt, subjects: results, rowsPerFit: N * steps.length, attention };
+  return { model: config.model, env, envParams, horizon: T, tasks: N, seed, folds: config.folds, targets, targetParams: hp, drivers, writtenAt, subjects: results, rowsPerFit: N * steps.length, readouts, attention };
 }
 
 /**
@@ -452,9 +486,11 @@ async function runMdpProbe(config: ProbeConfig, ck: Checkpoint, onProgress?: Pro
   ];
   const total = subjects.length * layers.length;
   let done = 0;
+  const readouts: ProbeReadout[] = [];
   const results: SubjectResult[] = subjects.map((s) => {
     const states = mdpStates(model, s.params, layout, h);
     const scores = scoreLayers({ layers, width: mc.dModel, kind: s.kind }, states, Ys, widths, targets, groups, config.folds, seed, () => onProgress?.("probes", ++done, total));
+    if (s.kind === "pretrained") readouts.push(...targets.map((t, ti) => readoutOf(t, scores[t], layers, states, Ys[ti], widths[ti], mc.dModel)));
     return { name: s.name, kind: s.kind, layers, scores: { expert: scores } };
   });
   // attention over the first history (query + context)
@@ -473,6 +509,7 @@ async function runMdpProbe(config: ProbeConfig, ck: Checkpoint, onProgress?: Pro
     writtenAt: {},
     subjects: results,
     rowsPerFit: groups.length,
+    readouts,
     attention: { weights: m.weights, layers: m.layers, heads: m.heads, S: m.S, relu: mc.backbone === "relu" },
   };
 }

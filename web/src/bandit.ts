@@ -12,6 +12,7 @@ import { TransformerBanditPolicy } from "../../src/eval/transformer-policy.js";
 import { attentionMaps, attentionRow } from "../../src/nn/attention-map.js";
 import { encodeLinBatch, linTokenDim } from "../../src/nn/tokens.js";
 import { regretSpec } from "../../src/report/bandit-specs.js";
+import { BANDIT_TARGETS, DEFAULT_TARGET_PARAMS, historyTargets, type BanditTarget } from "../../src/probe/targets.js";
 import { barChart, heatmap } from "../../src/report/specs.js";
 import type { BatchBanditPolicy } from "../../src/algos/types.js";
 import { placeholder, renderChart } from "./charts.js";
@@ -39,6 +40,8 @@ export interface BanditProbe {
   renders: number;
   error: string | null;
   stepsPerSecond: number;
+  /** Probe read-outs of the selected task at the current step, per target: read-out and exact values. */
+  readouts?: Record<string, { readout: number[]; exact: number[] }>;
 }
 
 export class BanditMode {
@@ -270,6 +273,7 @@ export class BanditMode {
     });
     const q = 2 * (t - 1);
     const maps = attentionMaps(cfg, L.host, batch.tokens.data, q + 1);
+    const probeJob = this.renderProbes(maps.states, q, task, actions.subarray(0, t - 1), rewards.subarray(0, t - 1), t);
     const row = attentionRow(maps, q);
     const labels = [];
     for (let l = 0; l < maps.layers; l++) for (let h = 0; h < maps.heads; h++) labels.push(maps.heads > 1 ? `layer ${l} head ${h}` : `layer ${l}`);
@@ -288,6 +292,61 @@ export class BanditMode {
         sequential: cfg.backbone === "gpt",
       }),
     );
+    await probeJob;
+  }
+
+  /**
+   * The shipped probe read-outs at the query token q of step t: ŷ = hᵀW + b at each read-out's
+   * layer, beside the target computed exactly from the same history (src/probe/targets.ts).
+   */
+  private async renderProbes(states: Float64Array[], q: number, task: number, actions: Int32Array, rewards: Float64Array, t: number): Promise<void> {
+    const el = $("b-probe");
+    const probes = this.loaded?.entry.probes;
+    const known = (probes?.readouts ?? []).filter((r) => (BANDIT_TARGETS as readonly string[]).includes(r.target));
+    if (!probes || known.length === 0) return placeholder(el, `No probe read-outs are shipped for this model (run \`icrl probe --model ${this.loaded?.entry.name ?? "NAME"}\` and copy its probes.json to models/${this.loaded?.entry.name ?? "NAME"}.probes.json).`);
+    const s = this.stepper!;
+    const tk = s.tasks[task];
+    const D = this.loaded!.model.config.dModel;
+    const rows: { target: string; index: string; value: number; source: string }[] = [];
+    const targets = known.map((r) => r.target as BanditTarget);
+    const exact = historyTargets(targets, tk.actionSet, tk.numArms, tk.dim, actions, rewards, [t - 1], probes.targetParams ?? DEFAULT_TARGET_PARAMS);
+    const readouts: NonNullable<BanditProbe["readouts"]> = {};
+    known.forEach((r, i) => {
+      const h = states[r.layer].subarray(q * D, (q + 1) * D);
+      const label = `${r.target} (layer ${r.layer}, R² ${fmt(r.r2)})`;
+      const y = Array.from({ length: r.outputs }, (_, c) => {
+        let v = r.b[c];
+        for (let j = 0; j < D; j++) v += h[j] * r.W[j * r.outputs + c];
+        return v;
+      });
+      readouts[r.target] = { readout: y, exact: Array.from(exact[i]) };
+      y.forEach((v, c) => {
+        const index = r.target === "ridge" ? `θ${c}` : `arm ${c}`;
+        rows.push({ target: label, index, value: v, source: "transformer read-out" });
+        rows.push({ target: label, index, value: exact[i][c], source: "exact (classic algorithm)" });
+      });
+    });
+    this.probe.readouts = readouts;
+    const labels = [...new Set(rows.map((r) => r.target))];
+    await renderChart(el, {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title: `Probe read-outs at step ${t} (task ${task}) vs the exact quantities`,
+      columns: 2,
+      concat: labels.map((label) => ({
+        title: label,
+        width: { step: 14 },
+        height: 150,
+        data: { values: rows.filter((r) => r.target === label) },
+        mark: { type: "bar" },
+        encoding: {
+          x: { field: "index", type: "nominal", title: null, sort: null, axis: { labelAngle: 0 }, scale: { paddingInner: 0.25 } },
+          xOffset: { field: "source", type: "nominal", sort: ["transformer read-out", "exact (classic algorithm)"] },
+          y: { field: "value", type: "quantitative", title: null },
+          color: { field: "source", type: "nominal", title: null, scale: { domain: ["transformer read-out", "exact (classic algorithm)"], range: ["#4c78a8", "#bab0ac"] }, legend: { orient: "top" } },
+          tooltip: [{ field: "index" }, { field: "source" }, { field: "value", type: "quantitative", format: ".3f" }],
+        },
+      })),
+    });
   }
 
   private renderTable(algorithms: Record<string, { cumulativeRegret: { mean: number[]; sem: number[] } }>, t: number): void {

@@ -7,6 +7,7 @@ import { checkpointFromBytes } from "../../src/nn/safetensors.js";
 import { createTransformer, type TransformerModel } from "../../src/nn/transformer.js";
 import { paramsToHost, type HostTensor, type Params } from "../../src/nn/engine.js";
 import type { TransformerConfig } from "../../src/nn/config.js";
+import type { TargetParams } from "../../src/probe/targets.js";
 
 export interface ModelEntry {
   file: string;
@@ -14,6 +15,17 @@ export interface ModelEntry {
   bytes: number;
   config: TransformerConfig;
   extra: ModelExtra | null;
+  /** probe read-outs (models/<name>.probes.json, written by `icrl probe` as probes.json), if shipped */
+  probes?: ModelProbes | null;
+}
+
+/** Linear read-outs of the residual stream (src/probe/run.ts `ProbeReadout`). */
+export interface ModelProbes {
+  format: string;
+  tasks: number;
+  seed: number;
+  targetParams?: TargetParams;
+  readouts: { target: string; layer: number; r2: number; sem: number; outputs: number; W: number[]; b: number[] }[];
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `icrl probe`: linear probes of a frozen transformer's residual stream for the quantities the
  * classic algorithms compute (src/probe/, docs/probes.md). Writes config.json, results.json,
- * report.md and plots/ (R² by layer per target; attention per layer over one history).
+ * probes.json (the pretrained model's best-layer read-outs, which the playground shows), report.md
+ * and plots/ (R² by layer per target; attention per layer over one history).
  */
 import type { Command } from "commander";
 import { z } from "zod";
@@ -99,6 +100,8 @@ export function register(program: Command): void {
         const { attention, ...results } = r;
         const secs = (performance.now() - t0) / 1000;
         writeJsonAtomic(dir.file("results.json"), { ...results, wallSeconds: secs, software: provenance() });
+        // the read-outs alone, in the form the playground loads (models/<name>.probes.json)
+        if (results.readouts.length) writeJsonAtomic(dir.file("probes.json"), { format: "icrl.probes.v1", model: results.model, env: results.env, horizon: results.horizon, tasks: results.tasks, seed: results.seed, targetParams: results.targetParams, readouts: results.readouts });
         await writeProbeReport(dir, results, attention);
         process.stdout.write(`\n${probeTable(results)}\n\nwrote ${out} (${secs.toFixed(1)} s)\n`);
       });
