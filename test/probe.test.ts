@@ -145,6 +145,17 @@ test("the constructed Thompson-sampling transformer is read with R² ≥ 0.99 wh
   for (const l of before) assert.ok(l.probe.r2 < 0.5, `arm-mean at layer ${l.layer}: ${l.probe.r2}`);
 });
 
+test("the constructed soft UCB-VI transformer is read with R² ≥ 0.99 where it writes Q̂(s_t, ·) (its last layer), and not before", async () => {
+  const r = await runProbe({ model: "tf-soft-ucbvi", tasks: 20, seed: 3, folds: 5 });
+  const [s] = r.subjects;
+  const q = s.scores.expert["q-values"];
+  const at = r.writtenAt["q-values"]!;
+  assert.equal(at, s.layers[s.layers.length - 1]);
+  assert.ok(q[q.length - 1].probe.r2 >= 0.99, `q-values at layer ${at}: ${q[q.length - 1].probe.r2}`);
+  for (const l of q.slice(0, -1)) assert.ok(l.probe.r2 < 0.5, `q-values at layer ${l.layer}: ${l.probe.r2}`);
+  for (const l of q) assert.ok(l.shuffled.r2 < 0.05, `shuffled at layer ${l.layer}: ${l.shuffled.r2}`);
+});
+
 test("icrl probe: a smoke run writes config, results, report and plots; bad input is one line, exit 2, no folder", () => {
   const out = join(tmp, "p1");
   const r = runCli(["probe", "--model", "lin-fig1-left", "--tasks", "12", "--driver", "expert", "--target", "arm-mean,linucb-bonus", "--seed", "3", "--out", out]);

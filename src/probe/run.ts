@@ -23,6 +23,7 @@ import type { BatchBanditPolicy } from "../algos/types.js";
 import { loadCheckpoint, type Checkpoint } from "../nn/checkpoint.js";
 import { encodeMdpDptBatch } from "../nn/mdp-tokens.js";
 import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
+import { UCBVI_TARGETS, ucbviProbeData, type UcbViProbeSetup, type UcbViTarget } from "./ucbvi.js";
 import { MDP_TARGETS, mdpCheckpointInfo, mdpHistories, mdpStates, mdpTargets, type MdpTarget } from "./mdp.js";
 import { parseTransformerConfig } from "../nn/config.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
@@ -39,7 +40,7 @@ import { StructuredIncrementalTransformer } from "../constructions/structured-in
 import { fitProbe, probeR2Many, shuffledTargets, type ProbeScore } from "./fit.js";
 import { DEFAULT_TARGET_PARAMS, TARGETS_BY_KIND, historyTargets, parseTargets, targetWidth, type BanditTarget, type TargetParams } from "./targets.js";
 
-export const CONSTRUCTED = ["tf-soft-linucb", "tf-thompson"] as const;
+export const CONSTRUCTED = ["tf-soft-linucb", "tf-thompson", "tf-soft-ucbvi"] as const;
 export type ConstructedName = (typeof CONSTRUCTED)[number];
 export const DRIVERS = ["expert", "model"] as const;
 export type Driver = (typeof DRIVERS)[number];
@@ -77,13 +78,13 @@ export interface SubjectResult {
   scores: Record<string, Record<string, LayerScore[]>>;
 }
 
-export type ProbeTarget = BanditTarget | MdpTarget;
+export type ProbeTarget = BanditTarget | MdpTarget | UcbViTarget;
 
 export interface ProbeResults {
   model: string;
   env: string;
-  /** the bandit's parameters, or the MDP model's token layout */
-  envParams: BanditParams | MdpModelLayout;
+  /** the bandit's parameters, the MDP model's token layout, or the constructed UCB-VI's MDP sizes */
+  envParams: BanditParams | MdpModelLayout | UcbViProbeSetup;
   horizon: number;
   tasks: number;
   seed: number;
@@ -303,6 +304,7 @@ export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress):
   const { tasks: N, seed } = config;
   if (!(Number.isSafeInteger(N) && N >= 10)) throw invalid("--tasks", N, "an integer of at least 10 (5 folds need 2 tasks each)");
   const constructed = (CONSTRUCTED as readonly string[]).includes(config.model) ? (config.model as ConstructedName) : null;
+  if (constructed === "tf-soft-ucbvi") return runUcbViProbe(config, onProgress);
   let env: string;
   let envParams: BanditParams;
   let T: number;
@@ -511,6 +513,44 @@ async function runMdpProbe(config: ProbeConfig, ck: Checkpoint, onProgress?: Pro
     rowsPerFit: groups.length,
     readouts,
     attention: { weights: m.weights, layers: m.layers, heads: m.heads, S: m.S, relu: mc.backbone === "relu" },
+  };
+}
+
+/**
+ * The constructed soft UCB-VI transformer on random MDPs (src/probe/ucbvi.ts): S = 3 states, A = 2
+ * actions, H = --horizon (default 3) steps, K = 8 episodes, bonus scale 0.05 (so that Q̂ is mostly
+ * below its truncation at H and the target varies), as `icrl construct ucbvi`'s exactness check.
+ */
+async function runUcbViProbe(config: ProbeConfig, onProgress?: ProbeProgress): Promise<ProbeResults> {
+  const { tasks: N, seed } = config;
+  if (config.env !== undefined && config.env !== "random-mdp") throw invalid("--env", config.env, "random-mdp for tf-soft-ucbvi");
+  if (config.drivers && (config.drivers.length !== 1 || config.drivers[0] !== "expert")) throw invalid("--driver", config.drivers.join(","), "expert for tf-soft-ucbvi (its histories are soft UCB-VI's own episodes, the construction's policy)");
+  const H = config.horizon ?? 3;
+  if (!(Number.isSafeInteger(H) && H >= 1 && H <= 10)) throw invalid("--horizon", H, "an integer in [1, 10] for tf-soft-ucbvi");
+  const setup = { S: 3, A: 2, H, K: 8, bonusScale: 0.05 };
+  const targets = (config.targets?.length ? config.targets : [...UCBVI_TARGETS]).map((t) => {
+    if (!(UCBVI_TARGETS as readonly string[]).includes(t)) throw invalid("--target", t, `for tf-soft-ucbvi: ${UCBVI_TARGETS.join(", ")}`);
+    return t as UcbViTarget;
+  });
+  onProgress?.(`histories (expert: soft UCB-VI on ${N} random MDPs, S=${setup.S}, A=${setup.A}, H=${H}, K=${setup.K})`, 0, 1);
+  const d = ucbviProbeData(setup, targets, N, seed);
+  const layers = Array.from({ length: d.layers + 1 }, (_, l) => l);
+  let done = 0;
+  const scores = scoreLayers({ layers, width: d.D, kind: "constructed" }, d.states, d.Ys, targets.map(() => setup.A), targets, d.groups, config.folds, seed, () => onProgress?.("probes", ++done, layers.length));
+  return {
+    model: config.model,
+    env: "random-mdp",
+    envParams: setup,
+    horizon: H,
+    tasks: N,
+    seed,
+    folds: config.folds,
+    targets,
+    drivers: [{ name: "expert", algorithm: `soft-ucbvi:bonusScale=${setup.bonusScale} (K=${setup.K} episodes)` }],
+    writtenAt: { "q-values": d.logitsLayer },
+    subjects: [{ name: "tf-soft-ucbvi (constructed)", kind: "constructed", layers, scores: { expert: scores } }],
+    rowsPerFit: d.groups.length,
+    readouts: [],
   };
 }
 

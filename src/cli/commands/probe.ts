@@ -12,6 +12,7 @@ import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
 import { CONSTRUCTED, DRIVERS, runProbe } from "../../probe/run.js";
 import { BANDIT_TARGETS } from "../../probe/targets.js";
 import { MDP_TARGETS } from "../../probe/mdp.js";
+import { UCBVI_TARGETS } from "../../probe/ucbvi.js";
 import { probeTable, writeProbeReport } from "../../report/probe-report.js";
 import { defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../config.js";
 import { progress, type Progress } from "../progress.js";
@@ -23,16 +24,18 @@ const list = (s: string) =>
     .map((x) => x.trim())
     .filter((x) => x.length > 0);
 
+const PROBE_ENVS: [string, ...string[]] = ["random-mdp", ...BANDIT_PRESET_NAMES];
+
 /** The schema of `icrl probe` (config file keys = flag names). */
 export const ProbeConfigSchema = z.strictObject({
-  model: z.string().min(1, "a shipped model name, checkpoint, run folder, or tf-soft-linucb / tf-thompson").describe("model to probe"),
-  target: z.array(z.enum([...BANDIT_TARGETS, ...MDP_TARGETS], { message: `one of ${[...BANDIT_TARGETS, ...MDP_TARGETS].join(", ")}` })).optional().describe("targets (default: all of the model's bandit kind)"),
+  model: z.string().min(1, `a shipped model name, checkpoint, run folder, or ${CONSTRUCTED.join(" / ")}`).describe("model to probe"),
+  target: z.array(z.enum([...new Set([...BANDIT_TARGETS, ...MDP_TARGETS, ...UCBVI_TARGETS])] as [string, ...string[]], { message: `one of ${[...new Set([...BANDIT_TARGETS, ...MDP_TARGETS, ...UCBVI_TARGETS])].join(", ")}` })).optional().describe("targets (default: all of the model's bandit kind)"),
   tasks: z.number().int("an integer").min(10, "at least 10").max(100_000, "at most 100000").default(200).describe("histories per history source"),
   seed: z.number().int("an integer").nonnegative("a non-negative integer").max(Number.MAX_SAFE_INTEGER, "at most 2^53-1").default(0),
   driver: z.array(z.enum(DRIVERS, { message: `one of ${DRIVERS.join(", ")}` })).min(1, "at least one").optional().describe("whose actions make the histories"),
   folds: z.number().int("an integer").min(2, "at least 2").max(20, "at most 20").default(5),
   horizon: z.number().int("an integer").min(2, "at least 2").max(1000, "at most 1000").optional().describe("constructed models: rounds per history (default 20)"),
-  env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${BANDIT_PRESET_NAMES.join(", ")}` }).optional().describe("constructed models: task distribution (default lin-linear)"),
+  env: z.enum(PROBE_ENVS, { message: `one of ${PROBE_ENVS.join(", ")}` }).optional().describe("constructed models: task distribution (default lin-linear; random-mdp for tf-soft-ucbvi)"),
 });
 export type ProbeCliConfig = z.infer<typeof ProbeConfigSchema>;
 
@@ -75,12 +78,12 @@ export function register(program: Command): void {
     .description("Fit linear probes from a frozen transformer's hidden states (every layer) to what LinUCB / Thompson sampling / UCB compute from the same history; writes results.json, report.md and R²-by-layer plots.")
     .option("--model <name|file>", `shipped model, checkpoint or run folder, or a constructed model: ${CONSTRUCTED.join(", ")} (default lin-fig1-left)`)
     .option("--target <list>", `comma-separated targets (default: all of the model's kind): bandits ${BANDIT_TARGETS.join(", ")}; MDPs ${MDP_TARGETS.join(", ")}`)
-    .option("--tasks <n>", "histories per history source (default 200)", intFlag("tasks"))
+    .option("--tasks <n>", "histories per history source (tasks; MDPs for tf-soft-ucbvi) (default 200)", intFlag("tasks"))
     .option("--seed <s>", "seed of tasks, reward noise, random initialisation and folds (default 0)", intFlag("seed"))
     .option("--driver <list>", "whose actions make the histories: expert (the model's context algorithm; for MDP models the pretraining contexts), model (its own sampled actions; bandits only); default both for bandits, expert for MDP models")
     .option("--folds <k>", "cross-validation folds over tasks (default 5)", intFlag("folds"))
-    .option("--horizon <T>", "constructed models: rounds per history (default 20; a pretrained model uses its training horizon)", intFlag("horizon"))
-    .option("--env <preset>", "constructed models: linear-bandit task distribution (default lin-linear)")
+    .option("--horizon <T>", "constructed models: rounds per history (default 20), or episode length H for tf-soft-ucbvi (default 3); a pretrained model uses its training horizon", intFlag("horizon"))
+    .option("--env <preset>", "constructed models: linear-bandit task distribution (default lin-linear); tf-soft-ucbvi: random-mdp")
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/probe-<model>-s<seed>-<time>)")
     .action(async (flags: Flags) => {
