@@ -83,6 +83,17 @@ export async function writeProbeReport(dir: StagedDir, r: ProbeResults, attentio
     );
     plots.push(base);
   }
+  // a constructed model: every target on one plot, with the layer its construction writes it at
+  for (const s of r.subjects.filter((x) => x.kind === "constructed")) {
+    const rows = r.targets.flatMap((t) =>
+      (s.scores.expert?.[t] ?? []).map((l) => ({ x: l.layer, y: Math.max(R2_FLOOR, l.probe.r2), series: `${t}${r.writtenAt[t] !== undefined ? ` (written at layer ${r.writtenAt[t]})` : ""}` })),
+    );
+    const spec = lineWithBands({ title: [`${s.name}: held-out R² by layer, every target`, `${r.env}, ${r.tasks} ${r.env === "random-mdp" ? "MDPs" : "tasks"}; R² < ${R2_FLOOR} drawn at ${R2_FLOOR}`], xTitle: "layer (0 = input embedding)", yTitle: "held-out R²", rows, width: 520 });
+    spec.layer.push({ mark: { type: "point", filled: true, size: 50 }, encoding: { x: spec.layer[0].encoding.x, y: spec.layer[0].encoding.y, color: spec.layer[0].encoding.color } });
+    const base = "plots/r2-all-targets";
+    await writePlot(wide(spec), dir.file(base));
+    plots.unshift(base);
+  }
   if (attention) {
     const { weights, layers, heads, S } = attention;
     const cells: { row: number; col: number; value: number; layer: string }[] = [];
