@@ -10,6 +10,14 @@ import type { ProbeResults } from "../probe/run.js";
 import { TARGET_DESCRIPTIONS } from "../probe/targets.js";
 import { MDP_TARGET_DESCRIPTIONS } from "../probe/mdp.js";
 
+/** "T=50" for a bandit, "context 100" for a DPT model of an MDP, "H=3, K=8" for the constructed UCB-VI. */
+function lengthLabel(r: ProbeResults): string {
+  const e = r.envParams as { kind?: string; K?: number };
+  if (e.kind === "dpt" || e.kind === "ad") return `context ${r.horizon}`;
+  if (e.K !== undefined) return `H=${r.horizon}, K=${e.K}`;
+  return `T=${r.horizon}`;
+}
+
 /** R² below this is drawn at it (a probe that does worse than the mean is "nothing" either way). */
 export const R2_FLOOR = -0.25;
 
@@ -71,7 +79,7 @@ export async function writeProbeReport(dir: StagedDir, r: ProbeResults, attentio
     await writePlot(
       wide(
         lineWithBands({
-          title: [`${t}: held-out R² of a linear probe by layer`, `${r.env}, T=${r.horizon}, ${r.tasks} tasks, ${r.folds}-fold mean ± s.e.; R² < ${R2_FLOOR} drawn at ${R2_FLOOR}`],
+          title: [`${t}: held-out R² of a linear probe by layer`, `${r.env}, ${lengthLabel(r)}, ${r.tasks} ${r.env === "random-mdp" ? "MDPs" : "tasks"}, ${r.folds}-fold mean ± s.e.; R² < ${R2_FLOOR} drawn at ${R2_FLOOR}`],
           xTitle: "layer (0 = input embedding)",
           yTitle: "held-out R²",
           rows,
@@ -88,7 +96,7 @@ export async function writeProbeReport(dir: StagedDir, r: ProbeResults, attentio
     const rows = r.targets.flatMap((t) =>
       (s.scores.expert?.[t] ?? []).map((l) => ({ x: l.layer, y: Math.max(R2_FLOOR, l.probe.r2), series: `${t}${r.writtenAt[t] !== undefined ? ` (written at layer ${r.writtenAt[t]})` : ""}` })),
     );
-    const spec = lineWithBands({ title: [`${s.name}: held-out R² by layer, every target`, `${r.env}, ${r.tasks} ${r.env === "random-mdp" ? "MDPs" : "tasks"}; R² < ${R2_FLOOR} drawn at ${R2_FLOOR}`], xTitle: "layer (0 = input embedding)", yTitle: "held-out R²", rows, width: 520 });
+    const spec = lineWithBands({ title: [`${s.name}: held-out R² by layer, every target`, `${r.env}, ${lengthLabel(r)}, ${r.tasks} ${r.env === "random-mdp" ? "MDPs" : "tasks"}; R² < ${R2_FLOOR} drawn at ${R2_FLOOR}`], xTitle: "layer (0 = input embedding)", yTitle: "held-out R²", rows, width: 520 });
     spec.layer.push({ mark: { type: "point", filled: true, size: 50 }, encoding: { x: spec.layer[0].encoding.x, y: spec.layer[0].encoding.y, color: spec.layer[0].encoding.color } });
     const base = "plots/r2-all-targets";
     await writePlot(wide(spec), dir.file(base));
@@ -129,7 +137,7 @@ export async function writeProbeReport(dir: StagedDir, r: ProbeResults, attentio
   const lines = [
     `# icrl probe: ${r.model}`,
     "",
-    `Linear probes from the residual stream to quantities the classic algorithms compute from the same history (docs/probes.md). Environment ${r.env}, horizon ${r.horizon}, ${r.tasks} tasks per history source (seed ${r.seed}), ${r.rowsPerFit} (task, step) rows per fit, ${r.folds}-fold cross-validation over tasks with the ridge penalty chosen on an inner split. Each cell: the best layer's held-out R² (mean ± s.e. over folds), and the largest R² of the same probe refitted on shuffled targets.`,
+    `Linear probes from the residual stream to quantities the classic algorithms compute from the same history (docs/probes.md). Environment ${r.env}, ${lengthLabel(r)}, ${r.tasks} ${r.env === "random-mdp" ? "MDPs" : "tasks"} per history source (seed ${r.seed}), ${r.rowsPerFit} (task, step) rows per fit, ${r.folds}-fold cross-validation over tasks with the ridge penalty chosen on an inner split. Each cell: the best layer's held-out R² (mean ± s.e. over folds), and the largest R² of the same probe refitted on shuffled targets.`,
     "",
     "Targets:",
     "",
