@@ -5,7 +5,7 @@
  */
 import test from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./helpers/cli.js";
@@ -47,4 +47,40 @@ test("construct thompson: bad input is one line on stderr, exit 2, no folder", (
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.ok(!existsSync(out) && !existsSync(`${out}.partial`));
   }
+});
+
+test("construct --config: a run's config.json fed back repeats the run (thompson, ucbvi); unknown keys and another command's config are refused", () => {
+  /** results.json without its wall-clock fields */
+  const results = (dir: string) => JSON.stringify(JSON.parse(readFileSync(join(dir, "results.json"), "utf8")), (k, v) => (/wall|seconds/i.test(k) ? undefined : v));
+  const runs: [string, string[]][] = [
+    ["thompson", ["--horizon", "3", "--tasks", "4", "--histories", "4", "--z-samples", "50", "--seed", "2"]],
+    ["ucbvi", ["--mdps", "2", "--bonus-scale", "0.05", "--seed", "4"]],
+  ];
+  for (const [sub, args] of runs) {
+    const a = join(tmp, `cfg-${sub}-a`);
+    const b = join(tmp, `cfg-${sub}-b`);
+    assert.equal(runCli(["construct", sub, ...args, "--out", a]).code, 0);
+    const r = runCli(["construct", sub, "--config", join(a, "config.json"), "--out", b]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(b, "config.json"), "utf8"), readFileSync(join(a, "config.json"), "utf8"), `${sub}: config.json`);
+    assert.equal(results(b), results(a), `${sub}: results.json`);
+  }
+  // a flag on the command line wins over the file
+  const c = join(tmp, "cfg-ucbvi-c");
+  assert.equal(runCli(["construct", "ucbvi", "--config", join(tmp, "cfg-ucbvi-a", "config.json"), "--mdps", "1", "--out", c]).code, 0);
+  assert.equal(JSON.parse(readFileSync(join(c, "config.json"), "utf8")).mdps, 1);
+  const bad: [string, RegExp][] = [
+    [JSON.stringify({ states: 3, "bonus-scal": 2 }), /^icrl: error: invalid config file .*: unknown key "bonus-scal" \(allowed: .*bonus-scale.*; did you mean "bonus-scale"\?\)$/],
+    [JSON.stringify({ command: "construct linucb" }), /^icrl: error: invalid command \(config file .*\): "construct linucb" \(allowed: "construct ucbvi", or no command key\)$/],
+    [JSON.stringify({ "bonus-scales": [] }), /invalid bonus-scales: \[\] \(allowed: a non-empty list of positive numbers\)/],
+  ];
+  bad.forEach(([text, msg], i) => {
+    const f = join(tmp, `bad-${i}.json`);
+    writeFileSync(f, text);
+    const o = join(tmp, `bad-out-${i}`);
+    const r = runCli(["construct", "ucbvi", "--config", f, "--out", o]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr.trim(), msg);
+    assert.ok(!existsSync(o));
+  });
 });

@@ -4,7 +4,7 @@
  * folder (config.json, results.json, plots/). See docs/constructions.md.
  */
 import type { Command } from "commander";
-import { invalid } from "../../core/errors.js";
+import { IcrlError, invalid } from "../../core/errors.js";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic, type StagedDir } from "../../core/io.js";
@@ -18,7 +18,7 @@ import { SoftLinUcb } from "../../algos/soft-linucb.js";
 import { BANDIT_PRESETS, BanditTaskDistribution } from "../../envs/bandit.js";
 import { PerTaskBatch, runPolicy, summarise } from "../../eval/harness.js";
 import { mean, sem } from "../../core/stats.js";
-import { intFlag, numFlag } from "../config.js";
+import { CONFIG_HELP, didYouMean, intFlag, kebabKey, loadConfigFile, numFlag } from "../config.js";
 import { progress } from "../progress.js";
 import { defaultOutDir, inStagedDir } from "../common.js";
 import { runCompare } from "./construct-compare.js";
@@ -201,26 +201,34 @@ export async function runRidgeRates(flags: CommonFlags & { rounds?: number; dim?
 }
 
 /** ucbvi: exactness of the soft UCB-VI transformer on random small MDPs. */
-export async function runUcbVi(flags: CommonFlags & { states?: number; actions?: number; horizon?: number; episodes?: number; mdps?: number; bonusScale?: number }): Promise<Record<string, unknown>> {
+/** The bonus scales of a ucbvi run: a config file's list (a run's config.json), or both defaults. */
+function bonusScalesOf(v: unknown): number[] {
+  if (v === undefined) return [2, 0.05];
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === "number" && x > 0 && Number.isFinite(x))) throw invalid("bonus-scales", v, "a non-empty list of positive numbers");
+  return v as number[];
+}
+
+export async function runUcbVi(flags: CommonFlags & { states?: number; actions?: number; horizon?: number; episodes?: number; mdps?: number; bonusScale?: number; bonusScales?: unknown }): Promise<Record<string, unknown>> {
   const seed = checkSeed(flags.seed);
   const config = {
     command: "construct ucbvi",
     seed,
-    S: positive("--states", flags.states, 3),
-    A: positive("--actions", flags.actions, 2),
-    H: positive("--horizon", flags.horizon, 3),
-    K: positive("--episodes", flags.episodes, 8),
+    states: positive("--states", flags.states, 3),
+    actions: positive("--actions", flags.actions, 2),
+    horizon: positive("--horizon", flags.horizon, 3),
+    episodes: positive("--episodes", flags.episodes, 8),
     mdps: positive("--mdps", flags.mdps, 20),
-    bonusScales: flags.bonusScale !== undefined ? [positive("--bonus-scale", flags.bonusScale, 2, false)] : [2, 0.05],
+    bonusScales: flags.bonusScale !== undefined ? [positive("--bonus-scale", flags.bonusScale, 2, false)] : bonusScalesOf(flags.bonusScales),
   };
-  if (config.S * config.S * config.A * config.H * config.K > 20000) throw invalid("--states/--actions/--horizon/--episodes", `${config.S}/${config.A}/${config.H}/${config.K}`, "S²·A·H·K at most 20000 (the construction has O(HS²A) heads and O(KHS²A) MLP units)");
+  const { states: S, actions: A, horizon: H, episodes: K } = config;
+  if (S * S * A * H * K > 20000) throw invalid("--states/--actions/--horizon/--episodes", `${S}/${A}/${H}/${K}`, "S²·A·H·K at most 20000 (the construction has O(HS²A) heads and O(KHS²A) MLP units)");
   const out = flags.out ?? defaultOutDir("construct-ucbvi");
   return inStagedDir(out, async (dir) => {
     said.length = 0;
     writeJsonAtomic(dir.file("config.json"), config);
     const bar = progress("ucbvi", config.mdps * config.bonusScales.length, "mdps");
     const t0 = performance.now();
-    const checks = config.bonusScales.map((c) => ({ bonusScale: c, ...checkUcbVi({ seed, S: config.S, A: config.A, H: config.H, K: config.K, mdps: config.mdps, bonusScale: c, onProgress: () => bar.tick() }) }));
+    const checks = config.bonusScales.map((c) => ({ bonusScale: c, ...checkUcbVi({ seed, S, A, H, K, mdps: config.mdps, bonusScale: c, onProgress: () => bar.tick() }) }));
     bar.stop();
     const results = { checks, wallSeconds: (performance.now() - t0) / 1000 };
     writeJsonAtomic(dir.file("results.json"), results);
@@ -232,7 +240,7 @@ export async function runUcbVi(flags: CommonFlags & { states?: number; actions?:
     await writePlot(
       {
         $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-        title: `Constructed soft UCB-VI vs soft UCB-VI on ${config.mdps} random MDPs (S=${config.S}, A=${config.A}, H=${config.H}, K=${config.K}; float64)`,
+        title: `Constructed soft UCB-VI vs soft UCB-VI on ${config.mdps} random MDPs (S=${S}, A=${A}, H=${H}, K=${K}; float64)`,
         width: 420,
         height: 240,
         data: { values: bars },
@@ -439,9 +447,34 @@ export async function runThompson(flags: CommonFlags & { horizon?: number; tasks
   });
 }
 
+/**
+ * `--config` of a construct subcommand: keys that name a flag become that flag (src/cli/config.ts);
+ * of the other keys of a run's config.json, `command` must name this subcommand, `accepted` keys
+ * are passed to the run, and `derived` ones (what the run computes from its inputs) are recomputed.
+ * Anything else is refused with the allowed keys.
+ */
+function withConfig(cmd: Command, command: string, derived: string[], accepted: string[], run: (o: Record<string, unknown>) => Promise<unknown>): Command {
+  return cmd.option("--config <file>", CONFIG_HELP).action(async (o: Record<string, unknown>) => {
+    const extra: Record<string, unknown> = {};
+    if (typeof o.config === "string") {
+      const flags = cmd.options.map((x) => x.long!.replace(/^--/, "")).filter((f) => f !== "config");
+      for (const [k, v] of Object.entries(loadConfigFile(o.config))) {
+        if (k === "command") {
+          if (v !== command) throw invalid(`command (config file ${o.config})`, v, `"${command}", or no command key`);
+        } else if (accepted.includes(k)) extra[k] = v;
+        else if (!derived.includes(k)) {
+          const allowed = [...flags, ...accepted.map(kebabKey), "command", ...derived.map(kebabKey)];
+          throw new IcrlError(`invalid config file ${o.config}: unknown key ${JSON.stringify(kebabKey(k))} (allowed: ${allowed.join(", ")}${didYouMean(kebabKey(k), allowed)})`);
+        }
+      }
+    }
+    await run({ ...extra, ...o });
+  });
+}
+
 export function register(program: Command): void {
   const construct = program.command("construct").description("Explicit ReLU-transformer constructions of Lin, Bai & Mei (ICLR 2024), verified against the reference algorithms");
-  construct
+  withConfig(construct
     .command("ridge-rates")
     .description("in-context ridge regression by GD and AGD transformers: per-layer identity and error vs layers")
     .option("--out <dir>", "run folder (default runs/construct-ridge-rates-<time>)")
@@ -450,9 +483,8 @@ export function register(program: Command): void {
     .option("--rounds <n>", "rounds in the history", intFlag("rounds"))
     .option("--lambda <x>", "ridge parameter", numFlag("lambda"))
     .option("--target <x>", "relative error for the layers-to-accuracy count", numFlag("target"))
-    .option("--max-layers <n>", "cap on layers per run", intFlag("max-layers"))
-    .action(async (o) => void (await runRidgeRates(o)));
-  construct
+    .option("--max-layers <n>", "cap on layers per run", intFlag("max-layers")), "construct ridge-rates", ["scales"], [], runRidgeRates);
+  withConfig(construct
     .command("ucbvi")
     .description("soft UCB-VI transformer (exact construction) vs soft UCB-VI on random episodic MDPs")
     .option("--out <dir>", "run folder (default runs/construct-ucbvi-<time>)")
@@ -462,9 +494,8 @@ export function register(program: Command): void {
     .option("--horizon <n>", "H", intFlag("horizon"))
     .option("--episodes <n>", "K", intFlag("episodes"))
     .option("--mdps <n>", "number of random MDPs", intFlag("mdps"))
-    .option("--bonus-scale <x>", "bonus constant c (default: both 2, the paper's, and 0.05)", numFlag("bonus-scale"))
-    .action(async (o) => void (await runUcbVi(o)));
-  construct
+    .option("--bonus-scale <x>", "bonus constant c (default: both 2, the paper's, and 0.05; a config file may list several as bonus-scales)", numFlag("bonus-scale")), "construct ucbvi", [], ["bonusScales"], runUcbVi);
+  withConfig(construct
     .command("linucb")
     .description("soft LinUCB transformer: log-policy error over random histories and regret vs soft LinUCB on lin-linear")
     .option("--out <dir>", "run folder (default runs/construct-linucb-<time>)")
@@ -475,9 +506,8 @@ export function register(program: Command): void {
     .option("--tau <x>", "softmax temperature", numFlag("tau"))
     .option("--alpha <x>", "bonus coefficient", numFlag("alpha"))
     .option("--eps <x>", "target log-policy error", numFlag("eps"))
-    .option("--layers <n>", "override the number of AGD layers", intFlag("layers"))
-    .action(async (o) => void (await runLinUcb(o)));
-  construct
+    .option("--layers <n>", "override the number of AGD layers", intFlag("layers")), "construct linucb", ["env", "lambda", "Ba", "Rw"], [], runLinUcb);
+  withConfig(construct
     .command("thompson")
     .description("Thompson-sampling transformer (ridge + Pade square root + shifted solves): identities of the exact steps, measured errors, regret vs Thompson sampling on lin-linear")
     .option("--out <dir>", "run folder (default runs/construct-thompson-<time>)")
@@ -488,9 +518,8 @@ export function register(program: Command): void {
     .option("--z-samples <n>", "Monte Carlo draws of z per history for the policy distance", intFlag("z-samples"))
     .option("--eps <x>", "target error on x_k = sqrt(r) Sigma^-1/2 a_k and y_k = <mu, a_k>", numFlag("eps"))
     .option("--prior-var <x>", "prior variance lambda of w* ~ N(0, lambda I)", numFlag("prior-var"))
-    .option("--pade-terms <n>", "override the Pade order m", intFlag("pade-terms"))
-    .action(async (o) => void (await runThompson(o)));
-  construct
+    .option("--pade-terms <n>", "override the Pade order m", intFlag("pade-terms")), "construct thompson", ["env", "noiseVar", "Ba", "Rw"], [], runThompson);
+  withConfig(construct
     .command("compare")
     .description("constructed soft LinUCB transformer vs a transformer pretrained on LinUCB vs the algorithms: regret curves and action-distribution distances along the same histories")
     .option("--model <m>", "pretrained model distilled from LinUCB: shipped name, checkpoint or run folder (default lin-fig1-left)")
@@ -498,6 +527,5 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed (default 7)", intFlag("seed"))
     .option("--tau <x>", "soft LinUCB temperature of the construction (default 0.1)", numFlag("tau"))
     .option("--eps <x>", "target log-policy error of the construction (default 0.1)", numFlag("eps"))
-    .option("--out <dir>", "run folder (default runs/construct-compare-<time>)")
-    .action(async (o) => void (await runCompare(o)));
+    .option("--out <dir>", "run folder (default runs/construct-compare-<time>)"), "construct compare", ["modelPath", "env", "envParams", "horizon", "linucb", "greedy"], [], runCompare);
 }
