@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./helpers/cli.js";
-import { sweepKillPoints } from "./helpers/killpoints.js";
+import { runAsync, sweepKillPoints } from "./helpers/killpoints.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "icrl-kp-train-"));
 const TINY = ["--layers", "1", "--d-model", "8", "--batch", "4", "--steps", "4", "--log-every", "1", "--eval-every", "2", "--checkpoint-every", "2", "--val-trajectories", "4", "--seed", "3"];
@@ -66,4 +66,29 @@ test("a damaged metrics.jsonl (flipped byte, lost line, torn line) is rebuilt fr
     assert.equal(again.code, 0, again.stderr);
     assert.equal(readFileSync(join(cut, "metrics.jsonl"), "utf8"), want, what);
   }
+});
+
+test("timing.json of a resumed run records every session: the killed one up to its last checkpoint, then the resumed one; wall time is their sum", async () => {
+  const data = join(tmp, "bandit-data"); // made by the first test
+  const out = join(tmp, "timing-run");
+  const args = ["train", "--data", data, ...TINY, "--out", out];
+  // the kill point right after the step-2 checkpoint's timing record
+  const trace = await runAsync(args, { ICRL_KILL_TRACE: join(tmp, "timing-trace.txt") });
+  assert.equal(trace.code, 0, trace.stderr);
+  const points = readFileSync(join(tmp, "timing-trace.txt"), "utf8").trim().split("\n");
+  const at = points.findIndex((p) => p.endsWith("write timing.json"));
+  assert.ok(at >= 0 && at < points.length - 3, `a timing write before the end: ${points.join(", ")}`);
+  rmSync(out, { recursive: true, force: true });
+  const killed = await runAsync(args, { ICRL_KILL_AT: String(at + 1) });
+  assert.equal(killed.signal, "SIGKILL");
+  const mid = JSON.parse(readFileSync(join(out, "timing.json"), "utf8"));
+  assert.equal(mid.finished, false);
+  assert.deepEqual(mid.sessions.map((x: { fromStep: number; toStep: number }) => [x.fromStep, x.toStep]), [[0, 2]]);
+  assert.equal(runCli(args).code, 0);
+  const t = JSON.parse(readFileSync(join(out, "timing.json"), "utf8"));
+  assert.equal(t.finished, true);
+  assert.deepEqual(t.sessions.map((x: { fromStep: number; toStep: number; finished: boolean }) => [x.fromStep, x.toStep, x.finished]), [[0, 2, false], [2, 4, true]]);
+  assert.ok(Math.abs(t.wallSeconds - (t.sessions[0].wallSeconds + t.sessions[1].wallSeconds)) < 1e-9);
+  assert.ok(t.sessions.every((x: { wallSeconds: number }) => x.wallSeconds > 0));
+  assert.match(t.note, /2 sessions/);
 });

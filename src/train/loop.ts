@@ -172,7 +172,14 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
       // Killed after the final model was saved but before the loss plot (png last) or the timing.
       if (!existsSync(join(o.out, "plots", "loss.png"))) await writeLossPlot(o.out, metrics, o.modelConfig);
       const timingPath = join(o.out, "timing.json");
-      if (!existsSync(timingPath)) writeJsonAtomic(timingPath, { wallSeconds: null, steps: o.steps, note: "the run was stopped after saving its model and before recording its wall time" });
+      const done = existsSync(timingPath) && (() => {
+        try {
+          return (JSON.parse(readFileSync(timingPath, "utf8")) as { finished?: unknown }).finished === true;
+        } catch {
+          return false;
+        }
+      })();
+      if (!done) writeJsonAtomic(timingPath, { wallSeconds: null, steps: o.steps, of: o.steps, finished: true, note: "the run was stopped after saving its model and before recording the last session's wall time", sessions: earlierSessions(timingPath) });
       return { resumedFrom: o.steps, alreadyDone: true, metrics, modelPath, wallSeconds: 0 };
     }
   } else {
@@ -199,6 +206,11 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
   }
   const from = resume?.step ?? 0;
   const metrics = from === 0 ? [] : verifiedMetrics(metricsPath, from, log, ckptPath);
+  // Wall time of every session of this run: earlier sessions (a resumed run) as recorded up to
+  // their last checkpoint, then this one.
+  const timingPath = join(o.out, "timing.json");
+  const earlier = from > 0 ? earlierSessions(timingPath) : [];
+  const session: TimingSession = { fromStep: from, toStep: from, wallSeconds: 0, finished: false };
   writeFileAtomic(metricsPath, metricsText(metrics));
   o.onStart?.(from);
 
@@ -279,6 +291,9 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
         if (s % o.checkpointEvery === 0 && s !== o.steps) {
           checkpoint();
           lastCheckpoint = s;
+          session.toStep = s;
+          session.wallSeconds = (performance.now() - t0) / 1000;
+          writeJsonAtomic(timingPath, timingRecord(earlier, session, o.steps, samplesPerStep, clock));
         }
       }
       await new Promise<void>((r) => setImmediate(r)); // let a signal handler run between steps
@@ -295,16 +310,58 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   await writeLossPlot(o.out, metrics, o.modelConfig);
-  writeJsonAtomic(join(o.out, "timing.json"), {
-    wallSeconds,
-    steps: o.steps - from,
-    resumedFrom: from,
-    note: from > 0 ? `this session only: steps ${from + 1}..${o.steps} (the run was resumed from a checkpoint)` : "the whole run",
-    secondsPerStep: wallSeconds / Math.max(1, o.steps - from),
-    samplesPerStep,
-    perLogLine: clock,
-  });
+  Object.assign(session, { toStep: o.steps, wallSeconds, finished: true });
+  writeJsonAtomic(timingPath, timingRecord(earlier, session, o.steps, samplesPerStep, clock));
   return { resumedFrom: from, alreadyDone: false, metrics, modelPath, wallSeconds };
+}
+
+/** One session of a training run (a first run, or a resume after an interruption). */
+export interface TimingSession {
+  fromStep: number;
+  /** the last step this session saved (its last checkpoint; the final step if it finished) */
+  toStep: number;
+  /** wall time from the session's start to that save */
+  wallSeconds: number;
+  finished: boolean;
+}
+
+/** The sessions recorded in an earlier timing.json (none if it is missing or unreadable). */
+function earlierSessions(path: string): TimingSession[] {
+  if (!existsSync(path)) return [];
+  try {
+    const t = JSON.parse(readFileSync(path, "utf8")) as { sessions?: TimingSession[] };
+    return Array.isArray(t.sessions) ? t.sessions.filter((x) => typeof x?.wallSeconds === "number" && typeof x?.fromStep === "number") : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * timing.json: wall time summed over the sessions (each up to its last save: steps a killed
+ * session computed after its last checkpoint were recomputed by the next one and their time is
+ * not recorded), this session's throughput per logged step, and every session.
+ */
+function timingRecord(earlier: TimingSession[], session: TimingSession, steps: number, samplesPerStep: number | null, perLogLine: unknown[]) {
+  const sessions = [...earlier, session];
+  const wallSeconds = sessions.reduce((a, x) => a + x.wallSeconds, 0);
+  const saved = sessions.reduce((a, x) => a + (x.toStep - x.fromStep), 0);
+  return {
+    wallSeconds,
+    steps: session.toStep,
+    of: steps,
+    finished: session.finished,
+    resumedFrom: session.fromStep,
+    note:
+      sessions.length > 1
+        ? `${sessions.length} sessions (the run was resumed ${sessions.length - 1} time${sessions.length > 2 ? "s" : ""}); wallSeconds sums them up to each one's last save`
+        : session.finished
+          ? "the whole run, in one session"
+          : `in progress or stopped: saved up to step ${session.toStep} of ${steps}`,
+    secondsPerStep: wallSeconds / Math.max(1, saved),
+    samplesPerStep,
+    sessions,
+    perLogLine,
+  };
 }
 
 /**
