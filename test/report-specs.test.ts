@@ -75,3 +75,13 @@ test("construct ucbvi writes its policy-gap plot and a report.md", () => {
   for (const f of ["plots/ucbvi-policy-gap.png", "plots/ucbvi-policy-gap.svg", "report.md", "config.json", "results.json"]) assert.ok(existsSync(join(out, f)), f);
   assert.match(readFileSync(join(out, "report.md"), "utf8"), /max \|p_TF - p_ref\|/);
 });
+
+test("reports show a deployed model by its name beside its key; the key (its random stream) stays", async () => {
+  const { displayName } = await import("../src/report/bandit-specs.js");
+  const res = { model: { name: "transformer", checkpoint: "runs/ad-linear-s1/model.safetensors", preset: null, otherMode: { name: "transformer-greedy" } } };
+  assert.equal(displayName(res, "transformer"), "transformer (ad-linear-s1)");
+  assert.equal(displayName(res, "transformer-greedy"), "transformer-greedy (ad-linear-s1)");
+  assert.equal(displayName(res, "linucb"), "linucb");
+  assert.equal(displayName({ model: { name: "transformer", checkpoint: "lin-fig1-left", preset: "lin-fig1-left" } }, "transformer"), "transformer (lin-fig1-left)");
+  assert.equal(displayName({}, "transformer"), "transformer");
+});

@@ -213,7 +213,7 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
       definitions: MDP_METRIC_DEFINITIONS,
       optimalReturn,
       algorithms,
-      model: { path: m.path, step: m.step, layout: m.layout, dataset: m.dataset, deployment, name: cfg.name },
+      model: { path: m.path, checkpoint: cfg.model, step: m.step, layout: m.layout, dataset: m.dataset, deployment, name: cfg.name },
     };
     if (cfg.offline) {
       if (m.layout.kind !== "dpt") throw invalid("offline", true, "false for AD models (the offline test is DPT's)");

@@ -5,7 +5,7 @@
 import { provenance } from "../core/provenance.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { writePlot } from "./plot.js";
-import { regretSpec, type BanditResults } from "./bandit-specs.js";
+import { displayName, regretSpec, type BanditResults } from "./bandit-specs.js";
 
 // The results shape and the regret plot spec are browser-safe (shared with the playground).
 export { regretSpec, type BanditResults } from "./bandit-specs.js";
@@ -29,7 +29,7 @@ export function regretTable(res: BanditResults, markdown = false): string {
   const header = ["algorithm", ...steps.map((t) => `R(${t})`)];
   const rows = names.map((n) => {
     const r = res.algorithms[n].cumulativeRegret;
-    return [n, ...steps.map((t) => `${fmt(r.mean[t - 1])} ± ${fmt(r.sem[t - 1])}`)];
+    return [displayName(res, n), ...steps.map((t) => `${fmt(r.mean[t - 1])} ± ${fmt(r.sem[t - 1])}`)];
   });
   if (markdown) {
     return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");

@@ -16,6 +16,26 @@ export interface BanditResults {
   [extra: string]: unknown;
 }
 
+/**
+ * How reports show an algorithm: a deployed model keeps the key "transformer" in results (its
+ * random stream is derived from that name, so renaming it would change every sampled result) and
+ * is shown with the model's name beside it, e.g. "transformer (lin-fig1-left)"; the other
+ * deployment mode likewise. Every other algorithm is shown by its spec.
+ */
+export function displayName(res: object, name: string): string {
+  const m = (res as { model?: unknown }).model as { name?: string; checkpoint?: string; preset?: string | null; otherMode?: { name?: string } | null } | undefined;
+  if (!m || (name !== m.name && name !== m.otherMode?.name)) return name;
+  const model = m.preset ?? (m.checkpoint ? modelShortName(m.checkpoint) : null);
+  return model && model !== name ? `${name} (${model})` : name;
+}
+
+/** A model argument as a short name: a shipped name as is, a run folder or file by its folder's name. */
+function modelShortName(arg: string): string {
+  const parts = arg.replace(/\\/g, "/").replace(/\/+$/, "").split("/");
+  const last = parts[parts.length - 1];
+  return /\.safetensors$/.test(last) && parts.length > 1 ? parts[parts.length - 2] : last.replace(/\.safetensors$/, "");
+}
+
 /** Thin a 1..T series to at most `max` points (keeps the last). */
 function steps(T: number, max = 250): number[] {
   const stride = Math.max(1, Math.ceil(T / max));
@@ -33,10 +53,10 @@ export function regretSpec(res: BanditResults, title?: string): VegaLiteSpec {
     for (const t of steps(res.horizon)) {
       const m = r.cumulativeRegret.mean[t - 1];
       const s = r.cumulativeRegret.sem[t - 1];
-      cumRows.push({ t, y: m, lo: m - s, hi: m + s, series: name });
+      cumRows.push({ t, y: m, lo: m - s, hi: m + s, series: displayName(res, name) });
       const sm = r.suboptimality.mean[t - 1];
       const ss = r.suboptimality.sem[t - 1];
-      subRows.push({ t, y: Math.max(sm, 1e-4), lo: Math.max(sm - ss, 1e-4), hi: Math.max(sm + ss, 1e-4), series: name });
+      subRows.push({ t, y: Math.max(sm, 1e-4), lo: Math.max(sm - ss, 1e-4), hi: Math.max(sm + ss, 1e-4), series: displayName(res, name) });
     }
   }
   // One legend for both panels, ordered by final cumulative regret (highest first, as the lines end).

@@ -9,6 +9,7 @@ import type { MeanSem } from "../eval/harness.js";
 import type { MdpAlgorithmResult, RecordedEpisode } from "../eval/mdp-harness.js";
 import { MDP_METRIC_DEFINITIONS } from "../eval/mdp-harness.js";
 import { fmt } from "./bandit-report.js";
+import { displayName } from "./bandit-specs.js";
 import { writePlot, type VegaLiteSpec } from "./plot.js";
 import { INTEGER_AXIS, orderByFinal, seriesColor } from "./specs.js";
 
@@ -41,7 +42,7 @@ export function mdpTable(res: MdpResults, markdown = false): string {
   const header = ["algorithm", ...eps.map((k) => `return ep ${k}`), `cum. regret (${K})`];
   const rows = names.map((n) => {
     const r = res.algorithms[n];
-    return [n, ...eps.map((k) => `${fmt(r.episodeReturn.mean[k - 1])} ± ${fmt(r.episodeReturn.sem[k - 1])}`), `${fmt(r.cumulativeRegret.mean[K - 1])} ± ${fmt(r.cumulativeRegret.sem[K - 1])}`];
+    return [displayName(res, n), ...eps.map((k) => `${fmt(r.episodeReturn.mean[k - 1])} ± ${fmt(r.episodeReturn.sem[k - 1])}`), `${fmt(r.cumulativeRegret.mean[K - 1])} ± ${fmt(r.cumulativeRegret.sem[K - 1])}`];
   });
   rows.push(["(optimal V*)", ...eps.map((k) => `${fmt(res.optimalReturn.mean[k - 1])} ± ${fmt(res.optimalReturn.sem[k - 1])}`), "0"]);
   if (markdown) return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -71,10 +72,10 @@ export function mdpSpec(res: MdpResults, title?: string): VegaLiteSpec {
     for (const k of ks) {
       const m = r.episodeReturn.mean[k - 1];
       const s = r.episodeReturn.sem[k - 1];
-      retRows.push({ k, y: m, lo: m - s, hi: m + s, series: name });
+      retRows.push({ k, y: m, lo: m - s, hi: m + s, series: displayName(res, name) });
       const c = r.cumulativeRegret.mean[k - 1];
       const cs = r.cumulativeRegret.sem[k - 1];
-      regRows.push({ k, y: c, lo: c - cs, hi: c + cs, series: name });
+      regRows.push({ k, y: c, lo: c - cs, hi: c + cs, series: displayName(res, name) });
     }
   }
   const optRows = ks.map((k) => ({ k, y: res.optimalReturn.mean[k - 1], series: "optimal (V*)" }));
