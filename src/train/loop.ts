@@ -10,6 +10,8 @@
  *   <out>/model.safetensors             the final parameters (written last: its presence = done)
  *   <out>/plots/loss.{svg,png}          training and validation loss (log scale)
  *   <out>/timing.json                   wall time (kept apart so the files above are reproducible)
+ *   <out>/tensorboard/events.out.tfevents.*  with --tensorboard: the metrics and throughput as
+ *                                       TensorBoard scalars (one file per session; wall-clock stamped)
  *
  * Batches are a pure function of (seed, step) and the checkpoint holds the whole optimizer state,
  * so a run killed at any moment and started again with the same command resumes from its last
@@ -29,6 +31,13 @@ import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import type { Params } from "../nn/engine.js";
 import type { StepResult, TrainState } from "../nn/optim.js";
 import { lineWithBands, writePlot } from "../report/plot.js";
+import { TensorBoardWriter } from "../report/tensorboard.js";
+
+/** Write TensorBoard event files (`<out>/tensorboard/`) beside metrics.jsonl (`icrl train --tensorboard`). */
+let tensorboard = false;
+export function setTensorBoard(on: boolean): void {
+  tensorboard = on;
+}
 
 /** What the loop drives: one optimizer step at a time, plus a validation loss. */
 export interface TrainableRun {
@@ -243,8 +252,13 @@ async function trainLocked(o: LoopOptions): Promise<LoopResult> {
     clock.push({ step, wallSeconds: (now - t0) / 1000, stepsPerSecond: sps, samplesPerSecond: samplesPerStep ? sps * samplesPerStep : null });
     lastClock = { step, t: now };
   };
+  const tb = tensorboard ? new TensorBoardWriter(join(o.out, "tensorboard")) : null;
   const append = (m: MetricLine) => {
     if (m.step > from) tick(m.step);
+    if (tb) {
+      const c = m.step > from ? clock[clock.length - 1] : undefined;
+      tb.scalars(m.step, { "loss/train": m.trainLoss, "loss/validation": m.valLoss, "optim/grad_norm": m.gradNorm, "optim/lr": m.lr, "throughput/steps_per_second": c?.stepsPerSecond, "throughput/samples_per_second": c?.samplesPerSecond ?? undefined });
+    }
     metrics.push(m);
     appendLine(metricsPath, JSON.stringify(m));
   };

@@ -10,7 +10,7 @@ import { readManifest } from "../../data/dataset.js";
 import { countParams } from "../../nn/engine.js";
 import { createTransformer } from "../../nn/transformer.js";
 import { modelConfigFor, optimizerConfigFor, PretrainConfigSchema, startPretraining, type PretrainConfig } from "../../train/pretrain.js";
-import { trainInFolder, type LoopResult } from "../../train/loop.js";
+import { setTensorBoard, trainInFolder, type LoopResult } from "../../train/loop.js";
 import { intFlag, numFlag, parseWith, CONFIG_HELP } from "../config.js";
 import { progress } from "../progress.js";
 import { rawTrainConfig, type TrainFlags } from "../train-flags.js";
@@ -77,9 +77,11 @@ export function register(program: Command): void {
     .option("--seed <s>", "seed of initialisation and batch sampling (default 0)", intFlag("seed"))
     .option("--workers <n>", "threads computing micro-batch gradients when --micro-batches > 1 (default 2; results do not depend on it)", intFlag("workers"))
     .option("--engine <name>", "gradient engine: wasm (icrl's SIMD kernels, float32; default) or jax (the jax-js reference)")
+    .option("--tensorboard", "also write the metrics as TensorBoard scalars into <out>/tensorboard/ (tensorboard --logdir <out>/tensorboard)")
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/train-s<seed>-<time>); an interrupted run resumes when given the same folder and config")
-    .action(async (flags: Flags) => {
+    .action(async (flags: Flags & { tensorboard?: boolean }) => {
+      setTensorBoard(flags.tensorboard === true);
       if (isMdpTrain(flags)) return mdpTrainCommand(flags);
       const cfg = resolveTrainConfig(flags);
       const out = flags.out ?? defaultOutDir("train", cfg.seed);
