@@ -18,7 +18,7 @@ import type { BatchBanditPolicy } from "../../src/algos/types.js";
 import { placeholder, renderChart } from "./charts.js";
 import { availableEngines, engineLabel, useEngine, type EngineName } from "./engine.js";
 import { listModels, loadModel, modelMeta, type LoadedModel, type ModelEntry } from "./models.js";
-import { $, fmt, Player } from "./ui.js";
+import { $, FIELD_LIMITS, fmt, intField, Player } from "./ui.js";
 
 export const TRANSFORMER = "transformer";
 const DEFAULT_BASELINES = ["emp", "ucb", "thompson", "linucb"];
@@ -79,13 +79,27 @@ export class BanditMode {
       label.innerHTML = `<input type="checkbox" id="${id}" value="${name}" ${DEFAULT_BASELINES.includes(name) ? "checked" : ""}/> ${name}`;
       box.appendChild(label);
     }
+    // URL parameters are checked like the fields: an unknown value is named, with what is allowed,
+    // and the page keeps its default (never a blank select).
     const params = new URLSearchParams(location.search);
-    if (params.has("model")) modelSel.value = params.get("model")!;
+    const urlNotes: string[] = [];
+    const pick = (key: string, sel: HTMLSelectElement, allowed: string[], show: string[] = allowed) => {
+      const v = params.get(key);
+      if (v === null) return false;
+      if (allowed.includes(v)) {
+        sel.value = v;
+        return true;
+      }
+      urlNotes.push(`URL ${key}=${JSON.stringify(v)} is unknown (allowed: ${show.join(", ")}); showing ${sel.value || "none"}`);
+      return false;
+    };
+    pick("model", modelSel, [...this.models.map((m) => m.name), ""], [...this.models.map((m) => m.name), "(empty: baselines only)"]);
     this.syncEnvToModel();
     if (params.has("greedy")) $<HTMLInputElement>("b-greedy").checked = params.get("greedy") === "1" || params.get("greedy") === "true";
-    if (params.has("env")) $<HTMLSelectElement>("b-env").value = params.get("env")!;
+    pick("env", $<HTMLSelectElement>("b-env"), [...BANDIT_PRESET_NAMES]);
     if (params.has("tasks")) $<HTMLInputElement>("b-tasks").value = params.get("tasks")!;
     if (params.has("seed")) $<HTMLInputElement>("b-seed").value = params.get("seed")!;
+    this.urlNote = urlNotes.length ? ` · ${urlNotes.join(" · ")}` : "";
     modelSel.addEventListener("change", () => {
       this.syncEnvToModel();
       void this.reset();
@@ -125,9 +139,12 @@ export class BanditMode {
     return BANDIT_PRESETS[env];
   }
 
-  private intInput(id: string, lo: number, hi: number, dflt: number): number {
-    const v = Math.round(Number($<HTMLInputElement>(id).value));
-    return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : dflt;
+  private fieldNotes: string[] = [];
+  private urlNote = "";
+
+  /** Stop playing (the mode was hidden). */
+  pause(): void {
+    this.player.pause();
   }
 
   async reset(): Promise<void> {
@@ -141,8 +158,9 @@ export class BanditMode {
       const engine = useEngine($<HTMLSelectElement>("b-engine").value as EngineName);
       const params = this.envParams();
       this.env = $<HTMLSelectElement>("b-env").value;
-      const N = this.intInput("b-tasks", 1, 64, 8);
-      const seed = this.intInput("b-seed", 0, 2 ** 31, 0);
+      this.fieldNotes = [];
+      const N = intField("b-tasks", FIELD_LIMITS.tasks.lo, FIELD_LIMITS.tasks.hi, FIELD_LIMITS.tasks.dflt, "tasks", this.fieldNotes);
+      const seed = intField("b-seed", FIELD_LIMITS.seed.lo, FIELD_LIMITS.seed.hi, FIELD_LIMITS.seed.dflt, "seed", this.fieldNotes);
       const entry = this.selectedModel();
       let horizon = params.horizon;
       const policies: BatchBanditPolicy[] = [];
@@ -173,7 +191,7 @@ export class BanditMode {
       taskSel.replaceChildren(...Array.from({ length: N }, (_, i) => new Option(String(i), String(i))));
       taskSel.value = String(keep);
       Object.assign(this.probe, { t: 0, horizon, names: this.stepper.names, regret: {}, probs: [], stepsPerSecond: 0, greedy: $<HTMLInputElement>("b-greedy").checked });
-      this.resetNote = note;
+      this.resetNote = note + this.fieldNotes.map((n) => ` · ${n}`).join("") + this.urlNote;
       await this.render();
       this.probe.ready = true;
     } catch (e) {

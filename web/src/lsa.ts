@@ -10,7 +10,7 @@ import { LsaControlStepper } from "../../src/eval/lsa-stepper.js";
 import { signAlignScale } from "../../src/lsa/metrics.js";
 import { heatmap, lineWithBands, type VegaLiteSpec } from "../../src/report/specs.js";
 import { placeholder, renderChart } from "./charts.js";
-import { $, fmt, Player } from "./ui.js";
+import { $, FIELD_LIMITS, fmt, intField, Player } from "./ui.js";
 
 export interface LsaProbe {
   ready: boolean;
@@ -46,6 +46,13 @@ export class LsaMode {
     );
   }
 
+  private fieldNotes: string[] = [];
+
+  /** Stop playing (the mode was hidden). */
+  pause(): void {
+    this.player.pause();
+  }
+
   async init(): Promise<void> {
     $<HTMLSelectElement>("l-preset").replaceChildren(
       ...Object.keys(MIMIC_PRESETS).map((n) => {
@@ -64,7 +71,7 @@ export class LsaMode {
   }
 
   private mimicConfig(): MimicConfig {
-    const seed = Math.max(0, Math.round(Number($<HTMLInputElement>("l-seed").value) || 0));
+    const seed = intField("l-seed", FIELD_LIMITS.seed.lo, FIELD_LIMITS.seed.hi, FIELD_LIMITS.seed.dflt, "seed", this.fieldNotes);
     return { ...MIMIC_PRESETS[$<HTMLSelectElement>("l-preset").value], seed };
   }
 
@@ -119,6 +126,7 @@ export class LsaMode {
   async reset(): Promise<void> {
     await this.player.stop();
     this.probe.ready = false;
+    this.fieldNotes = [];
     const cfg = this.mimicConfig();
     const b = this.block();
     if (!b) {
@@ -130,8 +138,8 @@ export class LsaMode {
       return;
     }
     const ctl = CONTROL_PRESETS.quick;
-    const tasks = Math.min(200, Math.max(2, Math.round(Number($<HTMLInputElement>("l-tasks").value) || 20)));
-    const K = Math.min(200, Math.max(1, Math.round(Number($<HTMLInputElement>("l-K").value) || 30)));
+    const tasks = intField("l-tasks", 2, 200, 20, "MDPs", this.fieldNotes);
+    const K = intField("l-K", 1, 200, 30, "K", this.fieldNotes);
     this.stepper = new LsaControlStepper({ mimic: cfg, tasks, K, n: cfg.n, tau: ctl.tau, epsilon: ctl.epsilon, seed: cfg.seed }, b.P, b.Q);
     await this.renderBlock(b, cfg);
     await this.render();
@@ -164,7 +172,7 @@ export class LsaMode {
     ]);
     const k = s.k;
     Object.assign(this.probe, { k, lsa: c.lsa.mean, exact: c.exact.mean, error: null });
-    $("l-status").textContent = `update k = ${k} / ${s.cfg.K} on ${s.cfg.tasks} unseen MDPs · normalised return: LSA ${fmt(c.lsa.mean[k], 3)} ± ${fmt(c.lsa.sem[k], 3)}, exact ${fmt(c.exact.mean[k], 3)} ± ${fmt(c.exact.sem[k], 3)}`;
+    $("l-status").textContent = `update k = ${k} / ${s.cfg.K} on ${s.cfg.tasks} unseen MDPs · normalised return: LSA ${fmt(c.lsa.mean[k], 3)} ± ${fmt(c.lsa.sem[k], 3)}, exact ${fmt(c.exact.mean[k], 3)} ± ${fmt(c.exact.sem[k], 3)}${this.fieldNotes.map((n) => ` · ${n}`).join("")}`;
     const S = s.contexts[0].S;
     const A = s.contexts[0].A;
     await Promise.all([

@@ -19,7 +19,15 @@ const mdp = new MdpMode();
 window.icrl = { bandit: bandit.probe };
 const started: Record<string, Promise<void> | undefined> = {};
 
+/** Pause the modes that are hidden, so that they do not compete with the visible one. */
+function pauseHidden(mode: string): void {
+  if (mode !== "bandit") bandit.pause();
+  if (mode !== "lsa") lsa.pause();
+  if (mode !== "mdp") mdp.pause();
+}
+
 function show(mode: string): void {
+  pauseHidden(mode);
   for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button")) b.setAttribute("aria-selected", String(b.dataset.mode === mode));
   for (const s of document.querySelectorAll<HTMLElement>("section.mode")) s.hidden = s.id !== `mode-${mode}`;
   if (mode === "lsa" && !started.lsa) {

@@ -13,7 +13,7 @@ import { MdpStepper } from "../../src/eval/mdp-stepper.js";
 import { columnMeanSem } from "../../src/core/stats.js";
 import { lineWithBands } from "../../src/report/specs.js";
 import { placeholder, renderChart } from "./charts.js";
-import { $, Player } from "./ui.js";
+import { $, FIELD_LIMITS, intField, Player } from "./ui.js";
 import { listModels, loadModel, type LoadedModel, type ModelEntry } from "./models.js";
 import { AdMdpPolicy, DptMdpPolicy } from "../../src/eval/mdp-transformer-policy.js";
 import { availableEngines } from "./engine.js";
@@ -64,6 +64,13 @@ export class MdpMode {
       () => this.stepper?.done ?? true,
       60,
     );
+  }
+
+  private fieldNotes: string[] = [];
+
+  /** Stop playing (the mode was hidden). */
+  pause(): void {
+    this.player.pause();
   }
 
   async init(): Promise<void> {
@@ -128,8 +135,9 @@ export class MdpMode {
     this.stepper?.dispose();
     this.env = $<HTMLSelectElement>("m-env").value;
     const dist = MdpTaskDistribution.create(this.env, ENV_PARAMS[this.env]);
-    const N = Math.min(64, Math.max(1, Math.round(Number($<HTMLInputElement>("m-tasks").value) || 8)));
-    const seed = Math.max(0, Math.round(Number($<HTMLInputElement>("m-seed").value) || 0));
+    this.fieldNotes = [];
+    const N = intField("m-tasks", FIELD_LIMITS.tasks.lo, FIELD_LIMITS.tasks.hi, FIELD_LIMITS.tasks.dflt, "tasks", this.fieldNotes);
+    const seed = intField("m-seed", FIELD_LIMITS.seed.lo, FIELD_LIMITS.seed.hi, FIELD_LIMITS.seed.dflt, "seed", this.fieldNotes);
     const names = [...$("m-algos").querySelectorAll<HTMLInputElement>("input:checked")].map((e) => e.value);
     this.stepper = new MdpStepper(dist, N, seed, EPISODES[this.env]);
     try {
@@ -159,7 +167,7 @@ export class MdpMode {
     this.probe.k = K;
     this.probe.h = s.h;
     const shown = $<HTMLSelectElement>("m-show").value;
-    $("m-status").textContent = `episode ${Math.min(K + 1, s.episodes)} / ${s.episodes}, step ${s.h} / ${s.H} · ${s.numTasks} tasks · ${s.dist.describe()}`;
+    $("m-status").textContent = `episode ${Math.min(K + 1, s.episodes)} / ${s.episodes}, step ${s.h} / ${s.H} · ${s.numTasks} tasks · ${s.dist.describe()}${this.fieldNotes.map((n) => ` · ${n}`).join("")}`;
     const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
     this.probe.regret = {};
     for (const name of s.names) {

@@ -6,6 +6,31 @@ export function $<T extends HTMLElement = HTMLElement>(id: string): T {
   return el as T;
 }
 
+/** Limits and defaults of the number fields, the same in every mode. */
+export const FIELD_LIMITS = {
+  tasks: { lo: 1, hi: 64, dflt: 8 },
+  seed: { lo: 0, hi: 2 ** 31 - 1, dflt: 0 },
+} as const;
+
+/**
+ * An integer field: a value that is empty, not a number or out of [lo, hi] is replaced in the
+ * field by the value in use (the default for an empty or non-numeric value, else the nearest
+ * integer in range), and `notes` gets a line saying so.
+ */
+export function intField(id: string, lo: number, hi: number, dflt: number, label: string, notes: string[]): number {
+  const el = $<HTMLInputElement>(id);
+  const raw = el.value.trim();
+  const x = Number(raw);
+  const v = raw === "" || !Number.isFinite(x) ? dflt : Math.min(hi, Math.max(lo, Math.round(x)));
+  if (String(v) !== raw) {
+    notes.push(`${label} ${JSON.stringify(raw)} is not an integer in [${lo}, ${hi}]; using ${v}`);
+    el.value = String(v);
+  }
+  el.min = String(lo);
+  el.max = String(hi);
+  return v;
+}
+
 export function fmt(x: number, digits = 2): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x);
 }
