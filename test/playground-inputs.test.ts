@@ -59,6 +59,18 @@ test("playground inputs: URL parameters and number fields are validated and show
     await page.dispatchEvent("#b-tasks", "change");
     await page.waitForFunction(() => (globalThis as unknown as Page).icrl.bandit.ready && !/tasks "/.test(document.querySelector("#b-status")!.textContent!));
 
+    // a model on a task family or horizon it was not trained for: said, not silent
+    await page.goto(`${url}?model=lin-fig1-left&env=dpt-linear&tasks=2`);
+    await page.waitForFunction(() => (globalThis as unknown as Page).icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    assert.match((await page.textContent("#b-status"))!, /model lin-fig1-left expects arm features of dimension 5, dpt-linear has 2: baselines only/);
+    await page.goto(`${url}?model=lin-fig1-right&env=dpt-gaussian&tasks=2`);
+    await page.waitForFunction(() => (globalThis as unknown as Page).icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    const ood = (await page.textContent("#b-status"))!;
+    assert.match(ood, /horizon cut from 500 to 50, the longest the model was trained for/);
+    assert.match(ood, /out of distribution: lin-fig1-right was trained on lin-bernoulli, not dpt-gaussian/);
+    await page.goto(`${url}?tasks=4`);
+    await page.waitForFunction(() => (globalThis as unknown as Page).icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+
     // a playing mode stops when hidden
     await page.click("#b-play");
     await page.waitForFunction(() => (globalThis as unknown as Page).icrl.bandit.t >= 3, null, { timeout: 60_000 });

@@ -172,11 +172,18 @@ export class BanditMode {
           $<HTMLSelectElement>("b-engine").dataset.loaded = $<HTMLSelectElement>("b-engine").value;
         }
         const cfg = this.loaded.model.config;
+        const meta = modelMeta(entry.extra);
+        const trainedDim = cfg.numArms > 0 ? (cfg.tokenDim - cfg.numArms - 3) / cfg.numArms : NaN; // Lin's token width A·d + A + 3
         if (cfg.numArms === params.numArms && cfg.tokenDim === linTokenDim(params.numArms, params.dim)) {
+          if (horizon > this.loaded.horizon) note += ` · horizon cut from ${horizon} to ${this.loaded.horizon}, the longest the model was trained for`;
           horizon = Math.min(horizon, this.loaded.horizon);
           this.tf = new TransformerBanditPolicy(TRANSFORMER, this.loaded.model, this.loaded.params, this.loaded.horizon, $<HTMLInputElement>("b-greedy").checked, { engine });
           policies.push(this.tf);
-        } else note = ` (model ${entry.name} expects ${cfg.numArms} arms; baselines only)`;
+          if (meta.env && meta.env !== this.env) note += ` · out of distribution: ${entry.name} was trained on ${meta.env}, not ${this.env}`;
+        } else {
+          const why = cfg.numArms !== params.numArms ? `${cfg.numArms} arms, ${this.env} has ${params.numArms}` : `arm features of dimension ${trainedDim}, ${this.env} has ${params.dim}`;
+          note = ` · model ${entry.name} expects ${why}: baselines only`;
+        }
       }
       for (const el of $("b-algos").querySelectorAll<HTMLInputElement>("input:checked")) {
         const spec = parseAlgoSpec(el.value);
