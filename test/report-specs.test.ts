@@ -85,3 +85,16 @@ test("reports show a deployed model by its name beside its key; the key (its ran
   assert.equal(displayName({ model: { name: "transformer", checkpoint: "lin-fig1-left", preset: "lin-fig1-left" } }, "transformer"), "transformer (lin-fig1-left)");
   assert.equal(displayName({}, "transformer"), "transformer");
 });
+
+test("every algorithm keeps its colour whatever else is plotted; the transformer is near-black", async () => {
+  const { seriesColours } = await import("../src/report/specs.js");
+  const a = seriesColours(["uniform", "transformer (lin-fig1-left)", "linucb", "thompson"]);
+  const b = seriesColours(["thompson", "linucb:alpha=1", "transformer (dpt-linear)", "emp"]);
+  assert.equal(a[1], "#1b1b1b");
+  assert.equal(b[2], "#1b1b1b");
+  assert.equal(a[2], b[1], "linucb");
+  assert.equal(a[3], b[0], "thompson");
+  // series without a fixed colour take unused palette colours: all distinct
+  const c = seriesColours(["linucb", "linucb:alpha=1", "a", "b", "c"]);
+  assert.equal(new Set(c).size, c.length);
+});

@@ -20,9 +20,64 @@ export function orderByFinal(rows: readonly Record<string, unknown>[], xKey: str
   return [...last.keys()].sort((a, b) => last.get(b)!.y - last.get(a)!.y || a.localeCompare(b));
 }
 
-/** A colour encoding by series: legend in `order`, solid full-width swatches, names never cut. */
+/**
+ * Every algorithm keeps its colour in every plot and in the playground, whatever else is plotted
+ * beside it: a deployed transformer is near-black (the subject of the plot), and the classic
+ * algorithms have fixed colours (Tableau 10). Other series take the palette's colours in turn.
+ */
+const FIXED_COLOURS: Record<string, string> = {
+  transformer: "#1b1b1b",
+  "transformer-sampled": "#8c8c8c",
+  "transformer-greedy": "#8c8c8c",
+  linucb: "#4c78a8",
+  thompson: "#f58518",
+  ucb: "#54a24b",
+  "ucb-dpt": "#54a24b",
+  emp: "#e45756",
+  uniform: "#9d755d",
+  "ridge-greedy": "#eeca3b",
+  "soft-linucb": "#72b7b2",
+  "tf-soft-linucb": "#b279a2",
+  "tf-thompson": "#ff9da6",
+  greedy: "#bab0ac",
+  qlearning: "#4c78a8",
+  psrl: "#f58518",
+  ucbvi: "#54a24b",
+  "soft-ucbvi": "#54a24b",
+  "tf-soft-ucbvi": "#b279a2",
+};
+const PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac"];
+
+/** The algorithm a series name stands for: "linucb:alpha=1" → linucb, "transformer (lin-fig1-left)" → transformer. */
+function baseName(series: string): string {
+  return series.replace(/ \(.*\)$/, "").split(":")[0].trim();
+}
+
+/** Colours of `order`: fixed per algorithm where known, else the palette's unused colours in turn. */
+export function seriesColours(order: readonly string[]): string[] {
+  const used = new Set<string>();
+  const out = order.map((name) => {
+    const c = FIXED_COLOURS[baseName(name)];
+    if (c && !used.has(c)) {
+      used.add(c);
+      return c;
+    }
+    return "";
+  });
+  let next = 0;
+  return out.map((c) => {
+    if (c) return c;
+    while (next < PALETTE.length - 1 && used.has(PALETTE[next])) next++;
+    const p = PALETTE[next % PALETTE.length];
+    used.add(p);
+    next++;
+    return p;
+  });
+}
+
+/** A colour encoding by series: legend in `order`, fixed colours, solid full-width swatches, names never cut. */
 export function seriesColor(order: string[], title: string | null): VegaLiteSpec {
-  return { field: "series", type: "nominal", title, scale: { domain: order }, legend: { labelLimit: 0, symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 } };
+  return { field: "series", type: "nominal", title, scale: { domain: order, range: seriesColours(order) }, legend: { labelLimit: 0, symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 } };
 }
 
 /** Integer ticks (an axis of steps, episodes, layers). */
@@ -84,7 +139,7 @@ export function lineWithBands(opts: {
   const intX = rows.length > 0 && rows.every((r) => Number.isInteger(r.x));
   const xAxis = intX ? INTEGER_AXIS : {};
   const yAxis = opts.logY ? logAxis(rows.flatMap((r) => [r.y, r.lo ?? r.y, r.hi ?? r.y])) : {};
-  const color = { field: "series", type: "nominal", title: null, scale: { domain: order }, legend: { labelLimit: 0, symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 } };
+  const color = seriesColor(order, null);
   const hasBands = rows.some((r) => r.lo !== undefined);
   const layers: VegaLiteSpec[] = [];
   if (hasBands) {
