@@ -253,6 +253,11 @@ interface Subject {
   policy(): BatchBanditPolicy;
 }
 
+/** A constructed bandit transformer as a probe subject, read at `layers`. */
+function constructedSubject(name: string, c: { params: ReluTransformerParams; layout: BanditLayout }, layers: number[], policy: () => BatchBanditPolicy): Subject {
+  return { name: `${name} (constructed)`, kind: "constructed", layers, width: c.params.D, states: (h, steps) => constructedStates(c.params, c.layout, h, steps, layers), policy };
+}
+
 /** Checkpoint metadata this module needs (written by `icrl train`). */
 function checkpointTask(path: string, extra: unknown): { env: string; envParams: BanditParams; context: string[] } {
   const d = (extra as { dataset?: { env?: unknown; envParams?: unknown; context?: unknown; mdp?: unknown } } | undefined)?.dataset;
@@ -333,14 +338,7 @@ export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress):
       writtenAt["linucb-bonus"] = c.layers + 1;
       writtenAt["arm-mean"] = c.layers + 1;
       const layers = pickLayers(c.layers + 1, [c.layers, c.layers + 1]);
-      subjects.push({
-        name: "tf-soft-linucb (constructed)",
-        kind: "constructed",
-        layers,
-        width: c.params.D,
-        states: (h, steps) => constructedStates(c.params, c.layout, h, steps, layers),
-        policy: () => new TfSoftLinUcbBatch("tf-soft-linucb", p, { horizon: T }),
-      });
+      subjects.push(constructedSubject("tf-soft-linucb", c, layers, () => new TfSoftLinUcbBatch("tf-soft-linucb", p, { horizon: T })));
     } else {
       const p = { priorVar: 1, eps: 0.01, Rw: 20 };
       const c = thompsonConstructionFor(p, task0, { horizon: T });
@@ -350,14 +348,7 @@ export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress):
       writtenAt.ridge = c.schedule.ridge[1];
       writtenAt["arm-mean"] = c.schedule.products;
       const layers = pickLayers(c.schedule.total, [c.schedule.ridge[1], c.schedule.products]);
-      subjects.push({
-        name: "tf-thompson (constructed)",
-        kind: "constructed",
-        layers,
-        width: c.params.D,
-        states: (h, steps) => constructedStates(c.params, c.layout, h, steps, layers),
-        policy: () => new TfThompsonBatch("tf-thompson", p, { horizon: T }),
-      });
+      subjects.push(constructedSubject("tf-thompson", c, layers, () => new TfThompsonBatch("tf-thompson", p, { horizon: T })));
     }
   } else {
     const path = resolveModelPath(config.model);
