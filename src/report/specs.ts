@@ -124,6 +124,11 @@ export function lineWithBands(opts: {
   height?: number;
   /** Series drawn as dashed reference lines (default: names matching REFERENCE_SERIES). */
   reference?: string[];
+  /**
+   * Series drawn wide and translucent, so that a series that coincides with one of them (e.g. a
+   * trained block on top of the exact iterate it reproduces) stays visible on top of it.
+   */
+  under?: string[];
 }): VegaLiteSpec {
   const rows = opts.rows;
   // Legend order: by each series' value at its last x, highest first; reference lines last.
@@ -162,6 +167,13 @@ export function lineWithBands(opts: {
       ...(refs.length ? { strokeDash: { condition: { test: `indexof(${JSON.stringify(refs)}, datum.series) >= 0`, value: [6, 4] }, value: [1, 0] } } : {}),
     },
   });
+  if (opts.under?.length) {
+    // the "under" series first, wide and translucent, then every other series on top of them
+    const line = layers.pop()!;
+    const test = `indexof(${JSON.stringify(opts.under)}, datum.series) >= 0`;
+    layers.push({ ...line, transform: [{ filter: test }], mark: { type: "line", strokeWidth: 8, opacity: 0.45 } });
+    layers.push({ ...line, transform: [{ filter: `!(${test})` }] });
+  }
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: opts.title,

@@ -176,7 +176,7 @@ export class LsaMode {
     const S = s.contexts[0].S;
     const A = s.contexts[0].A;
     await Promise.all([
-      renderChart($("l-return"), lineWithBands({ title: `In-context control, ${s.cfg.tasks} unseen MDPs (mean ± s.e.)`, xTitle: "outer iteration k (one block application each)", yTitle: "normalised return", rows, width: 480 })),
+      renderChart($("l-return"), lineWithBands({ title: `In-context control, ${s.cfg.tasks} unseen MDPs (mean ± s.e.)`, xTitle: "outer iteration k (one block application each)", yTitle: "normalised return", rows, width: 480, under: [`exact ${teacher} iterate`] })),
       renderChart($("l-policy"), heatmap({ title: `π_${k}(a|s), MDP 0`, matrix: s.policy(0), rows: S, cols: A, size: 28, xTitle: "action", yTitle: "state", sequential: true })),
     ]);
     $("l-return").dataset.k = String(k);

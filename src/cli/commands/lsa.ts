@@ -439,17 +439,18 @@ async function runControlCmd(cfg: ControlCli, out: string): Promise<void> {
       block: mimicSummary(trained),
       mimicConfig: mimicCfg,
     });
+    const exactName = `exact ${mimicCfg.teacher === "sarsa" ? "SARSA" : "actor-critic"} iterate`;
     const rows = main.k.flatMap((k) => [
       { x: k, y: main.lsa.mean[k], lo: main.lsa.mean[k] - main.lsa.sem[k], hi: main.lsa.mean[k] + main.lsa.sem[k], series: "trained LSA block" },
-      { x: k, y: main.exact.mean[k], lo: main.exact.mean[k] - main.exact.sem[k], hi: main.exact.mean[k] + main.exact.sem[k], series: `exact ${mimicCfg.teacher === "sarsa" ? "SARSA" : "actor-critic"} iterate` },
+      { x: k, y: main.exact.mean[k], lo: main.exact.mean[k] - main.exact.sem[k], hi: main.exact.mean[k] + main.exact.sem[k], series: exactName },
       { x: k, y: 1, lo: 1, hi: 1, series: "oracle J*" },
     ]);
-    await writePlot(lineWithBands({ title: `In-context control on ${cfg.tasks} unseen MDPs (mean ± s.e.)`, xTitle: "outer iteration k (one block application each)", yTitle: "normalised return", rows }), dir.file("plots/control"));
+    await writePlot(lineWithBands({ title: `In-context control on ${cfg.tasks} unseen MDPs (mean ± s.e.)`, xTitle: "outer iteration k (one block application each)", yTitle: "normalised return", rows, under: [exactName] }), dir.file("plots/control"));
     const srows = sweep.flatMap((s) => [
       { x: s.n, y: s.lsa, lo: s.lsa - s.lsaSem, hi: s.lsa + s.lsaSem, series: "trained LSA block" },
       { x: s.n, y: s.exact, lo: s.exact - s.exactSem, hi: s.exact + s.exactSem, series: "exact iterate" },
     ]);
-    await writePlot(lineWithBands({ title: `Normalised return after K=${K} iterations vs context length`, xTitle: "context length n", yTitle: "normalised return", rows: srows }), dir.file("plots/context-length"));
+    await writePlot(lineWithBands({ title: `Normalised return after K=${K} iterations vs context length`, xTitle: "context length n", yTitle: "normalised return", rows: srows, under: ["exact iterate"] }), dir.file("plots/context-length"));
     await writePlot(lineWithBands({ title: "Block vs exact iterate: parameter error vs context length", xTitle: "context length n", yTitle: "max relative error (log)", rows: sweep.map((s) => ({ x: s.n, y: floor(s.maxParamRelErr), series: "‖w_LSA − w_exact‖/‖w_exact‖" })), logY: true }), dir.file("plots/error-vs-n"));
   });
   process.stdout.write(`in-context control (preset ${cfg.preset}, block ${cfg.mimic}, ${cfg.tasks} unseen MDPs, K=${K}, n=${cfg.n}, seed ${cfg.seed})\n\n k    LSA              exact iterate   (normalised return, mean ± s.e.; oracle = 1)\n`);
