@@ -326,7 +326,7 @@ export async function runLinUcb(flags: CommonFlags & { horizon?: number; tasks?:
     const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
     for (const [name, s] of [["soft LinUCB", ref], ["constructed transformer", tf]] as const)
       for (let t = 0; t < T; t++) rows.push({ x: t + 1, y: s.cumulativeRegret.mean[t], lo: s.cumulativeRegret.mean[t] - s.cumulativeRegret.sem[t], hi: s.cumulativeRegret.mean[t] + s.cumulativeRegret.sem[t], series: name });
-    await writePlot(wideLegend(lineWithBands({ title: `lin-linear (T=${T}, ${N} tasks): cumulative regret, mean ± s.e.`, xTitle: "t", yTitle: "cumulative regret", rows })), dir.file("plots/regret"));
+    await writePlot(wideLegend(lineWithBands({ title: `lin-linear (T=${T}, ${N} tasks): cumulative regret, mean ± s.e.`, xTitle: "t", yTitle: "cumulative regret", rows, under: ["soft LinUCB"] })), dir.file("plots/regret"));
     const results = { construction: { layers: c.layers + 1, agdLayers: c.layers, kappa: c.kappa, eta: c.eta, certifiedEps: c.certifiedEps }, check, regret, cumulativeRegret: { softLinUcb: ref.cumulativeRegret, transformer: tf.cumulativeRegret }, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds() };
     writeJsonAtomic(dir.file("results.json"), results);
     await writeConstructReport(dir, config);
@@ -431,7 +431,7 @@ export async function runThompson(flags: CommonFlags & { horizon?: number; tasks
     const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
     for (const [name, s] of [["Thompson sampling", sPlain], ["Thompson (symmetric sqrt)", sSym], ["constructed transformer", sTf]] as const)
       for (let t = 0; t < T; t++) rows.push({ x: t + 1, y: s.cumulativeRegret.mean[t], lo: s.cumulativeRegret.mean[t] - s.cumulativeRegret.sem[t], hi: s.cumulativeRegret.mean[t] + s.cumulativeRegret.sem[t], series: name });
-    await writePlot(wideLegend(lineWithBands({ title: `lin-linear (T=${T}, ${N} tasks): cumulative regret, mean ± s.e.`, xTitle: "t", yTitle: "cumulative regret", rows })), dir.file("plots/regret"));
+    await writePlot(wideLegend(lineWithBands({ title: `lin-linear (T=${T}, ${N} tasks): cumulative regret, mean ± s.e.`, xTitle: "t", yTitle: "cumulative regret", rows, under: ["Thompson (symmetric sqrt)"] })), dir.file("plots/regret"));
     const results = {
       construction: { ...check.construction, schedule: c.schedule, lambdaTilde: c.lambdaTilde, padeCoefficients: { a: Array.from(c.pade.a), b: Array.from(c.pade.b) }, certified: c.certified },
       check,
