@@ -71,6 +71,22 @@ test("playground inputs: URL parameters and number fields are validated and show
     await page.goto(`${url}?tasks=4`);
     await page.waitForFunction(() => (globalThis as unknown as Page).icrl?.bandit?.ready === true, null, { timeout: 120_000 });
 
+    // a corrupted checkpoint: said once, the baselines still run, no stale transformer views
+    const bad = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const badErrors: string[] = [];
+    bad.on("pageerror", (e) => badErrors.push(e.message));
+    await bad.route("**/models/lin-fig1-left.safetensors", (r) => r.fulfill({ contentType: "application/octet-stream", body: Buffer.from("not a checkpoint at all") }));
+    await bad.goto(`${url}?model=lin-fig1-left&tasks=2`);
+    await bad.waitForFunction(() => (globalThis as unknown as Page).icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    assert.match((await bad.textContent("#b-status"))!, /lin-fig1-left could not be loaded \(.+\); baselines only/);
+    const names = await bad.evaluate(() => (globalThis as unknown as { icrl: { bandit: { names: string[] } } }).icrl.bandit.names);
+    assert.ok(names.length >= 2 && !names.includes("transformer"), names.join(","));
+    await bad.click("#b-step");
+    await bad.waitForFunction(() => (globalThis as unknown as Page).icrl.bandit.t === 1);
+    assert.match((await bad.textContent("#b-probs"))!, /No transformer: lin-fig1-left could not be loaded/);
+    assert.deepEqual(badErrors, []);
+    await bad.close();
+
     // a playing mode stops when hidden
     await page.click("#b-play");
     await page.waitForFunction(() => (globalThis as unknown as Page).icrl.bandit.t >= 3, null, { timeout: 60_000 });

@@ -141,6 +141,7 @@ export class BanditMode {
 
   private fieldNotes: string[] = [];
   private urlNote = "";
+  private modelError: string | null = null;
 
   /** Stop playing (the mode was hidden). */
   pause(): void {
@@ -165,12 +166,21 @@ export class BanditMode {
       let horizon = params.horizon;
       const policies: BatchBanditPolicy[] = [];
       let note = "";
+      this.modelError = null;
       if (entry) {
         if (!this.loaded || this.loaded.entry !== entry || $<HTMLSelectElement>("b-engine").dataset.loaded !== $<HTMLSelectElement>("b-engine").value) {
           this.setStatus(`loading ${entry.name}…`);
-          this.loaded = await loadModel(entry);
-          $<HTMLSelectElement>("b-engine").dataset.loaded = $<HTMLSelectElement>("b-engine").value;
+          this.loaded = null;
+          try {
+            this.loaded = await loadModel(entry);
+            $<HTMLSelectElement>("b-engine").dataset.loaded = $<HTMLSelectElement>("b-engine").value;
+          } catch (e) {
+            // a checkpoint that fails (corrupted, unreachable) leaves the baselines running
+            this.modelError = `${entry.name} could not be loaded (${String((e as Error)?.message ?? e).slice(0, 200)})`;
+          }
         }
+      }
+      if (entry && this.loaded) {
         const cfg = this.loaded.model.config;
         const meta = modelMeta(entry.extra);
         const trainedDim = cfg.numArms > 0 ? (cfg.tokenDim - cfg.numArms - 3) / cfg.numArms : NaN; // Lin's token width A·d + A + 3
@@ -185,6 +195,7 @@ export class BanditMode {
           note = ` · model ${entry.name} expects ${why}: baselines only`;
         }
       }
+      if (this.modelError) note += ` · ${this.modelError}; baselines only`;
       for (const el of $("b-algos").querySelectorAll<HTMLInputElement>("input:checked")) {
         const spec = parseAlgoSpec(el.value);
         policies.push(makeBatchPolicy(spec, { horizon }));
@@ -246,14 +257,16 @@ export class BanditMode {
     else jobs.push(renderChart($("b-regret"), regretSpec({ env: this.env, envParams: {}, horizon: t, tasks: s.numTasks, seed: s.seed, definitions: METRIC_DEFINITIONS, algorithms }, `${this.env}: ${s.numTasks} tasks, seed ${s.seed}, step ${t}`)));
     const task = Number($<HTMLSelectElement>("b-task").value) || 0;
     if (!this.tf) {
-      placeholder($("b-probs"), "No transformer for this environment.");
+      placeholder($("b-probs"), this.modelError ? `No transformer: ${this.modelError}` : "No transformer for this environment.");
       placeholder($("b-probs-hist"), "");
       placeholder($("b-attn"), "");
+      placeholder($("b-probe"), "");
       this.probe.probs = [];
     } else if (t === 0) {
       placeholder($("b-probs"), "The transformer's probabilities appear after the first step.");
       placeholder($("b-probs-hist"), "");
       placeholder($("b-attn"), "");
+      placeholder($("b-probe"), "");
       this.probe.probs = [];
     } else {
       const A = this.tf.lastProbs.length / s.numTasks;
