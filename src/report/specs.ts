@@ -53,7 +53,7 @@ function baseName(series: string): string {
   return series.replace(/ \(.*\)$/, "").split(":")[0].trim();
 }
 
-/** Colours of `order`: fixed per algorithm where known, else the palette's unused colours in turn. */
+/** Colours of `order`: fixed per algorithm where known, else the palette's unused colours by name. */
 export function seriesColours(order: readonly string[]): string[] {
   const used = new Set<string>();
   const out = order.map((name) => {
@@ -64,15 +64,19 @@ export function seriesColours(order: readonly string[]): string[] {
     }
     return "";
   });
+  // the others by their names' sorted order (not the legend's), so that panels of one figure,
+  // whose legends may be ordered differently, give a series the same colour
+  const rest = order.filter((_, i) => !out[i]).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  const assigned = new Map<string, string>();
   let next = 0;
-  return out.map((c) => {
-    if (c) return c;
+  for (const name of rest) {
     while (next < PALETTE.length - 1 && used.has(PALETTE[next])) next++;
     const p = PALETTE[next % PALETTE.length];
     used.add(p);
     next++;
-    return p;
-  });
+    assigned.set(name, p);
+  }
+  return out.map((c, i) => c || assigned.get(order[i])!);
 }
 
 /** A colour encoding by series: legend in `order`, fixed colours, solid full-width swatches, names never cut. */
