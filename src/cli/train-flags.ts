@@ -24,6 +24,7 @@ export interface TrainFlags {
   seed?: number;
   workers?: number;
   engine?: string;
+  device?: string;
   config?: string;
   out?: string;
 }

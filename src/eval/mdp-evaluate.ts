@@ -10,6 +10,8 @@
  * distribution), one episode with greedy and with sampled actions. AD models read the whole
  * cross-episode history (KV-cached, sliding window beyond their training window).
  */
+import "../nn/webgpu.js"; // registers the webgpu engine (Node)
+import { EngineSchema } from "../nn/grad-engine.js";
 import { z } from "zod";
 import { IcrlError, invalid } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/io.js";
@@ -89,8 +91,8 @@ export const MdpEvaluateConfigSchema = z.strictObject({
   /** tasks decoded together (memory/speed only) */
   chunk: posInt(1_000_000).default(500),
   name: z.string().min(1).default("transformer"),
-  /** Deployment engine: wasm (icrl's SIMD kernels, float32) or jax (the jax-js reference). */
-  engine: z.enum(["wasm", "jax"], { message: "wasm or jax" }).default("wasm"),
+  /** Deployment engine: wasm (icrl's SIMD kernels, float32), jax (the jax-js reference) or webgpu (jax-js on a WebGPU device). */
+  engine: EngineSchema.default("wasm"),
 });
 export type MdpEvaluateConfig = z.infer<typeof MdpEvaluateConfigSchema>;
 

@@ -5,7 +5,7 @@
  * and never touch an engine tensor.
  */
 import { compile, paramsToHost, refAll, toTensor, type HostTensor, type Params, type Tensor } from "./engine.js";
-import { defaultEngine, engineUnsupported, type EngineName } from "./grad-engine.js";
+import { defaultEngine, engineUnsupported, hostEngine, type EngineName } from "./grad-engine.js";
 import { GroupedDecoder, IncrementalDecoder, type BatchDecoder } from "./incremental.js";
 import type { TransformerModel } from "./transformer.js";
 import { WasmTransformer } from "./wasm/transformer.js";
@@ -30,6 +30,7 @@ export interface Deployer {
 export function createDeployer(model: TransformerModel, params: Params, engine: EngineName = defaultEngine(model.config)): Deployer {
   const why = engineUnsupported(engine, model.config);
   if (why) throw invalid("engine", engine, `an engine that supports the model (${why}): jax`);
+  if (engine === "webgpu") return hostEngine("webgpu").deployer(model, params);
   if (engine === "wasm") {
     const w = new WasmTransformer(model.config);
     const host = paramsToHost(params);

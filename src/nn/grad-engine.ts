@@ -7,19 +7,25 @@
  *    only; the default wherever it applies.
  *  - "jax": the jax-js model differentiated by `valueAndGrad` under `jit` (the reference; float32
  *    and float64).
+ *  - "webgpu": the jax-js model on a WebGPU device (Node: Dawn on a worker thread, src/nn/webgpu.ts,
+ *    which registers it when imported); float32.
  *
  * Callers (the train step in parallel.ts, on the calling thread and on worker threads) never see
  * an engine tensor. A checkpoint does not depend on the engine that trained it.
  */
-import { invalid } from "../core/errors.js";
+import { z } from "zod";
+import { IcrlError, invalid } from "../core/errors.js";
 import type { TransformerConfig } from "./config.js";
 import { compile, floatArray, np, toTensor, valueAndGrad, type HostTensor, type Params, type Tensor } from "./engine.js";
 import { createTransformer, type TransformerBatch, type TransformerModel } from "./transformer.js";
 import { WasmTransformer } from "./wasm/transformer.js";
 import { kernelsAvailable } from "./wasm/kernels.js";
 
-export const ENGINES = ["wasm", "jax"] as const;
+export const ENGINES = ["wasm", "jax", "webgpu"] as const;
 export type EngineName = (typeof ENGINES)[number];
+
+/** The engine field of every config (training, evaluation, experiments). */
+export const EngineSchema = z.enum(ENGINES, { message: ENGINES.join(", ") });
 
 /** A training batch on the host: tokens [B, S, F], labels [B, P] int32, weights [B, P]. */
 export interface HostTrainBatch {
@@ -48,7 +54,7 @@ export interface GradEngine {
 
 /** Why `engine` cannot run `config`, or null if it can. */
 export function engineUnsupported(engine: EngineName, config: TransformerConfig): string | null {
-  if (engine === "wasm" && config.dtype !== "float32") return `the wasm engine computes in float32 (model dtype ${config.dtype})`;
+  if (engine !== "jax" && config.dtype !== "float32") return `the ${engine} engine computes in float32 (model dtype ${config.dtype})`;
   return null;
 }
 
@@ -60,12 +66,34 @@ export function defaultEngine(config: TransformerConfig): EngineName {
 /** Validate an engine name (from a flag or a config file). */
 export function parseEngine(value: unknown, field = "engine"): EngineName {
   if (typeof value === "string" && (ENGINES as readonly string[]).includes(value)) return value as EngineName;
-  throw invalid(field, value, ENGINES.join(" or "));
+  throw invalid(field, value, ENGINES.join(", "));
+}
+
+/**
+ * Engines that live outside this module (they need Node): src/nn/webgpu.ts registers "webgpu"
+ * when it is imported. The deployer factory's types are kept loose to avoid an import cycle.
+ */
+export interface HostEngineFactory {
+  grad(config: TransformerConfig): GradEngine;
+  deployer(model: TransformerModel, params: import("./engine.js").Params): import("./deploy.js").Deployer;
+}
+const hostEngines: Partial<Record<EngineName, HostEngineFactory>> = {};
+
+export function registerHostEngine(name: EngineName, f: HostEngineFactory): void {
+  hostEngines[name] = f;
+}
+
+/** The registered factory of a host engine, or a clear error. */
+export function hostEngine(name: EngineName): HostEngineFactory {
+  const f = hostEngines[name];
+  if (!f) throw new IcrlError(`the ${name} engine is not loaded here: import src/nn/webgpu.js first (Node only; the CLI does this for --device webgpu)`);
+  return f;
 }
 
 export function createGradEngine(engine: EngineName, config: TransformerConfig): GradEngine {
   const why = engineUnsupported(engine, config);
   if (why) throw invalid("engine", engine, `an engine that supports the model: ${why}; use --engine jax`);
+  if (engine === "webgpu") return hostEngine("webgpu").grad(config);
   return engine === "wasm" ? wasmGradEngine(config) : jaxGradEngine(config);
 }
 

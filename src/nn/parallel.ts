@@ -86,9 +86,11 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
   const finish = makeStepFinisher(cfg);
 
   const peers: SyncWorker<GradJob, GradReply>[] = [];
-  for (let w = 1; w < Math.min(W, k); w++) peers.push(new SyncWorker<GradJob, GradReply>("parallel-worker", { config: model.config, engine } satisfies GradWorkerInit, timeoutMs));
+  // The webgpu engine computes on one device: its micro-batches run in turn on the calling thread.
+  const threads = engine === "webgpu" ? 1 : Math.min(W, k);
+  for (let w = 1; w < threads; w++) peers.push(new SyncWorker<GradJob, GradReply>("parallel-worker", { config: model.config, engine } satisfies GradWorkerInit, timeoutMs));
 
-  // The wasm engine's step keeps host copies of the parameters and optimizer state between steps
+  // The wasm and webgpu engines' step keeps host copies of the parameters and optimizer state between steps
   // (valid while the state still holds the tensors this step made) and updates them on the host.
   let cache: { params: Params; opt: OptState; hostP: Record<string, HostTensor>; hostS: Record<string, HostTensor> } | null = null;
 
@@ -133,7 +135,8 @@ export function makeParallelTrainStep(model: TransformerModel, optimizer: Optimi
           }
           sum[name] = a;
         }
-        if (engine === "wasm") {
+        if (engine !== "jax") {
+          // wasm and webgpu: the update on the host, on host copies kept between steps.
           hy.scale.dispose();
           for (const h of Object.values(hy)) if (h !== hy.scale) h.dispose();
           const hostS = fresh ? paramsToHost(opt) : cache!.hostS;

@@ -17,6 +17,8 @@ import { IcrlError } from "../core/errors.js";
 interface Envelope {
   seq: number;
   error?: string;
+  /** The error is an IcrlError (a user-facing message): the caller rethrows it as is. */
+  user?: boolean;
   body?: unknown;
 }
 
@@ -68,7 +70,7 @@ export class SyncWorker<Req, Res> {
         const env = m.message as Envelope;
         if (env.seq !== id) continue; // the reply of a request abandoned by an earlier failure
         this.pending = 0;
-        if (env.error !== undefined) throw new IcrlError(`a worker thread failed: ${env.error}`);
+        if (env.error !== undefined) throw new IcrlError(env.user ? env.error : `a worker thread failed: ${env.error}`);
         return env.body as Res;
       }
       const now = Date.now();
@@ -96,21 +98,34 @@ export class SyncWorker<Req, Res> {
  * The worker side: answer each request with `handle(body)` (its result and the buffers to
  * transfer). Call once from a worker entry module; `init` is what the caller passed.
  */
-export function serveRequests<Init, Req, Res>(setup: (init: Init) => (body: Req) => { body: Res; transfer?: TransferListItem[] }): void {
+export function serveRequests<Init, Req, Res>(
+  setup: (init: Init) => (body: Req) => Reply<Res> | Promise<Reply<Res>>,
+): void {
   const { init, port, flag } = workerData as { init: Init; port: MessagePort; flag: Int32Array };
   const handle = setup(init);
-  port.on("message", (env: Envelope) => {
-    let reply: Envelope;
-    let transfer: TransferListItem[] = [];
-    try {
-      const r = handle(env.body as Req);
-      reply = { seq: env.seq, body: r.body };
-      transfer = r.transfer ?? [];
-    } catch (e) {
-      reply = { seq: env.seq, error: (e as Error).stack ?? String(e) };
-    }
+  const answer = (reply: Envelope, transfer: TransferListItem[]) => {
     port.postMessage(reply, transfer);
     Atomics.add(flag, 0, 1);
     Atomics.notify(flag, 0);
+  };
+  const failed = (seq: number, e: unknown): Envelope => (e instanceof IcrlError ? { seq, error: e.message, user: true } : { seq, error: (e as Error).stack ?? String(e) });
+  // Requests are answered in order: an asynchronous handler (the WebGPU engine reads the device
+  // asynchronously) finishes before the next request starts.
+  let queue: Promise<void> = Promise.resolve();
+  port.on("message", (env: Envelope) => {
+    queue = queue.then(async () => {
+      try {
+        const r = await handle(env.body as Req);
+        answer({ seq: env.seq, body: r.body }, r.transfer ?? []);
+      } catch (e) {
+        answer(failed(env.seq, e), []);
+      }
+    });
   });
+}
+
+/** What a request handler returns: the reply and the buffers to transfer. */
+export interface Reply<Res> {
+  body: Res;
+  transfer?: TransferListItem[];
 }

@@ -8,6 +8,7 @@
  * Rng.derive(seed, "batch", s), so a run resumed from a checkpoint at step s continues exactly
  * as the uninterrupted run would.
  */
+import "../nn/webgpu.js"; // registers the webgpu engine (Node)
 import { z } from "zod";
 import { invalid } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
@@ -17,7 +18,7 @@ import { encodeLinBatch, linTokenDim, padWidth, type LinTrajectory, type TokenBa
 import { makeParallelTrainStep } from "../nn/parallel.js";
 import { makeTrainStep, initTrainState, type OptimizerConfigInput, type StepResult, type TrainState, type TrainStep } from "../nn/optim.js";
 import { paramsToHost, type Params } from "../nn/engine.js";
-import { createGradEngine, engineUnsupported, type EngineName, type GradEngine } from "../nn/grad-engine.js";
+import { createGradEngine, engineUnsupported, type EngineName, type GradEngine, EngineSchema } from "../nn/grad-engine.js";
 import type { TransformerConfig } from "../nn/config.js";
 import type { TransformerConfigInput } from "../nn/config.js";
 
@@ -54,7 +55,7 @@ export const PretrainConfigSchema = z.strictObject({
    * Gradient engine: "wasm" = icrl's SIMD kernels (float32, the fastest), "jax" = the jax-js
    * reference. The two round differently, so a run resumes on the engine it started with.
    */
-  engine: z.enum(["wasm", "jax"], { message: "wasm or jax" }).default("wasm"),
+  engine: EngineSchema.default("wasm"),
 });
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 

@@ -3,6 +3,8 @@
  * it was trained on, beside classic algorithms, on the same tasks and reward-noise streams.
  * Writes the same files as `icrl baselines` (results.json gains a `model` entry).
  */
+import { engineForDevice } from "../../nn/webgpu.js"; // (importing it registers the webgpu engine)
+import { EngineSchema } from "../../nn/grad-engine.js";
 import type { Command } from "commander";
 import { z } from "zod";
 import { IcrlError, invalid, show } from "../../core/errors.js";
@@ -89,12 +91,13 @@ export const EvaluateConfigSchema = z.strictObject({
   horizon: posInt(1_000_000).optional(),
   chunk: posInt(1_000_000).default(250),
   name: z.string().min(1).default("transformer"),
-  /** Deployment engine: wasm (icrl's SIMD kernels, float32) or jax (the jax-js reference). */
-  engine: z.enum(["wasm", "jax"], { message: "wasm or jax" }).default("wasm"),
+  /** Deployment engine: wasm (icrl's SIMD kernels, float32), jax (the jax-js reference) or webgpu (jax-js on a WebGPU device). */
+  engine: EngineSchema.default("wasm"),
 });
 export type EvaluateConfig = z.infer<typeof EvaluateConfigSchema>;
 
 interface Flags {
+  device?: string;
   model?: string;
   tasks?: number;
   seed?: number;
@@ -213,7 +216,8 @@ export function register(program: Command): void {
     .option("--both-modes", "also evaluate the other deployment mode (greedy vs sampled) under its own name")
     .option("--horizon <T>", "evaluate on a shorter horizon than the training one", intFlag("horizon"))
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
-    .option("--engine <name>", "deployment engine: wasm (icrl's SIMD kernels, float32; default) or jax (the jax-js reference)")
+    .option("--engine <name>", "deployment engine: wasm (icrl's SIMD kernels, float32; default) or jax (the jax-js reference), on the CPU")
+    .option("--device <name>", "device: cpu (default) or webgpu (a GPU through WebGPU: Dawn in Node; float32; see docs/neural-core.md)")
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/evaluate-<model>-s<seed>-<time>)")
     .option("--episodes <K>", "MDP models: episodes per task (default: the training K for AD, 40 for DPT)", intFlag("episodes"))
@@ -221,6 +225,7 @@ export function register(program: Command): void {
     .option("--offline", "MDP DPT models: also DPT's offline test (fixed random in-context dataset, one episode)")
     .option("--split <s>", "Dark Room: evaluation split test (default, held out), train or all")
     .action(async (flags: Flags & { episodes?: number; context?: string; offline?: boolean; split?: string }) => {
+      flags.engine = engineForDevice(flags.device, flags.engine);
       if (isMdpModel(flags.model ?? (flags.config ? (loadConfigFile(flags.config).model as string | undefined) : undefined))) return void (await mdpEvaluateCommand(flags));
       // Flags for MDP models only: refused rather than ignored for a bandit model.
       const mdpOnly: [string, unknown][] = [["--episodes", flags.episodes], ["--context", flags.context], ["--offline", flags.offline], ["--split", flags.split]];

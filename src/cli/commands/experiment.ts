@@ -5,6 +5,7 @@
  * again after an interruption resumes each stage where it stopped (datasets and training resume;
  * a finished stage is skipped).
  */
+import { engineForDevice } from "../../nn/webgpu.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -31,6 +32,7 @@ import { progress } from "../progress.js";
 import { parseEngine, type EngineName } from "../../nn/grad-engine.js";
 
 interface Flags {
+  device?: string;
   scale?: string;
   out?: string;
   dryRun?: boolean;
@@ -262,9 +264,11 @@ export function register(program: Command): void {
     .option("--dry-run", "print the stage configs (YAML) and exit")
     .option("--run", "with --scale paper: actually run it (days to months of CPU)")
     .option("--ship", "copy the trained model(s) to models/<preset>.safetensors")
-    .option("--engine <name>", "training and deployment engine: wasm (icrl's SIMD kernels, float32; the presets' default) or jax (the jax-js reference)")
+    .option("--engine <name>", "training and deployment engine: wasm (icrl's SIMD kernels, float32; the presets' default) or jax (the jax-js reference), on the CPU")
+    .option("--device <name>", "device: cpu (default) or webgpu (a GPU through WebGPU: Dawn in Node; float32; see docs/neural-core.md)")
     .action(async (preset: string, flags: Flags) => {
-      const engine = flags.engine === undefined ? undefined : parseEngine(flags.engine, "--engine");
+      const chosen = engineForDevice(flags.device, flags.engine);
+      const engine = chosen === undefined ? undefined : parseEngine(chosen, "--engine");
       if (isMdpPreset(preset)) return mdpExperimentCommand(preset, { ...flags, engine });
       const scale = flags.scale ?? "quick";
       if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");

@@ -3,6 +3,7 @@
  * dataset written by `icrl generate`. Writes a resumable run folder (src/train/loop.ts): run the
  * same command again after an interruption and it continues from the last checkpoint.
  */
+import { engineForDevice } from "../../nn/webgpu.js";
 import type { Command } from "commander";
 import { IcrlError, show } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
@@ -76,12 +77,14 @@ export function register(program: Command): void {
     .option("--val-trajectories <n>", "validation trajectories used for the validation loss (default 256)", intFlag("val-trajectories"))
     .option("--seed <s>", "seed of initialisation and batch sampling (default 0)", intFlag("seed"))
     .option("--workers <n>", "threads computing micro-batch gradients when --micro-batches > 1 (default 2; results do not depend on it)", intFlag("workers"))
-    .option("--engine <name>", "gradient engine: wasm (icrl's SIMD kernels, float32; default) or jax (the jax-js reference)")
+    .option("--engine <name>", "gradient engine: wasm (icrl's SIMD kernels, float32; default) or jax (the jax-js reference), on the CPU")
+    .option("--device <name>", "device: cpu (default) or webgpu (a GPU through WebGPU: Dawn in Node; float32; see docs/neural-core.md)")
     .option("--tensorboard", "also write the metrics as TensorBoard scalars into <out>/tensorboard/ (tensorboard --logdir <out>/tensorboard)")
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/train-s<seed>-<time>); an interrupted run resumes when given the same folder and config")
     .action(async (flags: Flags & { tensorboard?: boolean }) => {
       setTensorBoard(flags.tensorboard === true);
+      flags.engine = engineForDevice(flags.device, flags.engine);
       if (isMdpTrain(flags)) return mdpTrainCommand(flags);
       const cfg = resolveTrainConfig(flags);
       const out = flags.out ?? defaultOutDir("train", cfg.seed);
