@@ -309,3 +309,42 @@ test("playground: the shipped Dark Room transformer acts in the MDP mode and equ
     server.close();
   }
 });
+
+test("playground: the WebGPU engine (SwiftShader in headless Chromium) plays the same arms as the kernels and says which backend runs", { timeout: 300_000, skip: skipBrowser }, async (t) => {
+  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
+  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
+  // WebGPU needs a secure context (the loopback server is one) and, without a GPU, Chromium's
+  // SwiftShader adapter.
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"] });
+  const steps = 12;
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const { entry } = await pickModel(page);
+    await page.goto(`${url}?model=${entry.name}&tasks=4&seed=5`);
+    await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    const engines = await page.locator("#b-engine option").evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent]));
+    assert.ok(engines.some(([v]) => v === "webgpu"), `the page offers no WebGPU engine: ${JSON.stringify(engines)}`);
+    const play = async (engine: string) => {
+      await page.selectOption("#b-engine", engine);
+      await page.waitForFunction(() => window.icrl.bandit.ready === true && window.icrl.bandit.t === 0, null, { timeout: 120_000 });
+      for (let i = 0; i < steps; i++) await page.click("#b-step");
+      await page.waitForFunction((n) => document.querySelector("#b-regret")?.getAttribute("data-step") === String(n), steps, { timeout: 240_000 });
+      const probe = await page.evaluate(() => window.icrl.bandit);
+      assert.equal(probe.error, null, `${engine}: ${probe.error}`);
+      return { actions: probe.actions.transformer, probs: probe.probs, label: await page.locator("#b-engine option:checked").textContent() };
+    };
+    const cpu = await play("kernels");
+    const gpu = await play("webgpu");
+    assert.match(gpu.label ?? "", /WebGPU/, "the engine select names the backend in use");
+    assert.deepEqual(gpu.actions, cpu.actions, "the transformer's arms differ between WebGPU and the wasm kernels");
+    const diff = Math.max(...gpu.probs.map((p, i) => Math.abs(p - cpu.probs[i])));
+    t.diagnostic(`largest action-probability difference after ${steps} steps: ${diff.toExponential(2)}`);
+    assert.ok(diff < 1e-4, `probabilities differ by ${diff}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

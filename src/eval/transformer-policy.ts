@@ -10,6 +10,9 @@
  *    action-set token 2t, and attends to the cached keys/values of tokens 0..2t;
  *  - "full": every step re-encodes the histories at the full horizon length (fixed shapes: one
  *    compile) and runs a forward pass over all 2T tokens, as the anchors' deployment code does.
+ *
+ * On an engine that reads its device asynchronously only (WebGPU in a browser) the policy deploys
+ * in "full" mode through `actAsync` (`asyncPolicy` makes that the `act` of a stepper's policy).
  */
 import type { Rng } from "../core/rng.js";
 import type { BanditTask } from "../envs/bandit.js";
@@ -60,6 +63,7 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
     this.mode = options.mode ?? "incremental";
     this.makeDecoder = options.decoder ?? null;
     this.deployer = createDeployer(model, params, options.engine);
+    if (this.deployer.asyncOnly) this.mode = "full";
     if (this.mode !== "incremental" && this.mode !== "full") throw new RangeError(`mode must be "incremental" or "full", got ${String(this.mode)}`);
   }
 
@@ -84,8 +88,8 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
     }
   }
 
-  /** Logits of step t, [B, A] row-major. */
-  private logitsOf(t: number): ArrayLike<number> {
+  /** Logits of step t, [B, A] row-major (or their promise, read asynchronously). */
+  private logitsOf(t: number, async = false): ArrayLike<number> | Promise<ArrayLike<number>> {
     const B = this.tasks.length;
     const A = this.model.config.numArms;
     const layout = { numArms: A, dim: this.tasks[0].dim, paddedTokenDim: this.model.config.paddedTokenDim };
@@ -103,13 +107,24 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
       this.tasks.map((task, i) => ({ actionSet: task.actionSet, actions: this.actions[i].subarray(0, t), rewards: this.rewards[i].subarray(0, t) })),
       { ...layout, horizon: this.horizon },
     );
-    return this.deployer.logitsAt(batch.tokens, new Int32Array(B).fill(2 * t));
+    const positions = new Int32Array(B).fill(2 * t);
+    return async ? this.deployer.logitsAtAsync(batch.tokens, positions) : this.deployer.logitsAt(batch.tokens, positions);
   }
 
   act(): Int32Array {
+    if (this.deployer.asyncOnly) throw new Error(`the ${this.deployer.engine} engine here reads its device asynchronously: use actAsync()`);
+    return this.choose(this.logitsOf(this.t) as ArrayLike<number>);
+  }
+
+  /** `act` with the device read awaited (any engine; required where the device is asynchronous). */
+  async actAsync(): Promise<Int32Array> {
+    return this.choose(await this.logitsOf(this.t, this.deployer.asyncOnly === true));
+  }
+
+  /** Actions from the logits of this step (sampled from their softmax, or the argmax). */
+  private choose(z: ArrayLike<number>): Int32Array {
     const B = this.tasks.length;
     const A = this.model.config.numArms;
-    const z = this.logitsOf(this.t);
     this.lastLogits = Float64Array.from(z);
     const out = new Int32Array(B);
     const probs = new Float64Array(B * A);
@@ -157,4 +172,15 @@ function argmaxFirst(xs: ArrayLike<number>): number {
   let b = 0;
   for (let i = 1; i < xs.length; i++) if (xs[i] > xs[b]) b = i;
   return b;
+}
+
+/** The policy with `actAsync` as its `act` (for asynchronous steppers such as the playground's). */
+export function asyncPolicy(p: TransformerBanditPolicy): BatchBanditPolicy {
+  return {
+    name: p.name,
+    start: (tasks, rngs) => p.start(tasks, rngs),
+    act: () => p.actAsync(),
+    update: (actions, rewards) => p.update(actions, rewards),
+    dispose: () => p.dispose(),
+  };
 }

@@ -16,6 +16,13 @@ export type StepDecoder = BatchDecoder & { readonly recentSlots: number };
 
 export interface Deployer {
   readonly engine: EngineName;
+  /**
+   * The device is read asynchronously only (WebGPU in a browser, where a page cannot block):
+   * `logitsAt` and `decoder` are unavailable, use `logitsAtAsync`.
+   */
+  readonly asyncOnly?: boolean;
+  /** `logitsAt`, awaiting the device's read (every engine has it). */
+  logitsAtAsync(tokens: HostTensor, positions: Int32Array): Promise<Float32Array | Float64Array>;
   /** Logits [B, A] at positions[b] of tokens [B, S, F]. */
   logitsAt(tokens: HostTensor, positions: Int32Array): Float32Array | Float64Array;
   /**
@@ -40,18 +47,21 @@ export function createDeployer(model: TransformerModel, params: Params, engine: 
     return {
       engine,
       logitsAt: (tokens, positions) => w.logitsAt(tokens, positions),
+      logitsAtAsync: async (tokens, positions) => w.logitsAt(tokens, positions),
       decoder: (batch, capacity) => w.decoder(batch, capacity),
       dispose() {},
     };
   }
   let fn: (((p: Params, tokens: Tensor, positions: Tensor) => Tensor) & { dispose(): void }) | null = null;
+  const logits = (tokens: HostTensor, positions: Int32Array) => {
+    fn ??= compile((p: Params, t: Tensor, pos: Tensor) => model.logitsAt(p, t, pos));
+    const B = tokens.shape[0];
+    return fn(refAll(params), toTensor(tokens), toTensor({ dtype: "int32", shape: [B], data: positions }));
+  };
   return {
     engine,
-    logitsAt(tokens, positions) {
-      fn ??= compile((p: Params, t: Tensor, pos: Tensor) => model.logitsAt(p, t, pos));
-      const B = tokens.shape[0];
-      return fn(refAll(params), toTensor(tokens), toTensor({ dtype: "int32", shape: [B], data: positions })).dataSync() as Float32Array | Float64Array;
-    },
+    logitsAt: (tokens, positions) => logits(tokens, positions).dataSync() as Float32Array | Float64Array,
+    logitsAtAsync: async (tokens, positions) => (await logits(tokens, positions).data()) as Float32Array | Float64Array,
     decoder(batch, capacity, opts = {}) {
       if (opts.grouped) {
         const g = new GroupedDecoder(model, params, { batch, capacity });

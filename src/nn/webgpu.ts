@@ -110,6 +110,7 @@ function webGpuDeployer(model: TransformerModel, params: Params): Deployer {
   return {
     engine: "webgpu",
     logitsAt,
+    logitsAtAsync: async (tokens, positions) => logitsAt(tokens, positions),
     decoder: (batch, capacity) => new RecomputeDecoder(model.config, batch, capacity, logitsAt),
     dispose() {
       t.worker.dispose();

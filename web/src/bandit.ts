@@ -8,7 +8,7 @@ import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditTaskDistribution, type Bandi
 import { BANDIT_ALGORITHMS, BANDIT_ALGORITHM_NAMES, makeBatchPolicy, parseAlgoSpec } from "../../src/algos/registry.js";
 import { METRIC_DEFINITIONS } from "../../src/eval/harness.js";
 import { BanditStepper } from "../../src/eval/bandit-stepper.js";
-import { TransformerBanditPolicy } from "../../src/eval/transformer-policy.js";
+import { TransformerBanditPolicy, asyncPolicy } from "../../src/eval/transformer-policy.js";
 import { attentionMaps, attentionRow } from "../../src/nn/attention-map.js";
 import { encodeLinBatch, linTokenDim } from "../../src/nn/tokens.js";
 import { regretSpec } from "../../src/report/bandit-specs.js";
@@ -188,7 +188,7 @@ export class BanditMode {
           if (horizon > this.loaded.horizon) note += ` · horizon cut from ${horizon} to ${this.loaded.horizon}, the longest the model was trained for`;
           horizon = Math.min(horizon, this.loaded.horizon);
           this.tf = new TransformerBanditPolicy(TRANSFORMER, this.loaded.model, this.loaded.params, this.loaded.horizon, $<HTMLInputElement>("b-greedy").checked, { engine });
-          policies.push(this.tf);
+          policies.push(engine === "webgpu" ? asyncPolicy(this.tf) : this.tf);
           if (meta.env && meta.env !== this.env) note += ` · out of distribution: ${entry.name} was trained on ${meta.env}, not ${this.env}`;
         } else {
           const why = cfg.numArms !== params.numArms ? `${cfg.numArms} arms, ${this.env} has ${params.numArms}` : `arm features of dimension ${trainedDim}, ${this.env} has ${params.dim}`;

@@ -1,8 +1,17 @@
 /**
  * Engine selection for the page: "kernels" (icrl's wasm SIMD kernels, the default: the same
  * kernels as Node), jax-js on wasm, or jax-js on WebGPU when the browser has it.
+ *
+ * WebGPU in a page: jax-js's synchronous read (`dataSync`) cannot run there (its error scopes
+ * need the event loop, and a page cannot block on the GPU), so the transformer policy deploys
+ * through the asynchronous read (`asyncOnly` deployer, `actAsync`). The parameters live on the
+ * wasm device like every other array of the page and are copied to the GPU once per model; the
+ * attention maps and read-outs keep running on wasm.
  */
-import { defaultDevice, initDevices } from "../../src/nn/engine.js";
+import { compile, defaultDevice, initDevices, np, paramsToHost, refAll, type HostTensor, type Params, type Tensor } from "../../src/nn/engine.js";
+import { registerHostEngine } from "../../src/nn/grad-engine.js";
+import type { Deployer } from "../../src/nn/deploy.js";
+import type { TransformerModel } from "../../src/nn/transformer.js";
 import { setKernelBinary } from "../../src/nn/wasm/kernels.js";
 import type { EngineName as ModelEngine } from "../../src/nn/grad-engine.js";
 import fmaUrl from "../../dist/kernels/icrl-fma.wasm?url";
@@ -47,9 +56,48 @@ export async function availableEngines(): Promise<EngineName[]> {
 
 /** Select an engine; returns the engine the policies deploy on (src/nn/deploy.ts). */
 export function useEngine(name: EngineName): ModelEngine {
-  defaultDevice(name === "webgpu" ? "webgpu" : "wasm");
-  return name === "kernels" ? "wasm" : "jax";
+  defaultDevice("wasm");
+  return name === "kernels" ? "wasm" : name === "webgpu" ? "webgpu" : "jax";
 }
+
+/** An array of the page's data on the GPU. */
+function onGpu(h: HostTensor): Tensor {
+  return np.array(h.data, { shape: [...h.shape], dtype: h.dtype === "int32" ? np.int32 : np.float32, device: "webgpu" });
+}
+
+/** The model's logits on the GPU, read asynchronously. */
+function webGpuDeployer(model: TransformerModel, params: Params): Deployer {
+  const host = paramsToHost(params);
+  let gpu: Params | null = {};
+  for (const k of Object.keys(host)) gpu[k] = onGpu(host[k]);
+  const fn = compile((p: Params, t: Tensor, pos: Tensor) => model.logitsAt(p, t, pos));
+  const refused = () => {
+    throw new Error("WebGPU in a page reads asynchronously: use logitsAtAsync");
+  };
+  return {
+    engine: "webgpu",
+    asyncOnly: true,
+    async logitsAtAsync(tokens, positions) {
+      if (!gpu) throw new Error("the WebGPU deployer was disposed");
+      const out = fn(refAll(gpu), onGpu(tokens), onGpu({ dtype: "int32", shape: [positions.length], data: positions }));
+      return (await out.data()) as Float32Array;
+    },
+    logitsAt: refused,
+    decoder: refused,
+    dispose() {
+      fn.dispose();
+      if (gpu) for (const k of Object.keys(gpu)) gpu[k].dispose();
+      gpu = null;
+    },
+  };
+}
+
+registerHostEngine("webgpu", {
+  grad: () => {
+    throw new Error("the playground does not train on WebGPU");
+  },
+  deployer: webGpuDeployer,
+});
 
 export function engineLabel(name: EngineName): string {
   return name === "kernels" ? "icrl kernels (wasm SIMD)" : name === "wasm" ? "jax-js (wasm)" : "jax-js (WebGPU)";
