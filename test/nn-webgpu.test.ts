@@ -25,7 +25,8 @@ import { initTrainState } from "../src/nn/optim.js";
 import { makeParallelTrainStep } from "../src/nn/parallel.js";
 import { engineForDevice, NO_ADAPTER } from "../src/nn/webgpu.js";
 import { as, randomBatch, randomParams, relL2 } from "./helpers/random-model.js";
-import { runCli } from "./helpers/cli.js";
+import { projectRoot, runCli } from "./helpers/cli.js";
+import { spawnSync } from "node:child_process";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
 if (process.env.VK_ICD_FILENAMES === undefined && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
@@ -178,6 +179,25 @@ test("--device webgpu without an adapter: one line naming what to install, exit 
     assert.equal(r.code, 2, r.stderr);
     assert.ok(r.stderr.includes(NO_ADAPTER), r.stderr);
     assert.equal(existsSync(join(dir, "run")), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--device webgpu: a whole experiment (generate, train, evaluate, report) runs on the GPU and equals the CPU run", { skip, timeout: 300_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "icrl-webgpu-exp-"));
+  try {
+    const script = join(projectRoot(), "dist", "test", "helpers", "tiny-experiment.js");
+    const results: Record<string, { runs: Record<string, Record<string, { finalRegret: number }>> }> = {};
+    for (const engine of ["wasm", "webgpu"]) {
+      const out = join(dir, engine);
+      const r = spawnSync(process.execPath, [script, out, engine], { encoding: "utf8", timeout: 240_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(existsSync(join(out, "report.md")));
+      results[engine] = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    }
+    assert.ok(Object.keys(results.webgpu.runs).length > 0);
+    assert.deepEqual(results.webgpu.runs, results.wasm.runs);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,6 @@
  * again after an interruption resumes each stage where it stopped (datasets and training resume;
  * a finished stage is skipped).
  */
-import { engineForDevice } from "../../nn/webgpu.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -19,8 +18,8 @@ import { banditExperiment, BANDIT_EXPERIMENT_NAMES, type BanditExperiment, type 
 import { fmt, type BanditResults } from "../../report/bandit-report.js";
 import { lineWithBands, writePlot } from "../../report/plot.js";
 import { parseAlgoSpec } from "../../algos/registry.js";
-import { PretrainConfigSchema } from "../../train/pretrain.js";
-import { GenerateConfigSchema, toGenerationSpec } from "./generate.js";
+import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../../train/pretrain.js";
+import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "./generate.js";
 import { runTraining } from "./train.js";
 import { EvaluateConfigSchema, MODELS_DIR, runEvaluation } from "./evaluate.js";
 import { intFlag } from "../config.js";
@@ -30,6 +29,10 @@ const ALL_PRESETS = [...BANDIT_EXPERIMENT_NAMES, ...MDP_EXPERIMENT_NAMES];
 import { mdpExperimentCommand } from "../../experiments/mdp-experiment.js";
 import { progress } from "../progress.js";
 import { parseEngine, type EngineName } from "../../nn/grad-engine.js";
+import { estimateDatasetBytes, type Manifest } from "../../data/dataset.js";
+import { formatBytes, parameterCount, trainMemoryPlan } from "../../nn/memory-plan.js";
+import { parseTransformerConfig } from "../../nn/config.js";
+import { engineForDevice } from "../../nn/webgpu.js";
 
 interface Flags {
   device?: string;
@@ -241,13 +244,27 @@ async function writeExperimentReport(exp: BanditExperiment, out: string, results
   });
 }
 
+/** What a run needs in memory (src/nn/memory-plan.ts), as comment lines. */
+export function memoryPlanText(generate: GenerateConfig, train: PretrainConfig): string {
+  const spec = toGenerationSpec(generate);
+  const T = spec.envParams.horizon;
+  const cfg = parseTransformerConfig(modelConfigFor(train, { spec } as Manifest));
+  const S = Math.ceil((2 * T) / 8) * 8; // Lin's layout: 2T tokens, padded to a multiple of 8
+  const p = trainMemoryPlan(cfg, train.batchSize, train.microBatches, S);
+  return [
+    `# memory plan: dataset ${formatBytes(estimateDatasetBytes(spec))} for ${spec.tasks + spec.valTasks} trajectories at T = ${T} (each split is read whole into memory);`,
+    `#   model ${parameterCount(cfg)} parameters (${formatBytes(p.modelState)} with gradients and AdamW moments);`,
+    `#   activations ${formatBytes(p.activations)} per micro-batch of ${p.microBatch} sequences of ${S} tokens (largest buffer ${formatBytes(p.largestBuffer)}, the attention weights of one layer)`,
+  ].join("\n");
+}
+
 /** The commands that run the same stages by hand. */
 export function dryRunText(exp: BanditExperiment, out: string, workers: number, tasks?: number, engine?: EngineName): string {
   const parts: string[] = [`# ${exp.name} (${exp.scale}): ${exp.title}`, `# reproduces: ${exp.reproduces}`];
   if (exp.deviations.length) parts.push(`# differences from the paper: ${exp.deviations.join("; ")}`);
   for (const run of exp.runs) {
     const { generate, train, evaluate, dir } = stageConfigs(exp, run, out, workers, tasks, engine);
-    parts.push("", `# ---- ${run.label} (${dir})`, stringify({ generate: { ...generate, out: join(dir, "data") }, train: { ...train, out: join(dir, "train") }, evaluate: { ...evaluate, out: join(dir, "eval") } }).trimEnd());
+    parts.push("", `# ---- ${run.label} (${dir})`, memoryPlanText(generate, train), stringify({ generate: { ...generate, out: join(dir, "data") }, train: { ...train, out: join(dir, "train") }, evaluate: { ...evaluate, out: join(dir, "eval") } }).trimEnd());
   }
   return parts.join("\n") + "\n";
 }
