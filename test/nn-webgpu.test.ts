@@ -128,7 +128,7 @@ test("--device: a model trained on the GPU deploys on the CPU with the same resu
   const dir = mkdtempSync(join(tmpdir(), "icrl-webgpu-"));
   try {
     const data = join(dir, "data");
-    let r = runCli(["generate", "--env", "lin-bernoulli", "--horizon", "10", "--context", "ucb", "--tasks", "100", "--seed", "4", "--workers", "1", "--out", data]);
+    const r = runCli(["generate", "--env", "lin-bernoulli", "--horizon", "10", "--context", "ucb", "--tasks", "100", "--seed", "4", "--workers", "1", "--out", data]);
     assert.equal(r.code, 0, r.stderr);
     const train = (device: string) => {
       const out = join(dir, `train-${device}`);

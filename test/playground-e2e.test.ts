@@ -12,10 +12,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
-import { projectRoot } from "./helpers/cli.js";
+import { projectRoot, runCli } from "./helpers/cli.js";
 import { startServer } from "../src/cli/commands/serve.js";
 import { checkpointFromBytes } from "../src/nn/safetensors.js";
 import { createTransformer } from "../src/nn/transformer.js";
@@ -43,6 +44,8 @@ interface BanditProbe {
   error: string | null;
   stepsPerSecond: number;
   greedy: boolean;
+  command: string;
+  uploadError: string | null;
 }
 declare global {
   interface Window {
@@ -346,5 +349,100 @@ test("playground: the WebGPU engine (SwiftShader in headless Chromium) plays the
   } finally {
     await browser.close();
     server.close();
+  }
+});
+
+test("playground: share, export and reproduce: the URL restores the view, the exported CSV equals the copied icrl command's results, uploaded checkpoints are checked", { timeout: 300_000, skip: skipBrowser }, async (t) => {
+  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
+  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
+  const tmp = mkdtempSync(join(tmpdir(), "icrl-share-"));
+  const steps = 10;
+  try {
+    const ctx = await browser.newContext({ acceptDownloads: true });
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const { entry, bytes, shipped } = await pickModel(page);
+    await page.goto(`${url}?model=${entry.name}&tasks=5&seed=11&algos=ucb,thompson&greedy=1`);
+    await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    const p0 = await page.evaluate(() => window.icrl.bandit);
+    assert.deepEqual(p0.names, ["transformer", "ucb", "thompson"], "the URL's algorithms are the ones that run");
+    assert.equal(p0.greedy, true);
+    for (let i = 0; i < steps; i++) await page.click("#b-step");
+    await page.waitForFunction((n) => document.querySelector("#b-regret")?.getAttribute("data-step") === String(n), steps, { timeout: 120_000 });
+    const p1 = await page.evaluate(() => window.icrl.bandit);
+
+    // Export: the CSV holds every algorithm's curve at every step so far.
+    const [csvDl] = await Promise.all([page.waitForEvent("download"), page.click("#b-export-csv")]);
+    const csvPath = join(tmp, csvDl.suggestedFilename());
+    await csvDl.saveAs(csvPath);
+    const lines = readFileSync(csvPath, "utf8").trim().split(/\r\n/);
+    assert.equal(lines[0], "algorithm,step,cumulative_regret_mean,cumulative_regret_sem,suboptimality_mean,suboptimality_sem");
+    const csv: Record<string, number[]> = {};
+    for (const l of lines.slice(1)) {
+      const [name, step, mean] = l.split(",");
+      (csv[name] ??= [])[Number(step) - 1] = Number(mean);
+    }
+    assert.deepEqual(Object.keys(csv), p1.names);
+    for (const n of p1.names) assert.equal(csv[n][steps - 1], p1.regret[n]);
+    const [jsonDl] = await Promise.all([page.waitForEvent("download"), page.click("#b-export-json")]);
+    const exported = JSON.parse(readFileSync(await jsonDl.path(), "utf8")) as { settings: { seed: number; tasks: number }; actions: Record<string, number[][]>; command: string };
+    assert.equal(exported.settings.seed, 11);
+    assert.deepEqual(exported.actions.transformer.flat(), p1.actions.transformer);
+
+    // Reproduce: the page's icrl command, run in Node, gives the same curves (to the last bits of
+    // Math.log/exp, which differ between Node's and Chromium's V8).
+    assert.match(p1.command, /^icrl evaluate --model \S+ --tasks 5 --seed 11 --algos ucb,thompson --greedy/);
+    if (shipped) {
+      const words = p1.command.split(" ").slice(1);
+      const r = runCli([...words, "--out", join(tmp, "eval")], { timeoutMs: 240_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const res = JSON.parse(readFileSync(join(tmp, "eval", "results.json"), "utf8")) as { algorithms: Record<string, { cumulativeRegret: { mean: number[] } }> };
+      for (const n of p1.names) {
+        for (let k = 0; k < steps; k++) {
+          const node = res.algorithms[n].cumulativeRegret.mean[k];
+          assert.ok(Math.abs(csv[n][k] - node) <= 1e-12 * Math.max(1, Math.abs(node)), `${n} at step ${k + 1}: exported ${csv[n][k]}, icrl evaluate ${node}`);
+        }
+      }
+    } else t.diagnostic("no shipped bandit model: the command's Node run is not checked");
+
+    // Share: the page's URL opens the same view (same settings, same arms after the same steps).
+    const shared = page.url();
+    assert.match(shared, /algos=ucb%2Cthompson|algos=ucb,thompson/);
+    const page2 = await ctx.newPage();
+    await page2.goto(shared);
+    await page2.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    for (let i = 0; i < steps; i++) await page2.click("#b-step");
+    await page2.waitForFunction((n) => document.querySelector("#b-regret")?.getAttribute("data-step") === String(n), steps, { timeout: 120_000 });
+    const p2 = await page2.evaluate(() => window.icrl.bandit);
+    assert.deepEqual(p2.names, p1.names);
+    assert.deepEqual(p2.actions, p1.actions);
+
+    // Your own checkpoint: a good file becomes the selected model; a corrupted one is named and
+    // refused, and the view stays as it was.
+    const good = join(tmp, "mine.safetensors");
+    writeFileSync(good, bytes);
+    await page.setInputFiles("#b-upload", good);
+    await page.waitForFunction(() => (document.querySelector("#b-model") as HTMLSelectElement).value === "mine (your file)" && window.icrl.bandit.ready && window.icrl.bandit.t === 0, null, { timeout: 120_000 });
+    await page.click("#b-step");
+    await page.waitForFunction(() => document.querySelector("#b-regret")?.getAttribute("data-step") === "1", null, { timeout: 60_000 });
+    assert.match(await page.evaluate(() => window.icrl.bandit.command), /--model mine\.safetensors /);
+    const bad = join(tmp, "broken.safetensors");
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length - 5] ^= 0xff;
+    writeFileSync(bad, flipped);
+    await page.setInputFiles("#b-upload", bad);
+    await page.waitForFunction(() => window.icrl.bandit.uploadError !== null, null, { timeout: 60_000 });
+    const p3 = await page.evaluate(() => window.icrl.bandit);
+    assert.match(p3.uploadError!, /^broken\.safetensors is not a usable checkpoint: /);
+    assert.match((await page.textContent("#b-status")) ?? "", /broken\.safetensors is not a usable checkpoint.*the view is unchanged/);
+    assert.equal(await page.inputValue("#b-model"), "mine (your file)");
+    assert.equal(p3.t, 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+    rmSync(tmp, { recursive: true, force: true });
   }
 });

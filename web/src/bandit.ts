@@ -17,7 +17,9 @@ import { barChart, heatmap } from "../../src/report/specs.js";
 import type { BatchBanditPolicy } from "../../src/algos/types.js";
 import { placeholder, renderChart } from "./charts.js";
 import { availableEngines, engineLabel, useEngine, type EngineName } from "./engine.js";
-import { listModels, loadModel, modelMeta, type LoadedModel, type ModelEntry } from "./models.js";
+import { addUploadedModel, listModels, loadModel, modelMeta, type LoadedModel, type ModelEntry } from "./models.js";
+import { copyText, download, setUrlParams, shellWord, toCsv } from "./share.js";
+import { checkpointFromBytes } from "../../src/nn/safetensors.js";
 import { $, FIELD_LIMITS, fmt, intField, Player } from "./ui.js";
 
 export const TRANSFORMER = "transformer";
@@ -42,10 +44,14 @@ export interface BanditProbe {
   stepsPerSecond: number;
   /** Probe read-outs of the selected task at the current step, per target: read-out and exact values. */
   readouts?: Record<string, { readout: number[]; exact: number[] }>;
+  /** The `icrl` command that computes this view in Node. */
+  command: string;
+  /** Why the last uploaded file was refused, or null. */
+  uploadError: string | null;
 }
 
 export class BanditMode {
-  probe: BanditProbe = { ready: false, t: 0, horizon: 0, names: [], regret: {}, probs: [], greedy: false, actions: {}, renders: 0, error: null, stepsPerSecond: 0 };
+  probe: BanditProbe = { ready: false, t: 0, horizon: 0, names: [], regret: {}, probs: [], greedy: false, actions: {}, renders: 0, error: null, stepsPerSecond: 0, command: "", uploadError: null };
   private models: ModelEntry[] = [];
   private loaded: LoadedModel | null = null;
   private stepper: BanditStepper | null = null;
@@ -68,7 +74,7 @@ export class BanditMode {
     $<HTMLSelectElement>("b-engine").replaceChildren(...engines.map((e) => new Option(engineLabel(e), e)));
     this.models = (await listModels()).filter((m) => (m.extra as { mdp?: unknown } | null)?.mdp === undefined); // MDP models live in the MDP mode
     const modelSel = $<HTMLSelectElement>("b-model");
-    modelSel.replaceChildren(...this.models.map((m) => new Option(`${m.name} (${modelMeta(m.extra).env ?? "?"}, ${m.config.backbone}, ${m.config.numLayers}×${m.config.dModel})`, m.name)), new Option("none: baselines only", ""));
+    modelSel.replaceChildren(...this.models.map((m) => this.modelOption(m)), new Option("none: baselines only", ""));
     $<HTMLSelectElement>("b-env").replaceChildren(...BANDIT_PRESET_NAMES.map((n) => new Option(n, n)));
     const box = $("b-algos");
     for (const name of BANDIT_ALGORITHM_NAMES) {
@@ -97,6 +103,13 @@ export class BanditMode {
     this.syncEnvToModel();
     if (params.has("greedy")) $<HTMLInputElement>("b-greedy").checked = params.get("greedy") === "1" || params.get("greedy") === "true";
     pick("env", $<HTMLSelectElement>("b-env"), [...BANDIT_PRESET_NAMES]);
+    if (params.has("algos")) {
+      const want = params.get("algos")!.split(",").filter((a) => a !== "");
+      const unknown = want.filter((a) => !(BANDIT_ALGORITHM_NAMES as readonly string[]).includes(a));
+      if (unknown.length) urlNotes.push(`URL algos: ${unknown.map((a) => JSON.stringify(a)).join(", ")} unknown (allowed: ${BANDIT_ALGORITHM_NAMES.join(", ")})`);
+      for (const el of box.querySelectorAll<HTMLInputElement>("input")) el.checked = want.includes(el.value);
+    }
+    pick("engine", $<HTMLSelectElement>("b-engine"), engines);
     if (params.has("tasks")) $<HTMLInputElement>("b-tasks").value = params.get("tasks")!;
     if (params.has("seed")) $<HTMLInputElement>("b-seed").value = params.get("seed")!;
     this.urlNote = urlNotes.length ? ` · ${urlNotes.join(" · ")}` : "";
@@ -111,6 +124,10 @@ export class BanditMode {
     $("b-play").addEventListener("click", () => this.player.play());
     $("b-pause").addEventListener("click", () => this.player.pause());
     $("b-reset").addEventListener("click", () => void this.reset());
+    $("b-upload").addEventListener("change", () => void this.upload());
+    $("b-export-csv").addEventListener("click", () => this.exportCsv());
+    $("b-export-json").addEventListener("click", () => this.exportJson());
+    $("b-copy").addEventListener("click", () => void this.copyCommand());
     window.addEventListener("resize", () => void this.render());
     await this.reset();
   }
@@ -210,6 +227,7 @@ export class BanditMode {
       taskSel.value = String(keep);
       Object.assign(this.probe, { t: 0, horizon, names: this.stepper.names, regret: {}, probs: [], stepsPerSecond: 0, greedy: $<HTMLInputElement>("b-greedy").checked });
       this.resetNote = note + this.fieldNotes.map((n) => ` · ${n}`).join("") + this.urlNote;
+      this.share(N, seed, horizon);
       await this.render();
       this.probe.ready = true;
     } catch (e) {
@@ -218,6 +236,126 @@ export class BanditMode {
   }
 
   private resetNote = "";
+
+  /** A model's select option, with what it was trained on as its tooltip. */
+  private modelOption(m: ModelEntry): HTMLOptionElement {
+    const meta = modelMeta(m.extra);
+    const o = new Option(`${m.name} (${meta.env ?? "?"}, ${m.config.backbone}, ${m.config.numLayers}×${m.config.dModel})`, m.name);
+    o.title = this.modelInfo(m);
+    return o;
+  }
+
+  /** One sentence on what a model is and what it was trained on. */
+  private modelInfo(m: ModelEntry): string {
+    const meta = modelMeta(m.extra);
+    const e = (m.extra ?? {}) as { dataset?: { context?: { algo: string }[]; expert?: string | null; label?: string }; preset?: string; steps?: number };
+    const ctx = e.dataset?.context?.map((c) => c.algo).join(" + ");
+    const how = e.dataset?.expert ? `labelled by ${e.dataset.expert} (DPT-style)` : ctx ? `imitating ${ctx} (algorithm distillation)` : "";
+    const backbone = m.config.backbone === "relu" ? "ReLU-attention" : "GPT (softmax)";
+    return (
+      `${m.name}: a ${backbone} transformer, ${m.config.numLayers} layers of width ${m.config.dModel}, ` +
+      `trained on ${meta.env ?? "an unrecorded task family"}${meta.horizon ? ` at horizon ${meta.horizon}` : ""}${ctx ? ` on trajectories of ${ctx}` : ""}${how ? `, ${how}` : ""}; ` +
+      `it deploys ${meta.greedy ? "greedily (argmax)" : "by sampling its softmax"} by default.`
+    );
+  }
+
+  /** Load a checkpoint from the visitor's disk, checked like the CLI checks one. */
+  private async upload(): Promise<void> {
+    const input = $<HTMLInputElement>("b-upload");
+    const file = input.files?.[0];
+    if (!file) return;
+    this.probe.uploadError = null;
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const ck = checkpointFromBytes(bytes, file.name);
+      const cfg = ck.config as { layout?: string };
+      if ((ck.extra as { mdp?: unknown } | null)?.mdp !== undefined || cfg.layout !== "lin") throw new Error("it is not a bandit model in Lin et al.'s token layout (MDP models load in the MDP mode of the CLI)");
+      const name = `${file.name.replace(/\.safetensors$/, "")} (your file)`;
+      const entry = addUploadedModel(name, file.name, bytes, ck);
+      this.models = [...this.models.filter((m) => m.name !== name), entry];
+      const sel = $<HTMLSelectElement>("b-model");
+      sel.querySelector(`option[value="${CSS.escape(name)}"]`)?.remove();
+      sel.insertBefore(this.modelOption(entry), sel.lastElementChild);
+      sel.value = name;
+      this.syncEnvToModel();
+      await this.reset();
+    } catch (e) {
+      this.probe.uploadError = `${file.name} is not a usable checkpoint: ${String((e as Error)?.message ?? e).slice(0, 300)}`;
+      this.setStatus(`${this.probe.uploadError}; the view is unchanged`);
+    } finally {
+      input.value = "";
+    }
+  }
+
+  /** The URL and the icrl command of the current settings. */
+  private share(N: number, seed: number, horizon: number): void {
+    const algos = [...$("b-algos").querySelectorAll<HTMLInputElement>("input:checked")].map((el) => el.value);
+    const entry = this.selectedModel();
+    const greedy = $<HTMLInputElement>("b-greedy").checked;
+    const engine = $<HTMLSelectElement>("b-engine").value;
+    const uploaded = entry?.file.startsWith("upload:") === true;
+    const url: [string, string][] = [["mode", new URLSearchParams(location.search).get("mode") ?? "bandit"], ["model", entry && !uploaded ? entry.name : ""], ["env", this.env], ["tasks", String(N)], ["seed", String(seed)], ["greedy", greedy ? "1" : "0"], ["algos", algos.join(",")], ["engine", engine]];
+    setUrlParams(url);
+    const words = (xs: string[]) => xs.map(shellWord).join(" ");
+    let cmd: string;
+    if (entry && this.tf) {
+      const meta = modelMeta(entry.extra);
+      const args = ["icrl", "evaluate", "--model", uploaded ? entry.file.slice("upload:".length) : entry.name, "--tasks", String(N), "--seed", String(seed), "--algos", algos.join(","), greedy ? "--greedy" : "--sampled"];
+      if (meta.horizon && horizon < meta.horizon) args.push("--horizon", String(horizon));
+      if (engine === "wasm") args.push("--engine", "jax");
+      cmd = words(args) + (meta.env && meta.env !== this.env ? `  # the CLI evaluates on the model's own tasks (${meta.env}); this view runs it on ${this.env}` : "");
+    } else {
+      cmd = words(["icrl", "baselines", "--env", this.env, "--algos", algos.join(","), "--tasks", String(N), "--seed", String(seed), "--horizon", String(horizon)]);
+    }
+    this.probe.command = cmd;
+    $("b-command").textContent = cmd;
+    $("b-model-info").textContent = entry ? this.modelInfo(entry) : "No transformer is selected: the classic algorithms alone.";
+  }
+
+  private async copyCommand(): Promise<void> {
+    const ok = await copyText(this.probe.command);
+    this.setStatus(ok ? "copied the command to the clipboard" : "the browser refused the clipboard: select the command below and copy it");
+  }
+
+  /** The curves of the current step, per algorithm. */
+  private curves(): { t: number; algorithms: Record<string, { cumulativeRegret: { mean: number[]; sem: number[] }; suboptimality: { mean: number[]; sem: number[] } }> } | null {
+    const s = this.stepper;
+    if (!s) return null;
+    return { t: s.t, algorithms: Object.fromEntries(s.names.map((n) => [n, s.summary(n)])) };
+  }
+
+  private fileStem(): string {
+    const s = this.stepper!;
+    return `icrl-${this.selectedModel()?.name.replace(/[^A-Za-z0-9_.-]+/g, "_") ?? "baselines"}-${this.env}-s${s.seed}-t${s.t}`;
+  }
+
+  private exportCsv(): void {
+    const c = this.curves();
+    if (!c) return;
+    const rows: (string | number)[][] = [];
+    for (const [name, a] of Object.entries(c.algorithms)) {
+      for (let k = 0; k < c.t; k++) rows.push([name, k + 1, a.cumulativeRegret.mean[k], a.cumulativeRegret.sem[k], a.suboptimality.mean[k], a.suboptimality.sem[k]]);
+    }
+    download(`${this.fileStem()}.csv`, "text/csv", toCsv(["algorithm", "step", "cumulative_regret_mean", "cumulative_regret_sem", "suboptimality_mean", "suboptimality_sem"], rows));
+  }
+
+  private exportJson(): void {
+    const c = this.curves();
+    const s = this.stepper;
+    if (!c || !s) return;
+    const actions = Object.fromEntries(s.names.map((n) => [n, s.tasks.map((_, j) => Array.from(s.history(n, j).actions))]));
+    const rewards = Object.fromEntries(s.names.map((n) => [n, s.tasks.map((_, j) => Array.from(s.history(n, j).rewards))]));
+    const body = {
+      format: "icrl-playground-bandit/1",
+      url: location.href,
+      command: this.probe.command,
+      settings: { model: this.selectedModel()?.name ?? null, env: this.env, tasks: s.numTasks, seed: s.seed, horizon: s.horizon, step: s.t, greedy: $<HTMLInputElement>("b-greedy").checked, engine: $<HTMLSelectElement>("b-engine").value },
+      algorithms: c.algorithms,
+      actions,
+      rewards,
+    };
+    download(`${this.fileStem()}.json`, "application/json", JSON.stringify(body, null, 1));
+  }
 
   private fail(e: unknown): void {
     this.probe.error = String((e as Error)?.message ?? e);

@@ -74,6 +74,13 @@ export async function listModels(): Promise<ModelEntry[]> {
 
 const bytesCache = new Map<string, Uint8Array>();
 
+/** A checkpoint from the visitor's disk (already checked by checkpointFromBytes), as a model entry. */
+export function addUploadedModel(name: string, fileName: string, bytes: Uint8Array, ck: { config: unknown; extra?: unknown }): ModelEntry {
+  const file = `upload:${fileName}`;
+  bytesCache.set(file, bytes);
+  return { file, name, bytes: bytes.length, config: ck.config as TransformerConfig, extra: (ck.extra ?? null) as ModelExtra | null, probes: null };
+}
+
 /** Fetch (once), verify and load a checkpoint onto the current default device. */
 export async function loadModel(entry: ModelEntry): Promise<LoadedModel> {
   let bytes = bytesCache.get(entry.file);
