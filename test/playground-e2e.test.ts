@@ -446,3 +446,47 @@ test("playground: share, export and reproduce: the URL restores the view, the ex
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test("playground accessibility: tabs with tabpanels and arrow keys, charts with text alternatives, one live region that announces changes of state only, touch-sized checkboxes", { timeout: 240_000, skip: skipBrowser }, async () => {
+  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
+  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(`${url}?tasks=3&seed=1`);
+    await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+    // Tabs (WAI-ARIA pattern): each tab controls a tabpanel labelled by it; one tab stop.
+    const tabs = await page.locator("#tabs [role=tab]").evaluateAll((bs) => bs.map((b) => ({ id: b.id, controls: b.getAttribute("aria-controls"), tabindex: b.getAttribute("tabindex") })));
+    assert.equal(tabs.length, 3);
+    for (const t of tabs) assert.equal(await page.getAttribute(`#${t.controls}`, "role"), "tabpanel");
+    assert.deepEqual(tabs.map((t) => t.tabindex), ["0", "-1", "-1"]);
+    await page.focus("#tab-bandit");
+    await page.keyboard.press("ArrowRight");
+    await page.waitForFunction(() => !document.querySelector<HTMLElement>("#mode-mdp")!.hidden && document.activeElement?.id === "tab-mdp");
+    assert.equal(await page.getAttribute("#tab-mdp", "aria-selected"), "true");
+    await page.keyboard.press("Home");
+    await page.waitForFunction(() => !document.querySelector<HTMLElement>("#mode-bandit")!.hidden && document.activeElement?.id === "tab-bandit");
+    // Status lines change at every step and are not live; the one live region says states only.
+    for (const id of ["b-status", "m-status", "l-status"]) assert.equal(await page.getAttribute(`#${id}`, "aria-live"), null, id);
+    assert.equal(await page.getAttribute("#announce", "aria-live"), "polite");
+    await page.evaluate(() => {
+      const w = window as unknown as { announced: string[] };
+      w.announced = [];
+      new MutationObserver(() => w.announced.push(document.getElementById("announce")!.textContent ?? "")).observe(document.getElementById("announce")!, { childList: true, characterData: true, subtree: true });
+    });
+    for (let i = 0; i < 15; i++) await page.click("#b-step");
+    await page.waitForFunction(() => document.querySelector("#b-regret")?.getAttribute("data-step") === "15", null, { timeout: 120_000 });
+    const announced = await page.evaluate(() => (window as unknown as { announced: string[] }).announced);
+    assert.ok(announced.length <= 1, `announced at every step: ${JSON.stringify(announced)}`);
+    // Charts are images labelled by their title; the regret chart points to its table.
+    assert.equal(await page.getAttribute("#b-regret", "role"), "img");
+    assert.match((await page.getAttribute("#b-regret", "aria-label")) ?? "", /step 15.*table below/);
+    assert.ok((await page.locator("#b-table tbody tr").count()) >= 2);
+    // Touch-sized checkboxes.
+    const box = await page.locator("#b-algos input[type=checkbox]").first().boundingBox();
+    assert.ok(box && box.width >= 20 && box.height >= 20, JSON.stringify(box));
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

@@ -20,7 +20,7 @@ import { availableEngines, engineLabel, useEngine, type EngineName } from "./eng
 import { addUploadedModel, listModels, loadModel, modelMeta, type LoadedModel, type ModelEntry } from "./models.js";
 import { copyText, download, setUrlParams, shellWord, toCsv } from "./share.js";
 import { checkpointFromBytes } from "../../src/nn/safetensors.js";
-import { $, FIELD_LIMITS, fmt, intField, Player } from "./ui.js";
+import { $, announce, FIELD_LIMITS, fmt, intField, Player } from "./ui.js";
 
 export const TRANSFORMER = "transformer";
 const DEFAULT_BASELINES = ["emp", "ucb", "thompson", "linucb"];
@@ -230,6 +230,7 @@ export class BanditMode {
       this.share(N, seed, horizon);
       await this.render();
       this.probe.ready = true;
+      announce(`bandit mode ready: ${N} tasks of ${this.env}, ${this.stepper.names.join(", ")}${this.modelError ? `; ${this.modelError}` : ""}`);
     } catch (e) {
       this.fail(e);
     }
@@ -282,6 +283,7 @@ export class BanditMode {
     } catch (e) {
       this.probe.uploadError = `${file.name} is not a usable checkpoint: ${String((e as Error)?.message ?? e).slice(0, 300)}`;
       this.setStatus(`${this.probe.uploadError}; the view is unchanged`);
+      announce(this.probe.uploadError);
     } finally {
       input.value = "";
     }
@@ -360,6 +362,7 @@ export class BanditMode {
   private fail(e: unknown): void {
     this.probe.error = String((e as Error)?.message ?? e);
     this.setStatus(`error: ${this.probe.error}`);
+    announce(`bandit mode error: ${this.probe.error}`);
     console.error(e);
   }
 
@@ -392,7 +395,7 @@ export class BanditMode {
     this.renderTable(algorithms, t);
     const jobs: Promise<void>[] = [];
     if (t === 0) placeholder($("b-regret"), "Press step or play: every algorithm acts on the same tasks.");
-    else jobs.push(renderChart($("b-regret"), regretSpec({ env: this.env, envParams: {}, horizon: t, tasks: s.numTasks, seed: s.seed, definitions: METRIC_DEFINITIONS, algorithms }, `${this.env}: ${s.numTasks} tasks, seed ${s.seed}, step ${t}`)));
+    else jobs.push(renderChart($("b-regret"), regretSpec({ env: this.env, envParams: {}, horizon: t, tasks: s.numTasks, seed: s.seed, definitions: METRIC_DEFINITIONS, algorithms }, `${this.env}: ${s.numTasks} tasks, seed ${s.seed}, step ${t}`), "The table below lists every algorithm's regret at this step."));
     const task = Number($<HTMLSelectElement>("b-task").value) || 0;
     if (!this.tf) {
       placeholder($("b-probs"), this.modelError ? `No transformer: ${this.modelError}` : "No transformer for this environment.");
@@ -434,6 +437,7 @@ export class BanditMode {
     await Promise.all(jobs);
     this.probe.renders++;
     $("b-regret").dataset.step = String(t);
+    if (s.done) announce(`bandit mode finished: all ${s.horizon} steps`);
   }
 
   private async renderAttention(task: number, actions: Int32Array, rewards: Float64Array): Promise<void> {

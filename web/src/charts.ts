@@ -25,8 +25,20 @@ function adapt(spec: VegaLiteSpec): VegaLiteSpec {
   return s;
 }
 
-/** Replace the chart in `el` by `spec`; resolves when drawn. */
-export async function renderChart(el: HTMLElement, spec: VegaLiteSpec): Promise<void> {
+/** The chart's title as text (its text alternative for screen readers). */
+function titleText(spec: VegaLiteSpec): string {
+  const t = (spec as { title?: string | string[] | { text?: string | string[] } }).title;
+  const text = typeof t === "object" && t !== null && !Array.isArray(t) ? t.text : t;
+  return Array.isArray(text) ? text.join(" ") : (text ?? "chart");
+}
+
+/**
+ * Replace the chart in `el` by `spec`; resolves when drawn. The chart is an image to assistive
+ * technology, labelled by its title and `alt` (where its values can be read as text).
+ */
+export async function renderChart(el: HTMLElement, spec: VegaLiteSpec, alt = ""): Promise<void> {
+  el.setAttribute("role", "img");
+  el.setAttribute("aria-label", `${titleText(spec)}${alt ? `. ${alt}` : ""}`);
   const compiled = compile(adapt(spec) as TopLevelSpec).spec;
   // Draw off-page, then swap in one go (no layout jump while playing).
   const holder = document.createElement("div");
@@ -39,6 +51,8 @@ export async function renderChart(el: HTMLElement, spec: VegaLiteSpec): Promise<
 
 /** Clear a chart and show a short message instead. */
 export function placeholder(el: HTMLElement, text: string): void {
+  el.removeAttribute("role");
+  el.removeAttribute("aria-label");
   views.get(el)?.finalize();
   views.delete(el);
   el.replaceChildren(Object.assign(document.createElement("p"), { className: "placeholder", textContent: text }));

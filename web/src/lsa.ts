@@ -10,7 +10,7 @@ import { LsaControlStepper } from "../../src/eval/lsa-stepper.js";
 import { signAlignScale } from "../../src/lsa/metrics.js";
 import { heatmap, lineWithBands, type VegaLiteSpec } from "../../src/report/specs.js";
 import { placeholder, renderChart } from "./charts.js";
-import { $, FIELD_LIMITS, fmt, intField, Player } from "./ui.js";
+import { $, FIELD_LIMITS, fmt, intField, Player, announce } from "./ui.js";
 
 export interface LsaProbe {
   ready: boolean;
@@ -116,6 +116,7 @@ export class LsaMode {
       this.probe.trained = true;
     } catch (e) {
       this.probe.error = String((e as Error).message ?? e);
+      announce(`LSA mode error: ${this.probe.error}`);
     } finally {
       this.training = false;
       $<HTMLButtonElement>("l-train").disabled = false;
@@ -144,6 +145,7 @@ export class LsaMode {
     await this.renderBlock(b, cfg);
     await this.render();
     this.probe.ready = true;
+    announce(`LSA mode ready: ${tasks} MDPs, K = ${K}`);
   }
 
   private async renderBlock(b: Block, cfg: MimicConfig): Promise<void> {

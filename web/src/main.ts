@@ -28,7 +28,10 @@ function pauseHidden(mode: string): void {
 
 function show(mode: string): void {
   pauseHidden(mode);
-  for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button")) b.setAttribute("aria-selected", String(b.dataset.mode === mode));
+  for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button")) {
+    b.setAttribute("aria-selected", String(b.dataset.mode === mode));
+    b.tabIndex = b.dataset.mode === mode ? 0 : -1; // one tab stop for the tab list; arrows move within
+  }
   for (const s of document.querySelectorAll<HTMLElement>("section.mode")) s.hidden = s.id !== `mode-${mode}`;
   if (mode === "lsa" && !started.lsa) {
     window.icrl.lsa = lsa.probe;
@@ -43,7 +46,18 @@ function show(mode: string): void {
   history.replaceState(null, "", url);
 }
 
-for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button")) b.addEventListener("click", () => show(b.dataset.mode!));
+const tabs = [...document.querySelectorAll<HTMLButtonElement>("#tabs button")];
+for (const b of tabs) b.addEventListener("click", () => show(b.dataset.mode!));
+// Keyboard: arrows, Home and End move between the tabs and select (WAI-ARIA tabs pattern).
+$("tabs").addEventListener("keydown", (e) => {
+  const i = tabs.findIndex((b) => b === document.activeElement);
+  if (i < 0) return;
+  const j = e.key === "ArrowRight" ? (i + 1) % tabs.length : e.key === "ArrowLeft" ? (i + tabs.length - 1) % tabs.length : e.key === "Home" ? 0 : e.key === "End" ? tabs.length - 1 : -1;
+  if (j < 0) return;
+  e.preventDefault();
+  tabs[j].focus();
+  show(tabs[j].dataset.mode!);
+});
 
 async function boot(): Promise<void> {
   const t0 = performance.now();

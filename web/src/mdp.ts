@@ -13,7 +13,7 @@ import { MdpStepper } from "../../src/eval/mdp-stepper.js";
 import { columnMeanSem } from "../../src/core/stats.js";
 import { lineWithBands } from "../../src/report/specs.js";
 import { placeholder, renderChart } from "./charts.js";
-import { $, FIELD_LIMITS, intField, Player } from "./ui.js";
+import { $, FIELD_LIMITS, intField, Player, announce } from "./ui.js";
 import { listModels, loadModel, type LoadedModel, type ModelEntry } from "./models.js";
 import { AdMdpPolicy, DptMdpPolicy } from "../../src/eval/mdp-transformer-policy.js";
 import { availableEngines } from "./engine.js";
@@ -148,6 +148,7 @@ export class MdpMode {
       // e.g. tf-soft-ucbvi on Dark Room: the construction would be too large to build
       this.stepper = null;
       $("m-status").textContent = `error: ${String((e as Error)?.message ?? e)}`;
+      announce(`MDP mode error: ${String((e as Error)?.message ?? e)}`);
       console.error(e);
       return;
     }
@@ -158,6 +159,7 @@ export class MdpMode {
     $("m-grid-caption").textContent = this.env.startsWith("darkroom") ? "Darkroom: the shown agent's path in the current episode of task 0 (darker = visited more); ★ goal, ● agent." : "Random MDP: visits per state in the current episode of task 0.";
     await this.render();
     this.probe.ready = true;
+    announce(`MDP mode ready: ${this.env}, agents ${names.join(", ")}`);
   }
 
   async render(): Promise<void> {

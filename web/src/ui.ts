@@ -31,6 +31,15 @@ export function intField(id: string, lo: number, hi: number, dflt: number, label
   return v;
 }
 
+/**
+ * Say a change of state (ready, finished, an error) to screen readers through the page's one
+ * live region; the status lines, which change at every step, are not live.
+ */
+export function announce(text: string): void {
+  const el = document.getElementById("announce");
+  if (el && el.textContent !== text) el.textContent = text;
+}
+
 export function fmt(x: number, digits = 2): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x);
 }
