@@ -130,3 +130,26 @@ test("MDP datasets: icrl generate --shard k/3 then icrl merge gives the single-p
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Regression: --both-modes and --greedy/--sampled were silently ignored for MDP models.
+test("icrl evaluate on an MDP model: --both-modes adds the other deployment mode, --greedy with --sampled is refused", () => {
+  const dir = tmp();
+  const g = runCli(["generate", "--env", "random-mdp", "--kind", "ad", "--context", "soft-ucbvi:c=0.05", "--states", "3", "--actions", "2", "--horizon", "4", "--episodes", "2", "--tasks", "40", "--out", join(dir, "ad")]);
+  assert.equal(g.code, 0, g.stderr);
+  const t = runCli(["train", "--data", join(dir, "ad"), "--steps", "2", "--batch", "4", "--layers", "1", "--d-model", "8", "--log-every", "1", "--eval-every", "1", "--checkpoint-every", "1", "--out", join(dir, "train")]);
+  assert.equal(t.code, 0, t.stderr);
+  const e = runCli(["evaluate", "--model", join(dir, "train"), "--tasks", "4", "--algos", "uniform", "--both-modes", "--out", join(dir, "both")]);
+  assert.equal(e.code, 0, e.stderr);
+  const res = JSON.parse(readFileSync(join(dir, "both", "results.json"), "utf8"));
+  assert.deepEqual(Object.keys(res.algorithms).sort(), ["transformer", "transformer-greedy", "uniform"]);
+  assert.deepEqual(res.model.otherMode, { name: "transformer-greedy", deployment: "greedy actions" });
+  const g2 = runCli(["evaluate", "--model", join(dir, "train"), "--tasks", "4", "--algos", "uniform", "--greedy", "--both-modes", "--out", join(dir, "both-g")]);
+  assert.equal(g2.code, 0, g2.stderr);
+  assert.ok("transformer-sampled" in JSON.parse(readFileSync(join(dir, "both-g", "results.json"), "utf8")).algorithms);
+  const bad = runCli(["evaluate", "--model", join(dir, "train"), "--greedy", "--sampled", "--out", join(dir, "bad")]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /invalid --greedy\/--sampled: "both" \(allowed: at most one of the two\)/);
+  assert.ok(!existsSync(join(dir, "bad")));
+  // --help states both defaults of --backbone
+  assert.match(runCli(["train", "--help"]).stdout.replace(/\s+/g, " "), /default relu for bandit datasets, gpt for MDP datasets/);
+});

@@ -82,6 +82,8 @@ export const MdpEvaluateConfigSchema = z.strictObject({
   algos: z.array(z.string()).optional(),
   /** argmax instead of sampling from the softmax (the anchors sample online) */
   greedy: z.boolean().default(false),
+  /** Also evaluate the other deployment mode, as "<name>-greedy" or "<name>-sampled". */
+  bothModes: z.boolean().default(false),
   /** DPT online context: the previous episode (DPT) or the last L transitions */
   context: z.enum(["previous-episode", "sliding"], { message: "previous-episode or sliding" }).default("previous-episode"),
   /** DPT: also the offline test (fixed random in-context dataset, one episode, greedy and sampled) */
@@ -144,6 +146,8 @@ export interface MdpEvaluateFlags {
   seed?: number;
   algos?: string;
   greedy?: boolean;
+  sampled?: boolean;
+  bothModes?: boolean;
   context?: string;
   offline?: boolean;
   split?: string;
@@ -153,6 +157,7 @@ export interface MdpEvaluateFlags {
 }
 
 export function resolveMdpEvaluateConfig(flags: MdpEvaluateFlags): MdpEvaluateConfig {
+  if (flags.greedy && flags.sampled) throw invalid("--greedy/--sampled", "both", "at most one of the two");
   const file = flags.config ? loadConfigFile(flags.config) : {};
   const raw = {
     ...file,
@@ -162,7 +167,8 @@ export function resolveMdpEvaluateConfig(flags: MdpEvaluateFlags): MdpEvaluateCo
       episodes: flags.episodes,
       seed: flags.seed,
       algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
-      greedy: flags.greedy,
+      greedy: flags.greedy ? true : flags.sampled ? false : undefined,
+      bothModes: flags.bothModes,
       context: flags.context,
       offline: flags.offline,
       split: flags.split,
@@ -184,7 +190,8 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
   const K = cfg.episodes ?? (m.layout.kind === "ad" ? m.dataset.episodes : 40);
   const baselines = cfg.algos ?? (m.extra.baselines as string[] | undefined) ?? [...MDP_DEFAULT_BASELINES[dist.env], ...m.dataset.context.map((c) => c.algo).filter((a) => a !== "random")];
   const specs = [...new Map(baselines.map((a) => parseMdpAlgoSpec(a)).map((s) => [s.label, s])).values()];
-  if (specs.some((s) => s.label === cfg.name)) throw invalid("name", cfg.name, "a name different from the baselines'");
+  const other = cfg.greedy ? `${cfg.name}-sampled` : `${cfg.name}-greedy`;
+  for (const n of cfg.bothModes ? [cfg.name, other] : [cfg.name]) if (specs.some((s) => s.label === n)) throw invalid("name", cfg.name, "a name different from the baselines'");
   // The inputs, resolved and complete: `icrl evaluate --config <run>/config.json` repeats the run
   // (what they resolve to, the model file, its layout and the environment, is in results.json).
   const resolved = { ...cfg, tasks, episodes: K, algos: specs.map((s) => s.label) };
@@ -193,7 +200,8 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
     const bar = progress(`${label} (${specs.length + 1} policies × ${tasks} tasks)`, tasks * (specs.length + 1), "task runs");
     const record = dist.env === "random-mdp" ? undefined : { tasks: [0], episodes: pictureEpisodes(K) };
     const tf = transformerPolicy(m, cfg.name, cfg);
-    const { algorithms, optimalReturn, recorded, wallSeconds } = await evaluateMdp([tf, ...specs.map((s) => new PerTaskMdpBatch(s.label, () => makeMdpAgent(s)))], {
+    const tfOther = cfg.bothModes ? [transformerPolicy(m, other, { ...cfg, greedy: !cfg.greedy })] : [];
+    const { algorithms, optimalReturn, recorded, wallSeconds } = await evaluateMdp([tf, ...tfOther, ...specs.map((s) => new PerTaskMdpBatch(s.label, () => makeMdpAgent(s)))], {
       dist,
       episodes: K,
       tasks,
@@ -215,7 +223,7 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
       definitions: MDP_METRIC_DEFINITIONS,
       optimalReturn,
       algorithms,
-      model: { path: m.path, checkpoint: cfg.model, step: m.step, layout: m.layout, dataset: m.dataset, deployment, name: cfg.name },
+      model: { path: m.path, checkpoint: cfg.model, step: m.step, layout: m.layout, dataset: m.dataset, deployment, name: cfg.name, otherMode: cfg.bothModes ? { name: other, deployment: cfg.greedy ? "sampled actions" : "greedy actions" } : null },
     };
     if (cfg.offline) {
       if (m.layout.kind !== "dpt") throw invalid("offline", true, "false for AD models (the offline test is DPT's)");

@@ -118,7 +118,7 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
       shardSize: 5000,
     },
     train: { ...trainBase({ steps: paper ? 312_500 : 6000, batchSize: paper ? 64 : 32, paper }), features: "grid", onehot: false, queryInTokens: true }, // paper: 200 epochs x 100K / 64
-    evaluate: { episodes: paper ? 40 : 10, seed: EVAL_SEED, algos: DARKROOM_BASELINES, greedy: false, context: "previous-episode", offline: true, split: "test", chunk: 500, name: "transformer", engine: "wasm" },
+    evaluate: { episodes: paper ? 40 : 10, seed: EVAL_SEED, algos: DARKROOM_BASELINES, greedy: false, bothModes: false, context: "previous-episode", offline: true, split: "test", chunk: 500, name: "transformer", engine: "wasm" },
     criteria: [{ kind: "return-at", of: "transformer", episode: 10, min: 60, text: "mean return on the 20 held-out goals >= 60 by episode 10" }],
   };
 }
@@ -155,6 +155,7 @@ function linUcbviMdp(scale: MdpScale): MdpExperiment {
       seed: EVAL_SEED,
       algos: ["optimal", "uniform", LIN_UCBVI_CONTEXT, "ucbvi:c=0.02:clip=remaining", "ucbvi", "qlearning", "psrl"],
       greedy: false,
+      bothModes: false,
       context: "previous-episode",
       offline: false,
       split: "test",
@@ -194,7 +195,7 @@ function darkroomAdQlearning(scale: MdpScale): MdpExperiment {
       shardSize: paper ? 1000 : 1000,
     },
     train: { ...trainBase({ steps: paper ? 100_000 : 600, paper }), window: paper ? 400 : 200, time: "scalar", features: "grid" },
-    evaluate: { episodes: paper ? 100 : 20, seed: EVAL_SEED, algos: ["optimal", "uniform", ql], greedy: false, context: "previous-episode", offline: false, split: "test", chunk: 500, name: "transformer", engine: "wasm" },
+    evaluate: { episodes: paper ? 100 : 20, seed: EVAL_SEED, algos: ["optimal", "uniform", ql], greedy: false, bothModes: false, context: "previous-episode", offline: false, split: "test", chunk: 500, name: "transformer", engine: "wasm" },
     criteria: [{ kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" }],
   };
 }

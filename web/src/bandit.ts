@@ -469,7 +469,8 @@ export class BanditMode {
         xTitle: "token",
         yTitle: "",
         rowLabels: labels,
-        sequential: cfg.backbone === "gpt",
+        // softmax and ReLU attention weights are never negative: a one-sided scale
+        sequential: row.every((v) => v >= 0),
       }),
     );
     await probeJob;

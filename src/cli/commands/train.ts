@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .command("train")
     .description("Pretrain a transformer on a dataset from `icrl generate` (cross-entropy on every step's label); resumable run folder with metrics.jsonl, checkpoints and the final model.safetensors.")
     .option("--data <dir>", "dataset folder written by `icrl generate`")
-    .option("--backbone <kind>", "relu (Lin et al.'s ReLU attention) or gpt (DPT's softmax GPT-2); default relu")
+    .option("--backbone <kind>", "relu (Lin et al.'s ReLU attention) or gpt (DPT's softmax GPT-2); default relu for bandit datasets, gpt for MDP datasets")
     .option("--layers <L>", "transformer layers (default 4)", intFlag("layers"))
     .option("--d-model <D>", "embedding width (default 32)", intFlag("d-model"))
     .option("--heads <M>", "attention heads (default 1)", intFlag("heads"))
