@@ -490,3 +490,37 @@ test("playground accessibility: tabs with tabpanels and arrow keys, charts with 
     server.close();
   }
 });
+
+// Regression: a finished training used to reset the visitor's play to k = 0 (and switched the
+// block select as soon as training started).
+test("playground LSA: a training that finishes while the visitor steps the construction keeps their view and says how to switch", { timeout: 300_000, skip: skipBrowser }, async () => {
+  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
+  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
+  type Lsa = { ready: boolean; k: number; trained: boolean; trainedNote: string | null; error: string | null };
+  const lsa = () => (window as unknown as { icrl: { lsa: Lsa } }).icrl.lsa;
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${url}?mode=lsa`);
+    await page.waitForFunction(`(${lsa})()?.ready === true`, null, { timeout: 120_000 });
+    for (let i = 0; i < 3; i++) await page.click("#l-step");
+    await page.waitForFunction(`(${lsa})().k === 3`, null, { timeout: 60_000 });
+    await page.click("#l-train");
+    assert.equal(await page.inputValue("#l-block"), "construction", "the select does not switch while training");
+    await page.waitForFunction(`(${lsa})().trained === true && (${lsa})().trainedNote !== null`, null, { timeout: 240_000 });
+    let p = (await page.evaluate(`(${lsa})()`)) as Lsa;
+    assert.equal(p.k, 3, "the visitor's k updates were kept");
+    assert.equal(await page.inputValue("#l-block"), "construction");
+    assert.match((await page.textContent("#l-status")) ?? "", /the trained block is ready: choose block → trained here/);
+    await page.selectOption("#l-block", "trained");
+    await page.waitForFunction(`(${lsa})().ready === true && (${lsa})().k === 0 && (${lsa})().trainedNote === null`, null, { timeout: 60_000 });
+    p = (await page.evaluate(`(${lsa})()`)) as Lsa;
+    assert.equal(p.error, null);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

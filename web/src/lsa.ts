@@ -15,6 +15,8 @@ import { $, FIELD_LIMITS, fmt, intField, Player, announce } from "./ui.js";
 export interface LsaProbe {
   ready: boolean;
   k: number;
+  /** Set when a training finished while the visitor was stepping another view (kept, not reset). */
+  trainedNote: string | null;
   lsa: number[];
   exact: number[];
   trained: boolean;
@@ -31,7 +33,7 @@ interface Block {
 }
 
 export class LsaMode {
-  probe: LsaProbe = { ready: false, k: 0, lsa: [], exact: [], trained: false, error: null };
+  probe: LsaProbe = { ready: false, k: 0, lsa: [], exact: [], trained: false, error: null, trainedNote: null };
   private stepper: LsaControlStepper | null = null;
   private trained: Block | null = null;
   private player: Player;
@@ -87,7 +89,6 @@ export class LsaMode {
   private async train(): Promise<void> {
     if (this.training) return;
     this.training = true;
-    $<HTMLSelectElement>("l-block").value = "trained";
     const cfg = this.mimicConfig();
     const preset = $<HTMLSelectElement>("l-preset").value;
     $<HTMLButtonElement>("l-train").disabled = true;
@@ -121,12 +122,23 @@ export class LsaMode {
       this.training = false;
       $<HTMLButtonElement>("l-train").disabled = false;
     }
+    // Show the trained block at once unless the visitor has stepped the current view: a finished
+    // training never throws away their k updates; it says how to switch instead.
+    const busy = this.stepper !== null && (this.stepper.k > 0 || this.player.active);
+    if (this.probe.error === null && busy) {
+      this.probe.trainedNote = "the trained block is ready: choose block → trained here to run it (k restarts at 0)";
+      $("l-status").textContent = `${$("l-status").textContent ?? ""} · ${this.probe.trainedNote}`;
+      announce(this.probe.trainedNote);
+      return;
+    }
+    if (this.probe.error === null) $<HTMLSelectElement>("l-block").value = "trained";
     await this.reset();
   }
 
   async reset(): Promise<void> {
     await this.player.stop();
     this.probe.ready = false;
+    if ($<HTMLSelectElement>("l-block").value === "trained") this.probe.trainedNote = null;
     this.fieldNotes = [];
     const cfg = this.mimicConfig();
     const b = this.block();
@@ -174,7 +186,7 @@ export class LsaMode {
     ]);
     const k = s.k;
     Object.assign(this.probe, { k, lsa: c.lsa.mean, exact: c.exact.mean, error: null });
-    $("l-status").textContent = `update k = ${k} / ${s.cfg.K} on ${s.cfg.tasks} unseen MDPs · normalised return: LSA ${fmt(c.lsa.mean[k], 3)} ± ${fmt(c.lsa.sem[k], 3)}, exact ${fmt(c.exact.mean[k], 3)} ± ${fmt(c.exact.sem[k], 3)}${this.fieldNotes.map((n) => ` · ${n}`).join("")}`;
+    $("l-status").textContent = `update k = ${k} / ${s.cfg.K} on ${s.cfg.tasks} unseen MDPs · normalised return: LSA ${fmt(c.lsa.mean[k], 3)} ± ${fmt(c.lsa.sem[k], 3)}, exact ${fmt(c.exact.mean[k], 3)} ± ${fmt(c.exact.sem[k], 3)}${this.fieldNotes.map((n) => ` · ${n}`).join("")}${this.probe.trainedNote && $<HTMLSelectElement>("l-block").value !== "trained" ? ` · ${this.probe.trainedNote}` : ""}`;
     const S = s.contexts[0].S;
     const A = s.contexts[0].A;
     await Promise.all([

@@ -52,6 +52,11 @@ export function fmt(x: number, digits = 2): string {
 export class Player {
   private queued = 0;
   private playing = false;
+
+  /** Playing, or single steps queued. */
+  get active(): boolean {
+    return this.playing || this.queued > 0;
+  }
   private loop: Promise<void> | null = null;
   private stopRequested = false;
 
