@@ -46,6 +46,7 @@ interface BanditProbe {
   greedy: boolean;
   command: string;
   uploadError: string | null;
+  seeds: Record<string, Record<string, number>>;
 }
 declare global {
   interface Window {
@@ -518,6 +519,39 @@ test("playground LSA: a training that finishes while the visitor steps the const
     await page.waitForFunction(`(${lsa})().ready === true && (${lsa})().k === 0 && (${lsa})().trainedNote === null`, null, { timeout: 60_000 });
     p = (await page.evaluate(`(${lsa})()`)) as Lsa;
     assert.equal(p.error, null);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+test("playground: compared seeds run side by side, each equal to the page run on that seed alone", { timeout: 300_000, skip: skipBrowser }, async () => {
+  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
+  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
+  const steps = 12;
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const { entry } = await pickModel(page);
+    const run = async (query: string) => {
+      await page.goto(`${url}?model=${entry.name}&tasks=4&${query}`);
+      await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
+      for (let i = 0; i < steps; i++) await page.click("#b-step");
+      await page.waitForFunction((n) => document.querySelector("#b-regret")?.getAttribute("data-step") === String(n), steps, { timeout: 240_000 });
+      return { probe: await page.evaluate(() => window.icrl.bandit), status: (await page.textContent("#b-status")) ?? "" };
+    };
+    const both = await run("seed=2&seeds=7,oops,2");
+    assert.deepEqual(Object.keys(both.probe.seeds).sort(), ["2", "7"]);
+    assert.match(both.status, /compare seeds: dropped "oops" \(not an integer in \[0, 2147483647\]\), 2 \(already shown\)/);
+    assert.equal(await page.locator("#b-seeds-table tbody tr").count(), both.probe.names.length);
+    assert.match(page.url(), /seeds=7(&|$)/);
+    const alone = await run("seed=7");
+    assert.deepEqual(alone.probe.seeds, {}, "no compared seeds: the view is hidden");
+    assert.equal(await page.locator("#b-seeds-view").isHidden(), true);
+    for (const n of alone.probe.names) assert.equal(both.probe.seeds["7"][n], alone.probe.regret[n], `${n} on seed 7`);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

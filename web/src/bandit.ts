@@ -13,7 +13,7 @@ import { attentionMaps, attentionRow } from "../../src/nn/attention-map.js";
 import { encodeLinBatch, linTokenDim } from "../../src/nn/tokens.js";
 import { regretSpec } from "../../src/report/bandit-specs.js";
 import { BANDIT_TARGETS, DEFAULT_TARGET_PARAMS, historyTargets, type BanditTarget } from "../../src/probe/targets.js";
-import { barChart, heatmap } from "../../src/report/specs.js";
+import { barChart, heatmap, lineWithBands } from "../../src/report/specs.js";
 import type { BatchBanditPolicy } from "../../src/algos/types.js";
 import { placeholder, renderChart } from "./charts.js";
 import { availableEngines, engineLabel, useEngine, type EngineName } from "./engine.js";
@@ -48,13 +48,17 @@ export interface BanditProbe {
   command: string;
   /** Why the last uploaded file was refused, or null. */
   uploadError: string | null;
+  /** Compared seeds: mean cumulative regret at step t per algorithm, by seed (the main seed first). */
+  seeds: Record<string, Record<string, number>>;
 }
 
 export class BanditMode {
-  probe: BanditProbe = { ready: false, t: 0, horizon: 0, names: [], regret: {}, probs: [], greedy: false, actions: {}, renders: 0, error: null, stepsPerSecond: 0, command: "", uploadError: null };
+  probe: BanditProbe = { ready: false, t: 0, horizon: 0, names: [], regret: {}, probs: [], greedy: false, actions: {}, renders: 0, error: null, stepsPerSecond: 0, command: "", uploadError: null, seeds: {} };
   private models: ModelEntry[] = [];
   private loaded: LoadedModel | null = null;
   private stepper: BanditStepper | null = null;
+  /** The same settings on the compared seeds, stepped with the main stepper. */
+  private others: BanditStepper[] = [];
   private tf: TransformerBanditPolicy | null = null;
   private probsHistory: Float64Array[] = [];
   private player: Player;
@@ -112,12 +116,13 @@ export class BanditMode {
     pick("engine", $<HTMLSelectElement>("b-engine"), engines);
     if (params.has("tasks")) $<HTMLInputElement>("b-tasks").value = params.get("tasks")!;
     if (params.has("seed")) $<HTMLInputElement>("b-seed").value = params.get("seed")!;
+    if (params.has("seeds")) $<HTMLInputElement>("b-seeds").value = params.get("seeds")!;
     this.urlNote = urlNotes.length ? ` · ${urlNotes.join(" · ")}` : "";
     modelSel.addEventListener("change", () => {
       this.syncEnvToModel();
       void this.reset();
     });
-    for (const id of ["b-env", "b-tasks", "b-seed", "b-engine", "b-greedy"]) $(id).addEventListener("change", () => void this.reset());
+    for (const id of ["b-env", "b-tasks", "b-seed", "b-seeds", "b-engine", "b-greedy"]) $(id).addEventListener("change", () => void this.reset());
     box.addEventListener("change", () => void this.reset());
     $("b-task").addEventListener("change", () => void this.render());
     $("b-step").addEventListener("click", () => this.player.stepClicked());
@@ -179,9 +184,11 @@ export class BanditMode {
       this.fieldNotes = [];
       const N = intField("b-tasks", FIELD_LIMITS.tasks.lo, FIELD_LIMITS.tasks.hi, FIELD_LIMITS.tasks.dflt, "tasks", this.fieldNotes);
       const seed = intField("b-seed", FIELD_LIMITS.seed.lo, FIELD_LIMITS.seed.hi, FIELD_LIMITS.seed.dflt, "seed", this.fieldNotes);
+      const extraSeeds = this.compareSeeds(seed);
       const entry = this.selectedModel();
       let horizon = params.horizon;
       const policies: BatchBanditPolicy[] = [];
+      const makePolicies: (() => BatchBanditPolicy)[] = [];
       let note = "";
       this.modelError = null;
       if (entry) {
@@ -204,8 +211,12 @@ export class BanditMode {
         if (cfg.numArms === params.numArms && cfg.tokenDim === linTokenDim(params.numArms, params.dim)) {
           if (horizon > this.loaded.horizon) note += ` · horizon cut from ${horizon} to ${this.loaded.horizon}, the longest the model was trained for`;
           horizon = Math.min(horizon, this.loaded.horizon);
-          this.tf = new TransformerBanditPolicy(TRANSFORMER, this.loaded.model, this.loaded.params, this.loaded.horizon, $<HTMLInputElement>("b-greedy").checked, { engine });
+          const L = this.loaded;
+          const greedy = $<HTMLInputElement>("b-greedy").checked;
+          const make = () => new TransformerBanditPolicy(TRANSFORMER, L.model, L.params, L.horizon, greedy, { engine });
+          this.tf = make();
           policies.push(engine === "webgpu" ? asyncPolicy(this.tf) : this.tf);
+          makePolicies.push(() => (engine === "webgpu" ? asyncPolicy(make()) : make()));
           if (meta.env && meta.env !== this.env) note += ` · out of distribution: ${entry.name} was trained on ${meta.env}, not ${this.env}`;
         } else {
           const why = cfg.numArms !== params.numArms ? `${cfg.numArms} arms, ${this.env} has ${params.numArms}` : `arm features of dimension ${trainedDim}, ${this.env} has ${params.dim}`;
@@ -216,9 +227,17 @@ export class BanditMode {
       for (const el of $("b-algos").querySelectorAll<HTMLInputElement>("input:checked")) {
         const spec = parseAlgoSpec(el.value);
         policies.push(makeBatchPolicy(spec, { horizon }));
+        makePolicies.push(() => makeBatchPolicy(spec, { horizon }));
       }
       this.stepper = new BanditStepper(new BanditTaskDistribution(params), N, seed, horizon);
       await this.stepper.start(policies);
+      for (const o of this.others) o.dispose();
+      this.others = [];
+      for (const s of extraSeeds) {
+        const o = new BanditStepper(new BanditTaskDistribution(params), N, s, horizon);
+        await o.start(makePolicies.map((f) => f()));
+        this.others.push(o);
+      }
       this.probsHistory = [];
       this.stepTimes = [];
       const taskSel = $<HTMLSelectElement>("b-task");
@@ -237,6 +256,70 @@ export class BanditMode {
   }
 
   private resetNote = "";
+
+  /** The compared seeds of the field (at most 3, integers, not the main seed); notes what it drops. */
+  private compareSeeds(main: number): number[] {
+    const el = $<HTMLInputElement>("b-seeds");
+    const raw = el.value.trim();
+    if (raw === "") return [];
+    const out: number[] = [];
+    const dropped: string[] = [];
+    for (const w of raw.split(/[\s,]+/).filter((x) => x !== "")) {
+      const x = Number(w);
+      if (!Number.isInteger(x) || x < FIELD_LIMITS.seed.lo || x > FIELD_LIMITS.seed.hi) dropped.push(`${JSON.stringify(w)} (not an integer in [${FIELD_LIMITS.seed.lo}, ${FIELD_LIMITS.seed.hi}])`);
+      else if (x === main || out.includes(x)) dropped.push(`${w} (already shown)`);
+      else if (out.length >= 3) dropped.push(`${w} (at most 3 more seeds)`);
+      else out.push(x);
+    }
+    if (dropped.length) this.fieldNotes.push(`compare seeds: dropped ${dropped.join(", ")}`);
+    el.value = out.join(",");
+    return out;
+  }
+
+  /** The compared seeds side by side: one cumulative-regret panel per seed and a table. */
+  private async renderSeeds(main: Record<string, { cumulativeRegret: { mean: number[]; sem: number[] } }>, t: number): Promise<void> {
+    const view = $("b-seeds-view");
+    const s = this.stepper!;
+    if (this.others.length === 0) {
+      view.hidden = true;
+      this.probe.seeds = {};
+      return;
+    }
+    view.hidden = false;
+    const runs = [{ seed: s.seed, algorithms: main }, ...this.others.map((o) => ({ seed: o.seed, algorithms: Object.fromEntries(o.names.map((n) => [n, o.summary(n)])) }))];
+    this.probe.seeds = Object.fromEntries(runs.map((r) => [String(r.seed), Object.fromEntries(Object.entries(r.algorithms).map(([n, a]) => [n, t ? a.cumulativeRegret.mean[t - 1] : 0]))]));
+    const names = s.names;
+    const tbl = $("b-seeds-table");
+    const head = `<caption>Cumulative pseudo-regret at step ${t} per seed (mean ± s.e. over ${s.numTasks} tasks)</caption><thead><tr><th>algorithm</th>${runs.map((r) => `<th>seed ${r.seed}</th>`).join("")}<th>mean over seeds</th></tr></thead>`;
+    const body = names
+      .map((n) => {
+        const finals = runs.map((r) => (t ? r.algorithms[n].cumulativeRegret.mean[t - 1] : 0));
+        const m = finals.reduce((a, b) => a + b, 0) / finals.length;
+        const se = Math.sqrt(finals.reduce((a, b) => a + (b - m) ** 2, 0) / (finals.length - 1) / finals.length);
+        return `<tr data-algo="${n}"><td>${n}</td>${runs.map((r) => `<td>${t ? `${fmt(r.algorithms[n].cumulativeRegret.mean[t - 1])} ± ${fmt(r.algorithms[n].cumulativeRegret.sem[t - 1])}` : "0"}</td>`).join("")}<td>${fmt(m)} ± ${fmt(se)}</td></tr>`;
+      })
+      .join("");
+    tbl.innerHTML = `${head}<tbody>${body}</tbody>`;
+    if (t === 0) {
+      placeholder($("b-seeds-chart"), "Press step or play: every seed advances together.");
+      return;
+    }
+    const panels = runs.map((r) => {
+      const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
+      const stride = Math.max(1, Math.ceil(t / 200));
+      const ks: number[] = [];
+      for (let k = 1; k <= t; k += stride) ks.push(k);
+      if (ks[ks.length - 1] !== t) ks.push(t);
+      for (const n of names) {
+        const c = r.algorithms[n].cumulativeRegret;
+        for (const k of ks) rows.push({ x: k, y: c.mean[k - 1], lo: c.mean[k - 1] - c.sem[k - 1], hi: c.mean[k - 1] + c.sem[k - 1], series: n });
+      }
+      const spec = lineWithBands({ title: `seed ${r.seed}`, xTitle: "step t", yTitle: "cumulative regret", rows, width: 260, height: 200 });
+      delete (spec as { $schema?: string }).$schema;
+      return spec;
+    });
+    await renderChart($("b-seeds-chart"), { $schema: "https://vega.github.io/schema/vega-lite/v5.json", title: `${this.env}: the same settings on ${runs.length} seeds, step ${t}`, hconcat: panels, resolve: { scale: { y: "shared" } } }, "The table below lists every algorithm's regret per seed.");
+  }
 
   /** A model's select option, with what it was trained on as its tooltip. */
   private modelOption(m: ModelEntry): HTMLOptionElement {
@@ -296,7 +379,7 @@ export class BanditMode {
     const greedy = $<HTMLInputElement>("b-greedy").checked;
     const engine = $<HTMLSelectElement>("b-engine").value;
     const uploaded = entry?.file.startsWith("upload:") === true;
-    const url: [string, string][] = [["mode", new URLSearchParams(location.search).get("mode") ?? "bandit"], ["model", entry && !uploaded ? entry.name : ""], ["env", this.env], ["tasks", String(N)], ["seed", String(seed)], ["greedy", greedy ? "1" : "0"], ["algos", algos.join(",")], ["engine", engine]];
+    const url: [string, string][] = [["mode", new URLSearchParams(location.search).get("mode") ?? "bandit"], ["model", entry && !uploaded ? entry.name : ""], ["env", this.env], ["tasks", String(N)], ["seed", String(seed)], ["greedy", greedy ? "1" : "0"], ["algos", algos.join(",")], ["engine", engine], ...(this.others.length ? ([["seeds", this.others.map((o) => o.seed).join(",")]] as [string, string][]) : [])];
     setUrlParams(url);
     const words = (xs: string[]) => xs.map(shellWord).join(" ");
     let cmd: string;
@@ -371,6 +454,7 @@ export class BanditMode {
     if (!s || s.done) return;
     const t0 = performance.now();
     await s.step();
+    for (const o of this.others) await o.step();
     this.stepTimes.push(performance.now() - t0);
     if (this.tf) this.probsHistory.push(this.tf.lastProbs.slice());
   }
@@ -393,6 +477,7 @@ export class BanditMode {
     this.probe.regret = Object.fromEntries(s.names.map((n) => [n, t ? algorithms[n].cumulativeRegret.mean[t - 1] : 0]));
     this.probe.actions = Object.fromEntries(s.names.map((n) => [n, s.tasks.flatMap((_, j) => Array.from(s.history(n, j).actions))]));
     this.renderTable(algorithms, t);
+    const seedsJob = this.renderSeeds(algorithms, t);
     const jobs: Promise<void>[] = [];
     if (t === 0) placeholder($("b-regret"), "Press step or play: every algorithm acts on the same tasks.");
     else jobs.push(renderChart($("b-regret"), regretSpec({ env: this.env, envParams: {}, horizon: t, tasks: s.numTasks, seed: s.seed, definitions: METRIC_DEFINITIONS, algorithms }, `${this.env}: ${s.numTasks} tasks, seed ${s.seed}, step ${t}`), "The table below lists every algorithm's regret at this step."));
@@ -434,7 +519,7 @@ export class BanditMode {
       jobs.push(renderChart($("b-probs-hist"), heatmap({ title: `Probabilities per step (task ${task}, optimal arm ${opt})`, matrix: M, rows: A, cols: t, size: 8, maxWidth: 380, xTitle: "step", yTitle: "arm", sequential: true })));
       jobs.push(this.renderAttention(task, hist.actions, hist.rewards));
     }
-    await Promise.all(jobs);
+    await Promise.all([...jobs, seedsJob]);
     this.probe.renders++;
     $("b-regret").dataset.step = String(t);
     if (s.done) announce(`bandit mode finished: all ${s.horizon} steps`);
