@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
-import { camelKey, didYouMean, editDistance, kebabKey } from "../src/cli/config.js";
+import { camelKey, didYouMean, editDistance, kebabKey } from "../src/core/config.js";
 import { runCli, type CliResult } from "./helpers/cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "icrl-config-"));

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatDuration, formatLogLine, LOG_SLOTS } from "../src/cli/progress-line.js";
+import { formatDuration, formatLogLine, LOG_SLOTS } from "../src/core/progress-line.js";
 import { projectRoot, runCli } from "./helpers/cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "icrl-logging-"));

@@ -23,7 +23,7 @@ import { parseContextFlag, resolveGenerateConfig, toGenerationSpec } from "../sr
 import { resolveBaselinesConfig } from "../src/cli/commands/baselines.js";
 import { resolveTrainConfig } from "../src/cli/commands/train.js";
 import { resolveEvaluateConfig } from "../src/cli/commands/evaluate.js";
-import { intFlag, loadConfigFile, numFlag } from "../src/cli/config.js";
+import { intFlag, loadConfigFile, numFlag } from "../src/core/config.js";
 import { parseRedisUrl, processUnit } from "../src/queue/generate-queue.js";
 import { checkpointFromBytes, saveCheckpoint, type Checkpoint } from "../src/nn/checkpoint.js";
 import { paramsToHost, toTensor } from "../src/nn/engine.js";

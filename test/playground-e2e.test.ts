@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Page } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { projectRoot, runCli } from "./helpers/cli.js";
 import { startServer } from "../src/cli/commands/serve.js";
 import { checkpointFromBytes } from "../src/nn/safetensors.js";
@@ -79,6 +79,19 @@ interface Entry {
 function recorded(extra: Extra | null | undefined): { envParams: BanditParams | null; horizon: number } {
   const envParams = extra?.envParams ?? extra?.dataset?.envParams ?? null;
   return { envParams, horizon: Number(extra?.horizon ?? envParams?.horizon) };
+}
+
+/** Serve web/dist, launch Chromium with `args`, run `work`; the browser and the server are closed after. */
+async function inBrowser(args: string[], work: (url: string, browser: Browser) => Promise<void>): Promise<void> {
+  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
+  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args });
+  try {
+    await work(url, browser);
+  } finally {
+    await browser.close();
+    server.close();
+  }
 }
 
 /** A shipped bandit model from the build's index, or the test fixture (served by intercepting requests). */
@@ -237,12 +250,9 @@ test("playground: works without network access once loaded (service worker cache
 });
 
 test("playground: the constructed soft LinUCB transformer runs in the page and plays the Node evaluation's arms", { timeout: 300_000, skip: skipBrowser }, async () => {
-  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
-  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
   const N = 3;
   const steps = 10;
-  try {
+  await inBrowser(["--no-sandbox", "--disable-gpu"], async (url, browser) => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
@@ -266,10 +276,7 @@ test("playground: the constructed soft LinUCB transformer runs in the page and p
     const sub = await runPolicy(makeBatchPolicy(parseAlgoSpec("tf-soft-linucb"), { horizon: probe.horizon }), { dist, horizon: steps, tasks: N, seed: SEED });
     const node = summarise(sub, N, steps).cumulativeRegret.mean[steps - 1];
     assert.ok(Math.abs(probe.regret["tf-soft-linucb"] - node) <= 1e-12 * Math.abs(node), `page ${probe.regret["tf-soft-linucb"]} vs Node ${node}`);
-  } finally {
-    await browser.close();
-    server.close();
-  }
+  });
 });
 
 test("playground: the shipped Dark Room transformer acts in the MDP mode and equals the Node evaluation", { timeout: 300_000, skip: skipBrowser }, async (t) => {
@@ -315,13 +322,10 @@ test("playground: the shipped Dark Room transformer acts in the MDP mode and equ
 });
 
 test("playground: the WebGPU engine (SwiftShader in headless Chromium) plays the same arms as the kernels and says which backend runs", { timeout: 300_000, skip: skipBrowser }, async (t) => {
-  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
-  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
   // WebGPU needs a secure context (the loopback server is one) and, without a GPU, Chromium's
   // SwiftShader adapter.
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"] });
   const steps = 12;
-  try {
+  await inBrowser(["--no-sandbox", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"], async (url, browser) => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
@@ -347,10 +351,7 @@ test("playground: the WebGPU engine (SwiftShader in headless Chromium) plays the
     t.diagnostic(`largest action-probability difference after ${steps} steps: ${diff.toExponential(2)}`);
     assert.ok(diff < 1e-4, `probabilities differ by ${diff}`);
     assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
-    server.close();
-  }
+  });
 });
 
 test("playground: share, export and reproduce: the URL restores the view, the exported CSV equals the copied icrl command's results, uploaded checkpoints are checked", { timeout: 300_000, skip: skipBrowser }, async (t) => {
@@ -449,10 +450,7 @@ test("playground: share, export and reproduce: the URL restores the view, the ex
 });
 
 test("playground accessibility: tabs with tabpanels and arrow keys, charts with text alternatives, one live region that announces changes of state only, touch-sized checkboxes", { timeout: 240_000, skip: skipBrowser }, async () => {
-  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
-  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
-  try {
+  await inBrowser(["--no-sandbox", "--disable-gpu"], async (url, browser) => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     await page.goto(`${url}?tasks=3&seed=1`);
     await page.waitForFunction(() => window.icrl?.bandit?.ready === true, null, { timeout: 120_000 });
@@ -486,21 +484,15 @@ test("playground accessibility: tabs with tabpanels and arrow keys, charts with 
     // Touch-sized checkboxes.
     const box = await page.locator("#b-algos input[type=checkbox]").first().boundingBox();
     assert.ok(box && box.width >= 20 && box.height >= 20, JSON.stringify(box));
-  } finally {
-    await browser.close();
-    server.close();
-  }
+  });
 });
 
 // Regression: a finished training used to reset the visitor's play to k = 0 (and switched the
 // block select as soon as training started).
 test("playground LSA: a training that finishes while the visitor steps the construction keeps their view and says how to switch", { timeout: 300_000, skip: skipBrowser }, async () => {
-  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
-  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
   type Lsa = { ready: boolean; k: number; trained: boolean; trainedNote: string | null; error: string | null };
   const lsa = () => (window as unknown as { icrl: { lsa: Lsa } }).icrl.lsa;
-  try {
+  await inBrowser(["--no-sandbox", "--disable-gpu"], async (url, browser) => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
@@ -520,18 +512,12 @@ test("playground LSA: a training that finishes while the visitor steps the const
     p = (await page.evaluate(`(${lsa})()`)) as Lsa;
     assert.equal(p.error, null);
     assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
-    server.close();
-  }
+  });
 });
 
 test("playground: compared seeds run side by side, each equal to the page run on that seed alone", { timeout: 300_000, skip: skipBrowser }, async () => {
-  assert.ok(existsSync(join(webDir, "index.html")), `${webDir} is missing: run \`npm run build:web\` first`);
-  const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
   const steps = 12;
-  try {
+  await inBrowser(["--no-sandbox", "--disable-gpu"], async (url, browser) => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
@@ -553,8 +539,5 @@ test("playground: compared seeds run side by side, each equal to the page run on
     assert.equal(await page.locator("#b-seeds-view").isHidden(), true);
     for (const n of alone.probe.names) assert.equal(both.probe.seeds["7"][n], alone.probe.regret[n], `${n} on seed 7`);
     assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
-    server.close();
-  }
+  });
 });

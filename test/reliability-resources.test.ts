@@ -17,7 +17,7 @@ import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/gen
 import { datasetDiskBytes, shardedDiskBytes, shardUnits } from "../src/data/dataset.js";
 import { mdpColumnLayout } from "../src/data/mdp-dataset.js";
 import { generateMdpDataset } from "../src/data/mdp-generate.js";
-import { resolveMdpGenerateConfig, toMdpGenerationSpec } from "../src/data/mdp-cli.js";
+import { resolveMdpGenerateConfig, toMdpGenerationSpec } from "../src/cli/mdp-generate-command.js";
 import { IcrlError } from "../src/core/errors.js";
 import { checkInputFile, MAX_CONFIG_BYTES, MAX_MODEL_BYTES, readInputBytes, readInputFile } from "../src/core/input-file.js";
 import { blockRounded, checkFreeSpace, diskUsage, formatBytes, freeSpaceProblem, isWasmMemoryError, outArg, resourceErrorMessage, systemErrorMessage, wasmMemoryMessage } from "../src/core/resources.js";

@@ -7,8 +7,8 @@
 import { Command, CommanderError } from "commander";
 import { IcrlError } from "../core/errors.js";
 import { resourceErrorMessage } from "../core/resources.js";
-import { setQuiet } from "./progress.js";
-import { applyConfigFlags } from "./config.js";
+import { setQuiet } from "../core/progress.js";
+import { applyConfigFlags } from "../core/config.js";
 import { setRunCommand } from "../core/io.js";
 import { register as registerBaselines } from "./commands/baselines.js";
 // [command imports: one line per module in src/cli/commands/]

@@ -2,7 +2,7 @@
  * The flags of `icrl train`, shared by bandit and MDP datasets: they override the keys of the
  * --config file (YAML/JSON) of the same meaning.
  */
-import { defined, loadConfigFile } from "./config.js";
+import { defined, loadConfigFile } from "../core/config.js";
 
 export interface TrainFlags {
   data?: string;

@@ -11,9 +11,9 @@ import { PerTaskMdpBatch } from "../algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { evaluateMdp, MDP_METRIC_DEFINITIONS, type RecordedEpisode } from "./mdp-harness.js";
 import { darkroomTrajectorySpec, mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
-import { defined, loadConfigFile, parseWith } from "../cli/config.js";
-import { progress } from "../cli/progress.js";
-import { defaultOutDir, inStagedDir } from "../cli/common.js";
+import { defined, loadConfigFile, parseWith } from "../core/config.js";
+import { progress } from "../core/progress.js";
+import { defaultOutDir, inStagedDir } from "../core/run-dir.js";
 
 /** Default algorithms per MDP environment (tuned ones are documented in docs/mdp.md). */
 export const MDP_DEFAULT_BASELINES: Record<MdpEnvName, string[]> = {

@@ -31,9 +31,9 @@ import { AdMdpPolicy, DptMdpPolicy } from "./mdp-transformer-policy.js";
 import { resolveModelPath } from "../nn/model-path.js";
 import { MDP_DEFAULT_BASELINES } from "./mdp-baselines.js";
 import { darkroomTrajectorySpec, mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
-import { defined, loadConfigFile, parseWith } from "../cli/config.js";
-import { progress } from "../cli/progress.js";
-import { defaultOutDir, inStagedDir } from "../cli/common.js";
+import { defined, loadConfigFile, parseWith } from "../core/config.js";
+import { progress } from "../core/progress.js";
+import { defaultOutDir, inStagedDir } from "../core/run-dir.js";
 
 /** A trained MDP model: the network, its parameters and how it reads its inputs. */
 export interface MdpModel {

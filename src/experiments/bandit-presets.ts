@@ -16,7 +16,7 @@
  * with the optimal arm as the label is DPT's prefix objective (predict a* from every prefix of the
  * in-context data); the DPT presets keep DPT's data, labels and softmax GPT backbone.
  */
-import type { GenerateConfig } from "../cli/commands/generate.js";
+import type { GenerateConfig } from "../data/generate-config.js";
 import type { PretrainConfig } from "../train/pretrain.js";
 
 export type Scale = "quick" | "paper";

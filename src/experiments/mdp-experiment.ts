@@ -18,7 +18,7 @@ import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/mdp-evaluate.js";
 import { fmt } from "../report/bandit-report.js";
 import { mdpTable, type MdpResults } from "../report/mdp-report.js";
-import { progress } from "../cli/progress.js";
+import { progress } from "../core/progress.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import { mdpExperiment, MDP_EXPERIMENT_NAMES, type MdpCriterion, type MdpExperiment, type MdpScale } from "./mdp-presets.js";
 

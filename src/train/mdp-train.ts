@@ -1,5 +1,5 @@
 /**
- * `icrl train` on an MDP dataset: the shared resumable training loop (src/train/loop.ts:
+ * Training on an MDP dataset: the shared resumable training loop (src/train/loop.ts:
  * metrics.jsonl, checkpoints, model.safetensors, loss plot) driving the MDP pretraining run of
  * mdp-pretrain.ts. The checkpoint metadata (`extra.mdp`) records the token layout, which MDP
  * deployment (src/eval/mdp-evaluate.ts) needs to read the model.
@@ -11,12 +11,9 @@ import { loadMdpSplit, readMdpManifest, MDP_DATASET_FORMAT, MDP_PART_FORMAT } fr
 import { trainInFolder, type LoopResult } from "./loop.js";
 import { optimizerConfigFor } from "./pretrain.js";
 import { layoutFor, mdpModelConfig, MdpPretrainConfigSchema, startMdpPretraining, type MdpPretrainConfig } from "./mdp-pretrain.js";
-import { IcrlError } from "../core/errors.js";
 import { MAX_MANIFEST_BYTES, readInputFile } from "../core/input-file.js";
-import { loadConfigFile, parseWith } from "../cli/config.js";
-import { progress } from "../cli/progress.js";
-import { rawTrainConfig, type TrainFlags } from "../cli/train-flags.js";
-import { defaultOutDir } from "../cli/common.js";
+import { parseWith } from "../core/config.js";
+import { progress } from "../core/progress.js";
 
 /** True if `dir` holds an MDP dataset (its manifest has the MDP format). */
 export function isMdpDataset(dir: string | undefined): boolean {
@@ -62,29 +59,4 @@ export async function runMdpTraining(cfg: MdpPretrainConfig, out: string, extra:
   });
   (bar as ReturnType<typeof progress> | null)?.stop();
   return res;
-}
-
-/** The flags of `icrl train` (as src/cli/commands/train.ts names them). */
-export type MdpTrainFlags = TrainFlags;
-
-/** True when a train invocation's --data (or the config file's data) is an MDP dataset. */
-export function isMdpTrain(flags: { data?: string; config?: string }): boolean {
-  const data = flags.data ?? (flags.config ? loadConfigFile(flags.config).data : undefined);
-  return typeof data === "string" && isMdpDataset(data);
-}
-
-/** The CLI entry (called by `icrl train` for MDP datasets); MDP keys window/time/features come from --config. */
-export async function mdpTrainCommand(flags: MdpTrainFlags): Promise<void> {
-  const raw = rawTrainConfig(flags);
-  const cfg = parseMdpTrainConfig(raw, flags.config ? `config file ${flags.config}` : "flags");
-  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid --micro-batches: ${cfg.microBatches} (allowed: a divisor of --batch = ${cfg.batchSize})`);
-  if (cfg.dModel % cfg.numHeads !== 0) throw new IcrlError(`invalid --heads: ${cfg.numHeads} (allowed: a divisor of --d-model = ${cfg.dModel}, so that every head has the same width)`);
-  const out = flags.out ?? defaultOutDir("train-mdp", cfg.seed);
-  const res = await runMdpTraining(cfg, out, {}, "train", flags.workers ?? 2);
-  const last = res.metrics[res.metrics.length - 1];
-  process.stdout.write(
-    res.alreadyDone
-      ? `${out} already holds a finished run (${res.modelPath})\n`
-      : `trained ${out}/model.safetensors: ${cfg.steps} steps${res.resumedFrom ? ` (resumed from ${res.resumedFrom})` : ""} in ${res.wallSeconds.toFixed(1)} s; final train loss ${last?.trainLoss?.toFixed(4)}, validation loss ${last?.valLoss?.toFixed(4)}\n`,
-  );
 }

@@ -2,18 +2,20 @@
  * `icrl baselines`: compare classic bandit algorithms on one task distribution.
  * Writes config.json, results.json, results.csv, report.md and plots/regret.{svg,png}.
  */
+import { resolveEnvParams } from "../../data/generate-config.js";
+export { resolveEnvParams } from "../../data/generate-config.js";
 import type { Command } from "commander";
 import { z } from "zod";
 import { IcrlError, invalid } from "../../core/errors.js";
 import { writeJsonAtomic } from "../../core/io.js";
-import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditParamsSchema, BanditTaskDistribution, checkBanditParams, type BanditParams } from "../../envs/bandit.js";
+import { BANDIT_PRESET_NAMES, BanditTaskDistribution } from "../../envs/bandit.js";
 import { makeBatchPolicy, parseAlgoSpec } from "../../algos/registry.js";
 import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
 import { evaluateBandit, METRIC_DEFINITIONS } from "../../eval/harness.js";
 import { regretTable, writeBanditReport, type BanditResults } from "../../report/bandit-report.js";
-import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../config.js";
-import { progress } from "../progress.js";
-import { defaultOutDir, inStagedDir } from "../common.js";
+import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { progress } from "../../core/progress.js";
+import { defaultOutDir, inStagedDir } from "../../core/run-dir.js";
 import { isMdpBaselines, mdpBaselinesCommand } from "../../eval/mdp-baselines.js";
 
 /** Default algorithm list per preset (the anchors' baselines, with their hyperparameters). */
@@ -42,22 +44,6 @@ export const BaselinesConfigSchema = z.strictObject({
 });
 export type BaselinesConfig = z.infer<typeof BaselinesConfigSchema>;
 
-/** Resolve the environment parameters of a config (preset + overrides), validated. */
-export function resolveEnvParams(cfg: { env: string; horizon?: number; arms?: number; dim?: number; noise?: number; params?: Record<string, unknown> }): BanditParams {
-  const base = BANDIT_PRESETS[cfg.env as keyof typeof BANDIT_PRESETS];
-  const merged: Record<string, unknown> = { ...base, ...(cfg.params ?? {}) };
-  if (cfg.horizon !== undefined) merged.horizon = cfg.horizon;
-  if (cfg.arms !== undefined) {
-    merged.numArms = cfg.arms;
-    if (base.features.type === "identity" && cfg.dim === undefined) merged.dim = cfg.arms;
-  }
-  if (cfg.dim !== undefined) merged.dim = cfg.dim;
-  if (cfg.noise !== undefined) merged.noiseStd = cfg.noise;
-  const p = parseWith(BanditParamsSchema, merged, "environment parameters");
-  const bad = checkBanditParams(p);
-  if (bad) throw invalid(bad.field, bad.value, bad.allowed);
-  return p;
-}
 
 interface Flags {
   env?: string;

@@ -19,8 +19,8 @@ import { lineWithBands, writePlot, type VegaLiteSpec } from "../../report/plot.j
 import { TfSoftLinUcbBatch, softLinUcbConstructionFor } from "../../constructions/deploy.js";
 import { distancesAlongHistories, type DistanceCurves, type DistanceName } from "../../constructions/compare.js";
 import { modelInfo, resolveModelPath } from "./evaluate.js";
-import { progress } from "../progress.js";
-import { defaultOutDir, inStagedDir } from "../common.js";
+import { progress } from "../../core/progress.js";
+import { defaultOutDir, inStagedDir } from "../../core/run-dir.js";
 
 export interface CompareFlags {
   model?: string;

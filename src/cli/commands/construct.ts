@@ -18,9 +18,9 @@ import { SoftLinUcb } from "../../algos/soft-linucb.js";
 import { BANDIT_PRESETS, BanditTaskDistribution } from "../../envs/bandit.js";
 import { PerTaskBatch, runPolicy, summarise } from "../../eval/harness.js";
 import { mean, sem } from "../../core/stats.js";
-import { CONFIG_HELP, didYouMean, intFlag, kebabKey, loadConfigFile, numFlag } from "../config.js";
-import { progress } from "../progress.js";
-import { defaultOutDir, inStagedDir } from "../common.js";
+import { CONFIG_HELP, didYouMean, intFlag, kebabKey, loadConfigFile, numFlag } from "../../core/config.js";
+import { progress } from "../../core/progress.js";
+import { defaultOutDir, inStagedDir } from "../../core/run-dir.js";
 import { runCompare } from "./construct-compare.js";
 
 /** What a construct command printed, for its report.md. */

@@ -19,9 +19,9 @@ import { createTransformer } from "../../nn/transformer.js";
 import type { BatchBanditPolicy } from "../../algos/types.js";
 import { regretTable, writeBanditReport, type BanditResults } from "../../report/bandit-report.js";
 import { resolveEnvParams, DEFAULT_BASELINES } from "./baselines.js";
-import { defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../config.js";
-import { progress } from "../progress.js";
-import { defaultOutDir, inStagedDir } from "../common.js";
+import { defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { progress } from "../../core/progress.js";
+import { defaultOutDir, inStagedDir } from "../../core/run-dir.js";
 import { isMdpModel, mdpEvaluateCommand } from "../../eval/mdp-evaluate.js";
 
 import { resolveModelPath, shippedModels } from "../../nn/model-path.js";

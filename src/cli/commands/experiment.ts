@@ -22,12 +22,12 @@ import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../..
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "./generate.js";
 import { runTraining } from "./train.js";
 import { EvaluateConfigSchema, MODELS_DIR, runEvaluation } from "./evaluate.js";
-import { intFlag } from "../config.js";
+import { intFlag } from "../../core/config.js";
 import { isMdpPreset, MDP_EXPERIMENT_NAMES } from "../../experiments/mdp-presets.js";
 
 const ALL_PRESETS = [...BANDIT_EXPERIMENT_NAMES, ...MDP_EXPERIMENT_NAMES];
 import { mdpExperimentCommand } from "../../experiments/mdp-experiment.js";
-import { progress } from "../progress.js";
+import { progress } from "../../core/progress.js";
 import { parseEngine, type EngineName } from "../../nn/grad-engine.js";
 import { estimateDatasetBytes, type Manifest } from "../../data/dataset.js";
 import { formatBytes, parameterCount, trainMemoryPlan } from "../../nn/memory-plan.js";

@@ -3,41 +3,16 @@
  * (or a mixture), sharded NumPy columns + manifest (see src/data/dataset.ts for the format).
  */
 import type { Command } from "commander";
-import { z } from "zod";
 import { IcrlError, invalid, show } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
-import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
-import { parseAlgoSpec } from "../../algos/registry.js";
 import { generateDataset } from "../../data/generate.js";
 import { partName, resolveShard } from "../../data/shard.js";
 import { join } from "node:path";
-import type { GenerationSpec } from "../../data/dataset.js";
-import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../config.js";
-import { progress } from "../progress.js";
-import { resolveEnvParams } from "./baselines.js";
-import { isMdpGenerate, mdpGenerateCommand } from "../../data/mdp-cli.js";
-
-const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
-
-export const GenerateConfigSchema = z.strictObject({
-  env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${[...BANDIT_PRESET_NAMES, ...MDP_ENV_NAMES].join(", ")}` }),
-  horizon: posInt(100_000).optional(),
-  arms: posInt(10_000).optional(),
-  dim: posInt(1000).optional(),
-  noise: z.number().nonnegative("a number >= 0").finite().optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
-  context: z
-    .array(z.strictObject({ algo: z.string(), weight: z.number().positive("a weight > 0").finite() }))
-    .min(1, "at least one context algorithm"),
-  label: z.enum(["ad", "dpt", "approx-dpt"], { message: "one of ad, dpt, approx-dpt" }).default("ad"),
-  expert: z.string().nullable().default(null),
-  tasks: posInt(100_000_000).default(1000),
-  valTasks: z.number().int("an integer").nonnegative("a non-negative integer").max(100_000_000).optional(),
-  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
-  shardSize: posInt(1_000_000).default(1000),
-  workers: posInt(64).default(2),
-});
-export type GenerateConfig = z.infer<typeof GenerateConfigSchema>;
+import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { progress } from "../../core/progress.js";
+import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
+export { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
+import { isMdpGenerate, mdpGenerateCommand } from "../mdp-generate-command.js";
 
 /** Parse `thompson@0.5,uniform@0.5` (weights default to 1). */
 export function parseContextFlag(s: string): { algo: string; weight: number }[] {
@@ -52,29 +27,6 @@ export function parseContextFlag(s: string): { algo: string; weight: number }[] 
       if (!(w > 0) || !Number.isFinite(w)) throw invalid("--context", part, "algo@weight with a weight > 0, e.g. thompson@0.5,uniform@0.5");
       return { algo: part.slice(0, at), weight: w };
     });
-}
-
-/** Validate a generate config and resolve it into the dataset's spec. */
-export function toGenerationSpec(cfg: GenerateConfig): GenerationSpec {
-  const envParams = resolveEnvParams(cfg);
-  const context = cfg.context.map((c) => ({ algo: parseAlgoSpec(c.algo, "context").label, weight: c.weight }));
-  const total = context.reduce((a, c) => a + c.weight, 0);
-  const norm = context.map((c) => ({ algo: c.algo, weight: c.weight / total }));
-  if (cfg.expert !== null) {
-    if (cfg.label !== "ad") throw invalid("expert", cfg.expert, `only with label "ad" (label is "${cfg.label}")`);
-    parseAlgoSpec(cfg.expert, "expert");
-  }
-  return {
-    env: cfg.env,
-    envParams,
-    context: norm,
-    label: cfg.label,
-    expert: cfg.expert,
-    tasks: cfg.tasks,
-    valTasks: cfg.valTasks ?? Math.max(1, Math.round(cfg.tasks / 10)),
-    seed: cfg.seed,
-    shardSize: cfg.shardSize,
-  };
 }
 
 export interface GenerateFlags {

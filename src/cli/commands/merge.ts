@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { mergeParts, findParts } from "../../data/merge.js";
-import { progress } from "../progress.js";
+import { progress } from "../../core/progress.js";
 
 export function register(program: Command): void {
   program

@@ -14,9 +14,9 @@ import { BANDIT_TARGETS } from "../../probe/targets.js";
 import { MDP_TARGETS } from "../../probe/mdp.js";
 import { UCBVI_TARGETS } from "../../probe/ucbvi.js";
 import { probeTable, writeProbeReport } from "../../report/probe-report.js";
-import { defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../config.js";
-import { progress, type Progress } from "../progress.js";
-import { defaultOutDir, inStagedDir } from "../common.js";
+import { defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { progress, type Progress } from "../../core/progress.js";
+import { defaultOutDir, inStagedDir } from "../../core/run-dir.js";
 
 const list = (s: string) =>
   s

@@ -9,7 +9,7 @@ import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { IcrlError, show } from "../../core/errors.js";
-import { intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../config.js";
+import { intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../../core/config.js";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

@@ -12,11 +12,11 @@ import { countParams } from "../../nn/engine.js";
 import { createTransformer } from "../../nn/transformer.js";
 import { modelConfigFor, optimizerConfigFor, PretrainConfigSchema, startPretraining, type PretrainConfig } from "../../train/pretrain.js";
 import { setTensorBoard, trainInFolder, type LoopResult } from "../../train/loop.js";
-import { intFlag, numFlag, parseWith, CONFIG_HELP } from "../config.js";
-import { progress } from "../progress.js";
+import { intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { progress } from "../../core/progress.js";
 import { rawTrainConfig, type TrainFlags } from "../train-flags.js";
-import { defaultOutDir } from "../common.js";
-import { isMdpTrain, mdpTrainCommand } from "../../train/mdp-train.js";
+import { defaultOutDir } from "../../core/run-dir.js";
+import { isMdpDataset, parseMdpTrainConfig, runMdpTraining } from "../../train/mdp-train.js";
 
 type Flags = TrainFlags;
 
@@ -107,4 +107,29 @@ export function register(program: Command): void {
 
 function fmtLoss(x: number | undefined): string {
   return x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(4);
+}
+
+/** The flags of `icrl train` (as src/cli/commands/train.ts names them). */
+type MdpTrainFlags = TrainFlags;
+
+/** True when a train invocation's --data (or the config file's data) is an MDP dataset. */
+function isMdpTrain(flags: { data?: string; config?: string }): boolean {
+  const data = flags.data ?? (flags.config ? loadConfigFile(flags.config).data : undefined);
+  return typeof data === "string" && isMdpDataset(data);
+}
+
+/** The CLI entry (called by `icrl train` for MDP datasets); MDP keys window/time/features come from --config. */
+async function mdpTrainCommand(flags: MdpTrainFlags): Promise<void> {
+  const raw = rawTrainConfig(flags);
+  const cfg = parseMdpTrainConfig(raw, flags.config ? `config file ${flags.config}` : "flags");
+  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid --micro-batches: ${cfg.microBatches} (allowed: a divisor of --batch = ${cfg.batchSize})`);
+  if (cfg.dModel % cfg.numHeads !== 0) throw new IcrlError(`invalid --heads: ${cfg.numHeads} (allowed: a divisor of --d-model = ${cfg.dModel}, so that every head has the same width)`);
+  const out = flags.out ?? defaultOutDir("train-mdp", cfg.seed);
+  const res = await runMdpTraining(cfg, out, {}, "train", flags.workers ?? 2);
+  const last = res.metrics[res.metrics.length - 1];
+  process.stdout.write(
+    res.alreadyDone
+      ? `${out} already holds a finished run (${res.modelPath})\n`
+      : `trained ${out}/model.safetensors: ${cfg.steps} steps${res.resumedFrom ? ` (resumed from ${res.resumedFrom})` : ""} in ${res.wallSeconds.toFixed(1)} s; final train loss ${last?.trainLoss?.toFixed(4)}, validation loss ${last?.valLoss?.toFixed(4)}\n`,
+  );
 }

@@ -13,12 +13,12 @@
 import { z } from "zod";
 import { IcrlError, show } from "../core/errors.js";
 import { isMdpEnv, MDP_ENV_NAMES, parseMdpEnvParams } from "../envs/tabular-mdp.js";
-import { defined, loadConfigFile, parseWith } from "../cli/config.js";
-import { progress } from "../cli/progress.js";
-import { generateMdpDataset } from "./mdp-generate.js";
-import { checkMdpSpec, type MdpGenerationSpec } from "./mdp-dataset.js";
-import { parseContextComponent } from "./mdp-rollout.js";
-import { partName, resolveShard } from "./shard.js";
+import { defined, loadConfigFile, parseWith } from "../core/config.js";
+import { progress } from "../core/progress.js";
+import { generateMdpDataset } from "../data/mdp-generate.js";
+import { checkMdpSpec, type MdpGenerationSpec } from "../data/mdp-dataset.js";
+import { parseContextComponent } from "../data/mdp-rollout.js";
+import { partName, resolveShard } from "../data/shard.js";
 import { join } from "node:path";
 
 const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);

@@ -1,6 +1,6 @@
 /** Pieces shared by the commands: default run folders and the staged-run wrapper. */
-import { runCommand, StagedDir } from "../core/io.js";
-import { acquireOutLock, releaseOutLock } from "../core/lock.js";
+import { runCommand, StagedDir } from "./io.js";
+import { acquireOutLock, releaseOutLock } from "./lock.js";
 
 /**
  * `runs/<name>[-s<seed>]-<UTC timestamp>` (the folder name is the only thing that depends on the

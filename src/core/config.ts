@@ -6,9 +6,9 @@
 import { existsSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { didYouMean, IcrlError, show } from "../core/errors.js";
-export { didYouMean, editDistance } from "../core/errors.js";
-import { MAX_CONFIG_BYTES, readInputFile } from "../core/input-file.js";
+import { didYouMean, IcrlError, show } from "./errors.js";
+export { didYouMean, editDistance } from "./errors.js";
+import { MAX_CONFIG_BYTES, readInputFile } from "./input-file.js";
 
 /** Read a YAML or JSON config file into a plain object, as written (no key renaming). */
 export function readConfigFile(path: string): Record<string, unknown> {

@@ -1,0 +1,74 @@
+/**
+ * The config of a bandit dataset (`icrl generate`, the experiment presets' generate stage) and its
+ * resolution into the dataset's spec: the task distribution's parameters from a preset and
+ * overrides, the normalised context mixture, the expert.
+ */
+import { z } from "zod";
+import { invalid } from "../core/errors.js";
+import { parseWith } from "../core/config.js";
+import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditParamsSchema, checkBanditParams, type BanditParams } from "../envs/bandit.js";
+import { MDP_ENV_NAMES } from "../envs/tabular-mdp.js";
+import { parseAlgoSpec } from "../algos/registry.js";
+import type { GenerationSpec } from "./dataset.js";
+
+const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
+
+export const GenerateConfigSchema = z.strictObject({
+  env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${[...BANDIT_PRESET_NAMES, ...MDP_ENV_NAMES].join(", ")}` }),
+  horizon: posInt(100_000).optional(),
+  arms: posInt(10_000).optional(),
+  dim: posInt(1000).optional(),
+  noise: z.number().nonnegative("a number >= 0").finite().optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  context: z
+    .array(z.strictObject({ algo: z.string(), weight: z.number().positive("a weight > 0").finite() }))
+    .min(1, "at least one context algorithm"),
+  label: z.enum(["ad", "dpt", "approx-dpt"], { message: "one of ad, dpt, approx-dpt" }).default("ad"),
+  expert: z.string().nullable().default(null),
+  tasks: posInt(100_000_000).default(1000),
+  valTasks: z.number().int("an integer").nonnegative("a non-negative integer").max(100_000_000).optional(),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+  shardSize: posInt(1_000_000).default(1000),
+  workers: posInt(64).default(2),
+});
+export type GenerateConfig = z.infer<typeof GenerateConfigSchema>;
+
+/** Resolve the environment parameters of a config (preset + overrides), validated. */
+export function resolveEnvParams(cfg: { env: string; horizon?: number; arms?: number; dim?: number; noise?: number; params?: Record<string, unknown> }): BanditParams {
+  const base = BANDIT_PRESETS[cfg.env as keyof typeof BANDIT_PRESETS];
+  const merged: Record<string, unknown> = { ...base, ...(cfg.params ?? {}) };
+  if (cfg.horizon !== undefined) merged.horizon = cfg.horizon;
+  if (cfg.arms !== undefined) {
+    merged.numArms = cfg.arms;
+    if (base.features.type === "identity" && cfg.dim === undefined) merged.dim = cfg.arms;
+  }
+  if (cfg.dim !== undefined) merged.dim = cfg.dim;
+  if (cfg.noise !== undefined) merged.noiseStd = cfg.noise;
+  const p = parseWith(BanditParamsSchema, merged, "environment parameters");
+  const bad = checkBanditParams(p);
+  if (bad) throw invalid(bad.field, bad.value, bad.allowed);
+  return p;
+}
+
+/** Validate a generate config and resolve it into the dataset's spec. */
+export function toGenerationSpec(cfg: GenerateConfig): GenerationSpec {
+  const envParams = resolveEnvParams(cfg);
+  const context = cfg.context.map((c) => ({ algo: parseAlgoSpec(c.algo, "context").label, weight: c.weight }));
+  const total = context.reduce((a, c) => a + c.weight, 0);
+  const norm = context.map((c) => ({ algo: c.algo, weight: c.weight / total }));
+  if (cfg.expert !== null) {
+    if (cfg.label !== "ad") throw invalid("expert", cfg.expert, `only with label "ad" (label is "${cfg.label}")`);
+    parseAlgoSpec(cfg.expert, "expert");
+  }
+  return {
+    env: cfg.env,
+    envParams,
+    context: norm,
+    label: cfg.label,
+    expert: cfg.expert,
+    tasks: cfg.tasks,
+    valTasks: cfg.valTasks ?? Math.max(1, Math.round(cfg.tasks / 10)),
+    seed: cfg.seed,
+    shardSize: cfg.shardSize,
+  };
+}
