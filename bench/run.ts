@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: icrl against what its users would otherwise run, on the same machine in the
- * same run (design.md §6). Every measurement is a fresh child process (so each reports its own
+ * same run. Every measurement is a fresh child process (so each reports its own
  * peak RSS), and the sides of each comparison alternate A, B, A, B over `--rounds`; medians and
  * ratios are printed and written as a markdown table (bench/results.md by default).
  *
@@ -16,7 +16,7 @@
  *           `--json FILE` writes, per case, icrl_wall_ms, torch_wall_ms and their ratio;
  *   gen     dataset generation (lin-linear, LinUCB context, AD labels, H = 200): icrl (1 and
  *           `--workers` worker threads) vs bench/numpy_generate.py, and vs the anchors' published
- *           33 ms per task (research/anchor-lin-dpt.md §7);
+ *           33 ms per task;
  *   deploy  in-context deployment of Lin's model at T = 200 on 100 tasks: icrl incremental (KV
  *           cache) vs icrl full recomputation vs bench/torch_deploy.py (full recomputation of the
  *           growing prefix, as the anchors' eval does);
@@ -195,7 +195,7 @@ function benchGen(hasTorch: boolean): void {
   log("");
   log("| side | wall ms per task | CPU ms per task (all threads) | tasks/s (wall) | 33 ms ÷ wall (vs the anchors' collect_data.py) | peak RSS MB |");
   log("|---|---|---|---|---|---|");
-  log("| anchors' collect_data.py (published, research/anchor-lin-dpt.md §7) | 33 | n/a | 30 | 1.0 | n/a |");
+  log("| anchors' collect_data.py (published) | 33 | n/a | 30 | 1.0 | n/a |");
   for (const k of s.labels()) log(`| ${k} | ${f(s.med(k), 3)} | ${f(s.med(k, "cpu"), 3)} | ${f(1000 / s.med(k))} | ${f(33 / s.med(k), 1)} | ${f(s.rss.get(k)!)} |`);
   if (workers > 1) log(`\ngeneration on ${workers} workers: speed-up ${f(s.med("icrl 1 worker") / s.med(`icrl ${workers} workers`), 2)}x by wall time (scaling efficiency ${f((100 * s.med("icrl 1 worker")) / (workers * s.med(`icrl ${workers} workers`)))}%); CPU per task ${f(s.med(`icrl ${workers} workers`, "cpu") / s.med("icrl 1 worker", "cpu"), 2)}x of 1 worker`);
   if (hasTorch) log(`icrl (1 worker) vs numpy: ${f(s.med("numpy (1 process)", "cpu") / s.med("icrl 1 worker", "cpu"), 1)}x less CPU per task`);

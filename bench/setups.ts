@@ -14,7 +14,7 @@ export const TRAIN_CASES = {
 export type TrainCase = keyof typeof TRAIN_CASES;
 
 /**
- * The training configurations (research/anchor-lin-dpt.md §1.5-1.6, §2.5-2.6; dpt-darkroom from
+ * The training configurations (Lin et al. App. A; DPT's code; dpt-darkroom from
  * src/experiments/mdp-presets.ts: grid-coordinate states with the query in every token).
  */
 export function trainSetup(name: TrainCase, small: boolean): { model: TransformerModel; batch: TokenBatch } {

@@ -6,7 +6,7 @@
  *   npm run build && node dist/bench/train-step.js [--config lin|dpt|both] [--rounds 2] [--steps 2]
  *        [--threads 1] [--micro-batches-lin 4] [--micro-batches-dpt 2] [--smoke]
  *
- * Configurations (research/anchor-lin-dpt.md §1.5-1.6, §2.5-2.6):
+ * Configurations (Lin et al. App. A; DPT's code):
  *   lin: Lin et al. linear bandit: ReLU attention, L=8, D=32, 1 head, d=5, A=10, T=200 (400 tokens
  *        of width 63, padded to 64 on the TS side), batch 128 (as micro-batches on the TS side: a
  *        full batch does not fit in wasm's 4 GiB).

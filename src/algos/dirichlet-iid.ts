@@ -1,6 +1,5 @@
 /**
- * DPT's in-context dataset for the basic bandit (Lee et al., collect_data.py; research/
- * anchor-lin-dpt.md §2.2): not a learning algorithm but a fixed random sampling policy per task.
+ * DPT's in-context dataset for the basic bandit (Lee et al., collect_data.py): not a learning algorithm but a fixed random sampling policy per task.
  * On reset it draws a coverage level cov uniformly from {0, 0.1, ..., 1.0} and a distribution
  * p = (1 - cov) · Dirichlet(1, ..., 1) + cov · onehot(random arm); every step then plays an arm
  * i.i.d. from p, whatever the rewards.

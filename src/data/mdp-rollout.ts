@@ -1,5 +1,5 @@
 /**
- * Pretraining sequences for in-context RL on tabular MDPs (research/anchor-lin-dpt.md §2.2, §3.1):
+ * Pretraining sequences for in-context RL on tabular MDPs (DPT, Lee et al. 2023; AD, Laskin et al. 2022):
  *
  *  - DPT (decision-pretrained transformer): an in-context dataset of L transitions (s, a, s', r)
  *    of one task, a query state s_q, and the label a*(s_q), the optimal action at the query

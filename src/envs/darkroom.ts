@@ -1,5 +1,5 @@
 /**
- * Dark Room (DPT, Lee et al. 2023, App. A; research/anchor-lin-dpt.md §2.1): a size×size grid
+ * Dark Room (DPT, Lee et al. 2023, App. A): a size×size grid
  * (10×10), state (x, y) with index s = x·size + y, five actions
  *   0: x+1, 1: x−1, 2: y+1, 3: y−1, 4: stay   (moves are clipped to the grid),
  * reset to (0, 0), horizon H = 100, reward 1 when the *new* state is the goal (so staying on the

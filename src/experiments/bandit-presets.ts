@@ -2,7 +2,7 @@
  * Named bandit experiments reproducing the first paper's figures (Lin, Bai & Mei, ICLR 2024,
  * §6 and App. B) and DPT's two bandit experiments (Lee et al., 2023), each at two scales:
  *
- *  - `paper`: the anchors' settings (research/anchor-lin-dpt.md §1.6, §1.8, §2.6, §3.4): 100K
+ *  - `paper`: the anchors' settings (Lin et al. App. A; Lee et al. App. A and their code): 100K
  *    trajectories (DPT linear: 1M), horizon 200 (DPT Gaussian: 500), their model sizes, batch
  *    sizes, learning rates and epochs converted to optimizer steps. Config only: at these budgets
  *    training takes days to months of CPU.

@@ -1,6 +1,6 @@
 /**
- * Named in-context RL experiments on tabular MDPs (research/anchor-lin-dpt.md §2.1, §2.2, §2.7,
- * §3.3, §4), each at two scales:
+ * Named in-context RL experiments on tabular MDPs (DPT's Dark Room, Lee et al. 2023;
+ * Lin et al.'s UCB-VI distillation, App. E), each at two scales:
  *
  *  - `dpt-darkroom`: DPT's Dark Room (Lee et al. 2023, Fig. 4): pretrain on in-context datasets of
  *    the 80 training goals with the optimal action as the label; deploy online for K episodes on

@@ -9,7 +9,7 @@ const posInt = (what = "an integer >= 1") => z.number().int(what).min(1, what);
 
 /**
  * Transformer configuration (both anchors).
- * - `backbone: "gpt"`: HF GPT-2 as used by DPT (Lee et al. 2023, research/anchor-lin-dpt.md §2.5)
+ * - `backbone: "gpt"`: HF GPT-2 as used by DPT (Lee et al. 2023)
  *   and by Lin et al.'s softmax path: pre-LayerNorm, softmax attention with 1/sqrt(d_head),
  *   GELU(tanh) MLP of width mlpRatio·dModel (4), learned positions, final LayerNorm.
  * - `backbone: "relu"`: Lin, Bai & Mei (ICLR 2024) `DecoderTransformerBackbone` (§1.5):

@@ -1,13 +1,13 @@
 /**
- * The tensor engine: the one place where icrl touches `@jax-js/jax` (pinned 0.1.25; design.md §4,
- * research/ts-stack.md). Everything else in src/nn goes through the names exported here, so a
+ * The tensor engine: the one place where icrl touches `@jax-js/jax` (pinned 0.1.25; chosen by
+ * measurement, docs/neural-core.md). Everything else in src/nn goes through the names exported here, so a
  * faster backend can replace jax-js by rewriting this module (and the model files' op calls).
  *
  * Ownership (jax-js rule): every function *consumes* its array arguments; use `x.ref` to keep a
  * reference. Jitted functions consume their arguments too. Inside jitted code this is cheap
  * bookkeeping; outside, keep it to the train/deploy wrappers.
  *
- * float64 on the wasm backend (measured in research/ts-stack-lin-model.md and here):
+ * float64 on the wasm backend (measured here):
  * - under `jit`, a JS number constant is baked in as float32 even in a float64 program, and a JS
  *   number passed as a jit argument is float32 too. Constants therefore go through `Ops.c()`, which
  *   makes a float64 array in float64 programs; hyper-parameters are passed as arrays of the model
@@ -16,7 +16,8 @@
  *   evaluated in float32 precision even for float64 arrays (the wasm kernels demote to f32), and
  *   `mean` multiplies by a float32 `1/n`. `Ops` for float64 therefore implements exp, log and tanh
  *   from exact f64 arithmetic (range reduction + polynomial), and means as `sum / n`.
- *   test/nn-float64.test.ts checks that jitted float64 code reaches ~1e-13 relative error.
+ *   test/nn-grad.test.ts (central differences to 1e-6, which float32-precise exp/log would fail)
+ *   and test/nn-parity.test.ts (float64 against float64 torch to 1e-10) check it.
  */
 import "./polyfill.js";
 import * as jax from "@jax-js/jax";

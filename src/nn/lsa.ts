@@ -1,6 +1,6 @@
 /**
- * Linear self-attention (LSA) on the engine, batched and differentiable (research/anchor-lsa.md
- * §1; Wang et al., Liang & Lai; following Ahn et al.):
+ * Linear self-attention (LSA) on the engine, batched and differentiable (Wang et al.,
+ * Liang & Lai; following Ahn et al.):
  *
  *   Z_{l+1} = Z_l + (1/n) · P_l · Z_l · M · Z_lᵀ · Q_l · Z_l
  *

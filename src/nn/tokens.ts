@@ -1,5 +1,5 @@
 /**
- * Token layouts of the two anchors (research/anchor-lin-dpt.md §1.5 and §2.5), written into
+ * Token layouts of the two anchors (Lin et al. 2024, App. A; Lee et al. 2023, DPT's code), written into
  * fixed-shape, zero-padded host batches ready for `makeTrainStep` / the deployment forward.
  *
  * Lin et al. (net.py `Transformer.forward`), one trajectory of T steps -> 2T tokens, width

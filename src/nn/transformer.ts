@@ -4,8 +4,8 @@
  *
  * Conventions: a Linear layer stores `w` as [in, out] (x @ w + b; GPT-2 Conv1D layout; torch
  * `nn.Linear.weight` is its transpose). Token features arrive zero-padded to `paddedTokenDim`
- * (63 -> 64: the 63-row embedding-gradient kernel cost 21% of Lin's step,
- * research/ts-stack-lin-model.md); the padded rows of `embed.w` are initialised to zero and get
+ * (63 -> 64: the 63-row embedding-gradient kernel cost 21% of Lin's step, measured on the
+ * jax-js engine); the padded rows of `embed.w` are initialised to zero and get
  * zero gradient.
  *
  * Parameter names (L layers, i = 0..L-1):
