@@ -5,6 +5,7 @@
  * again resumes each stage (the dataset and the training resume; a finished evaluation with the
  * same config is reused).
  */
+import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -22,19 +23,7 @@ import { progress } from "../core/progress.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import { mdpExperiment, MDP_EXPERIMENT_NAMES, type MdpCriterion, type MdpExperiment, type MdpScale } from "./mdp-presets.js";
 
-export interface MdpCriterionResult {
-  text: string;
-  value: number;
-  pass: boolean;
-  detail: string;
-}
-
-function finalRegret(res: MdpResults, name: string): { mean: number; sem: number } {
-  const r = res.algorithms[name];
-  if (!r) throw new IcrlError(`the evaluation has no algorithm "${name}" (has: ${Object.keys(res.algorithms).join(", ")})`);
-  const K = res.episodes;
-  return { mean: r.cumulativeRegret.mean[K - 1], sem: r.cumulativeRegret.sem[K - 1] };
-}
+export type MdpCriterionResult = CriterionResult;
 
 /** Check one criterion: thresholds on means, "below" by more than 2 s.e.; the standard errors are reported beside. */
 export function checkMdpCriterion(c: MdpCriterion, res: MdpResults): MdpCriterionResult {
@@ -46,16 +35,8 @@ export function checkMdpCriterion(c: MdpCriterion, res: MdpResults): MdpCriterio
     const s = r.episodeReturn.sem[c.episode - 1];
     return { text: c.text, value: m, pass: m >= c.min, detail: `${c.of} return at episode ${c.episode}: ${fmt(m)} ± ${fmt(s)} (threshold ${c.min}; optimal ${fmt(res.optimalReturn.mean[c.episode - 1])})` };
   }
-  const a = finalRegret(res, c.of);
-  const b = finalRegret(res, c.to);
-  const detail = `cumulative regret after ${res.episodes} episodes: ${c.of} ${fmt(a.mean)} ± ${fmt(a.sem)} vs ${c.to} ${fmt(b.mean)} ± ${fmt(b.sem)}`;
-  if (c.kind === "regret-ratio") {
-    const ratio = a.mean / b.mean;
-    return { text: c.text, value: ratio, pass: ratio <= c.max, detail: `${detail}; ratio ${ratio.toFixed(3)} (limit ${c.max})` };
-  }
-  // "below": by more than 2 standard errors of the difference (s.e. combined as for independent means)
-  const se = Math.hypot(a.sem, b.sem);
-  return { text: c.text, value: a.mean - b.mean, pass: a.mean - b.mean < -2 * se, detail: `${detail}; difference ${fmt(a.mean - b.mean)} ± ${fmt(se)} (needs < −2 s.e.)` };
+  const K = res.episodes;
+  return compareRegrets(c.text, c.of, c.to, finalRegret(res.algorithms, c.of, K - 1), finalRegret(res.algorithms, c.to, K - 1), c.kind === "regret-ratio" ? c.max : undefined, `cumulative regret after ${K} episodes: `);
 }
 
 /** The stage configs as the commands take them. */

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { stringify } from "yaml";
-import { didYouMean, IcrlError, invalid, show } from "../../core/errors.js";
+import { didYouMean, invalid } from "../../core/errors.js";
 import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../../core/io.js";
 import { withOutLock } from "../../core/lock.js";
 import { generateDataset } from "../../data/generate.js";
@@ -29,6 +29,7 @@ const ALL_PRESETS = [...BANDIT_EXPERIMENT_NAMES, ...MDP_EXPERIMENT_NAMES];
 import { mdpExperimentCommand } from "../../experiments/mdp-experiment.js";
 import { progress } from "../../core/progress.js";
 import { parseEngine, type EngineName } from "../../nn/grad-engine.js";
+import { compareRegrets, finalRegret, type CriterionResult } from "../../experiments/criteria.js";
 import { estimateDatasetBytes, type Manifest } from "../../data/dataset.js";
 import { formatBytes, parameterCount, trainMemoryPlan } from "../../nn/memory-plan.js";
 import { parseTransformerConfig } from "../../nn/config.js";
@@ -46,32 +47,12 @@ interface Flags {
   engine?: string;
 }
 
-export interface CriterionResult {
-  text: string;
-  value: number;
-  pass: boolean;
-  detail: string;
-}
-
-function finalRegret(res: BanditResults, name: string): { mean: number; sem: number } {
-  const r = res.algorithms[name];
-  if (!r) throw new IcrlError(`the evaluation has no algorithm ${show(name)} (has: ${Object.keys(res.algorithms).join(", ")})`);
-  const T = res.horizon;
-  return { mean: r.cumulativeRegret.mean[T - 1], sem: r.cumulativeRegret.sem[T - 1] };
-}
+export type { CriterionResult };
 
 /** Check a criterion on the final cumulative regret: ratio of means, or "below" by more than 2 s.e. */
 export function checkCriterion(c: Criterion, res: BanditResults): CriterionResult {
-  const a = finalRegret(res, c.of);
-  const b = finalRegret(res, c.to);
-  const detail = `${c.of} ${fmt(a.mean)} ± ${fmt(a.sem)} vs ${c.to} ${fmt(b.mean)} ± ${fmt(b.sem)}`;
-  if (c.kind === "ratio") {
-    const ratio = a.mean / b.mean;
-    return { text: c.text, value: ratio, pass: ratio <= c.max, detail: `${detail}; ratio ${ratio.toFixed(3)} (limit ${c.max})` };
-  }
-  // "below": by more than 2 standard errors of the difference (s.e. combined as for independent means)
-  const se = Math.hypot(a.sem, b.sem);
-  return { text: c.text, value: a.mean - b.mean, pass: a.mean - b.mean < -2 * se, detail: `${detail}; difference ${fmt(a.mean - b.mean)} ± ${fmt(se)} (needs < −2 s.e.)` };
+  const T = res.horizon;
+  return compareRegrets(c.text, c.of, c.to, finalRegret(res.algorithms, c.of, T - 1), finalRegret(res.algorithms, c.to, T - 1), c.kind === "ratio" ? c.max : undefined);
 }
 
 function otherModeText(res: BanditResults): string {
