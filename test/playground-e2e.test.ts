@@ -449,7 +449,7 @@ test("playground: share, export and reproduce: the URL restores the view, the ex
   }
 });
 
-test("playground accessibility: tabs with tabpanels and arrow keys, charts with text alternatives, one live region that announces changes of state only, touch-sized checkboxes", { timeout: 240_000, skip: skipBrowser }, async () => {
+test("playground accessibility: tabs with tabpanels and arrow keys, charts with text alternatives and hover values, one live region that announces changes of state only, touch-sized checkboxes", { timeout: 240_000, skip: skipBrowser }, async () => {
   await inBrowser(["--no-sandbox", "--disable-gpu"], async (url, browser) => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     await page.goto(`${url}?tasks=3&seed=1`);
@@ -481,6 +481,9 @@ test("playground accessibility: tabs with tabpanels and arrow keys, charts with 
     assert.equal(await page.getAttribute("#b-regret", "role"), "img");
     assert.match((await page.getAttribute("#b-regret", "aria-label")) ?? "", /step 15.*table below/);
     assert.ok((await page.locator("#b-table tbody tr").count()) >= 2);
+    // Hover values: a point of a curve shows its algorithm, step, mean and s.e.
+    await page.locator("#b-regret path[aria-roledescription='point']").nth(3).hover({ force: true });
+    await page.waitForFunction(() => [...document.querySelectorAll("#b-regret [title]")].some((e) => /step: \d+\n.*\n± s\.e\.: /.test(e.getAttribute("title") ?? "")), null, { timeout: 10_000 });
     // Touch-sized checkboxes.
     const box = await page.locator("#b-algos input[type=checkbox]").first().boundingBox();
     assert.ok(box && box.width >= 20 && box.height >= 20, JSON.stringify(box));

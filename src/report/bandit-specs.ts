@@ -53,10 +53,10 @@ export function regretSpec(res: BanditResults, title?: string): VegaLiteSpec {
     for (const t of steps(res.horizon)) {
       const m = r.cumulativeRegret.mean[t - 1];
       const s = r.cumulativeRegret.sem[t - 1];
-      cumRows.push({ t, y: m, lo: m - s, hi: m + s, series: displayName(res, name) });
+      cumRows.push({ t, y: m, lo: m - s, hi: m + s, se: s, series: displayName(res, name) });
       const sm = r.suboptimality.mean[t - 1];
       const ss = r.suboptimality.sem[t - 1];
-      subRows.push({ t, y: Math.max(sm, 1e-4), lo: Math.max(sm - ss, 1e-4), hi: Math.max(sm + ss, 1e-4), series: displayName(res, name) });
+      subRows.push({ t, y: Math.max(sm, 1e-4), lo: Math.max(sm - ss, 1e-4), hi: Math.max(sm + ss, 1e-4), se: ss, series: displayName(res, name) });
     }
   }
   // One legend for both panels, ordered by final cumulative regret (highest first, as the lines end).
@@ -86,6 +86,20 @@ export function regretSpec(res: BanditResults, title?: string): VegaLiteSpec {
             x: { field: "t", type: "quantitative", axis: INTEGER_AXIS },
             y: { field: "y", type: "quantitative", scale, axis },
             color,
+          },
+        },
+        // Invisible points that carry the values: hovering a curve shows them (the page; a PNG is unchanged).
+        {
+          mark: { type: "point", opacity: 0, size: 40 },
+          encoding: {
+            x: { field: "t", type: "quantitative" },
+            y: { field: "y", type: "quantitative", scale },
+            tooltip: [
+              { field: "series", type: "nominal", title: "algorithm" },
+              { field: "t", type: "quantitative", title: "step" },
+              { field: "y", type: "quantitative", title: yTitle, format: ".3f" },
+              { field: "se", type: "quantitative", title: "± s.e.", format: ".3f" },
+            ],
           },
         },
       ],
