@@ -483,7 +483,7 @@ test("playground accessibility: tabs with tabpanels and arrow keys, charts with 
     assert.ok((await page.locator("#b-table tbody tr").count()) >= 2);
     // Hover values: a point of a curve shows its algorithm, step, mean and s.e.
     await page.locator("#b-regret path[aria-roledescription='point']").nth(3).hover({ force: true });
-    await page.waitForFunction(() => [...document.querySelectorAll("#b-regret [title]")].some((e) => /step: \d+\n.*\n± s\.e\.: /.test(e.getAttribute("title") ?? "")), null, { timeout: 10_000 });
+    await page.waitForFunction(() => Array.from(document.querySelectorAll("#b-regret [title]")).some((e) => /step: \d+\n.*\n± s\.e\.: /.test(e.getAttribute("title") ?? "")), null, { timeout: 10_000 });
     // Touch-sized checkboxes.
     const box = await page.locator("#b-algos input[type=checkbox]").first().boundingBox();
     assert.ok(box && box.width >= 20 && box.height >= 20, JSON.stringify(box));
