@@ -13,7 +13,7 @@
 import { z } from "zod";
 import { IcrlError, show } from "../core/errors.js";
 import { isMdpEnv, MDP_ENV_NAMES, parseMdpEnvParams } from "../envs/tabular-mdp.js";
-import { defined, loadConfigFile, parseWith } from "../core/config.js";
+import { defined, loadConfigFile, parseWith, posInt } from "../core/config.js";
 import { progress } from "../core/progress.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { checkMdpSpec, type MdpGenerationSpec } from "../data/mdp-dataset.js";
@@ -21,7 +21,6 @@ import { parseContextComponent } from "../data/mdp-rollout.js";
 import { partName, resolveShard } from "../data/shard.js";
 import { join } from "node:path";
 
-const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
 export const MdpGenerateConfigSchema = z.strictObject({
   env: z.enum(MDP_ENV_NAMES, { message: `one of ${MDP_ENV_NAMES.join(", ")}` }),

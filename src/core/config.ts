@@ -218,3 +218,6 @@ export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return out as Partial<T>;
 }
+
+/** A config field: an integer in [1, max] (the message names the bound). */
+export const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);

@@ -5,13 +5,12 @@
  */
 import { z } from "zod";
 import { invalid } from "../core/errors.js";
-import { parseWith } from "../core/config.js";
+import { parseWith, posInt } from "../core/config.js";
 import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditParamsSchema, checkBanditParams, type BanditParams } from "../envs/bandit.js";
 import { MDP_ENV_NAMES } from "../envs/tabular-mdp.js";
 import { parseAlgoSpec } from "../algos/registry.js";
 import type { GenerationSpec } from "./dataset.js";
 
-const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
 export const GenerateConfigSchema = z.strictObject({
   env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${[...BANDIT_PRESET_NAMES, ...MDP_ENV_NAMES].join(", ")}` }),

@@ -11,7 +11,7 @@ import { PerTaskMdpBatch } from "../algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { evaluateMdp, MDP_METRIC_DEFINITIONS, type RecordedEpisode } from "./mdp-harness.js";
 import { darkroomTrajectorySpec, mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
-import { defined, loadConfigFile, parseWith } from "../core/config.js";
+import { defined, loadConfigFile, parseWith, posInt } from "../core/config.js";
 import { progress } from "../core/progress.js";
 import { defaultOutDir, inStagedDir } from "../core/run-dir.js";
 
@@ -22,7 +22,6 @@ export const MDP_DEFAULT_BASELINES: Record<MdpEnvName, string[]> = {
   "random-mdp": ["optimal", "uniform", "ucbvi", "soft-ucbvi", "ucbvi:c=0.2", "qlearning", "psrl"],
 };
 
-const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
 export const MdpBaselinesConfigSchema = z.strictObject({
   env: z.enum(MDP_ENV_NAMES, { message: `one of ${MDP_ENV_NAMES.join(", ")}` }),

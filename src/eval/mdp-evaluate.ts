@@ -31,7 +31,7 @@ import { AdMdpPolicy, DptMdpPolicy } from "./mdp-transformer-policy.js";
 import { resolveModelPath } from "../nn/model-path.js";
 import { MDP_DEFAULT_BASELINES } from "./mdp-baselines.js";
 import { darkroomTrajectorySpec, mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
-import { defined, loadConfigFile, parseWith } from "../core/config.js";
+import { defined, loadConfigFile, parseWith, posInt } from "../core/config.js";
 import { progress } from "../core/progress.js";
 import { defaultOutDir, inStagedDir } from "../core/run-dir.js";
 
@@ -70,7 +70,6 @@ export function loadMdpModel(arg: string): MdpModel {
   return { path, model, params: ck.params, layout, dataset, extra, step: ck.step };
 }
 
-const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
 export const MdpEvaluateConfigSchema = z.strictObject({
   model: z.string().min(1, "a checkpoint or training run folder"),

@@ -11,6 +11,7 @@
  * its sequences (and window starts) from Rng.derive(seed, "batch", s), so a run resumed from a
  * checkpoint continues exactly as the uninterrupted run would.
  */
+import { posInt } from "../core/config.js";
 import { z } from "zod";
 import { Rng } from "../core/rng.js";
 import { invalid } from "../core/errors.js";
@@ -28,7 +29,6 @@ import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
 
 export { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
 
-const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
 /**
  * The bandit pretraining config (src/train/pretrain.ts: optimizer, schedule, cadence of logs,

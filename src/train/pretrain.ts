@@ -8,6 +8,7 @@
  * Rng.derive(seed, "batch", s), so a run resumed from a checkpoint at step s continues exactly
  * as the uninterrupted run would.
  */
+import { posInt } from "../core/config.js";
 import "../nn/webgpu.js"; // registers the webgpu engine (Node)
 import { z } from "zod";
 import { invalid } from "../core/errors.js";
@@ -22,7 +23,6 @@ import { createGradEngine, engineUnsupported, type EngineName, type GradEngine, 
 import type { TransformerConfig } from "../nn/config.js";
 import type { TransformerConfigInput } from "../nn/config.js";
 
-const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
 export const PretrainConfigSchema = z.strictObject({
   /** Dataset folder written by `icrl generate`. */

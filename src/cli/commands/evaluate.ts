@@ -19,7 +19,7 @@ import { createTransformer } from "../../nn/transformer.js";
 import type { BatchBanditPolicy } from "../../algos/types.js";
 import { regretTable, writeBanditReport, type BanditResults } from "../../report/bandit-report.js";
 import { resolveEnvParams, DEFAULT_BASELINES } from "./baselines.js";
-import { defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP, posInt } from "../../core/config.js";
 import { progress } from "../../core/progress.js";
 import { defaultOutDir, inStagedDir } from "../../core/run-dir.js";
 import { isMdpModel, mdpEvaluateCommand } from "../../eval/mdp-evaluate.js";
@@ -73,7 +73,6 @@ export function defaultAlgos(info: ModelInfo): string[] {
   });
 }
 
-const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 
 export const EvaluateConfigSchema = z.strictObject({
   model: z.string().min(1, "a checkpoint, run folder or shipped model name"),
