@@ -17,6 +17,8 @@ import { IcrlError } from "../src/core/errors.js";
 import { generateDataset } from "../src/data/generate.js";
 import { loadSplit, sha256, specProblem, checkShardMemory, type LoadedSplit, type Manifest } from "../src/data/dataset.js";
 import { mergeParts } from "../src/data/merge.js";
+import { loadMdpSplit, type LoadedMdpSplit, type MdpGenerationSpec } from "../src/data/mdp-dataset.js";
+import { generateMdpDataset } from "../src/data/mdp-generate.js";
 import { decodeNpy, encodeNpy } from "../src/data/npy.js";
 import { parseShardFlag, shardFromEnv } from "../src/data/shard.js";
 import { parseContextFlag, resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
@@ -440,4 +442,62 @@ test("fuzz: checkpoints (truncated, any byte flipped, header fields replaced)", 
 test.after(() => {
   process.stdout.write(`# fuzz cases per input kind: ${JSON.stringify(counts)}\n`);
   rmSync(tmp, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------- MDP datasets (the same checks)
+
+const mdpSpec: MdpGenerationSpec = { env: "random-mdp", envParams: { states: 3, actions: 2, horizon: 4, stationary: true }, kind: "ad", context: [{ algo: "ucbvi:c=0.1", weight: 1 }], expert: "uniform", contextLength: 1, episodes: 2, tasks: 10, valTasks: 4, seed: 5, shardSize: 4 };
+const mdpDir = join(tmp, "mdp-ds");
+let mdpOriginal: Record<"train" | "validation", LoadedMdpSplit>;
+
+/** Both splits of an MDP dataset: a one-line user error, or exactly the original data. */
+function mdpLoadsCleanly(dir: string, kind: string): void {
+  const r = userErrorOr((): Record<"train" | "validation", LoadedMdpSplit> => ({ train: loadMdpSplit(dir, "train"), validation: loadMdpSplit(dir, "validation") }), kind);
+  if (!r.ok) return;
+  for (const split of ["train", "validation"] as const) {
+    const a: LoadedMdpSplit = r.value[split];
+    const b = mdpOriginal[split];
+    assert.deepEqual([a.kind, a.n, a.S, a.A, a.H, a.len], [b.kind, b.n, b.S, b.A, b.H, b.len], `${kind}: accepted a different ${split} split`);
+    for (const c of Object.keys(b.cols)) assert.ok(Buffer.from(a.cols[c].buffer).equals(Buffer.from(b.cols[c].buffer)), `${kind}: accepted different ${split} column ${c}`);
+  }
+}
+
+test("fuzz: damaged MDP dataset shards and mutated MDP manifests (as bandit datasets)", async () => {
+  await generateMdpDataset(mdpSpec, mdpDir, { workers: 1 });
+  mdpOriginal = { train: loadMdpSplit(mdpDir, "train"), validation: loadMdpSplit(mdpDir, "validation") };
+  const manifest = JSON.parse(readFileSync(join(mdpDir, "manifest.json"), "utf8")) as { splits: Record<string, { shards: { path: string; files: Record<string, unknown> }[] }> };
+  const files = Object.values(manifest.splits).flatMap((s) => s.shards.flatMap((sh) => Object.keys(sh.files).map((f) => `${sh.path}/${f}.npy`)));
+  assert.ok(files.length >= 8, files.join(", "));
+  const work = join(tmp, "mdp-work");
+  cpSync(mdpDir, work, { recursive: true });
+  fc.assert(
+    fc.property(fc.nat({ max: files.length - 1 }), fc.constantFrom("truncate", "flip", "append", "delete", "swap"), fc.nat(), fc.integer({ min: 1, max: 255 }), (i, kind, at, x) => {
+      const path = join(work, files[i]);
+      const bytes = new Uint8Array(readFileSync(path));
+      try {
+        if (kind === "truncate") writeFileSync(path, bytes.slice(0, at % bytes.length));
+        else if (kind === "flip") {
+          const out = bytes.slice();
+          out[at % out.length] ^= x;
+          writeFileSync(path, out);
+        } else if (kind === "append") writeFileSync(path, Buffer.concat([bytes, Buffer.alloc(1 + (at % 9), x)]));
+        else if (kind === "delete") unlinkSync(path);
+        else writeFileSync(path, readFileSync(join(work, files[(i + x) % files.length])));
+        mdpLoadsCleanly(work, "MDP dataset shard");
+      } finally {
+        writeFileSync(path, bytes);
+      }
+    }),
+    { numRuns: 200, seed: SEED },
+  );
+  const mText = readFileSync(join(mdpDir, "manifest.json"), "utf8");
+  const m = JSON.parse(mText);
+  const all = paths(m);
+  fc.assert(
+    fc.property(fc.nat({ max: all.length - 1 }), hostile, fc.boolean(), fc.nat({ max: 20 }), (i, v, del, cut) => {
+      writeFileSync(join(work, "manifest.json"), cut === 0 ? mText.slice(0, (i * 7) % mText.length) : JSON.stringify(mutate(m, all[i], v, del)));
+      mdpLoadsCleanly(work, "MDP manifest");
+    }),
+    { numRuns: 300, seed: SEED },
+  );
 });

@@ -264,14 +264,29 @@ export function readMdpManifest(dir: string, opts: { allowPart?: boolean } = {})
   if (m.version !== MDP_DATASET_VERSION) throw new IcrlError(`invalid dataset manifest ${p}: version ${JSON.stringify(m.version)} (allowed: ${MDP_DATASET_VERSION})`);
   const r = MdpGenerationSpecSchema.safeParse(m.spec);
   if (!r.success) throw new IcrlError(`invalid dataset manifest ${p}: spec.${r.error.issues[0].path.join(".")} ${r.error.issues[0].message}`);
+  // Generation writes every environment parameter: one that is missing would silently take its default.
+  let full: Record<string, unknown>;
+  try {
+    full = parseMdpEnvParams(m.spec.env, m.spec.envParams as Record<string, unknown>) as unknown as Record<string, unknown>;
+  } catch (e) {
+    throw new IcrlError(`invalid dataset manifest ${p}: ${(e as Error).message}`);
+  }
+  const missing = Object.keys(full).find((k) => !(k in (m.spec.envParams as Record<string, unknown>)));
+  if (missing !== undefined) throw new IcrlError(`invalid dataset manifest ${p}: spec.envParams.${missing} is missing (allowed: the complete parameters that \`icrl generate\` writes)`);
   const units = mdpShardUnits(m.spec);
   for (const split of ["train", "validation"] as const) {
     const info = m.splits?.[split];
     const want = units.filter((u) => u.split === split && (!part || units.indexOf(u) % part.count === part.index));
     if (!info || !Array.isArray(info.shards) || info.shards.length !== want.length) throw new IcrlError(`invalid dataset manifest ${p}: splits.${split} lists ${info?.shards?.length} shards (allowed: ${want.length})`);
+    const tasks = split === "train" ? m.spec.tasks : m.spec.valTasks;
+    if (info.tasks !== tasks) throw new IcrlError(`invalid dataset manifest ${p}: splits.${split}.tasks is ${JSON.stringify(info.tasks)} (allowed: ${tasks}, as the spec says)`);
     want.forEach((u, i) => {
       const s = info.shards[i];
-      if (s.path !== mdpShardPath(split, u.index) || s.first !== u.first || s.count !== u.count) throw new IcrlError(`invalid dataset manifest ${p}: splits.${split}.shards[${i}] is ${JSON.stringify({ path: s.path, first: s.first, count: s.count })} (allowed: ${JSON.stringify({ path: mdpShardPath(split, u.index), first: u.first, count: u.count })})`);
+      if (!s || typeof s !== "object" || s.path !== mdpShardPath(split, u.index) || s.first !== u.first || s.count !== u.count) throw new IcrlError(`invalid dataset manifest ${p}: splits.${split}.shards[${i}] is ${JSON.stringify({ path: s?.path, first: s?.first, count: s?.count })} (allowed: ${JSON.stringify({ path: mdpShardPath(split, u.index), first: u.first, count: u.count })})`);
+      for (const col of Object.keys(mdpColumnLayout(m.spec, u.count))) {
+        const f = (s.files as Record<string, { sha256?: unknown }> | undefined)?.[col];
+        if (!f || typeof f !== "object" || typeof f.sha256 !== "string") throw new IcrlError(`invalid dataset manifest ${p}: splits.${split}.shards[${i}].files.${col} has no sha256 (allowed: the checksums \`icrl generate\` writes for every column)`);
+      }
     });
   }
   return m;

@@ -7,6 +7,7 @@
  * `<out>` only ever holds a complete dataset; an `<out>` that is not a dataset is refused before any
  * work. The bytes do not depend on the number of workers.
  */
+import { parseMdpEnvParams } from "../envs/tabular-mdp.js";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { cpus } from "node:os";
@@ -27,7 +28,10 @@ export interface MdpGenerateOptions {
 }
 
 /** Generate (or resume, or find complete) an MDP dataset at `out`. */
-export async function generateMdpDataset(spec: MdpGenerationSpec, out: string, opts: MdpGenerateOptions = {}): Promise<MdpManifest> {
+export async function generateMdpDataset(given: MdpGenerationSpec, out: string, opts: MdpGenerateOptions = {}): Promise<MdpManifest> {
+  // The manifest records the complete environment parameters (defaults filled in), so that a
+  // dataset reads the same whatever later defaults become, and a missing field is an error.
+  const spec: MdpGenerationSpec = { ...given, envParams: { ...parseMdpEnvParams(given.env, given.envParams) } };
   checkMdpSpec(spec);
   checkOutPath(out);
   return withOutLock(out, runCommand(), () => generateMdpLocked(spec, out, opts));
