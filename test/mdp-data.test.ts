@@ -4,6 +4,7 @@
  * interrupted generation resumes, corrupted files are rejected, and the token encoders put every
  * feature where the layout says (checked position by position).
  */
+import { parseMdpEnvParams } from "../src/envs/tabular-mdp.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
@@ -116,7 +117,8 @@ test("AD dataset: same bytes with 1 or 2 workers; resume after an interruption; 
   await generateMdpDataset(spec, c, { workers: 1 });
   rmSync(join(c, "manifest.json"));
   rmSync(join(c, "train", "shard-00001"), { recursive: true });
-  writeFileSync(join(c, "generation.json"), JSON.stringify({ spec, part: null }));
+  // (generation records the complete environment parameters)
+  writeFileSync(join(c, "generation.json"), JSON.stringify({ spec: { ...spec, envParams: parseMdpEnvParams(spec.env, spec.envParams) }, part: null }));
   const fs = await import("node:fs");
   fs.renameSync(c, `${c}.partial`);
   const mc = await generateMdpDataset(spec, c, { workers: 1 });
