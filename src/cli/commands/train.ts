@@ -10,10 +10,10 @@ import { Rng } from "../../core/rng.js";
 import { readManifest } from "../../data/dataset.js";
 import { countParams } from "../../nn/engine.js";
 import { createTransformer } from "../../nn/transformer.js";
-import { modelConfigFor, optimizerConfigFor, PretrainConfigSchema, startPretraining, type PretrainConfig } from "../../train/pretrain.js";
-import { setTensorBoard, trainInFolder, type LoopResult } from "../../train/loop.js";
+import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../../train/pretrain.js";
+import { runTraining } from "../../train/bandit-train.js";
+import { setTensorBoard } from "../../train/loop.js";
 import { intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
-import { progress } from "../../core/progress.js";
 import { rawTrainConfig, type TrainFlags } from "../train-flags.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 import { isMdpDataset, parseMdpTrainConfig, runMdpTraining } from "../../train/mdp-train.js";
@@ -27,32 +27,6 @@ export function resolveTrainConfig(flags: Flags): PretrainConfig {
   if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid --micro-batches: ${cfg.microBatches} (allowed: a divisor of --batch = ${cfg.batchSize})`);
   if (cfg.dModel % cfg.numHeads !== 0) throw new IcrlError(`invalid --heads: ${cfg.numHeads} (allowed: a divisor of --d-model = ${cfg.dModel}, so that every head has the same width)`);
   return cfg;
-}
-
-/** Train into `out` (fresh or resumed). `extra` is merged into the checkpoint metadata. */
-export async function runTraining(cfg: PretrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train", workers = 2): Promise<LoopResult> {
-  const manifest = readManifest(cfg.data);
-  const modelConfig = createTransformer(modelConfigFor(cfg, manifest)).config;
-  let bar: ReturnType<typeof progress> | null = null;
-  const res = await trainInFolder({
-    out,
-    runConfig: cfg,
-    modelConfig,
-    optimizerConfig: optimizerConfigFor(cfg),
-    extra: { ...extra, dataset: manifest.spec, train: cfg },
-    steps: cfg.steps,
-    logEvery: cfg.logEvery,
-    evalEvery: cfg.evalEvery,
-    checkpointEvery: cfg.checkpointEvery,
-    start: (resume) => startPretraining(cfg, resume, { workers }),
-    onStart: (from) => {
-      if (from > 0) process.stderr.write(`${label}: resuming ${out} from step ${from}\n`);
-      bar = progress(label, cfg.steps, "steps", from);
-    },
-    onStep: (_step, _total, loss) => bar?.tick(1, loss),
-  });
-  (bar as ReturnType<typeof progress> | null)?.stop();
-  return res;
 }
 
 export function register(program: Command): void {
