@@ -13,6 +13,7 @@ import { createTransformer } from "../src/nn/transformer.js";
 import { WasmTransformer } from "../src/nn/wasm/transformer.js";
 import { activationWords, formatBytes, parameterCount, trainMemoryPlan } from "../src/nn/memory-plan.js";
 import { randomBatch } from "./helpers/random-model.js";
+import { runCli } from "./helpers/cli.js";
 
 const CASES: [string, TransformerConfigInput, number, number][] = [
   ["relu, Lin layout, 4 heads", { backbone: "relu", layout: "lin", tokenDim: 63, dModel: 32, numLayers: 3, numHeads: 4, numArms: 10, maxPositions: 400 }, 8, 400],
@@ -42,4 +43,15 @@ test("memory plan: Lin et al.'s paper-scale model (L = 8, D = 32, batch 128 at T
   assert.equal(p.largestBuffer, 32 * 4 * 400 * 400 * 4);
   assert.ok(p.activations > 8 * p.largestBuffer && p.activations < 12 * p.largestBuffer, formatBytes(p.activations));
   assert.equal(formatBytes(p.largestBuffer), "78.1 MiB");
+});
+
+test("memory plan: every experiment's dry run prints it (bandit and MDP presets)", () => {
+  const lin = runCli(["experiment", "lin-fig1-left", "--scale", "paper"]);
+  assert.equal(lin.code, 0, lin.stderr);
+  assert.match(lin.stdout, /# memory plan: dataset 252 MiB for 100000 trajectories at T = 200/);
+  assert.match(lin.stdout, /# {3}activations 782 MiB per micro-batch of 32 sequences of 400 tokens \(largest buffer 78\.1 MiB/);
+  const dr = runCli(["experiment", "dpt-darkroom", "--scale", "paper"]);
+  assert.equal(dr.code, 0, dr.stderr);
+  assert.match(dr.stdout, /# memory plan: dataset \S+ \S+ on disk for 120000 contexts/);
+  assert.match(dr.stdout, /# {3}activations \S+ \S+ per micro-batch of \d+ sequences of \d+ tokens/);
 });

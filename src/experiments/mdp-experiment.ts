@@ -5,6 +5,12 @@
  * again resumes each stage (the dataset and the training resume; a finished evaluation with the
  * same config is reused).
  */
+import { parseMdpEnvParams } from "../envs/tabular-mdp.js";
+import { mdpColumnLayout, specDistribution, type MdpGenerationSpec, type MdpManifest } from "../data/mdp-dataset.js";
+import { shardedDiskBytes } from "../data/dataset.js";
+import { layoutFor, mdpModelConfig, type MdpPretrainConfig } from "../train/mdp-pretrain.js";
+import { parseTransformerConfig } from "../nn/config.js";
+import { formatBytes, parameterCount, trainMemoryPlan } from "../nn/memory-plan.js";
 import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -132,8 +138,26 @@ export function mdpDryRunText(exp: MdpExperiment, out: string, tasks?: number, e
   const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, tasks, engine);
   const parts = [`# ${exp.name} (${exp.scale}): ${exp.title}`, `# reproduces: ${exp.reproduces}`];
   if (exp.deviations.length) parts.push(`# differences from the paper: ${exp.deviations.join("; ")}`);
+  parts.push(mdpMemoryPlanText(generate, train));
   parts.push(stringify({ generate: { ...generate, out: data }, train: { ...train, out: join(out, "train") }, evaluate: { ...evaluate, out: join(out, "eval") } }).trimEnd());
   return parts.join("\n") + "\n";
+}
+
+/** What an MDP run needs in memory (src/nn/memory-plan.ts), as comment lines. */
+export function mdpMemoryPlanText(spec: MdpGenerationSpec, train: MdpPretrainConfig): string {
+  const full: MdpGenerationSpec = { ...spec, envParams: { ...parseMdpEnvParams(spec.env, spec.envParams) } };
+  const dist = specDistribution(full);
+  const len = full.kind === "dpt" ? full.contextLength : full.episodes * dist.H;
+  const layout = layoutFor(train, { spec: full } as MdpManifest, { S: dist.S, A: dist.A, H: dist.H, len });
+  const cfg = parseTransformerConfig(mdpModelConfig(train, layout));
+  const S = cfg.maxPositions;
+  const p = trainMemoryPlan(cfg, train.batchSize, train.microBatches, S);
+  const disk = shardedDiskBytes(full, (count) => mdpColumnLayout(full, count), 4096);
+  return [
+    `# memory plan: dataset ${formatBytes(disk)} on disk for ${full.tasks + full.valTasks} ${full.kind === "dpt" ? "contexts" : "learning histories"} (each split is read whole into memory);`,
+    `#   model ${parameterCount(cfg)} parameters (${formatBytes(p.modelState)} with gradients and AdamW moments);`,
+    `#   activations ${formatBytes(p.activations)} per micro-batch of ${p.microBatch} sequences of ${S} tokens (largest buffer ${formatBytes(p.largestBuffer)})`,
+  ].join("\n");
 }
 
 /** The CLI entry (called by `icrl experiment` for an MDP preset). */
