@@ -5,32 +5,21 @@
  */
 import { readManifest } from "../data/dataset.js";
 import { createTransformer } from "../nn/transformer.js";
-import { progress } from "../core/progress.js";
 import { modelConfigFor, optimizerConfigFor, startPretraining, type PretrainConfig } from "./pretrain.js";
-import { trainInFolder, type LoopResult } from "./loop.js";
+import { trainWithProgress, type LoopResult } from "./loop.js";
 
 /** Train into `out` (fresh or resumed). `extra` is merged into the checkpoint metadata. */
 export async function runTraining(cfg: PretrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train", workers = 2): Promise<LoopResult> {
   const manifest = readManifest(cfg.data);
   const modelConfig = createTransformer(modelConfigFor(cfg, manifest)).config;
-  let bar: ReturnType<typeof progress> | null = null;
-  const res = await trainInFolder({
+  return trainWithProgress({
     out,
+    label,
+    cfg,
     runConfig: cfg,
     modelConfig,
     optimizerConfig: optimizerConfigFor(cfg),
     extra: { ...extra, dataset: manifest.spec, train: cfg },
-    steps: cfg.steps,
-    logEvery: cfg.logEvery,
-    evalEvery: cfg.evalEvery,
-    checkpointEvery: cfg.checkpointEvery,
     start: (resume) => startPretraining(cfg, resume, { workers }),
-    onStart: (from) => {
-      if (from > 0) process.stderr.write(`${label}: resuming ${out} from step ${from}\n`);
-      bar = progress(label, cfg.steps, "steps", from);
-    },
-    onStep: (_step, _total, loss) => bar?.tick(1, loss),
   });
-  (bar as ReturnType<typeof progress> | null)?.stop();
-  return res;
 }

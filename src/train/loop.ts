@@ -32,6 +32,7 @@ import type { Params } from "../nn/engine.js";
 import type { StepResult, TrainState } from "../nn/optim.js";
 import { lineWithBands, writePlot } from "../report/plot.js";
 import { TensorBoardWriter } from "../report/tensorboard.js";
+import { progress } from "../core/progress.js";
 
 /** Write TensorBoard event files (`<out>/tensorboard/`) beside metrics.jsonl (`icrl train --tensorboard`). */
 let tensorboard = false;
@@ -397,4 +398,32 @@ export async function writeLossPlot(out: string, metrics: MetricLine[], modelCon
   }
   const spec = lineWithBands({ title: "pretraining loss (cross-entropy per labelled step)", xTitle: "optimizer step", yTitle: "cross-entropy (nats)", rows, logY: true });
   await writePlot(spec, join(out, "plots", "loss"));
+}
+
+/**
+ * `trainInFolder` for a pretraining config (bandit and MDP runs alike): its step counts and
+ * intervals, a progress bar labelled `label`, and a note when the run resumes.
+ */
+export async function trainWithProgress(
+  o: Omit<LoopOptions, "steps" | "logEvery" | "evalEvery" | "checkpointEvery" | "onStart" | "onStep"> & {
+    label: string;
+    cfg: { steps: number; logEvery: number; evalEvery: number; checkpointEvery: number };
+  },
+): Promise<LoopResult> {
+  const { label, cfg, ...rest } = o;
+  let bar: ReturnType<typeof progress> | null = null;
+  const res = await trainInFolder({
+    ...rest,
+    steps: cfg.steps,
+    logEvery: cfg.logEvery,
+    evalEvery: cfg.evalEvery,
+    checkpointEvery: cfg.checkpointEvery,
+    onStart: (from) => {
+      if (from > 0) process.stderr.write(`${label}: resuming ${o.out} from step ${from}\n`);
+      bar = progress(label, cfg.steps, "steps", from);
+    },
+    onStep: (_step, _total, loss) => bar?.tick(1, loss),
+  });
+  (bar as ReturnType<typeof progress> | null)?.stop();
+  return res;
 }

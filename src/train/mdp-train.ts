@@ -8,12 +8,11 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createTransformer } from "../nn/transformer.js";
 import { loadMdpSplit, readMdpManifest, MDP_DATASET_FORMAT, MDP_PART_FORMAT } from "../data/mdp-dataset.js";
-import { trainInFolder, type LoopResult } from "./loop.js";
+import { trainWithProgress, type LoopResult } from "./loop.js";
 import { optimizerConfigFor } from "./pretrain.js";
 import { layoutFor, mdpModelConfig, MdpPretrainConfigSchema, startMdpPretraining, type MdpPretrainConfig } from "./mdp-pretrain.js";
 import { MAX_MANIFEST_BYTES, readInputFile } from "../core/input-file.js";
 import { parseWith } from "../core/config.js";
-import { progress } from "../core/progress.js";
 
 /** True if `dir` holds an MDP dataset (its manifest has the MDP format). */
 export function isMdpDataset(dir: string | undefined): boolean {
@@ -39,24 +38,14 @@ export async function runMdpTraining(cfg: MdpPretrainConfig, out: string, extra:
   const shape = loadMdpSplit(cfg.data, "validation", manifest); // small split: sizes for the layout
   const layout = layoutFor(cfg, manifest, { S: shape.S, A: shape.A, H: shape.H, len: shape.len });
   const modelConfig = createTransformer(mdpModelConfig(cfg, layout)).config;
-  let bar: ReturnType<typeof progress> | null = null;
-  const res = await trainInFolder({
+  return trainWithProgress({
     out,
+    label,
+    cfg,
     runConfig: cfg,
     modelConfig,
     optimizerConfig: optimizerConfigFor(cfg),
     extra: { ...extra, mdp: layout, dataset: manifest.spec, train: cfg },
-    steps: cfg.steps,
-    logEvery: cfg.logEvery,
-    evalEvery: cfg.evalEvery,
-    checkpointEvery: cfg.checkpointEvery,
     start: (resume) => startMdpPretraining(cfg, resume, { workers }),
-    onStart: (from) => {
-      if (from > 0) process.stderr.write(`${label}: resuming ${out} from step ${from}\n`);
-      bar = progress(label, cfg.steps, "steps", from);
-    },
-    onStep: (_step, _total, loss) => bar?.tick(1, loss),
   });
-  (bar as ReturnType<typeof progress> | null)?.stop();
-  return res;
 }
