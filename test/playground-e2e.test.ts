@@ -544,3 +544,26 @@ test("playground: compared seeds run side by side, each equal to the page run on
     assert.deepEqual(errors, []);
   });
 });
+
+// Regression: Dark Room with the constructed soft UCB-VI agent (too large to build) kept the
+// previous random-MDP grid under the error, and the message suggested a command-line flag.
+test("playground MDP: an agent that cannot be built for the environment clears the views and says why in the page's words", { timeout: 240_000, skip: skipBrowser }, async () => {
+  await inBrowser(["--no-sandbox", "--disable-gpu"], async (url, browser) => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${url}?mode=mdp`);
+    await page.waitForFunction(() => (window as unknown as { icrl: { mdp?: { ready: boolean } } }).icrl.mdp?.ready === true, null, { timeout: 120_000 });
+    await page.selectOption("#m-env", "random-mdp");
+    await page.check("#m-algos input[value^='tf-soft-ucbvi']");
+    await page.waitForFunction(() => (document.querySelector("#m-grid")?.textContent ?? "").length > 0 && !/Nothing to show/.test(document.querySelector("#m-grid")!.textContent!), null, { timeout: 60_000 });
+    await page.selectOption("#m-env", "darkroom");
+    await page.waitForFunction(() => /^error: tf-soft-ucbvi/.test(document.querySelector("#m-status")?.textContent ?? ""), null, { timeout: 60_000 });
+    const status = (await page.textContent("#m-status")) ?? "";
+    assert.match(status, /such as the random-mdp environment/);
+    assert.doesNotMatch(status, /--env/);
+    assert.equal(await page.textContent("#m-grid"), "Nothing to show: see the message above.");
+    assert.equal(await page.locator("#m-regret svg").count(), 0);
+    assert.deepEqual(errors, []);
+  });
+});

@@ -209,7 +209,7 @@ export const MAX_UCBVI_HEADS = 20_000;
 export function ucbViConstructionFor(p: TfSoftUcbViParams, info: MdpInfo): UcbViConstruction {
   const heads = info.H * info.S * info.S * info.A;
   if (heads > MAX_UCBVI_HEADS)
-    throw new IcrlError(`tf-soft-ucbvi: the construction for S=${info.S}, A=${info.A}, H=${info.H} needs H·S²·A = ${heads} attention heads (at most ${MAX_UCBVI_HEADS} are built here); use it on small MDPs, e.g. --env random-mdp`);
+    throw new IcrlError(`tf-soft-ucbvi: the construction for S=${info.S}, A=${info.A}, H=${info.H} needs H·S²·A = ${heads} attention heads (at most ${MAX_UCBVI_HEADS} are built here); use it on small MDPs, such as the random-mdp environment`);
   const o = { S: info.S, A: info.A, H: info.H, K: info.K, tau: p.tau ?? 1 / info.K, bonusScale: p.c };
   return memo(`ucbvi:${JSON.stringify(o)}`, () => constructSoftUcbVi(o));
 }

@@ -147,6 +147,10 @@ export class MdpMode {
     } catch (e) {
       // e.g. tf-soft-ucbvi on Dark Room: the construction would be too large to build
       this.stepper = null;
+      // no stale views of the previous setting under the error
+      placeholder($("m-grid"), "Nothing to show: see the message above.");
+      placeholder($("m-regret"), "");
+      $<HTMLSelectElement>("m-show").replaceChildren();
       $("m-status").textContent = `error: ${String((e as Error)?.message ?? e)}`;
       announce(`MDP mode error: ${String((e as Error)?.message ?? e)}`);
       console.error(e);
