@@ -24,7 +24,9 @@ import { runMdpTraining } from "../train/mdp-train.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/mdp-evaluate.js";
 import { fmt } from "../report/bandit-report.js";
-import { mdpTable, type MdpResults } from "../report/mdp-report.js";
+import { mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
+import { aggregateMdpRuns, type RunSummary } from "./seeds.js";
+import { inStagedDir } from "../core/run-dir.js";
 import { progress } from "../core/progress.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import { mdpExperiment, MDP_EXPERIMENT_NAMES, type MdpCriterion, type MdpExperiment, type MdpScale } from "./mdp-presets.js";
@@ -41,8 +43,38 @@ export function checkMdpCriterion(c: MdpCriterion, res: MdpResults): MdpCriterio
     const s = r.episodeReturn.sem[c.episode - 1];
     return { text: c.text, value: m, pass: m >= c.min, detail: `${c.of} return at episode ${c.episode}: ${fmt(m)} ± ${fmt(s)} (threshold ${c.min}; optimal ${fmt(res.optimalReturn.mean[c.episode - 1])})` };
   }
+  if (c.kind === "return-rises") return checkReturnRises(c, res);
   const K = res.episodes;
   return compareRegrets(c.text, c.of, c.to, finalRegret(res.algorithms, c.of, K - 1), finalRegret(res.algorithms, c.to, K - 1), c.kind === "regret-ratio" ? c.max : undefined, `cumulative regret after ${K} episodes: `);
+}
+
+/**
+ * Return at episode `to` above that at `from` by more than z s.e. of the difference. Over several
+ * runs the difference is taken within each run and its s.e. across runs; for one run the two
+ * means' standard errors are combined as for independent means (conservative: the episodes of a
+ * task are positively correlated).
+ */
+function checkReturnRises(c: Extract<MdpCriterion, { kind: "return-rises" }>, res: MdpResults): MdpCriterionResult {
+  const r = res.algorithms[c.of];
+  if (!r) throw new IcrlError(`the evaluation has no algorithm "${c.of}"`);
+  if (c.to > res.episodes || c.from < 1) return { text: c.text, value: NaN, pass: false, detail: `episodes ${c.from} and ${c.to} asked, ${res.episodes} were run` };
+  const a = r.episodeReturn.mean[c.from - 1];
+  const b = r.episodeReturn.mean[c.to - 1];
+  const agg = res.aggregate as { perRun: unknown[] } | undefined;
+  const perRun = (res.runCurves as Record<string, number[][]> | undefined)?.[c.of];
+  let se: number;
+  let how: string;
+  if (agg && perRun) {
+    const d = perRun.map((curve) => curve[c.to - 1] - curve[c.from - 1]);
+    const m = d.reduce((x, y) => x + y, 0) / d.length;
+    se = d.length > 1 ? Math.sqrt(d.reduce((x, y) => x + (y - m) ** 2, 0) / (d.length - 1) / d.length) : NaN;
+    how = `s.e. across ${d.length} runs of each run's difference`;
+  } else {
+    se = Math.hypot(r.episodeReturn.sem[c.from - 1], r.episodeReturn.sem[c.to - 1]);
+    how = "s.e. of the two means combined";
+  }
+  const diff = b - a;
+  return { text: c.text, value: diff, pass: diff > c.z * se, detail: `${c.of} return at episode ${c.from}: ${fmt(a)}, at episode ${c.to}: ${fmt(b)}; difference ${fmt(diff)} ± ${fmt(se)} (${how}; needs > ${c.z} s.e.)` };
 }
 
 /** The stage configs as the commands take them. */
@@ -63,33 +95,60 @@ function sameConfig(path: string, cfg: Record<string, unknown>): boolean {
   }
 }
 
-export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
+export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName; trainSeeds?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
   checkOutPath(out);
   return withOutLock(out, runCommand(), () => runMdpExperimentLocked(exp, out, opts));
 }
 
-async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
+/** Training seeds of a run: seed i of n trains with train.seed + i and evaluates on evaluate.seed + i. */
+export function trainSeedList(exp: MdpExperiment, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => exp.train.seed + i);
+}
+
+/** Folders of training seed index i: the first keeps train/ and eval/ (the model that ships). */
+export function seedDirs(out: string, i: number): { train: string; eval: string } {
+  return i === 0 ? { train: join(out, "train"), eval: join(out, "eval") } : { train: join(out, `train-s${i}`), eval: join(out, `eval-s${i}`) };
+}
+
+async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName; trainSeeds?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
   removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
   writeJsonAtomic(join(out, "experiment.json"), exp);
   const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, opts.tasks, opts.engine);
+  const n = opts.trainSeeds ?? exp.trainSeeds ?? 1;
+  const seeds = trainSeedList(exp, n);
   const timings: Record<string, number> = {};
   let t0 = performance.now();
   const bar = progress(`${exp.name} generate`, generate.tasks + generate.valTasks, "seq");
   await generateMdpDataset(generate, data, { workers: opts.workers, onShard: (n) => bar.tick(n) });
   bar.stop();
   timings.generateSeconds = (performance.now() - t0) / 1000;
-  t0 = performance.now();
-  await runMdpTraining(train, join(out, "train"), { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, `${exp.name} train`, opts.workers);
-  timings.trainSeconds = (performance.now() - t0) / 1000;
-  t0 = performance.now();
-  const evalDir = join(out, "eval");
-  let res: MdpResults;
-  if (existsSync(join(evalDir, "results.json")) && sameConfig(join(evalDir, "config.json"), evaluate as unknown as Record<string, unknown>)) {
-    res = JSON.parse(readFileSync(join(evalDir, "results.json"), "utf8")) as MdpResults;
-  } else {
-    res = await runMdpEvaluation(evaluate, evalDir, `${exp.name} evaluate`);
+  timings.trainSeconds = 0;
+  timings.evaluateSeconds = 0;
+  const runs: MdpResults[] = [];
+  for (let i = 0; i < n; i++) {
+    const dirs = seedDirs(out, i);
+    const tag = n > 1 ? ` (training seed ${seeds[i]}, ${i + 1}/${n})` : "";
+    t0 = performance.now();
+    await runMdpTraining({ ...train, seed: seeds[i] }, dirs.train, { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, `${exp.name} train${tag}`, opts.workers);
+    const tr = (performance.now() - t0) / 1000;
+    timings.trainSeconds += tr;
+    if (n > 1) timings[`trainSeconds_s${seeds[i]}`] = tr;
+    t0 = performance.now();
+    const ev = { ...evaluate, model: dirs.train, seed: evaluate.seed + i };
+    let res: MdpResults;
+    if (existsSync(join(dirs.eval, "results.json")) && sameConfig(join(dirs.eval, "config.json"), ev as unknown as Record<string, unknown>)) {
+      res = JSON.parse(readFileSync(join(dirs.eval, "results.json"), "utf8")) as MdpResults;
+    } else {
+      res = await runMdpEvaluation(ev, dirs.eval, `${exp.name} evaluate${tag}`);
+    }
+    timings.evaluateSeconds += (performance.now() - t0) / 1000;
+    runs.push(res);
   }
-  timings.evaluateSeconds = (performance.now() - t0) / 1000;
+  let res = runs[0];
+  if (n > 1) {
+    res = aggregateMdpRuns(runs, seeds);
+    await inStagedDir(join(out, "eval-seeds"), (dir) => writeMdpReport(dir, res, { title: `${res.env}: mean ± s.e. over ${n} training seeds (each on its own evaluation seed)`, over: "training seeds (the s.e. is the spread across runs)" }));
+  }
   const criteria = exp.criteria.map((c) => checkMdpCriterion(c, res));
   writeReport(exp, out, res, criteria);
   writeJsonAtomic(join(out, "timing.json"), timings);
@@ -105,7 +164,16 @@ function writeReport(exp: MdpExperiment, out: string, res: MdpResults, criteria:
     for (const c of criteria) lines.push(`| ${c.text} | ${c.pass ? "pass" : "FAIL"} | ${c.detail} |`);
     lines.push("");
   }
-  lines.push("## Evaluation", "", `${res.description}; ${res.tasks} tasks, ${res.episodes} episodes, seed ${res.seed}; "transformer" is deployed ${model?.deployment ?? ""}.`, "", mdpTable(res, true), "", "![returns](eval/plots/returns.png)", "");
+  const agg = res.aggregate as { runs: number; statistic: string; perRun: RunSummary[] } | undefined;
+  if (agg) {
+    lines.push("## Evaluation", "", `${res.description}; ${agg.runs} training seeds, each evaluated on ${res.tasks} tasks (its own evaluation seed, from ${res.seed}), ${res.episodes} episodes; "transformer" is deployed ${model?.deployment ?? ""}. Numbers: ${agg.statistic}.`, "", mdpTable(res, true), "", "![returns](eval-seeds/plots/returns.png)", "");
+    const names = Object.keys(res.algorithms);
+    lines.push("Per training seed (each run's mean over its tasks): return in the first and last episode, cumulative regret after the last", "", `| training seed | evaluation seed | ${names.join(" | ")} |`, `| --- | --- | ${names.map(() => "---").join(" | ")} |`);
+    for (const r of agg.perRun) lines.push(`| ${r.trainSeed} | ${r.evalSeed} | ${names.map((n) => `${fmt(r.algorithms[n].firstReturn)} → ${fmt(r.algorithms[n].lastReturn)}; ${fmt(r.algorithms[n].finalRegret)}`).join(" | ")} |`);
+    lines.push("", "Each seed's own report: eval/ (training seed 0, the model that ships) and eval-s1/, eval-s2/, ... for the others.", "");
+  } else {
+    lines.push("## Evaluation", "", `${res.description}; ${res.tasks} tasks, ${res.episodes} episodes, seed ${res.seed}; "transformer" is deployed ${model?.deployment ?? ""}.`, "", mdpTable(res, true), "", "![returns](eval/plots/returns.png)", "");
+  }
   const off = res.offline as OfflineResult | undefined;
   if (off) {
     lines.push(
@@ -131,12 +199,15 @@ function writeReport(exp: MdpExperiment, out: string, res: MdpResults, criteria:
     criteria,
     final: Object.fromEntries(Object.entries(res.algorithms).map(([n, a]) => [n, { cumulativeRegret: a.cumulativeRegret.mean[res.episodes - 1], sem: a.cumulativeRegret.sem[res.episodes - 1], lastReturn: a.episodeReturn.mean[res.episodes - 1], lastReturnSem: a.episodeReturn.sem[res.episodes - 1] }])),
     offline: off ?? null,
+    ...(agg ? { trainSeeds: agg.perRun.map((r) => r.trainSeed), statistic: agg.statistic, perRun: agg.perRun } : {}),
   });
 }
 
-export function mdpDryRunText(exp: MdpExperiment, out: string, tasks?: number, engine?: EngineName): string {
+export function mdpDryRunText(exp: MdpExperiment, out: string, tasks?: number, engine?: EngineName, trainSeeds?: number): string {
   const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, tasks, engine);
   const parts = [`# ${exp.name} (${exp.scale}): ${exp.title}`, `# reproduces: ${exp.reproduces}`];
+  const n = trainSeeds ?? exp.trainSeeds ?? 1;
+  if (n > 1) parts.push(`# training seeds ${trainSeedList(exp, n).join(", ")}: seed i trains into ${seedDirs(out, 1).train.replace(/1$/, "<i>")} (the first into train/) and evaluates on evaluation seed ${evaluate.seed} + i; the report gives the mean ± s.e. across seeds`);
   if (exp.deviations.length) parts.push(`# differences from the paper: ${exp.deviations.join("; ")}`);
   parts.push(mdpMemoryPlanText(generate, train));
   parts.push(stringify({ generate: { ...generate, out: data }, train: { ...train, out: join(out, "train") }, evaluate: { ...evaluate, out: join(out, "eval") } }).trimEnd());
@@ -165,25 +236,26 @@ export function mdpMemoryPlanText(spec: MdpGenerationSpec, train: MdpPretrainCon
 export function shipMdpModel(exp: MdpExperiment, out: string, modelsDir = "models"): string {
   const ck = loadCheckpoint(join(out, "train", "model.safetensors"));
   const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos, greedy: exp.evaluate.greedy, context: exp.evaluate.context };
-  const dst = join(modelsDir, `${exp.name}.safetensors`);
+  const dst = join(modelsDir, `${exp.shipAs ?? exp.name}.safetensors`);
   saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
   return dst;
 }
 
-export async function mdpExperimentCommand(preset: string, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number; ship?: boolean; engine?: EngineName }): Promise<void> {
+export async function mdpExperimentCommand(preset: string, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number; ship?: boolean; engine?: EngineName; trainSeeds?: number }): Promise<void> {
   const scale = flags.scale ?? "quick";
   if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
   const exp = mdpExperiment(preset, scale as MdpScale);
   if (!exp) throw invalid("preset", preset, MDP_EXPERIMENT_NAMES.join(", ") + didYouMean(preset, MDP_EXPERIMENT_NAMES));
   const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
   if (flags.dryRun || (scale === "paper" && !flags.run)) {
-    process.stdout.write(mdpDryRunText(exp, out, flags.tasks, flags.engine));
+    process.stdout.write(mdpDryRunText(exp, out, flags.tasks, flags.engine, flags.trainSeeds));
     if (scale === "paper" && !flags.dryRun) process.stdout.write("# paper scale is config only: add --run to execute it\n");
     return;
   }
   const t0 = performance.now();
-  const { results, criteria, timings } = await runMdpExperiment(exp, out, { workers: flags.workers ?? 2, tasks: flags.tasks, engine: flags.engine });
-  const lines = [`${exp.name} (${scale}) finished in ${((performance.now() - t0) / 60000).toFixed(1)} min (generate ${timings.generateSeconds.toFixed(0)} s, train ${timings.trainSeconds.toFixed(0)} s, evaluate ${timings.evaluateSeconds.toFixed(0)} s): ${out}/report.md`, "", mdpTable(results)];
+  const { results, criteria, timings } = await runMdpExperiment(exp, out, { workers: flags.workers ?? 2, tasks: flags.tasks, engine: flags.engine, trainSeeds: flags.trainSeeds });
+  const nSeeds = flags.trainSeeds ?? exp.trainSeeds ?? 1;
+  const lines = [`${exp.name} (${scale}) finished in ${((performance.now() - t0) / 60000).toFixed(1)} min (generate ${timings.generateSeconds.toFixed(0)} s, train ${timings.trainSeconds.toFixed(0)} s, evaluate ${timings.evaluateSeconds.toFixed(0)} s): ${out}/report.md`, "", ...(nSeeds > 1 ? [`mean ± s.e. over ${nSeeds} training seeds (each on its own evaluation seed):`] : []), mdpTable(results)];
   const off = results.offline as OfflineResult | undefined;
   if (off) lines.push("", `offline: greedy ${fmt(off.greedy.mean)} ± ${fmt(off.greedy.sem)}, sampled ${fmt(off.sampled.mean)} ± ${fmt(off.sampled.sem)}, optimal ${fmt(off.optimal.mean)}`);
   lines.push("");

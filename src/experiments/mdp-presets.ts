@@ -10,6 +10,9 @@
  *  - `lin-ucbvi-mdp`: algorithm distillation of soft UCB-VI (Lin, Bai & Mei 2024, App. F; the
  *    paper proves a transformer can implement it but runs no MDP experiment) on small random MDPs;
  *    the transformer reads the whole K-episode history.
+ *  - `darkroom-ad`: algorithm distillation of Q-learning on a 9×9 Dark Room with 20-step episodes
+ *    (the room of AD's re-implementations), histories of 120 episodes that go from random to
+ *    near-optimal, a 5-episode window; mean ± s.e. over 3 training seeds; ships `ad-darkroom`.
  *  - `darkroom-ad-qlearning`: algorithm distillation of ε-greedy Q-learning on Dark Room
  *    (cross-episode learning histories, sliding window), evaluated on the held-out goals.
  *
@@ -26,6 +29,8 @@ export type MdpScale = "quick" | "paper";
 export type MdpCriterion =
   /** mean return of `of` at episode `episode` (1-based) is at least `min` */
   | { kind: "return-at"; of: string; episode: number; min: number; text: string }
+  /** mean return of `of` at episode `to` exceeds that at episode `from` (1-based) by more than `z` s.e. of the difference */
+  | { kind: "return-rises"; of: string; from: number; to: number; z: number; text: string }
   /** final cumulative regret of `of` / that of `to` is at most `max` */
   | { kind: "regret-ratio"; of: string; to: string; max: number; text: string }
   /** final cumulative regret of `of` is below that of `to` by more than 2 standard errors of the difference */
@@ -41,6 +46,10 @@ export interface MdpExperiment {
   train: Omit<MdpPretrainConfig, "data">;
   evaluate: Omit<MdpEvaluateConfig, "model">;
   criteria: MdpCriterion[];
+  /** training seeds (train.seed, train.seed + 1, ...), each evaluated on its own evaluation seed; default 1 */
+  trainSeeds?: number;
+  /** name of the shipped model (`--ship` writes models/<shipAs>.safetensors; default the preset's name) */
+  shipAs?: string;
 }
 
 const EVAL_SEED = 7;
@@ -200,10 +209,83 @@ function darkroomAdQlearning(scale: MdpScale): MdpExperiment {
   };
 }
 
+/**
+ * The source algorithm of darkroom-ad: Q-learning with step size 1 (the room is deterministic, so
+ * a full step is exact), optimistic initial values q0 = 1 (untried actions look better than
+ * anything but the goal, so it explores systematically) and ε = 0.05. On the 9×9 room with H = 20
+ * from (0, 0) its mean return goes from 0.8 in episode 1 to 11.1 in episode 120 (optimal 13.0);
+ * ε-greedy from q0 = 0 with α = 0.5 reaches 5.9 by episode 100 (docs/mdp.md).
+ */
+export const DARKROOM_AD_SOURCE = "qlearning:gamma=0.9:alpha=1:q0=1:eps=0.05";
+
+function darkroomAd(scale: MdpScale): MdpExperiment {
+  const paper = scale === "paper";
+  const room = { size: 9, horizon: 20 };
+  const episodes = paper ? 100 : 40;
+  return {
+    name: "darkroom-ad",
+    title: "Algorithm distillation on Dark Room: in-context improvement across episodes on held-out goals",
+    reproduces: "Laskin et al. (2022) algorithm distillation on Dark Room (frozen weights, return rising episode by episode on unseen goals)",
+    scale,
+    deviations: [
+      "a 9×9 room with 20-step episodes from (0, 0) (AD's room size; DPT's room is 10×10 with 100-step episodes): a learning history of 120 episodes is 2400 steps",
+      "the source is tabular Q-learning (step size 1, optimistic q0 = 1, ε = 0.05) rather than AD's A3C/DQN",
+      "one token per step holding the current state and the previous transition, states as one-hot plus grid coordinates",
+      ...(paper ? [] : ["3000 learning histories and 3000 optimizer steps of batch 64 per training seed"]),
+    ],
+    generate: {
+      env: "darkroom",
+      envParams: { ...room, split: "train" },
+      kind: "ad",
+      context: [{ algo: DARKROOM_AD_SOURCE, weight: 1 }],
+      expert: null,
+      contextLength: 1,
+      episodes: 120,
+      tasks: paper ? 10_000 : 3000,
+      valTasks: 200,
+      seed: 1,
+      shardSize: 500,
+    },
+    train: {
+      ...trainBase({ steps: paper ? 30_000 : 3000, dModel: 64, paper }),
+      numHeads: 2,
+      schedule: "cosine",
+      warmupSteps: 200,
+      evalEvery: paper ? 1000 : 250,
+      logEvery: 50,
+      checkpointEvery: 250,
+      window: 100,
+      time: "onehot",
+      features: "grid",
+    },
+    evaluate: {
+      tasks: 160,
+      episodes,
+      seed: EVAL_SEED,
+      algos: ["optimal", "uniform", DARKROOM_AD_SOURCE, "psrl:alpha0=0.1", "ucbvi:c=0.02:clip=remaining"],
+      greedy: false,
+      bothModes: false,
+      context: "previous-episode",
+      offline: false,
+      split: "test",
+      chunk: 500,
+      name: "transformer",
+      engine: "wasm",
+    },
+    criteria: [
+      { kind: "return-rises", of: "transformer", from: 1, to: episodes, z: 3, text: `transformer's return rises in context: episode ${episodes} above episode 1 by more than 3 s.e. of the difference (weights frozen)` },
+      { kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" },
+    ],
+    trainSeeds: 3,
+    shipAs: "ad-darkroom",
+  };
+}
+
 const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "dpt-darkroom": dptDarkroom,
   "lin-ucbvi-mdp": linUcbviMdp,
   "darkroom-ad-qlearning": darkroomAdQlearning,
+  "darkroom-ad": darkroomAd,
 };
 
 export const MDP_EXPERIMENT_NAMES = Object.keys(BUILDERS);

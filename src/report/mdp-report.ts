@@ -142,7 +142,7 @@ export function darkroomTrajectorySpec(episodes: RecordedEpisode[], size: number
 export async function writeMdpReport(
   dir: { file(rel: string): string },
   res: MdpResults,
-  opts: { title?: string; trajectories?: { spec: VegaLiteSpec; caption: string } } = {},
+  opts: { title?: string; trajectories?: { spec: VegaLiteSpec; caption: string }; over?: string } = {},
 ): Promise<void> {
   writeJsonAtomic(dir.file("results.json"), { ...res, software: provenance() });
   writeFileAtomic(dir.file("results.csv"), mdpResultsCsv(res));
@@ -153,7 +153,7 @@ export async function writeMdpReport(
     "",
     `${res.description}; ${res.tasks} tasks, ${res.episodes} episodes of ${res.horizon} steps, seed ${res.seed}.`,
     "",
-    "Return per episode and cumulative regret after the last episode, mean ± s.e. over tasks:",
+    `Return per episode and cumulative regret after the last episode, mean ± s.e. over ${opts.over ?? "tasks"}:`,
     "",
     mdpTable(res, true),
     "",

@@ -45,6 +45,7 @@ interface Flags {
   workers?: number;
   ship?: boolean;
   engine?: string;
+  trainSeeds?: number;
 }
 
 export type { CriterionResult };
@@ -261,6 +262,7 @@ export function register(program: Command): void {
     .option("--workers <n>", "data-generation worker threads (default 2; results do not depend on it)", intFlag("workers"))
     .option("--dry-run", "print the stage configs (YAML) and exit")
     .option("--run", "with --scale paper: actually run it (days to months of CPU)")
+    .option("--train-seeds <n>", "MDP presets: train (and evaluate) this many seeds and report the mean ± s.e. across them (default: the preset's, e.g. 3 for darkroom-ad)", intFlag("train-seeds"))
     .option("--ship", "copy the trained model(s) to models/<preset>.safetensors")
     .option("--engine <name>", "training and deployment engine: wasm (icrl's SIMD kernels, float32; the presets' default) or jax (the jax-js reference), on the CPU")
     .option("--device <name>", "device: cpu (default) or webgpu (a GPU through WebGPU: Dawn in Node; float32; see docs/neural-core.md)")
@@ -268,6 +270,7 @@ export function register(program: Command): void {
       const chosen = engineForDevice(flags.device, flags.engine);
       const engine = chosen === undefined ? undefined : parseEngine(chosen, "--engine");
       if (isMdpPreset(preset)) return mdpExperimentCommand(preset, { ...flags, engine });
+      if (flags.trainSeeds !== undefined) throw invalid("--train-seeds", flags.trainSeeds, `only with an MDP preset (${MDP_EXPERIMENT_NAMES.join(", ")}); bandit presets name their seeds in their runs`);
       const scale = flags.scale ?? "quick";
       if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
       const exp = banditExperiment(preset, scale as Scale);

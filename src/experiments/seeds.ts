@@ -1,0 +1,89 @@
+/**
+ * Results over several training seeds. Each run r (one training seed, evaluated on its own
+ * evaluation seed) gives every algorithm's per-episode mean over tasks; across runs, a curve's
+ * headline is the mean of the runs' means and its standard error the spread of those means
+ * across runs, sd / sqrt(runs). That s.e. holds both sources of variation, the training seed and
+ * the evaluation tasks and noise, which is what a result "over training seeds and evaluation
+ * seeds" must carry (a pooled s.e. over all tasks would leave the training seed's variation out).
+ */
+import { IcrlError } from "../core/errors.js";
+import type { MdpResults } from "../report/mdp-report.js";
+
+export interface MeanSemCurve {
+  mean: number[];
+  sem: number[];
+}
+
+/** Mean and standard error across rows (runs) of equal-length curves. */
+export function acrossRuns(curves: ArrayLike<number>[]): MeanSemCurve {
+  const n = curves.length;
+  if (n === 0) throw new IcrlError("no runs to aggregate");
+  const K = curves[0].length;
+  const mean = new Array<number>(K).fill(0);
+  const sem = new Array<number>(K).fill(0);
+  for (const c of curves) {
+    if (c.length !== K) throw new IcrlError(`runs of different lengths (${K} and ${c.length}) cannot be aggregated`);
+    for (let k = 0; k < K; k++) mean[k] += c[k] / n;
+  }
+  if (n > 1)
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (const c of curves) s += (c[k] - mean[k]) ** 2;
+      sem[k] = Math.sqrt(s / (n - 1) / n);
+    }
+  return { mean, sem };
+}
+
+/** One run's headline numbers per algorithm: return of the first and last episode, final regret. */
+export interface RunSummary {
+  trainSeed: number;
+  evalSeed: number;
+  algorithms: Record<string, { firstReturn: number; lastReturn: number; finalRegret: number }>;
+}
+
+export function runSummary(res: MdpResults, trainSeed: number): RunSummary {
+  const K = res.episodes;
+  return {
+    trainSeed,
+    evalSeed: res.seed,
+    algorithms: Object.fromEntries(
+      Object.entries(res.algorithms).map(([n, a]) => [n, { firstReturn: a.episodeReturn.mean[0], lastReturn: a.episodeReturn.mean[K - 1], finalRegret: a.cumulativeRegret.mean[K - 1] }]),
+    ),
+  };
+}
+
+/**
+ * The runs' results as one MdpResults: every curve is the mean ± s.e. across runs; `tasks` is the
+ * tasks per run, `seed` the first run's evaluation seed, and `runs` lists each run's summary.
+ */
+export function aggregateMdpRuns(runs: MdpResults[], trainSeeds: number[]): MdpResults {
+  if (runs.length === 0) throw new IcrlError("no runs to aggregate");
+  const first = runs[0];
+  for (const r of runs) {
+    if (r.episodes !== first.episodes) throw new IcrlError(`runs with ${first.episodes} and ${r.episodes} episodes cannot be aggregated`);
+    const names = Object.keys(r.algorithms).join(",");
+    if (names !== Object.keys(first.algorithms).join(",")) throw new IcrlError(`runs with different algorithms (${Object.keys(first.algorithms).join(", ")} and ${names}) cannot be aggregated`);
+  }
+  const algorithms: MdpResults["algorithms"] = {};
+  for (const name of Object.keys(first.algorithms)) {
+    const K = first.episodes;
+    algorithms[name] = {
+      episodeReturn: acrossRuns(runs.map((r) => r.algorithms[name].episodeReturn.mean)),
+      cumulativeRegret: acrossRuns(runs.map((r) => r.algorithms[name].cumulativeRegret.mean)),
+      finalRegretPerTask: runs.map((r) => r.algorithms[name].cumulativeRegret.mean[K - 1]),
+    };
+  }
+  return {
+    ...first,
+    seed: first.seed,
+    optimalReturn: acrossRuns(runs.map((r) => r.optimalReturn.mean)),
+    algorithms,
+    /** each run's per-episode mean return, per algorithm (for within-run differences) */
+    runCurves: Object.fromEntries(Object.keys(first.algorithms).map((n) => [n, runs.map((r) => Array.from(r.algorithms[n].episodeReturn.mean))])),
+    aggregate: {
+      runs: runs.length,
+      statistic: "mean over runs (training seed i evaluated on evaluation seed base + i) of each run's mean over tasks; s.e. = sd across runs / sqrt(runs)",
+      perRun: runs.map((r, i) => runSummary(r, trainSeeds[i])),
+    },
+  };
+}

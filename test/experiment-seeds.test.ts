@@ -1,0 +1,128 @@
+/**
+ * Results over several training seeds (src/experiments/seeds.ts) and the MDP experiment runner's
+ * multi-seed path: the across-run mean and standard error by hand, the "return rises" check with
+ * within-run differences, and a tiny darkroom-ad run with two training seeds end to end (folders,
+ * per-seed evaluation seeds, aggregate report, a rerun that resumes to the same numbers).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { acrossRuns, aggregateMdpRuns } from "../src/experiments/seeds.js";
+import { checkMdpCriterion, runMdpExperiment } from "../src/experiments/mdp-experiment.js";
+import { mdpExperiment, type MdpCriterion } from "../src/experiments/mdp-presets.js";
+import type { MdpResults } from "../src/report/mdp-report.js";
+import { runCli } from "./helpers/cli.js";
+
+const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+test("acrossRuns: mean of the runs and s.e. = sd / sqrt(runs), by hand", () => {
+  // columns [1, 3, 5] and [2, 6, 10]: means 3 and 6, sample sd 2 and 4, s.e. 2/sqrt(3) and 4/sqrt(3)
+  const r = acrossRuns([
+    [1, 2],
+    [3, 6],
+    [5, 10],
+  ]);
+  assert.deepEqual(r.mean, [3, 6]);
+  close(r.sem[0], 2 / Math.sqrt(3));
+  close(r.sem[1], 4 / Math.sqrt(3));
+  assert.deepEqual(acrossRuns([[4, 5]]).sem, [0, 0]);
+  assert.throws(() => acrossRuns([[1], [1, 2]]), /different lengths/);
+});
+
+/** A results object with one algorithm whose per-episode mean return is `curve` (regret = 10 − return). */
+function fakeRun(curve: number[], seed: number, sem = 0.5): MdpResults {
+  const K = curve.length;
+  let cum = 0;
+  const regret = curve.map((x) => (cum += 10 - x));
+  return {
+    env: "darkroom",
+    envParams: {},
+    description: "fake",
+    episodes: K,
+    horizon: 5,
+    tasks: 4,
+    seed,
+    definitions: {} as MdpResults["definitions"],
+    optimalReturn: { mean: curve.map(() => 10), sem: curve.map(() => 0) },
+    algorithms: { tf: { episodeReturn: { mean: curve, sem: curve.map(() => sem) }, cumulativeRegret: { mean: regret, sem: regret.map(() => sem) }, finalRegretPerTask: [] } },
+  };
+}
+
+test("aggregateMdpRuns: curves across runs, each run's summary, runs that cannot be pooled refused", () => {
+  const agg = aggregateMdpRuns([fakeRun([1, 3], 7), fakeRun([2, 5], 8), fakeRun([3, 7], 9)], [0, 1, 2]);
+  assert.deepEqual(agg.algorithms.tf.episodeReturn.mean, [2, 5]);
+  close(agg.algorithms.tf.episodeReturn.sem[1], 2 / Math.sqrt(3));
+  assert.deepEqual(agg.algorithms.tf.finalRegretPerTask, [16, 13, 10]); // each run's final regret
+  const a = agg.aggregate as { runs: number; perRun: { trainSeed: number; evalSeed: number; algorithms: { tf: { firstReturn: number; lastReturn: number } } }[] };
+  assert.equal(a.runs, 3);
+  assert.deepEqual(
+    a.perRun.map((r) => [r.trainSeed, r.evalSeed, r.algorithms.tf.firstReturn, r.algorithms.tf.lastReturn]),
+    [
+      [0, 7, 1, 3],
+      [1, 8, 2, 5],
+      [2, 9, 3, 7],
+    ],
+  );
+  assert.throws(() => aggregateMdpRuns([fakeRun([1, 2], 0), fakeRun([1, 2, 3], 1)], [0, 1]), /2 and 3 episodes/);
+  const other = fakeRun([1, 2], 1);
+  other.algorithms = { other: other.algorithms.tf };
+  assert.throws(() => aggregateMdpRuns([fakeRun([1, 2], 0), other], [0, 1]), /different algorithms/);
+});
+
+test("return-rises: the difference is taken within each run, its s.e. across runs; one run combines the two s.e.", () => {
+  const c: MdpCriterion = { kind: "return-rises", of: "tf", from: 1, to: 2, z: 3, text: "rises" };
+  // differences 2, 3, 4: mean 3, s.e. 1/sqrt(3) = 0.577 -> 3 > 1.73: pass
+  const steady = checkMdpCriterion(c, aggregateMdpRuns([fakeRun([1, 3], 7), fakeRun([1, 4], 8), fakeRun([1, 5], 9)], [0, 1, 2]));
+  assert.equal(steady.pass, true);
+  close(steady.value, 3);
+  assert.match(steady.detail, /difference 3\.00 ± 0\.58 \(s\.e\. across 3 runs/);
+  // differences 0, 3, 6: mean 3, s.e. sqrt(3) = 1.73 -> 3 < 5.2: fail
+  const noisy = checkMdpCriterion(c, aggregateMdpRuns([fakeRun([1, 1], 7), fakeRun([1, 4], 8), fakeRun([1, 7], 9)], [0, 1, 2]));
+  assert.equal(noisy.pass, false);
+  // one run: s.e. hypot(0.5, 0.5) = 0.707; difference 2 < 2.12: fail; 3 > 2.12: pass
+  assert.equal(checkMdpCriterion(c, fakeRun([1, 3], 7)).pass, false);
+  assert.equal(checkMdpCriterion(c, fakeRun([1, 4], 7)).pass, true);
+  assert.equal(checkMdpCriterion({ ...c, to: 5 }, fakeRun([1, 4], 7)).pass, false);
+});
+
+test("darkroom-ad with two training seeds at a tiny budget: a folder per seed, each on its own evaluation seed, one aggregate report; a rerun resumes to the same numbers", async () => {
+  const base = mdpExperiment("darkroom-ad", "quick")!;
+  assert.equal(base.trainSeeds, 3);
+  assert.equal(base.shipAs, "ad-darkroom");
+  const exp = {
+    ...base,
+    generate: { ...base.generate, envParams: { size: 4, horizon: 5, split: "train" }, episodes: 4, tasks: 24, valTasks: 4, shardSize: 12 },
+    train: { ...base.train, steps: 3, batchSize: 4, dModel: 8, numLayers: 1, window: 10, evalEvery: 3, logEvery: 1, checkpointEvery: 3, valTrajectories: 4 },
+    evaluate: { ...base.evaluate, tasks: 4, episodes: 3, algos: ["optimal", "uniform"] },
+    criteria: [{ kind: "return-rises" as const, of: "transformer", from: 1, to: 3, z: 3, text: "rises" }],
+  };
+  const out = join(mkdtempSync(join(tmpdir(), "icrl-seeds-")), "exp");
+  const { results, criteria } = await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 2 });
+  for (const f of ["train/model.safetensors", "train-s1/model.safetensors", "eval/results.json", "eval-s1/results.json", "eval-seeds/report.md", "eval-seeds/plots/returns.png", "report.md", "results.json"]) assert.ok(existsSync(join(out, f)), f);
+  const e0 = JSON.parse(readFileSync(join(out, "eval", "results.json"), "utf8"));
+  const e1 = JSON.parse(readFileSync(join(out, "eval-s1", "results.json"), "utf8"));
+  assert.deepEqual([e0.seed, e1.seed], [7, 8]);
+  assert.equal(JSON.parse(readFileSync(join(out, "train-s1", "config.json"), "utf8")).seed, 1);
+  const tf = [e0, e1].map((e) => e.algorithms.transformer.episodeReturn.mean[2] as number);
+  close(results.algorithms.transformer.episodeReturn.mean[2], (tf[0] + tf[1]) / 2, 1e-9);
+  close(results.algorithms.transformer.episodeReturn.sem[2], Math.abs(tf[0] - tf[1]) / 2, 1e-9);
+  assert.equal(criteria.length, 1);
+  const summary = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+  assert.deepEqual(summary.trainSeeds, [0, 1]);
+  assert.equal(summary.perRun.length, 2);
+  assert.match(readFileSync(join(out, "report.md"), "utf8"), /2 training seeds[\s\S]*Per training seed/);
+  const before = readFileSync(join(out, "results.json"), "utf8");
+  await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 2 });
+  assert.equal(readFileSync(join(out, "results.json"), "utf8"), before);
+});
+
+test("icrl experiment: --train-seeds in the dry run; refused for bandit presets with a one-line error", () => {
+  const r = runCli(["experiment", "darkroom-ad", "--dry-run", "--train-seeds", "2"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /# training seeds 0, 1: seed i trains into .*train-s<i>/);
+  const b = runCli(["experiment", "lin-fig1-left", "--train-seeds", "2"]);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /^icrl: error: invalid --train-seeds: 2 \(allowed: only with an MDP preset/);
+});
