@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { acrossRuns, aggregateMdpRuns } from "../src/experiments/seeds.js";
-import { checkMdpCriterion, runMdpExperiment } from "../src/experiments/mdp-experiment.js";
+import { checkMdpCriterion, episodesToReach, runMdpExperiment } from "../src/experiments/mdp-experiment.js";
 import { mdpExperiment, type MdpCriterion } from "../src/experiments/mdp-presets.js";
 import type { MdpResults } from "../src/report/mdp-report.js";
 import { runCli } from "./helpers/cli.js";
@@ -49,6 +49,12 @@ function fakeRun(curve: number[], seed: number, sem = 0.5): MdpResults {
     algorithms: { tf: { episodeReturn: { mean: curve, sem: curve.map(() => sem) }, cumulativeRegret: { mean: regret, sem: regret.map(() => sem) }, finalRegretPerTask: [] } },
   };
 }
+
+test("episodesToReach: the first episode whose mean return reaches the level, null if none", () => {
+  assert.equal(episodesToReach([0, 1, 2, 3], 2), 3);
+  assert.equal(episodesToReach([5, 1], 2), 1);
+  assert.equal(episodesToReach([0, 1], 2), null);
+});
 
 test("aggregateMdpRuns: curves across runs, each run's summary, runs that cannot be pooled refused", () => {
   const agg = aggregateMdpRuns([fakeRun([1, 3], 7), fakeRun([2, 5], 8), fakeRun([3, 7], 9)], [0, 1, 2]);
@@ -112,7 +118,7 @@ test("darkroom-ad with two training seeds at a tiny budget: a folder per seed, e
   const summary = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
   assert.deepEqual(summary.trainSeeds, [0, 1]);
   assert.equal(summary.perRun.length, 2);
-  assert.match(readFileSync(join(out, "report.md"), "utf8"), /2 training seeds[\s\S]*Per training seed/);
+  assert.match(readFileSync(join(out, "report.md"), "utf8"), /2 training seeds[\s\S]*Per training seed[\s\S]*## Episodes to reach a return/);
   const before = readFileSync(join(out, "results.json"), "utf8");
   await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 2 });
   assert.equal(readFileSync(join(out, "results.json"), "utf8"), before);

@@ -56,6 +56,18 @@ test("icrl generate -> train -> evaluate on an MDP dataset (AD and DPT)", () => 
   assert.equal(ed.code, 0, ed.stderr);
   assert.match(ed.stdout, /offline \(fixed random context of 20 transitions, one episode\)/);
   assert.ok(existsSync(join(dir, "dpt-eval", "plots", "trajectories.png")));
+  // the same model on DPT's permuted room (same size and horizon, held-out action permutations)
+  const ep = runCli(["evaluate", "--model", join(dir, "dpt-train"), "--env", "darkroom-permuted", "--episodes", "2", "--tasks", "3", "--algos", "optimal", "--out", join(dir, "dpt-perm")]);
+  assert.equal(ep.code, 0, ep.stderr);
+  const perm = JSON.parse(readFileSync(join(dir, "dpt-perm", "results.json"), "utf8"));
+  assert.equal(perm.env, "darkroom-permuted");
+  assert.match(perm.description, /darkroom-permuted 10x10, H = 20, test split \(24 tasks\)/);
+  const rm = runCli(["evaluate", "--model", join(dir, "ad-train"), "--env", "darkroom-permuted", "--out", join(dir, "rm-perm")]);
+  assert.equal(rm.code, 2);
+  assert.match(rm.stderr, /invalid env: "darkroom-permuted" \(allowed: not for a model trained on random-mdp/);
+  const bandit = runCli(["evaluate", "--model", "lin-fig1-left", "--env", "darkroom-permuted"]);
+  assert.equal(bandit.code, 2);
+  assert.match(bandit.stderr, /invalid --env: "darkroom-permuted" \(allowed: only with an MDP model/);
   const bad = runCli(["generate", "--env", "random-mdp", "--kind", "dpt", "--context", "random", "--out", join(dir, "x")]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /invalid --kind: "dpt" for a time-inhomogeneous random-mdp/);

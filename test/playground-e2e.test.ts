@@ -279,11 +279,12 @@ test("playground: the constructed soft LinUCB transformer runs in the page and p
   });
 });
 
-test("playground: the shipped Dark Room transformer acts in the MDP mode and equals the Node evaluation", { timeout: 300_000, skip: skipBrowser }, async (t) => {
+test("playground: each shipped Dark Room transformer (DPT and AD) acts in the MDP mode on its own room and equals the Node evaluation", { timeout: 600_000, skip: skipBrowser }, async (t) => {
   const indexPath = join(webDir, "models", "index.json");
-  const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, "utf8")) as (Entry & { extra: { mdp?: unknown; dataset?: { env?: string } } | null })[]) : [];
-  const entry = index.find((e) => e.extra?.mdp !== undefined && e.extra?.dataset?.env === "darkroom");
-  if (!entry) return t.skip("no shipped Dark Room model in web/dist/models");
+  type MdpEntry = Entry & { extra: { mdp?: { kind: string }; dataset?: { env?: string; envParams?: Record<string, unknown> } } | null };
+  const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, "utf8")) as MdpEntry[]) : [];
+  const entries = index.filter((e) => e.extra?.mdp !== undefined && e.extra?.dataset?.env === "darkroom");
+  if (!entries.length) return t.skip("no shipped Dark Room model in web/dist/models");
   const { server, url } = await startServer({ port: 0, host: "127.0.0.1", dir: webDir });
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
   const EPISODES = 2;
@@ -293,28 +294,41 @@ test("playground: the shipped Dark Room transformer acts in the MDP mode and equ
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${url}?mode=mdp`);
     await page.waitForFunction(() => (window as unknown as { icrl: { mdp?: { ready: boolean } } }).icrl.mdp?.ready === true, null, { timeout: 120_000 });
-    assert.equal(await page.inputValue("#m-model"), entry.name);
-    assert.equal(await page.inputValue("#m-show"), "transformer");
-    for (let k = 0; k < EPISODES; k++) {
-      await page.click("#m-episode");
-      await page.waitForFunction((n) => (window as unknown as { icrl: { mdp: { k: number } } }).icrl.mdp.k === n, k + 1, { timeout: 120_000 });
-    }
-    const probe = (await page.evaluate(() => (window as unknown as { icrl: { mdp: { regret: Record<string, number>; path: number[] } } }).icrl.mdp)) as { regret: Record<string, number>; path: number[] };
-    assert.deepEqual(errors, []);
-    // Node: the same checkpoint bytes, held-out goals, tasks (8, the page's default), seed 0 and streams.
+    const offered = await page.$$eval("#m-model option", (os) => os.map((o) => (o as HTMLOptionElement).value));
+    for (const e of entries) assert.ok(offered.includes(e.name), `${e.name} is offered (${offered.join(", ")})`);
     const { MdpTaskDistribution } = await import("../src/envs/tabular-mdp.js");
-    const { DptMdpPolicy } = await import("../src/eval/mdp-transformer-policy.js");
+    const { AdMdpPolicy, DptMdpPolicy } = await import("../src/eval/mdp-transformer-policy.js");
     const { runMdpPolicy, summariseMdp } = await import("../src/eval/mdp-harness.js");
-    const ck = checkpointFromBytes(new Uint8Array(readFileSync(join(webDir, entry.file))), entry.file);
-    const model = createTransformer(ck.config as TransformerConfig);
-    const layout = (ck.extra as { mdp: ConstructorParameters<typeof DptMdpPolicy>[3] }).mdp;
-    const dist = MdpTaskDistribution.create("darkroom", { size: 10, horizon: 100 });
-    const raw = await runMdpPolicy(new DptMdpPolicy("transformer", model, ck.params, layout, { context: "previous-episode", greedy: false }), { dist, episodes: EPISODES, tasks: 8, seed: 0 });
-    const node = summariseMdp(raw, 8, EPISODES).cumulativeRegret.mean[EPISODES - 1];
-    assert.ok(Math.abs(probe.regret.transformer - node) <= 1e-9 * Math.max(1, Math.abs(node)), `page ${probe.regret.transformer} vs Node ${node}`);
-    t.diagnostic(`Dark Room transformer in the page: cumulative regret after ${EPISODES} episodes ${probe.regret.transformer} (Node ${node}); path length ${probe.path.length}`);
-    mkdirSync(join(root, "test-artifacts"), { recursive: true });
-    await page.screenshot({ path: join(root, "test-artifacts", "playground-darkroom-transformer.png"), fullPage: true });
+    for (const entry of entries) {
+      if ((await page.inputValue("#m-model")) !== entry.name) {
+        await page.evaluate(() => ((window as unknown as { icrl: { mdp: { ready: boolean } } }).icrl.mdp.ready = false));
+        await page.selectOption("#m-model", entry.name);
+        await page.waitForFunction(() => (window as unknown as { icrl: { mdp: { ready: boolean } } }).icrl.mdp.ready === true, null, { timeout: 120_000 });
+      }
+      assert.equal(await page.inputValue("#m-show"), "transformer");
+      for (let k = 0; k < EPISODES; k++) {
+        await page.click("#m-episode");
+        await page.waitForFunction((n) => (window as unknown as { icrl: { mdp: { k: number } } }).icrl.mdp.k === n, k + 1, { timeout: 120_000 });
+      }
+      const probe = (await page.evaluate(() => (window as unknown as { icrl: { mdp: { regret: Record<string, number>; path: number[] } } }).icrl.mdp)) as { regret: Record<string, number>; path: number[] };
+      assert.deepEqual(errors, []);
+      // Node: the same checkpoint bytes, the room it was trained on (held-out goals), tasks (8, the
+      // page's default), seed 0 and streams.
+      const ck = checkpointFromBytes(new Uint8Array(readFileSync(join(webDir, entry.file))), entry.file);
+      const model = createTransformer(ck.config as TransformerConfig);
+      const layout = (ck.extra as { mdp: ConstructorParameters<typeof DptMdpPolicy>[3] }).mdp;
+      const trained = { ...(entry.extra?.dataset?.envParams ?? {}) };
+      delete trained.split;
+      const dist = MdpTaskDistribution.create("darkroom", { size: 10, horizon: 100, ...trained });
+      const policy = layout.kind === "dpt" ? new DptMdpPolicy("transformer", model, ck.params, layout, { context: "previous-episode", greedy: false }) : new AdMdpPolicy("transformer", model, ck.params, layout, { greedy: false });
+      const raw = await runMdpPolicy(policy, { dist, episodes: EPISODES, tasks: 8, seed: 0 });
+      const node = summariseMdp(raw, 8, EPISODES).cumulativeRegret.mean[EPISODES - 1];
+      assert.ok(Math.abs(probe.regret.transformer - node) <= 1e-9 * Math.max(1, Math.abs(node)), `${entry.name}: page ${probe.regret.transformer} vs Node ${node}`);
+      assert.match(await page.textContent("#m-status") ?? "", new RegExp(`darkroom ${Math.sqrt(dist.S)}x${Math.sqrt(dist.S)}, H = ${dist.H}`));
+      t.diagnostic(`${entry.name} (${layout.kind}) in the page: cumulative regret after ${EPISODES} episodes ${probe.regret.transformer} (Node ${node}); path length ${probe.path.length}`);
+      mkdirSync(join(root, "test-artifacts"), { recursive: true });
+      await page.screenshot({ path: join(root, "test-artifacts", `playground-darkroom-${entry.name}.png`), fullPage: true });
+    }
   } finally {
     await browser.close();
     server.close();

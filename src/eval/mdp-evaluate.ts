@@ -87,6 +87,8 @@ export const MdpEvaluateConfigSchema = z.strictObject({
   context: z.enum(["previous-episode", "sliding"], { message: "previous-episode or sliding" }).default("previous-episode"),
   /** DPT: also the offline test (fixed random in-context dataset, one episode, greedy and sampled) */
   offline: z.boolean().default(false),
+  /** Dark Room models: the room variant to evaluate on (default: the one the model was trained on) */
+  env: z.enum(["darkroom", "darkroom-permuted"], { message: "darkroom or darkroom-permuted" }).optional(),
   /** Dark Room split to evaluate on (default: test, the held-out tasks) */
   split: z.enum(["train", "test", "all"], { message: "train, test or all" }).default("test"),
   /** tasks decoded together (memory/speed only) */
@@ -98,8 +100,10 @@ export const MdpEvaluateConfigSchema = z.strictObject({
 export type MdpEvaluateConfig = z.infer<typeof MdpEvaluateConfigSchema>;
 
 /** The evaluation distribution of a model: its training environment, on the evaluation split. */
-export function evalDistribution(m: MdpModel, split: "train" | "test" | "all"): MdpTaskDistribution {
-  const env = m.dataset.env as MdpEnvName;
+export function evalDistribution(m: MdpModel, split: "train" | "test" | "all", variant?: "darkroom" | "darkroom-permuted"): MdpTaskDistribution {
+  const trained = m.dataset.env as MdpEnvName;
+  if (variant && trained === "random-mdp") throw invalid("env", variant, `not for a model trained on random-mdp (it names a Dark Room variant for Dark Room models)`);
+  const env = variant ?? trained;
   const raw = { ...m.dataset.envParams } as Record<string, unknown>;
   if (env !== "random-mdp") raw.split = split;
   return new MdpTaskDistribution(env, parseMdpEnvParams(env, raw));
@@ -150,6 +154,7 @@ export interface MdpEvaluateFlags {
   context?: string;
   offline?: boolean;
   split?: string;
+  env?: string;
   engine?: string;
   config?: string;
   out?: string;
@@ -171,6 +176,7 @@ export function resolveMdpEvaluateConfig(flags: MdpEvaluateFlags): MdpEvaluateCo
       context: flags.context,
       offline: flags.offline,
       split: flags.split,
+      env: flags.env,
       engine: flags.engine,
     }),
   };
@@ -184,7 +190,7 @@ function pictureEpisodes(K: number): number[] {
 
 export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, label = "evaluate"): Promise<MdpResults> {
   const m = loadMdpModel(cfg.model);
-  const dist = evalDistribution(m, cfg.split);
+  const dist = evalDistribution(m, cfg.split, cfg.env);
   const tasks = cfg.tasks ?? dist.ids?.length ?? 200;
   const K = cfg.episodes ?? (m.layout.kind === "ad" ? m.dataset.episodes : 40);
   const baselines = cfg.algos ?? (m.extra.baselines as string[] | undefined) ?? [...MDP_DEFAULT_BASELINES[dist.env], ...m.dataset.context.map((c) => c.algo).filter((a) => a !== "random")];

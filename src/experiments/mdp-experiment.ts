@@ -174,6 +174,7 @@ function writeReport(exp: MdpExperiment, out: string, res: MdpResults, criteria:
   } else {
     lines.push("## Evaluation", "", `${res.description}; ${res.tasks} tasks, ${res.episodes} episodes, seed ${res.seed}; "transformer" is deployed ${model?.deployment ?? ""}.`, "", mdpTable(res, true), "", "![returns](eval/plots/returns.png)", "");
   }
+  lines.push(...dataEfficiencyLines(res));
   const off = res.offline as OfflineResult | undefined;
   if (off) {
     lines.push(
@@ -201,6 +202,28 @@ function writeReport(exp: MdpExperiment, out: string, res: MdpResults, criteria:
     offline: off ?? null,
     ...(agg ? { trainSeeds: agg.perRun.map((r) => r.trainSeed), statistic: agg.statistic, perRun: agg.perRun } : {}),
   });
+}
+
+/** First episode (1-based) whose mean return reaches `level`, or null within the run. */
+export function episodesToReach(curve: ArrayLike<number>, level: number): number | null {
+  for (let k = 0; k < curve.length; k++) if (curve[k] >= level) return k + 1;
+  return null;
+}
+
+/**
+ * AD's data-efficiency comparison: for returns of 25%, 50% and 75% of the optimal return, the
+ * first episode at which each algorithm's mean return reaches it (the transformer with frozen
+ * weights, the others learning).
+ */
+function dataEfficiencyLines(res: MdpResults): string[] {
+  const K = res.episodes;
+  const opt = res.optimalReturn.mean.reduce((a, b) => a + b, 0) / K;
+  const fractions = [0.25, 0.5, 0.75];
+  const names = Object.keys(res.algorithms).filter((n) => n !== "optimal");
+  const lines = ["## Episodes to reach a return", "", `First episode at which the mean return reaches a fraction of the optimal return (${fmt(opt)}); "—": not within ${K} episodes.`, "", `| algorithm | ${fractions.map((f) => `${Math.round(f * 100)}% (${fmt(f * opt)})`).join(" | ")} |`, `| --- | ${fractions.map(() => "---").join(" | ")} |`];
+  for (const n of names) lines.push(`| ${n} | ${fractions.map((f) => episodesToReach(res.algorithms[n].episodeReturn.mean, f * opt) ?? "—").join(" | ")} |`);
+  lines.push("");
+  return lines;
 }
 
 export function mdpDryRunText(exp: MdpExperiment, out: string, tasks?: number, engine?: EngineName, trainSeeds?: number): string {

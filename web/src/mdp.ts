@@ -24,7 +24,7 @@ const TRANSFORMER = "transformer";
 
 interface MdpModelExtra {
   mdp?: MdpModelLayout;
-  dataset?: { env?: string };
+  dataset?: { env?: string; envParams?: Record<string, unknown> };
   greedy?: boolean;
   context?: "previous-episode" | "sliding";
 }
@@ -134,7 +134,12 @@ export class MdpMode {
     this.probe.ready = false;
     this.stepper?.dispose();
     this.env = $<HTMLSelectElement>("m-env").value;
-    const dist = MdpTaskDistribution.create(this.env, ENV_PARAMS[this.env]);
+    // A selected model plays on the room it was trained on (ad-darkroom: 9×9, 20-step episodes),
+    // on the held-out tasks; without a model the environment's defaults.
+    const entry = this.models.find((m) => m.name === $<HTMLSelectElement>("m-model").value);
+    const trained = { ...(entry ? mdpExtra(entry).dataset?.envParams : undefined) };
+    delete trained.split;
+    const dist = MdpTaskDistribution.create(this.env, { ...ENV_PARAMS[this.env], ...trained });
     this.fieldNotes = [];
     const N = intField("m-tasks", FIELD_LIMITS.tasks.lo, FIELD_LIMITS.tasks.hi, FIELD_LIMITS.tasks.dflt, "tasks", this.fieldNotes);
     const seed = intField("m-seed", FIELD_LIMITS.seed.lo, FIELD_LIMITS.seed.hi, FIELD_LIMITS.seed.dflt, "seed", this.fieldNotes);

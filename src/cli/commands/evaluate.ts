@@ -223,11 +223,12 @@ export function register(program: Command): void {
     .option("--context <mode>", "MDP DPT models: previous-episode (default, DPT) or sliding (last L transitions)")
     .option("--offline", "MDP DPT models: also DPT's offline test (fixed random in-context dataset, one episode)")
     .option("--split <s>", "Dark Room: evaluation split test (default, held out), train or all")
-    .action(async (flags: Flags & { episodes?: number; context?: string; offline?: boolean; split?: string }) => {
+    .option("--env <name>", "Dark Room models: evaluate on another variant of the same room: darkroom or darkroom-permuted (DPT's generalisation test: goal in the far corner, held-out action permutations)")
+    .action(async (flags: Flags & { episodes?: number; context?: string; offline?: boolean; split?: string; env?: string }) => {
       flags.engine = engineForDevice(flags.device, flags.engine);
       if (isMdpModel(flags.model ?? (flags.config ? (loadConfigFile(flags.config).model as string | undefined) : undefined))) return void (await mdpEvaluateCommand(flags));
       // Flags for MDP models only: refused rather than ignored for a bandit model.
-      const mdpOnly: [string, unknown][] = [["--episodes", flags.episodes], ["--context", flags.context], ["--offline", flags.offline], ["--split", flags.split]];
+      const mdpOnly: [string, unknown][] = [["--episodes", flags.episodes], ["--context", flags.context], ["--offline", flags.offline], ["--split", flags.split], ["--env", flags.env]];
       for (const [flag, v] of mdpOnly) {
         if (v !== undefined) throw new IcrlError(`invalid ${flag}: ${show(v)} (allowed: only with an MDP model such as dpt-darkroom; ${show(flags.model ?? "this model")} is a bandit model, which acts for --horizon steps per task)`);
       }
