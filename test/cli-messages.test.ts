@@ -23,7 +23,7 @@ const CASES: { name: string; args: () => string[]; line: RegExp }[] = [
   {
     name: "a mistyped --env lists every environment, bandit and MDP",
     args: () => ["generate", "--env", "lin-bernouli", "--context", "thompson", "--out", join(tmp, "x")],
-    line: /^icrl: error: invalid env: "lin-bernouli" \(allowed: one of lin-bernoulli, lin-linear, dpt-gaussian, dpt-linear, darkroom, darkroom-permuted, random-mdp; did you mean "lin-bernoulli"\?\)$/,
+    line: /^icrl: error: invalid env: "lin-bernouli" \(allowed: one of lin-bernoulli, lin-linear, dpt-gaussian, dpt-linear, darkroom, darkroom-permuted, darkroom-key-door, random-mdp; did you mean "lin-bernoulli"\?\)$/,
   },
   {
     name: "a mistyped experiment preset lists all of them",

@@ -124,6 +124,23 @@ test("darkroom-ad with two training seeds at a tiny budget: a folder per seed, e
   assert.equal(readFileSync(join(out, "results.json"), "utf8"), before);
 });
 
+test("darkroom-key-door-ad at a tiny budget: AD on Key-to-Door end to end (4-dimensional grid features, the trajectory picture on the grid)", async () => {
+  const base = mdpExperiment("darkroom-key-door-ad", "quick")!;
+  assert.equal(base.generate.env, "darkroom-key-door");
+  const exp = {
+    ...base,
+    generate: { ...base.generate, envParams: { size: 3, horizon: 6, split: "train" }, episodes: 3, tasks: 16, valTasks: 4, shardSize: 8 },
+    train: { ...base.train, steps: 2, batchSize: 4, dModel: 8, numLayers: 1, window: 12, evalEvery: 2, logEvery: 1, checkpointEvery: 2, valTrajectories: 4 },
+    evaluate: { ...base.evaluate, tasks: 3, episodes: 2, algos: ["optimal", "uniform"] },
+  };
+  const out = join(mkdtempSync(join(tmpdir(), "icrl-keydoor-")), "exp");
+  const { results } = await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 1 });
+  assert.equal(results.env, "darkroom-key-door");
+  assert.deepEqual(results.optimalReturn.mean, [2, 2]);
+  assert.ok(existsSync(join(out, "eval", "plots", "trajectories.png")));
+  assert.ok(!existsSync(join(out, "eval-seeds")));
+});
+
 test("icrl experiment: --train-seeds in the dry run; refused for bandit presets with a one-line error", () => {
   const r = runCli(["experiment", "darkroom-ad", "--dry-run", "--train-seeds", "2"]);
   assert.equal(r.code, 0, r.stderr);

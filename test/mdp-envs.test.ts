@@ -8,8 +8,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../src/core/rng.js";
 import { valueIteration, type EpisodicMdp } from "../src/envs/episodic-mdp.js";
-import { cellOf, darkroomMdp, DARKROOM_TIE_ORDER, permutations } from "../src/envs/darkroom.js";
-import { BatchMdpEnv, MdpTaskDistribution, parseMdpEnvParams, stateFeatureTable } from "../src/envs/tabular-mdp.js";
+import { cellOf, darkroomMdp, DARKROOM_TIE_ORDER, keyDoorCell, keyDoorMdp, keyDoorOf, permutations } from "../src/envs/darkroom.js";
+import { BatchMdpEnv, gridSize, MdpTaskDistribution, parseMdpEnvParams, stateCell, stateFeatureTable } from "../src/envs/tabular-mdp.js";
 import { IcrlError } from "../src/core/errors.js";
 
 /**
@@ -132,4 +132,56 @@ test("vectorised stepping: same streams for every policy (common random numbers)
   const m = diffs.reduce((a, b) => a + b, 0) / diffs.length;
   const se = Math.sqrt(diffs.reduce((a, b) => a + (b - m) ** 2, 0) / (diffs.length - 1) / diffs.length);
   assert.ok(Math.abs(m) < 4 * se, `mean ${m}, se ${se}`);
+});
+
+test("Dark Key-to-Door: task ids are the ordered (key, door) pairs, rewards for the key then the door, then a done state", () => {
+  const C = 9;
+  const seen = new Set<string>();
+  for (let id = 0; id < C * (C - 1); id++) {
+    const [k, d] = keyDoorOf(id, C);
+    assert.ok(k !== d && k >= 0 && k < C && d >= 0 && d < C);
+    seen.add(`${k},${d}`);
+  }
+  assert.equal(seen.size, C * (C - 1)); // a bijection onto the pairs
+  // 3×3 room, key at (1, 0) = cell 3, door at (0, 2) = cell 2; states: c, C + c (key held), 2C (done)
+  const m = keyDoorMdp({ size: 3, horizon: 6, key: 3, door: 2 });
+  assert.equal(m.S, 19);
+  const step = (s: number, a: number) => ({ s2: m.next![s * 5 + a], r: m.R[s * 5 + a] });
+  assert.deepEqual(step(0, 2), { s2: 1, r: 0 }); // y+1 without the key: nothing on the door
+  assert.deepEqual(step(1, 3), { s2: 0, r: 0 });
+  assert.deepEqual(step(0, 0), { s2: 9 + 3, r: 1 }); // x+1 onto the key: held, reward 1
+  assert.deepEqual(step(12, 1), { s2: 9, r: 0 }); // back to (0, 0) holding it
+  assert.deepEqual(step(9, 2), { s2: 10, r: 0 });
+  assert.deepEqual(step(10, 2), { s2: 18, r: 1 }); // onto the door with the key: reward 1, done
+  for (let a = 0; a < 5; a++) assert.deepEqual(step(18, a), { s2: 18, r: 0 }); // done is absorbing
+  assert.deepEqual(step(12, 4), { s2: 12, r: 0 }); // staying on the key pays once only
+  // optimal: 1 step to the key, then |1 − 0| + |0 − 2| = 3 to the door: return 2 within H = 6, 1 within H = 3
+  assert.equal(valueIteration(m, DARKROOM_TIE_ORDER).value, 2);
+  assert.equal(valueIteration(keyDoorMdp({ size: 3, horizon: 3, key: 3, door: 2 }), DARKROOM_TIE_ORDER).value, 1);
+  assert.equal(keyDoorCell(18, 9, 2), 2);
+  assert.equal(keyDoorCell(12, 9, 2), 3);
+  assert.throws(() => keyDoorMdp({ size: 3, horizon: 6, key: 2, door: 2 }), /different cells/);
+});
+
+test("darkroom-key-door distribution: 9×9 and H = 50 by default, 80/20 split of the 6480 pairs, optimal return 2, grid features with key and done flags", () => {
+  const test_ = MdpTaskDistribution.create("darkroom-key-door", { split: "test" });
+  const train = MdpTaskDistribution.create("darkroom-key-door", { split: "train" });
+  assert.equal(test_.S, 163);
+  assert.equal(test_.H, 50);
+  assert.equal(gridSize(test_), 9);
+  assert.equal(test_.ids!.length + train.ids!.length, 6480);
+  assert.equal(test_.ids!.length, 1296);
+  assert.ok(test_.ids!.every((i) => !train.ids!.includes(i)));
+  assert.match(test_.describe(), /darkroom-key-door 9x9, H = 50, test split \(1296 tasks\)/);
+  const t = test_.evalTask(0, 5);
+  assert.equal(t.value, 2); // every pair is reachable in 50 steps (at most 16 + 16)
+  assert.equal(t.goal, keyDoorOf(t.id, 81)[1]);
+  assert.equal(t.key, keyDoorOf(t.id, 81)[0]);
+  assert.equal(stateCell(test_, 162, t.goal), t.goal);
+  const phi = stateFeatureTable("grid", test_)!;
+  assert.equal(phi.dim, 4);
+  // state 81 + 10 = cell 10 = (1, 1) holding the key
+  assert.deepEqual(Array.from(phi.values.subarray(4 * 91, 4 * 92)), [1 / 8, 1 / 8, 1, 0]);
+  assert.deepEqual(Array.from(phi.values.subarray(4 * 162, 4 * 163)), [0, 0, 1, 1]);
+  assert.throws(() => parseMdpEnvParams("darkroom-key-door", { doors: 2 }), /envParams\.doors/);
 });

@@ -95,3 +95,62 @@ export const IDENTITY_PERM = [0, 1, 2, 3, 4] as const;
 
 /** Tie-break order of Dark Room's optimal action (see the file comment). */
 export const DARKROOM_TIE_ORDER = [4, 0, 1, 2, 3] as const;
+
+/**
+ * Dark Key-to-Door (Laskin et al. 2022, AD's second environment): the room of `darkroomMdp` with
+ * two unobserved cells, a key and a door (key ≠ door). Reward 1 on entering the key's cell while
+ * not holding the key (the agent then holds it), and 1 on entering the door's cell while holding
+ * the key; the episode then sits in an absorbing "done" state (no more reward), so the return is at
+ * most 2. States: cell c without the key is c, with the key C + c (C = size²), done is 2C; S = 2C + 1.
+ * Reset to (0, 0) without the key. The task is the ordered pair (key, door): id = key·(C − 1) + j,
+ * door = j if j < key else j + 1.
+ */
+export interface KeyDoorTaskSpec {
+  size: number;
+  horizon: number;
+  key: number;
+  door: number;
+}
+
+/** The (key, door) cells of task id in a room of C cells. */
+export function keyDoorOf(id: number, C: number): [number, number] {
+  const key = Math.floor(id / (C - 1));
+  const j = id % (C - 1);
+  return [key, j < key ? j : j + 1];
+}
+
+/** The cell of a Key-to-Door state (the done state is drawn on the door). */
+export function keyDoorCell(s: number, C: number, door: number): number {
+  return s >= 2 * C ? door : s % C;
+}
+
+export function keyDoorMdp(t: KeyDoorTaskSpec): EpisodicMdp & { goal: number; key: number } {
+  const { size, horizon: H, key, door } = t;
+  const C = size * size;
+  const S = 2 * C + 1;
+  const A = 5;
+  if (!Number.isInteger(size) || size < 2) throw new RangeError(`darkroom size must be an integer >= 2, got ${size}`);
+  if (!(Number.isInteger(key) && key >= 0 && key < C && Number.isInteger(door) && door >= 0 && door < C && key !== door)) throw new RangeError(`key and door must be different cells in [0, ${C}), got ${key} and ${door}`);
+  const next = new Int32Array(S * A);
+  const P = new Float64Array(S * A * S);
+  const R = new Float64Array(S * A);
+  const set = (s: number, a: number, s2: number, r: number) => {
+    next[s * A + a] = s2;
+    P[(s * A + a) * S + s2] = 1;
+    R[s * A + a] = r;
+  };
+  for (let x = 0; x < size; x++)
+    for (let y = 0; y < size; y++) {
+      const c = x * size + y;
+      for (let a = 0; a < A; a++) {
+        const [dx, dy] = MOVES[a];
+        const c2 = Math.min(size - 1, Math.max(0, x + dx)) * size + Math.min(size - 1, Math.max(0, y + dy));
+        set(c, a, c2 === key ? C + c2 : c2, c2 === key ? 1 : 0);
+        set(C + c, a, c2 === door ? 2 * C : C + c2, c2 === door ? 1 : 0);
+      }
+    }
+  for (let a = 0; a < A; a++) set(2 * C, a, 2 * C, 0);
+  const init = new Float64Array(S);
+  init[0] = 1;
+  return { S, A, H, P, R, rewardKind: "deterministic", init, stationary: true, next, goal: door, key };
+}

@@ -5,6 +5,8 @@
  *  - `darkroom`:          DPT's Dark Room (src/envs/darkroom.ts), the task is the goal cell;
  *                         `split` picks the 80 training goals, the 20 held-out goals, or all 100.
  *  - `darkroom-permuted`: goal at the far corner, the task is one of the 120 action permutations.
+ *  - `darkroom-key-door`: AD's Dark Key-to-Door (9×9, H = 50): the task is an unobserved (key,
+ *                         door) pair of cells, reward 1 for the key and 1 for the door after it.
  *  - `random-mdp`:        random episodic MDPs of Lin et al. (App. F): |S| states, |A| actions,
  *                         horizon H, transition rows ~ Dirichlet(dirichlet·1), reward means
  *                         ~ U[0, 1] (Bernoulli or deterministic rewards), uniform initial state;
@@ -17,10 +19,10 @@
 import { z } from "zod";
 import { IcrlError, invalid } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
-import { DARKROOM_TIE_ORDER, darkroomMdp, IDENTITY_PERM, permutations, splitIndices } from "./darkroom.js";
+import { DARKROOM_TIE_ORDER, darkroomMdp, IDENTITY_PERM, keyDoorCell, keyDoorMdp, keyDoorOf, permutations, splitIndices } from "./darkroom.js";
 import { sampleEpisodicMdp, saIndex, valueIteration, type EpisodicMdp } from "./episodic-mdp.js";
 
-export const MDP_ENV_NAMES = ["darkroom", "darkroom-permuted", "random-mdp"] as const;
+export const MDP_ENV_NAMES = ["darkroom", "darkroom-permuted", "darkroom-key-door", "random-mdp"] as const;
 export type MdpEnvName = (typeof MDP_ENV_NAMES)[number];
 
 export function isMdpEnv(name: string): name is MdpEnvName {
@@ -42,6 +44,12 @@ export const DarkroomParamsSchema = z.strictObject({
 });
 export type DarkroomParams = z.infer<typeof DarkroomParamsSchema>;
 
+/** Dark Key-to-Door: AD's 9×9 room with 50-step episodes by default. */
+export const KeyDoorParamsSchema = DarkroomParamsSchema.extend({
+  size: posInt(64).min(2, "an integer >= 2").default(9),
+  horizon: posInt(100_000).default(50),
+});
+
 export const RandomMdpParamsSchema = z.strictObject({
   states: posInt(10_000).default(5),
   actions: posInt(1000).min(2, "an integer >= 2").default(3),
@@ -57,7 +65,7 @@ export type MdpEnvParams = DarkroomParams | RandomMdpParams;
 /** Validate the parameters of an MDP environment (defaults filled in). */
 export function parseMdpEnvParams(env: string, raw: Record<string, unknown> = {}): MdpEnvParams {
   if (!isMdpEnv(env)) throw invalid("env", env, MDP_ENV_NAMES.join(", "));
-  const schema = env === "random-mdp" ? RandomMdpParamsSchema : DarkroomParamsSchema;
+  const schema = env === "random-mdp" ? RandomMdpParamsSchema : env === "darkroom-key-door" ? KeyDoorParamsSchema : DarkroomParamsSchema;
   const r = schema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -88,11 +96,13 @@ export interface MdpTask {
   goal: number;
   /** Dark Room action permutation (identity for the plain room), empty otherwise */
   perm: number[];
+  /** Dark Key-to-Door: the key's cell (the door is `goal`); -1 otherwise */
+  key: number;
 }
 
-export function withOracle(mdp: EpisodicMdp, id = -1, goal = -1, perm: number[] = [], tieOrder?: readonly number[]): MdpTask {
+export function withOracle(mdp: EpisodicMdp, id = -1, goal = -1, perm: number[] = [], tieOrder?: readonly number[], key = -1): MdpTask {
   const vi = valueIteration(mdp, tieOrder);
-  return { mdp, Qstar: vi.Q, Vstar: vi.V, optimalAction: vi.optimalAction, value: vi.value, id, goal, perm };
+  return { mdp, Qstar: vi.Q, Vstar: vi.V, optimalAction: vi.optimalAction, value: vi.value, id, goal, perm, key };
 }
 
 /** A task distribution over episodic tabular MDPs. */
@@ -120,13 +130,14 @@ export class MdpTaskDistribution {
       this.stationary = p.stationary;
     } else {
       const p = params as DarkroomParams;
-      this.S = p.size * p.size;
+      const C = p.size * p.size;
+      this.S = env === "darkroom-key-door" ? 2 * C + 1 : C;
       this.A = 5;
       this.H = p.horizon;
       this.stationary = true;
-      const n = env === "darkroom" ? this.S : 120;
+      const n = env === "darkroom" ? C : env === "darkroom-key-door" ? C * (C - 1) : 120;
       if (env === "darkroom-permuted") this.perms = permutations(5);
-      const [train, test] = splitIndices(n, p.trainFraction, p.splitSeed, env === "darkroom" ? "darkroom-goals" : "darkroom-perms");
+      const [train, test] = splitIndices(n, p.trainFraction, p.splitSeed, env === "darkroom" ? "darkroom-goals" : env === "darkroom-key-door" ? "darkroom-key-door" : "darkroom-perms");
       this.ids = p.split === "train" ? train : p.split === "test" ? test : Array.from({ length: n }, (_, i) => i);
       if (this.ids.length === 0) throw new IcrlError(`invalid envParams.trainFraction: ${p.trainFraction} leaves the ${p.split} split of ${env} empty (allowed: a fraction leaving both splits non-empty)`);
     }
@@ -145,9 +156,16 @@ export class MdpTaskDistribution {
     if (!t) {
       const p = this.params as DarkroomParams;
       const S = p.size * p.size;
-      const goal = this.env === "darkroom" ? id : S - 1;
-      const perm = this.env === "darkroom" ? [...IDENTITY_PERM] : this.perms[id];
-      t = withOracle(darkroomMdp({ size: p.size, horizon: p.horizon, goal, perm }), id, goal, perm, DARKROOM_TIE_ORDER);
+      if (this.env === "darkroom-key-door") {
+        const [key, door] = keyDoorOf(id, S);
+        t = withOracle(keyDoorMdp({ size: p.size, horizon: p.horizon, key, door }), id, door, [...IDENTITY_PERM], DARKROOM_TIE_ORDER, key);
+        // thousands of tasks of about 1 MB each: keep the most recent 256
+        if (this.cache.size >= 256) this.cache.delete(this.cache.keys().next().value as number);
+      } else {
+        const goal = this.env === "darkroom" ? id : S - 1;
+        const perm = this.env === "darkroom" ? [...IDENTITY_PERM] : this.perms[id];
+        t = withOracle(darkroomMdp({ size: p.size, horizon: p.horizon, goal, perm }), id, goal, perm, DARKROOM_TIE_ORDER);
+      }
       this.cache.set(id, t);
     }
     return t;
@@ -233,20 +251,43 @@ export class BatchMdpEnv {
   }
 }
 
-/** Named per-state feature tables for token layouts: "none", or "grid" (Dark Room (x, y)/(size−1)). */
+/** Named per-state feature tables for token layouts: "none", or "grid" (Dark Room (x, y)/(size−1); Key-to-Door adds holds-key and done flags). */
 export type StateFeatureKind = "none" | "grid";
 
 /** The feature table phi [S, f] of a kind for a distribution (null for "none"). */
 export function stateFeatureTable(kind: StateFeatureKind, dist: Pick<MdpTaskDistribution, "env" | "S">): { dim: number; values: Float64Array } | null {
   if (kind === "none") return null;
   if (dist.env === "random-mdp") throw invalid("features", kind, `"none" for random-mdp (grid coordinates exist only in Dark Room)`);
-  const size = Math.round(Math.sqrt(dist.S));
+  const size = gridSize(dist);
+  if (dist.env === "darkroom-key-door") {
+    // (x, y)/(size−1), holds the key, done; the done state is (0, 0) with both flags
+    const C = size * size;
+    const values = new Float64Array(dist.S * 4);
+    for (let s = 0; s < 2 * C; s++) {
+      const c = s % C;
+      values.set([Math.floor(c / size) / (size - 1), (c % size) / (size - 1), s >= C ? 1 : 0, 0], 4 * s);
+    }
+    values.set([0, 0, 1, 1], 4 * 2 * C);
+    return { dim: 4, values };
+  }
   const values = new Float64Array(dist.S * 2);
   for (let s = 0; s < dist.S; s++) {
     values[2 * s] = Math.floor(s / size) / (size - 1);
     values[2 * s + 1] = (s % size) / (size - 1);
   }
   return { dim: 2, values };
+}
+
+/** Side of the grid of a Dark Room variant (Key-to-Door has two states per cell and a done state). */
+export function gridSize(dist: Pick<MdpTaskDistribution, "env" | "S">): number {
+  return Math.round(Math.sqrt(dist.env === "darkroom-key-door" ? (dist.S - 1) / 2 : dist.S));
+}
+
+/** The grid cell of a state of a Dark Room variant (Key-to-Door's done state is drawn on the door). */
+export function stateCell(dist: Pick<MdpTaskDistribution, "env" | "S">, s: number, door: number): number {
+  if (dist.env !== "darkroom-key-door") return s;
+  const size = gridSize(dist);
+  return keyDoorCell(s, size * size, door);
 }
 
 /** Inverse-CDF draw from p[offset..offset+n) with a given uniform u. */

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { IcrlError, invalid } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/io.js";
 import { isMdpEnv, MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName } from "../envs/tabular-mdp.js";
+import { keyDoorCell } from "../envs/darkroom.js";
 import { PerTaskMdpBatch } from "../algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { evaluateMdp, MDP_METRIC_DEFINITIONS, type RecordedEpisode } from "./mdp-harness.js";
@@ -19,6 +20,7 @@ import { defaultOutDir, inStagedDir } from "../core/run-dir.js";
 export const MDP_DEFAULT_BASELINES: Record<MdpEnvName, string[]> = {
   darkroom: ["optimal", "uniform", "qlearning:gamma=0.9:alpha=0.5", "psrl:alpha0=0.1"],
   "darkroom-permuted": ["optimal", "uniform", "qlearning:gamma=0.9:alpha=0.5", "psrl:alpha0=0.1"],
+  "darkroom-key-door": ["optimal", "uniform", "qlearning:gamma=0.9:alpha=1:q0=1:eps=0.05", "psrl:alpha0=0.1"],
   "random-mdp": ["optimal", "uniform", "ucbvi", "soft-ucbvi", "ucbvi:c=0.2", "qlearning", "psrl"],
 };
 
@@ -94,10 +96,16 @@ export function resolveMdpBaselinesConfig(flags: MdpBaselinesFlags): MdpBaseline
   return parseWith(MdpBaselinesConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
 }
 
+function keyDoorCellOf(env: string, s: number, C: number, door: number): number {
+  return env === "darkroom-key-door" ? keyDoorCell(s, C, door) : s;
+}
+
 /** Pick the trajectories of the best non-oracle algorithm for the Dark Room picture. */
 function trajectoryPicture(env: string, size: number, recorded: Record<string, RecordedEpisode[]>, best: string | undefined, title: string) {
   if (env === "random-mdp" || !best || !recorded[best]?.length) return undefined;
-  const eps = recorded[best];
+  // Key-to-Door: each state drawn on its cell (the done state on the door)
+  const C = size * size;
+  const eps = recorded[best].map((e) => ({ ...e, states: e.states.map((st) => keyDoorCellOf(env, st, C, e.goal)) }));
   return {
     spec: darkroomTrajectorySpec(eps, size, `${title}: ${best} on held-out task ${eps[0].task}`, (e) => `episode ${e.episode + 1}`),
     caption: `Trajectories of ${best} on evaluation task ${eps[0].task} (goal cell ${eps[0].goal}):`,

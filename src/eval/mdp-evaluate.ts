@@ -17,7 +17,7 @@ import { IcrlError, invalid } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/io.js";
 import { Rng } from "../core/rng.js";
 import { columnMeanSem } from "../core/stats.js";
-import { isMdpEnv, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName } from "../envs/tabular-mdp.js";
+import { gridSize, isMdpEnv, MdpTaskDistribution, parseMdpEnvParams, stateCell, type MdpEnvName } from "../envs/tabular-mdp.js";
 import { PerTaskMdpBatch, type BatchMdpPolicy } from "../algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { loadCheckpoint } from "../nn/checkpoint.js";
@@ -235,9 +235,9 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
       res.offline = await dptOffline(m, dist, tasks, cfg.seed, cfg.engine);
     }
     let trajectories: { spec: ReturnType<typeof darkroomTrajectorySpec>; caption: string } | undefined;
-    const rec: RecordedEpisode[] | undefined = recorded[cfg.name];
+    const rec: RecordedEpisode[] | undefined = recorded[cfg.name]?.map((e) => ({ ...e, states: e.states.map((st) => stateCell(dist, st, e.goal)) }));
     if (rec?.length) {
-      const size = Math.round(Math.sqrt(dist.S));
+      const size = gridSize(dist);
       trajectories = {
         spec: darkroomTrajectorySpec(rec, size, `${dist.env}: ${cfg.name} on held-out task ${rec[0].task} (goal cell ${rec[0].goal})`, (e) => `episode ${e.episode + 1}`),
         caption: `The transformer's trajectories on evaluation task ${rec[0].task} (goal cell ${rec[0].goal}), ${deployment}:`,

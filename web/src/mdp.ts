@@ -5,7 +5,7 @@
  * A shipped MDP transformer (e.g. `dpt-darkroom`) acts beside them as one more BatchMdpPolicy,
  * deployed as `icrl evaluate` deploys it (DPT: the previous episode as context, sampled actions).
  */
-import { MDP_ENV_NAMES, MdpTaskDistribution } from "../../src/envs/tabular-mdp.js";
+import { gridSize, MDP_ENV_NAMES, MdpTaskDistribution, stateCell } from "../../src/envs/tabular-mdp.js";
 import { cellOf } from "../../src/envs/darkroom.js";
 import { MDP_ALGORITHMS, MDP_ALGORITHM_NAMES, makeMdpAgent, parseMdpAlgoSpec } from "../../src/algos/mdp-registry.js";
 import { PerTaskMdpBatch } from "../../src/algos/mdp-types.js";
@@ -45,9 +45,10 @@ const DEFAULT_AGENTS = ["ucbvi", "qlearning", "psrl"];
 const ENV_PARAMS: Record<string, Record<string, unknown>> = {
   darkroom: { size: 10, horizon: 100 },
   "darkroom-permuted": { size: 10, horizon: 100 },
+  "darkroom-key-door": { size: 9, horizon: 50 },
   "random-mdp": { states: 5, actions: 3, horizon: 10 },
 };
-const EPISODES: Record<string, number> = { darkroom: 40, "darkroom-permuted": 40, "random-mdp": 100 };
+const EPISODES: Record<string, number> = { darkroom: 40, "darkroom-permuted": 40, "darkroom-key-door": 40, "random-mdp": 100 };
 
 export class MdpMode {
   probe: MdpProbe = { ready: false, k: 0, h: 0, regret: {}, path: [] };
@@ -165,7 +166,7 @@ export class MdpMode {
     const prev = show.value;
     show.replaceChildren(...names.map((n) => new Option(n, n)));
     if (names.includes(prev)) show.value = prev;
-    $("m-grid-caption").textContent = this.env.startsWith("darkroom") ? "Darkroom: the shown agent's path in the current episode of task 0 (darker = visited more); ★ goal, ● agent." : "Random MDP: visits per state in the current episode of task 0.";
+    $("m-grid-caption").textContent = this.env === "darkroom-key-door" ? "Dark Key-to-Door: the shown agent's path in the current episode of task 0 (darker = visited more); ⚷ key, ▣ door (reward 1 each, the door only after the key), ● agent." : this.env.startsWith("darkroom") ? "Darkroom: the shown agent's path in the current episode of task 0 (darker = visited more); ★ goal, ● agent." : "Random MDP: visits per state in the current episode of task 0.";
     await this.render();
     this.probe.ready = true;
     announce(`MDP mode ready: ${this.env}, agents ${names.join(", ")}`);
@@ -204,13 +205,15 @@ export class MdpMode {
     const grid = $("m-grid");
     this.probe.path = path;
     const dark = this.env.startsWith("darkroom");
-    const size = dark ? Math.round(Math.sqrt(task.mdp.S)) : task.mdp.S;
+    const size = dark ? gridSize(s.dist) : task.mdp.S;
+    const keyDoor = this.env === "darkroom-key-door";
+    const cells = dark ? path.map((st) => stateCell(s.dist, st, task.goal)) : path;
     const visits = new Map<number, number>();
-    for (const st of path) visits.set(st, (visits.get(st) ?? 0) + 1);
+    for (const st of cells) visits.set(st, (visits.get(st) ?? 0) + 1);
     const maxV = Math.max(1, ...visits.values());
-    const cur = path[path.length - 1];
+    const cur = cells[cells.length - 1];
     grid.style.gridTemplateColumns = `repeat(${size}, 1fr)`;
-    const cells: HTMLElement[] = [];
+    const divs: HTMLElement[] = [];
     const n = dark ? size * size : task.mdp.S;
     // Rows top to bottom = y from size-1 down to 0, columns = x.
     const order: number[] = [];
@@ -223,11 +226,11 @@ export class MdpMode {
       if (v) d.style.background = `rgba(47, 98, 200, ${0.15 + (0.75 * v) / maxV})`;
       const [x, y] = dark ? cellOf(st, size) : [st, 0];
       d.title = dark ? `(${x}, ${y}): ${v} visits` : `state ${st}: ${v} visits`;
-      d.textContent = st === cur ? "●" : dark && st === task.goal ? "★" : dark ? "" : String(st);
-      if (dark && st === task.goal && st === cur) d.textContent = "★●";
-      cells.push(d);
+      const mark = !dark ? "" : keyDoor ? (st === task.key ? "⚷" : st === task.goal ? "▣" : "") : st === task.goal ? "★" : "";
+      d.textContent = st === cur ? `${mark}●` : dark ? mark : String(st);
+      divs.push(d);
     }
-    grid.replaceChildren(...cells);
+    grid.replaceChildren(...divs);
     grid.dataset.pathLength = String(path.length);
     grid.setAttribute("aria-label", `path of ${path.length} states`);
   }

@@ -120,7 +120,7 @@ export function register(program: Command): void {
   program
     .command("baselines")
     .description("Compare classic bandit algorithms on the same fresh tasks; writes results.json/csv, report.md and regret plots.")
-    .option("--env <preset>", `task distribution: ${BANDIT_PRESET_NAMES.join(", ")}; MDPs: darkroom, darkroom-permuted, random-mdp`)
+    .option("--env <preset>", `task distribution: ${BANDIT_PRESET_NAMES.join(", ")}; MDPs: ${MDP_ENV_NAMES.join(", ")}`)
     .option("--episodes <K>", "MDP environments: episodes per task (default 40 Dark Room, 100 random MDPs)", intFlag("episodes"))
     .option("--states <S>", "random-mdp: number of states (override)", intFlag("states"))
     .option("--actions <A>", "random-mdp: number of actions (override)", intFlag("actions"))
@@ -136,7 +136,7 @@ export function register(program: Command): void {
     .option("--out <dir>", "run folder (default runs/baselines-<env>-s<seed>-<time>)")
     .action(async (flags: Flags & { episodes?: number; states?: number; actions?: number }) => {
       if (isMdpBaselines(flags)) return mdpBaselinesCommand(flags);
-      if (flags.episodes !== undefined || flags.states !== undefined || flags.actions !== undefined) throw new IcrlError(`invalid --episodes/--states/--actions: only for the MDP environments darkroom, darkroom-permuted, random-mdp`);
+      if (flags.episodes !== undefined || flags.states !== undefined || flags.actions !== undefined) throw new IcrlError(`invalid --episodes/--states/--actions: only for the MDP environments ${MDP_ENV_NAMES.join(", ")}`);
       const cfg = resolveBaselinesConfig(flags);
       const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`, cfg.seed);
       const t0 = performance.now();
@@ -155,7 +155,7 @@ export function register(program: Command): void {
       const { MDP_ALGORITHMS } = await import("../../algos/mdp-registry.js");
       for (const [title, table] of [
         ["Bandit algorithms (--env lin-bernoulli, lin-linear, dpt-gaussian, dpt-linear)", BANDIT_ALGORITHMS],
-        ["MDP algorithms (--env darkroom, darkroom-permuted, random-mdp)", MDP_ALGORITHMS],
+        [`MDP algorithms (--env ${MDP_ENV_NAMES.join(", ")})`, MDP_ALGORITHMS],
       ] as const) {
         process.stdout.write(`${title}:\n`);
         for (const [name, e] of Object.entries(table)) {

@@ -2,6 +2,7 @@
  * `icrl generate`: a pretraining dataset of labelled trajectories from a context algorithm
  * (or a mixture), sharded NumPy columns + manifest (see src/data/dataset.ts for the format).
  */
+import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
 import type { Command } from "commander";
 import { IcrlError, invalid, show } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
@@ -100,7 +101,7 @@ export function register(program: Command): void {
   )
     .option("--workers <n>", "worker threads (default 2; results do not depend on it)", intFlag("workers"))
     .option("--shard <k/N>", "generate only part k of N (shards j with j mod N = k) into DIR/part-k-of-N; default from SLURM_ARRAY_TASK_ID/_COUNT or JOB_COMPLETION_INDEX + ICRL_SHARD_COUNT; join parts with `icrl merge`; `all` ignores those variables")
-    .option("--kind <k>", "MDP environments (darkroom, darkroom-permuted, random-mdp): dpt (context + query, label a*) or ad (learning histories)")
+    .option("--kind <k>", `MDP environments (${MDP_ENV_NAMES.join(", ")}): dpt (context + query, label a*) or ad (learning histories)`)
     .option("--context-length <L>", "MDP --kind dpt: transitions per in-context dataset (default 100)", intFlag("context-length"))
     .option("--episodes <K>", "MDP --kind ad: episodes per learning history (default 20)", intFlag("episodes"))
     .option("--states <S>", "random-mdp: number of states", intFlag("states"))
