@@ -149,3 +149,23 @@ test("icrl experiment: --train-seeds in the dry run; refused for bandit presets 
   assert.equal(b.code, 2);
   assert.match(b.stderr, /^icrl: error: invalid --train-seeds: 2 \(allowed: only with an MDP preset/);
 });
+
+test("the shipped ad-darkroom deploys by default on the held-out goals of its room and improves in context with frozen weights", (t) => {
+  // `icrl evaluate --model ad-darkroom` with no deployment flag: sampled actions, the preset's 40
+  // episodes; 64 tasks (each of the 16 held-out goals 4 times, own noise) keep it to seconds.
+  const dir = mkdtempSync(join(tmpdir(), "icrl-ad-darkroom-"));
+  const r = runCli(["evaluate", "--model", "ad-darkroom", "--tasks", "64", "--episodes", "20", "--algos", "uniform", "--seed", "11", "--out", join(dir, "ev")]);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(readFileSync(join(dir, "ev", "results.json"), "utf8"));
+  assert.equal(res.description, "darkroom 9x9, H = 20, test split (16 tasks)");
+  assert.match(res.model.deployment, /AD-style, cross-episode history \(window 100 steps\), sampled actions/);
+  const tf = res.algorithms.transformer;
+  const [first, last] = [tf.episodeReturn.mean[0], tf.episodeReturn.mean[19]];
+  const se = Math.hypot(tf.episodeReturn.sem[0], tf.episodeReturn.sem[19]);
+  t.diagnostic(`ad-darkroom: return ${first.toFixed(2)} in episode 1, ${last.toFixed(2)} in episode 20 (s.e. of the difference ${se.toFixed(2)})`);
+  // the shipped seed measured 1.04 → 5.50 (episode 20) on 160 tasks; a rise of more than 3 s.e.
+  assert.ok(last - first > 3 * se, `episode 20 ${last} vs episode 1 ${first} (s.e. ${se})`);
+  const u = res.algorithms.uniform.cumulativeRegret;
+  const m = tf.cumulativeRegret;
+  assert.ok(m.mean[19] < u.mean[19] - 2 * Math.hypot(m.sem[19], u.sem[19]), "regret below uniform play's");
+});

@@ -68,6 +68,11 @@ const DARKROOM_BASELINES = ["optimal", "uniform", "qlearning:gamma=0.9:alpha=0.5
 /** The context algorithm of lin-ucbvi-mdp: soft UCB-VI, bonus c·H·sqrt(log(SAT/δ)/N) with c = 0.02, τ = 1/K. */
 export const LIN_UCBVI_CONTEXT = "soft-ucbvi:c=0.02:clip=remaining";
 
+/** Evaluation settings every preset shares: held-out tasks, sampled actions (the anchors' mode), the kernels. */
+function evalBase(o: Pick<MdpExperiment["evaluate"], "episodes" | "algos"> & Partial<MdpExperiment["evaluate"]>): MdpExperiment["evaluate"] {
+  return { seed: EVAL_SEED, greedy: false, bothModes: false, context: "previous-episode", offline: false, split: "test", chunk: 500, name: "transformer", engine: "wasm", ...o };
+}
+
 function trainBase(o: { steps: number; lr?: number; dModel?: number; numLayers?: number; batchSize?: number; paper: boolean }): Omit<MdpPretrainConfig, "data"> {
   return {
     backbone: "gpt",
@@ -127,7 +132,7 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
       shardSize: 5000,
     },
     train: { ...trainBase({ steps: paper ? 312_500 : 6000, batchSize: paper ? 64 : 32, paper }), features: "grid", onehot: false, queryInTokens: true }, // paper: 200 epochs x 100K / 64
-    evaluate: { episodes: paper ? 40 : 10, seed: EVAL_SEED, algos: DARKROOM_BASELINES, greedy: false, bothModes: false, context: "previous-episode", offline: true, split: "test", chunk: 500, name: "transformer", engine: "wasm" },
+    evaluate: evalBase({ episodes: paper ? 40 : 10, algos: DARKROOM_BASELINES, offline: true }),
     criteria: [{ kind: "return-at", of: "transformer", episode: 10, min: 60, text: "mean return on the 20 held-out goals >= 60 by episode 10" }],
   };
 }
@@ -158,20 +163,7 @@ function linUcbviMdp(scale: MdpScale): MdpExperiment {
       shardSize: 5000,
     },
     train: { ...trainBase({ steps: paper ? 200_000 : 1500, batchSize: paper ? 64 : 32, paper }), window: 200, time: "onehot", features: "none" },
-    evaluate: {
-      tasks: 500,
-      episodes: 20,
-      seed: EVAL_SEED,
-      algos: ["optimal", "uniform", LIN_UCBVI_CONTEXT, "ucbvi:c=0.02:clip=remaining", "ucbvi", "qlearning", "psrl"],
-      greedy: false,
-      bothModes: false,
-      context: "previous-episode",
-      offline: false,
-      split: "test",
-      chunk: 500,
-      name: "transformer",
-      engine: "wasm",
-    },
+    evaluate: evalBase({ tasks: 500, episodes: 20, algos: ["optimal", "uniform", LIN_UCBVI_CONTEXT, "ucbvi:c=0.02:clip=remaining", "ucbvi", "qlearning", "psrl"] }),
     criteria: [
       { kind: "regret-ratio", of: "transformer", to: LIN_UCBVI_CONTEXT, max: 1.3, text: "transformer's cumulative regret after K episodes <= 1.3 x soft UCB-VI's" },
       { kind: "regret-below", of: "transformer", to: "qlearning", text: "transformer's cumulative regret below Q-learning's (by > 2 s.e.)" },
@@ -204,7 +196,7 @@ function darkroomAdQlearning(scale: MdpScale): MdpExperiment {
       shardSize: paper ? 1000 : 1000,
     },
     train: { ...trainBase({ steps: paper ? 100_000 : 600, paper }), window: paper ? 400 : 200, time: "scalar", features: "grid" },
-    evaluate: { episodes: paper ? 100 : 20, seed: EVAL_SEED, algos: ["optimal", "uniform", ql], greedy: false, bothModes: false, context: "previous-episode", offline: false, split: "test", chunk: 500, name: "transformer", engine: "wasm" },
+    evaluate: evalBase({ episodes: paper ? 100 : 20, algos: ["optimal", "uniform", ql] }),
     criteria: [{ kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" }],
   };
 }
@@ -258,20 +250,7 @@ function darkroomAd(scale: MdpScale): MdpExperiment {
       time: "onehot",
       features: "grid",
     },
-    evaluate: {
-      tasks: 160,
-      episodes,
-      seed: EVAL_SEED,
-      algos: ["optimal", "uniform", DARKROOM_AD_SOURCE, "psrl:alpha0=0.1", "ucbvi:c=0.02:clip=remaining"],
-      greedy: false,
-      bothModes: false,
-      context: "previous-episode",
-      offline: false,
-      split: "test",
-      chunk: 500,
-      name: "transformer",
-      engine: "wasm",
-    },
+    evaluate: evalBase({ tasks: 160, episodes, algos: ["optimal", "uniform", DARKROOM_AD_SOURCE, "psrl:alpha0=0.1", "ucbvi:c=0.02:clip=remaining"] }),
     criteria: [
       { kind: "return-rises", of: "transformer", from: 1, to: episodes, z: 3, text: `transformer's return rises in context: episode ${episodes} above episode 1 by more than 3 s.e. of the difference (weights frozen)` },
       { kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" },
@@ -303,7 +282,9 @@ function darkroomKeyDoorAd(scale: MdpScale): MdpExperiment {
     ],
     generate: { ...base.generate, env: "darkroom-key-door", envParams: { size: 9, horizon: 50, split: "train" }, episodes: 100 },
     train: { ...base.train, steps: paper ? 30_000 : 2000, window: paper ? 200 : 100, time: "scalar" },
-    evaluate: { ...base.evaluate, episodes },
+    // PSRL and UCB-VI plan over 163 states every episode (about 3 s per task here): run them with
+    // `icrl baselines --env darkroom-key-door` rather than in every seed's evaluation
+    evaluate: { ...base.evaluate, episodes, algos: ["optimal", "uniform", DARKROOM_AD_SOURCE, "qlearning:gamma=0.9:alpha=0.5"] },
     criteria: [
       { kind: "return-rises", of: "transformer", from: 1, to: episodes, z: 3, text: `transformer's return rises in context: episode ${episodes} above episode 1 by more than 3 s.e. of the difference (weights frozen)` },
       { kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" },
