@@ -581,3 +581,25 @@ test("playground MDP: an agent that cannot be built for the environment clears t
     assert.deepEqual(errors, []);
   });
 });
+
+test("playground MDP: Dark Key-to-Door draws its 9×9 room with the key and the door, and the agents play it", { timeout: 240_000, skip: skipBrowser }, async () => {
+  await inBrowser(["--no-sandbox", "--disable-gpu"], async (url, browser) => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${url}?mode=mdp`);
+    await page.waitForFunction(() => (window as unknown as { icrl: { mdp?: { ready: boolean } } }).icrl.mdp?.ready === true, null, { timeout: 120_000 });
+    await page.evaluate(() => ((window as unknown as { icrl: { mdp: { ready: boolean } } }).icrl.mdp.ready = false));
+    await page.selectOption("#m-env", "darkroom-key-door");
+    await page.waitForFunction(() => (window as unknown as { icrl: { mdp: { ready: boolean } } }).icrl.mdp.ready === true, null, { timeout: 120_000 });
+    assert.match((await page.textContent("#m-status")) ?? "", /darkroom-key-door 9x9, H = 50/);
+    await page.click("#m-episode");
+    await page.waitForFunction(() => (window as unknown as { icrl: { mdp: { k: number } } }).icrl.mdp.k === 1, null, { timeout: 120_000 });
+    assert.equal(await page.locator("#m-grid > div").count(), 81);
+    const text = (await page.textContent("#m-grid")) ?? "";
+    assert.ok(text.includes("⚷") && text.includes("▣"), `key and door drawn: ${text}`);
+    assert.match((await page.textContent("#m-grid-caption")) ?? "", /Key-to-Door/);
+    assert.ok((await page.locator("#m-regret svg").count()) > 0);
+    assert.deepEqual(errors, []);
+  });
+});

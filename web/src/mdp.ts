@@ -103,7 +103,9 @@ export class MdpMode {
   private syncModels(): void {
     const env = $<HTMLSelectElement>("m-env").value || "darkroom";
     const sel = $<HTMLSelectElement>("m-model");
-    const fits = this.models.filter((m) => mdpExtra(m).dataset?.env === env);
+    // the environment's default room first (dpt-darkroom's 10×10 before ad-darkroom's 9×9)
+    const onDefaultRoom = (m: ModelEntry) => Object.entries(mdpExtra(m).dataset?.envParams ?? {}).every(([k, v]) => !(k in ENV_PARAMS[env]) || ENV_PARAMS[env][k] === v);
+    const fits = this.models.filter((m) => mdpExtra(m).dataset?.env === env).sort((a, b) => Number(onDefaultRoom(b)) - Number(onDefaultRoom(a)));
     sel.replaceChildren(...fits.map((m) => new Option(`${m.name} (${mdpExtra(m).mdp!.kind.toUpperCase()})`, m.name)), new Option("none", ""));
     sel.value = fits[0]?.name ?? "";
   }
