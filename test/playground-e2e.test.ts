@@ -289,11 +289,7 @@ test("playground: each shipped Dark Room transformer (DPT and AD) acts in the MD
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu"] });
   const EPISODES = 2;
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${url}?mode=mdp`);
-    await page.waitForFunction(() => (window as unknown as { icrl: { mdp?: { ready: boolean } } }).icrl.mdp?.ready === true, null, { timeout: 120_000 });
+    const { page, errors } = await openMdpMode(browser, url);
     const offered = await page.$$eval("#m-model option", (os) => os.map((o) => (o as HTMLOptionElement).value));
     for (const e of entries) assert.ok(offered.includes(e.name), `${e.name} is offered (${offered.join(", ")})`);
     const { MdpTaskDistribution } = await import("../src/envs/tabular-mdp.js");
@@ -559,15 +555,21 @@ test("playground: compared seeds run side by side, each equal to the page run on
   });
 });
 
+/** A page in the MDP mode, ready, with its page errors collected. */
+async function openMdpMode(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${url}?mode=mdp`);
+  await page.waitForFunction(() => (window as unknown as { icrl: { mdp?: { ready: boolean } } }).icrl.mdp?.ready === true, null, { timeout: 120_000 });
+  return { page, errors };
+}
+
 // Regression: Dark Room with the constructed soft UCB-VI agent (too large to build) kept the
 // previous random-MDP grid under the error, and the message suggested a command-line flag.
 test("playground MDP: an agent that cannot be built for the environment clears the views and says why in the page's words", { timeout: 240_000, skip: skipBrowser }, async () => {
   await inBrowser(["--no-sandbox", "--disable-gpu"], async (url, browser) => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${url}?mode=mdp`);
-    await page.waitForFunction(() => (window as unknown as { icrl: { mdp?: { ready: boolean } } }).icrl.mdp?.ready === true, null, { timeout: 120_000 });
+    const { page, errors } = await openMdpMode(browser, url);
     await page.selectOption("#m-env", "random-mdp");
     await page.check("#m-algos input[value^='tf-soft-ucbvi']");
     await page.waitForFunction(() => (document.querySelector("#m-grid")?.textContent ?? "").length > 0 && !/Nothing to show/.test(document.querySelector("#m-grid")!.textContent!), null, { timeout: 60_000 });
@@ -584,11 +586,7 @@ test("playground MDP: an agent that cannot be built for the environment clears t
 
 test("playground MDP: Dark Key-to-Door draws its 9×9 room with the key and the door, and the agents play it", { timeout: 240_000, skip: skipBrowser }, async () => {
   await inBrowser(["--no-sandbox", "--disable-gpu"], async (url, browser) => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${url}?mode=mdp`);
-    await page.waitForFunction(() => (window as unknown as { icrl: { mdp?: { ready: boolean } } }).icrl.mdp?.ready === true, null, { timeout: 120_000 });
+    const { page, errors } = await openMdpMode(browser, url);
     await page.evaluate(() => ((window as unknown as { icrl: { mdp: { ready: boolean } } }).icrl.mdp.ready = false));
     await page.selectOption("#m-env", "darkroom-key-door");
     await page.waitForFunction(() => (window as unknown as { icrl: { mdp: { ready: boolean } } }).icrl.mdp.ready === true, null, { timeout: 120_000 });

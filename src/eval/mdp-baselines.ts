@@ -6,8 +6,7 @@
 import { z } from "zod";
 import { IcrlError, invalid } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/io.js";
-import { isMdpEnv, MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName } from "../envs/tabular-mdp.js";
-import { keyDoorCell } from "../envs/darkroom.js";
+import { gridSize, isMdpEnv, MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, stateCell, type MdpEnvName } from "../envs/tabular-mdp.js";
 import { PerTaskMdpBatch } from "../algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { evaluateMdp, MDP_METRIC_DEFINITIONS, type RecordedEpisode } from "./mdp-harness.js";
@@ -96,18 +95,13 @@ export function resolveMdpBaselinesConfig(flags: MdpBaselinesFlags): MdpBaseline
   return parseWith(MdpBaselinesConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
 }
 
-function keyDoorCellOf(env: string, s: number, C: number, door: number): number {
-  return env === "darkroom-key-door" ? keyDoorCell(s, C, door) : s;
-}
-
 /** Pick the trajectories of the best non-oracle algorithm for the Dark Room picture. */
-function trajectoryPicture(env: string, size: number, recorded: Record<string, RecordedEpisode[]>, best: string | undefined, title: string) {
-  if (env === "random-mdp" || !best || !recorded[best]?.length) return undefined;
-  // Key-to-Door: each state drawn on its cell (the done state on the door)
-  const C = size * size;
-  const eps = recorded[best].map((e) => ({ ...e, states: e.states.map((st) => keyDoorCellOf(env, st, C, e.goal)) }));
+function trajectoryPicture(dist: MdpTaskDistribution, recorded: Record<string, RecordedEpisode[]>, best: string | undefined, title: string) {
+  if (dist.env === "random-mdp" || !best || !recorded[best]?.length) return undefined;
+  // each state drawn on its cell (Key-to-Door's done state on the door)
+  const eps = recorded[best].map((e) => ({ ...e, states: e.states.map((st) => stateCell(dist, st, e.goal)) }));
   return {
-    spec: darkroomTrajectorySpec(eps, size, `${title}: ${best} on held-out task ${eps[0].task}`, (e) => `episode ${e.episode + 1}`),
+    spec: darkroomTrajectorySpec(eps, gridSize(dist), `${title}: ${best} on held-out task ${eps[0].task}`, (e) => `episode ${e.episode + 1}`),
     caption: `Trajectories of ${best} on evaluation task ${eps[0].task} (goal cell ${eps[0].goal}):`,
   };
 }
@@ -140,8 +134,7 @@ export async function runMdpBaselines(cfg: MdpBaselinesConfig, out: string): Pro
       .filter((n) => n !== "optimal")
       .sort((a, b) => algorithms[a].cumulativeRegret.mean[K - 1] - algorithms[b].cumulativeRegret.mean[K - 1])[0];
     const title = `${cfg.env}: classic algorithms`;
-    const size = cfg.env === "random-mdp" ? 0 : (envParams.size as number);
-    await writeMdpReport(dir, res, { title: `${title}, ${tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`, trajectories: trajectoryPicture(cfg.env, size, recorded, best, title) });
+    await writeMdpReport(dir, res, { title: `${title}, ${tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`, trajectories: trajectoryPicture(dist, recorded, best, title) });
     writeJsonAtomic(dir.file("timing.json"), { wallSecondsPerAlgorithm: wallSeconds });
     return res;
   });
