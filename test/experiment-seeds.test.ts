@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { acrossRuns, aggregateMdpRuns } from "../src/experiments/seeds.js";
+import { acrossRuns, aggregateMdpRuns, aggregateOffline } from "../src/experiments/seeds.js";
 import { checkMdpCriterion, episodesToReach, runMdpExperiment } from "../src/experiments/mdp-experiment.js";
 import { mdpExperiment, type MdpCriterion } from "../src/experiments/mdp-presets.js";
 import type { MdpResults } from "../src/report/mdp-report.js";
@@ -29,6 +29,15 @@ test("acrossRuns: mean of the runs and s.e. = sd / sqrt(runs), by hand", () => {
   close(r.sem[1], 4 / Math.sqrt(3));
   assert.deepEqual(acrossRuns([[4, 5]]).sem, [0, 0]);
   assert.throws(() => acrossRuns([[1], [1, 2]]), /different lengths/);
+});
+
+test("aggregateOffline: DPT's offline test across runs is the mean of the runs' means with s.e. = sd / sqrt(runs)", () => {
+  // greedy means 60, 70, 80: mean 70, sample sd 10, s.e. 10/sqrt(3); the runs' own s.e.s do not enter
+  const r = aggregateOffline([60, 70, 80].map((g, i) => ({ greedy: { mean: g, sem: 9 }, sampled: { mean: 50 + i, sem: 9 } })));
+  close(r.greedy.mean, 70);
+  close(r.greedy.sem, 10 / Math.sqrt(3));
+  close(r.sampled.mean, 51);
+  close(r.sampled.sem, 1 / Math.sqrt(3));
 });
 
 /** A results object with one algorithm whose per-episode mean return is `curve` (regret = 10 − return). */

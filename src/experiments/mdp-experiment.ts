@@ -180,7 +180,7 @@ function writeReport(exp: MdpExperiment, out: string, res: MdpResults, criteria:
     lines.push(
       "## Offline (DPT's test)",
       "",
-      "One episode per evaluation task with a fixed in-context dataset of random transitions (mean ± s.e. over tasks):",
+      `One episode per evaluation task with a fixed in-context dataset of random transitions (${agg ? `mean ± s.e. across the ${agg.runs} training seeds of each run's mean over tasks` : "mean ± s.e. over tasks"}):`,
       "",
       "| policy | return |",
       "| --- | --- |",

@@ -7,6 +7,8 @@
  *    the 20 held-out goals with the previous episode as context (sampled actions), and offline from
  *    a fixed random dataset of 100 transitions. DPT reports ≈ 61 after 5 episodes and ≈ 75 at 40
  *    online, 61.5 offline.
+ *  - `dpt-darkroom-plain`: the same with DPT's plain recipe (random-transition contexts, uniform
+ *    queries, x-first labels), to measure icrl's changes side by side.
  *  - `lin-ucbvi-mdp`: algorithm distillation of soft UCB-VI (Lin, Bai & Mei 2024, App. F; the
  *    paper proves a transformer can implement it but runs no MDP experiment) on small random MDPs;
  *    the transformer reads the whole K-episode history.
@@ -132,8 +134,35 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
       shardSize: 5000,
     },
     train: { ...trainBase({ steps: paper ? 312_500 : 6000, batchSize: paper ? 64 : 32, paper }), features: "grid", onehot: false, queryInTokens: true }, // paper: 200 epochs x 100K / 64
-    evaluate: evalBase({ episodes: paper ? 40 : 10, algos: DARKROOM_BASELINES, offline: true }),
-    criteria: [{ kind: "return-at", of: "transformer", episode: 10, min: 60, text: "mean return on the 20 held-out goals >= 60 by episode 10" }],
+    evaluate: evalBase({ episodes: paper ? 40 : 10, algos: DARKROOM_BASELINES, offline: true, bothModes: true }),
+    criteria: [
+      { kind: "return-at", of: "transformer", episode: 10, min: 70, text: "mean return on the 20 held-out goals >= 70 at episode 10 (optimal 91.5), sampled actions" },
+      { kind: "return-rises", of: "transformer", from: 1, to: paper ? 40 : 10, z: 3, text: `return rises in context: episode ${paper ? 40 : 10} above episode 1 by more than 3 s.e. of the difference` },
+    ],
+    trainSeeds: 3,
+  };
+}
+
+/**
+ * `dpt-darkroom-plain`: DPT's own recipe on the same room, model, budget and evaluation as
+ * `dpt-darkroom`, to measure what icrl's changes to it buy: contexts of independent random
+ * transitions only, query states uniform over the grid, the label DPT's "x first, then y" optimal
+ * action, and the query state in the first token only.
+ */
+function dptDarkroomPlain(scale: MdpScale): MdpExperiment {
+  const base = dptDarkroom(scale);
+  const paper = scale === "paper";
+  return {
+    ...base,
+    name: "dpt-darkroom-plain",
+    title: "DPT's plain recipe on Dark Room (beside dpt-darkroom's variant)",
+    deviations: [
+      ...(paper ? [] : ["60K in-context datasets and 6000 optimizer steps of batch 32 (DPT: 100K datasets, 200 epochs of batch 64-128)", "10 online episodes (DPT: 40)"]),
+      "states as their grid coordinates (x, y)/9 as in DPT's tokens; otherwise DPT's recipe: random-transition contexts, uniform query states, x-first labels, the query in the first token only",
+    ],
+    generate: { ...base.generate, context: [{ algo: "random", weight: 1 }], queryOracle: 0, labelTies: "first" },
+    train: { ...base.train, queryInTokens: false },
+    shipAs: "dpt-darkroom-plain",
   };
 }
 
@@ -295,6 +324,7 @@ function darkroomKeyDoorAd(scale: MdpScale): MdpExperiment {
 
 const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "dpt-darkroom": dptDarkroom,
+  "dpt-darkroom-plain": dptDarkroomPlain,
   "lin-ucbvi-mdp": linUcbviMdp,
   "darkroom-ad-qlearning": darkroomAdQlearning,
   "darkroom-ad": darkroomAd,

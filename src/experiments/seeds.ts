@@ -73,8 +73,10 @@ export function aggregateMdpRuns(runs: MdpResults[], trainSeeds: number[]): MdpR
       finalRegretPerTask: runs.map((r) => r.algorithms[name].cumulativeRegret.mean[K - 1]),
     };
   }
+  const offline = runs.every((r) => r.offline) ? aggregateOffline(runs.map((r) => r.offline as Record<string, { mean: number; sem: number }>)) : undefined;
   return {
     ...first,
+    ...(offline ? { offline } : {}),
     seed: first.seed,
     optimalReturn: acrossRuns(runs.map((r) => r.optimalReturn.mean)),
     algorithms,
@@ -86,4 +88,14 @@ export function aggregateMdpRuns(runs: MdpResults[], trainSeeds: number[]): MdpR
       perRun: runs.map((r, i) => runSummary(r, trainSeeds[i])),
     },
   };
+}
+
+/** DPT's offline test over runs: each entry (greedy, sampled, ...) is the mean ± s.e. across runs of the runs' means. */
+export function aggregateOffline(runs: Record<string, { mean: number; sem: number }>[]): Record<string, { mean: number; sem: number }> {
+  return Object.fromEntries(
+    Object.keys(runs[0]).map((k) => {
+      const c = acrossRuns(runs.map((r) => [r[k].mean]));
+      return [k, { mean: c.mean[0], sem: c.sem[0] }];
+    }),
+  );
 }
