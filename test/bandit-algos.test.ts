@@ -88,6 +88,25 @@ test("Emp plays each arm once, then the best empirical mean", () => {
   assert.equal(e.act(), 1);
 });
 
+test("Emp ties: ties=first takes the lowest index (numpy's argmax, Lin et al.'s EmpMeanPolicy); the default breaks ties at random", () => {
+  const task = makeTask("gaussian", Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]), Float64Array.from([0, 0, 0]), 3, 3, 1);
+  const played = (e: EmpiricalMean, seed: number) => {
+    e.reset(task, Rng.fromSeed(seed));
+    for (const a of [0, 1, 2]) e.update(a, a === 0 ? 0.1 : 0.5); // arms 1 and 2 tie at 0.5
+    return e.act();
+  };
+  const first = new Set<number>();
+  const random = new Set<number>();
+  for (let seed = 0; seed < 40; seed++) {
+    first.add(played(new EmpiricalMean("first"), seed));
+    random.add(played(new EmpiricalMean(), seed));
+  }
+  assert.deepEqual([...first], [1]);
+  assert.deepEqual([...random].sort(), [1, 2]); // P(40 draws all equal) = 2^-39
+  assert.equal(makeAlgorithm(parseAlgoSpec("emp:ties=first")).name, "emp");
+  assert.throws(() => parseAlgoSpec("emp:ties=last"), /ties/);
+});
+
 test("Greedy repeats the arm with the best single reward", () => {
   const task = linTask();
   const g = new Greedy();

@@ -64,7 +64,11 @@ export const BANDIT_ALGORITHMS: Record<string, AlgoEntry> = {
     make: () => new DirichletIid(),
   },
   optimal: { summary: "oracle: always the optimal arm (regret 0)", params: z.strictObject({}), make: () => new Optimal() },
-  emp: { summary: "each arm once, then the best empirical mean", params: z.strictObject({}), make: () => new EmpiricalMean() },
+  emp: {
+    summary: "each arm once, then the best empirical mean; ties at random, or ties=first: the lowest index (Lin et al.'s code)",
+    params: z.strictObject({ ties: z.enum(["random", "first"]).default("random") }),
+    make: (p) => new EmpiricalMean(p.ties as "random" | "first"),
+  },
   greedy: { summary: "repeat the arm with the best single observed reward", params: z.strictObject({}), make: () => new Greedy() },
   ucb: {
     summary: "UCB, Lin et al.'s variant: S/(1+N) + c/sqrt(1+N) (c=1)",
