@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateDataset } from "../src/data/generate.js";
 import { BANDIT_PRESETS, BanditTaskDistribution } from "../src/envs/bandit.js";
-import { startPretraining, PretrainConfigSchema } from "../src/train/pretrain.js";
+import { banditSource, startPretraining, PretrainConfigSchema } from "../src/train/pretrain.js";
 import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
 import { runPolicy } from "../src/eval/harness.js";
 import { Rng } from "../src/core/rng.js";
@@ -24,7 +24,7 @@ test("pretraining learns a copy rule and the deployed policy follows it", async 
   const envParams = { ...BANDIT_PRESETS["lin-bernoulli"], horizon: T };
   await generateDataset({ env: "lin-bernoulli", envParams, context: [{ algo: "optimal", weight: 1 }], label: "ad", expert: null, tasks: 1000, valTasks: 64, seed: 1, shardSize: 500 }, dir, { workers: 1 });
   const cfg = PretrainConfigSchema.parse({ data: dir, numLayers: 1, dModel: 16, lr: 1e-2, batchSize: 32, seed: 2 });
-  const run = startPretraining(cfg);
+  const run = startPretraining(cfg, banditSource(cfg));
   const before = run.validationLoss();
   for (let s = 0; s < 150; s++) run.step();
   const after = run.validationLoss();

@@ -20,7 +20,7 @@ import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAt
 import { withOutLock } from "../core/lock.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
-import { runMdpTraining } from "../train/mdp-train.js";
+import { runTraining } from "../train/train.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/mdp-evaluate.js";
 import { fmt } from "../report/bandit-report.js";
@@ -129,7 +129,7 @@ async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { w
     const dirs = seedDirs(out, i);
     const tag = n > 1 ? ` (training seed ${seeds[i]}, ${i + 1}/${n})` : "";
     t0 = performance.now();
-    await runMdpTraining({ ...train, seed: seeds[i] }, dirs.train, { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, `${exp.name} train${tag}`, opts.workers);
+    await runTraining({ ...train, seed: seeds[i] }, dirs.train, { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, `${exp.name} train${tag}`, opts.workers);
     const tr = (performance.now() - t0) / 1000;
     timings.trainSeconds += tr;
     if (n > 1) timings[`trainSeconds_s${seeds[i]}`] = tr;

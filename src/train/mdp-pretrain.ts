@@ -1,7 +1,6 @@
 /**
- * Supervised pretraining on an MDP dataset (src/data/mdp-dataset.ts), the MDP counterpart of
- * src/train/pretrain.ts: the same transformer, AdamW train step and checkpoints, with the MDP
- * token layouts of src/nn/mdp-tokens.ts.
+ * The MDP token layouts (src/nn/mdp-tokens.ts) as pretraining sequence sources for the one
+ * pretraining loop of src/train/pretrain.ts, over MDP datasets (src/data/mdp-dataset.ts):
  *
  *  - DPT datasets: cross-entropy of a*(s_q) at every prefix j = 0..L of the context (query first).
  *  - AD datasets: cross-entropy of each step's label at every token of a window of W steps of a
@@ -15,15 +14,11 @@ import { posInt } from "../core/config.js";
 import { z } from "zod";
 import { Rng } from "../core/rng.js";
 import { invalid } from "../core/errors.js";
-import { makePretrainStep, optimizerConfigFor, PretrainConfigSchema, validationLoss } from "./pretrain.js";
+import { lazy, PretrainConfigSchema, type SequenceSource } from "./pretrain.js";
 import { loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/mdp-dataset.js";
-import { createTransformer, type TransformerModel } from "../nn/transformer.js";
 import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptSeqLen, mdpDptTokenDim, padSeq, type MdpAdWindow, type MdpDptContext } from "../nn/mdp-tokens.js";
 import type { MdpEnvName, StateFeatureKind } from "../envs/tabular-mdp.js";
 import { padWidth, type TokenBatch } from "../nn/tokens.js";
-import { initTrainState, type StepResult, type TrainState } from "../nn/optim.js";
-import type { Params } from "../nn/engine.js";
-import { createGradEngine } from "../nn/grad-engine.js";
 import type { TransformerConfigInput } from "../nn/config.js";
 import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
 
@@ -128,56 +123,31 @@ export function mdpBatchPicks(cfg: MdpPretrainConfig, split: LoadedMdpSplit, L: 
   });
 }
 
-export interface MdpPretrainRun {
-  model: TransformerModel;
-  layout: MdpModelLayout;
-  state: TrainState;
-  manifest: MdpManifest;
-  train: LoadedMdpSplit;
-  val: LoadedMdpSplit | null;
-  step(): StepResult;
-  validationLoss(): number;
-  dispose(): void;
+/** The MDP layouts (DPT's or AD's tokens, by the dataset's kind) as a pretraining sequence source. */
+export interface MdpSequenceSource extends SequenceSource {
+  readonly layout: MdpModelLayout;
 }
 
-/** Set up an MDP pretraining run (fresh, or from a checkpoint's state). */
-export function startMdpPretraining(cfg: MdpPretrainConfig, resume?: { params: Params; opt: Params; step: number }, opts: { workers?: number } = {}): MdpPretrainRun {
+export function mdpSource(cfg: MdpPretrainConfig): MdpSequenceSource {
   const manifest = readMdpManifest(cfg.data);
-  const train = loadMdpSplit(cfg.data, "train", manifest);
-  const val = manifest.spec.valTasks > 0 ? loadMdpSplit(cfg.data, "validation", manifest) : null;
-  const layout = layoutFor(cfg, manifest, train);
-  const model = createTransformer(mdpModelConfig(cfg, layout));
-  const optimizer = optimizerConfigFor(cfg);
-  const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, model.init(Rng.derive(cfg.seed, "init")));
-  const trainStep = makePretrainStep(model.config, model, optimizer, cfg, opts.workers ?? 2);
-  const evalEngine = createGradEngine(cfg.engine, model.config);
-  let valBatch: TokenBatch | null = null;
-  if (val) {
-    const n = Math.min(cfg.valTrajectories, val.n);
-    const r = Rng.derive(cfg.seed, "validation-windows");
-    const slack = layout.kind === "ad" ? val.len - layout.length : 0;
-    valBatch = encodeSequences(
-      val,
-      layout,
-      Array.from({ length: n }, (_, i) => ({ i, t0: slack > 0 ? r.int(slack + 1) : 0 })),
-    );
-  }
+  const val = loadMdpSplit(cfg.data, "validation", manifest); // small: it also gives the sizes of the layout
+  const layout = layoutFor(cfg, manifest, val);
+  const train = lazy(() => loadMdpSplit(cfg.data, "train", manifest));
   return {
-    model,
     layout,
-    state,
-    manifest,
-    train,
-    val,
-    step() {
-      return trainStep.step(state, encodeSequences(train, layout, mdpBatchPicks(cfg, train, layout, state.step + 1)));
-    },
-    validationLoss() {
-      return valBatch ? validationLoss(evalEngine, state.params, valBatch, cfg.batchSize) : NaN;
-    },
-    dispose() {
-      trainStep.dispose();
-      evalEngine.dispose();
-    },
+    modelConfig: mdpModelConfig(cfg, layout),
+    meta: { mdp: layout, dataset: manifest.spec },
+    batch: (step) => encodeSequences(train(), layout, mdpBatchPicks(cfg, train(), layout, step)),
+    validation: lazy(() => {
+      if (manifest.spec.valTasks === 0) return null;
+      const n = Math.min(cfg.valTrajectories, val.n);
+      const r = Rng.derive(cfg.seed, "validation-windows");
+      const slack = layout.kind === "ad" ? val.len - layout.length : 0;
+      return encodeSequences(
+        val,
+        layout,
+        Array.from({ length: n }, (_, i) => ({ i, t0: slack > 0 ? r.int(slack + 1) : 0 })),
+      );
+    }),
   };
 }

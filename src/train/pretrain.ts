@@ -1,8 +1,10 @@
 /**
- * Supervised decision pretraining on a bandit dataset (Lin, Bai & Mei, Eq. 3): maximise
- * sum_t log Alg_theta(label_t | D_{t-1}) over every step t of every trajectory, with Lin et al.'s
- * two-tokens-per-step layout. The label is whatever the dataset holds: the expert's action
- * (algorithm distillation), the optimal arm (DPT) or its estimate (approximate DPT).
+ * Supervised decision pretraining (Lin, Bai & Mei, Eq. 3): maximise sum_t log Alg_theta(label_t |
+ * D_{t-1}) over every labelled position of every sequence. The loop here is one for every token
+ * layout: a layout is a `SequenceSource` (model config, batch of step s, validation sequences).
+ * This file holds Lin et al.'s bandit layout, two tokens per step; the label is whatever the
+ * dataset holds: the expert's action (algorithm distillation), the optimal arm (DPT) or its
+ * estimate (approximate DPT). The MDP layouts are in mdp-pretrain.ts.
  *
  * Batches are a pure function of (seed, step): step s draws its trajectories with
  * Rng.derive(seed, "batch", s), so a run resumed from a checkpoint at step s continues exactly
@@ -94,15 +96,62 @@ export function batchFor(cfg: PretrainConfig, split: LoadedSplit, step: number):
   return encodeLinBatch(trajs, { numArms: split.A, dim: split.d, horizon: split.T });
 }
 
+/**
+ * One token layout's view of a dataset: all that the pretraining loop needs from it. Each layout
+ * (Lin's bandit tokens here; DPT's and AD's MDP tokens in mdp-pretrain.ts) implements it, and one
+ * loop (`startPretraining`, src/train/train.ts) drives them all.
+ */
+export interface SequenceSource {
+  /** the transformer the data implies (token width, positions, read-out size) */
+  readonly modelConfig: TransformerConfigInput;
+  /** recorded in the checkpoint metadata beside the training config (the dataset's spec, a token layout) */
+  readonly meta: Record<string, unknown>;
+  /** the batch of optimizer step s (1-based): a pure function of (config seed, s) */
+  batch(step: number): TokenBatch;
+  /** the validation sequences, or null without a validation split (read on first use) */
+  validation(): TokenBatch | null;
+}
+
+/** A value computed on first use (datasets are read only when a run needs them). */
+export function lazy<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v;
+  };
+}
+
+/** Lin et al.'s bandit layout (two tokens per step) over a bandit dataset. */
+export function banditSource(cfg: PretrainConfig): SequenceSource {
+  const manifest = readManifest(cfg.data);
+  const train = lazy(() => loadSplit(cfg.data, "train", manifest));
+  return {
+    modelConfig: modelConfigFor(cfg, manifest),
+    meta: { dataset: manifest.spec },
+    batch: (step) => batchFor(cfg, train(), step),
+    validation: lazy(() => {
+      if (manifest.spec.valTasks === 0) return null;
+      const val = loadSplit(cfg.data, "validation", manifest);
+      const n = Math.min(cfg.valTrajectories, val.n);
+      return encodeLinBatch(
+        Array.from({ length: n }, (_, i) => trajectory(val, i)),
+        { numArms: val.A, dim: val.d, horizon: val.T },
+      );
+    }),
+  };
+}
+
 export interface PretrainRun {
   model: TransformerModel;
   state: TrainState;
-  manifest: Manifest;
-  train: LoadedSplit;
-  val: LoadedSplit | null;
+  source: SequenceSource;
   /** One optimizer step; returns the mean cross-entropy per labelled step. */
-  step(): { loss: number; gradNorm: number; lr: number };
-  /** Mean cross-entropy per step on the validation trajectories. */
+  step(): StepResult;
+  /** Mean cross-entropy per labelled step on the validation sequences (NaN without them). */
   validationLoss(): number;
   dispose(): void;
 }
@@ -116,36 +165,26 @@ export function optimizerConfigFor(cfg: PretrainConfig): OptimizerConfigInput {
   return { kind: "adamw", lr, weightDecay: cfg.weightDecay };
 }
 
-/** Set up a pretraining run (fresh parameters, or `resume` state from a checkpoint). */
-export function startPretraining(cfg: PretrainConfig, resume?: { params: Params; opt: Params; step: number }, opts: { workers?: number } = {}): PretrainRun {
-  const manifest = readManifest(cfg.data);
-  const train = loadSplit(cfg.data, "train", manifest);
-  const val = manifest.spec.valTasks > 0 ? loadSplit(cfg.data, "validation", manifest) : null;
-  const model = createTransformer(modelConfigFor(cfg, manifest));
+/**
+ * Set up a pretraining run on any token layout's sequences (fresh parameters, or `resume` state
+ * from a checkpoint): parameters from Rng.derive(seed, "init"), AdamW, the data-parallel step.
+ */
+export function startPretraining(cfg: PretrainConfig, source: SequenceSource, resume?: { params: Params; opt: Params; step: number }, opts: { workers?: number } = {}): PretrainRun {
+  const model = createTransformer(source.modelConfig);
   const optimizer = optimizerConfigFor(cfg);
   const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, model.init(Rng.derive(cfg.seed, "init")));
   const trainStep = makePretrainStep(model.config, model, optimizer, cfg, opts.workers ?? 2);
   const evalEngine = createGradEngine(cfg.engine, model.config);
-  let valBatch: TokenBatch | null = null;
-  if (val) {
-    const n = Math.min(cfg.valTrajectories, val.n);
-    valBatch = encodeLinBatch(
-      Array.from({ length: n }, (_, i) => trajectory(val, i)),
-      { numArms: val.A, dim: val.d, horizon: val.T },
-    );
-  }
   return {
     model,
     state,
-    manifest,
-    train,
-    val,
+    source,
     step() {
-      const batch = batchFor(cfg, train, state.step + 1);
-      return trainStep.step(state, batch);
+      return trainStep.step(state, source.batch(state.step + 1));
     },
     validationLoss() {
-      return valBatch ? validationLoss(evalEngine, state.params, valBatch, cfg.batchSize) : NaN;
+      const v = source.validation();
+      return v ? validationLoss(evalEngine, state.params, v, cfg.batchSize) : NaN;
     },
     dispose() {
       trainStep.dispose();

@@ -20,7 +20,7 @@ import { lineWithBands, writePlot } from "../../report/plot.js";
 import { parseAlgoSpec } from "../../algos/registry.js";
 import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../../train/pretrain.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "./generate.js";
-import { runTraining } from "../../train/bandit-train.js";
+import { runTraining } from "../../train/train.js";
 import { EvaluateConfigSchema, MODELS_DIR, runEvaluation } from "./evaluate.js";
 import { intFlag } from "../../core/config.js";
 import { isMdpPreset, MDP_EXPERIMENT_NAMES } from "../../experiments/mdp-presets.js";

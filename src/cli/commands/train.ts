@@ -5,28 +5,21 @@
  */
 import { engineForDevice } from "../../nn/webgpu.js";
 import type { Command } from "commander";
-import { IcrlError, show } from "../../core/errors.js";
+import { show } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
-import { readManifest } from "../../data/dataset.js";
 import { countParams } from "../../nn/engine.js";
 import { createTransformer } from "../../nn/transformer.js";
-import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../../train/pretrain.js";
-import { runTraining } from "../../train/bandit-train.js";
+import { isMdpDataset, parseTrainConfig, runTraining, sequenceSource, type TrainConfig } from "../../train/train.js";
 import { setTensorBoard } from "../../train/loop.js";
-import { intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { intFlag, numFlag, CONFIG_HELP } from "../../core/config.js";
 import { rawTrainConfig, type TrainFlags } from "../train-flags.js";
 import { defaultOutDir } from "../../core/run-dir.js";
-import { isMdpDataset, parseMdpTrainConfig, runMdpTraining } from "../../train/mdp-train.js";
 
 type Flags = TrainFlags;
 
-export function resolveTrainConfig(flags: Flags): PretrainConfig {
-  const raw = rawTrainConfig(flags);
-  if (raw.data === undefined) throw new IcrlError("missing --data (allowed: a dataset folder written by `icrl generate`)");
-  const cfg = parseWith(PretrainConfigSchema, raw, flags.config ? `config file ${show(flags.config)}` : "flags");
-  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid --micro-batches: ${cfg.microBatches} (allowed: a divisor of --batch = ${cfg.batchSize})`);
-  if (cfg.dModel % cfg.numHeads !== 0) throw new IcrlError(`invalid --heads: ${cfg.numHeads} (allowed: a divisor of --d-model = ${cfg.dModel}, so that every head has the same width)`);
-  return cfg;
+/** The training config of a train invocation: the config file's keys overridden by the flags, checked against its dataset's kind. */
+export function resolveTrainConfig(flags: Flags): TrainConfig {
+  return parseTrainConfig(rawTrainConfig(flags), flags.config ? `config file ${show(flags.config)}` : "flags");
 }
 
 export function register(program: Command): void {
@@ -59,9 +52,8 @@ export function register(program: Command): void {
     .action(async (flags: Flags & { tensorboard?: boolean }) => {
       setTensorBoard(flags.tensorboard === true);
       flags.engine = engineForDevice(flags.device, flags.engine);
-      if (isMdpTrain(flags)) return mdpTrainCommand(flags);
       const cfg = resolveTrainConfig(flags);
-      const out = flags.out ?? defaultOutDir("train", cfg.seed);
+      const out = flags.out ?? defaultOutDir(isMdpDataset(cfg.data) ? "train-mdp" : "train", cfg.seed);
       const res = await runTraining(cfg, out, {}, "train", flags.workers ?? 2);
       if (res.alreadyDone) {
         process.stdout.write(`${out} already holds the finished run (${res.modelPath}); nothing to do\n`);
@@ -69,7 +61,7 @@ export function register(program: Command): void {
       }
       const last = res.metrics[res.metrics.length - 1];
       const firstVal = res.metrics.find((m) => m.valLoss !== undefined)?.valLoss;
-      const params = countParams(createTransformer(modelConfigFor(cfg, readManifest(cfg.data))).init(Rng.derive(0)));
+      const params = countParams(createTransformer(sequenceSource(cfg).modelConfig).init(Rng.derive(0)));
       process.stdout.write(
         `trained ${params} parameters for ${cfg.steps} steps` +
           (res.resumedFrom > 0 ? ` (resumed from step ${res.resumedFrom})` : "") +
@@ -81,29 +73,4 @@ export function register(program: Command): void {
 
 function fmtLoss(x: number | undefined): string {
   return x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(4);
-}
-
-/** The flags of `icrl train` (as src/cli/commands/train.ts names them). */
-type MdpTrainFlags = TrainFlags;
-
-/** True when a train invocation's --data (or the config file's data) is an MDP dataset. */
-function isMdpTrain(flags: { data?: string; config?: string }): boolean {
-  const data = flags.data ?? (flags.config ? loadConfigFile(flags.config).data : undefined);
-  return typeof data === "string" && isMdpDataset(data);
-}
-
-/** The CLI entry (called by `icrl train` for MDP datasets); MDP keys window/time/features come from --config. */
-async function mdpTrainCommand(flags: MdpTrainFlags): Promise<void> {
-  const raw = rawTrainConfig(flags);
-  const cfg = parseMdpTrainConfig(raw, flags.config ? `config file ${flags.config}` : "flags");
-  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid --micro-batches: ${cfg.microBatches} (allowed: a divisor of --batch = ${cfg.batchSize})`);
-  if (cfg.dModel % cfg.numHeads !== 0) throw new IcrlError(`invalid --heads: ${cfg.numHeads} (allowed: a divisor of --d-model = ${cfg.dModel}, so that every head has the same width)`);
-  const out = flags.out ?? defaultOutDir("train-mdp", cfg.seed);
-  const res = await runMdpTraining(cfg, out, {}, "train", flags.workers ?? 2);
-  const last = res.metrics[res.metrics.length - 1];
-  process.stdout.write(
-    res.alreadyDone
-      ? `${out} already holds a finished run (${res.modelPath})\n`
-      : `trained ${out}/model.safetensors: ${cfg.steps} steps${res.resumedFrom ? ` (resumed from ${res.resumedFrom})` : ""} in ${res.wallSeconds.toFixed(1)} s; final train loss ${last?.trainLoss?.toFixed(4)}, validation loss ${last?.valLoss?.toFixed(4)}\n`,
-  );
 }

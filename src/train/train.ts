@@ -1,0 +1,65 @@
+/**
+ * Training on any dataset `icrl generate` writes: the shared resumable training loop
+ * (src/train/loop.ts: metrics.jsonl, checkpoints, model.safetensors, loss plot) driving the one
+ * pretraining run of pretrain.ts on the dataset's token layout. The kind of dataset (bandit or
+ * MDP) is read here, once, from its manifest; the checkpoint metadata records the dataset's spec,
+ * the training config and, for MDP datasets, the token layout (`extra.mdp`) that deployment needs.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { IcrlError } from "../core/errors.js";
+import { MDP_DATASET_FORMAT, MDP_PART_FORMAT } from "../data/mdp-dataset.js";
+import { createTransformer } from "../nn/transformer.js";
+import { trainWithProgress, type LoopResult } from "./loop.js";
+import { banditSource, optimizerConfigFor, PretrainConfigSchema, startPretraining, type PretrainConfig, type SequenceSource } from "./pretrain.js";
+import { mdpSource, MdpPretrainConfigSchema, type MdpPretrainConfig } from "./mdp-pretrain.js";
+import { MAX_MANIFEST_BYTES, readInputFile } from "../core/input-file.js";
+import { parseWith } from "../core/config.js";
+
+/** A training config: the bandit keys, plus the MDP token-layout keys for MDP datasets. */
+export type TrainConfig = PretrainConfig | MdpPretrainConfig;
+
+/** True if `dir` holds an MDP dataset (its manifest has the MDP format). */
+export function isMdpDataset(dir: string | undefined): boolean {
+  if (!dir) return false;
+  const p = join(dir, "manifest.json");
+  if (!existsSync(p)) return false;
+  try {
+    const f = (JSON.parse(readInputFile(p, { what: "dataset manifest", maxBytes: MAX_MANIFEST_BYTES })) as { format?: string }).format;
+    return f === MDP_DATASET_FORMAT || f === MDP_PART_FORMAT; // a part is refused by readMdpManifest with a clear message
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Validate a raw training config against the schema of its dataset's kind (MDP datasets add
+ * window, time, features, queryInTokens, onehot and default to the GPT backbone).
+ */
+export function parseTrainConfig(raw: Record<string, unknown>, source = "flags"): TrainConfig {
+  if (raw.data === undefined) throw new IcrlError("missing --data (allowed: a dataset folder written by `icrl generate`)");
+  const cfg: TrainConfig = typeof raw.data === "string" && isMdpDataset(raw.data) ? parseWith(MdpPretrainConfigSchema, raw, source) : parseWith(PretrainConfigSchema, raw, source);
+  if (cfg.batchSize % cfg.microBatches !== 0) throw new IcrlError(`invalid --micro-batches: ${cfg.microBatches} (allowed: a divisor of --batch = ${cfg.batchSize})`);
+  if (cfg.dModel % cfg.numHeads !== 0) throw new IcrlError(`invalid --heads: ${cfg.numHeads} (allowed: a divisor of --d-model = ${cfg.dModel}, so that every head has the same width)`);
+  return cfg;
+}
+
+/** The sequences of a training config's dataset, in the token layout of its kind. */
+export function sequenceSource(cfg: TrainConfig): SequenceSource {
+  return isMdpDataset(cfg.data) ? mdpSource(cfg as MdpPretrainConfig) : banditSource(cfg);
+}
+
+/** Train into `out` (fresh or resumed); `extra` is merged into the checkpoint metadata. */
+export async function runTraining(cfg: TrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train", workers = 2): Promise<LoopResult> {
+  const source = sequenceSource(cfg);
+  return trainWithProgress({
+    out,
+    label,
+    cfg,
+    runConfig: cfg,
+    modelConfig: createTransformer(source.modelConfig).config,
+    optimizerConfig: optimizerConfigFor(cfg),
+    extra: { ...extra, ...source.meta, train: cfg },
+    start: (resume) => startPretraining(cfg, source, resume, { workers }),
+  });
+}
