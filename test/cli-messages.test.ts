@@ -69,6 +69,11 @@ const CASES: { name: string; args: () => string[]; line: RegExp }[] = [
     line: /^icrl: error: invalid --episodes: 5 \(allowed: only with an MDP model such as dpt-darkroom; "lin-fig1-left" is a bandit model, which acts for --horizon steps per task\)$/,
   },
   {
+    name: "--horizon is refused for an MDP model, not ignored (it acts for whole episodes)",
+    args: () => ["evaluate", "--model", "dpt-darkroom", "--horizon", "5", "--out", join(tmp, "x")],
+    line: /^icrl: error: invalid --horizon: 5 \(allowed: only with a bandit model; an MDP model acts for --episodes episodes of its environment's horizon\)$/,
+  },
+  {
     name: "construct compare refuses an MDP model and says what it needs",
     args: () => ["construct", "compare", "--model", "dpt-darkroom", "--tasks", "2", "--out", join(tmp, "x")],
     line: /^icrl: error: invalid --model: "dpt-darkroom" \(allowed: a bandit model distilled from LinUCB on a linear bandit, e\.g\. lin-fig1-left/,

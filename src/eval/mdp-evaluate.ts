@@ -1,5 +1,5 @@
 /**
- * `icrl evaluate` for a transformer trained on an MDP dataset: deploy it in context across
+ * Deployment of a transformer trained on an MDP dataset (`icrl evaluate`, the experiment runner): deploy it in context across
  * episodes on evaluation tasks (Dark Room: the held-out goals / permutations; random MDPs: fresh
  * MDPs), beside classic algorithms on the same tasks and noise streams, and write the MDP report
  * (return per episode, cumulative regret, Dark Room trajectory picture).
@@ -30,10 +30,10 @@ import { evaluateMdp, MDP_METRIC_DEFINITIONS, runMdpPolicy, type RecordedEpisode
 import { AdMdpPolicy, DptMdpPolicy } from "./mdp-transformer-policy.js";
 import { resolveModelPath } from "../nn/model-path.js";
 import { MDP_DEFAULT_BASELINES } from "./mdp-baselines.js";
-import { darkroomTrajectorySpec, mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
-import { defined, loadConfigFile, parseWith, posInt } from "../core/config.js";
+import { darkroomTrajectorySpec, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
+import { posInt } from "../core/config.js";
 import { progress } from "../core/progress.js";
-import { defaultOutDir, inStagedDir } from "../core/run-dir.js";
+import { inStagedDir } from "../core/run-dir.js";
 
 /** A trained MDP model: the network, its parameters and how it reads its inputs. */
 export interface MdpModel {
@@ -142,47 +142,6 @@ export async function dptOffline(m: MdpModel, dist: MdpTaskDistribution, tasks: 
   return { greedy: ms(g.returns), sampled: ms(s.returns), optimal: ms(g.optimal), dataset: ms(data) };
 }
 
-export interface MdpEvaluateFlags {
-  model?: string;
-  tasks?: number;
-  episodes?: number;
-  seed?: number;
-  algos?: string;
-  greedy?: boolean;
-  sampled?: boolean;
-  bothModes?: boolean;
-  context?: string;
-  offline?: boolean;
-  split?: string;
-  env?: string;
-  engine?: string;
-  config?: string;
-  out?: string;
-}
-
-export function resolveMdpEvaluateConfig(flags: MdpEvaluateFlags): MdpEvaluateConfig {
-  if (flags.greedy && flags.sampled) throw invalid("--greedy/--sampled", "both", "at most one of the two");
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  const raw = {
-    ...file,
-    ...defined({
-      model: flags.model,
-      tasks: flags.tasks,
-      episodes: flags.episodes,
-      seed: flags.seed,
-      algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
-      greedy: flags.greedy ? true : flags.sampled ? false : undefined,
-      bothModes: flags.bothModes,
-      context: flags.context,
-      offline: flags.offline,
-      split: flags.split,
-      env: flags.env,
-      engine: flags.engine,
-    }),
-  };
-  return parseWith(MdpEvaluateConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
-}
-
 /** Episodes of the picture: 1, 2, K/4, K (deduplicated). */
 function pictureEpisodes(K: number): number[] {
   return [...new Set([0, 1, Math.floor(K / 4), K - 1])].filter((k) => k >= 0 && k < K).sort((a, b) => a - b);
@@ -247,18 +206,4 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
     writeJsonAtomic(dir.file("timing.json"), { wallSecondsPerAlgorithm: wallSeconds });
     return res;
   });
-}
-
-/** The CLI entry (called by `icrl evaluate` when --model is an MDP model). */
-export async function mdpEvaluateCommand(flags: MdpEvaluateFlags): Promise<MdpResults> {
-  const cfg = resolveMdpEvaluateConfig(flags);
-  const out = flags.out ?? defaultOutDir("evaluate-mdp", cfg.seed);
-  const t0 = performance.now();
-  const res = await runMdpEvaluation(cfg, out);
-  const secs = (performance.now() - t0) / 1000;
-  process.stdout.write(`${res.env}: return per episode and cumulative regret vs V*, mean ± s.e. over ${res.tasks} tasks (seed ${res.seed})\n\n${mdpTable(res)}\n`);
-  const off = res.offline as OfflineResult | undefined;
-  if (off) process.stdout.write(`\noffline (fixed random context of ${(res.model as { layout: MdpModelLayout }).layout.length} transitions, one episode): greedy ${off.greedy.mean.toFixed(2)} ± ${off.greedy.sem.toFixed(2)}, sampled ${off.sampled.mean.toFixed(2)} ± ${off.sampled.sem.toFixed(2)}, optimal ${off.optimal.mean.toFixed(2)}, dataset's own reward ${off.dataset.mean.toFixed(2)}\n`);
-  process.stdout.write(`\nwrote ${out}/ in ${secs.toFixed(1)} s\n`);
-  return res;
 }

@@ -17,14 +17,8 @@ import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } fro
 import { progress } from "../../core/progress.js";
 import { defaultOutDir, inStagedDir } from "../../core/run-dir.js";
 import { isMdpBaselines, mdpBaselinesCommand } from "../../eval/mdp-baselines.js";
+import { DEFAULT_BASELINES } from "../../eval/bandit-evaluate.js";
 
-/** Default algorithm list per preset (the anchors' baselines, with their hyperparameters). */
-export const DEFAULT_BASELINES: Record<string, string[]> = {
-  "lin-bernoulli": ["uniform", "emp", "ucb", "thompson"],
-  "lin-linear": ["uniform", "emp", "thompson", "linucb", "ridge-greedy"],
-  "dpt-gaussian": ["uniform", "emp", "ucb-dpt", "thompson"],
-  "dpt-linear": ["uniform", "emp", "thompson:model=arm", "linucb:alpha=1", "ridge-greedy"],
-};
 
 const posInt = (what: string, max: number) =>
   z.number().int(`an integer`).positive(`a positive integer`).max(max, `at most ${max}`).describe(what);

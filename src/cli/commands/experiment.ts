@@ -21,7 +21,8 @@ import { parseAlgoSpec } from "../../algos/registry.js";
 import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../../train/pretrain.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "./generate.js";
 import { runTraining } from "../../train/train.js";
-import { EvaluateConfigSchema, MODELS_DIR, runEvaluation } from "./evaluate.js";
+import { EvaluateConfigSchema, runEvaluation } from "../../eval/bandit-evaluate.js";
+import { MODELS_DIR } from "../../nn/model-path.js";
 import { intFlag } from "../../core/config.js";
 import { isMdpPreset, MDP_EXPERIMENT_NAMES } from "../../experiments/mdp-presets.js";
 
