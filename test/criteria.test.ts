@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compareRegrets, finalRegret } from "../src/experiments/criteria.js";
-import { checkCriterion } from "../src/cli/commands/experiment.js";
+import { checkCriterion } from "../src/experiments/bandit-experiment.js";
 import { checkMdpCriterion } from "../src/experiments/mdp-experiment.js";
 import type { BanditResults } from "../src/report/bandit-report.js";
 import type { MdpResults } from "../src/report/mdp-report.js";

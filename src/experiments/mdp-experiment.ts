@@ -15,7 +15,7 @@ import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { didYouMean, IcrlError, invalid } from "../core/errors.js";
+import { IcrlError } from "../core/errors.js";
 import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { withOutLock } from "../core/lock.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
@@ -29,7 +29,8 @@ import { aggregateMdpRuns, type RunSummary } from "./seeds.js";
 import { inStagedDir } from "../core/run-dir.js";
 import { progress } from "../core/progress.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
-import { mdpExperiment, MDP_EXPERIMENT_NAMES, type MdpCriterion, type MdpExperiment, type MdpScale } from "./mdp-presets.js";
+import { MODELS_DIR } from "../nn/model-path.js";
+import type { MdpCriterion, MdpExperiment } from "./mdp-presets.js";
 
 export type MdpCriterionResult = CriterionResult;
 
@@ -254,35 +255,11 @@ export function mdpMemoryPlanText(spec: MdpGenerationSpec, train: MdpPretrainCon
   ].join("\n");
 }
 
-/** The CLI entry (called by `icrl experiment` for an MDP preset). */
 /** Copy the trained model to models/<preset>.safetensors, tagged with the preset and its deployment. */
-export function shipMdpModel(exp: MdpExperiment, out: string, modelsDir = "models"): string {
+export function shipMdpModel(exp: MdpExperiment, out: string, modelsDir = MODELS_DIR): string {
   const ck = loadCheckpoint(join(out, "train", "model.safetensors"));
   const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos, greedy: exp.evaluate.greedy, context: exp.evaluate.context };
   const dst = join(modelsDir, `${exp.shipAs ?? exp.name}.safetensors`);
   saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
   return dst;
-}
-
-export async function mdpExperimentCommand(preset: string, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number; ship?: boolean; engine?: EngineName; trainSeeds?: number }): Promise<void> {
-  const scale = flags.scale ?? "quick";
-  if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
-  const exp = mdpExperiment(preset, scale as MdpScale);
-  if (!exp) throw invalid("preset", preset, MDP_EXPERIMENT_NAMES.join(", ") + didYouMean(preset, MDP_EXPERIMENT_NAMES));
-  const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
-  if (flags.dryRun || (scale === "paper" && !flags.run)) {
-    process.stdout.write(mdpDryRunText(exp, out, flags.tasks, flags.engine, flags.trainSeeds));
-    if (scale === "paper" && !flags.dryRun) process.stdout.write("# paper scale is config only: add --run to execute it\n");
-    return;
-  }
-  const t0 = performance.now();
-  const { results, criteria, timings } = await runMdpExperiment(exp, out, { workers: flags.workers ?? 2, tasks: flags.tasks, engine: flags.engine, trainSeeds: flags.trainSeeds });
-  const nSeeds = flags.trainSeeds ?? exp.trainSeeds ?? 1;
-  const lines = [`${exp.name} (${scale}) finished in ${((performance.now() - t0) / 60000).toFixed(1)} min (generate ${timings.generateSeconds.toFixed(0)} s, train ${timings.trainSeconds.toFixed(0)} s, evaluate ${timings.evaluateSeconds.toFixed(0)} s): ${out}/report.md`, "", ...(nSeeds > 1 ? [`mean ± s.e. over ${nSeeds} training seeds (each on its own evaluation seed):`] : []), mdpTable(results)];
-  const off = results.offline as OfflineResult | undefined;
-  if (off) lines.push("", `offline: greedy ${fmt(off.greedy.mean)} ± ${fmt(off.greedy.sem)}, sampled ${fmt(off.sampled.mean)} ± ${fmt(off.sampled.sem)}, optimal ${fmt(off.optimal.mean)}`);
-  lines.push("");
-  for (const c of criteria) lines.push(`[${c.pass ? "pass" : "FAIL"}] ${c.text}: ${c.detail}`);
-  if (flags.ship) lines.push(`shipped ${shipMdpModel(exp, out)}`);
-  process.stdout.write(lines.join("\n") + "\n");
 }

@@ -1,40 +1,23 @@
 /**
  * `icrl experiment <preset> [--scale quick|paper]`: generate -> train -> evaluate for a named
- * experiment (src/experiments/bandit-presets.ts), then one report. The default folder
- * `runs/experiment-<preset>-<scale>` does not depend on the clock, so running the same command
- * again after an interruption resumes each stage where it stopped (datasets and training resume;
- * a finished stage is skipped).
+ * experiment, then one report (bandit presets: src/experiments/bandit-experiment.ts; MDP presets:
+ * src/experiments/mdp-experiment.ts). The default folder `runs/experiment-<preset>-<scale>` does
+ * not depend on the clock, so running the same command again resumes where it stopped.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { stringify } from "yaml";
 import { didYouMean, invalid } from "../../core/errors.js";
-import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../../core/io.js";
-import { withOutLock } from "../../core/lock.js";
-import { generateDataset } from "../../data/generate.js";
-import { loadCheckpoint, saveCheckpoint } from "../../nn/checkpoint.js";
-import { banditExperiment, BANDIT_EXPERIMENT_NAMES, type BanditExperiment, type Criterion, type ExperimentRun, type Scale } from "../../experiments/bandit-presets.js";
-import { fmt, type BanditResults } from "../../report/bandit-report.js";
-import { lineWithBands, writePlot } from "../../report/plot.js";
-import { parseAlgoSpec } from "../../algos/registry.js";
-import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../../train/pretrain.js";
-import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "./generate.js";
-import { runTraining } from "../../train/train.js";
-import { EvaluateConfigSchema, runEvaluation } from "../../eval/bandit-evaluate.js";
-import { MODELS_DIR } from "../../nn/model-path.js";
+import { banditExperiment, BANDIT_EXPERIMENT_NAMES, type Scale } from "../../experiments/bandit-presets.js";
+import { dryRunText, runExperiment } from "../../experiments/bandit-experiment.js";
+import { isMdpPreset, mdpExperiment, MDP_EXPERIMENT_NAMES, type MdpScale } from "../../experiments/mdp-presets.js";
+import { mdpDryRunText, runMdpExperiment, shipMdpModel } from "../../experiments/mdp-experiment.js";
+import type { OfflineResult } from "../../eval/mdp-evaluate.js";
+import { fmt } from "../../report/bandit-report.js";
+import { mdpTable } from "../../report/mdp-report.js";
 import { intFlag } from "../../core/config.js";
-import { isMdpPreset, MDP_EXPERIMENT_NAMES } from "../../experiments/mdp-presets.js";
+import { parseEngine, type EngineName } from "../../nn/grad-engine.js";
+import { engineForDevice } from "../../nn/webgpu.js";
 
 const ALL_PRESETS = [...BANDIT_EXPERIMENT_NAMES, ...MDP_EXPERIMENT_NAMES];
-import { mdpExperimentCommand } from "../../experiments/mdp-experiment.js";
-import { progress } from "../../core/progress.js";
-import { parseEngine, type EngineName } from "../../nn/grad-engine.js";
-import { compareRegrets, finalRegret, type CriterionResult } from "../../experiments/criteria.js";
-import { estimateDatasetBytes, type Manifest } from "../../data/dataset.js";
-import { formatBytes, parameterCount, trainMemoryPlan } from "../../nn/memory-plan.js";
-import { parseTransformerConfig } from "../../nn/config.js";
-import { engineForDevice } from "../../nn/webgpu.js";
 
 interface Flags {
   device?: string;
@@ -47,209 +30,6 @@ interface Flags {
   ship?: boolean;
   engine?: string;
   trainSeeds?: number;
-}
-
-export type { CriterionResult };
-
-/** Check a criterion on the final cumulative regret: ratio of means, or "below" by more than 2 s.e. */
-export function checkCriterion(c: Criterion, res: BanditResults): CriterionResult {
-  const T = res.horizon;
-  return compareRegrets(c.text, c.of, c.to, finalRegret(res.algorithms, c.of, T - 1), finalRegret(res.algorithms, c.to, T - 1), c.kind === "ratio" ? c.max : undefined);
-}
-
-function otherModeText(res: BanditResults): string {
-  const o = (res.model as { otherMode?: { name: string; deployment: string } | null } | undefined)?.otherMode;
-  return o ? `; "${o.name}" is the same model ${o.deployment}` : "";
-}
-
-function runDir(out: string, run: ExperimentRun): string {
-  return run.id ? join(out, run.id) : out;
-}
-
-/** The three stage configs of a run, as the commands take them. */
-export function stageConfigs(exp: BanditExperiment, run: ExperimentRun, out: string, workers: number, tasks?: number, engine?: EngineName) {
-  const dir = runDir(out, run);
-  const generate = GenerateConfigSchema.parse({ ...run.generate, workers });
-  const train = PretrainConfigSchema.parse({ ...run.train, data: join(dir, "data"), ...(engine ? { engine } : {}) });
-  const algos = run.evaluate.algos ?? defaultAlgos(exp, run);
-  const evaluate = EvaluateConfigSchema.parse({ model: join(dir, "train"), tasks: tasks ?? run.evaluate.tasks, seed: run.evaluate.seed, algos, greedy: run.evaluate.greedy, bothModes: run.evaluate.bothModes, ...(engine ? { engine } : {}) });
-  return { dir, generate, train, evaluate };
-}
-
-function defaultAlgos(exp: BanditExperiment, run: ExperimentRun): string[] {
-  const list = [...exp.baselines, ...run.generate.context.map((c) => c.algo)];
-  const seen = new Set<string>();
-  return list.filter((a) => {
-    const l = parseAlgoSpec(a).label;
-    if (seen.has(l)) return false;
-    seen.add(l);
-    return true;
-  });
-}
-
-export async function runExperiment(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean; engine?: EngineName }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
-  checkOutPath(out);
-  return withOutLock(out, runCommand(), () => runExperimentLocked(exp, out, opts));
-}
-
-async function runExperimentLocked(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean; engine?: EngineName }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
-  removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
-  writeJsonAtomic(join(out, "experiment.json"), exp);
-  const results: Record<string, BanditResults> = {};
-  const timings: Record<string, Record<string, number>> = {};
-  for (const run of exp.runs) {
-    const { dir, generate, train, evaluate } = stageConfigs(exp, run, out, opts.workers, opts.tasks, opts.engine);
-    const tag = run.id ? `${exp.name}/${run.id}` : exp.name;
-    const t: Record<string, number> = {};
-    // 1. data
-    let t0 = performance.now();
-    const spec = toGenerationSpec(generate);
-    const bar = progress(`${tag} generate`, spec.tasks + spec.valTasks, "traj");
-    await generateDataset(spec, join(dir, "data"), { workers: generate.workers, onShard: (n) => bar.tick(n) });
-    bar.stop();
-    t.generateSeconds = (performance.now() - t0) / 1000;
-    // 2. training
-    t0 = performance.now();
-    const tr = await runTraining(train, join(dir, "train"), { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, `${tag} train`, opts.workers);
-    // A finished training is skipped: report the wall time recorded by the session that finished it.
-    t.trainSeconds = tr.alreadyDone ? recordedTrainSeconds(join(dir, "train")) : (performance.now() - t0) / 1000;
-    // 3. evaluation (fresh tasks)
-    t0 = performance.now();
-    const evalDir = join(dir, "eval");
-    let res: BanditResults;
-    const cfgPath = join(evalDir, "config.json");
-    if (existsSync(join(evalDir, "results.json")) && existsSync(cfgPath) && sameEvalConfig(cfgPath, evaluate)) {
-      res = JSON.parse(readFileSync(join(evalDir, "results.json"), "utf8")) as BanditResults;
-    } else {
-      res = await runEvaluation(evaluate, evalDir, `${tag} evaluate`);
-    }
-    t.evaluateSeconds = (performance.now() - t0) / 1000;
-    results[run.id || exp.name] = res;
-    timings[run.id || exp.name] = t;
-  }
-  const criteria: CriterionResult[] = [];
-  for (const c of exp.criteria) criteria.push(checkCriterion(c, results[exp.runs[0].id || exp.name]));
-  await writeExperimentReport(exp, out, results, criteria);
-  writeJsonAtomic(join(out, "timing.json"), timings);
-  if (opts.ship) shipModels(exp, out);
-  return { results, criteria };
-}
-
-function recordedTrainSeconds(dir: string): number {
-  try {
-    return (JSON.parse(readFileSync(join(dir, "timing.json"), "utf8")) as { wallSeconds: number }).wallSeconds;
-  } catch {
-    return NaN;
-  }
-}
-
-function sameEvalConfig(path: string, cfg: unknown): boolean {
-  try {
-    const saved = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-    const want = cfg as Record<string, unknown>;
-    return Object.keys(want).every((k) => JSON.stringify(saved[k]) === JSON.stringify(want[k]));
-  } catch {
-    return false;
-  }
-}
-
-/** Copy each run's final model to models/<preset>[-<run>].safetensors, tagged with the preset. */
-export function shipModels(exp: BanditExperiment, out: string): string[] {
-  const written: string[] = [];
-  for (const run of exp.runs) {
-    const src = join(runDir(out, run), "train", "model.safetensors");
-    const ck = loadCheckpoint(src);
-    const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines, greedy: run.evaluate.greedy };
-    const dst = join(MODELS_DIR, `${exp.name}${run.id ? "-" + run.id : ""}.safetensors`);
-    saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
-    written.push(dst);
-  }
-  return written;
-}
-
-async function writeExperimentReport(exp: BanditExperiment, out: string, results: Record<string, BanditResults>, criteria: CriterionResult[]): Promise<void> {
-  const lines: string[] = [`# ${exp.name} (${exp.scale} scale): ${exp.title}`, "", `Reproduces: ${exp.reproduces}.`, ""];
-  if (exp.deviations.length) lines.push("Differences from the paper at this scale: " + exp.deviations.join("; ") + ".", "");
-  if (criteria.length) {
-    lines.push("## Checks", "", "| claim | result | numbers (final cumulative regret, mean ± s.e.) |", "| --- | --- | --- |");
-    for (const c of criteria) lines.push(`| ${c.text} | ${c.pass ? "pass" : "FAIL"} | ${c.detail} |`);
-    lines.push("");
-  }
-  for (const run of exp.runs) {
-    const key = run.id || exp.name;
-    const res = results[key];
-    const prefix = run.id ? `${run.id}/` : "";
-    lines.push(`## ${run.id ? run.label : "Regret"}`, "", `${res.tasks} fresh tasks, horizon ${res.horizon}, seed ${res.seed}; "transformer" is ${(res.model as { deployment?: string } | undefined)?.deployment ?? "sampled"}${otherModeText(res)}.`, "");
-    const T = res.horizon;
-    lines.push("| algorithm | final cumulative regret | s.e. |", "| --- | --- | --- |");
-    const names = Object.keys(res.algorithms).sort((a, b) => res.algorithms[a].cumulativeRegret.mean[T - 1] - res.algorithms[b].cumulativeRegret.mean[T - 1]);
-    for (const n of names) lines.push(`| ${n} | ${fmt(res.algorithms[n].cumulativeRegret.mean[T - 1])} | ${fmt(res.algorithms[n].cumulativeRegret.sem[T - 1])} |`);
-    lines.push("", `![regret](${prefix}eval/plots/regret.png)`, "", `Training loss: ![loss](${prefix}train/plots/loss.png)`, "");
-  }
-  if (exp.sweep) {
-    const ref = exp.sweep.reference;
-    const rows: { x: number; y: number; lo: number; hi: number; series: string }[] = [];
-    const diff: { x: number; y: number; series: string }[] = [];
-    const first = results[exp.runs[0].id];
-    const T = first.horizon;
-    const ts: number[] = [];
-    for (let t = 1; t <= T; t += Math.max(1, Math.floor(T / 100))) ts.push(t);
-    if (ts[ts.length - 1] !== T) ts.push(T);
-    const r0 = first.algorithms[ref].cumulativeRegret;
-    for (const t of ts) rows.push({ x: t, y: r0.mean[t - 1], lo: r0.mean[t - 1] - r0.sem[t - 1], hi: r0.mean[t - 1] + r0.sem[t - 1], series: ref });
-    lines.push(`## Sweep over ${exp.sweep.parameter}`, "", `| run | transformer final regret | ${ref} | difference |`, "| --- | --- | --- | --- |");
-    for (const run of exp.runs) {
-      const res = results[run.id];
-      const tf = res.algorithms.transformer.cumulativeRegret;
-      const rf = res.algorithms[ref].cumulativeRegret;
-      for (const t of ts) {
-        rows.push({ x: t, y: tf.mean[t - 1], lo: tf.mean[t - 1] - tf.sem[t - 1], hi: tf.mean[t - 1] + tf.sem[t - 1], series: `TF ${run.label}` });
-        diff.push({ x: t, y: tf.mean[t - 1] - rf.mean[t - 1], series: run.label });
-      }
-      lines.push(`| ${run.label} | ${fmt(tf.mean[T - 1])} ± ${fmt(tf.sem[T - 1])} | ${fmt(rf.mean[T - 1])} ± ${fmt(rf.sem[T - 1])} | ${fmt(tf.mean[T - 1] - rf.mean[T - 1])} |`);
-    }
-    await writePlot(lineWithBands({ title: `${exp.name}: cumulative regret, TF = transformer (± 1 s.e.)`, xTitle: "step t", yTitle: "cumulative regret", rows }), join(out, "plots", "sweep-regret"));
-    await writePlot(lineWithBands({ title: `${exp.name}: transformer regret minus ${ref} regret`, xTitle: "step t", yTitle: `regret difference vs ${ref}`, rows: diff }), join(out, "plots", "sweep-difference"));
-    lines.push("", "![sweep](plots/sweep-regret.png)", "", "![difference](plots/sweep-difference.png)", "");
-  }
-  writeFileAtomic(join(out, "report.md"), lines.join("\n"));
-  writeJsonAtomic(join(out, "results.json"), {
-    preset: exp.name,
-    scale: exp.scale,
-    criteria,
-    runs: Object.fromEntries(
-      exp.runs.map((r) => {
-        const res = results[r.id || exp.name];
-        const T = res.horizon;
-        return [r.id || exp.name, Object.fromEntries(Object.entries(res.algorithms).map(([n, a]) => [n, { finalRegret: a.cumulativeRegret.mean[T - 1], sem: a.cumulativeRegret.sem[T - 1] }]))];
-      }),
-    ),
-  });
-}
-
-/** What a run needs in memory (src/nn/memory-plan.ts), as comment lines. */
-export function memoryPlanText(generate: GenerateConfig, train: PretrainConfig): string {
-  const spec = toGenerationSpec(generate);
-  const T = spec.envParams.horizon;
-  const cfg = parseTransformerConfig(modelConfigFor(train, { spec } as Manifest));
-  const S = Math.ceil((2 * T) / 8) * 8; // Lin's layout: 2T tokens, padded to a multiple of 8
-  const p = trainMemoryPlan(cfg, train.batchSize, train.microBatches, S);
-  return [
-    `# memory plan: dataset ${formatBytes(estimateDatasetBytes(spec))} for ${spec.tasks + spec.valTasks} trajectories at T = ${T} (each split is read whole into memory);`,
-    `#   model ${parameterCount(cfg)} parameters (${formatBytes(p.modelState)} with gradients and AdamW moments);`,
-    `#   activations ${formatBytes(p.activations)} per micro-batch of ${p.microBatch} sequences of ${S} tokens (largest buffer ${formatBytes(p.largestBuffer)}, the attention weights of one layer)`,
-  ].join("\n");
-}
-
-/** The commands that run the same stages by hand. */
-export function dryRunText(exp: BanditExperiment, out: string, workers: number, tasks?: number, engine?: EngineName): string {
-  const parts: string[] = [`# ${exp.name} (${exp.scale}): ${exp.title}`, `# reproduces: ${exp.reproduces}`];
-  if (exp.deviations.length) parts.push(`# differences from the paper: ${exp.deviations.join("; ")}`);
-  for (const run of exp.runs) {
-    const { generate, train, evaluate, dir } = stageConfigs(exp, run, out, workers, tasks, engine);
-    parts.push("", `# ---- ${run.label} (${dir})`, memoryPlanText(generate, train), stringify({ generate: { ...generate, out: join(dir, "data") }, train: { ...train, out: join(dir, "train") }, evaluate: { ...evaluate, out: join(dir, "eval") } }).trimEnd());
-  }
-  return parts.join("\n") + "\n";
 }
 
 export function register(program: Command): void {
@@ -298,4 +78,27 @@ export function register(program: Command): void {
       for (const c of criteria) lines.push(`  [${c.pass ? "pass" : "FAIL"}] ${c.text}: ${c.detail}`);
       process.stdout.write(lines.join("\n") + "\n");
     });
+}
+
+async function mdpExperimentCommand(preset: string, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number; ship?: boolean; engine?: EngineName; trainSeeds?: number }): Promise<void> {
+  const scale = flags.scale ?? "quick";
+  if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
+  const exp = mdpExperiment(preset, scale as MdpScale);
+  if (!exp) throw invalid("preset", preset, MDP_EXPERIMENT_NAMES.join(", ") + didYouMean(preset, MDP_EXPERIMENT_NAMES));
+  const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
+  if (flags.dryRun || (scale === "paper" && !flags.run)) {
+    process.stdout.write(mdpDryRunText(exp, out, flags.tasks, flags.engine, flags.trainSeeds));
+    if (scale === "paper" && !flags.dryRun) process.stdout.write("# paper scale is config only: add --run to execute it\n");
+    return;
+  }
+  const t0 = performance.now();
+  const { results, criteria, timings } = await runMdpExperiment(exp, out, { workers: flags.workers ?? 2, tasks: flags.tasks, engine: flags.engine, trainSeeds: flags.trainSeeds });
+  const nSeeds = flags.trainSeeds ?? exp.trainSeeds ?? 1;
+  const lines = [`${exp.name} (${scale}) finished in ${((performance.now() - t0) / 60000).toFixed(1)} min (generate ${timings.generateSeconds.toFixed(0)} s, train ${timings.trainSeconds.toFixed(0)} s, evaluate ${timings.evaluateSeconds.toFixed(0)} s): ${out}/report.md`, "", ...(nSeeds > 1 ? [`mean ± s.e. over ${nSeeds} training seeds (each on its own evaluation seed):`] : []), mdpTable(results)];
+  const off = results.offline as OfflineResult | undefined;
+  if (off) lines.push("", `offline: greedy ${fmt(off.greedy.mean)} ± ${fmt(off.greedy.sem)}, sampled ${fmt(off.sampled.mean)} ± ${fmt(off.sampled.sem)}, optimal ${fmt(off.optimal.mean)}`);
+  lines.push("");
+  for (const c of criteria) lines.push(`[${c.pass ? "pass" : "FAIL"}] ${c.text}: ${c.detail}`);
+  if (flags.ship) lines.push(`shipped ${shipMdpModel(exp, out)}`);
+  process.stdout.write(lines.join("\n") + "\n");
 }
