@@ -21,7 +21,8 @@ import { loadMdpSplit, type LoadedMdpSplit, type MdpGenerationSpec } from "../sr
 import { generateMdpDataset } from "../src/data/mdp-generate.js";
 import { decodeNpy, encodeNpy } from "../src/data/npy.js";
 import { parseShardFlag, shardFromEnv } from "../src/data/shard.js";
-import { parseContextFlag, resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
+import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
+import { parseContextFlag } from "../src/core/config.js";
 import { resolveBaselinesConfig } from "../src/cli/commands/baselines.js";
 import { resolveTrainConfig } from "../src/cli/commands/train.js";
 import { resolveEvaluateConfig } from "../src/cli/commands/evaluate.js";

@@ -20,6 +20,7 @@ import { checkMdpSpec, type MdpGenerationSpec } from "../data/mdp-dataset.js";
 import { parseContextComponent } from "../data/mdp-rollout.js";
 import { partName, resolveShard } from "../data/shard.js";
 import { join } from "node:path";
+import { parseContextFlag } from "../core/config.js";
 
 
 export const MdpGenerateConfigSchema = z.strictObject({
@@ -72,20 +73,6 @@ export function isMdpGenerate(flags: { env?: string; config?: string }): boolean
   return typeof env === "string" && isMdpEnv(env);
 }
 
-function parseWeighted(s: string): { algo: string; weight: number }[] {
-  return s
-    .split(",")
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0)
-    .map((part) => {
-      const at = part.lastIndexOf("@");
-      if (at < 0) return { algo: part, weight: 1 };
-      const w = Number(part.slice(at + 1));
-      if (!(w > 0) || !Number.isFinite(w)) throw new IcrlError(`invalid --context: ${show(part)} (allowed: algo@weight with a weight > 0, e.g. random@0.5,uniform@0.5)`);
-      return { algo: part.slice(0, at), weight: w };
-    });
-}
-
 export function resolveMdpGenerateConfig(flags: MdpGenerateFlags): MdpGenerateConfig {
   const other = flags as Record<string, unknown>;
   for (const k of ["arms", "dim", "noise", "label"]) if (other[k] !== undefined) throw new IcrlError(`invalid --${k}: ${show(other[k])} (allowed: not for MDP environments; use --kind, --context, --context-length, --episodes, --states, --actions, --horizon)`);
@@ -95,7 +82,7 @@ export function resolveMdpGenerateConfig(flags: MdpGenerateFlags): MdpGenerateCo
     ...defined({
       env: flags.env,
       kind: flags.kind,
-      context: flags.context !== undefined ? parseWeighted(flags.context) : undefined,
+      context: flags.context !== undefined ? parseContextFlag(flags.context, "random@0.5,uniform@0.5") : undefined,
       expert: flags.expert,
       contextLength: flags.contextLength,
       episodes: flags.episodes,
@@ -109,7 +96,7 @@ export function resolveMdpGenerateConfig(flags: MdpGenerateFlags): MdpGenerateCo
       workers: flags.workers,
     }),
   };
-  if (typeof raw.context === "string") raw.context = parseWeighted(raw.context);
+  if (typeof raw.context === "string") raw.context = parseContextFlag(raw.context, "random@0.5,uniform@0.5");
   if (raw.kind === undefined) throw new IcrlError("missing --kind (allowed: dpt or ad)");
   if (raw.context === undefined) throw new IcrlError("missing --context (allowed: MDP algorithm specs with optional weights, e.g. random@0.5,uniform@0.5 or soft-ucbvi)");
   return parseWith(MdpGenerateConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");

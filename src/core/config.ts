@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { didYouMean, IcrlError, show } from "./errors.js";
+import { didYouMean, IcrlError, invalid, show } from "./errors.js";
 export { didYouMean, editDistance } from "./errors.js";
 import { MAX_CONFIG_BYTES, readInputFile } from "./input-file.js";
 
@@ -221,3 +221,18 @@ export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 
 /** A config field: an integer in [1, max] (the message names the bound). */
 export const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
+
+/** Parse a weighted list such as `thompson@0.5,uniform@0.5` (`--context`; weights default to 1). */
+export function parseContextFlag(s: string, example = "thompson@0.5,uniform@0.5"): { algo: string; weight: number }[] {
+  return s
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0)
+    .map((part) => {
+      const at = part.lastIndexOf("@");
+      if (at < 0) return { algo: part, weight: 1 };
+      const w = Number(part.slice(at + 1));
+      if (!(w > 0) || !Number.isFinite(w)) throw invalid("--context", part, `algo@weight with a weight > 0, e.g. ${example}`);
+      return { algo: part.slice(0, at), weight: w };
+    });
+}

@@ -118,7 +118,6 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
     if (labels.has(s.label)) throw invalid("--algos", s.label, `each algorithm at most once, and not ${show(cfg.name)}`);
     labels.add(s.label);
   }
-  const dist = new BanditTaskDistribution(env);
   const policies: BatchBanditPolicy[] = [
     new TransformerBanditPolicy(cfg.name, model, ck.params, trained, greedy, { engine: cfg.engine }),
     ...(cfg.bothModes ? [new TransformerBanditPolicy(other, model, ck.params, trained, !greedy, { engine: cfg.engine })] : []),
@@ -127,41 +126,64 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
   // The inputs, resolved and complete (feed it back with --config); the model file and the
   // environment are in results.json.
   const resolved = { ...cfg, greedy, algos: algoSpecs.map((s) => s.label) };
+  const what = info.preset ? `${info.preset}` : `${info.env} (${info.label})`;
+  const about = {
+    name: cfg.name,
+    checkpoint: cfg.model,
+    path,
+    preset: info.preset ?? null,
+    trainedSteps: info.step,
+    context: info.context,
+    label: info.label,
+    expert: info.expert,
+    deployment: greedy ? "greedy (argmax of the logits)" : "sampled from the softmax of the logits",
+    otherMode: cfg.bothModes ? { name: other, deployment: greedy ? "sampled from the softmax of the logits" : "greedy (argmax of the logits)" } : null,
+  };
+  return compareOnBandit(policies, out, {
+    env: info.env,
+    envParams: env,
+    tasks: cfg.tasks,
+    seed: cfg.seed,
+    chunk: cfg.chunk,
+    config: resolved,
+    progressLabel: `${label} (${policies.length} policies × ${cfg.tasks} tasks)`,
+    title: `${what}: transformer in context vs classic algorithms, ${cfg.tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`,
+    model: about,
+  });
+}
+
+/**
+ * Run bandit policies on the same `tasks` tasks and noise streams and write the run folder:
+ * config.json (the resolved inputs), results.json/csv, report.md, regret plots, timing.json.
+ */
+export async function compareOnBandit(
+  policies: BatchBanditPolicy[],
+  out: string,
+  o: { env: string; envParams: BanditParams; tasks: number; seed: number; chunk: number; config: unknown; progressLabel: string; title: string; model?: Record<string, unknown> },
+): Promise<BanditResults> {
   return inStagedDir(out, async (dir) => {
-    writeJsonAtomic(dir.file("config.json"), resolved);
-    const bar = progress(`${label} (${policies.length} policies × ${cfg.tasks} tasks)`, cfg.tasks * policies.length, "task runs");
+    writeJsonAtomic(dir.file("config.json"), o.config);
+    const bar = progress(o.progressLabel, o.tasks * policies.length, "task runs");
     const { algorithms, wallSeconds } = await evaluateBandit(policies, {
-      dist,
-      horizon: env.horizon,
-      tasks: cfg.tasks,
-      seed: cfg.seed,
-      chunk: cfg.chunk,
+      dist: new BanditTaskDistribution(o.envParams),
+      horizon: o.envParams.horizon,
+      tasks: o.tasks,
+      seed: o.seed,
+      chunk: o.chunk,
       onProgress: (n) => bar.tick(n),
     });
     bar.stop();
     const res: BanditResults = {
-      env: info.env,
-      envParams: env,
-      horizon: env.horizon,
-      tasks: cfg.tasks,
-      seed: cfg.seed,
+      env: o.env,
+      envParams: o.envParams,
+      horizon: o.envParams.horizon,
+      tasks: o.tasks,
+      seed: o.seed,
       definitions: METRIC_DEFINITIONS,
       algorithms,
-      model: {
-        name: cfg.name,
-        checkpoint: cfg.model,
-        path,
-        preset: info.preset ?? null,
-        trainedSteps: info.step,
-        context: info.context,
-        label: info.label,
-        expert: info.expert,
-        deployment: greedy ? "greedy (argmax of the logits)" : "sampled from the softmax of the logits",
-        otherMode: cfg.bothModes ? { name: other, deployment: greedy ? "sampled from the softmax of the logits" : "greedy (argmax of the logits)" } : null,
-      },
+      ...(o.model ? { model: o.model } : {}),
     };
-    const what = info.preset ? `${info.preset}` : `${info.env} (${info.label})`;
-    await writeBanditReport(dir, res, `${what}: transformer in context vs classic algorithms, ${cfg.tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`);
+    await writeBanditReport(dir, res, o.title);
     writeJsonAtomic(dir.file("timing.json"), { wallSecondsPerAlgorithm: wallSeconds });
     return res;
   });

@@ -7,17 +7,14 @@ export { resolveEnvParams } from "../../data/generate-config.js";
 import type { Command } from "commander";
 import { z } from "zod";
 import { IcrlError, invalid } from "../../core/errors.js";
-import { writeJsonAtomic } from "../../core/io.js";
-import { BANDIT_PRESET_NAMES, BanditTaskDistribution } from "../../envs/bandit.js";
+import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
 import { makeBatchPolicy, parseAlgoSpec } from "../../algos/registry.js";
 import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
-import { evaluateBandit, METRIC_DEFINITIONS } from "../../eval/harness.js";
-import { regretTable, writeBanditReport, type BanditResults } from "../../report/bandit-report.js";
+import { regretTable, type BanditResults } from "../../report/bandit-report.js";
 import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
-import { progress } from "../../core/progress.js";
-import { defaultOutDir, inStagedDir } from "../../core/run-dir.js";
+import { defaultOutDir } from "../../core/run-dir.js";
 import { isMdpBaselines, mdpBaselinesCommand } from "../../eval/mdp-baselines.js";
-import { DEFAULT_BASELINES } from "../../eval/bandit-evaluate.js";
+import { compareOnBandit, DEFAULT_BASELINES } from "../../eval/bandit-evaluate.js";
 
 
 const posInt = (what: string, max: number) =>
@@ -79,34 +76,18 @@ export async function runBaselines(cfg: BaselinesConfig, out: string): Promise<B
     if (labels.has(s.label)) throw invalid("--algos", s.label, "each algorithm spec at most once");
     labels.add(s.label);
   }
-  const dist = new BanditTaskDistribution(params);
   // The inputs, resolved and complete (feed it back with --config); envParams is in results.json.
   const resolved = { ...cfg, algos: algoSpecs.map((s) => s.label) };
-  return inStagedDir(out, async (dir) => {
-    writeJsonAtomic(dir.file("config.json"), resolved);
-    const bar = progress(`baselines ${cfg.env} (${algoSpecs.length} algorithms × ${cfg.tasks} tasks)`, cfg.tasks * algoSpecs.length, "task runs");
-    const policies = algoSpecs.map((s) => makeBatchPolicy(s, { horizon: params.horizon }));
-    const { algorithms, wallSeconds } = await evaluateBandit(policies, {
-      dist,
-      horizon: params.horizon,
-      tasks: cfg.tasks,
-      seed: cfg.seed,
-      chunk: cfg.chunk,
-      onProgress: (n) => bar.tick(n),
-    });
-    bar.stop();
-    const res: BanditResults = {
-      env: cfg.env,
-      envParams: params,
-      horizon: params.horizon,
-      tasks: cfg.tasks,
-      seed: cfg.seed,
-      definitions: METRIC_DEFINITIONS,
-      algorithms,
-    };
-    await writeBanditReport(dir, res, `${cfg.env}: classic algorithms, ${cfg.tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`);
-    writeJsonAtomic(dir.file("timing.json"), { wallSecondsPerAlgorithm: wallSeconds });
-    return res;
+  const policies = algoSpecs.map((s) => makeBatchPolicy(s, { horizon: params.horizon }));
+  return compareOnBandit(policies, out, {
+    env: cfg.env,
+    envParams: params,
+    tasks: cfg.tasks,
+    seed: cfg.seed,
+    chunk: cfg.chunk,
+    config: resolved,
+    progressLabel: `baselines ${cfg.env} (${algoSpecs.length} algorithms × ${cfg.tasks} tasks)`,
+    title: `${cfg.env}: classic algorithms, ${cfg.tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`,
   });
 }
 

@@ -4,31 +4,16 @@
  */
 import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
 import type { Command } from "commander";
-import { IcrlError, invalid, show } from "../../core/errors.js";
+import { IcrlError, show } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
 import { generateDataset } from "../../data/generate.js";
 import { partName, resolveShard } from "../../data/shard.js";
 import { join } from "node:path";
-import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { defined, intFlag, loadConfigFile, numFlag, parseContextFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
 import { progress } from "../../core/progress.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
 export { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
 import { isMdpGenerate, mdpGenerateCommand } from "../mdp-generate-command.js";
-
-/** Parse `thompson@0.5,uniform@0.5` (weights default to 1). */
-export function parseContextFlag(s: string): { algo: string; weight: number }[] {
-  return s
-    .split(",")
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0)
-    .map((part) => {
-      const at = part.lastIndexOf("@");
-      if (at < 0) return { algo: part, weight: 1 };
-      const w = Number(part.slice(at + 1));
-      if (!(w > 0) || !Number.isFinite(w)) throw invalid("--context", part, "algo@weight with a weight > 0, e.g. thompson@0.5,uniform@0.5");
-      return { algo: part.slice(0, at), weight: w };
-    });
-}
 
 export interface GenerateFlags {
   env?: string;
