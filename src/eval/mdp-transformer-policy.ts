@@ -43,6 +43,17 @@ function choose(probs: Float64Array, off: number, A: number, greedy: boolean, rn
   return b;
 }
 
+/** Softmax of each task's logits row, and the action taken: sampled from it, or its argmax. */
+function actFromLogits(z: ArrayLike<number>, N: number, A: number, greedy: boolean, rngs: Rng[]): { actions: Int32Array<ArrayBuffer>; probs: Float64Array<ArrayBuffer> } {
+  const probs = new Float64Array(N * A);
+  const actions = new Int32Array(N);
+  for (let j = 0; j < N; j++) {
+    softmaxRow(z, j * A, A, probs, j * A);
+    actions[j] = choose(probs, j * A, A, greedy, rngs[j]);
+  }
+  return { actions, probs };
+}
+
 /** Per-task transition log: (s, a, r, s') of every step so far, and episode starts. */
 class TransitionLog {
   states: number[] = [];
@@ -50,6 +61,16 @@ class TransitionLog {
   rewards: number[] = [];
   next: number[] = [];
   episodeStart: number[] = [];
+
+  /** Append task j's transition of this step to each task's log. */
+  static pushAll(logs: TransitionLog[], states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {
+    logs.forEach((l, j) => {
+      l.states.push(states[j]);
+      l.actions.push(actions[j]);
+      l.rewards.push(rewards[j]);
+      l.next.push(next[j]);
+    });
+  }
 }
 
 export interface DptMdpPolicyOptions {
@@ -128,23 +149,13 @@ export class DptMdpPolicy implements BatchMdpPolicy {
     });
     const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, queryInTokens: this.layout.queryInTokens, onehot: this.layout.onehot, paddedTokenDim: this.model.config.paddedTokenDim });
     const z = this.deployer.logitsAt(batch.tokens, positions);
-    const probs = new Float64Array(N * A);
-    const out = new Int32Array(N);
-    for (let j = 0; j < N; j++) {
-      softmaxRow(z, j * A, A, probs, j * A);
-      out[j] = choose(probs, j * A, A, this.opts.greedy, this.rngs[j]);
-    }
+    const { actions, probs } = actFromLogits(z, N, A, this.opts.greedy, this.rngs);
     this.lastProbs = probs;
-    return out;
+    return actions;
   }
 
   observe(_h: number, states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {
-    this.logs.forEach((l, j) => {
-      l.states.push(states[j]);
-      l.actions.push(actions[j]);
-      l.rewards.push(rewards[j]);
-      l.next.push(next[j]);
-    });
+    TransitionLog.pushAll(this.logs, states, actions, rewards, next);
   }
 
   dispose(): void {
@@ -232,23 +243,13 @@ export class AdMdpPolicy implements BatchMdpPolicy {
     } else {
       z = dec.step(this.tokens(this.t, this.t + 1, states), Int32Array.of(this.t - this.base));
     }
-    const probs = new Float64Array(N * A);
-    const out = new Int32Array(N);
-    for (let j = 0; j < N; j++) {
-      softmaxRow(z, j * A, A, probs, j * A);
-      out[j] = choose(probs, j * A, A, this.opts.greedy, this.rngs[j]);
-    }
+    const { actions, probs } = actFromLogits(z, N, A, this.opts.greedy, this.rngs);
     this.lastProbs = probs;
-    return out;
+    return actions;
   }
 
   observe(_h: number, states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {
-    this.logs.forEach((l, j) => {
-      l.states.push(states[j]);
-      l.actions.push(actions[j]);
-      l.rewards.push(rewards[j]);
-      l.next.push(next[j]);
-    });
+    TransitionLog.pushAll(this.logs, states, actions, rewards, next);
     this.t++;
   }
 
