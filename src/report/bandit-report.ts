@@ -65,10 +65,12 @@ export async function writeBanditReport(dir: { file(rel: string): string }, res:
     "",
     "![regret](plots/regret.png)",
     "",
-    "Definitions:",
-    "",
-    ...Object.entries(res.definitions).map(([k, v]) => `- **${k}**: ${v}`),
-    "",
+    ...definitionLines(res.definitions),
   ].join("\n");
   writeFileAtomic(dir.file("report.md"), md);
+}
+
+/** The "Definitions:" section of a run's report.md (bandit and MDP runs alike). */
+export function definitionLines(definitions: Record<string, string>): string[] {
+  return ["Definitions:", "", ...Object.entries(definitions).map(([k, v]) => `- **${k}**: ${v}`), ""];
 }

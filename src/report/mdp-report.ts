@@ -8,7 +8,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import type { MeanSem } from "../eval/harness.js";
 import type { MdpAlgorithmResult, RecordedEpisode } from "../eval/mdp-harness.js";
 import { MDP_METRIC_DEFINITIONS } from "../eval/mdp-harness.js";
-import { fmt } from "./bandit-report.js";
+import { definitionLines, fmt } from "./bandit-report.js";
 import { displayName } from "./bandit-specs.js";
 import { writePlot, type VegaLiteSpec } from "./plot.js";
 import { INTEGER_AXIS, orderByFinal, seriesColor } from "./specs.js";
@@ -160,10 +160,7 @@ export async function writeMdpReport(
     "![returns](plots/returns.png)",
     "",
     ...(opts.trajectories ? [opts.trajectories.caption, "", "![trajectories](plots/trajectories.png)", ""] : []),
-    "Definitions:",
-    "",
-    ...Object.entries(res.definitions).map(([k, v]) => `- **${k}**: ${v}`),
-    "",
+    ...definitionLines(res.definitions),
   ].join("\n");
   writeFileAtomic(dir.file("report.md"), md);
 }
