@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadCheckpoint } from "../src/nn/checkpoint.js";
 import { runCli } from "./helpers/cli.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "icrl-mdp-cli-"));
@@ -39,9 +40,12 @@ test("icrl generate -> train -> evaluate on an MDP dataset (AD and DPT)", () => 
   const g = runCli(["generate", "--env", "random-mdp", "--kind", "ad", "--context", "soft-ucbvi:c=0.05", "--states", "3", "--actions", "2", "--horizon", "4", "--episodes", "3", "--tasks", "100", "--out", join(dir, "ad")]);
   assert.equal(g.code, 0, g.stderr);
   assert.match(g.stdout, /100 train \+ 10 validation learning histories of 3 episodes/);
-  const t = runCli(["train", "--data", join(dir, "ad"), "--steps", "4", "--batch", "8", "--layers", "1", "--d-model", "8", "--log-every", "2", "--eval-every", "2", "--checkpoint-every", "2", "--out", join(dir, "ad-train")]);
+  const t = runCli(["train", "--data", join(dir, "ad"), "--steps", "4", "--batch", "8", "--layers", "1", "--d-model", "8", "--log-every", "2", "--eval-every", "2", "--checkpoint-every", "2", "--window", "8", "--time", "scalar", "--out", join(dir, "ad-train")]);
   assert.equal(t.code, 0, t.stderr);
   assert.ok(existsSync(join(dir, "ad-train", "model.safetensors")) && existsSync(join(dir, "ad-train", "metrics.jsonl")));
+  // the token-layout flags reach the layout the checkpoint records
+  const layout = (loadCheckpoint(join(dir, "ad-train", "model.safetensors")).extra as { mdp: { length: number; time: string } }).mdp;
+  assert.deepEqual([layout.length, layout.time], [8, "scalar"]);
   const e = runCli(["evaluate", "--model", join(dir, "ad-train"), "--tasks", "6", "--algos", "uniform,psrl", "--out", join(dir, "ad-eval")]);
   assert.equal(e.code, 0, e.stderr);
   const res = JSON.parse(readFileSync(join(dir, "ad-eval", "results.json"), "utf8"));
@@ -50,8 +54,17 @@ test("icrl generate -> train -> evaluate on an MDP dataset (AD and DPT)", () => 
   // DPT on Dark Room: held-out goals, previous-episode context, offline test, trajectory picture
   const gd = runCli(["generate", "--env", "darkroom", "--kind", "dpt", "--context", "random@0.5,uniform@0.5", "--context-length", "20", "--horizon", "20", "--tasks", "60", "--out", join(dir, "dpt")]);
   assert.equal(gd.code, 0, gd.stderr);
-  const td = runCli(["train", "--data", join(dir, "dpt"), "--steps", "2", "--batch", "4", "--layers", "1", "--d-model", "8", "--log-every", "1", "--eval-every", "1", "--checkpoint-every", "1", "--out", join(dir, "dpt-train")]);
+  const td = runCli(["train", "--data", join(dir, "dpt"), "--steps", "2", "--batch", "4", "--layers", "1", "--d-model", "8", "--log-every", "1", "--eval-every", "1", "--checkpoint-every", "1", "--query-in-tokens", "--no-onehot", "--out", join(dir, "dpt-train")]);
   assert.equal(td.code, 0, td.stderr);
+  const dl = (loadCheckpoint(join(dir, "dpt-train", "model.safetensors")).extra as { mdp: { queryInTokens: boolean; onehot: boolean } }).mdp;
+  assert.deepEqual([dl.queryInTokens, dl.onehot], [true, false]);
+  // ... and are refused for a bandit dataset rather than ignored
+  const gb = runCli(["generate", "--env", "lin-bernoulli", "--horizon", "5", "--context", "uniform", "--tasks", "20", "--out", join(dir, "bandit")]);
+  assert.equal(gb.code, 0, gb.stderr);
+  const tb = runCli(["train", "--data", join(dir, "bandit"), "--window", "8", "--out", join(dir, "bandit-train")]);
+  assert.equal(tb.code, 2);
+  assert.match(tb.stderr, /^icrl: error: invalid --window: 8 \(allowed: only with an MDP dataset; ".*bandit" is a bandit dataset/);
+  assert.ok(!existsSync(join(dir, "bandit-train")));
   const ed = runCli(["evaluate", "--model", join(dir, "dpt-train"), "--episodes", "2", "--tasks", "3", "--offline", "--algos", "optimal", "--out", join(dir, "dpt-eval")]);
   assert.equal(ed.code, 0, ed.stderr);
   assert.match(ed.stdout, /offline \(fixed random context of 20 transitions, one episode\)/);

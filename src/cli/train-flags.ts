@@ -1,5 +1,6 @@
 /**
- * The flags of `icrl train`, shared by bandit and MDP datasets: they override the keys of the
+ * The flags of `icrl train`, shared by bandit and MDP datasets (the token-layout flags window,
+ * time, features, query-in-tokens and onehot are for MDP datasets): they override the keys of the
  * --config file (YAML/JSON) of the same meaning.
  */
 import { defined, loadConfigFile } from "../core/config.js";
@@ -27,6 +28,12 @@ export interface TrainFlags {
   device?: string;
   config?: string;
   out?: string;
+  // MDP datasets only
+  window?: number;
+  time?: string;
+  features?: string;
+  queryInTokens?: boolean;
+  onehot?: boolean;
 }
 
 /** The raw training config: the config file's keys, overridden by the flags given. */
@@ -53,6 +60,11 @@ export function rawTrainConfig(flags: TrainFlags): Record<string, unknown> {
       valTrajectories: flags.valTrajectories,
       seed: flags.seed,
       engine: flags.engine,
+      window: flags.window,
+      time: flags.time,
+      features: flags.features,
+      queryInTokens: flags.queryInTokens,
+      onehot: flags.onehot === false ? false : undefined, // --no-onehot; commander defaults it to true
     }),
   };
 }

@@ -5,13 +5,13 @@
  */
 import { engineForDevice } from "../../nn/webgpu.js";
 import type { Command } from "commander";
-import { show } from "../../core/errors.js";
+import { IcrlError, show } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { countParams } from "../../nn/engine.js";
 import { createTransformer } from "../../nn/transformer.js";
 import { isMdpDataset, parseTrainConfig, runTraining, sequenceSource, type TrainConfig } from "../../train/train.js";
 import { setTensorBoard } from "../../train/loop.js";
-import { intFlag, numFlag, CONFIG_HELP } from "../../core/config.js";
+import { intFlag, loadConfigFile, numFlag, CONFIG_HELP } from "../../core/config.js";
 import { rawTrainConfig, type TrainFlags } from "../train-flags.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 
@@ -19,6 +19,10 @@ type Flags = TrainFlags;
 
 /** The training config of a train invocation: the config file's keys overridden by the flags, checked against its dataset's kind. */
 export function resolveTrainConfig(flags: Flags): TrainConfig {
+  const layoutFlags: [string, unknown][] = [["--window", flags.window], ["--time", flags.time], ["--features", flags.features], ["--query-in-tokens", flags.queryInTokens], ["--no-onehot", flags.onehot === false ? true : undefined]];
+  const data = flags.data ?? (flags.config ? loadConfigFile(flags.config).data : undefined);
+  for (const [flag, v] of layoutFlags)
+    if (v !== undefined && typeof data === "string" && !isMdpDataset(data)) throw new IcrlError(`invalid ${flag}: ${show(v)} (allowed: only with an MDP dataset; ${show(data)} is a bandit dataset, whose tokens are Lin et al.'s two per step)`);
   return parseTrainConfig(rawTrainConfig(flags), flags.config ? `config file ${show(flags.config)}` : "flags");
 }
 
@@ -44,6 +48,11 @@ export function register(program: Command): void {
     .option("--val-trajectories <n>", "validation trajectories used for the validation loss (default 256)", intFlag("val-trajectories"))
     .option("--seed <s>", "seed of initialisation and batch sampling (default 0)", intFlag("seed"))
     .option("--workers <n>", "threads computing micro-batch gradients when --micro-batches > 1 (default 2; results do not depend on it)", intFlag("workers"))
+    .option("--window <W>", "MDP AD datasets: tokens per training window (default: the whole history, at most 256)", intFlag("window"))
+    .option("--time <kind>", "MDP AD datasets: time feature of a token, onehot (h) or scalar (h/H); default onehot for H <= 32")
+    .option("--features <kind>", "MDP datasets: state features after each state, grid (Dark Room coordinates) or none; default grid for Dark Room")
+    .option("--query-in-tokens", "MDP DPT datasets: repeat the query state in every transition token (DPT: in the first token only)")
+    .option("--no-onehot", "MDP datasets: encode states by their features alone, without one-hot codes (needs --features grid)")
     .option("--engine <name>", "gradient engine: wasm (icrl's SIMD kernels, float32; default) or jax (the jax-js reference), on the CPU")
     .option("--device <name>", "device: cpu (default) or webgpu (a GPU through WebGPU: Dawn in Node; float32; see docs/neural-core.md)")
     .option("--tensorboard", "also write the metrics as TensorBoard scalars into <out>/tensorboard/ (tensorboard --logdir <out>/tensorboard)")
