@@ -22,7 +22,7 @@ import { checkOutPath, killPoint, removePath, removeTempFiles, renamePath, runCo
 import { withOutLock } from "../core/lock.js";
 import { buildManifest, canonicalJson, checkShardMemory, datasetDiskBytes, shardPath, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta } from "./dataset.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
-import { runShardPool } from "./shard-pool.js";
+import { runShardPool, type ShardUnit } from "./shard-pool.js";
 
 export interface GenerateOptions {
   workers?: number;
@@ -118,21 +118,63 @@ export function openGenerationFolder<M extends { spec: unknown; part?: unknown }
   return { root };
 }
 
-/** Verified shards under `root` among the selected units, and the units still to do. */
-export function scanUnits(root: string, spec: GenerationSpec, select: (unit: number) => boolean, clean = true): { metas: (ShardMeta | null)[]; todo: number[] } {
-  const units = shardUnits(spec);
-  const metas: (ShardMeta | null)[] = units.map(() => null);
+/** How one kind of dataset (bandit or MDP) writes and checks the shard of a work unit. */
+export interface ShardKind {
+  /** the dispatch key of the worker thread (gen-worker.ts) */
+  kind: "bandit" | "mdp";
+  spec: unknown;
+  units: ShardUnit[];
+  write(root: string, u: ShardUnit): ShardMeta;
+  verified(root: string, u: ShardUnit): ShardMeta | null;
+}
+
+/** Bandit datasets (src/data/dataset.ts) as a shard kind. */
+export function banditShards(spec: GenerationSpec): ShardKind {
+  return {
+    kind: "bandit",
+    spec,
+    units: shardUnits(spec),
+    write: (root, u) => writeShard(root, spec, u.split, u.index, u.first, u.count),
+    verified: (root, u) => verifiedShard(root, u.split, u.index, u.first, u.count),
+  };
+}
+
+/**
+ * Verified shards under `root` among the selected units, and the units still to do; with `clean`,
+ * the half-written folder of a unit that does not verify is removed.
+ */
+export function scanShards(root: string, k: ShardKind, select: (unit: number) => boolean, clean = true): { metas: (ShardMeta | null)[]; todo: number[] } {
+  const metas: (ShardMeta | null)[] = k.units.map(() => null);
   const todo: number[] = [];
-  units.forEach((u, k) => {
-    if (!select(k)) return;
-    const m = verifiedShard(root, u.split, u.index, u.first, u.count);
-    if (m) metas[k] = m;
+  k.units.forEach((u, i) => {
+    if (!select(i)) return;
+    const m = k.verified(root, u);
+    if (m) metas[i] = m;
     else {
       if (clean) rmSync(join(root, shardPath(u.split, u.index)), { recursive: true, force: true });
-      todo.push(k);
+      todo.push(i);
     }
   });
   return { metas, todo };
+}
+
+/** Verified bandit shards under `root` among the selected units, and the units still to do. */
+export function scanUnits(root: string, spec: GenerationSpec, select: (unit: number) => boolean, clean = true): { metas: (ShardMeta | null)[]; todo: number[] } {
+  return scanShards(root, banditShards(spec), select, clean);
+}
+
+/** Write the shards `todo` under `root`, in this thread or on `workers` worker threads (same bytes). */
+export async function writeShards(root: string, k: ShardKind, todo: number[], metas: (ShardMeta | null)[], opts: { workers?: number; onShard?: (count: number) => void }): Promise<void> {
+  const nWorkers = Math.max(1, Math.min(opts.workers ?? Math.min(2, cpus().length), todo.length));
+  const workerFile = fileURLToPath(new URL("./gen-worker.js", import.meta.url));
+  if (nWorkers <= 1 || !existsSync(workerFile)) {
+    for (const i of todo) {
+      metas[i] = k.write(root, k.units[i]);
+      opts.onShard?.(k.units[i].count);
+    }
+    return;
+  }
+  await runShardPool({ workerFile, nWorkers, todo, units: k.units, context: { kind: k.kind, root, spec: k.spec }, metas, onShard: opts.onShard });
 }
 
 /**
@@ -158,28 +200,12 @@ async function generateLocked(spec: GenerationSpec, out: string, opts: GenerateO
   const opened = openGeneration(spec, out, opts.part);
   if (opened.done) return opened.done;
   const root = opened.root;
-  const units = shardUnits(spec);
-  const { metas, todo } = scanUnits(root, spec, (k) => (!opts.only || opts.only(k)) && (!opts.part || takesUnit(opts.part, k)));
+  const kind = banditShards(spec);
+  const { metas, todo } = scanShards(root, kind, (k) => (!opts.only || opts.only(k)) && (!opts.part || takesUnit(opts.part, k)));
   metas.forEach((m) => m && opts.onShard?.(m.count));
-  await runUnits(root, spec, units, todo, metas, opts);
-  const manifest = buildManifest(spec, units, metas, opts.part);
+  await writeShards(root, kind, todo, metas, opts);
+  const manifest = buildManifest(spec, kind.units, metas, opts.part);
   if (opts.only) return manifest;
   finishGeneration(root, out, manifest);
   return manifest;
-}
-
-/** Write the shards `todo` under `root`, on `opts.workers` worker threads. */
-async function runUnits(root: string, spec: GenerationSpec, units: ReturnType<typeof shardUnits>, todo: number[], metas: (ShardMeta | null)[], opts: GenerateOptions): Promise<void> {
-  const nWorkers = Math.max(1, Math.min(opts.workers ?? Math.min(2, cpus().length), todo.length));
-  const workerFile = fileURLToPath(new URL("./gen-worker.js", import.meta.url));
-  if (nWorkers <= 1 || !existsSync(workerFile)) {
-    for (const k of todo) {
-      const u = units[k];
-      metas[k] = writeShard(root, spec, u.split, u.index, u.first, u.count);
-      opts.onShard?.(u.count);
-    }
-    return;
-  }
-  await runShardPool({ workerFile, nWorkers, todo, units, context: { root, spec }, metas, onShard: opts.onShard });
-
 }

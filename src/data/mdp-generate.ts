@@ -8,17 +8,12 @@
  * work. The bytes do not depend on the number of workers.
  */
 import { parseMdpEnvParams } from "../envs/tabular-mdp.js";
-import { existsSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { cpus } from "node:os";
-import { fileURLToPath } from "node:url";
-import { shardedDiskBytes, type ShardMeta } from "./dataset.js";
-import { runShardPool } from "./shard-pool.js";
-import { checkDatasetDisk, finishGeneration, openGenerationFolder } from "./generate.js";
+import { shardedDiskBytes } from "./dataset.js";
+import { checkDatasetDisk, finishGeneration, openGenerationFolder, scanShards, writeShards, type ShardKind } from "./generate.js";
 import { checkOutPath, runCommand } from "../core/io.js";
 import { withOutLock } from "../core/lock.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
-import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, checkMdpSpec, columnDocs, mdpColumnLayout, mdpShardPath, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest } from "./mdp-dataset.js";
+import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, checkMdpSpec, columnDocs, mdpColumnLayout, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest } from "./mdp-dataset.js";
 
 export interface MdpGenerateOptions {
   workers?: number;
@@ -47,31 +42,17 @@ async function generateMdpLocked(spec: MdpGenerationSpec, out: string, opts: Mdp
   const opened = openGenerationFolder<MdpManifest>(spec, out, part, true, { memory: () => {}, disk: () => checkMdpDisk(spec, out, part) });
   if (opened.done) return opened.done;
   const root = opened.root;
-  const units = mdpShardUnits(spec);
-  const metas: (ShardMeta | null)[] = units.map(() => null);
-  const todo: number[] = [];
-  units.forEach((u, k) => {
-    if (part && !takesUnit(part, k)) return;
-    const m = verifiedMdpShard(root, spec, u.split, u.index, u.first, u.count);
-    if (m) {
-      metas[k] = m;
-      opts.onShard?.(u.count);
-    } else {
-      rmSync(join(root, mdpShardPath(u.split, u.index)), { recursive: true, force: true }); // a half-written shard of a killed run
-      todo.push(k);
-    }
-  });
-  const nWorkers = Math.max(1, Math.min(opts.workers ?? Math.min(2, cpus().length), todo.length));
-  const workerFile = fileURLToPath(new URL("./mdp-gen-worker.js", import.meta.url));
-  if (nWorkers <= 1 || !existsSync(workerFile)) {
-    for (const k of todo) {
-      const u = units[k];
-      metas[k] = writeMdpShard(root, spec, u.split, u.index, u.first, u.count);
-      opts.onShard?.(u.count);
-    }
-  } else {
-    await runShardPool({ workerFile, nWorkers, todo, units, context: { root, spec }, metas, onShard: opts.onShard });
-  }
+  const kind: ShardKind = {
+    kind: "mdp",
+    spec,
+    units: mdpShardUnits(spec),
+    write: (r, u) => writeMdpShard(r, spec, u.split, u.index, u.first, u.count),
+    verified: (r, u) => verifiedMdpShard(r, spec, u.split, u.index, u.first, u.count),
+  };
+  const units = kind.units;
+  const { metas, todo } = scanShards(root, kind, (k) => !part || takesUnit(part, k));
+  metas.forEach((m) => m && opts.onShard?.(m.count));
+  await writeShards(root, kind, todo, metas, opts);
   const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
   units.forEach((u, k) => {
     if (metas[k]) splits[u.split].shards.push(metas[k]!);

@@ -1,13 +1,13 @@
 /**
  * Writes dataset shards on a pool of worker threads: each worker takes the next unit, writes that
  * shard and reports its metadata; the first failure stops every worker. Shared by the bandit and MDP
- * generators (src/data/gen-worker.ts, mdp-gen-worker.ts answer `{ ok, meta?, error? }`).
+ * generators (src/data/gen-worker.ts answers `{ ok, meta?, error? }`).
  */
 import { Worker } from "node:worker_threads";
-import type { ShardMeta } from "./dataset.js";
+import type { ShardMeta, Split } from "./dataset.js";
 
 export interface ShardUnit {
-  split: string;
+  split: Split;
   index: number;
   first: number;
   count: number;
