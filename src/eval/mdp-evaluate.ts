@@ -161,7 +161,8 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
   const resolved = { ...cfg, tasks, episodes: K, algos: specs.map((s) => s.label) };
   return inStagedDir(out, async (dir) => {
     writeJsonAtomic(dir.file("config.json"), resolved);
-    const bar = progress(`${label} (${specs.length + 1} policies × ${tasks} tasks)`, tasks * (specs.length + 1), "task runs");
+    const nPolicies = specs.length + (cfg.bothModes ? 2 : 1);
+    const bar = progress(`${label} (${nPolicies} policies × ${tasks} tasks)`, tasks * nPolicies, "task runs");
     const record = dist.env === "random-mdp" ? undefined : { tasks: [0], episodes: pictureEpisodes(K) };
     const tf = transformerPolicy(m, cfg.name, cfg);
     const tfOther = cfg.bothModes ? [transformerPolicy(m, other, { ...cfg, greedy: !cfg.greedy })] : [];
