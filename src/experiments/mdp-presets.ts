@@ -9,6 +9,7 @@
  *    online, 61.5 offline.
  *  - `dpt-darkroom-plain`: the same with DPT's plain recipe (random-transition contexts, uniform
  *    queries, x-first labels), to measure icrl's changes side by side.
+ *  - `dpt-darkroom-9x9`: the same on darkroom-ad's 9×9 room, evaluated on AD's held-out tasks.
  *  - `lin-ucbvi-mdp`: algorithm distillation of soft UCB-VI (Lin, Bai & Mei 2024, App. F; the
  *    paper proves a transformer can implement it but runs no MDP experiment) on small random MDPs;
  *    the transformer reads the whole K-episode history.
@@ -290,6 +291,40 @@ function darkroomAd(scale: MdpScale): MdpExperiment {
 }
 
 /**
+ * `dpt-darkroom-9x9`: dpt-darkroom's recipe on darkroom-ad's room (9×9, 20-step episodes),
+ * evaluated exactly as darkroom-ad is (the same 160 held-out tasks, evaluation seeds, noise and
+ * baselines), so AD and DPT stand side by side. A DPT context of 100 transitions is the last five
+ * episodes here (`sliding`), the span of AD's window.
+ */
+function dptDarkroom9(scale: MdpScale): MdpExperiment {
+  const paper = scale === "paper";
+  const ad = darkroomAd(scale);
+  const base = dptDarkroom(scale);
+  const episodes = ad.evaluate.episodes!;
+  return {
+    ...base,
+    name: "dpt-darkroom-9x9",
+    title: "DPT on darkroom-ad's 9×9 Dark Room, on the same held-out tasks as AD",
+    reproduces: "Lee et al. (2023) DPT beside Laskin et al. (2022) AD on the same Dark Room tasks",
+    deviations: [
+      "a 9×9 room with 20-step episodes (DPT: 10×10, 100 steps), the room of darkroom-ad; the deployed context is the last 100 transitions (five episodes) rather than the previous episode",
+      ...(paper ? [] : ["60K in-context datasets and 6000 optimizer steps of batch 32"]),
+      CONTEXT_MIX,
+      QUERY_MIX,
+      TIES,
+    ],
+    generate: { ...base.generate, envParams: { size: 9, horizon: 20, split: "train" } },
+    evaluate: { ...ad.evaluate, context: "sliding", bothModes: true },
+    criteria: [
+      { kind: "return-rises", of: "transformer", from: 1, to: episodes, z: 3, text: `transformer's return rises in context: episode ${episodes} above episode 1 by more than 3 s.e. of the difference (weights frozen)` },
+      { kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" },
+    ],
+    trainSeeds: 3,
+    shipAs: "dpt-darkroom-9x9",
+  };
+}
+
+/**
  * `darkroom-key-door-ad`: the same recipe on AD's Dark Key-to-Door (9×9, H = 50, reward for an
  * unobserved key and then an unobserved door). The source's mean return goes from 0.28 in episode 1
  * to 1.97 of 2 by episode 100 (q0 = 0, α = 0.5: 1.57).
@@ -325,6 +360,7 @@ function darkroomKeyDoorAd(scale: MdpScale): MdpExperiment {
 const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "dpt-darkroom": dptDarkroom,
   "dpt-darkroom-plain": dptDarkroomPlain,
+  "dpt-darkroom-9x9": dptDarkroom9,
   "lin-ucbvi-mdp": linUcbviMdp,
   "darkroom-ad-qlearning": darkroomAdQlearning,
   "darkroom-ad": darkroomAd,
