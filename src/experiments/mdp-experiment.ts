@@ -160,12 +160,12 @@ function writeReport(exp: MdpExperiment, out: string, res: MdpResults, criteria:
   const model = res.model as { deployment?: string } | undefined;
   const lines = [`# ${exp.name} (${exp.scale} scale): ${exp.title}`, "", `Reproduces: ${exp.reproduces}.`, ""];
   if (exp.deviations.length) lines.push("Differences from the paper at this scale: " + exp.deviations.join("; ") + ".", "");
+  const agg = res.aggregate as { runs: number; statistic: string; perRun: RunSummary[] } | undefined;
   if (criteria.length) {
-    lines.push("## Checks", "", "| claim | result | numbers (mean ± s.e. over tasks) |", "| --- | --- | --- |");
+    lines.push("## Checks", "", `| claim | result | numbers (mean ± s.e. ${agg ? `across the ${agg.runs} training seeds` : "over tasks"}) |`, "| --- | --- | --- |");
     for (const c of criteria) lines.push(`| ${c.text} | ${c.pass ? "pass" : "FAIL"} | ${c.detail} |`);
     lines.push("");
   }
-  const agg = res.aggregate as { runs: number; statistic: string; perRun: RunSummary[] } | undefined;
   if (agg) {
     lines.push("## Evaluation", "", `${res.description}; ${agg.runs} training seeds, each evaluated on ${res.tasks} tasks (its own evaluation seed, from ${res.seed}), ${res.episodes} episodes; "transformer" is deployed ${model?.deployment ?? ""}. Numbers: ${agg.statistic}.`, "", mdpTable(res, true), "", "![returns](eval-seeds/plots/returns.png)", "");
     const names = Object.keys(res.algorithms);
