@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./helpers/cli.js";
+import { PretrainConfigSchema } from "../src/train/pretrain.js";
+import { fieldHelp } from "../src/core/config.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "icrl-messages-"));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -93,4 +95,16 @@ test(`${CASES.length} messages: one line, exit 2, the field as typed, the comple
     assert.equal(lines.length, 1, `${c.name}: not one line:\n${r.stderr}`);
     assert.match(lines[0], c.line, c.name);
   }
+});
+
+test("icrl train --help states each field's default as the schema defines it (one source for both)", () => {
+  const help = runCli(["train", "--help"]).stdout.replace(/\s+/g, " ");
+  const defaults = PretrainConfigSchema.parse({ data: "x" });
+  const flags: [string, keyof typeof defaults][] = [["--layers <L>", "numLayers"], ["--d-model <D>", "dModel"], ["--heads <M>", "numHeads"], ["--lr <x>", "lr"], ["--batch <n>", "batchSize"], ["--steps <n>", "steps"], ["--seed <s>", "seed"], ["--weight-decay <x>", "weightDecay"]];
+  for (const [flag, key] of flags) {
+    const text = help.slice(help.indexOf(flag), help.indexOf(" --", help.indexOf(flag) + flag.length));
+    assert.match(text, new RegExp(`\\(default ${String(defaults[key]).replace(".", "\\.")}\\)`), `${flag}: ${text}`);
+  }
+  assert.equal(fieldHelp(PretrainConfigSchema, "dModel"), "embedding width (default 32)");
+  assert.equal(fieldHelp(PretrainConfigSchema, "data"), "data"); // no description, no default
 });

@@ -236,3 +236,24 @@ export function parseContextFlag(s: string, example = "thompson@0.5,uniform@0.5"
       return { algo: part.slice(0, at), weight: w };
     });
 }
+
+/**
+ * The help text of a config field, from its schema: its `.describe()` text and, where the field
+ * has one, its default, so that `--help` and the schema cannot disagree.
+ */
+export function fieldHelp(schema: z.ZodObject, key: string): string {
+  const field = schema.shape[key] as z.ZodType | undefined;
+  if (!field) throw new Error(`no field ${key} in the schema`);
+  const text = field.description ?? key;
+  let def: unknown;
+  type Def = { type: string; defaultValue?: unknown; innerType?: z.ZodType };
+  for (let t: z.ZodType | undefined = field; t; ) {
+    const d: Def = (t as unknown as { def: Def }).def;
+    if (d.type === "default") {
+      def = d.defaultValue;
+      break;
+    }
+    t = d.innerType;
+  }
+  return def === undefined ? text : `${text} (default ${String(def)})`;
+}

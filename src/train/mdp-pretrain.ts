@@ -33,15 +33,15 @@ export const MdpPretrainConfigSchema = PretrainConfigSchema.extend({
   /** "gpt" = DPT's softmax GPT-2 backbone (default here); "relu" = Lin et al.'s ReLU attention */
   backbone: z.enum(["gpt", "relu"], { message: "gpt or relu" }).default("gpt"),
   /** AD: tokens per training window (default: the whole history K·H, at most 256) */
-  window: posInt(100_000).optional(),
+  window: posInt(100_000).optional().describe("MDP AD datasets: tokens per training window (default: the whole history, at most 256)"),
   /** AD: time feature of a token, "onehot" (h) or "scalar" (h/H); default onehot for H <= 32 */
-  time: z.enum(["onehot", "scalar"], { message: "onehot or scalar" }).optional(),
+  time: z.enum(["onehot", "scalar"], { message: "onehot or scalar" }).optional().describe("MDP AD datasets: time feature of a token, onehot (h) or scalar (h/H); default onehot for H <= 32"),
   /** state features appended to one-hot states: "grid" = Dark Room (x, y); default grid for Dark Room, none otherwise */
-  features: z.enum(["none", "grid"], { message: "none or grid" }).optional(),
+  features: z.enum(["none", "grid"], { message: "none or grid" }).optional().describe("MDP datasets: state features after each state, grid (Dark Room coordinates) or none; default grid for Dark Room"),
   /** DPT: append the query state to every transition token (default false: DPT's layout) */
-  queryInTokens: z.boolean({ message: "true or false" }).optional(),
+  queryInTokens: z.boolean({ message: "true or false" }).optional().describe("MDP DPT datasets: repeat the query state in every transition token (DPT: in the first token only)"),
   /** one-hot state codes in the tokens (default true); false: the state features alone (needs features) */
-  onehot: z.boolean({ message: "true or false" }).optional(),
+  onehot: z.boolean({ message: "true or false" }).optional().describe("MDP datasets: one-hot state codes in the tokens (default true); --no-onehot encodes states by their features alone (needs features grid)"),
 });
 export type MdpPretrainConfig = z.infer<typeof MdpPretrainConfigSchema>;
 

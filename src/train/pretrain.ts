@@ -31,28 +31,28 @@ export const PretrainConfigSchema = z.strictObject({
   data: z.string().min(1, "a dataset folder"),
   /** "relu" = Lin et al.'s ReLU-attention backbone; "gpt" = DPT's softmax GPT-2 backbone. */
   backbone: z.enum(["relu", "gpt"], { message: "relu or gpt" }).default("relu"),
-  dModel: posInt(1024).default(32),
-  numLayers: posInt(64).default(4),
-  numHeads: posInt(64).default(1),
-  lr: z.number().positive("a number > 0").max(1, "at most 1").default(1e-3),
+  dModel: posInt(1024).default(32).describe("embedding width"),
+  numLayers: posInt(64).default(4).describe("transformer layers"),
+  numHeads: posInt(64).default(1).describe("attention heads (a divisor of the embedding width)"),
+  lr: z.number().positive("a number > 0").max(1, "at most 1").default(1e-3).describe("AdamW learning rate"),
   /** "constant", or linear warm-up over `warmupSteps` then cosine decay to lr/10 at the last step. */
-  schedule: z.enum(["constant", "cosine"], { message: "constant or cosine" }).default("constant"),
-  warmupSteps: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
-  weightDecay: z.number().nonnegative("a number >= 0").default(1e-4),
+  schedule: z.enum(["constant", "cosine"], { message: "constant or cosine" }).default("constant").describe("learning-rate schedule: constant, or cosine (warm-up then cosine decay to lr/10)"),
+  warmupSteps: z.number().int("an integer").nonnegative("a non-negative integer").default(0).describe("warm-up steps of the cosine schedule"),
+  weightDecay: z.number().nonnegative("a number >= 0").default(1e-4).describe("AdamW weight decay"),
   /** Trajectories per optimizer step. */
-  batchSize: posInt(100_000).default(64),
+  batchSize: posInt(100_000).default(64).describe("trajectories per optimizer step"),
   /** Split each batch into this many micro-batches (gradient accumulation; same result). */
-  microBatches: posInt(1024).default(1),
-  steps: posInt(10_000_000).default(1000),
+  microBatches: posInt(1024).default(1).describe("split each batch into this many micro-batches (memory and threads only; same result)"),
+  steps: posInt(10_000_000).default(1000).describe("optimizer steps"),
   /** Validation loss every this many steps (and at the end); a multiple of logEvery. */
-  evalEvery: posInt(10_000_000).default(100),
+  evalEvery: posInt(10_000_000).default(100).describe("validation loss every this many steps"),
   /** One metrics.jsonl line (mean training loss of the window) every this many steps. */
-  logEvery: posInt(10_000_000).default(10),
+  logEvery: posInt(10_000_000).default(10).describe("one metrics.jsonl line every this many steps"),
   /** Save parameters + optimizer state every this many steps (a multiple of logEvery). */
-  checkpointEvery: posInt(10_000_000).default(100),
+  checkpointEvery: posInt(10_000_000).default(100).describe("checkpoint every this many steps"),
   /** Trajectories of the validation split used for the validation loss. */
-  valTrajectories: posInt(1_000_000).default(256),
-  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+  valTrajectories: posInt(1_000_000).default(256).describe("validation trajectories used for the validation loss"),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0).describe("seed of initialisation and batch sampling"),
   /**
    * Gradient engine: "wasm" = icrl's SIMD kernels (float32, the fastest), "jax" = the jax-js
    * reference. The two round differently, so a run resumes on the engine it started with.

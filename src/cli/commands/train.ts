@@ -11,7 +11,9 @@ import { countParams } from "../../nn/engine.js";
 import { createTransformer } from "../../nn/transformer.js";
 import { isMdpDataset, parseTrainConfig, runTraining, sequenceSource, type TrainConfig } from "../../train/train.js";
 import { setTensorBoard } from "../../train/loop.js";
-import { intFlag, loadConfigFile, numFlag, CONFIG_HELP } from "../../core/config.js";
+import { fieldHelp, intFlag, loadConfigFile, numFlag, CONFIG_HELP } from "../../core/config.js";
+import { PretrainConfigSchema } from "../../train/pretrain.js";
+import { MdpPretrainConfigSchema } from "../../train/mdp-pretrain.js";
 import { rawTrainConfig, type TrainFlags } from "../train-flags.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 
@@ -32,27 +34,27 @@ export function register(program: Command): void {
     .description("Pretrain a transformer on a dataset from `icrl generate` (cross-entropy on every step's label); resumable run folder with metrics.jsonl, checkpoints and the final model.safetensors.")
     .option("--data <dir>", "dataset folder written by `icrl generate`")
     .option("--backbone <kind>", "relu (Lin et al.'s ReLU attention) or gpt (DPT's softmax GPT-2); default relu for bandit datasets, gpt for MDP datasets")
-    .option("--layers <L>", "transformer layers (default 4)", intFlag("layers"))
-    .option("--d-model <D>", "embedding width (default 32)", intFlag("d-model"))
-    .option("--heads <M>", "attention heads (default 1)", intFlag("heads"))
-    .option("--lr <x>", "AdamW learning rate (default 1e-3)", numFlag("lr"))
-    .option("--schedule <kind>", "constant or cosine (warm-up then cosine decay to lr/10); default constant")
-    .option("--warmup <n>", "warm-up steps of the cosine schedule (default 0)", intFlag("warmup"))
-    .option("--weight-decay <x>", "AdamW weight decay (default 1e-4)", numFlag("weight-decay"))
-    .option("--batch <n>", "trajectories per optimizer step (default 64)", intFlag("batch"))
-    .option("--micro-batches <k>", "split each batch into k micro-batches (memory only; default 1)", intFlag("micro-batches"))
-    .option("--steps <n>", "optimizer steps (default 1000)", intFlag("steps"))
-    .option("--eval-every <n>", "validation loss every n steps (default 100)", intFlag("eval-every"))
-    .option("--log-every <n>", "metrics.jsonl line every n steps (default 10)", intFlag("log-every"))
-    .option("--checkpoint-every <n>", "checkpoint every n steps (default 100)", intFlag("checkpoint-every"))
-    .option("--val-trajectories <n>", "validation trajectories used for the validation loss (default 256)", intFlag("val-trajectories"))
-    .option("--seed <s>", "seed of initialisation and batch sampling (default 0)", intFlag("seed"))
+    .option("--layers <L>", fieldHelp(PretrainConfigSchema, "numLayers"), intFlag("layers"))
+    .option("--d-model <D>", fieldHelp(PretrainConfigSchema, "dModel"), intFlag("d-model"))
+    .option("--heads <M>", fieldHelp(PretrainConfigSchema, "numHeads"), intFlag("heads"))
+    .option("--lr <x>", fieldHelp(PretrainConfigSchema, "lr"), numFlag("lr"))
+    .option("--schedule <kind>", fieldHelp(PretrainConfigSchema, "schedule"))
+    .option("--warmup <n>", fieldHelp(PretrainConfigSchema, "warmupSteps"), intFlag("warmup"))
+    .option("--weight-decay <x>", fieldHelp(PretrainConfigSchema, "weightDecay"), numFlag("weight-decay"))
+    .option("--batch <n>", fieldHelp(PretrainConfigSchema, "batchSize"), intFlag("batch"))
+    .option("--micro-batches <k>", fieldHelp(PretrainConfigSchema, "microBatches"), intFlag("micro-batches"))
+    .option("--steps <n>", fieldHelp(PretrainConfigSchema, "steps"), intFlag("steps"))
+    .option("--eval-every <n>", fieldHelp(PretrainConfigSchema, "evalEvery"), intFlag("eval-every"))
+    .option("--log-every <n>", fieldHelp(PretrainConfigSchema, "logEvery"), intFlag("log-every"))
+    .option("--checkpoint-every <n>", fieldHelp(PretrainConfigSchema, "checkpointEvery"), intFlag("checkpoint-every"))
+    .option("--val-trajectories <n>", fieldHelp(PretrainConfigSchema, "valTrajectories"), intFlag("val-trajectories"))
+    .option("--seed <s>", fieldHelp(PretrainConfigSchema, "seed"), intFlag("seed"))
     .option("--workers <n>", "threads computing micro-batch gradients when --micro-batches > 1 (default 2; results do not depend on it)", intFlag("workers"))
-    .option("--window <W>", "MDP AD datasets: tokens per training window (default: the whole history, at most 256)", intFlag("window"))
-    .option("--time <kind>", "MDP AD datasets: time feature of a token, onehot (h) or scalar (h/H); default onehot for H <= 32")
-    .option("--features <kind>", "MDP datasets: state features after each state, grid (Dark Room coordinates) or none; default grid for Dark Room")
-    .option("--query-in-tokens", "MDP DPT datasets: repeat the query state in every transition token (DPT: in the first token only)")
-    .option("--no-onehot", "MDP datasets: encode states by their features alone, without one-hot codes (needs --features grid)")
+    .option("--window <W>", fieldHelp(MdpPretrainConfigSchema, "window"), intFlag("window"))
+    .option("--time <kind>", fieldHelp(MdpPretrainConfigSchema, "time"))
+    .option("--features <kind>", fieldHelp(MdpPretrainConfigSchema, "features"))
+    .option("--query-in-tokens", fieldHelp(MdpPretrainConfigSchema, "queryInTokens"))
+    .option("--no-onehot", fieldHelp(MdpPretrainConfigSchema, "onehot"))
     .option("--engine <name>", "gradient engine: wasm (icrl's SIMD kernels, float32; default) or jax (the jax-js reference), on the CPU")
     .option("--device <name>", "device: cpu (default) or webgpu (a GPU through WebGPU: Dawn in Node; float32; see docs/neural-core.md)")
     .option("--tensorboard", "also write the metrics as TensorBoard scalars into <out>/tensorboard/ (tensorboard --logdir <out>/tensorboard)")
