@@ -158,3 +158,14 @@ export function makeBatchPolicy(spec: AlgoSpec, ctx: AlgoContext = {}): BatchBan
   const entry = BANDIT_ALGORITHMS[spec.name] ?? extra[spec.name];
   return entry.batch ? entry.batch(spec.label, spec.params, ctx) : new PerTaskBatch(spec.label, () => entry.make(spec.params, ctx));
 }
+
+/** The specs of `list` with each algorithm label once (the first spec of a label is kept). */
+export function uniqueAlgoSpecs(list: string[]): string[] {
+  const seen = new Set<string>();
+  return list.filter((a) => {
+    const label = parseAlgoSpec(a).label;
+    if (seen.has(label)) return false;
+    seen.add(label);
+    return true;
+  });
+}

@@ -11,7 +11,7 @@ import { IcrlError, invalid, show } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/io.js";
 import { BanditTaskDistribution, type BanditParams } from "../envs/bandit.js";
 import { resolveEnvParams } from "../data/generate-config.js";
-import { makeBatchPolicy, parseAlgoSpec } from "../algos/registry.js";
+import { makeBatchPolicy, parseAlgoSpec, uniqueAlgoSpecs } from "../algos/registry.js";
 import { evaluateBandit, METRIC_DEFINITIONS } from "./harness.js";
 import { TransformerBanditPolicy } from "./transformer-policy.js";
 import { loadCheckpoint } from "../nn/checkpoint.js";
@@ -69,13 +69,7 @@ export function defaultAlgos(info: ModelInfo): string[] {
   const list = [...(info.baselines ?? DEFAULT_BASELINES[info.env] ?? ["uniform"])];
   for (const c of info.context) list.push(c.algo);
   if (info.expert) list.push(info.expert);
-  const seen = new Set<string>();
-  return list.filter((a) => {
-    const label = parseAlgoSpec(a).label;
-    if (seen.has(label)) return false;
-    seen.add(label);
-    return true;
-  });
+  return uniqueAlgoSpecs(list);
 }
 
 

@@ -15,7 +15,7 @@ import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import type { BanditExperiment, Criterion, ExperimentRun } from "./bandit-presets.js";
 import { fmt, type BanditResults } from "../report/bandit-report.js";
 import { lineWithBands, writePlot } from "../report/plot.js";
-import { parseAlgoSpec } from "../algos/registry.js";
+import { uniqueAlgoSpecs } from "../algos/registry.js";
 import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../train/pretrain.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../data/generate-config.js";
 import { runTraining } from "../train/train.js";
@@ -56,14 +56,7 @@ export function stageConfigs(exp: BanditExperiment, run: ExperimentRun, out: str
 }
 
 function defaultAlgos(exp: BanditExperiment, run: ExperimentRun): string[] {
-  const list = [...exp.baselines, ...run.generate.context.map((c) => c.algo)];
-  const seen = new Set<string>();
-  return list.filter((a) => {
-    const l = parseAlgoSpec(a).label;
-    if (seen.has(l)) return false;
-    seen.add(l);
-    return true;
-  });
+  return uniqueAlgoSpecs([...exp.baselines, ...run.generate.context.map((c) => c.algo)]);
 }
 
 export async function runExperiment(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean; engine?: EngineName }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {

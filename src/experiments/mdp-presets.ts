@@ -71,6 +71,14 @@ const DARKROOM_BASELINES = ["optimal", "uniform", "qlearning:gamma=0.9:alpha=0.5
 /** The context algorithm of lin-ucbvi-mdp: soft UCB-VI, bonus c·H·sqrt(log(SAT/δ)/N) with c = 0.02, τ = 1/K. */
 export const LIN_UCBVI_CONTEXT = "soft-ucbvi:c=0.02:clip=remaining";
 
+/** The checks of an in-context learner over `episodes` episodes: its return rises (weights frozen) and it beats uniform play. */
+function learnsInContext(episodes: number): MdpCriterion[] {
+  return [
+    { kind: "return-rises", of: "transformer", from: 1, to: episodes, z: 3, text: `transformer's return rises in context: episode ${episodes} above episode 1 by more than 3 s.e. of the difference (weights frozen)` },
+    { kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" },
+  ];
+}
+
 /** Evaluation settings every preset shares: held-out tasks, sampled actions (the anchors' mode), the kernels. */
 function evalBase(o: Pick<MdpExperiment["evaluate"], "episodes" | "algos"> & Partial<MdpExperiment["evaluate"]>): MdpExperiment["evaluate"] {
   return { seed: EVAL_SEED, greedy: false, bothModes: false, context: "previous-episode", offline: false, split: "test", chunk: 500, name: "transformer", engine: "wasm", ...o };
@@ -281,10 +289,7 @@ function darkroomAd(scale: MdpScale): MdpExperiment {
       features: "grid",
     },
     evaluate: evalBase({ tasks: 160, episodes, algos: ["optimal", "uniform", DARKROOM_AD_SOURCE, "psrl:alpha0=0.1", "ucbvi:c=0.02:clip=remaining"] }),
-    criteria: [
-      { kind: "return-rises", of: "transformer", from: 1, to: episodes, z: 3, text: `transformer's return rises in context: episode ${episodes} above episode 1 by more than 3 s.e. of the difference (weights frozen)` },
-      { kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" },
-    ],
+    criteria: learnsInContext(episodes),
     trainSeeds: 3,
     shipAs: "ad-darkroom",
   };
@@ -315,10 +320,7 @@ function dptDarkroom9(scale: MdpScale): MdpExperiment {
     ],
     generate: { ...base.generate, envParams: { size: 9, horizon: 20, split: "train" } },
     evaluate: { ...ad.evaluate, context: "sliding", bothModes: true },
-    criteria: [
-      { kind: "return-rises", of: "transformer", from: 1, to: episodes, z: 3, text: `transformer's return rises in context: episode ${episodes} above episode 1 by more than 3 s.e. of the difference (weights frozen)` },
-      { kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" },
-    ],
+    criteria: learnsInContext(episodes),
     trainSeeds: 3,
     shipAs: "dpt-darkroom-9x9",
   };
@@ -349,10 +351,7 @@ function darkroomKeyDoorAd(scale: MdpScale): MdpExperiment {
     // PSRL and UCB-VI plan over 163 states every episode (about 3 s per task here): run them with
     // `icrl baselines --env darkroom-key-door` rather than in every seed's evaluation
     evaluate: { ...base.evaluate, episodes, algos: ["optimal", "uniform", DARKROOM_AD_SOURCE, "qlearning:gamma=0.9:alpha=0.5"] },
-    criteria: [
-      { kind: "return-rises", of: "transformer", from: 1, to: episodes, z: 3, text: `transformer's return rises in context: episode ${episodes} above episode 1 by more than 3 s.e. of the difference (weights frozen)` },
-      { kind: "regret-below", of: "transformer", to: "uniform", text: "transformer's cumulative regret below uniform play's (by > 2 s.e.)" },
-    ],
+    criteria: learnsInContext(episodes),
     shipAs: "ad-key-door",
   };
 }
