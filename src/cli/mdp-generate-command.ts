@@ -21,6 +21,7 @@ import { parseContextComponent } from "../data/mdp-rollout.js";
 import { partName, resolveShard } from "../data/shard.js";
 import { join } from "node:path";
 import { parseContextFlag } from "../core/config.js";
+import type { GenerateFlags } from "./commands/generate.js";
 
 
 export const MdpGenerateConfigSchema = z.strictObject({
@@ -46,25 +47,13 @@ export const MdpGenerateConfigSchema = z.strictObject({
 });
 export type MdpGenerateConfig = z.infer<typeof MdpGenerateConfigSchema>;
 
-export interface MdpGenerateFlags {
-  env?: string;
+/** The flags of `icrl generate` for MDP environments: the bandit flags plus the MDP ones. */
+export interface MdpGenerateFlags extends GenerateFlags {
   kind?: string;
-  context?: string;
-  expert?: string;
   contextLength?: number;
   episodes?: number;
-  horizon?: number;
   states?: number;
   actions?: number;
-  tasks?: number;
-  valTasks?: number;
-  seed?: number;
-  shardSize?: number;
-  workers?: number;
-  config?: string;
-  out?: string;
-  label?: string;
-  shard?: string;
 }
 
 /** True when a generate invocation names an MDP environment (by flag or in its config file). */
