@@ -84,6 +84,10 @@ test("reports show a deployed model by its name beside its key; the key (its ran
   assert.equal(displayName(res, "linucb"), "linucb");
   assert.equal(displayName({ model: { name: "transformer", checkpoint: "lin-fig1-left", preset: "lin-fig1-left" } }, "transformer"), "transformer (lin-fig1-left)");
   assert.equal(displayName({}, "transformer"), "transformer");
+  // an experiment's training folders go by the experiment's preset, not "train"
+  assert.equal(displayName({ model: { name: "transformer", checkpoint: "runs/experiment-dpt-darkroom-9x9-quick/train-s2" } }, "transformer"), "transformer (dpt-darkroom-9x9)");
+  assert.equal(displayName({ model: { name: "transformer", checkpoint: "runs/experiment-darkroom-ad-quick/train/model.safetensors" } }, "transformer"), "transformer (darkroom-ad)");
+  assert.equal(displayName({ model: { name: "transformer", checkpoint: "runs/mine/train" } }, "transformer"), "transformer (train)");
 });
 
 test("every algorithm keeps its colour whatever else is plotted; the transformer is near-black", async () => {

@@ -29,11 +29,17 @@ export function displayName(res: object, name: string): string {
   return model && model !== name ? `${name} (${model})` : name;
 }
 
-/** A model argument as a short name: a shipped name as is, a run folder or file by its folder's name. */
+/**
+ * A model argument as a short name: a shipped name as is, a run folder or file by its folder's
+ * name, and an experiment's training folder (`experiment-<preset>-<scale>/train[-s<i>]`) by its preset.
+ */
 function modelShortName(arg: string): string {
   const parts = arg.replace(/\\/g, "/").replace(/\/+$/, "").split("/");
-  const last = parts[parts.length - 1];
-  return /\.safetensors$/.test(last) && parts.length > 1 ? parts[parts.length - 2] : last.replace(/\.safetensors$/, "");
+  if (/\.safetensors$/.test(parts[parts.length - 1]) && parts.length > 1) parts.pop();
+  const last = parts[parts.length - 1].replace(/\.safetensors$/, "");
+  const up = parts.length > 1 ? parts[parts.length - 2] : "";
+  const m = /^experiment-(.+)-(quick|paper)$/.exec(up);
+  return /^train(-s\d+)?$/.test(last) && m ? m[1] : last;
 }
 
 /** Thin a 1..T series to at most `max` points (keeps the last). */
