@@ -18,7 +18,7 @@ import { lineWithBands, writePlot } from "../report/plot.js";
 import { uniqueAlgoSpecs } from "../algos/registry.js";
 import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../train/pretrain.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../data/generate-config.js";
-import { runTraining } from "../train/train.js";
+import { recordedTrainSeconds, runTraining } from "../train/train.js";
 import { EvaluateConfigSchema, runEvaluation } from "../eval/bandit-evaluate.js";
 import { MODELS_DIR } from "../nn/model-path.js";
 import { progress } from "../core/progress.js";
@@ -107,13 +107,6 @@ async function runExperimentLocked(exp: BanditExperiment, out: string, opts: { w
   return { results, criteria };
 }
 
-function recordedTrainSeconds(dir: string): number {
-  try {
-    return (JSON.parse(readFileSync(join(dir, "timing.json"), "utf8")) as { wallSeconds: number }).wallSeconds;
-  } catch {
-    return NaN;
-  }
-}
 
 function sameEvalConfig(path: string, cfg: unknown): boolean {
   try {

@@ -20,7 +20,7 @@ import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAt
 import { withOutLock } from "../core/lock.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
-import { runTraining } from "../train/train.js";
+import { recordedTrainSeconds, runTraining } from "../train/train.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/mdp-evaluate.js";
 import { fmt } from "../report/bandit-report.js";
@@ -130,8 +130,9 @@ async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { w
     const dirs = seedDirs(out, i);
     const tag = n > 1 ? ` (training seed ${seeds[i]}, ${i + 1}/${n})` : "";
     t0 = performance.now();
-    await runTraining({ ...train, seed: seeds[i] }, dirs.train, { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, `${exp.name} train${tag}`, opts.workers);
-    const tr = (performance.now() - t0) / 1000;
+    const trained = await runTraining({ ...train, seed: seeds[i] }, dirs.train, { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, `${exp.name} train${tag}`, opts.workers);
+    // a finished training is skipped: count the wall time recorded by the session that ran it
+    const tr = trained.alreadyDone ? recordedTrainSeconds(dirs.train) : (performance.now() - t0) / 1000;
     timings.trainSeconds += tr;
     if (n > 1) timings[`trainSeconds_s${seeds[i]}`] = tr;
     t0 = performance.now();
@@ -139,10 +140,11 @@ async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { w
     let res: MdpResults;
     if (existsSync(join(dirs.eval, "results.json")) && sameConfig(join(dirs.eval, "config.json"), ev as unknown as Record<string, unknown>)) {
       res = JSON.parse(readFileSync(join(dirs.eval, "results.json"), "utf8")) as MdpResults;
+      timings.evaluateSeconds += recordedEvaluateSeconds(dirs.eval);
     } else {
       res = await runMdpEvaluation(ev, dirs.eval, `${exp.name} evaluate${tag}`);
+      timings.evaluateSeconds += (performance.now() - t0) / 1000;
     }
-    timings.evaluateSeconds += (performance.now() - t0) / 1000;
     runs.push(res);
   }
   let res = runs[0];
@@ -262,4 +264,14 @@ export function shipMdpModel(exp: MdpExperiment, out: string, modelsDir = MODELS
   const dst = join(modelsDir, `${exp.shipAs ?? exp.name}.safetensors`);
   saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
   return dst;
+}
+
+/** The wall time an earlier evaluation in `dir` spent running its policies (its timing.json), or NaN. */
+function recordedEvaluateSeconds(dir: string): number {
+  try {
+    const t = JSON.parse(readFileSync(join(dir, "timing.json"), "utf8")) as { wallSecondsPerAlgorithm: Record<string, number> };
+    return Object.values(t.wallSecondsPerAlgorithm).reduce((a, b) => a + b, 0);
+  } catch {
+    return NaN;
+  }
 }

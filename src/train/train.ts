@@ -5,7 +5,7 @@
  * MDP) is read here, once, from its manifest; the checkpoint metadata records the dataset's spec,
  * the training config and, for MDP datasets, the token layout (`extra.mdp`) that deployment needs.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
 import { MDP_DATASET_FORMAT, MDP_PART_FORMAT } from "../data/mdp-dataset.js";
@@ -62,4 +62,13 @@ export async function runTraining(cfg: TrainConfig, out: string, extra: Record<s
     extra: { ...extra, ...source.meta, train: cfg },
     start: (resume) => startPretraining(cfg, source, resume, { workers }),
   });
+}
+
+/** The wall time a finished training run in `dir` recorded (its timing.json), or NaN. */
+export function recordedTrainSeconds(dir: string): number {
+  try {
+    return (JSON.parse(readFileSync(join(dir, "timing.json"), "utf8")) as { wallSeconds: number }).wallSeconds;
+  } catch {
+    return NaN;
+  }
 }
