@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { acrossRuns, aggregateMdpRuns, aggregateOffline } from "../src/experiments/seeds.js";
 import { checkMdpCriterion, episodesToReach, runMdpExperiment } from "../src/experiments/mdp-experiment.js";
 import { mdpExperiment, type MdpCriterion } from "../src/experiments/mdp-presets.js";
+import { banditExperiment } from "../src/experiments/bandit-presets.js";
+import { runExperiment } from "../src/experiments/bandit-experiment.js";
 import type { MdpResults } from "../src/report/mdp-report.js";
 import { runCli } from "./helpers/cli.js";
 
@@ -150,13 +152,46 @@ test("darkroom-key-door-ad at a tiny budget: AD on Key-to-Door end to end (4-dim
   assert.ok(!existsSync(join(out, "eval-seeds")));
 });
 
-test("icrl experiment: --train-seeds in the dry run; refused for bandit presets with a one-line error", () => {
+test("icrl experiment: --train-seeds in the dry run of MDP and bandit presets", () => {
   const r = runCli(["experiment", "darkroom-ad", "--dry-run", "--train-seeds", "2"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /# training seeds 0, 1: seed i trains into .*train-s<i>/);
-  const b = runCli(["experiment", "lin-fig1-left", "--train-seeds", "2"]);
-  assert.equal(b.code, 2);
-  assert.match(b.stderr, /^icrl: error: invalid --train-seeds: 2 \(allowed: only with an MDP preset/);
+  const b = runCli(["experiment", "lin-fig1-left", "--dry-run", "--train-seeds", "3"]);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stdout, /# training seeds 1, 2, 3: seed i trains into <run>\/train-s<i>/);
+});
+
+test("a bandit experiment over 2 training seeds: seed folders, each on its own evaluation seed, the mean ± s.e. across them, resumable", async () => {
+  const base = banditExperiment("lin-ad-ucb-bernoulli", "quick")!;
+  const exp = {
+    ...base,
+    runs: base.runs.map((r) => ({
+      ...r,
+      generate: { ...r.generate, tasks: 16, valTasks: 4, horizon: 8, shardSize: 16 },
+      train: { ...r.train, numLayers: 1, dModel: 8, numHeads: 1, batchSize: 4, steps: 2, warmupSteps: 0, logEvery: 1, evalEvery: 2, checkpointEvery: 2, valTrajectories: 4 },
+      evaluate: { ...r.evaluate, tasks: 6, algos: ["uniform", "ucb"] },
+    })),
+  };
+  const out = join(mkdtempSync(join(tmpdir(), "icrl-bandit-seeds-")), "exp");
+  const { results } = await runExperiment(exp, out, { workers: 1, trainSeeds: 2 });
+  for (const d of ["train", "train-s1", "eval", "eval-s1", "eval-seeds"]) assert.ok(existsSync(join(out, d)), d);
+  const s0 = JSON.parse(readFileSync(join(out, "eval", "results.json"), "utf8"));
+  const s1 = JSON.parse(readFileSync(join(out, "eval-s1", "results.json"), "utf8"));
+  assert.deepEqual([s0.seed, s1.seed], [exp.runs[0].evaluate.seed, exp.runs[0].evaluate.seed + 1]);
+  const res = results["lin-ad-ucb-bernoulli"];
+  const T = res.horizon;
+  for (const n of ["transformer", "uniform", "ucb"]) {
+    const a = s0.algorithms[n].cumulativeRegret.mean[T - 1];
+    const b = s1.algorithms[n].cumulativeRegret.mean[T - 1];
+    close(res.algorithms[n].cumulativeRegret.mean[T - 1], (a + b) / 2, 1e-9);
+    close(res.algorithms[n].cumulativeRegret.sem[T - 1], Math.abs(a - b) / 2, 1e-9); // sd/sqrt(2) of two values
+  }
+  const report = readFileSync(join(out, "report.md"), "utf8");
+  assert.match(report, /2 training seeds, each on 6 fresh tasks/);
+  assert.match(report, /\| training seed \| evaluation seed \|/);
+  // a rerun resumes every stage and gives the same numbers
+  const again = await runExperiment(exp, out, { workers: 1, trainSeeds: 2 });
+  assert.deepEqual(again.results["lin-ad-ucb-bernoulli"].algorithms.transformer.cumulativeRegret.mean, res.algorithms.transformer.cumulativeRegret.mean);
 });
 
 test("the shipped ad-darkroom deploys by default on the held-out goals of its room and improves in context with frozen weights", (t) => {

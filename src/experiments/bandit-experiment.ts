@@ -24,6 +24,9 @@ import { MODELS_DIR } from "../nn/model-path.js";
 import { progress } from "../core/progress.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js";
+import { aggregateBanditRuns, type BanditRunSummary } from "./seeds.js";
+import { inStagedDir } from "../core/run-dir.js";
+import { writeBanditReport } from "../report/bandit-report.js";
 import { estimateDatasetBytes, type Manifest } from "../data/dataset.js";
 import { formatBytes, parameterCount, trainMemoryPlan } from "../nn/memory-plan.js";
 import { parseTransformerConfig } from "../nn/config.js";
@@ -59,43 +62,61 @@ function defaultAlgos(exp: BanditExperiment, run: ExperimentRun): string[] {
   return uniqueAlgoSpecs([...exp.baselines, ...run.generate.context.map((c) => c.algo)]);
 }
 
-export async function runExperiment(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean; engine?: EngineName }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
+type ExperimentOpts = { workers: number; tasks?: number; ship?: boolean; engine?: EngineName; trainSeeds?: number };
+
+export async function runExperiment(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
   checkOutPath(out);
   return withOutLock(out, runCommand(), () => runExperimentLocked(exp, out, opts));
 }
 
-async function runExperimentLocked(exp: BanditExperiment, out: string, opts: { workers: number; tasks?: number; ship?: boolean; engine?: EngineName }): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
+/** Folders of training seed index i of a run: the first keeps train/ and eval/ (the model that ships). */
+export function banditSeedDirs(dir: string, i: number): { train: string; eval: string } {
+  return i === 0 ? { train: join(dir, "train"), eval: join(dir, "eval") } : { train: join(dir, `train-s${i}`), eval: join(dir, `eval-s${i}`) };
+}
+
+async function runExperimentLocked(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
   removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
   writeJsonAtomic(join(out, "experiment.json"), exp);
+  const n = opts.trainSeeds ?? exp.trainSeeds ?? 1;
   const results: Record<string, BanditResults> = {};
   const timings: Record<string, Record<string, number>> = {};
   for (const run of exp.runs) {
     const { dir, generate, train, evaluate } = stageConfigs(exp, run, out, opts.workers, opts.tasks, opts.engine);
     const tag = run.id ? `${exp.name}/${run.id}` : exp.name;
-    const t: Record<string, number> = {};
-    // 1. data
+    const t: Record<string, number> = { trainSeconds: 0, evaluateSeconds: 0 };
+    // 1. data (one dataset for every training seed)
     let t0 = performance.now();
     const spec = toGenerationSpec(generate);
     const bar = progress(`${tag} generate`, spec.tasks + spec.valTasks, "traj");
     await generateDataset(spec, join(dir, "data"), { workers: generate.workers, onShard: (n) => bar.tick(n) });
     bar.stop();
     t.generateSeconds = (performance.now() - t0) / 1000;
-    // 2. training
-    t0 = performance.now();
-    const tr = await runTraining(train, join(dir, "train"), { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, `${tag} train`, opts.workers);
-    // A finished training is skipped: report the wall time recorded by the session that finished it.
-    t.trainSeconds = tr.alreadyDone ? recordedTrainSeconds(join(dir, "train")) : (performance.now() - t0) / 1000;
-    // 3. evaluation (fresh tasks)
-    t0 = performance.now();
-    const evalDir = join(dir, "eval");
-    let res: BanditResults;
-    const cfgPath = join(evalDir, "config.json");
-    if (existsSync(join(evalDir, "results.json")) && existsSync(cfgPath) && sameEvalConfig(cfgPath, evaluate)) {
-      res = JSON.parse(readFileSync(join(evalDir, "results.json"), "utf8")) as BanditResults;
-    } else {
-      res = await runEvaluation(evaluate, evalDir, `${tag} evaluate`);
+    const perSeed: BanditResults[] = [];
+    for (let i = 0; i < n; i++) {
+      const dirs = banditSeedDirs(dir, i);
+      const seedTag = n > 1 ? ` (training seed ${train.seed + i}, ${i + 1}/${n})` : "";
+      // 2. training
+      t0 = performance.now();
+      const tr = await runTraining({ ...train, seed: train.seed + i }, dirs.train, { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, `${tag} train${seedTag}`, opts.workers);
+      // A finished training is skipped: count the wall time recorded by the session that ran it.
+      t.trainSeconds += tr.alreadyDone ? recordedTrainSeconds(dirs.train) : (performance.now() - t0) / 1000;
+      // 3. evaluation (fresh tasks; training seed i on evaluation seed base + i)
+      t0 = performance.now();
+      const ev = { ...evaluate, model: dirs.train, seed: evaluate.seed + i };
+      const cfgPath = join(dirs.eval, "config.json");
+      if (existsSync(join(dirs.eval, "results.json")) && existsSync(cfgPath) && sameEvalConfig(cfgPath, ev)) {
+        perSeed.push(JSON.parse(readFileSync(join(dirs.eval, "results.json"), "utf8")) as BanditResults);
+      } else {
+        perSeed.push(await runEvaluation(ev, dirs.eval, `${tag} evaluate${seedTag}`));
+      }
+      t.evaluateSeconds += (performance.now() - t0) / 1000;
     }
-    t.evaluateSeconds = (performance.now() - t0) / 1000;
+    let res = perSeed[0];
+    if (n > 1) {
+      res = aggregateBanditRuns(perSeed, Array.from({ length: n }, (_, i) => train.seed + i));
+      const agg = res;
+      await inStagedDir(join(dir, "eval-seeds"), (d) => writeBanditReport(d, agg, `${tag}: mean ± s.e. over ${n} training seeds (each on its own evaluation seed)`));
+    }
     results[run.id || exp.name] = res;
     timings[run.id || exp.name] = t;
   }
@@ -106,7 +127,6 @@ async function runExperimentLocked(exp: BanditExperiment, out: string, opts: { w
   if (opts.ship) shipModels(exp, out);
   return { results, criteria };
 }
-
 
 function sameEvalConfig(path: string, cfg: unknown): boolean {
   try {
@@ -144,12 +164,18 @@ async function writeExperimentReport(exp: BanditExperiment, out: string, results
     const key = run.id || exp.name;
     const res = results[key];
     const prefix = run.id ? `${run.id}/` : "";
-    lines.push(`## ${run.id ? run.label : "Regret"}`, "", `${res.tasks} fresh tasks, horizon ${res.horizon}, seed ${res.seed}; "transformer" is ${(res.model as { deployment?: string } | undefined)?.deployment ?? "sampled"}${otherModeText(res)}.`, "");
+    const agg = res.aggregate as { runs: number; statistic: string; perRun: BanditRunSummary[] } | undefined;
+    const over = agg ? `${agg.runs} training seeds, each on ${res.tasks} fresh tasks (its own evaluation seed, from ${res.seed}); ${agg.statistic}` : `${res.tasks} fresh tasks, seed ${res.seed}`;
+    lines.push(`## ${run.id ? run.label : "Regret"}`, "", `${over}; horizon ${res.horizon}; "transformer" is ${(res.model as { deployment?: string } | undefined)?.deployment ?? "sampled"}${otherModeText(res)}.`, "");
     const T = res.horizon;
     lines.push("| algorithm | final cumulative regret | s.e. |", "| --- | --- | --- |");
     const names = Object.keys(res.algorithms).sort((a, b) => res.algorithms[a].cumulativeRegret.mean[T - 1] - res.algorithms[b].cumulativeRegret.mean[T - 1]);
     for (const n of names) lines.push(`| ${n} | ${fmt(res.algorithms[n].cumulativeRegret.mean[T - 1])} | ${fmt(res.algorithms[n].cumulativeRegret.sem[T - 1])} |`);
-    lines.push("", `![regret](${prefix}eval/plots/regret.png)`, "", `Training loss: ![loss](${prefix}train/plots/loss.png)`, "");
+    if (agg) {
+      lines.push("", "Per training seed (final cumulative regret, mean over that seed's tasks):", "", `| training seed | evaluation seed | ${names.join(" | ")} |`, `| --- | --- | ${names.map(() => "---").join(" | ")} |`);
+      for (const r of agg.perRun) lines.push(`| ${r.trainSeed} | ${r.evalSeed} | ${names.map((n) => fmt(r.finalRegret[n])).join(" | ")} |`);
+    }
+    lines.push("", `![regret](${prefix}${agg ? "eval-seeds" : "eval"}/plots/regret.png)`, "", `Training loss (training seed ${run.train.seed}): ![loss](${prefix}train/plots/loss.png)`, "");
   }
   if (exp.sweep) {
     const ref = exp.sweep.reference;
@@ -207,8 +233,10 @@ export function memoryPlanText(generate: GenerateConfig, train: PretrainConfig):
 }
 
 /** The commands that run the same stages by hand. */
-export function dryRunText(exp: BanditExperiment, out: string, workers: number, tasks?: number, engine?: EngineName): string {
+export function dryRunText(exp: BanditExperiment, out: string, workers: number, tasks?: number, engine?: EngineName, trainSeeds?: number): string {
   const parts: string[] = [`# ${exp.name} (${exp.scale}): ${exp.title}`, `# reproduces: ${exp.reproduces}`];
+  const n = trainSeeds ?? exp.trainSeeds ?? 1;
+  if (n > 1) parts.push(`# training seeds ${Array.from({ length: n }, (_, i) => exp.runs[0].train.seed + i).join(", ")}: seed i trains into <run>/train-s<i> (the first into train/) and evaluates on evaluation seed ${exp.runs[0].evaluate.seed} + i; the report gives the mean ± s.e. across seeds`);
   if (exp.deviations.length) parts.push(`# differences from the paper: ${exp.deviations.join("; ")}`);
   for (const run of exp.runs) {
     const { generate, train, evaluate, dir } = stageConfigs(exp, run, out, workers, tasks, engine);

@@ -55,6 +55,8 @@ export interface BanditExperiment {
   sweep?: { reference: string; parameter: string };
   /** Classic algorithms the shipped model is compared with by default (`icrl evaluate`). */
   baselines: string[];
+  /** training seeds (train.seed, train.seed + 1, ...) of each run, each evaluated on its own evaluation seed; default 1 */
+  trainSeeds?: number;
 }
 
 const EVAL_SEED = 7;

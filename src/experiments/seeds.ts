@@ -8,6 +8,7 @@
  */
 import { IcrlError } from "../core/errors.js";
 import type { MdpResults } from "../report/mdp-report.js";
+import type { BanditResults } from "../report/bandit-specs.js";
 
 export interface MeanSemCurve {
   mean: number[];
@@ -98,4 +99,43 @@ export function aggregateOffline(runs: Record<string, { mean: number; sem: numbe
       return [k, { mean: c.mean[0], sem: c.sem[0] }];
     }),
   );
+}
+
+/** One bandit run's final cumulative regret per algorithm (mean over its tasks). */
+export interface BanditRunSummary {
+  trainSeed: number;
+  evalSeed: number;
+  finalRegret: Record<string, number>;
+}
+
+/**
+ * Bandit results over several runs (training seed i on evaluation seed base + i) as one
+ * BanditResults: every curve (cumulative regret, per-step suboptimality) is the mean ± s.e. across
+ * runs of the runs' means; `finalRegretPerTask` holds each run's mean final regret.
+ */
+export function aggregateBanditRuns(runs: BanditResults[], trainSeeds: number[]): BanditResults {
+  if (runs.length === 0) throw new IcrlError("no runs to aggregate");
+  const first = runs[0];
+  const names = Object.keys(first.algorithms);
+  for (const r of runs) {
+    if (r.horizon !== first.horizon) throw new IcrlError(`runs with horizons ${first.horizon} and ${r.horizon} cannot be aggregated`);
+    if (Object.keys(r.algorithms).join(",") !== names.join(",")) throw new IcrlError(`runs with different algorithms (${names.join(", ")} and ${Object.keys(r.algorithms).join(", ")}) cannot be aggregated`);
+  }
+  const T = first.horizon;
+  const algorithms: BanditResults["algorithms"] = {};
+  for (const n of names)
+    algorithms[n] = {
+      cumulativeRegret: acrossRuns(runs.map((r) => r.algorithms[n].cumulativeRegret.mean)),
+      suboptimality: acrossRuns(runs.map((r) => r.algorithms[n].suboptimality.mean)),
+      finalRegretPerTask: runs.map((r) => r.algorithms[n].cumulativeRegret.mean[T - 1]),
+    };
+  return {
+    ...first,
+    algorithms,
+    aggregate: {
+      runs: runs.length,
+      statistic: "mean over runs (training seed i evaluated on evaluation seed base + i) of each run's mean over tasks; s.e. = sd across runs / sqrt(runs)",
+      perRun: runs.map((r, i): BanditRunSummary => ({ trainSeed: trainSeeds[i], evalSeed: r.seed, finalRegret: Object.fromEntries(names.map((n) => [n, r.algorithms[n].cumulativeRegret.mean[T - 1]])) })),
+    },
+  };
 }

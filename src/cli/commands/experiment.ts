@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option("--workers <n>", "data-generation worker threads (default 2; results do not depend on it)", intFlag("workers"))
     .option("--dry-run", "print the stage configs (YAML) and exit")
     .option("--run", "with --scale paper: actually run it (days to months of CPU)")
-    .option("--train-seeds <n>", "MDP presets: train (and evaluate) this many seeds and report the mean ± s.e. across them (default: the preset's, e.g. 3 for darkroom-ad)", intFlag("train-seeds"))
+    .option("--train-seeds <n>", "train (and evaluate) this many training seeds and report the mean ± s.e. across them (default: the preset's, e.g. 3 for darkroom-ad)", intFlag("train-seeds"))
     .option("--ship", "copy the trained model(s) to models/<preset>.safetensors")
     .option("--engine <name>", "training and deployment engine: wasm (icrl's SIMD kernels, float32; the presets' default) or jax (the jax-js reference), on the CPU")
     .option("--device <name>", "device: cpu (default) or webgpu (a GPU through WebGPU: Dawn in Node; float32; see docs/neural-core.md)")
@@ -51,7 +51,6 @@ export function register(program: Command): void {
       const chosen = engineForDevice(flags.device, flags.engine);
       const engine = chosen === undefined ? undefined : parseEngine(chosen, "--engine");
       if (isMdpPreset(preset)) return mdpExperimentCommand(preset, { ...flags, engine });
-      if (flags.trainSeeds !== undefined) throw invalid("--train-seeds", flags.trainSeeds, `only with an MDP preset (${MDP_EXPERIMENT_NAMES.join(", ")}); bandit presets name their seeds in their runs`);
       const scale = flags.scale ?? "quick";
       if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
       const exp = banditExperiment(preset, scale as Scale);
@@ -59,14 +58,15 @@ export function register(program: Command): void {
       const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
       const workers = flags.workers ?? 2;
       if (flags.dryRun || (scale === "paper" && !flags.run)) {
-        process.stdout.write(dryRunText(exp, out, workers, flags.tasks, engine));
+        process.stdout.write(dryRunText(exp, out, workers, flags.tasks, engine, flags.trainSeeds));
         if (scale === "paper" && !flags.dryRun) process.stdout.write("# paper scale is config only: add --run to execute it\n");
         return;
       }
       const t0 = performance.now();
-      const { results, criteria } = await runExperiment(exp, out, { workers, tasks: flags.tasks, ship: flags.ship, engine });
+      const { results, criteria } = await runExperiment(exp, out, { workers, tasks: flags.tasks, ship: flags.ship, engine, trainSeeds: flags.trainSeeds });
       const secs = (performance.now() - t0) / 1000;
-      const lines = [`${exp.name} (${scale}) finished in ${(secs / 60).toFixed(1)} min: ${out}/report.md`];
+      const nSeeds = flags.trainSeeds ?? exp.trainSeeds ?? 1;
+      const lines = [`${exp.name} (${scale}) finished in ${(secs / 60).toFixed(1)} min: ${out}/report.md${nSeeds > 1 ? ` (mean ± s.e. over ${nSeeds} training seeds)` : ""}`];
       for (const [k, res] of Object.entries(results)) {
         const T = res.horizon;
         const summary = Object.entries(res.algorithms)
