@@ -316,7 +316,7 @@ test("playground: each shipped Dark Room transformer (DPT and AD) acts in the MD
       const trained = { ...(entry.extra?.dataset?.envParams ?? {}) };
       delete trained.split;
       const dist = MdpTaskDistribution.create("darkroom", { size: 10, horizon: 100, ...trained });
-      const policy = layout.kind === "dpt" ? new DptMdpPolicy("transformer", model, ck.params, layout, { context: "previous-episode", greedy: false }) : new AdMdpPolicy("transformer", model, ck.params, layout, { greedy: false });
+      const policy = layout.kind === "dpt" ? new DptMdpPolicy("transformer", model, ck.params, layout, { context: (ck.extra as { context?: "previous-episode" | "sliding" }).context ?? "previous-episode", greedy: false }) : new AdMdpPolicy("transformer", model, ck.params, layout, { greedy: false });
       const raw = await runMdpPolicy(policy, { dist, episodes: EPISODES, tasks: 8, seed: 0 });
       const node = summariseMdp(raw, 8, EPISODES).cumulativeRegret.mean[EPISODES - 1];
       assert.ok(Math.abs(probe.regret.transformer - node) <= 1e-9 * Math.max(1, Math.abs(node)), `${entry.name}: page ${probe.regret.transformer} vs Node ${node}`);
