@@ -8,10 +8,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../src/core/rng.js";
-import { paramsFromHost, paramsToHost, toTensor, type Params, type Tensor } from "../src/nn/engine.js";
+import { paramsFromHost, paramsToHost, toTensor, type Params } from "../src/nn/engine.js";
 import { createTransformer, type TransformerBatch } from "../src/nn/transformer.js";
 import { checkGradients } from "../src/nn/gradcheck.js";
-import { createLsa } from "../src/nn/lsa.js";
 
 /** Perturb every parameter (LayerNorm weights 1 and zero biases would hide mistakes). */
 function jitter(p: Params, rng: Rng, std: number): Params {
@@ -53,17 +52,3 @@ for (const c of cases) {
   });
 }
 
-for (const shared of [true, false]) {
-  test(`FD gradient check: linear self-attention, ${shared ? "shared" : "per-layer"} weights, TD(lambda) mask (float64)`, () => {
-    const lsa = createLsa({ dim: 5, contextLength: 6, numQueries: 1, numLayers: 3, sharedWeights: shared, mask: { kind: "lambda", lambda: 0.7 }, dtype: "float64" });
-    const rng = Rng.fromSeed(5);
-    const params = jitter(lsa.init(rng), rng, 0.2);
-    const B = 2;
-    const N = 7;
-    const Z = toTensor({ dtype: "float64", shape: [B, 5, N], data: Float64Array.from({ length: B * 5 * N }, () => rng.normal()) });
-    const target = toTensor({ dtype: "float64", shape: [B, 1], data: Float64Array.from({ length: B }, () => rng.normal()) });
-    const batch: { Z: Tensor; target: Tensor } = { Z, target };
-    const r = checkGradients((p, b: typeof batch) => lsa.lossSum(p, b), params, batch, rng, { perTensor: 6 });
-    assert.ok(r.worstRel < 1e-6, `worst relative error ${r.worstRel} at ${r.worstAt}`);
-  });
-}

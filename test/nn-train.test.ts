@@ -1,7 +1,7 @@
 /**
  * Train step, optimizer and numerics: micro-batch accumulation equals the full batch, float64
  * paths really compute in float64 under jit, NaN/Inf errors name step and tensor, schedules,
- * config validation, LSA against a plain-JS forward, deployment read-out and causality.
+ * config validation, deployment read-out and causality.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,7 +11,6 @@ import { type Params, type Tensor, Ops, compile, np, paramsFromHost, paramsToHos
 import { createTransformer, type TransformerBatch } from "../src/nn/transformer.js";
 import { encodeLinBatch, type TokenBatch } from "../src/nn/tokens.js";
 import { initTrainState, learningRate, makeTrainStep } from "../src/nn/optim.js";
-import { createLsa } from "../src/nn/lsa.js";
 
 const linCfg = { backbone: "relu", layout: "lin", tokenDim: 12, dModel: 8, numLayers: 2, numHeads: 2, numArms: 3, maxPositions: 8 } as const;
 
@@ -134,47 +133,6 @@ test("config validation names field, value and allowed range", () => {
   assert.throws(() => createTransformer({ ...linCfg, backbone: "lstm" as never }), /invalid model.backbone: "lstm" \(allowed: one of "gpt", "relu"\)/);
   assert.throws(() => createTransformer({ ...linCfg, bogus: 1 } as never), /invalid model.bogus: 1 \(allowed: no such field\)/);
   assert.throws(() => makeTrainStep(createTransformer(linCfg), { kind: "adamw", lr: -1 }), IcrlError);
-  assert.throws(() => createLsa({ dim: 3, contextLength: 4, numLayers: 0 }), /invalid lsa.numLayers: 0/);
-});
-
-/** Plain-JS float64 LSA forward: Z <- Z + (1/n) P Z M Zᵀ Q Z, Z [D, N] row-major. */
-function lsaPlain(Z: number[], P: number[][], Q: number[][], M: Float64Array, D: number, N: number, n: number): number[] {
-  const mm = (A: number[], B: number[], r: number, k: number, c: number) => {
-    const C = new Array(r * c).fill(0);
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) for (let t = 0; t < k; t++) C[i * c + j] += A[i * k + t] * B[t * c + j];
-    return C;
-  };
-  const tr = (A: number[], r: number, c: number) => Array.from({ length: r * c }, (_, i) => A[(i % r) * c + Math.floor(i / r)]);
-  let z = Z.slice();
-  for (let l = 0; l < P.length; l++) {
-    const S = mm(mm(z, Array.from(M), D, N, N), tr(z, D, N), D, N, D);
-    const upd = mm(mm(mm(P[l], S, D, D, D), Q[l], D, D, D), z, D, D, N);
-    z = z.map((v, i) => v + upd[i] / n);
-  }
-  return z;
-}
-
-test("LSA on the engine equals a plain-JS float64 forward (TD(lambda) and standard masks, shared and per-layer)", () => {
-  for (const [mask, shared] of [[{ kind: "lambda", lambda: 0.5 }, false], [{ kind: "standard" }, true]] as const) {
-    const D = 5;
-    const n = 6;
-    const N = 8;
-    const L = 3;
-    const lsa = createLsa({ dim: D, contextLength: n, numQueries: 2, numLayers: L, sharedWeights: shared, mask, dtype: "float64" });
-    const rng = Rng.fromSeed(1);
-    const p = paramsToHost(lsa.init(rng));
-    for (const k of Object.keys(p)) p[k].data = Float64Array.from({ length: D * D }, () => rng.normal(0, 0.3));
-    const Zs = [0, 1].map(() => Array.from({ length: D * N }, () => rng.normal()));
-    const Z = toTensor({ dtype: "float64", shape: [2, D, N], data: Float64Array.from(Zs.flat()) });
-    const out = Array.from(compile((pp: Params, z: Tensor) => lsa.forward(pp, z))(paramsFromHost(p), Z).dataSync() as Float64Array);
-    const Ps = Array.from({ length: L }, (_, l) => Array.from(p[shared ? "P" : `P.${l}`].data));
-    const Qs = Array.from({ length: L }, (_, l) => Array.from(p[shared ? "Q" : `Q.${l}`].data));
-    Zs.forEach((z, b) => {
-      const ref = lsaPlain(z, Ps, Qs, lsa.mask(), D, N, n);
-      const scale = Math.max(...ref.map(Math.abs));
-      ref.forEach((v, i) => assert.ok(Math.abs(out[b * D * N + i] - v) <= 1e-13 * scale, `Z[${b}][${i}]: ${out[b * D * N + i]} vs ${v}`));
-    });
-  }
 });
 
 test("deployment read-out: logitsAt equals the logits at that position and ignores later tokens (causal)", () => {
