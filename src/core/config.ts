@@ -79,7 +79,8 @@ export interface ConfigCommand {
 let commandFlags: string[] = [];
 
 export function applyConfigFlags(cmd: ConfigCommand, path: string | undefined): void {
-  const flags = cmd.options.map((o) => o.long?.replace(/^--/, "")).filter((f): f is string => !!f && f !== "config" && f !== "help");
+  // a negatable flag (--no-onehot) is the key of its value in a config file (onehot: false)
+  const flags = cmd.options.map((o) => o.long?.replace(/^--(no-)?/, "")).filter((f): f is string => !!f && f !== "config" && f !== "help");
   commandFlags = flags;
   configState = null;
   if (path === undefined) return;

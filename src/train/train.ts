@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
 import { MDP_DATASET_FORMAT, MDP_PART_FORMAT } from "../data/mdp-dataset.js";
 import { createTransformer } from "../nn/transformer.js";
+import type { TransformerConfig } from "../nn/config.js";
 import { trainWithProgress, type LoopResult } from "./loop.js";
 import { banditSource, optimizerConfigFor, PretrainConfigSchema, startPretraining, type PretrainConfig, type SequenceSource } from "./pretrain.js";
 import { mdpSource, MdpPretrainConfigSchema, type MdpPretrainConfig } from "./mdp-pretrain.js";
@@ -49,19 +50,21 @@ export function sequenceSource(cfg: TrainConfig): SequenceSource {
   return isMdpDataset(cfg.data) ? mdpSource(cfg as MdpPretrainConfig) : banditSource(cfg);
 }
 
-/** Train into `out` (fresh or resumed); `extra` is merged into the checkpoint metadata. */
-export async function runTraining(cfg: TrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train", workers = 2): Promise<LoopResult> {
+/** Train into `out` (fresh or resumed); `extra` is merged into the checkpoint metadata. Returns the loop's result and the model's config. */
+export async function runTraining(cfg: TrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train", workers = 2): Promise<LoopResult & { modelConfig: TransformerConfig }> {
   const source = sequenceSource(cfg);
-  return trainWithProgress({
+  const modelConfig = createTransformer(source.modelConfig).config;
+  const res = await trainWithProgress({
     out,
     label,
     cfg,
     runConfig: cfg,
-    modelConfig: createTransformer(source.modelConfig).config,
+    modelConfig,
     optimizerConfig: optimizerConfigFor(cfg),
     extra: { ...extra, ...source.meta, train: cfg },
     start: (resume) => startPretraining(cfg, source, resume, { workers }),
   });
+  return { ...res, modelConfig };
 }
 
 /** The wall time a finished training run in `dir` recorded (its timing.json), or NaN. */

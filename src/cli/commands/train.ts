@@ -6,10 +6,8 @@
 import { engineForDevice } from "../../nn/webgpu.js";
 import type { Command } from "commander";
 import { IcrlError, show } from "../../core/errors.js";
-import { Rng } from "../../core/rng.js";
-import { countParams } from "../../nn/engine.js";
-import { createTransformer } from "../../nn/transformer.js";
-import { isMdpDataset, parseTrainConfig, runTraining, sequenceSource, type TrainConfig } from "../../train/train.js";
+import { parameterCount } from "../../nn/memory-plan.js";
+import { isMdpDataset, parseTrainConfig, runTraining, type TrainConfig } from "../../train/train.js";
 import { setTensorBoard } from "../../train/loop.js";
 import { fieldHelp, intFlag, loadConfigFile, numFlag, CONFIG_HELP } from "../../core/config.js";
 import { PretrainConfigSchema } from "../../train/pretrain.js";
@@ -72,7 +70,7 @@ export function register(program: Command): void {
       }
       const last = res.metrics[res.metrics.length - 1];
       const firstVal = res.metrics.find((m) => m.valLoss !== undefined)?.valLoss;
-      const params = countParams(createTransformer(sequenceSource(cfg).modelConfig).init(Rng.derive(0)));
+      const params = parameterCount(res.modelConfig);
       process.stdout.write(
         `trained ${params} parameters for ${cfg.steps} steps` +
           (res.resumedFrom > 0 ? ` (resumed from step ${res.resumedFrom})` : "") +
