@@ -5,7 +5,6 @@
  * after an interruption resumes each stage where it stopped (datasets and training resume; a
  * finished stage is skipped). The MDP counterpart is mdp-experiment.ts.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
@@ -24,7 +23,7 @@ import { MODELS_DIR } from "../nn/model-path.js";
 import { progress } from "../core/progress.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js";
-import { aggregateBanditRuns, type BanditRunSummary } from "./seeds.js";
+import { aggregateBanditRuns, reusableEvaluation, seedDirs, type BanditRunSummary } from "./seeds.js";
 import { inStagedDir } from "../core/run-dir.js";
 import { writeBanditReport } from "../report/bandit-report.js";
 import { estimateDatasetBytes, type Manifest } from "../data/dataset.js";
@@ -69,11 +68,6 @@ export async function runExperiment(exp: BanditExperiment, out: string, opts: Ex
   return withOutLock(out, runCommand(), () => runExperimentLocked(exp, out, opts));
 }
 
-/** Folders of training seed index i of a run: the first keeps train/ and eval/ (the model that ships). */
-export function banditSeedDirs(dir: string, i: number): { train: string; eval: string } {
-  return i === 0 ? { train: join(dir, "train"), eval: join(dir, "eval") } : { train: join(dir, `train-s${i}`), eval: join(dir, `eval-s${i}`) };
-}
-
 async function runExperimentLocked(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
   removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
   writeJsonAtomic(join(out, "experiment.json"), exp);
@@ -93,7 +87,7 @@ async function runExperimentLocked(exp: BanditExperiment, out: string, opts: Exp
     t.generateSeconds = (performance.now() - t0) / 1000;
     const perSeed: BanditResults[] = [];
     for (let i = 0; i < n; i++) {
-      const dirs = banditSeedDirs(dir, i);
+      const dirs = seedDirs(dir, i);
       const seedTag = n > 1 ? ` (training seed ${train.seed + i}, ${i + 1}/${n})` : "";
       // 2. training
       t0 = performance.now();
@@ -103,13 +97,9 @@ async function runExperimentLocked(exp: BanditExperiment, out: string, opts: Exp
       // 3. evaluation (fresh tasks; training seed i on evaluation seed base + i)
       t0 = performance.now();
       const ev = { ...evaluate, model: dirs.train, seed: evaluate.seed + i };
-      const cfgPath = join(dirs.eval, "config.json");
-      if (existsSync(join(dirs.eval, "results.json")) && existsSync(cfgPath) && sameEvalConfig(cfgPath, ev)) {
-        perSeed.push(JSON.parse(readFileSync(join(dirs.eval, "results.json"), "utf8")) as BanditResults);
-      } else {
-        perSeed.push(await runEvaluation(ev, dirs.eval, `${tag} evaluate${seedTag}`));
-      }
-      t.evaluateSeconds += (performance.now() - t0) / 1000;
+      const earlier = reusableEvaluation<BanditResults>(dirs.eval, ev);
+      perSeed.push(earlier ? earlier.results : await runEvaluation(ev, dirs.eval, `${tag} evaluate${seedTag}`));
+      t.evaluateSeconds += earlier ? earlier.seconds : (performance.now() - t0) / 1000;
     }
     let res = perSeed[0];
     if (n > 1) {
@@ -126,16 +116,6 @@ async function runExperimentLocked(exp: BanditExperiment, out: string, opts: Exp
   writeJsonAtomic(join(out, "timing.json"), timings);
   if (opts.ship) shipModels(exp, out);
   return { results, criteria };
-}
-
-function sameEvalConfig(path: string, cfg: unknown): boolean {
-  try {
-    const saved = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-    const want = cfg as Record<string, unknown>;
-    return Object.keys(want).every((k) => JSON.stringify(saved[k]) === JSON.stringify(want[k]));
-  } catch {
-    return false;
-  }
 }
 
 /** Copy each run's final model to models/<preset>[-<run>].safetensors, tagged with the preset. */

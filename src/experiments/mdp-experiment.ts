@@ -12,7 +12,7 @@ import { layoutFor, mdpModelConfig, type MdpPretrainConfig } from "../train/mdp-
 import { parseTransformerConfig } from "../nn/config.js";
 import { formatBytes, parameterCount, trainMemoryPlan } from "../nn/memory-plan.js";
 import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { IcrlError } from "../core/errors.js";
@@ -25,7 +25,7 @@ import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/mdp-evaluate.js";
 import { fmt } from "../report/bandit-report.js";
 import { mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
-import { aggregateMdpRuns, type RunSummary } from "./seeds.js";
+import { aggregateMdpRuns, reusableEvaluation, seedDirs, type RunSummary } from "./seeds.js";
 import { inStagedDir } from "../core/run-dir.js";
 import { progress } from "../core/progress.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
@@ -87,15 +87,6 @@ export function mdpStageConfigs(exp: MdpExperiment, out: string, tasks?: number,
   return { data, generate: exp.generate, train, evaluate };
 }
 
-function sameConfig(path: string, cfg: Record<string, unknown>): boolean {
-  try {
-    const saved = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-    return Object.keys(cfg).every((k) => JSON.stringify(saved[k]) === JSON.stringify(cfg[k]));
-  } catch {
-    return false;
-  }
-}
-
 export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName; trainSeeds?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
   checkOutPath(out);
   return withOutLock(out, runCommand(), () => runMdpExperimentLocked(exp, out, opts));
@@ -104,11 +95,6 @@ export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: { 
 /** Training seeds of a run: seed i of n trains with train.seed + i and evaluates on evaluate.seed + i. */
 export function trainSeedList(exp: MdpExperiment, n: number): number[] {
   return Array.from({ length: n }, (_, i) => exp.train.seed + i);
-}
-
-/** Folders of training seed index i: the first keeps train/ and eval/ (the model that ships). */
-export function seedDirs(out: string, i: number): { train: string; eval: string } {
-  return i === 0 ? { train: join(out, "train"), eval: join(out, "eval") } : { train: join(out, `train-s${i}`), eval: join(out, `eval-s${i}`) };
 }
 
 async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName; trainSeeds?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
@@ -138,9 +124,10 @@ async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { w
     t0 = performance.now();
     const ev = { ...evaluate, model: dirs.train, seed: evaluate.seed + i };
     let res: MdpResults;
-    if (existsSync(join(dirs.eval, "results.json")) && sameConfig(join(dirs.eval, "config.json"), ev as unknown as Record<string, unknown>)) {
-      res = JSON.parse(readFileSync(join(dirs.eval, "results.json"), "utf8")) as MdpResults;
-      timings.evaluateSeconds += recordedEvaluateSeconds(dirs.eval);
+    const earlier = reusableEvaluation<MdpResults>(dirs.eval, ev);
+    if (earlier) {
+      res = earlier.results;
+      timings.evaluateSeconds += earlier.seconds;
     } else {
       res = await runMdpEvaluation(ev, dirs.eval, `${exp.name} evaluate${tag}`);
       timings.evaluateSeconds += (performance.now() - t0) / 1000;
@@ -264,14 +251,4 @@ export function shipMdpModel(exp: MdpExperiment, out: string, modelsDir = MODELS
   const dst = join(modelsDir, `${exp.shipAs ?? exp.name}.safetensors`);
   saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
   return dst;
-}
-
-/** The wall time an earlier evaluation in `dir` spent running its policies (its timing.json), or NaN. */
-function recordedEvaluateSeconds(dir: string): number {
-  try {
-    const t = JSON.parse(readFileSync(join(dir, "timing.json"), "utf8")) as { wallSecondsPerAlgorithm: Record<string, number> };
-    return Object.values(t.wallSecondsPerAlgorithm).reduce((a, b) => a + b, 0);
-  } catch {
-    return NaN;
-  }
 }

@@ -6,6 +6,8 @@
  * the evaluation tasks and noise, which is what a result "over training seeds and evaluation
  * seeds" must carry (a pooled s.e. over all tasks would leave the training seed's variation out).
  */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
 import type { MdpResults } from "../report/mdp-report.js";
 import type { BanditResults } from "../report/bandit-specs.js";
@@ -138,4 +140,33 @@ export function aggregateBanditRuns(runs: BanditResults[], trainSeeds: number[])
       perRun: runs.map((r, i): BanditRunSummary => ({ trainSeed: trainSeeds[i], evalSeed: r.seed, finalRegret: Object.fromEntries(names.map((n) => [n, r.algorithms[n].cumulativeRegret.mean[T - 1]])) })),
     },
   };
+}
+
+/** Folders of training seed index i of a run in `dir`: the first keeps train/ and eval/ (the model that ships). */
+export function seedDirs(dir: string, i: number): { train: string; eval: string } {
+  return i === 0 ? { train: join(dir, "train"), eval: join(dir, "eval") } : { train: join(dir, `train-s${i}`), eval: join(dir, `eval-s${i}`) };
+}
+
+/**
+ * An earlier evaluation in `dir` made with the same config (every key of `cfg` equal in its
+ * config.json), with the wall time it spent running its policies; null when there is none.
+ */
+export function reusableEvaluation<R>(dir: string, cfg: object): { results: R; seconds: number } | null {
+  try {
+    if (!existsSync(join(dir, "results.json"))) return null;
+    const saved = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
+    const want = cfg as Record<string, unknown>;
+    if (!Object.keys(want).every((k) => JSON.stringify(saved[k]) === JSON.stringify(want[k]))) return null;
+    const results = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as R;
+    let seconds = NaN;
+    try {
+      const t = JSON.parse(readFileSync(join(dir, "timing.json"), "utf8")) as { wallSecondsPerAlgorithm: Record<string, number> };
+      seconds = Object.values(t.wallSecondsPerAlgorithm).reduce((a, b) => a + b, 0);
+    } catch {
+      // no timing recorded: the results stand, the time is unknown
+    }
+    return { results, seconds };
+  } catch {
+    return null;
+  }
 }
