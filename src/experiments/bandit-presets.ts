@@ -6,8 +6,11 @@
  *    trajectories (DPT linear: 1M), horizon 200 (DPT Gaussian: 500), their model sizes, batch
  *    sizes, learning rates and epochs converted to optimizer steps. Config only: at these budgets
  *    training takes days to months of CPU.
- *  - `quick`: the whole pipeline (generate + train + evaluate) in roughly 30 minutes on 2 cores,
- *    with the horizon shortened to 50 (stated in every report) and fewer optimizer steps.
+ *  - `horizon`: the papers' horizon (T = 200; DPT Gaussian: 500) and protocol (sampled deployment,
+ *    1000 evaluation tasks per training seed, 3 training seeds) with a training budget of about
+ *    25 minutes per training seed on 2 cores (50K trajectories, a few thousand optimizer steps).
+ *  - `quick`: the whole pipeline (generate + train + evaluate) in minutes on 2 cores, with the
+ *    horizon shortened to 50 (stated in every report), one training seed and fewer optimizer steps.
  *
  * Every run is generate -> train -> evaluate with the commands' own configs, so each stage can
  * also be run by hand with the same values (`icrl experiment <preset> --dry-run` prints them).
@@ -19,7 +22,8 @@
 import type { GenerateConfig } from "../data/generate-config.js";
 import type { PretrainConfig } from "../train/pretrain.js";
 
-export type Scale = "quick" | "paper";
+export type Scale = "quick" | "horizon" | "paper";
+export const SCALES: readonly Scale[] = ["quick", "horizon", "paper"];
 
 /** A measurable claim checked on the final cumulative regret of the evaluation. */
 export type Criterion =
@@ -35,9 +39,9 @@ export interface ExperimentRun {
   train: Omit<PretrainConfig, "data">;
   /**
    * `greedy`: the primary deployment mode ("transformer"); the other mode is always reported too.
-   * AD of a deterministic expert (LinUCB, UCB: argmax of an index) deploys greedily, since the
-   * imitation target is a point mass and the argmax is the expert's most likely action; DPT
-   * (label = optimal arm) samples, which is posterior sampling of a* (Lee et al. §4; Lin et al. §4.2).
+   * Every preset samples the softmax, as both anchors deploy (Lin et al. §4.2 and their code; DPT's
+   * posterior sampling of a*, Lee et al. §4), and its checks read the sampled transformer; greedy
+   * (argmax) is reported beside it.
    */
   evaluate: { tasks: number; algos?: string[]; greedy: boolean; bothModes: boolean; seed: number };
 }
@@ -63,6 +67,7 @@ const EVAL_SEED = 7;
 
 /** Lin et al.'s ReLU-attention model (run_bandit.sh: L=8, 4 heads, D=32, AdamW lr 1e-3, wd 1e-4). */
 function linTrain(scale: Scale, quick: { steps: number; layers?: number }): Omit<PretrainConfig, "data"> {
+  // quick and horizon share the recipe; `quick.steps` is that scale's own budget
   if (scale === "paper")
     return {
       backbone: "relu",
@@ -105,7 +110,7 @@ function linTrain(scale: Scale, quick: { steps: number; layers?: number }): Omit
 }
 
 /** DPT's GPT-2 model (train.py: L=4, D=32, one head in code, AdamW lr 1e-4 (bandits), wd 1e-4, batch 64). */
-function dptTrain(scale: Scale, paperSteps: number, quickSteps: number): Omit<PretrainConfig, "data"> {
+function dptTrain(scale: Scale, paperSteps: number, steps: PerScale<number>): Omit<PretrainConfig, "data"> {
   if (scale === "paper")
     return {
       backbone: "gpt",
@@ -137,7 +142,7 @@ function dptTrain(scale: Scale, paperSteps: number, quickSteps: number): Omit<Pr
     weightDecay: 1e-4,
     batchSize: 32,
     microBatches: 2, // two halves: both cores compute gradients (results do not depend on the worker count)
-    steps: quickSteps,
+    steps: steps[scale],
     evalEvery: 200,
     logEvery: 20,
     checkpointEvery: 200,
@@ -147,8 +152,10 @@ function dptTrain(scale: Scale, paperSteps: number, quickSteps: number): Omit<Pr
   };
 }
 
-function gen(scale: Scale, o: { env: string; horizon: { quick: number; paper: number }; context: { algo: string; weight: number }[]; label: "ad" | "dpt"; tasks?: { quick: number; paper: number } }): ExperimentRun["generate"] {
-  const tasks = o.tasks ?? { quick: 20_000, paper: 80_000 };
+type PerScale<T> = Record<Scale, T>;
+
+function gen(scale: Scale, o: { env: string; horizon: PerScale<number>; context: { algo: string; weight: number }[]; label: "ad" | "dpt"; tasks?: PerScale<number> }): ExperimentRun["generate"] {
+  const tasks = o.tasks ?? { quick: 20_000, horizon: 50_000, paper: 80_000 };
   return {
     env: o.env,
     horizon: o.horizon[scale],
@@ -158,15 +165,40 @@ function gen(scale: Scale, o: { env: string; horizon: { quick: number; paper: nu
     tasks: tasks[scale],
     valTasks: scale === "paper" ? tasks.paper / 4 : 2000,
     seed: 1,
-    shardSize: scale === "paper" ? 5000 : 1000,
+    shardSize: scale === "quick" ? 1000 : scale === "horizon" ? 2500 : 5000,
   };
 }
 
-const H50 = { quick: 50, paper: 200 };
+const H50 = { quick: 50, horizon: 200, paper: 200 };
 const QUICK_H = "horizon 50 instead of 200";
+/** Training seeds of the horizon scale (each evaluated on its own evaluation seed). */
+const HORIZON_SEEDS = 3;
 
-function evalCfg(greedy: boolean, algos?: string[]): ExperimentRun["evaluate"] {
-  return { tasks: 500, algos, greedy, bothModes: true, seed: EVAL_SEED };
+/** Sampled deployment (both anchors' mode), greedy beside it; 1000 tasks per seed at the papers' horizon. */
+function evalCfg(scale: Scale, algos?: string[]): ExperimentRun["evaluate"] {
+  return { tasks: scale === "quick" ? 500 : 1000, algos, greedy: false, bothModes: true, seed: EVAL_SEED };
+}
+
+/** The budget line of a Lin preset's report at each scale. */
+function linDeviations(scale: Scale, steps: PerScale<number>, extra: string[] = []): string[] {
+  if (scale === "quick") return [QUICK_H, "20K trajectories instead of 100K", `${steps.quick} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128`, ...extra];
+  if (scale === "horizon") return ["50K trajectories instead of 100K", `${steps.horizon} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128`, ...extra];
+  return extra;
+}
+
+/** Optimizer steps of batch 32 per scale (the paper scale's own counts are in linTrain / dptTrain). */
+const LIN_STEPS: PerScale<number> = { quick: 4000, horizon: 4000, paper: 0 };
+const UCB_STEPS: PerScale<number> = { quick: 3000, horizon: 3000, paper: 0 };
+const SWEEP_STEPS: PerScale<number> = { quick: 1500, horizon: 3000, paper: 0 };
+const DPT_STEPS: PerScale<number> = { quick: 2500, horizon: 4000, paper: 0 };
+/** Lin et al.'s Emp takes the lowest-index best arm (np.argmax); random ties are `emp`. */
+const LIN_EMP = "emp:ties=first";
+
+function dptDeviations(scale: Scale, o: { quick: string; trajectories: string; epochs: string }): string[] {
+  const layout = "Lin's two-token layout";
+  if (scale === "paper") return [layout];
+  const n = scale === "quick" ? "20K" : "50K";
+  return [...(scale === "quick" ? [o.quick] : []), `${n} trajectories instead of ${o.trajectories}`, `${DPT_STEPS[scale]} optimizer steps of batch 32 at lr 1e-3 (cosine) instead of ${o.epochs}`, layout];
 }
 
 const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
@@ -175,14 +207,15 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
     title: "Algorithm distillation of LinUCB on a linear bandit",
     reproduces: "Lin et al. Fig. 1 (left): linear bandit d=5, A=10, noise 1.5; Alg0 = AlgE = LinUCB (lambda=1, alpha=2); ReLU attention L=8, D=32",
     scale,
-    deviations: scale === "quick" ? [QUICK_H, "20K trajectories instead of 100K", "4000 optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs"] : [],
+    deviations: linDeviations(scale, LIN_STEPS),
+    trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
     runs: [
       {
         id: "",
         label: "AD(LinUCB)",
         generate: gen(scale, { env: "lin-linear", horizon: H50, context: [{ algo: "linucb", weight: 1 }], label: "ad" }),
-        train: linTrain(scale, { steps: 4000 }),
-        evaluate: evalCfg(true),
+        train: linTrain(scale, { steps: LIN_STEPS[scale] }),
+        evaluate: evalCfg(scale),
       },
     ],
     criteria: [
@@ -190,43 +223,45 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       { kind: "below", of: "transformer", to: "thompson", text: "transformer regret below Thompson sampling's (by > 2 s.e.)" },
       { kind: "below", of: "transformer", to: "emp", text: "transformer regret below Emp's (by > 2 s.e.)" },
     ],
-    baselines: ["uniform", "emp", "thompson", "linucb", "ridge-greedy"],
+    baselines: ["uniform", LIN_EMP, "thompson", "linucb", "ridge-greedy"],
   }),
   "lin-fig1-right": (scale) => ({
     name: "lin-fig1-right",
     title: "Decision-pretrained transformer on a Bernoulli bandit",
     reproduces: "Lin et al. Fig. 1 (right): Bernoulli bandit A=5, means ~ U[0,1]; Alg0 = (uniform + Thompson)/2, AlgE = optimal arm (DPT); ReLU attention L=8, D=32",
     scale,
-    deviations: scale === "quick" ? [QUICK_H, "20K trajectories instead of 100K", "4000 optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs"] : [],
+    deviations: linDeviations(scale, LIN_STEPS),
+    trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
     runs: [
       {
         id: "",
         label: "DPT(unif+TS)",
         generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "thompson", weight: 0.5 }, { algo: "uniform", weight: 0.5 }], label: "dpt" }),
-        train: linTrain(scale, { steps: 4000 }),
-        evaluate: evalCfg(false),
+        train: linTrain(scale, { steps: LIN_STEPS[scale] }),
+        evaluate: evalCfg(scale),
       },
     ],
     criteria: [{ kind: "ratio", of: "transformer", to: "thompson", max: 1.2, text: "transformer regret <= 1.2 x Thompson sampling's" }],
-    baselines: ["uniform", "emp", "ucb", "thompson"],
+    baselines: ["uniform", LIN_EMP, "ucb", "thompson"],
   }),
   "lin-ad-ucb-bernoulli": (scale) => ({
     name: "lin-ad-ucb-bernoulli",
     title: "Algorithm distillation of UCB on a Bernoulli bandit",
     reproduces: "Lin et al. App. B Fig. 3: Bernoulli bandit A=5; Alg0 = AlgE = UCB; ReLU attention L=8, D=32",
     scale,
-    deviations: scale === "quick" ? [QUICK_H, "20K trajectories instead of 100K", "3000 optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs"] : [],
+    deviations: linDeviations(scale, UCB_STEPS),
+    trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
     runs: [
       {
         id: "",
         label: "AD(UCB)",
         generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "ucb", weight: 1 }], label: "ad" }),
-        train: linTrain(scale, { steps: 3000 }),
-        evaluate: evalCfg(true),
+        train: linTrain(scale, { steps: UCB_STEPS[scale] }),
+        evaluate: evalCfg(scale),
       },
     ],
     criteria: [{ kind: "ratio", of: "transformer", to: "ucb", max: 1.1, text: "transformer regret <= 1.1 x UCB's" }],
-    baselines: ["uniform", "emp", "ucb", "thompson"],
+    baselines: ["uniform", LIN_EMP, "ucb", "thompson"],
   }),
   "lin-ratio-sweep": (scale) => {
     const alphas = [0, 0.1, 0.5, 1];
@@ -235,7 +270,8 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       title: "Effect of the distribution ratio: DPT on a Bernoulli bandit with Thompson share alpha",
       reproduces: "Lin et al. App. B Fig. 4: Bernoulli A=5; Alg0 = alpha TS + (1 - alpha) uniform, alpha in {0, 0.1, 0.5, 1}; AlgE = optimal arm",
       scale,
-      deviations: scale === "quick" ? [QUICK_H, "20K trajectories per alpha instead of 100K", "4-layer models, 1500 optimizer steps of batch 32 per alpha"] : [],
+      deviations: linDeviations(scale, SWEEP_STEPS, ["4-layer models instead of 8"]).map((d) => d.replace(/^(\d+K trajectories)/, "$1 per alpha")),
+      trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
       runs: alphas.map((alpha) => ({
         id: `alpha-${alpha}`,
         label: `alpha=${alpha}`,
@@ -245,8 +281,8 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
           context: alpha === 0 ? [{ algo: "uniform", weight: 1 }] : alpha === 1 ? [{ algo: "thompson", weight: 1 }] : [{ algo: "thompson", weight: alpha }, { algo: "uniform", weight: 1 - alpha }],
           label: "dpt",
         }),
-        train: linTrain(scale, { steps: 1500, layers: 4 }),
-        evaluate: evalCfg(false, ["thompson", "uniform"]),
+        train: linTrain(scale, { steps: SWEEP_STEPS[scale], layers: 4 }),
+        evaluate: evalCfg(scale, ["thompson", "uniform"]),
       })),
       criteria: [],
       sweep: { reference: "thompson", parameter: "alpha (Thompson share of the context data)" },
@@ -258,14 +294,15 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
     title: "DPT on the basic Gaussian bandit",
     reproduces: "Lee et al. (DPT) Fig. 2b: 5 arms, means ~ U[0,1], noise 0.3; context = i.i.d. pulls from (1-cov) Dirichlet(1) + cov onehot; label = optimal arm; GPT-2 L=4, D=32",
     scale,
-    deviations: scale === "quick" ? ["horizon 100 instead of 500", "20K trajectories instead of 80K", "2500 optimizer steps of batch 32 at lr 1e-3 (cosine) instead of 300 epochs at 1e-4", "Lin's two-token layout"] : ["Lin's two-token layout"],
+    deviations: dptDeviations(scale, { quick: "horizon 100 instead of 500", trajectories: "80K", epochs: "300 epochs at 1e-4" }),
+    trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
     runs: [
       {
         id: "",
         label: "DPT",
-        generate: gen(scale, { env: "dpt-gaussian", horizon: { quick: 100, paper: 500 }, context: [{ algo: "dirichlet-iid", weight: 1 }], label: "dpt" }),
-        train: dptTrain(scale, 375_000, 2500),
-        evaluate: evalCfg(false),
+        generate: gen(scale, { env: "dpt-gaussian", horizon: { quick: 100, horizon: 500, paper: 500 }, context: [{ algo: "dirichlet-iid", weight: 1 }], label: "dpt" }),
+        train: dptTrain(scale, 375_000, DPT_STEPS),
+        evaluate: evalCfg(scale),
       },
     ],
     criteria: [],
@@ -276,14 +313,15 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
     title: "DPT on a linear bandit from Thompson-sampling data",
     reproduces: "Lee et al. (DPT) Fig. 3b: 10 arms, d=2, noise 0.3; context = per-arm Gaussian Thompson sampling; label = optimal arm; GPT-2 L=4, D=32",
     scale,
-    deviations: scale === "quick" ? ["horizon 100 instead of 200", "20K trajectories instead of 800K", "2500 optimizer steps of batch 32 at lr 1e-3 (cosine) instead of 200 epochs at 1e-4", "Lin's two-token layout"] : ["Lin's two-token layout"],
+    deviations: dptDeviations(scale, { quick: "horizon 100 instead of 200", trajectories: "800K", epochs: "200 epochs at 1e-4" }),
+    trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
     runs: [
       {
         id: "",
         label: "DPT",
-        generate: gen(scale, { env: "dpt-linear", horizon: { quick: 100, paper: 200 }, context: [{ algo: "thompson:model=arm", weight: 1 }], label: "dpt", tasks: { quick: 20_000, paper: 800_000 } }),
-        train: dptTrain(scale, 2_500_000, 2500),
-        evaluate: evalCfg(false),
+        generate: gen(scale, { env: "dpt-linear", horizon: { quick: 100, horizon: 200, paper: 200 }, context: [{ algo: "thompson:model=arm", weight: 1 }], label: "dpt", tasks: { quick: 20_000, horizon: 50_000, paper: 800_000 } }),
+        train: dptTrain(scale, 2_500_000, DPT_STEPS),
+        evaluate: evalCfg(scale),
       },
     ],
     criteria: [],

@@ -1,12 +1,12 @@
 /**
- * `icrl experiment <preset> [--scale quick|paper]`: generate -> train -> evaluate for a named
+ * `icrl experiment <preset> [--scale quick|horizon|paper]`: generate -> train -> evaluate for a named
  * experiment, then one report (bandit presets: src/experiments/bandit-experiment.ts; MDP presets:
  * src/experiments/mdp-experiment.ts). The default folder `runs/experiment-<preset>-<scale>` does
  * not depend on the clock, so running the same command again resumes where it stopped.
  */
 import type { Command } from "commander";
 import { didYouMean, invalid } from "../../core/errors.js";
-import { banditExperiment, BANDIT_EXPERIMENT_NAMES, type Scale } from "../../experiments/bandit-presets.js";
+import { banditExperiment, BANDIT_EXPERIMENT_NAMES, SCALES, type Scale } from "../../experiments/bandit-presets.js";
 import { dryRunText, runExperiment } from "../../experiments/bandit-experiment.js";
 import { isMdpPreset, mdpExperiment, MDP_EXPERIMENT_NAMES, type MdpScale } from "../../experiments/mdp-presets.js";
 import { mdpDryRunText, runMdpExperiment, shipMdpModel } from "../../experiments/mdp-experiment.js";
@@ -37,9 +37,9 @@ export function register(program: Command): void {
     .command("experiment")
     .argument("<preset>", `experiment preset: ${[...BANDIT_EXPERIMENT_NAMES, ...MDP_EXPERIMENT_NAMES].join(", ")}`)
     .description("Reproduce a figure: generate -> train -> evaluate with a named preset, then a report (regret plots, table, checks). Re-running resumes.")
-    .option("--scale <s>", "quick (about 30 min on 2 cores, shorter horizon) or paper (the anchors' settings; config only unless --run)", "quick")
+    .option("--scale <s>", "quick (minutes on 2 cores, shorter horizon), horizon (bandit presets: the papers' horizon T = 200 and protocol, 3 training seeds, about 25 min per seed) or paper (the anchors' budget; config only unless --run)", "quick")
     .option("--out <dir>", "experiment folder (default runs/experiment-<preset>-<scale>; the same folder resumes)")
-    .option("--tasks <n>", "fresh evaluation tasks (default 500)", intFlag("tasks"))
+    .option("--tasks <n>", "fresh evaluation tasks per training seed (default: the preset's, 500 at quick scale, 1000 at horizon scale)", intFlag("tasks"))
     .option("--workers <n>", "data-generation worker threads (default 2; results do not depend on it)", intFlag("workers"))
     .option("--dry-run", "print the stage configs (YAML) and exit")
     .option("--run", "with --scale paper: actually run it (days to months of CPU)")
@@ -52,7 +52,7 @@ export function register(program: Command): void {
       const engine = chosen === undefined ? undefined : parseEngine(chosen, "--engine");
       if (isMdpPreset(preset)) return mdpExperimentCommand(preset, { ...flags, engine });
       const scale = flags.scale ?? "quick";
-      if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
+      if (!(SCALES as readonly string[]).includes(scale)) throw invalid("--scale", scale, SCALES.join(", "));
       const exp = banditExperiment(preset, scale as Scale);
       if (!exp) throw invalid("preset", preset, `${ALL_PRESETS.join(", ")}${didYouMean(preset, ALL_PRESETS)}`);
       const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
@@ -82,7 +82,7 @@ export function register(program: Command): void {
 
 async function mdpExperimentCommand(preset: string, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number; ship?: boolean; engine?: EngineName; trainSeeds?: number }): Promise<void> {
   const scale = flags.scale ?? "quick";
-  if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper");
+  if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper (the scales of MDP presets; horizon is a bandit-preset scale)");
   const exp = mdpExperiment(preset, scale as MdpScale);
   if (!exp) throw invalid("preset", preset, MDP_EXPERIMENT_NAMES.join(", ") + didYouMean(preset, MDP_EXPERIMENT_NAMES));
   const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
