@@ -1,29 +1,31 @@
 /**
- * `icrl construct compare`: the constructed soft LinUCB transformer vs a transformer pretrained by
+ * The experiment behind `icrl construct compare`: the constructed soft LinUCB transformer vs a transformer pretrained by
  * algorithm distillation of LinUCB vs the algorithms themselves, on the pretrained model's task
  * distribution (lin-linear for the shipped `lin-fig1-left`): regret curves on the same tasks and noise,
  * and the total-variation distances between the models' action distributions along the same histories
  * (src/constructions/compare.ts). Writes config.json, results.json, report.md and plots/.
  */
-import { IcrlError, invalid } from "../../core/errors.js";
-import { writeFileAtomic, writeJsonAtomic } from "../../core/io.js";
-import { BanditTaskDistribution } from "../../envs/bandit.js";
-import { makeBatchPolicy, parseAlgoSpec } from "../../algos/registry.js";
-import { evalTask, evaluateBandit, METRIC_DEFINITIONS } from "../../eval/harness.js";
-import { TransformerBanditPolicy } from "../../eval/transformer-policy.js";
-import { loadCheckpoint } from "../../nn/checkpoint.js";
-import { parseTransformerConfig } from "../../nn/config.js";
-import { createTransformer } from "../../nn/transformer.js";
-import { regretTable, type BanditResults } from "../../report/bandit-report.js";
-import { lineWithBands, writePlot, type VegaLiteSpec } from "../../report/plot.js";
-import { TfSoftLinUcbBatch, softLinUcbConstructionFor } from "../../constructions/deploy.js";
-import { distancesAlongHistories, type DistanceCurves, type DistanceName } from "../../constructions/compare.js";
-import { modelInfo } from "../../eval/bandit-evaluate.js";
-import { resolveModelPath } from "../../nn/model-path.js";
-import { progress } from "../../core/progress.js";
-import { defaultOutDir, inStagedDir } from "../../core/run-dir.js";
+import { IcrlError, invalid } from "../core/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { BanditTaskDistribution } from "../envs/bandit.js";
+import { makeBatchPolicy, parseAlgoSpec } from "../algos/registry.js";
+import { evalTask, evaluateBandit, METRIC_DEFINITIONS } from "../eval/harness.js";
+import { TransformerBanditPolicy } from "../eval/transformer-policy.js";
+import { loadCheckpoint } from "../nn/checkpoint.js";
+import { parseTransformerConfig } from "../nn/config.js";
+import { createTransformer } from "../nn/transformer.js";
+import { regretTable, type BanditResults } from "../report/bandit-report.js";
+import { lineWithBands, writePlot, type VegaLiteSpec } from "../report/plot.js";
+import { TfSoftLinUcbBatch, softLinUcbConstructionFor } from "../constructions/deploy.js";
+import { distancesAlongHistories, type DistanceCurves, type DistanceName } from "../constructions/compare.js";
+import { modelInfo } from "../eval/bandit-evaluate.js";
+import { resolveModelPath } from "../nn/model-path.js";
+import { progress } from "../core/progress.js";
+import { defaultOutDir, inStagedDir } from "../core/run-dir.js";
 
 export interface CompareFlags {
+  /** where the report lines go (the CLI: stdout) */
+  log?: (text: string) => void;
   model?: string;
   tasks?: number;
   seed?: number;
@@ -53,6 +55,7 @@ function positive(name: string, v: number | undefined, dflt: number, integer: bo
 }
 
 export async function runCompare(flags: CompareFlags): Promise<Record<string, unknown>> {
+  const log = flags.log ?? (() => {});
   const modelArg = flags.model ?? "lin-fig1-left";
   const path = resolveModelPath(modelArg);
   const ck = loadCheckpoint(path);
@@ -94,7 +97,7 @@ export async function runCompare(flags: CompareFlags): Promise<Record<string, un
     writeJsonAtomic(dir.file("config.json"), config);
     const t0 = performance.now();
     const c = softLinUcbConstructionFor(tfSpec.params as never, evalTask(dist, seed, 0), { horizon: T }); // the one every task uses (memoised)
-    process.stdout.write(`constructed soft LinUCB: ${c.layers + 1} layers, certified eps ${c.certifiedEps.toExponential(3)} (tau ${config.tau}, alpha ${lin.alpha}, lambda ${lin.lambda}, T ${T})\n`);
+    log(`constructed soft LinUCB: ${c.layers + 1} layers, certified eps ${c.certifiedEps.toExponential(3)} (tau ${config.tau}, alpha ${lin.alpha}, lambda ${lin.lambda}, T ${T})\n`);
     // 1. regret on the same tasks and reward noise
     const pretrainedName = `pretrained (${config.greedy ? "greedy" : "sampled"})`;
     const otherName = `pretrained (${config.greedy ? "sampled" : "greedy"})`;
@@ -109,7 +112,7 @@ export async function runCompare(flags: CompareFlags): Promise<Record<string, un
     const { algorithms } = await evaluateBandit(policies, { dist, horizon: T, tasks: config.tasks, seed, chunk: 50, onProgress: (n) => bar.tick(n) });
     bar.stop();
     const bandit: BanditResults = { env: info.env, envParams: info.envParams, horizon: T, tasks: config.tasks, seed, definitions: METRIC_DEFINITIONS, algorithms };
-    process.stdout.write(regretTable(bandit) + "\n");
+    log(regretTable(bandit) + "\n");
     await writePlot(
       wide(lineWithBands({
         title: `${info.env} (T=${T}, ${config.tasks} tasks): cumulative regret, mean ± s.e.`,
@@ -147,7 +150,7 @@ export async function runCompare(flags: CompareFlags): Promise<Record<string, un
         })),
         dir.file(`plots/distance-${driver}-histories`),
       );
-      process.stdout.write(
+      log(
         `${driver} histories: ${shown.map((k) => `${LABEL[k]} ${r.average[k].mean.toFixed(4)} ± ${r.average[k].sem.toFixed(4)}`).join("; ")}; argmax = LinUCB's arm (t ≥ 2): pretrained ${(100 * r.pretrainedArgmaxAgreesWithLinUcb).toFixed(1)}%, constructed ${(100 * r.constructedArgmaxAgreesWithLinUcb).toFixed(1)}%\n`,
       );
     }
@@ -168,7 +171,7 @@ export async function runCompare(flags: CompareFlags): Promise<Record<string, un
     };
     writeJsonAtomic(dir.file("results.json"), results);
     writeFileAtomic(dir.file("report.md"), report(config, bandit, curves, c.layers + 1, c.certifiedEps));
-    process.stdout.write(`wrote ${out}/ (results.json, report.md, plots/) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    log(`wrote ${out}/ (results.json, report.md, plots/) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     return results;
   });
 }
