@@ -99,7 +99,7 @@ test("icrl experiment <mdp preset> --dry-run prints the stage configs; unknown p
   assert.match(paper.stdout, /episodes: 40/);
   const bad = runCli(["experiment", "dpt-darkroom", "--scale", "huge"]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /invalid --scale: "huge" \(allowed: quick or paper\)/);
+  assert.match(bad.stderr, /invalid --scale: "huge" \(allowed: quick, paper \(the scales of dpt-darkroom\)\)/);
 });
 
 test("icrl generate (MDP): an --out that is not a dataset is refused before any work, and nothing is written", () => {

@@ -5,10 +5,10 @@
  * not depend on the clock, so running the same command again resumes where it stopped.
  */
 import type { Command } from "commander";
-import { didYouMean, invalid } from "../../core/errors.js";
-import { banditExperiment, BANDIT_EXPERIMENT_NAMES, SCALES, type Scale } from "../../experiments/bandit-presets.js";
+import type { BanditExperiment } from "../../experiments/bandit-presets.js";
 import { dryRunText, runExperiment } from "../../experiments/bandit-experiment.js";
-import { isMdpPreset, mdpExperiment, MDP_EXPERIMENT_NAMES, type MdpScale } from "../../experiments/mdp-presets.js";
+import type { MdpExperiment } from "../../experiments/mdp-presets.js";
+import { PRESET_NAMES, resolvePreset } from "../../experiments/presets.js";
 import { mdpDryRunText, runMdpExperiment, shipMdpModel } from "../../experiments/mdp-experiment.js";
 import type { OfflineResult } from "../../eval/mdp-evaluate.js";
 import { fmt } from "../../report/bandit-report.js";
@@ -16,8 +16,6 @@ import { mdpTable } from "../../report/mdp-report.js";
 import { intFlag } from "../../core/config.js";
 import { parseEngine, type EngineName } from "../../nn/grad-engine.js";
 import { engineForDevice } from "../../nn/webgpu.js";
-
-const ALL_PRESETS = [...BANDIT_EXPERIMENT_NAMES, ...MDP_EXPERIMENT_NAMES];
 
 interface Flags {
   device?: string;
@@ -35,7 +33,7 @@ interface Flags {
 export function register(program: Command): void {
   program
     .command("experiment")
-    .argument("<preset>", `experiment preset: ${[...BANDIT_EXPERIMENT_NAMES, ...MDP_EXPERIMENT_NAMES].join(", ")}`)
+    .argument("<preset>", `experiment preset: ${PRESET_NAMES.join(", ")}`)
     .description("Reproduce a figure: generate -> train -> evaluate with a named preset, then a report (regret plots, table, checks). Re-running resumes.")
     .option("--scale <s>", "quick (minutes on 2 cores, shorter horizon), horizon (bandit presets: the papers' horizon T = 200 and protocol, 3 training seeds, about 25 min per seed) or paper (the anchors' budget; config only unless --run)", "quick")
     .option("--out <dir>", "experiment folder (default runs/experiment-<preset>-<scale>; the same folder resumes)")
@@ -50,11 +48,10 @@ export function register(program: Command): void {
     .action(async (preset: string, flags: Flags) => {
       const chosen = engineForDevice(flags.device, flags.engine);
       const engine = chosen === undefined ? undefined : parseEngine(chosen, "--engine");
-      if (isMdpPreset(preset)) return mdpExperimentCommand(preset, { ...flags, engine });
       const scale = flags.scale ?? "quick";
-      if (!(SCALES as readonly string[]).includes(scale)) throw invalid("--scale", scale, SCALES.join(", "));
-      const exp = banditExperiment(preset, scale as Scale);
-      if (!exp) throw invalid("preset", preset, `${ALL_PRESETS.join(", ")}${didYouMean(preset, ALL_PRESETS)}`);
+      const found = resolvePreset(preset, scale);
+      if (found.kind === "mdp") return mdpExperimentCommand(preset, found.exp, { ...flags, engine });
+      const exp: BanditExperiment = found.exp;
       const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
       const workers = flags.workers ?? 2;
       if (flags.dryRun || (scale === "paper" && !flags.run)) {
@@ -80,11 +77,8 @@ export function register(program: Command): void {
     });
 }
 
-async function mdpExperimentCommand(preset: string, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number; ship?: boolean; engine?: EngineName; trainSeeds?: number }): Promise<void> {
+async function mdpExperimentCommand(preset: string, exp: MdpExperiment, flags: { scale?: string; out?: string; dryRun?: boolean; run?: boolean; tasks?: number; workers?: number; ship?: boolean; engine?: EngineName; trainSeeds?: number }): Promise<void> {
   const scale = flags.scale ?? "quick";
-  if (scale !== "quick" && scale !== "paper") throw invalid("--scale", scale, "quick or paper (the scales of MDP presets; horizon is a bandit-preset scale)");
-  const exp = mdpExperiment(preset, scale as MdpScale);
-  if (!exp) throw invalid("preset", preset, MDP_EXPERIMENT_NAMES.join(", ") + didYouMean(preset, MDP_EXPERIMENT_NAMES));
   const out = flags.out ?? `runs/experiment-${preset}-${scale}`;
   if (flags.dryRun || (scale === "paper" && !flags.run)) {
     process.stdout.write(mdpDryRunText(exp, out, flags.tasks, flags.engine, flags.trainSeeds));
