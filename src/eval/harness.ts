@@ -1,5 +1,8 @@
 /**
- * The evaluation harness: K algorithms on the same N fresh tasks for T steps.
+ * The evaluation harness: K algorithms on the same N fresh tasks for T steps. Its core (chunks of
+ * tasks with their derived random streams, regret rows summed into cumulative regret, several
+ * policies evaluated one after another with their wall time) is shared with the MDP harness
+ * (mdp-harness.ts), where a bandit step is an episode of one step in one state.
  *
  * Task i is drawn from `Rng.derive(seed, "task", i)`; its reward noise comes from
  * `Rng.derive(seed, "reward", i)` (the same stream for every algorithm: common random numbers);
@@ -70,6 +73,51 @@ export interface BanditEvalOptions {
   onProgress?: (tasksDone: number) => void;
 }
 
+/**
+ * Tasks [0, N) in chunks: `run(start, end, algoRngs)` handles tasks start..end-1, whose policy
+ * streams are `Rng.derive(seed, "algo", name, i)`; progress is reported per chunk.
+ */
+export async function forEachChunk(o: { tasks: number; seed: number; chunk?: number; name: string; onProgress?: (tasksDone: number) => void }, run: (start: number, end: number, algoRngs: Rng[]) => Promise<void>): Promise<void> {
+  const chunk = Math.max(1, o.chunk ?? 500);
+  for (let start = 0; start < o.tasks; start += chunk) {
+    const end = Math.min(o.tasks, start + chunk);
+    const algoRngs: Rng[] = [];
+    for (let i = start; i < end; i++) algoRngs.push(Rng.derive(o.seed, "algo", o.name, i));
+    await run(start, end, algoRngs);
+    o.onProgress?.(end - start);
+  }
+}
+
+/**
+ * Per-unit regret rows [N, K] (a bandit's per-step suboptimality, an MDP's per-episode regret)
+ * summed along each row: cumulative regret (mean ± s.e. over rows) and each row's total.
+ */
+export function cumulativeRegret(perUnit: Float64Array, N: number, K: number): { cumulativeRegret: MeanSem; finalRegrets: Float64Array } {
+  const cum = new Float64Array(N * K);
+  const finalRegrets = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) {
+      s += perUnit[i * K + k];
+      cum[i * K + k] = s;
+    }
+    finalRegrets[i] = s;
+  }
+  return { cumulativeRegret: columnMeanSem(cum, N, K), finalRegrets };
+}
+
+/** Evaluate policies one after another (same tasks and noise for each); wall seconds kept apart. */
+export async function evaluateEach<P extends { name: string }, R>(policies: P[], run: (p: P) => Promise<R>): Promise<{ results: Record<string, R>; wallSeconds: Record<string, number> }> {
+  const results: Record<string, R> = {};
+  const wallSeconds: Record<string, number> = {};
+  for (const p of policies) {
+    const t0 = performance.now();
+    results[p.name] = await run(p);
+    wallSeconds[p.name] = (performance.now() - t0) / 1000;
+  }
+  return { results, wallSeconds };
+}
+
 /** Sample task i of an evaluation (pure function of seed and i). */
 export function evalTask(dist: BanditTaskDistribution, seed: number, i: number): BanditTask {
   return dist.sample(Rng.derive(seed, "task", i));
@@ -80,16 +128,12 @@ export function evalTask(dist: BanditTaskDistribution, seed: number, i: number):
  */
 export async function runPolicy(policy: BatchBanditPolicy, opts: BanditEvalOptions): Promise<Float64Array> {
   const { horizon: T, tasks: N, seed } = opts;
-  const chunk = Math.max(1, opts.chunk ?? 500);
   const subopt = new Float64Array(N * T);
-  for (let start = 0; start < N; start += chunk) {
-    const end = Math.min(N, start + chunk);
+  await forEachChunk({ ...opts, name: policy.name }, async (start, end, algoRngs) => {
     const tasks: BanditTask[] = [];
-    const algoRngs: Rng[] = [];
     const rewardRngs: Rng[] = [];
     for (let i = start; i < end; i++) {
       tasks.push(evalTask(opts.dist, seed, i));
-      algoRngs.push(Rng.derive(seed, "algo", policy.name, i));
       rewardRngs.push(Rng.derive(seed, "reward", i));
     }
     await policy.start(tasks, algoRngs);
@@ -106,25 +150,14 @@ export async function runPolicy(policy: BatchBanditPolicy, opts: BanditEvalOptio
       }
       await policy.update(actions, rewards);
     }
-    opts.onProgress?.(n);
-  }
+  });
   policy.dispose?.();
   return subopt;
 }
 
 /** Summaries of a raw [N, T] suboptimality matrix. */
 export function summarise(subopt: Float64Array, N: number, T: number): { suboptimality: MeanSem; cumulativeRegret: MeanSem; finalRegrets: Float64Array } {
-  const cum = new Float64Array(N * T);
-  const finalRegrets = new Float64Array(N);
-  for (let i = 0; i < N; i++) {
-    let s = 0;
-    for (let t = 0; t < T; t++) {
-      s += subopt[i * T + t];
-      cum[i * T + t] = s;
-    }
-    finalRegrets[i] = s;
-  }
-  return { suboptimality: columnMeanSem(subopt, N, T), cumulativeRegret: columnMeanSem(cum, N, T), finalRegrets };
+  return { suboptimality: columnMeanSem(subopt, N, T), ...cumulativeRegret(subopt, N, T) };
 }
 
 /**
@@ -136,14 +169,9 @@ export async function evaluateBandit(
   policies: BatchBanditPolicy[],
   opts: BanditEvalOptions,
 ): Promise<{ algorithms: Record<string, AlgorithmResult>; wallSeconds: Record<string, number> }> {
-  const algorithms: Record<string, AlgorithmResult> = {};
-  const wallSeconds: Record<string, number> = {};
-  for (const p of policies) {
-    const t0 = performance.now();
-    const subopt = await runPolicy(p, opts);
-    const s = summarise(subopt, opts.tasks, opts.horizon);
-    algorithms[p.name] = { cumulativeRegret: s.cumulativeRegret, suboptimality: s.suboptimality, finalRegretPerTask: Array.from(s.finalRegrets) };
-    wallSeconds[p.name] = (performance.now() - t0) / 1000;
-  }
+  const { results: algorithms, wallSeconds } = await evaluateEach(policies, async (p): Promise<AlgorithmResult> => {
+    const s = summarise(await runPolicy(p, opts), opts.tasks, opts.horizon);
+    return { cumulativeRegret: s.cumulativeRegret, suboptimality: s.suboptimality, finalRegretPerTask: Array.from(s.finalRegrets) };
+  });
   return { algorithms, wallSeconds };
 }

@@ -1,6 +1,7 @@
 /**
- * The evaluation harness for episodic MDPs: several policies on the same N tasks for K episodes
- * (the MDP counterpart of src/eval/harness.ts).
+ * The evaluation harness for episodic MDPs: several policies on the same N tasks for K episodes,
+ * on the bandit harness's core (src/eval/harness.ts: chunks and streams, cumulative regret,
+ * one policy after another).
  *
  * Task i is `dist.evalTask(seed, i)`; the environment randomness of task i's episode k comes from
  * `Rng.derive(seed, "env", i, k)` (initial state, reward and transition draws in a fixed order, so
@@ -20,7 +21,7 @@ import { Rng } from "../core/rng.js";
 import { columnMeanSem } from "../core/stats.js";
 import { BatchMdpEnv, type MdpTask, type MdpTaskDistribution } from "../envs/tabular-mdp.js";
 import type { BatchMdpPolicy, MdpInfo } from "../algos/mdp-types.js";
-import type { MeanSem } from "./harness.js";
+import { cumulativeRegret, evaluateEach, forEachChunk, type MeanSem } from "./harness.js";
 
 export const MDP_METRIC_DEFINITIONS = {
   episodeReturn: "return of episode k: sum over its H steps of the realised rewards",
@@ -77,7 +78,6 @@ export function mdpInfo(dist: MdpTaskDistribution, K: number): MdpInfo {
 export async function runMdpPolicy(policy: BatchMdpPolicy, opts: MdpEvalOptions): Promise<MdpRaw> {
   const { episodes: K, tasks: N, seed, dist } = opts;
   const H = dist.H;
-  const chunk = Math.max(1, opts.chunk ?? 500);
   const returns = new Float64Array(N * K);
   const regrets = new Float64Array(N * K);
   const optimal = new Float64Array(N * K);
@@ -85,14 +85,9 @@ export async function runMdpPolicy(policy: BatchMdpPolicy, opts: MdpEvalOptions)
   const recTasks = new Set(opts.record?.tasks ?? []);
   const recEps = new Set(opts.record?.episodes ?? []);
   const info = mdpInfo(dist, K);
-  for (let start = 0; start < N; start += chunk) {
-    const end = Math.min(N, start + chunk);
+  await forEachChunk({ ...opts, name: policy.name }, async (start, end, rngs) => {
     const tasks: MdpTask[] = [];
-    const rngs: Rng[] = [];
-    for (let i = start; i < end; i++) {
-      tasks.push(dist.evalTask(seed, i));
-      rngs.push(Rng.derive(seed, "algo", policy.name, i));
-    }
+    for (let i = start; i < end; i++) tasks.push(dist.evalTask(seed, i));
     const n = end - start;
     await policy.start(tasks, rngs, info);
     const env = new BatchMdpEnv(tasks, (j, k) => Rng.derive(seed, "env", start + j, k));
@@ -130,24 +125,13 @@ export async function runMdpPolicy(policy: BatchMdpPolicy, opts: MdpEvalOptions)
       }
       recorded.push(...rec.values());
     }
-    opts.onProgress?.(n);
-  }
+  });
   policy.dispose?.();
   return { returns, regrets, optimal, recorded };
 }
 
 export function summariseMdp(raw: MdpRaw, N: number, K: number): MdpAlgorithmResult & { finalRegrets: Float64Array } {
-  const cum = new Float64Array(N * K);
-  const finalRegrets = new Float64Array(N);
-  for (let i = 0; i < N; i++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) {
-      s += raw.regrets[i * K + k];
-      cum[i * K + k] = s;
-    }
-    finalRegrets[i] = s;
-  }
-  return { episodeReturn: columnMeanSem(raw.returns, N, K), cumulativeRegret: columnMeanSem(cum, N, K), finalRegrets };
+  return { episodeReturn: columnMeanSem(raw.returns, N, K), ...cumulativeRegret(raw.regrets, N, K) };
 }
 
 /**
@@ -159,18 +143,14 @@ export async function evaluateMdp(
   policies: BatchMdpPolicy[],
   opts: MdpEvalOptions,
 ): Promise<{ algorithms: Record<string, MdpAlgorithmResult>; optimalReturn: MeanSem; recorded: Record<string, RecordedEpisode[]>; wallSeconds: Record<string, number> }> {
-  const algorithms: Record<string, MdpAlgorithmResult> = {};
   const recorded: Record<string, RecordedEpisode[]> = {};
-  const wallSeconds: Record<string, number> = {};
   let optimalReturn: MeanSem = { mean: [], sem: [] };
-  for (const p of policies) {
-    const t0 = performance.now();
+  const { results: algorithms, wallSeconds } = await evaluateEach(policies, async (p): Promise<MdpAlgorithmResult> => {
     const raw = await runMdpPolicy(p, opts);
     const s = summariseMdp(raw, opts.tasks, opts.episodes);
-    algorithms[p.name] = { episodeReturn: s.episodeReturn, cumulativeRegret: s.cumulativeRegret, finalRegretPerTask: Array.from(s.finalRegrets) };
     if (raw.recorded.length) recorded[p.name] = raw.recorded;
     optimalReturn = columnMeanSem(raw.optimal, opts.tasks, opts.episodes);
-    wallSeconds[p.name] = (performance.now() - t0) / 1000;
-  }
+    return { episodeReturn: s.episodeReturn, cumulativeRegret: s.cumulativeRegret, finalRegretPerTask: Array.from(s.finalRegrets) };
+  });
   return { algorithms, optimalReturn, recorded, wallSeconds };
 }
