@@ -37,7 +37,7 @@
  */
 import { invalid } from "../core/errors.js";
 import type { FloatDType } from "./engine.js";
-import { padWidth, type TokenBatch } from "./tokens.js";
+import { newFloat, padWidth, type TokenBatch } from "./tokens.js";
 
 /** Per-state feature table phi [S, dim] appended to one-hot states. */
 export interface StateFeatures {
@@ -72,10 +72,6 @@ export function mdpAdTokenDim(S: number, A: number, H: number, time: TimeFeature
 /** Sequence length rounded up to a multiple of 8 (odd lengths make wasm attention kernels slow). */
 export function padSeq(n: number, mult = 8): number {
   return Math.ceil(n / mult) * mult;
-}
-
-function newFloat(dtype: FloatDType, n: number): Float32Array | Float64Array {
-  return dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
 }
 
 /** One DPT context over a tabular MDP. */

@@ -70,7 +70,8 @@ export interface TokenBatch {
   [k: string]: HostTensor;
 }
 
-function newFloat(dtype: FloatDType, n: number): Float32Array | Float64Array {
+/** A zeroed float buffer of the batch's dtype. */
+export function newFloat(dtype: FloatDType, n: number): Float32Array | Float64Array {
   return dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
 }
 
