@@ -356,20 +356,42 @@ export function manifestProblem(m: Manifest): string | null {
 }
 
 /** Read and validate a manifest (a complete dataset unless `allowPart`). */
-export function readManifest(dir: string, opts: { allowPart?: boolean } = {}): Manifest {
+/**
+ * The manifest.json of a dataset folder of one kind (bandit or MDP): read within its size limit,
+ * parsed, its format and version checked; a part of a sharded generation only with `allowPart`.
+ * Returns the object and its path; the kind's own checks follow.
+ */
+export function readManifestJson<M extends { format?: unknown; version?: unknown; part?: { index?: unknown; count?: unknown } }>(dir: string, kind: { format: string; partFormat: string; version: number }, opts: { allowPart?: boolean }): { m: M; p: string } {
   const p = join(dir, "manifest.json");
   if (!existsSync(p)) throw new IcrlError(`invalid --data: ${JSON.stringify(dir)} has no manifest.json (allowed: a folder written by \`icrl generate\`)`);
   const text = readInputFile(p, { what: "dataset manifest", maxBytes: MAX_MANIFEST_BYTES });
-  let m: Manifest;
+  let m: M;
   try {
     m = JSON.parse(text);
   } catch (e) {
     throw new IcrlError(`invalid dataset manifest ${p}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
   }
   if (!m || typeof m !== "object" || Array.isArray(m)) throw new IcrlError(`invalid dataset manifest ${p}: not a JSON object`);
-  if (m.format === PART_FORMAT && !opts.allowPart) throw new IcrlError(`invalid dataset ${dir}: it is part ${m.part?.index}/${m.part?.count} of a sharded generation (allowed: a complete dataset; join the parts with \`icrl merge\`)`);
-  if (m.format !== DATASET_FORMAT && m.format !== PART_FORMAT) throw new IcrlError(`invalid dataset manifest ${p}: format ${JSON.stringify(m.format)} (allowed: "${DATASET_FORMAT}")`);
-  if (m.version !== DATASET_VERSION) throw new IcrlError(`invalid dataset manifest ${p}: version ${JSON.stringify(m.version)} (allowed: ${DATASET_VERSION})`);
+  if (m.format === kind.partFormat && !opts.allowPart) throw new IcrlError(`invalid dataset ${dir}: it is part ${m.part?.index}/${m.part?.count} of a sharded generation (allowed: a complete dataset; join the parts with \`icrl merge\`)`);
+  if (m.format !== kind.format && m.format !== kind.partFormat) throw new IcrlError(`invalid dataset manifest ${p}: format ${JSON.stringify(m.format)} (allowed: "${kind.format}")`);
+  if (m.version !== kind.version) throw new IcrlError(`invalid dataset manifest ${p}: version ${JSON.stringify(m.version)} (allowed: ${kind.version})`);
+  return { m, p };
+}
+
+/** One column file of a shard, checked against its manifest checksum, dtype and shape. */
+export function readShardColumn(dir: string, shard: ShardMeta & { path: string }, name: string, dtype: NpyDType, shape: number[]): NpyArray {
+  const path = join(dir, shard.path, `${name}.npy`);
+  if (!existsSync(path)) throw new IcrlError(`invalid dataset ${dir}: missing ${shard.path}/${name}.npy`);
+  const bytes = new Uint8Array(readInputBytes(path, { what: "dataset column", maxBytes: MAX_COLUMN_BYTES }));
+  const meta = shard.files[name];
+  if (!meta || sha256(bytes) !== meta.sha256) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${name}.npy does not match its checksum in manifest.json (corrupted or modified; regenerate it)`);
+  const arr = decodeNpy(bytes, `${shard.path}/${name}.npy`);
+  if (arr.dtype !== dtype || arr.shape.join(",") !== shape.join(",")) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${name}.npy has ${arr.dtype} [${arr.shape}] (allowed: ${dtype} [${shape}])`);
+  return arr.data;
+}
+
+export function readManifest(dir: string, opts: { allowPart?: boolean } = {}): Manifest {
+  const { m, p } = readManifestJson<Manifest>(dir, { format: DATASET_FORMAT, partFormat: PART_FORMAT, version: DATASET_VERSION }, opts);
   const problem = manifestProblem(m);
   if (problem) throw new IcrlError(`invalid dataset manifest ${p}: ${problem}`);
   return m;
@@ -419,22 +441,14 @@ export function loadSplit(dir: string, split: Split, manifest = readManifest(dir
   };
   for (const shard of info.shards) {
     for (const [col, [key, dtype, shapeOf]] of Object.entries(expect)) {
-      const path = join(dir, shard.path, `${col}.npy`);
-      if (!existsSync(path)) throw new IcrlError(`invalid dataset ${dir}: missing ${shard.path}/${col}.npy`);
-      const bytes = new Uint8Array(readInputBytes(path, { what: "dataset column", maxBytes: MAX_COLUMN_BYTES }));
-      const meta = shard.files[col];
-      if (!meta || sha256(bytes) !== meta.sha256) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${col}.npy does not match its checksum in manifest.json (corrupted or modified; regenerate it)`);
-      const arr = decodeNpy(bytes, `${shard.path}/${col}.npy`);
       const want = shapeOf(shard.count);
-      if (arr.dtype !== dtype || arr.shape.join(",") !== want.join(",")) {
-        throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${col}.npy has ${arr.dtype} [${arr.shape}] (allowed: ${dtype} [${want}])`);
-      }
+      const data = readShardColumn(dir, shard, col, dtype, want);
       if (col === "component") {
-        for (const c of arr.data) if (c < 0 || c >= manifest.spec.context.length) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/component.npy holds ${c} (allowed: 0..${manifest.spec.context.length - 1})`);
+        for (const c of data) if (c < 0 || c >= manifest.spec.context.length) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/component.npy holds ${c} (allowed: 0..${manifest.spec.context.length - 1})`);
         continue;
       }
       const per = want.slice(1).reduce((a, b) => a * b, 1);
-      (out[key] as NpyArray).set(arr.data as never, shard.first * per);
+      (out[key] as NpyArray).set(data as never, shard.first * per);
     }
   }
   // Semantic checks: arms in range, finite rewards and features.

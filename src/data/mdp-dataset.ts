@@ -31,17 +31,14 @@
  *   m = json.load(open("DIR/manifest.json"))
  *   s = np.concatenate([np.load(f"DIR/{sh['path']}/context_states.npy") for sh in m["splits"]["train"]["shards"]])
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { z } from "zod";
 import { IcrlError } from "../core/errors.js";
-import { MAX_COLUMN_BYTES, MAX_MANIFEST_BYTES, readInputBytes, readInputFile } from "../core/input-file.js";
 import { Rng } from "../core/rng.js";
 import { MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName, type MdpTask } from "../envs/tabular-mdp.js";
 import { parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { contextTransitions, initialState, learningHistory, parseContextComponent, pickComponent, stepTask } from "./mdp-rollout.js";
-import { decodeNpy, type NpyArray, type NpyDType } from "./npy.js";
-import { sha256, shardPath, shardUnits, verifiedShardFiles, writeShardFiles, type ShardMeta, type Split } from "./dataset.js";
+import type { NpyArray, NpyDType } from "./npy.js";
+import { readManifestJson, readShardColumn, shardPath, shardUnits, verifiedShardFiles, writeShardFiles, type ShardMeta, type Split } from "./dataset.js";
 
 export const MDP_DATASET_FORMAT = "icrl-mdp-dataset";
 export const MDP_DATASET_VERSION = 1;
@@ -248,20 +245,9 @@ export function verifiedMdpShard(root: string, spec: MdpGenerationSpec, split: S
 
 /** Read and validate an MDP dataset manifest (or, with allowPart, the manifest of one part). */
 export function readMdpManifest(dir: string, opts: { allowPart?: boolean } = {}): MdpManifest {
-  const p = join(dir, "manifest.json");
-  if (!existsSync(p)) throw new IcrlError(`invalid --data: ${JSON.stringify(dir)} has no manifest.json (allowed: a folder written by \`icrl generate\`)`);
-  const text = readInputFile(p, { what: "dataset manifest", maxBytes: MAX_MANIFEST_BYTES });
-  let m: MdpManifest;
-  try {
-    m = JSON.parse(text);
-  } catch (e) {
-    throw new IcrlError(`invalid dataset manifest ${p}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
-  }
-  if (m && typeof m === "object" && m.format === MDP_PART_FORMAT && !opts.allowPart) throw new IcrlError(`invalid dataset ${dir}: it is part ${m.part?.index}/${m.part?.count} of a sharded generation (allowed: a complete dataset; join the parts with \`icrl merge\`)`);
-  if (!m || typeof m !== "object" || (m.format !== MDP_DATASET_FORMAT && m.format !== MDP_PART_FORMAT)) throw new IcrlError(`invalid dataset manifest ${p}: format ${JSON.stringify(m?.format)} (allowed: "${MDP_DATASET_FORMAT}")`);
+  const { m, p } = readManifestJson<MdpManifest>(dir, { format: MDP_DATASET_FORMAT, partFormat: MDP_PART_FORMAT, version: MDP_DATASET_VERSION }, opts);
   const part = m.format === MDP_PART_FORMAT ? m.part : undefined;
   if (m.format === MDP_PART_FORMAT && !(part && Number.isSafeInteger(part.count) && part.count >= 1 && Number.isSafeInteger(part.index) && part.index >= 0 && part.index < part.count)) throw new IcrlError(`invalid dataset manifest ${p}: part ${JSON.stringify(part)} (allowed: { index, count } with 0 <= index < count)`);
-  if (m.version !== MDP_DATASET_VERSION) throw new IcrlError(`invalid dataset manifest ${p}: version ${JSON.stringify(m.version)} (allowed: ${MDP_DATASET_VERSION})`);
   const r = MdpGenerationSpecSchema.safeParse(m.spec);
   if (!r.success) throw new IcrlError(`invalid dataset manifest ${p}: spec.${r.error.issues[0].path.join(".")} ${r.error.issues[0].message}`);
   // Generation writes every environment parameter: one that is missing would silently take its default.
@@ -320,14 +306,9 @@ export function loadMdpSplit(dir: string, split: Split, manifest = readMdpManife
   for (const shard of info.shards) {
     const want = mdpColumnLayout(spec, shard.count);
     for (const [name, l] of Object.entries(want)) {
-      const path = join(dir, shard.path, `${name}.npy`);
-      if (!existsSync(path)) throw new IcrlError(`invalid dataset ${dir}: missing ${shard.path}/${name}.npy`);
-      const bytes = new Uint8Array(readInputBytes(path, { what: "dataset column", maxBytes: MAX_COLUMN_BYTES }));
-      if (!shard.files[name] || sha256(bytes) !== shard.files[name].sha256) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${name}.npy does not match its checksum in manifest.json (corrupted or modified; regenerate it)`);
-      const arr = decodeNpy(bytes, `${shard.path}/${name}.npy`);
-      if (arr.dtype !== l.dtype || arr.shape.join(",") !== l.shape.join(",")) throw new IcrlError(`invalid dataset ${dir}: ${shard.path}/${name}.npy has ${arr.dtype} [${arr.shape}] (allowed: ${l.dtype} [${l.shape}])`);
+      const data = readShardColumn(dir, shard, name, l.dtype, l.shape);
       const per = l.shape.slice(1).reduce((a, b) => a * b, 1);
-      cols[name].set(arr.data as never, shard.first * per);
+      cols[name].set(data as never, shard.first * per);
     }
   }
   const check = (name: string, max: number) => {
