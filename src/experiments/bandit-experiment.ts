@@ -17,13 +17,12 @@ import { lineWithBands, writePlot } from "../report/plot.js";
 import { uniqueAlgoSpecs } from "../algos/registry.js";
 import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../train/pretrain.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../data/generate-config.js";
-import { recordedTrainSeconds, runTraining } from "../train/train.js";
 import { EvaluateConfigSchema, runEvaluation } from "../eval/bandit-evaluate.js";
 import { MODELS_DIR } from "../nn/model-path.js";
 import { progress } from "../core/progress.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js";
-import { aggregateBanditRuns, reusableEvaluation, seedDirs, type BanditRunSummary } from "./seeds.js";
+import { aggregateBanditRuns, trainAndEvaluateSeeds, type BanditRunSummary } from "./seeds.js";
 import { inStagedDir } from "../core/run-dir.js";
 import { writeBanditReport } from "../report/bandit-report.js";
 import { estimateDatasetBytes, type Manifest } from "../data/dataset.js";
@@ -77,33 +76,21 @@ async function runExperimentLocked(exp: BanditExperiment, out: string, opts: Exp
   for (const run of exp.runs) {
     const { dir, generate, train, evaluate } = stageConfigs(exp, run, out, opts.workers, opts.tasks, opts.engine);
     const tag = run.id ? `${exp.name}/${run.id}` : exp.name;
-    const t: Record<string, number> = { trainSeconds: 0, evaluateSeconds: 0 };
-    // 1. data (one dataset for every training seed)
-    let t0 = performance.now();
+    const t: Record<string, number> = {};
+    // 1. data (one dataset for every training seed), 2. training and 3. evaluation per training seed
+    const t0 = performance.now();
     const spec = toGenerationSpec(generate);
     const bar = progress(`${tag} generate`, spec.tasks + spec.valTasks, "traj");
     await generateDataset(spec, join(dir, "data"), { workers: generate.workers, onShard: (n) => bar.tick(n) });
     bar.stop();
     t.generateSeconds = (performance.now() - t0) / 1000;
-    const perSeed: BanditResults[] = [];
-    for (let i = 0; i < n; i++) {
-      const dirs = seedDirs(dir, i);
-      const seedTag = n > 1 ? ` (training seed ${train.seed + i}, ${i + 1}/${n})` : "";
-      // 2. training
-      t0 = performance.now();
-      const tr = await runTraining({ ...train, seed: train.seed + i }, dirs.train, { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, `${tag} train${seedTag}`, opts.workers);
-      // A finished training is skipped: count the wall time recorded by the session that ran it.
-      t.trainSeconds += tr.alreadyDone ? recordedTrainSeconds(dirs.train) : (performance.now() - t0) / 1000;
-      // 3. evaluation (fresh tasks; training seed i on evaluation seed base + i)
-      t0 = performance.now();
-      const ev = { ...evaluate, model: dirs.train, seed: evaluate.seed + i };
-      const earlier = reusableEvaluation<BanditResults>(dirs.eval, ev);
-      perSeed.push(earlier ? earlier.results : await runEvaluation(ev, dirs.eval, `${tag} evaluate${seedTag}`));
-      t.evaluateSeconds += earlier ? earlier.seconds : (performance.now() - t0) / 1000;
-    }
+    const seeds = await trainAndEvaluateSeeds<BanditResults, typeof evaluate>({ dir, n, tag, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, runEvaluation });
+    const perSeed = seeds.runs;
+    t.trainSeconds = seeds.trainSeconds.reduce((a, b) => a + b, 0);
+    t.evaluateSeconds = seeds.evaluateSeconds;
     let res = perSeed[0];
     if (n > 1) {
-      res = aggregateBanditRuns(perSeed, Array.from({ length: n }, (_, i) => train.seed + i));
+      res = aggregateBanditRuns(perSeed, seeds.seeds);
       const agg = res;
       await inStagedDir(join(dir, "eval-seeds"), (d) => writeBanditReport(d, agg, `${tag}: mean ± s.e. over ${n} training seeds (each on its own evaluation seed)`));
     }

@@ -20,12 +20,11 @@ import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAt
 import { withOutLock } from "../core/lock.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
-import { recordedTrainSeconds, runTraining } from "../train/train.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/mdp-evaluate.js";
 import { fmt } from "../report/bandit-report.js";
 import { mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
-import { aggregateMdpRuns, reusableEvaluation, seedDirs, type RunSummary } from "./seeds.js";
+import { aggregateMdpRuns, seedDirs, trainAndEvaluateSeeds, type RunSummary } from "./seeds.js";
 import { inStagedDir } from "../core/run-dir.js";
 import { progress } from "../core/progress.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
@@ -104,36 +103,16 @@ async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { w
   const n = opts.trainSeeds ?? exp.trainSeeds ?? 1;
   const seeds = trainSeedList(exp, n);
   const timings: Record<string, number> = {};
-  let t0 = performance.now();
+  const t0 = performance.now();
   const bar = progress(`${exp.name} generate`, generate.tasks + generate.valTasks, "seq");
   await generateMdpDataset(generate, data, { workers: opts.workers, onShard: (n) => bar.tick(n) });
   bar.stop();
   timings.generateSeconds = (performance.now() - t0) / 1000;
-  timings.trainSeconds = 0;
-  timings.evaluateSeconds = 0;
-  const runs: MdpResults[] = [];
-  for (let i = 0; i < n; i++) {
-    const dirs = seedDirs(out, i);
-    const tag = n > 1 ? ` (training seed ${seeds[i]}, ${i + 1}/${n})` : "";
-    t0 = performance.now();
-    const trained = await runTraining({ ...train, seed: seeds[i] }, dirs.train, { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, `${exp.name} train${tag}`, opts.workers);
-    // a finished training is skipped: count the wall time recorded by the session that ran it
-    const tr = trained.alreadyDone ? recordedTrainSeconds(dirs.train) : (performance.now() - t0) / 1000;
-    timings.trainSeconds += tr;
-    if (n > 1) timings[`trainSeconds_s${seeds[i]}`] = tr;
-    t0 = performance.now();
-    const ev = { ...evaluate, model: dirs.train, seed: evaluate.seed + i };
-    let res: MdpResults;
-    const earlier = reusableEvaluation<MdpResults>(dirs.eval, ev);
-    if (earlier) {
-      res = earlier.results;
-      timings.evaluateSeconds += earlier.seconds;
-    } else {
-      res = await runMdpEvaluation(ev, dirs.eval, `${exp.name} evaluate${tag}`);
-      timings.evaluateSeconds += (performance.now() - t0) / 1000;
-    }
-    runs.push(res);
-  }
+  const done = await trainAndEvaluateSeeds<MdpResults, typeof evaluate>({ dir: out, n, tag: exp.name, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, runEvaluation: runMdpEvaluation });
+  const runs = done.runs;
+  timings.trainSeconds = done.trainSeconds.reduce((a, b) => a + b, 0);
+  if (n > 1) done.trainSeconds.forEach((x, i) => (timings[`trainSeconds_s${seeds[i]}`] = x));
+  timings.evaluateSeconds = done.evaluateSeconds;
   let res = runs[0];
   if (n > 1) {
     res = aggregateMdpRuns(runs, seeds);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
 import type { MdpResults } from "../report/mdp-report.js";
 import type { BanditResults } from "../report/bandit-specs.js";
+import { recordedTrainSeconds, runTraining, type TrainConfig } from "../train/train.js";
 
 export interface MeanSemCurve {
   mean: number[];
@@ -169,4 +170,40 @@ export function reusableEvaluation<R>(dir: string, cfg: object): { results: R; s
   } catch {
     return null;
   }
+}
+
+/**
+ * Train and evaluate training seeds 0..n-1 of a run in `dir` (seed i: train.seed + i, evaluation
+ * seed evaluate.seed + i, folders from seedDirs). A finished training is skipped and an earlier
+ * evaluation with the same config reused; both count the wall time recorded when they ran.
+ */
+export async function trainAndEvaluateSeeds<R, E extends { seed: number; model: string }>(o: {
+  dir: string;
+  n: number;
+  tag: string;
+  workers: number;
+  train: TrainConfig;
+  evaluate: E;
+  meta: Record<string, unknown>;
+  runEvaluation: (ev: E, out: string, label: string) => Promise<R>;
+}): Promise<{ runs: R[]; seeds: number[]; trainSeconds: number[]; evaluateSeconds: number }> {
+  const runs: R[] = [];
+  const seeds: number[] = [];
+  const trainSeconds: number[] = [];
+  let evaluateSeconds = 0;
+  for (let i = 0; i < o.n; i++) {
+    const dirs = seedDirs(o.dir, i);
+    const seed = o.train.seed + i;
+    const seedTag = o.n > 1 ? ` (training seed ${seed}, ${i + 1}/${o.n})` : "";
+    let t0 = performance.now();
+    const tr = await runTraining({ ...o.train, seed }, dirs.train, o.meta, `${o.tag} train${seedTag}`, o.workers);
+    trainSeconds.push(tr.alreadyDone ? recordedTrainSeconds(dirs.train) : (performance.now() - t0) / 1000);
+    t0 = performance.now();
+    const ev: E = { ...o.evaluate, model: dirs.train, seed: o.evaluate.seed + i };
+    const earlier = reusableEvaluation<R>(dirs.eval, ev);
+    runs.push(earlier ? earlier.results : await o.runEvaluation(ev, dirs.eval, `${o.tag} evaluate${seedTag}`));
+    evaluateSeconds += earlier ? earlier.seconds : (performance.now() - t0) / 1000;
+    seeds.push(seed);
+  }
+  return { runs, seeds, trainSeconds, evaluateSeconds };
 }
