@@ -127,7 +127,7 @@ function deploy(): object {
   const A = 10;
   const d = 5;
   const F = linTokenDim(A, d);
-  const model = createTransformer({ backbone: "relu", layout: "lin", tokenDim: F, paddedTokenDim: padWidth(F), dModel: 32, numLayers: 8, numHeads: 1, numArms: A, maxPositions: 4 * (1 + T) });
+  const model = createTransformer({ backbone: "relu", layout: "lin", tokenDim: F, paddedTokenDim: padWidth(F), dModel: 32, numLayers: 8, numHeads: 4, numArms: A, maxPositions: 4 * (1 + T) });
   const params = model.init(Rng.fromSeed(1));
   const dist = new BanditTaskDistribution({ ...BANDIT_PRESETS["lin-linear"], horizon: T });
   const tasks = Array.from({ length: B }, (_, i) => dist.sample(Rng.derive(1, i)));

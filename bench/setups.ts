@@ -6,8 +6,8 @@ import { encodeDptBatch, encodeLinBatch, linTokenDim, dptTokenDim, type TokenBat
 
 /** The training benchmark cases; bench/torch_step.py has the same configurations. */
 export const TRAIN_CASES = {
-  lin50: "Lin's ReLU model (L=8, D=32), batch 128 x 100 tokens (H = 50, the quick presets)",
-  lin: "Lin's ReLU model (L=8, D=32), batch 128 x 400 tokens (H = 200, the paper's horizon)",
+  lin50: "Lin's ReLU model (L=8, D=32, 4 heads), batch 128 x 100 tokens (H = 50, the quick presets)",
+  lin: "Lin's ReLU model (L=8, D=32, 4 heads), batch 128 x 400 tokens (H = 200, the paper's horizon)",
   dpt: "DPT's GPT (L=4, D=32), batch 64 x 501 tokens (padded to 504)",
   darkroom: "dpt-darkroom's GPT (L=4, D=32), batch 64 x 101 tokens (padded to 104)",
 } as const;
@@ -37,7 +37,7 @@ export function trainSetup(name: TrainCase, small: boolean): { model: Transforme
     const d = 5;
     const T = small ? 20 : name === "lin50" ? 50 : 200;
     const B = small ? 8 : 128;
-    const model = createTransformer({ backbone: "relu", layout: "lin", tokenDim: linTokenDim(A, d), dModel: 32, numLayers: 8, numHeads: 1, numArms: A, maxPositions: 4 * (1 + 200) });
+    const model = createTransformer({ backbone: "relu", layout: "lin", tokenDim: linTokenDim(A, d), dModel: 32, numLayers: 8, numHeads: 4, numArms: A, maxPositions: 4 * (1 + 200) });
     const batch = encodeLinBatch(
       Array.from({ length: B }, () => ({ actionSet: Array.from({ length: A * d }, () => rng.normal()), actions: Array.from({ length: T }, () => rng.int(A)), rewards: Array.from({ length: T }, () => rng.normal()) })),
       { numArms: A, dim: d, horizon: T },

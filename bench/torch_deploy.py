@@ -24,7 +24,7 @@ from torch_reference import build_model, hidden, linear  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _threadcpu import busiest, thread_cpu  # noqa: E402
 
-CFG = {"backbone": "relu", "layout": "lin", "numArms": 10, "tokenDim": 63, "dModel": 32, "numLayers": 8, "numHeads": 1, "mlpRatio": 1,
+CFG = {"backbone": "relu", "layout": "lin", "numArms": 10, "tokenDim": 63, "dModel": 32, "numLayers": 8, "numHeads": 4, "mlpRatio": 1,
        "layerNormEps": 1e-5, "maxPositions": 804}
 
 

@@ -23,14 +23,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _threadcpu import busiest, thread_cpu  # noqa: E402
 
 CONFIGS = {
-    # Lin et al. at the quick presets' horizon H = 50 (100 tokens), batch 128.
-    "lin50": {"backbone": "relu", "layout": "lin", "numArms": 10, "tokenDim": 63, "dModel": 32, "numLayers": 8, "numHeads": 1, "mlpRatio": 1,
+    # Lin et al. (4 heads, as the presets) at the quick presets' horizon H = 50 (100 tokens), batch 128.
+    "lin50": {"backbone": "relu", "layout": "lin", "numArms": 10, "tokenDim": 63, "dModel": 32, "numLayers": 8, "numHeads": 4, "mlpRatio": 1,
               "layerNormEps": 1e-5, "maxPositions": 808, "seq": 100, "readout": 50, "batch": 128},
     # dpt-darkroom: GPT-2, L=4, D=32, 1 head, 100 transitions + query (101 tokens), batch 64, A=5, token width 12.
     "darkroom": {"backbone": "gpt", "layout": "all", "numArms": 5, "tokenDim": 12, "dModel": 32, "numLayers": 4, "numHeads": 1, "mlpRatio": 4,
                  "layerNormEps": 1e-5, "maxPositions": 104, "seq": 101, "readout": 101, "batch": 64},
-    # Lin et al. linear bandit: ReLU attention, L=8, D=32, d=5, A=10, T=200 (400 tokens), batch 128.
-    "lin": {"backbone": "relu", "layout": "lin", "numArms": 10, "tokenDim": 63, "dModel": 32, "numLayers": 8, "numHeads": 1, "mlpRatio": 1,
+    # Lin et al. linear bandit: ReLU attention, L=8, D=32, 4 heads (run_bandit.sh; the presets), d=5, A=10, T=200 (400 tokens), batch 128.
+    "lin": {"backbone": "relu", "layout": "lin", "numArms": 10, "tokenDim": 63, "dModel": 32, "numLayers": 8, "numHeads": 4, "mlpRatio": 1,
             "layerNormEps": 1e-5, "maxPositions": 804, "seq": 400, "readout": 200, "batch": 128},
     # DPT bandit: GPT-2, L=4, D=32, 1 head, 500 transitions + query token, batch 64, A=5, state [1].
     "dpt": {"backbone": "gpt", "layout": "dpt", "numArms": 5, "tokenDim": 8, "dModel": 32, "numLayers": 4, "numHeads": 1, "mlpRatio": 4,

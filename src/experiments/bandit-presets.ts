@@ -201,68 +201,53 @@ function dptDeviations(scale: Scale, o: { quick: string; trajectories: string; e
   return [...(scale === "quick" ? [o.quick] : []), `${n} trajectories instead of ${o.trajectories}`, `${DPT_STEPS[scale]} optimizer steps of batch 32 at lr 1e-3 (cosine) instead of ${o.epochs}`, layout];
 }
 
+/** A preset of one run (every preset but the sweep): at the horizon scale, over HORIZON_SEEDS training seeds. */
+function singleRun(scale: Scale, o: Omit<BanditExperiment, "scale" | "runs" | "trainSeeds"> & Pick<ExperimentRun, "label" | "generate" | "train">): BanditExperiment {
+  const { label, generate, train, ...rest } = o;
+  return { ...rest, scale, trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined, runs: [{ id: "", label, generate, train, evaluate: evalCfg(scale) }] };
+}
+
 const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
-  "lin-fig1-left": (scale) => ({
-    name: "lin-fig1-left",
-    title: "Algorithm distillation of LinUCB on a linear bandit",
-    reproduces: "Lin et al. Fig. 1 (left): linear bandit d=5, A=10, noise 1.5; Alg0 = AlgE = LinUCB (lambda=1, alpha=2); ReLU attention L=8, D=32",
-    scale,
-    deviations: linDeviations(scale, LIN_STEPS),
-    trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
-    runs: [
-      {
-        id: "",
-        label: "AD(LinUCB)",
-        generate: gen(scale, { env: "lin-linear", horizon: H50, context: [{ algo: "linucb", weight: 1 }], label: "ad" }),
-        train: linTrain(scale, { steps: LIN_STEPS[scale] }),
-        evaluate: evalCfg(scale),
-      },
-    ],
-    criteria: [
+  "lin-fig1-left": (scale) =>
+    singleRun(scale, {
+      name: "lin-fig1-left",
+      title: "Algorithm distillation of LinUCB on a linear bandit",
+      reproduces: "Lin et al. Fig. 1 (left): linear bandit d=5, A=10, noise 1.5; Alg0 = AlgE = LinUCB (lambda=1, alpha=2); ReLU attention L=8, D=32",
+      deviations: linDeviations(scale, LIN_STEPS),
+      label: "AD(LinUCB)",
+      generate: gen(scale, { env: "lin-linear", horizon: H50, context: [{ algo: "linucb", weight: 1 }], label: "ad" }),
+      train: linTrain(scale, { steps: LIN_STEPS[scale] }),
+      criteria: [
       { kind: "ratio", of: "transformer", to: "linucb", max: 1.2, text: "transformer regret <= 1.2 x LinUCB's" },
       { kind: "below", of: "transformer", to: "thompson", text: "transformer regret below Thompson sampling's (by > 2 s.e.)" },
       { kind: "below", of: "transformer", to: "emp", text: "transformer regret below Emp's (by > 2 s.e.)" },
     ],
-    baselines: ["uniform", LIN_EMP, "thompson", "linucb", "ridge-greedy"],
-  }),
-  "lin-fig1-right": (scale) => ({
-    name: "lin-fig1-right",
-    title: "Decision-pretrained transformer on a Bernoulli bandit",
-    reproduces: "Lin et al. Fig. 1 (right): Bernoulli bandit A=5, means ~ U[0,1]; Alg0 = (uniform + Thompson)/2, AlgE = optimal arm (DPT); ReLU attention L=8, D=32",
-    scale,
-    deviations: linDeviations(scale, LIN_STEPS),
-    trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
-    runs: [
-      {
-        id: "",
-        label: "DPT(unif+TS)",
-        generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "thompson", weight: 0.5 }, { algo: "uniform", weight: 0.5 }], label: "dpt" }),
-        train: linTrain(scale, { steps: LIN_STEPS[scale] }),
-        evaluate: evalCfg(scale),
-      },
-    ],
-    criteria: [{ kind: "ratio", of: "transformer", to: "thompson", max: 1.2, text: "transformer regret <= 1.2 x Thompson sampling's" }],
-    baselines: ["uniform", LIN_EMP, "ucb", "thompson"],
-  }),
-  "lin-ad-ucb-bernoulli": (scale) => ({
-    name: "lin-ad-ucb-bernoulli",
-    title: "Algorithm distillation of UCB on a Bernoulli bandit",
-    reproduces: "Lin et al. App. B Fig. 3: Bernoulli bandit A=5; Alg0 = AlgE = UCB; ReLU attention L=8, D=32",
-    scale,
-    deviations: linDeviations(scale, UCB_STEPS),
-    trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
-    runs: [
-      {
-        id: "",
-        label: "AD(UCB)",
-        generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "ucb", weight: 1 }], label: "ad" }),
-        train: linTrain(scale, { steps: UCB_STEPS[scale] }),
-        evaluate: evalCfg(scale),
-      },
-    ],
-    criteria: [{ kind: "ratio", of: "transformer", to: "ucb", max: 1.1, text: "transformer regret <= 1.1 x UCB's" }],
-    baselines: ["uniform", LIN_EMP, "ucb", "thompson"],
-  }),
+      baselines: ["uniform", LIN_EMP, "thompson", "linucb", "ridge-greedy"],
+    }),
+  "lin-fig1-right": (scale) =>
+    singleRun(scale, {
+      name: "lin-fig1-right",
+      title: "Decision-pretrained transformer on a Bernoulli bandit",
+      reproduces: "Lin et al. Fig. 1 (right): Bernoulli bandit A=5, means ~ U[0,1]; Alg0 = (uniform + Thompson)/2, AlgE = optimal arm (DPT); ReLU attention L=8, D=32",
+      deviations: linDeviations(scale, LIN_STEPS),
+      label: "DPT(unif+TS)",
+      generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "thompson", weight: 0.5 }, { algo: "uniform", weight: 0.5 }], label: "dpt" }),
+      train: linTrain(scale, { steps: LIN_STEPS[scale] }),
+      criteria: [{ kind: "ratio", of: "transformer", to: "thompson", max: 1.2, text: "transformer regret <= 1.2 x Thompson sampling's" }],
+      baselines: ["uniform", LIN_EMP, "ucb", "thompson"],
+    }),
+  "lin-ad-ucb-bernoulli": (scale) =>
+    singleRun(scale, {
+      name: "lin-ad-ucb-bernoulli",
+      title: "Algorithm distillation of UCB on a Bernoulli bandit",
+      reproduces: "Lin et al. App. B Fig. 3: Bernoulli bandit A=5; Alg0 = AlgE = UCB; ReLU attention L=8, D=32",
+      deviations: linDeviations(scale, UCB_STEPS),
+      label: "AD(UCB)",
+      generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "ucb", weight: 1 }], label: "ad" }),
+      train: linTrain(scale, { steps: UCB_STEPS[scale] }),
+      criteria: [{ kind: "ratio", of: "transformer", to: "ucb", max: 1.1, text: "transformer regret <= 1.1 x UCB's" }],
+      baselines: ["uniform", LIN_EMP, "ucb", "thompson"],
+    }),
   "lin-ratio-sweep": (scale) => {
     const alphas = [0, 0.1, 0.5, 1];
     return {
@@ -289,44 +274,30 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       baselines: ["uniform", "thompson"],
     };
   },
-  "dpt-gaussian": (scale) => ({
-    name: "dpt-gaussian",
-    title: "DPT on the basic Gaussian bandit",
-    reproduces: "Lee et al. (DPT) Fig. 2b: 5 arms, means ~ U[0,1], noise 0.3; context = i.i.d. pulls from (1-cov) Dirichlet(1) + cov onehot; label = optimal arm; GPT-2 L=4, D=32",
-    scale,
-    deviations: dptDeviations(scale, { quick: "horizon 100 instead of 500", trajectories: "80K", epochs: "300 epochs at 1e-4" }),
-    trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
-    runs: [
-      {
-        id: "",
-        label: "DPT",
-        generate: gen(scale, { env: "dpt-gaussian", horizon: { quick: 100, horizon: 500, paper: 500 }, context: [{ algo: "dirichlet-iid", weight: 1 }], label: "dpt" }),
-        train: dptTrain(scale, 375_000, DPT_STEPS),
-        evaluate: evalCfg(scale),
-      },
-    ],
-    criteria: [],
-    baselines: ["uniform", "emp", "ucb-dpt", "thompson"],
-  }),
-  "dpt-linear": (scale) => ({
-    name: "dpt-linear",
-    title: "DPT on a linear bandit from Thompson-sampling data",
-    reproduces: "Lee et al. (DPT) Fig. 3b: 10 arms, d=2, noise 0.3; context = per-arm Gaussian Thompson sampling; label = optimal arm; GPT-2 L=4, D=32",
-    scale,
-    deviations: dptDeviations(scale, { quick: "horizon 100 instead of 200", trajectories: "800K", epochs: "200 epochs at 1e-4" }),
-    trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
-    runs: [
-      {
-        id: "",
-        label: "DPT",
-        generate: gen(scale, { env: "dpt-linear", horizon: { quick: 100, horizon: 200, paper: 200 }, context: [{ algo: "thompson:model=arm", weight: 1 }], label: "dpt", tasks: { quick: 20_000, horizon: 50_000, paper: 800_000 } }),
-        train: dptTrain(scale, 2_500_000, DPT_STEPS),
-        evaluate: evalCfg(scale),
-      },
-    ],
-    criteria: [],
-    baselines: ["uniform", "emp", "thompson:model=arm", "linucb:alpha=1", "ridge-greedy"],
-  }),
+  "dpt-gaussian": (scale) =>
+    singleRun(scale, {
+      name: "dpt-gaussian",
+      title: "DPT on the basic Gaussian bandit",
+      reproduces: "Lee et al. (DPT) Fig. 2b: 5 arms, means ~ U[0,1], noise 0.3; context = i.i.d. pulls from (1-cov) Dirichlet(1) + cov onehot; label = optimal arm; GPT-2 L=4, D=32",
+      deviations: dptDeviations(scale, { quick: "horizon 100 instead of 500", trajectories: "80K", epochs: "300 epochs at 1e-4" }),
+      label: "DPT",
+      generate: gen(scale, { env: "dpt-gaussian", horizon: { quick: 100, horizon: 500, paper: 500 }, context: [{ algo: "dirichlet-iid", weight: 1 }], label: "dpt" }),
+      train: dptTrain(scale, 375_000, DPT_STEPS),
+      criteria: [],
+      baselines: ["uniform", "emp", "ucb-dpt", "thompson"],
+    }),
+  "dpt-linear": (scale) =>
+    singleRun(scale, {
+      name: "dpt-linear",
+      title: "DPT on a linear bandit from Thompson-sampling data",
+      reproduces: "Lee et al. (DPT) Fig. 3b: 10 arms, d=2, noise 0.3; context = per-arm Gaussian Thompson sampling; label = optimal arm; GPT-2 L=4, D=32",
+      deviations: dptDeviations(scale, { quick: "horizon 100 instead of 200", trajectories: "800K", epochs: "200 epochs at 1e-4" }),
+      label: "DPT",
+      generate: gen(scale, { env: "dpt-linear", horizon: { quick: 100, horizon: 200, paper: 200 }, context: [{ algo: "thompson:model=arm", weight: 1 }], label: "dpt", tasks: { quick: 20_000, horizon: 50_000, paper: 800_000 } }),
+      train: dptTrain(scale, 2_500_000, DPT_STEPS),
+      criteria: [],
+      baselines: ["uniform", "emp", "thompson:model=arm", "linucb:alpha=1", "ridge-greedy"],
+    }),
 };
 
 export const BANDIT_EXPERIMENT_NAMES = Object.keys(BUILDERS);
