@@ -65,91 +65,26 @@ export interface BanditExperiment {
 
 const EVAL_SEED = 7;
 
-/** Lin et al.'s ReLU-attention model (run_bandit.sh: L=8, 4 heads, D=32, AdamW lr 1e-3, wd 1e-4). */
-function linTrain(scale: Scale, quick: { steps: number; layers?: number }): Omit<PretrainConfig, "data"> {
-  // quick and horizon share the recipe; `quick.steps` is that scale's own budget
+/**
+ * The training config of a model at a scale. paper: the anchor's optimizer, batch and steps
+ * (constant learning rate); quick and horizon: AdamW at 1e-3 with a cosine schedule, batch 32 in
+ * two halves (both cores compute gradients; results do not depend on the worker count).
+ */
+function trainCfg(scale: Scale, m: { backbone: "relu" | "gpt"; numLayers: number; numHeads: number; steps: number; paper: { lr: number; batchSize: number; microBatches: number; steps: number } }): Omit<PretrainConfig, "data"> {
+  const model = { backbone: m.backbone, dModel: 32, numLayers: m.numLayers, numHeads: m.numHeads, weightDecay: 1e-4, seed: 1, engine: "wasm" as const };
   if (scale === "paper")
-    return {
-      backbone: "relu",
-      dModel: 32,
-      numLayers: 8,
-      numHeads: 4,
-      lr: 1e-3,
-      schedule: "constant",
-      warmupSteps: 0,
-      weightDecay: 1e-4,
-      batchSize: 128,
-      microBatches: 4,
-      steps: 1_250_000, // 2000 epochs x 80K trajectories / batch 128
-      evalEvery: 5000,
-      logEvery: 100,
-      checkpointEvery: 5000,
-      valTrajectories: 1024,
-      seed: 1,
-      engine: "wasm",
-    };
-  return {
-    backbone: "relu",
-    dModel: 32,
-    numLayers: quick.layers ?? 8,
-    numHeads: 4,
-    lr: 1e-3,
-    schedule: "cosine",
-    warmupSteps: 100,
-    weightDecay: 1e-4,
-    batchSize: 32,
-    microBatches: 2, // two halves: both cores compute gradients (results do not depend on the worker count)
-    steps: quick.steps,
-    evalEvery: 200,
-    logEvery: 20,
-    checkpointEvery: 200,
-    valTrajectories: 256,
-    seed: 1,
-    engine: "wasm",
-  };
+    return { ...model, lr: m.paper.lr, schedule: "constant", warmupSteps: 0, batchSize: m.paper.batchSize, microBatches: m.paper.microBatches, steps: m.paper.steps, evalEvery: 5000, logEvery: 100, checkpointEvery: 5000, valTrajectories: 1024 };
+  return { ...model, lr: 1e-3, schedule: "cosine", warmupSteps: 100, batchSize: 32, microBatches: 2, steps: m.steps, evalEvery: 200, logEvery: 20, checkpointEvery: 200, valTrajectories: 256 };
+}
+
+/** Lin et al.'s ReLU-attention model (run_bandit.sh: L=8, 4 heads, D=32, AdamW lr 1e-3, wd 1e-4; paper: 2000 epochs x 80K trajectories / batch 128). */
+function linTrain(scale: Scale, quick: { steps: number; layers?: number }): Omit<PretrainConfig, "data"> {
+  return trainCfg(scale, { backbone: "relu", numLayers: scale === "paper" ? 8 : (quick.layers ?? 8), numHeads: 4, steps: quick.steps, paper: { lr: 1e-3, batchSize: 128, microBatches: 4, steps: 1_250_000 } });
 }
 
 /** DPT's GPT-2 model (train.py: L=4, D=32, one head in code, AdamW lr 1e-4 (bandits), wd 1e-4, batch 64). */
 function dptTrain(scale: Scale, paperSteps: number, steps: PerScale<number>): Omit<PretrainConfig, "data"> {
-  if (scale === "paper")
-    return {
-      backbone: "gpt",
-      dModel: 32,
-      numLayers: 4,
-      numHeads: 1,
-      lr: 1e-4,
-      schedule: "constant",
-      warmupSteps: 0,
-      weightDecay: 1e-4,
-      batchSize: 64,
-      microBatches: 2,
-      steps: paperSteps,
-      evalEvery: 5000,
-      logEvery: 100,
-      checkpointEvery: 5000,
-      valTrajectories: 1024,
-      seed: 1,
-      engine: "wasm",
-    };
-  return {
-    backbone: "gpt",
-    dModel: 32,
-    numLayers: 4,
-    numHeads: 1,
-    lr: 1e-3,
-    schedule: "cosine",
-    warmupSteps: 100,
-    weightDecay: 1e-4,
-    batchSize: 32,
-    microBatches: 2, // two halves: both cores compute gradients (results do not depend on the worker count)
-    steps: steps[scale],
-    evalEvery: 200,
-    logEvery: 20,
-    checkpointEvery: 200,
-    valTrajectories: 256,
-    seed: 1,
-    engine: "wasm",
-  };
+  return trainCfg(scale, { backbone: "gpt", numLayers: 4, numHeads: 1, steps: steps[scale], paper: { lr: 1e-4, batchSize: 64, microBatches: 2, steps: paperSteps } });
 }
 
 type PerScale<T> = Record<Scale, T>;
