@@ -50,3 +50,17 @@ test("presets: every bandit preset samples at every scale (greedy beside it); th
     assert.ok(!banditExperiment(n, "horizon")!.baselines.includes("emp"), n);
   }
 });
+
+test("presets: every check names algorithms the evaluation runs", async () => {
+  const { stageConfigs } = await import("../src/experiments/bandit-experiment.js");
+  const { parseAlgoSpec } = await import("../src/algos/registry.js");
+  for (const n of BANDIT_EXPERIMENT_NAMES) {
+    for (const s of SCALES) {
+      const exp = banditExperiment(n, s)!;
+      const run = exp.runs[0];
+      const { evaluate } = stageConfigs(exp, run, "runs/x", 2);
+      const names = new Set(["transformer", "transformer-greedy", ...(evaluate.algos ?? []).map((a: string) => parseAlgoSpec(a).label)]);
+      for (const c of exp.criteria) for (const a of [c.of, c.to]) assert.ok(names.has(a), `${n} (${s}): check "${c.text}" names ${a}, not among ${[...names].join(", ")}`);
+    }
+  }
+});
