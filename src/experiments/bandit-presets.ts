@@ -126,14 +126,16 @@ const LIN_STEPS: PerScale<number> = { quick: 4000, horizon: 4000, paper: 0 };
 const UCB_STEPS: PerScale<number> = { quick: 3000, horizon: 3000, paper: 0 };
 const SWEEP_STEPS: PerScale<number> = { quick: 1500, horizon: 3000, paper: 0 };
 const DPT_STEPS: PerScale<number> = { quick: 2500, horizon: 4000, paper: 0 };
+/** DPT Gaussian at T = 500 (1000 tokens) costs about 3x a step at T = 200: fewer steps to stay near 30 minutes per seed. */
+const DPT_GAUSSIAN_STEPS: PerScale<number> = { ...DPT_STEPS, horizon: 1500 };
 /** Lin et al.'s Emp takes the lowest-index best arm (np.argmax); random ties are `emp`. */
 const LIN_EMP = "emp:ties=first";
 
-function dptDeviations(scale: Scale, o: { quick: string; trajectories: string; epochs: string }): string[] {
+function dptDeviations(scale: Scale, steps: PerScale<number>, o: { quick: string; trajectories: string; epochs: string }): string[] {
   const layout = "Lin's two-token layout";
   if (scale === "paper") return [layout];
   const n = scale === "quick" ? "20K" : "50K";
-  return [...(scale === "quick" ? [o.quick] : []), `${n} trajectories instead of ${o.trajectories}`, `${DPT_STEPS[scale]} optimizer steps of batch 32 at lr 1e-3 (cosine) instead of ${o.epochs}`, layout];
+  return [...(scale === "quick" ? [o.quick] : []), `${n} trajectories instead of ${o.trajectories}`, `${steps[scale]} optimizer steps of batch 32 at lr 1e-3 (cosine) instead of ${o.epochs}`, layout];
 }
 
 /** A preset of one run (every preset but the sweep): at the horizon scale, over HORIZON_SEEDS training seeds. */
@@ -215,10 +217,10 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       name: "dpt-gaussian",
       title: "DPT on the basic Gaussian bandit",
       reproduces: "Lee et al. (DPT) Fig. 2b: 5 arms, means ~ U[0,1], noise 0.3; context = i.i.d. pulls from (1-cov) Dirichlet(1) + cov onehot; label = optimal arm; GPT-2 L=4, D=32",
-      deviations: dptDeviations(scale, { quick: "horizon 100 instead of 500", trajectories: "80K", epochs: "300 epochs at 1e-4" }),
+      deviations: dptDeviations(scale, DPT_GAUSSIAN_STEPS, { quick: "horizon 100 instead of 500", trajectories: "80K", epochs: "300 epochs at 1e-4" }),
       label: "DPT",
       generate: gen(scale, { env: "dpt-gaussian", horizon: { quick: 100, horizon: 500, paper: 500 }, context: [{ algo: "dirichlet-iid", weight: 1 }], label: "dpt" }),
-      train: dptTrain(scale, 375_000, DPT_STEPS),
+      train: dptTrain(scale, 375_000, DPT_GAUSSIAN_STEPS),
       criteria: [{ kind: "ratio", of: "transformer", to: "thompson", max: 1.1, text: "transformer regret <= 1.1 x Thompson sampling's (DPT Fig. 2b: DPT ~ TS)" }],
       baselines: ["uniform", "emp", "ucb-dpt", "thompson"],
     }),
@@ -227,7 +229,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       name: "dpt-linear",
       title: "DPT on a linear bandit from Thompson-sampling data",
       reproduces: "Lee et al. (DPT) Fig. 3b: 10 arms, d=2, noise 0.3; context = per-arm Gaussian Thompson sampling; label = optimal arm; GPT-2 L=4, D=32",
-      deviations: dptDeviations(scale, { quick: "horizon 100 instead of 200", trajectories: "800K", epochs: "200 epochs at 1e-4" }),
+      deviations: dptDeviations(scale, DPT_STEPS, { quick: "horizon 100 instead of 200", trajectories: "800K", epochs: "200 epochs at 1e-4" }),
       label: "DPT",
       generate: gen(scale, { env: "dpt-linear", horizon: { quick: 100, horizon: 200, paper: 200 }, context: [{ algo: "thompson:model=arm", weight: 1 }], label: "dpt", tasks: { quick: 20_000, horizon: 50_000, paper: 800_000 } }),
       train: dptTrain(scale, 2_500_000, DPT_STEPS),
