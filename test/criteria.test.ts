@@ -43,3 +43,16 @@ test("criteria: bandit and MDP checks read the last step / episode of the same r
   assert.deepEqual([at.pass, at.value], [true, 75]);
   assert.equal(checkMdpCriterion({ kind: "return-at", of: "transformer", episode: 4, min: 70, text: "x" }, mdp).pass, false);
 });
+
+test("criteria: a sweep's regret ordered across its runs, each step by more than 2 s.e.", () => {
+  const run = (final: number, sem: number) => ({ horizon: 3, algorithms: { transformer: { cumulativeRegret: curve(final, sem) } } }) as unknown as BanditResults;
+  const c = { kind: "ordered" as const, of: "transformer", text: "falls" };
+  // 14 -> 10 -> 7: steps -4 and -3 against 2·hypot(1, 1) = 2.83: both hold
+  const ok = checkCriterion(c, run(14, 1), [{ label: "a=0", res: run(14, 1) }, { label: "a=0.5", res: run(10, 1) }, { label: "a=1", res: run(7, 1) }]);
+  assert.deepEqual([ok.pass, ok.value], [true, 2]);
+  // 14 -> 10 -> 8: the second step, -2, is within 2 s.e.
+  const bad = checkCriterion(c, run(14, 1), [{ label: "a=0", res: run(14, 1) }, { label: "a=0.5", res: run(10, 1) }, { label: "a=1", res: run(8, 1) }]);
+  assert.deepEqual([bad.pass, bad.value], [false, 1]);
+  assert.match(bad.detail, /a=0\.5 10\.00 ± 1\.00 -> a=1 8\.00 ± 1\.00: -2\.00 ± 1\.41 \(not below by 2 s\.e\.\)/);
+  assert.equal(checkCriterion(c, run(14, 1), []).pass, false);
+});

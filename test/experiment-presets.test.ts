@@ -60,7 +60,7 @@ test("presets: every check names algorithms the evaluation runs", async () => {
       const run = exp.runs[0];
       const { evaluate } = stageConfigs(exp, run, "runs/x", 2);
       const names = new Set(["transformer", "transformer-greedy", ...(evaluate.algos ?? []).map((a: string) => parseAlgoSpec(a).label)]);
-      for (const c of exp.criteria) for (const a of [c.of, c.to]) assert.ok(names.has(a), `${n} (${s}): check "${c.text}" names ${a}, not among ${[...names].join(", ")}`);
+      for (const c of exp.criteria) for (const a of "to" in c ? [c.of, c.to] : [c.of]) assert.ok(names.has(a), `${n} (${s}): check "${c.text}" names ${a}, not among ${[...names].join(", ")}`);
     }
   }
 });

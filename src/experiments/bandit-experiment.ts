@@ -31,10 +31,26 @@ import { parseTransformerConfig } from "../nn/config.js";
 
 export type { CriterionResult };
 
-/** Check a criterion on the final cumulative regret: ratio of means, or "below" by more than 2 s.e. */
-export function checkCriterion(c: Criterion, res: BanditResults): CriterionResult {
+/**
+ * Check a criterion on the final cumulative regret: ratio of means, "below" by more than 2 s.e.
+ * (on the first run's results), or "ordered" across the runs of a sweep, given in run order.
+ */
+export function checkCriterion(c: Criterion, res: BanditResults, sweep: { label: string; res: BanditResults }[] = []): CriterionResult {
   const T = res.horizon;
+  if (c.kind === "ordered") return checkOrdered(c, sweep);
   return compareRegrets(c.text, c.of, c.to, finalRegret(res.algorithms, c.of, T - 1), finalRegret(res.algorithms, c.to, T - 1), c.kind === "ratio" ? c.max : undefined);
+}
+
+/** Each run's final regret of `c.of` below the previous run's by more than 2 s.e. of the difference. */
+function checkOrdered(c: { of: string; text: string }, runs: { label: string; res: BanditResults }[]): CriterionResult {
+  const f = runs.map((r) => ({ label: r.label, ...finalRegret(r.res.algorithms, c.of, r.res.horizon - 1) }));
+  const steps = f.slice(1).map((b, i) => {
+    const a = f[i];
+    const se = Math.hypot(a.sem, b.sem);
+    return { ok: b.mean - a.mean < -2 * se, text: `${a.label} ${fmt(a.mean)} ± ${fmt(a.sem)} -> ${b.label} ${fmt(b.mean)} ± ${fmt(b.sem)}: ${fmt(b.mean - a.mean)} ± ${fmt(se)}` };
+  });
+  const held = steps.filter((x) => x.ok).length;
+  return { text: c.text, value: held, pass: steps.length > 0 && held === steps.length, detail: `${steps.map((x) => `${x.text}${x.ok ? "" : " (not below by 2 s.e.)"}`).join("; ")}` };
 }
 
 function otherModeText(res: BanditResults): string {
@@ -98,7 +114,8 @@ async function runExperimentLocked(exp: BanditExperiment, out: string, opts: Exp
     timings[run.id || exp.name] = t;
   }
   const criteria: CriterionResult[] = [];
-  for (const c of exp.criteria) criteria.push(checkCriterion(c, results[exp.runs[0].id || exp.name]));
+  const sweep = exp.runs.map((r) => ({ label: r.label, res: results[r.id || exp.name] }));
+  for (const c of exp.criteria) criteria.push(checkCriterion(c, results[exp.runs[0].id || exp.name], sweep));
   await writeExperimentReport(exp, out, results, criteria);
   writeJsonAtomic(join(out, "timing.json"), timings);
   if (opts.ship) shipModels(exp, out);

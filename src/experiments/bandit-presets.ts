@@ -28,7 +28,9 @@ export const SCALES: readonly Scale[] = ["quick", "horizon", "paper"];
 /** A measurable claim checked on the final cumulative regret of the evaluation. */
 export type Criterion =
   | { kind: "ratio"; of: string; to: string; max: number; text: string }
-  | { kind: "below"; of: string; to: string; text: string };
+  | { kind: "below"; of: string; to: string; text: string }
+  /** sweeps: `of`'s final regret falls from each run to the next (in the preset's run order) by more than 2 s.e. of the difference */
+  | { kind: "ordered"; of: string; text: string };
 
 export interface ExperimentRun {
   /** Sub-folder name (single-run presets use the experiment folder itself: id ""). */
@@ -207,7 +209,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
         train: linTrain(scale, { steps: SWEEP_STEPS[scale], layers: 4 }),
         evaluate: evalCfg(scale, ["thompson", "uniform"]),
       })),
-      criteria: [],
+      criteria: [{ kind: "ordered", of: "transformer", text: "transformer regret falls as alpha grows (0 > 0.1 > 0.5 > 1, each step by > 2 s.e.; Lin et al. App. B: a larger distribution ratio hurts)" }],
       sweep: { reference: "thompson", parameter: "alpha (Thompson share of the context data)" },
       baselines: ["uniform", "thompson"],
     };
