@@ -23,7 +23,7 @@ import { decodeNpy, encodeNpy } from "../src/data/npy.js";
 import { parseShardFlag, shardFromEnv } from "../src/data/shard.js";
 import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
 import { parseContextFlag } from "../src/core/config.js";
-import { resolveBaselinesConfig } from "../src/cli/commands/baselines.js";
+import { resolveBaselinesConfig } from "../src/eval/bandit-baselines.js";
 import { resolveTrainConfig } from "../src/cli/commands/train.js";
 import { resolveEvaluateConfig } from "../src/cli/commands/evaluate.js";
 import { intFlag, loadConfigFile, numFlag } from "../src/core/config.js";

@@ -1,19 +1,19 @@
 /**
  * `icrl baselines --env darkroom|darkroom-permuted|random-mdp`: classic MDP algorithms on the same
- * tasks for K episodes (src/eval/mdp-harness.ts), with the MDP report (src/report/mdp-report.ts).
- * The bandit command dispatches here when --env names an MDP environment.
+ * tasks for K episodes (src/eval/mdp-harness.ts), with the MDP report (src/report/mdp-report.ts):
+ * the config and the run. The bandit counterpart is bandit-baselines.ts.
  */
 import { z } from "zod";
-import { IcrlError, invalid } from "../core/errors.js";
+import { invalid } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/io.js";
 import { gridSize, isMdpEnv, MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, stateCell, type MdpEnvName } from "../envs/tabular-mdp.js";
 import { PerTaskMdpBatch } from "../algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { evaluateMdp, MDP_METRIC_DEFINITIONS, type RecordedEpisode } from "./mdp-harness.js";
-import { darkroomTrajectorySpec, mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
+import { darkroomTrajectorySpec, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
 import { defined, loadConfigFile, parseWith, posInt } from "../core/config.js";
 import { progress } from "../core/progress.js";
-import { defaultOutDir, inStagedDir } from "../core/run-dir.js";
+import { inStagedDir } from "../core/run-dir.js";
 
 /** Default algorithms per MDP environment (tuned ones are documented in docs/mdp.md). */
 export const MDP_DEFAULT_BASELINES: Record<MdpEnvName, string[]> = {
@@ -138,17 +138,4 @@ export async function runMdpBaselines(cfg: MdpBaselinesConfig, out: string): Pro
     writeJsonAtomic(dir.file("timing.json"), { wallSecondsPerAlgorithm: wallSeconds });
     return res;
   });
-}
-
-/** The CLI entry (called by `icrl baselines` when --env is an MDP environment). */
-export async function mdpBaselinesCommand(flags: MdpBaselinesFlags): Promise<void> {
-  const cfg = resolveMdpBaselinesConfig(flags);
-  if (!cfg.env) throw new IcrlError(`missing --env (allowed: ${MDP_ENV_NAMES.join(", ")})`);
-  const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`, cfg.seed);
-  const t0 = performance.now();
-  const res = await runMdpBaselines(cfg, out);
-  const secs = (performance.now() - t0) / 1000;
-  process.stdout.write(`${cfg.env}: return per episode and cumulative regret vs V*, mean ± s.e. over ${res.tasks} tasks (seed ${res.seed})\n\n`);
-  process.stdout.write(mdpTable(res) + "\n\n");
-  process.stdout.write(`wrote ${out}/ (results.json, results.csv, report.md, plots/returns.svg|png${res.env === "random-mdp" ? "" : ", plots/trajectories.svg|png"}) in ${secs.toFixed(1)} s\n`);
 }

@@ -1,94 +1,31 @@
 /**
- * `icrl baselines`: compare classic bandit algorithms on one task distribution.
- * Writes config.json, results.json, results.csv, report.md and plots/regret.{svg,png}.
+ * `icrl baselines`: compare classic algorithms on one task distribution, a bandit
+ * (src/eval/bandit-baselines.ts) or an MDP (src/eval/mdp-baselines.ts); and `icrl algos`.
  */
-import { resolveEnvParams } from "../../data/generate-config.js";
-export { resolveEnvParams } from "../../data/generate-config.js";
 import type { Command } from "commander";
-import { z } from "zod";
-import { IcrlError, invalid } from "../../core/errors.js";
+import { IcrlError } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
-import { makeBatchPolicy, parseAlgoSpec } from "../../algos/registry.js";
 import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
-import { regretTable, type BanditResults } from "../../report/bandit-report.js";
-import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { regretTable } from "../../report/bandit-report.js";
+import { mdpTable } from "../../report/mdp-report.js";
+import { intFlag, numFlag, CONFIG_HELP } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
-import { isMdpBaselines, mdpBaselinesCommand } from "../../eval/mdp-baselines.js";
-import { compareOnBandit, DEFAULT_BASELINES } from "../../eval/bandit-evaluate.js";
+import { isMdpBaselines, resolveMdpBaselinesConfig, runMdpBaselines } from "../../eval/mdp-baselines.js";
+import { resolveBaselinesConfig, runBaselines, type BaselinesFlags } from "../../eval/bandit-baselines.js";
 
+type Flags = BaselinesFlags & { episodes?: number; states?: number; actions?: number };
 
-const posInt = (what: string, max: number) =>
-  z.number().int(`an integer`).positive(`a positive integer`).max(max, `at most ${max}`).describe(what);
-
-/** The schema of `icrl baselines` (config file keys = flag names). */
-export const BaselinesConfigSchema = z.strictObject({
-  env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${[...BANDIT_PRESET_NAMES, ...MDP_ENV_NAMES].join(", ")}` }).describe("task distribution preset"),
-  algos: z.array(z.string()).min(1, "at least one algorithm").optional().describe("algorithm specs (name[:key=value...]); default: the preset's baselines"),
-  tasks: posInt("number of evaluation tasks", 10_000_000).default(500),
-  horizon: posInt("steps per task (default: the preset's)", 1_000_000).optional(),
-  seed: z.number().int("an integer").nonnegative("a non-negative integer").max(Number.MAX_SAFE_INTEGER, "at most 2^53-1").default(0),
-  arms: posInt("number of arms (override)", 10000).optional(),
-  dim: posInt("feature dimension (override)", 1000).optional(),
-  noise: z.number().nonnegative("a number >= 0").finite("a finite number").optional().describe("reward noise std (override)"),
-  params: z.record(z.string(), z.unknown()).optional().describe("any other environment parameter overrides (prior, features)"),
-  chunk: posInt("tasks per batch", 1_000_000).default(500),
-});
-export type BaselinesConfig = z.infer<typeof BaselinesConfigSchema>;
-
-
-interface Flags {
-  env?: string;
-  algos?: string;
-  tasks?: number;
-  horizon?: number;
-  seed?: number;
-  arms?: number;
-  dim?: number;
-  noise?: number;
-  config?: string;
-  out?: string;
-  chunk?: number;
-}
-
-export function resolveBaselinesConfig(flags: Flags): BaselinesConfig {
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  const fromFlags = defined({
-    env: flags.env,
-    algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
-    tasks: flags.tasks,
-    horizon: flags.horizon,
-    seed: flags.seed,
-    arms: flags.arms,
-    dim: flags.dim,
-    noise: flags.noise,
-    chunk: flags.chunk,
-  });
-  const raw = { ...file, ...fromFlags };
-  if (raw.env === undefined) throw new IcrlError(`missing --env (allowed: ${BANDIT_PRESET_NAMES.join(", ")})`);
-  return parseWith(BaselinesConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
-}
-
-export async function runBaselines(cfg: BaselinesConfig, out: string): Promise<BanditResults> {
-  const params = resolveEnvParams(cfg);
-  const algoSpecs = (cfg.algos ?? DEFAULT_BASELINES[cfg.env]).map((s) => parseAlgoSpec(s));
-  const labels = new Set<string>();
-  for (const s of algoSpecs) {
-    if (labels.has(s.label)) throw invalid("--algos", s.label, "each algorithm spec at most once");
-    labels.add(s.label);
-  }
-  // The inputs, resolved and complete (feed it back with --config); envParams is in results.json.
-  const resolved = { ...cfg, algos: algoSpecs.map((s) => s.label) };
-  const policies = algoSpecs.map((s) => makeBatchPolicy(s, { horizon: params.horizon }));
-  return compareOnBandit(policies, out, {
-    env: cfg.env,
-    envParams: params,
-    tasks: cfg.tasks,
-    seed: cfg.seed,
-    chunk: cfg.chunk,
-    config: resolved,
-    progressLabel: `baselines ${cfg.env} (${algoSpecs.length} algorithms × ${cfg.tasks} tasks)`,
-    title: `${cfg.env}: classic algorithms, ${cfg.tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`,
-  });
+/** The MDP side of `icrl baselines` (--env an MDP environment). */
+async function mdpBaselines(flags: Flags): Promise<void> {
+  const cfg = resolveMdpBaselinesConfig(flags);
+  if (!cfg.env) throw new IcrlError(`missing --env (allowed: ${MDP_ENV_NAMES.join(", ")})`);
+  const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`, cfg.seed);
+  const t0 = performance.now();
+  const res = await runMdpBaselines(cfg, out);
+  const secs = (performance.now() - t0) / 1000;
+  process.stdout.write(`${cfg.env}: return per episode and cumulative regret vs V*, mean ± s.e. over ${res.tasks} tasks (seed ${res.seed})\n\n`);
+  process.stdout.write(mdpTable(res) + "\n\n");
+  process.stdout.write(`wrote ${out}/ (results.json, results.csv, report.md, plots/returns.svg|png${res.env === "random-mdp" ? "" : ", plots/trajectories.svg|png"}) in ${secs.toFixed(1)} s\n`);
 }
 
 export function register(program: Command): void {
@@ -109,8 +46,8 @@ export function register(program: Command): void {
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/baselines-<env>-s<seed>-<time>)")
-    .action(async (flags: Flags & { episodes?: number; states?: number; actions?: number }) => {
-      if (isMdpBaselines(flags)) return mdpBaselinesCommand(flags);
+    .action(async (flags: Flags) => {
+      if (isMdpBaselines(flags)) return mdpBaselines(flags);
       if (flags.episodes !== undefined || flags.states !== undefined || flags.actions !== undefined) throw new IcrlError(`invalid --episodes/--states/--actions: only for the MDP environments ${MDP_ENV_NAMES.join(", ")}`);
       const cfg = resolveBaselinesConfig(flags);
       const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`, cfg.seed);
