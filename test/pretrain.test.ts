@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateDataset } from "../src/data/generate.js";
 import { BANDIT_PRESETS, BanditTaskDistribution } from "../src/envs/bandit.js";
-import { banditSource, startPretraining, PretrainConfigSchema } from "../src/train/pretrain.js";
+import { banditSource, batchFor, startPretraining, PretrainConfigSchema } from "../src/train/pretrain.js";
+import { loadSplit } from "../src/data/dataset.js";
 import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
 import { runPolicy } from "../src/eval/harness.js";
 import { Rng } from "../src/core/rng.js";
@@ -53,4 +54,28 @@ test("pretraining learns a copy rule and the deployed policy follows it", async 
   const subopt = await runPolicy(new TransformerBanditPolicy("tf", run.model, run.state.params, T), { dist, horizon: T, tasks: 8, seed: 3 });
   assert.equal(subopt.length, 8 * T);
   run.dispose();
+});
+
+test("a horizon curriculum trains its first steps on trajectory prefixes: the start of the full sequences, same draws", async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "icrl-pretrain-")), "data");
+  const envParams = { ...BANDIT_PRESETS["lin-bernoulli"], horizon: 24 };
+  await generateDataset({ env: "lin-bernoulli", envParams, context: [{ algo: "thompson", weight: 1 }], label: "ad", expert: null, tasks: 40, valTasks: 8, seed: 1, shardSize: 40 }, dir, { workers: 1 });
+  const split = loadSplit(dir, "train");
+  const full = PretrainConfigSchema.parse({ data: dir, batchSize: 6, steps: 20, seed: 4 });
+  const cur = PretrainConfigSchema.parse({ data: dir, batchSize: 6, steps: 20, seed: 4, shortHorizon: 8, shortSteps: 5 });
+  for (const step of [1, 5]) {
+    const a = batchFor(full, split, step);
+    const b = batchFor(cur, split, step);
+    const [B, S, F] = b.tokens.shape;
+    assert.deepEqual([B, S], [6, 16]); // 8 steps, two tokens each
+    for (let i = 0; i < B; i++) {
+      // token rows 0..15 of sequence i, and labels / weights of steps 0..7, equal the full batch's
+      assert.deepEqual(Array.from(b.tokens.data.subarray(i * S * F, (i + 1) * S * F)), Array.from(a.tokens.data.subarray(i * a.tokens.shape[1] * F, i * a.tokens.shape[1] * F + S * F)));
+      assert.deepEqual(Array.from(b.labels.data.subarray(i * 8, i * 8 + 8)), Array.from(a.labels.data.subarray(i * 24, i * 24 + 8)));
+    }
+  }
+  assert.deepEqual(batchFor(cur, split, 6).tokens.shape, batchFor(full, split, 6).tokens.shape); // full length after the curriculum
+  assert.throws(() => banditSource(PretrainConfigSchema.parse({ data: dir, steps: 20, shortHorizon: 8 })), /invalid shortHorizon: 8 \(allowed: given together with shortSteps/);
+  assert.throws(() => banditSource(PretrainConfigSchema.parse({ data: dir, steps: 20, shortHorizon: 24, shortSteps: 5 })), /invalid shortHorizon: 24 \(allowed: a horizon below the dataset's T = 24\)/);
+  assert.throws(() => banditSource(PretrainConfigSchema.parse({ data: dir, steps: 20, shortHorizon: 8, shortSteps: 20 })), /invalid shortSteps: 20 \(allowed: fewer than steps = 20\)/);
 });

@@ -23,6 +23,8 @@ export interface TrainFlags {
   checkpointEvery?: number;
   valTrajectories?: number;
   seed?: number;
+  shortHorizon?: number;
+  shortSteps?: number;
   workers?: number;
   engine?: string;
   device?: string;
@@ -59,6 +61,8 @@ export function rawTrainConfig(flags: TrainFlags): Record<string, unknown> {
       checkpointEvery: flags.checkpointEvery,
       valTrajectories: flags.valTrajectories,
       seed: flags.seed,
+      shortHorizon: flags.shortHorizon,
+      shortSteps: flags.shortSteps,
       engine: flags.engine,
       window: flags.window,
       time: flags.time,

@@ -29,7 +29,7 @@ export { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
  * The bandit pretraining config (src/train/pretrain.ts: optimizer, schedule, cadence of logs,
  * validation and checkpoints) plus the MDP token-layout fields; the backbone defaults to DPT's GPT.
  */
-export const MdpPretrainConfigSchema = PretrainConfigSchema.extend({
+export const MdpPretrainConfigSchema = PretrainConfigSchema.omit({ shortHorizon: true, shortSteps: true }).extend({
   /** "gpt" = DPT's softmax GPT-2 backbone (default here); "relu" = Lin et al.'s ReLU attention */
   backbone: z.enum(["gpt", "relu"], { message: "gpt or relu" }).default("gpt"),
   /** AD: tokens per training window (default: the whole history K·H, at most 256) */

@@ -54,6 +54,14 @@ export const PretrainConfigSchema = z.strictObject({
   valTrajectories: posInt(1_000_000).default(256).describe("validation trajectories used for the validation loss"),
   seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0).describe("seed of initialisation and batch sampling"),
   /**
+   * A horizon curriculum (bandit datasets): the first `shortSteps` optimizer steps train on each
+   * trajectory's first `shortHorizon` steps only. Lin's tokens carry absolute positions and the
+   * attention is causal, so a prefix is exactly the start of the full sequence; its steps cost far
+   * less (attention is quadratic in the tokens), which buys more updates of the early positions.
+   */
+  shortHorizon: posInt(1_000_000).optional().describe("bandit datasets: horizon of the first --short-steps steps (a horizon curriculum; with --short-steps)"),
+  shortSteps: z.number().int("an integer").positive("a positive integer").optional().describe("bandit datasets: train the first this many steps on each trajectory's first --short-horizon steps"),
+  /**
    * Gradient engine: "wasm" = icrl's SIMD kernels (float32, the fastest), "jax" = the jax-js
    * reference. The two round differently, so a run resumes on the engine it started with.
    */
@@ -88,12 +96,35 @@ export function trajectory(split: LoadedSplit, i: number): LinTrajectory {
   };
 }
 
+/** The first h steps of a trajectory (the start of its token sequence). */
+function prefix(tr: LinTrajectory, h: number): LinTrajectory {
+  const cut = (x: ArrayLike<number> | undefined) => (x as Float32Array | Int32Array | undefined)?.subarray(0, h);
+  return { actionSet: tr.actionSet, actions: cut(tr.actions)!, rewards: cut(tr.rewards)!, labels: cut(tr.labels) };
+}
+
+/** The horizon of step s's batch: the curriculum's short horizon for its first steps, else the dataset's. */
+export function stepHorizon(cfg: PretrainConfig, T: number, step: number): number {
+  return cfg.shortHorizon !== undefined && cfg.shortSteps !== undefined && step <= cfg.shortSteps ? Math.min(cfg.shortHorizon, T) : T;
+}
+
+/** The curriculum fields come together, and the short horizon is within the dataset's. */
+export function checkCurriculum(cfg: PretrainConfig, T: number): void {
+  if ((cfg.shortHorizon === undefined) !== (cfg.shortSteps === undefined))
+    throw invalid(cfg.shortHorizon === undefined ? "shortSteps" : "shortHorizon", cfg.shortHorizon ?? cfg.shortSteps, "given together with " + (cfg.shortHorizon === undefined ? "shortHorizon (--short-horizon)" : "shortSteps (--short-steps)"));
+  if (cfg.shortHorizon !== undefined && cfg.shortHorizon >= T) throw invalid("shortHorizon", cfg.shortHorizon, `a horizon below the dataset's T = ${T}`);
+  if (cfg.shortSteps !== undefined && cfg.shortSteps >= cfg.steps) throw invalid("shortSteps", cfg.shortSteps, `fewer than steps = ${cfg.steps}`);
+}
+
 /** The batch of optimizer step s (1-based): uniform draws with replacement, keyed by (seed, s). */
 export function batchFor(cfg: PretrainConfig, split: LoadedSplit, step: number): TokenBatch {
   const r = Rng.derive(cfg.seed, "batch", step);
+  const h = stepHorizon(cfg, split.T, step);
   const trajs: LinTrajectory[] = [];
-  for (let b = 0; b < cfg.batchSize; b++) trajs.push(trajectory(split, r.int(split.n)));
-  return encodeLinBatch(trajs, { numArms: split.A, dim: split.d, horizon: split.T });
+  for (let b = 0; b < cfg.batchSize; b++) {
+    const tr = trajectory(split, r.int(split.n));
+    trajs.push(h < split.T ? prefix(tr, h) : tr);
+  }
+  return encodeLinBatch(trajs, { numArms: split.A, dim: split.d, horizon: h });
 }
 
 /**
@@ -128,6 +159,7 @@ export function lazy<T>(f: () => T): () => T {
 /** Lin et al.'s bandit layout (two tokens per step) over a bandit dataset. */
 export function banditSource(cfg: PretrainConfig): SequenceSource {
   const manifest = readManifest(cfg.data);
+  checkCurriculum(cfg, manifest.spec.envParams.horizon);
   const train = lazy(() => loadSplit(cfg.data, "train", manifest));
   return {
     modelConfig: modelConfigFor(cfg, manifest),

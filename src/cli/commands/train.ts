@@ -47,6 +47,8 @@ export function register(program: Command): void {
     .option("--checkpoint-every <n>", fieldHelp(PretrainConfigSchema, "checkpointEvery"), intFlag("checkpoint-every"))
     .option("--val-trajectories <n>", fieldHelp(PretrainConfigSchema, "valTrajectories"), intFlag("val-trajectories"))
     .option("--seed <s>", fieldHelp(PretrainConfigSchema, "seed"), intFlag("seed"))
+    .option("--short-horizon <h>", fieldHelp(PretrainConfigSchema, "shortHorizon"), intFlag("short-horizon"))
+    .option("--short-steps <n>", fieldHelp(PretrainConfigSchema, "shortSteps"), intFlag("short-steps"))
     .option("--workers <n>", "threads computing micro-batch gradients when --micro-batches > 1 (default 2; results do not depend on it)", intFlag("workers"))
     .option("--window <W>", fieldHelp(MdpPretrainConfigSchema, "window"), intFlag("window"))
     .option("--time <kind>", fieldHelp(MdpPretrainConfigSchema, "time"))
