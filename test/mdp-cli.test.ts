@@ -65,6 +65,11 @@ test("icrl generate -> train -> evaluate on an MDP dataset (AD and DPT)", () => 
   assert.equal(tb.code, 2);
   assert.match(tb.stderr, /^icrl: error: invalid --window: 8 \(allowed: only with an MDP dataset; ".*bandit" is a bandit dataset/);
   assert.ok(!existsSync(join(dir, "bandit-train")));
+  // the bandit curriculum flags, for their part, are refused for an MDP dataset
+  const tc = runCli(["train", "--data", join(dir, "dpt"), "--short-horizon", "5", "--short-steps", "1", "--out", join(dir, "dpt-curriculum")]);
+  assert.equal(tc.code, 2);
+  assert.match(tc.stderr, /^icrl: error: invalid --short-horizon: 5 \(allowed: only with a bandit dataset; ".*dpt" is an MDP dataset\)/);
+  assert.ok(!existsSync(join(dir, "dpt-curriculum")));
   const ed = runCli(["evaluate", "--model", join(dir, "dpt-train"), "--episodes", "2", "--tasks", "3", "--offline", "--algos", "optimal", "--out", join(dir, "dpt-eval")]);
   assert.equal(ed.code, 0, ed.stderr);
   assert.match(ed.stdout, /offline \(fixed random context of 20 transitions, one episode\)/);
