@@ -157,10 +157,10 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       generate: gen(scale, { env: "lin-linear", horizon: H50, context: [{ algo: "linucb", weight: 1 }], label: "ad" }),
       train: linTrain(scale, { steps: LIN_STEPS[scale] }),
       criteria: [
-      { kind: "ratio", of: "transformer", to: "linucb", max: 1.2, text: "transformer regret <= 1.2 x LinUCB's" },
-      { kind: "below", of: "transformer", to: "thompson", text: "transformer regret below Thompson sampling's (by > 2 s.e.)" },
-      { kind: "below", of: "transformer", to: LIN_EMP, text: "transformer regret below Emp's (by > 2 s.e.)" },
-    ],
+        { kind: "ratio", of: "transformer", to: "linucb", max: 1.2, text: "transformer regret <= 1.2 x LinUCB's" },
+        { kind: "below", of: "transformer", to: "thompson", text: "transformer regret below Thompson sampling's (by > 2 s.e.)" },
+        { kind: "below", of: "transformer", to: LIN_EMP, text: "transformer regret below Emp's (by > 2 s.e.)" },
+      ],
       baselines: ["uniform", LIN_EMP, "thompson", "linucb", "ridge-greedy"],
     }),
   "lin-fig1-right": (scale) =>
@@ -173,7 +173,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "thompson", weight: 0.5 }, { algo: "uniform", weight: 0.5 }], label: "dpt" }),
       train: linTrain(scale, { steps: LIN_STEPS[scale] }),
       // at the papers' horizon, the anchor's own result (DPT ~ TS) within 5%
-      criteria: [scale === "horizon" ? { kind: "ratio", of: "transformer", to: "thompson", max: 1.05, text: "transformer regret <= 1.05 x Thompson sampling's" } : { kind: "ratio", of: "transformer", to: "thompson", max: 1.2, text: "transformer regret <= 1.2 x Thompson sampling's" }],
+      criteria: [{ kind: "ratio", of: "transformer", to: "thompson", max: scale === "horizon" ? 1.05 : 1.2, text: `transformer regret <= ${scale === "horizon" ? 1.05 : 1.2} x Thompson sampling's` }],
       baselines: ["uniform", LIN_EMP, "ucb", "thompson"],
     }),
   "lin-ad-ucb-bernoulli": (scale) =>
