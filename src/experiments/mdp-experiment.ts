@@ -91,17 +91,12 @@ export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: { 
   return withOutLock(out, runCommand(), () => runMdpExperimentLocked(exp, out, opts));
 }
 
-/** Training seeds of a run: seed i of n trains with train.seed + i and evaluates on evaluate.seed + i. */
-export function trainSeedList(exp: MdpExperiment, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => exp.train.seed + i);
-}
 
 async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName; trainSeeds?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
   removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
   writeJsonAtomic(join(out, "experiment.json"), exp);
   const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, opts.tasks, opts.engine);
   const n = opts.trainSeeds ?? exp.trainSeeds ?? 1;
-  const seeds = trainSeedList(exp, n);
   const timings: Record<string, number> = {};
   const t0 = performance.now();
   const bar = progress(`${exp.name} generate`, generate.tasks + generate.valTasks, "seq");
@@ -109,7 +104,7 @@ async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { w
   bar.stop();
   timings.generateSeconds = (performance.now() - t0) / 1000;
   const done = await trainAndEvaluateSeeds<MdpResults, typeof evaluate>({ dir: out, n, tag: exp.name, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, runEvaluation: runMdpEvaluation });
-  const runs = done.runs;
+  const { runs, seeds } = done;
   timings.trainSeconds = done.trainSeconds.reduce((a, b) => a + b, 0);
   if (n > 1) done.trainSeconds.forEach((x, i) => (timings[`trainSeconds_s${seeds[i]}`] = x));
   timings.evaluateSeconds = done.evaluateSeconds;
@@ -193,6 +188,11 @@ function dataEfficiencyLines(res: MdpResults): string[] {
   for (const n of names) lines.push(`| ${n} | ${fractions.map((f) => episodesToReach(res.algorithms[n].episodeReturn.mean, f * opt) ?? "—").join(" | ")} |`);
   lines.push("");
   return lines;
+}
+
+/** Training seeds of a run: seed i of n trains with train.seed + i and evaluates on evaluate.seed + i. */
+export function trainSeedList(exp: MdpExperiment, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => exp.train.seed + i);
 }
 
 export function mdpDryRunText(exp: MdpExperiment, out: string, tasks?: number, engine?: EngineName, trainSeeds?: number): string {
