@@ -2,7 +2,7 @@
  * The TypeScript side of `npm run bench` (bench/run.ts spawns one process per measurement, so
  * each reports its own peak RSS): runs one benchmark case and prints one JSON line.
  *
- *   node dist/bench/cases.js train  --config lin|lin50|dpt|darkroom [--engine wasm|jax] [--steps 2] [--workers 1] [--micro 4] [--smoke]
+ *   node dist/bench/cases.js train  --config lin|lin50|dpt|darkroom [--engine wasm|jax] [--steps 2] [--warmup 1] [--workers 1] [--micro 4] [--smoke]
  *   node dist/bench/cases.js gen    [--tasks 2000] [--workers 2] [--horizon 200]
  *   node dist/bench/cases.js deploy --mode incremental|full [--batch 100] [--steps 0,1,...|all] [--workers 1] [--engine wasm|jax]
  *   node dist/bench/cases.js lsa    [--steps 50]
@@ -84,16 +84,18 @@ async function train(): Promise<object> {
   } else {
     step = makeTrainStep(model, opt, { microBatches: micro, reduction: "sum" });
   }
+  const warmup = Math.max(1, Number(arg("warmup", "1")));
   const t0 = performance.now();
   step.step(state, batch); // compile + first step
   const first = performance.now() - t0;
+  for (let i = 1; i < warmup; i++) step.step(state, batch); // the workers' wasm tiers up
   const times: number[] = [];
   const cpu: number[] = [];
   const busy: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const a = performance.now();
     const c = cpuMs();
     const th = threadCpu();
+    const a = performance.now(); // after the /proc reads: the wall time is the step's alone
     step.step(state, batch);
     times.push(performance.now() - a);
     cpu.push(cpuMs() - c);

@@ -127,17 +127,21 @@ function benchTrain(hasTorch: boolean): void {
   const peakGf = Number(pk.gflops);
   log(`\nSIMD peak of one core (kernels/kernels.ts \`peakLoop\`, ${pk.kernels} build): ${f(peakGf, 1)} GFLOP/s; GFLOP/s below count the model's matrix products (bench/setups.ts \`trainFlops\`).`);
   for (const cfg of trainCases) {
-    const steps = quick ? "1" : cfg === "lin50" || cfg === "darkroom" ? "6" : "2";
+    const short = cfg === "lin50" || cfg === "darkroom";
+    const steps = quick ? "1" : short ? "6" : "2";
+    // Uncounted steps on both sides: a worker thread's wasm code tiers up over its first few steps,
+    // which the short cases' 6 timed steps would otherwise include.
+    const warmup = quick || !short ? "1" : "4";
     const s = new Samples();
     const w1 = "icrl wasm, 1 worker";
     const wW = `icrl wasm, ${workers} workers`;
     const tsLabels = workers > 1 ? [w1, wW] : [w1];
     const jaxLabel = `icrl jax-js, ${workers} worker${workers > 1 ? "s" : ""}`;
     for (let r = 0; r < rounds; r++) {
-      for (const th of hasTorch ? torchThreads : []) s.add(`torch ${th} thread${th > 1 ? "s" : ""}`, py("torch_step.py", th, "--config", cfg, "--steps", steps));
-      s.add(w1, ts("train", "--config", cfg, "--steps", steps, "--workers", "1", "--engine", "wasm"));
-      if (workers > 1) s.add(wW, ts("train", "--config", cfg, "--steps", steps, "--workers", String(workers), "--engine", "wasm"));
-      if (withJax) s.add(jaxLabel, ts("train", "--config", cfg, "--steps", steps, "--workers", String(workers), "--engine", "jax"));
+      for (const th of hasTorch ? torchThreads : []) s.add(`torch ${th} thread${th > 1 ? "s" : ""}`, py("torch_step.py", th, "--config", cfg, "--steps", steps, "--warmup", warmup));
+      s.add(w1, ts("train", "--config", cfg, "--steps", steps, "--warmup", warmup, "--workers", "1", "--engine", "wasm"));
+      if (workers > 1) s.add(wW, ts("train", "--config", cfg, "--steps", steps, "--warmup", warmup, "--workers", String(workers), "--engine", "wasm"));
+      if (withJax) s.add(jaxLabel, ts("train", "--config", cfg, "--steps", steps, "--warmup", warmup, "--workers", String(workers), "--engine", "jax"));
     }
     const torchLabels = s.labels().filter((k) => k.startsWith("torch"));
     const bestTorch = torchLabels.length ? torchLabels.reduce((a, b) => (s.med(a) <= s.med(b) ? a : b)) : null;
@@ -145,7 +149,7 @@ function benchTrain(hasTorch: boolean): void {
     const e = s.extra.get(w1)![0];
     const gflop = Number(e.gflop_per_step);
     log(`\n### Training step: ${TRAIN_CASES[cfg]}`);
-    log(`${f(gflop, 1)} GFLOP per step; icrl wasm kernels: ${e.kernels} build; first step (plans memory, tiers up) ${f(Number(e.first_ms))} ms; ${rounds} round(s) x ${steps} step(s) per side`);
+    log(`${f(gflop, 1)} GFLOP per step; icrl wasm kernels: ${e.kernels} build; first step (plans memory, tiers up) ${f(Number(e.first_ms))} ms; ${rounds} round(s) x ${steps} timed step(s) per side after ${warmup} uncounted`);
     log("");
     log("| side | wall ms/step | CPU ms/step (all threads) | busiest-thread CPU ms/step | wall ÷ fastest torch | GFLOP/s (wall) | % of SIMD peak (threads used) | peak RSS MB |");
     log("|---|---|---|---|---|---|---|---|");

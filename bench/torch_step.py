@@ -42,6 +42,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", choices=list(CONFIGS), required=True)
     ap.add_argument("--steps", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=1, help="uncounted steps before the timed ones")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=0, help="override the batch size (smoke runs)")
     ap.add_argument("--seq-scale", type=float, default=1.0, help="scale the sequence length (smoke runs)")
@@ -70,7 +71,8 @@ def main():
         opt.step()
         return float(loss)
 
-    step()  # warm-up
+    for _ in range(max(1, a.warmup)):
+        step()  # warm-up
     times, cpu, busy = [], [], []
     for _ in range(a.steps):
         t0, c0, th = time.perf_counter(), time.process_time(), thread_cpu()

@@ -308,30 +308,35 @@ const GELU_A: f32 = 0.044715;
   return f32x4.sub(kc(12), f32x4.div(kc(13), f32x4.add(e, kc(12))));
 }
 
-/** y = GELU(x), tanh approximation (GPT-2 gelu_new). */
-export function geluFwd(x: usize, y: usize, n: i32): void {
+/**
+ * y = GELU(x), tanh approximation (GPT-2 gelu_new); saves th = tanh(√(2/π)(x + 0.044715x³)) for
+ * the backward pass (which then needs no exp or division). th may alias x.
+ */
+export function geluFwd(x: usize, y: usize, th: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const v = v128.load(f(x, i));
     const u = f32x4.mul(kc(14), madd(kc(15), f32x4.mul(v, f32x4.mul(v, v)), v));
-    v128.store(f(y, i), f32x4.mul(f32x4.mul(kc(16), v), f32x4.add(kc(12), tanh4(u))));
+    const t = tanh4(u);
+    v128.store(f(th, i), t);
+    v128.store(f(y, i), f32x4.mul(f32x4.mul(kc(16), v), f32x4.add(kc(12), t)));
   }
   for (; i < n; i++) {
     const v = load<f32>(f(x, i));
     const u = GELU_C * (v + GELU_A * v * v * v);
     const t = f32x4.extract_lane(tanh4(f32x4.splat(u)), 0);
+    store<f32>(f(th, i), t);
     store<f32>(f(y, i), <f32>0.5 * v * (<f32>1 + t));
   }
 }
 
-/** dx = dy · GELU'(x) (dx may alias dy). */
-export function geluBwd(x: usize, dy: usize, dx: usize, n: i32): void {
+/** dx = dy · GELU'(x), given th saved by geluFwd (dx may alias dy). */
+export function geluBwd(x: usize, th: usize, dy: usize, dx: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const v = v128.load(f(x, i));
     const v2 = f32x4.mul(v, v);
-    const u = f32x4.mul(kc(14), madd(kc(15), f32x4.mul(v, v2), v));
-    const t = tanh4(u);
+    const t = v128.load(f(th, i));
     const du = f32x4.mul(kc(14), madd(kc(17), v2, kc(12)));
     const sech2 = f32x4.sub(kc(12), f32x4.mul(t, t));
     const g = madd(f32x4.mul(kc(16), v), f32x4.mul(sech2, du), f32x4.mul(kc(16), f32x4.add(kc(12), t)));
@@ -339,8 +344,7 @@ export function geluBwd(x: usize, dy: usize, dx: usize, n: i32): void {
   }
   for (; i < n; i++) {
     const v = load<f32>(f(x, i));
-    const u = GELU_C * (v + GELU_A * v * v * v);
-    const t = f32x4.extract_lane(tanh4(f32x4.splat(u)), 0);
+    const t = load<f32>(f(th, i));
     const g: f32 = <f32>0.5 * (<f32>1 + t) + <f32>0.5 * v * (<f32>1 - t * t) * GELU_C * (<f32>1 + <f32>3 * GELU_A * v * v);
     store<f32>(f(dx, i), load<f32>(f(dy, i)) * g);
   }

@@ -42,8 +42,8 @@ export interface KernelExports {
   copy(dst: number, src: number, n: number): void;
   reluFwd(x: number, y: number, n: number): void;
   reluBwd(x: number, dy: number, dx: number, n: number): void;
-  geluFwd(x: number, y: number, n: number): void;
-  geluBwd(x: number, dy: number, dx: number, n: number): void;
+  geluFwd(x: number, y: number, th: number, n: number): void;
+  geluBwd(x: number, th: number, dy: number, dx: number, n: number): void;
   layerNormFwd(x: number, y: number, w: number, b: number, mean: number, rstd: number, M: number, N: number, eps: number): void;
   layerNormBwd(dy: number, x: number, w: number, mean: number, rstd: number, dx: number, dw: number, db: number, M: number, N: number, accDx: number): void;
   softmaxCausal(s: number, lds: number, rows: number, cols: number, r0: number, scale: number): void;

@@ -73,6 +73,7 @@ interface LayerBuffers {
   s2: number;
   u: number; // MLP pre-activation [N, Hd]
   g: number; // MLP activation [N, Hd]
+  th: number; // gpt: the GELU's tanh, saved for the backward pass [N, Hd] (relu: unused, 0)
 }
 
 interface Plan {
@@ -187,7 +188,8 @@ export class WasmTransformer {
       const s2 = a.alloc(N);
       const u = a.alloc(N * Hd);
       const g = a.alloc(N * Hd);
-      layers.push({ x, qkv, att, o, ln1in, ln1out, m1, s1, ln2in, ln2out, m2, s2, u, g });
+      const th = this.relu ? 0 : a.alloc(N * Hd);
+      layers.push({ x, qkv, att, o, ln1in, ln1out, m1, s1, ln2in, ln2out, m2, s2, u, g, th });
     }
     const gpt = !this.relu;
     const plan: Plan = {
@@ -295,7 +297,7 @@ export class WasmTransformer {
         k.add(ly.ln2in, ly.ln2in, ly.x, N * D); // xm = x + proj(o)
         k.layerNormFwd(ly.ln2in, ly.ln2out, this.p(`${pre}.ln2.w`), this.p(`${pre}.ln2.b`), ly.m2, ly.s2, N, D, eps);
         this.linear(ly.ln2out, `${pre}.mlp.fc.w`, `${pre}.mlp.fc.b`, ly.u, N, D, Hd);
-        k.geluFwd(ly.u, ly.g, N * Hd);
+        k.geluFwd(ly.u, ly.g, ly.th, N * Hd);
         this.linear(ly.g, `${pre}.mlp.proj.w`, `${pre}.mlp.proj.b`, next, N, Hd, D);
         k.add(next, next, ly.ln2in, N * D);
       }
@@ -401,7 +403,7 @@ export class WasmTransformer {
       } else {
         // next = xm + proj(gelu(fc(LN2(xm)))), xm = x + aproj(att(LN1(x)))
         this.linearBack(ly.g, pl.dx, `${pre}.mlp.proj.w`, `${pre}.mlp.proj.b`, pl.du, N, Hd, D, 0);
-        k.geluBwd(ly.u, pl.du, pl.du, N * Hd);
+        k.geluBwd(ly.u, ly.th, pl.du, pl.du, N * Hd);
         this.linearBack(ly.ln2out, pl.du, `${pre}.mlp.fc.w`, `${pre}.mlp.fc.b`, pl.dt, N, D, Hd, 0);
         k.layerNormBwd(pl.dt, ly.ln2in, this.p(`${pre}.ln2.w`), ly.m2, ly.s2, pl.dx, this.gr(`${pre}.ln2.w`), this.gr(`${pre}.ln2.b`), N, D, 1); // dx = d xm
         this.linearBack(ly.o, pl.dx, `${pre}.attn.proj.w`, `${pre}.attn.proj.b`, pl.dt, N, D, D, 0); // dt = d o
@@ -661,7 +663,7 @@ export class WasmDecoder {
         k.add(sb.out, sb.out, h, R * D); // xm = x + proj(o)
         k.layerNormFwd(sb.out, sb.h1, m.paramPtr(`${pre}.ln2.w`), m.paramPtr(`${pre}.ln2.b`), sb.m, sb.r, R, D, eps);
         m.linearRows(sb.h1, `${pre}.mlp.fc.w`, `${pre}.mlp.fc.b`, sb.u, R, D, Hd);
-        k.geluFwd(sb.u, sb.g, R * Hd);
+        k.geluFwd(sb.u, sb.g, sb.u, R * Hd); // the tanh overwrites u (not needed again)
         m.linearRows(sb.g, `${pre}.mlp.proj.w`, `${pre}.mlp.proj.b`, sb.h1, R, Hd, D);
         k.add(sb.out, sb.out, sb.h1, R * D);
       }
