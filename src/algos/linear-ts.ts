@@ -23,53 +23,7 @@
 import type { Rng } from "../core/rng.js";
 import type { BanditTask } from "../envs/bandit.js";
 import type { BanditAlgorithm } from "./types.js";
-import { solve } from "../core/linalg.js";
-
-/** Eigen-decomposition of a symmetric d×d matrix by cyclic Jacobi rotations: M = V diag(values) Vᵀ (V column-major in rows: V[i·d + k] = i-th coordinate of eigenvector k). */
-export function symmetricEigen(M: ArrayLike<number>, d: number): { values: Float64Array; vectors: Float64Array } {
-  const A = Float64Array.from(M);
-  const V = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) V[i * d + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    let scale = 0;
-    for (let a = 0; a < d; a++) {
-      scale += A[a * d + a] ** 2;
-      for (let b = a + 1; b < d; b++) off += A[a * d + b] ** 2;
-    }
-    if (off <= 1e-32 * scale) break;
-    for (let p = 0; p < d; p++)
-      for (let q = p + 1; q < d; q++) {
-        const apq = A[p * d + q];
-        if (apq === 0) continue;
-        const theta = (A[q * d + q] - A[p * d + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < d; k++) {
-          const akp = A[k * d + p];
-          const akq = A[k * d + q];
-          A[k * d + p] = c * akp - s * akq;
-          A[k * d + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < d; k++) {
-          const apk = A[p * d + k];
-          const aqk = A[q * d + k];
-          A[p * d + k] = c * apk - s * aqk;
-          A[q * d + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < d; k++) {
-          const vkp = V[k * d + p];
-          const vkq = V[k * d + q];
-          V[k * d + p] = c * vkp - s * vkq;
-          V[k * d + q] = s * vkp + c * vkq;
-        }
-      }
-  }
-  const values = new Float64Array(d);
-  for (let i = 0; i < d; i++) values[i] = A[i * d + i];
-  return { values, vectors: V };
-}
+import { solve, symmetricEigen } from "../core/linalg.js";
 
 /** f(M) v for symmetric M and a scalar function f (through the eigen-decomposition). */
 export function matrixFunctionApply(M: ArrayLike<number>, d: number, f: (x: number) => number, v: ArrayLike<number>): Float64Array {

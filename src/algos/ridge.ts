@@ -18,7 +18,7 @@
  *
  * Shapes: X is [n, d] row-major (the chosen action vectors), y is [n].
  */
-import { solve } from "../core/linalg.js";
+import { solve, symmetricEigen } from "../core/linalg.js";
 
 /** Closed-form ridge estimate (λ I + XᵀX)^{-1} Xᵀ y, shape [d]. */
 export function ridgeClosedForm(X: ArrayLike<number>, y: ArrayLike<number>, n: number, d: number, lambda: number): Float64Array {
@@ -84,7 +84,7 @@ export function ridgeAgdIterates(p: RidgeProblem, eta: number, kappa: number, L:
 }
 
 /**
- * Extreme eigenvalues of the Hessian (λI + XᵀX)/N (power iteration on a d×d matrix; d is small).
+ * Extreme eigenvalues of the Hessian (λI + XᵀX)/N (Jacobi rotations on a d×d matrix; d is small).
  * Used to pick η = 1/β and κ = β/μ for a known problem, and to draw the Proposition's rate lines.
  */
 export function ridgeHessianSpectrum(p: RidgeProblem): { mu: number; beta: number } {
@@ -93,40 +93,10 @@ export function ridgeHessianSpectrum(p: RidgeProblem): { mu: number; beta: numbe
   for (let i = 0; i < d; i++) H[i * d + i] = p.lambda;
   for (let j = 0; j < p.n; j++) for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) H[a * d + b] += p.X[j * d + a] * p.X[j * d + b];
   for (let i = 0; i < d * d; i++) H[i] /= p.N;
-  // Jacobi eigenvalue iteration (symmetric, small d): exact to rounding.
-  const M = Float64Array.from(H);
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) off += M[a * d + b] ** 2;
-    if (off < 1e-30) break;
-    for (let a = 0; a < d; a++)
-      for (let b = a + 1; b < d; b++) {
-        const apq = M[a * d + b];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (M[b * d + b] - M[a * d + a]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < d; k++) {
-          const mka = M[k * d + a];
-          const mkb = M[k * d + b];
-          M[k * d + a] = c * mka - s * mkb;
-          M[k * d + b] = s * mka + c * mkb;
-        }
-        for (let k = 0; k < d; k++) {
-          const mak = M[a * d + k];
-          const mbk = M[b * d + k];
-          M[a * d + k] = c * mak - s * mbk;
-          M[b * d + k] = s * mak + c * mbk;
-        }
-      }
-  }
-  let mu = Infinity;
-  let beta = -Infinity;
-  for (let i = 0; i < d; i++) {
-    mu = Math.min(mu, M[i * d + i]);
-    beta = Math.max(beta, M[i * d + i]);
-  }
+  // eigenvalues by Jacobi rotations (symmetric, small d): exact to rounding
+  const { values } = symmetricEigen(H, d);
+  const mu = Math.min(...values);
+  const beta = Math.max(...values);
   return { mu, beta };
 }
 

@@ -72,16 +72,32 @@ const EVAL_SEED = 7;
  * (constant learning rate); quick and horizon: AdamW at 1e-3 with a cosine schedule, batch 32 in
  * two halves (both cores compute gradients; results do not depend on the worker count).
  */
-function trainCfg(scale: Scale, m: { backbone: "relu" | "gpt"; numLayers: number; numHeads: number; steps: number; paper: { lr: number; batchSize: number; microBatches: number; steps: number } }): Omit<PretrainConfig, "data"> {
+function trainCfg(scale: Scale, m: { backbone: "relu" | "gpt"; numLayers: number; numHeads: number; steps: number; curriculum?: Curriculum; paper: { lr: number; batchSize: number; microBatches: number; steps: number } }): Omit<PretrainConfig, "data"> {
   const model = { backbone: m.backbone, dModel: 32, numLayers: m.numLayers, numHeads: m.numHeads, weightDecay: 1e-4, seed: 1, engine: "wasm" as const };
   if (scale === "paper")
     return { ...model, lr: m.paper.lr, schedule: "constant", warmupSteps: 0, batchSize: m.paper.batchSize, microBatches: m.paper.microBatches, steps: m.paper.steps, evalEvery: 5000, logEvery: 100, checkpointEvery: 5000, valTrajectories: 1024 };
-  return { ...model, lr: 1e-3, schedule: "cosine", warmupSteps: 100, batchSize: 32, microBatches: 2, steps: m.steps, evalEvery: 200, logEvery: 20, checkpointEvery: 200, valTrajectories: 256 };
+  return { ...model, lr: 1e-3, schedule: "cosine", warmupSteps: 100, batchSize: 32, microBatches: 2, steps: m.steps, ...(m.curriculum ?? {}), evalEvery: 200, logEvery: 20, checkpointEvery: 200, valTrajectories: 256 };
+}
+
+/** A horizon curriculum (src/train/pretrain.ts): the first shortSteps steps train on shortHorizon-step prefixes. */
+interface Curriculum {
+  shortHorizon: number;
+  shortSteps: number;
+}
+
+/**
+ * The horizon recipe of Lin's presets at T = 200: most steps on 50-step prefixes (about 7x cheaper
+ * than whole trajectories), the last ones on whole trajectories. Measured on lin-fig1-left against
+ * the plain recipe (docs/pretraining.md, "At the papers' horizon").
+ */
+function linCurriculum(scale: Scale, steps: number, wholeSteps: number): Curriculum | undefined {
+  return scale === "horizon" ? { shortHorizon: 50, shortSteps: steps - wholeSteps } : undefined;
 }
 
 /** Lin et al.'s ReLU-attention model (run_bandit.sh: L=8, 4 heads, D=32, AdamW lr 1e-3, wd 1e-4; paper: 2000 epochs x 80K trajectories / batch 128). */
-function linTrain(scale: Scale, quick: { steps: number; layers?: number }): Omit<PretrainConfig, "data"> {
-  return trainCfg(scale, { backbone: "relu", numLayers: scale === "paper" ? 8 : (quick.layers ?? 8), numHeads: 4, steps: quick.steps, paper: { lr: 1e-3, batchSize: 128, microBatches: 4, steps: 1_250_000 } });
+function linTrain(scale: Scale, quick: { steps: number; layers?: number; wholeSteps?: number }): Omit<PretrainConfig, "data"> {
+  const curriculum = linCurriculum(scale, quick.steps, quick.wholeSteps ?? 2000);
+  return trainCfg(scale, { backbone: "relu", numLayers: scale === "paper" ? 8 : (quick.layers ?? 8), numHeads: 4, steps: quick.steps, curriculum, paper: { lr: 1e-3, batchSize: 128, microBatches: 4, steps: 1_250_000 } });
 }
 
 /** DPT's GPT-2 model (train.py: L=4, D=32, one head in code, AdamW lr 1e-4 (bandits), wd 1e-4, batch 64). */
@@ -119,14 +135,21 @@ function evalCfg(scale: Scale, algos?: string[]): ExperimentRun["evaluate"] {
 /** The budget line of a Lin preset's report at each scale. */
 function linDeviations(scale: Scale, steps: PerScale<number>, extra: string[] = []): string[] {
   if (scale === "quick") return [QUICK_H, "20K trajectories instead of 100K", `${steps.quick} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128`, ...extra];
-  if (scale === "horizon") return ["50K trajectories instead of 100K", `${steps.horizon} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128`, ...extra];
+  if (scale === "horizon")
+    return ["50K trajectories instead of 100K", `${steps.horizon} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128, all but the last ${wholeSteps(steps)} on 50-step prefixes (horizon curriculum)`, ...extra];
   return extra;
 }
 
-/** Optimizer steps of batch 32 per scale (the paper scale's own counts are in linTrain / dptTrain). */
-const LIN_STEPS: PerScale<number> = { quick: 4000, horizon: 4000, paper: 0 };
-const UCB_STEPS: PerScale<number> = { quick: 3000, horizon: 3000, paper: 0 };
-const SWEEP_STEPS: PerScale<number> = { quick: 1500, horizon: 3000, paper: 0 };
+/**
+ * Optimizer steps of batch 32 per scale (the paper scale's own counts are in linTrain / dptTrain).
+ * Lin's presets at the horizon scale: a prefix step costs about 0.05 s and a whole-trajectory step
+ * 0.35 s on 2 cores, so 16000 + 2000 steps take about 25 minutes.
+ */
+const LIN_STEPS: PerScale<number> = { quick: 4000, horizon: 18000, paper: 0 };
+const UCB_STEPS: PerScale<number> = { quick: 3000, horizon: 18000, paper: 0 };
+const SWEEP_STEPS: PerScale<number> = { quick: 1500, horizon: 9000, paper: 0 };
+/** Whole-trajectory steps at the end of a horizon-scale Lin run (the sweep's 4-layer models: 1000). */
+const wholeSteps = (steps: PerScale<number>): number => (steps === SWEEP_STEPS ? 1000 : 2000);
 const DPT_STEPS: PerScale<number> = { quick: 2500, horizon: 4000, paper: 0 };
 /** DPT Gaussian at T = 500 (1000 tokens) costs about 3x a step at T = 200: fewer steps to stay near 30 minutes per seed. */
 const DPT_GAUSSIAN_STEPS: PerScale<number> = { ...DPT_STEPS, horizon: 1500 };
@@ -206,7 +229,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
           context: alpha === 0 ? [{ algo: "uniform", weight: 1 }] : alpha === 1 ? [{ algo: "thompson", weight: 1 }] : [{ algo: "thompson", weight: alpha }, { algo: "uniform", weight: 1 - alpha }],
           label: "dpt",
         }),
-        train: linTrain(scale, { steps: SWEEP_STEPS[scale], layers: 4 }),
+        train: linTrain(scale, { steps: SWEEP_STEPS[scale], layers: 4, wholeSteps: wholeSteps(SWEEP_STEPS) }),
         evaluate: evalCfg(scale, ["thompson", "uniform"]),
       })),
       criteria: [{ kind: "ordered", of: "transformer", text: "transformer regret falls as alpha grows (0 > 0.1 > 0.5 > 1, each step by > 2 s.e.; Lin et al. App. B: a larger distribution ratio hurts)" }],

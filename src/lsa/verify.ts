@@ -12,7 +12,7 @@ import { Rng } from "../core/rng.js";
 import { identity } from "../core/linalg.js";
 import { lsaForward, lsaForwardTrace, type Mask } from "./layer.js";
 import { tdPrompt, tdReadout, sarsaParamPrompt, sarsaLayout, readSlot, acPrompt, acLayout, gdPrompt } from "./prompts.js";
-import { tdConstruction, tdLambdaConstruction, residualGradientConstruction } from "../constructions/lsa-td.js";
+import { tdConstruction, tdLambdaConstruction, residualGradientConstruction, type Construction } from "../constructions/lsa-td.js";
 import { sarsaImplicitConstruction, sarsaParamConstruction } from "../constructions/lsa-sarsa.js";
 import { actorCriticConstruction } from "../constructions/lsa-actor-critic.js";
 import { gdConstruction } from "../constructions/lsa-gd.js";
@@ -118,17 +118,32 @@ function policyEvalIdentity(
 const REL64 = 1e-12;
 const REL32 = 1e-5;
 
-/** T1 + T2: batch TD(0), d=3, n=50, L=20, C=0.3I, 3 batched queries. */
-export function checkTd0(o: VerifyOptions = {}): IdentityResult[] {
-  const rng = Rng.derive(o.seed ?? 42, "T1");
+/**
+ * The setup T1 and T3–T5 share: d = 3, n = 50 Gaussian transitions (gamma = 0.9), 3 batched
+ * queries, L = 20 layers (8 in float32), the preconditioner `C` drawn after the batch and the
+ * queries; the construction's layers are checked against `step` (the reference update of w).
+ */
+function policyEvalCase(
+  o: VerifyOptions,
+  id: string,
+  makeC: (rng: Rng, d: number) => Float64Array,
+  build: (C: Float64Array, d: number, n: number) => Construction,
+  step: (w: Float64Array, b: TransitionBatch, C: Float64Array) => Float64Array,
+) {
+  const rng = Rng.derive(o.seed ?? 42, id);
   const f32 = !!o.float32;
   const d = 3, n = 50, L = f32 ? 8 : 20, gamma = 0.9;
   const b = gaussianBatch(rng, d, n, gamma);
   const queries = normals(rng, 3 * d);
-  const C = identity(d, 0.3);
-  const { P, Q, mask } = tdConstruction({ d, n, queries: 3, C });
-  const r = policyEvalIdentity(b, queries, P, Q, mask, L, (w) => batchTd0Step(w, b, C), f32, "rel");
-  const tol = f32 ? REL32 : REL64;
+  const C = makeC(rng, d);
+  const { P, Q, mask } = build(C, d, n);
+  const r = policyEvalIdentity(b, queries, P, Q, mask, L, (w) => step(w, b, C), f32, "rel");
+  return { r, f32, tol: f32 ? REL32 : REL64, both: r.query.map((x, i) => Math.max(x, r.context[i])) };
+}
+
+/** T1 + T2: batch TD(0), d=3, n=50, L=20, C=0.3I, 3 batched queries. */
+export function checkTd0(o: VerifyOptions = {}): IdentityResult[] {
+  const { r, f32, tol } = policyEvalCase(o, "T1", (_, d) => identity(d, 0.3), (C, d, n) => tdConstruction({ d, n, queries: 3, C }), batchTd0Step);
   return [
     result("T1", "TD(0) query: −Z_l[2d,n] = w_lᵀφ_q (C = 0.3I, 3 batched queries)", r.query, tol, "rel", f32),
     result("T2", "TD(0) context: Z_l[2d,i] = δ_i(w_l), rows 0..2d−1 unchanged", r.context, tol, "rel", f32),
@@ -137,42 +152,26 @@ export function checkTd0(o: VerifyOptions = {}): IdentityResult[] {
 
 /** T3: general preconditioner C = 0.3(I + 0.3·N(0,1)). */
 export function checkTdPrecond(o: VerifyOptions = {}): IdentityResult[] {
-  const rng = Rng.derive(o.seed ?? 42, "T3");
-  const f32 = !!o.float32;
-  const d = 3, n = 50, L = f32 ? 8 : 20, gamma = 0.9;
-  const b = gaussianBatch(rng, d, n, gamma);
-  const queries = normals(rng, 3 * d);
-  const C = identity(d, 0.3);
-  for (let i = 0; i < d * d; i++) C[i] += 0.3 * 0.3 * rng.standardNormal();
-  const { P, Q, mask } = tdConstruction({ d, n, queries: 3, C });
-  const r = policyEvalIdentity(b, queries, P, Q, mask, L, (w) => batchTd0Step(w, b, C), f32, "rel");
-  return [result("T3", "TD(0) with a general preconditioner C", r.query.map((x, i) => Math.max(x, r.context[i])), f32 ? REL32 : REL64, "rel", f32)];
+  const general = (rng: Rng, d: number) => {
+    const C = identity(d, 0.3);
+    for (let i = 0; i < d * d; i++) C[i] += 0.3 * 0.3 * rng.standardNormal();
+    return C;
+  };
+  const { f32, tol, both } = policyEvalCase(o, "T3", general, (C, d, n) => tdConstruction({ d, n, queries: 3, C }), batchTd0Step);
+  return [result("T3", "TD(0) with a general preconditioner C", both, tol, "rel", f32)];
 }
 
 /** T4: TD(lambda = 0.5) via the mask M_λ. */
 export function checkTdLambda(o: VerifyOptions = {}): IdentityResult[] {
-  const rng = Rng.derive(o.seed ?? 42, "T4");
-  const f32 = !!o.float32;
-  const d = 3, n = 50, L = f32 ? 8 : 20, gamma = 0.9, lambda = 0.5;
-  const b = gaussianBatch(rng, d, n, gamma);
-  const queries = normals(rng, 3 * d);
-  const C = identity(d, 0.1);
-  const { P, Q, mask } = tdLambdaConstruction({ d, n, queries: 3, C, lambda });
-  const r = policyEvalIdentity(b, queries, P, Q, mask, L, (w) => batchTdLambdaStep(w, b, lambda, C), f32, "rel");
-  return [result("T4", "TD(λ=0.5) via the mask M_λ: query and context identities", r.query.map((x, i) => Math.max(x, r.context[i])), f32 ? REL32 : REL64, "rel", f32)];
+  const lambda = 0.5;
+  const { f32, tol, both } = policyEvalCase(o, "T4", (_, d) => identity(d, 0.1), (C, d, n) => tdLambdaConstruction({ d, n, queries: 3, C, lambda }), (w, b, C) => batchTdLambdaStep(w, b, lambda, C));
+  return [result("T4", "TD(λ=0.5) via the mask M_λ: query and context identities", both, tol, "rel", f32)];
 }
 
 /** T5: residual gradient. */
 export function checkResidualGradient(o: VerifyOptions = {}): IdentityResult[] {
-  const rng = Rng.derive(o.seed ?? 42, "T5");
-  const f32 = !!o.float32;
-  const d = 3, n = 50, L = f32 ? 8 : 20, gamma = 0.9;
-  const b = gaussianBatch(rng, d, n, gamma);
-  const queries = normals(rng, 3 * d);
-  const C = identity(d, 0.3);
-  const { P, Q, mask } = residualGradientConstruction({ d, n, queries: 3, C });
-  const r = policyEvalIdentity(b, queries, P, Q, mask, L, (w) => residualGradientStep(w, b, C), f32, "rel");
-  return [result("T5", "Residual gradient: query identity and context rows = δ_i(w_l)", r.query.map((x, i) => Math.max(x, r.context[i])), f32 ? REL32 : REL64, "rel", f32)];
+  const { f32, tol, both } = policyEvalCase(o, "T5", (_, d) => identity(d, 0.3), (C, d, n) => residualGradientConstruction({ d, n, queries: 3, C }), residualGradientStep);
+  return [result("T5", "Residual gradient: query identity and context rows = δ_i(w_l)", both, tol, "rel", f32)];
 }
 
 /** T6: one-layer closed form −TF = (1/n) Σ r_i (Cφ_i)ᵀφ_q. */
