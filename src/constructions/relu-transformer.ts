@@ -280,8 +280,8 @@ export function forwardLayers(params: ReluTransformerParams, H: Float64Array[], 
   return X;
 }
 
-/** Growable flat buffer of fixed-width rows. */
-class RowBuffer {
+/** Growable flat buffer of fixed-width rows (the KV caches of the constructions). */
+export class RowBuffer {
   data: Float64Array;
   n = 0;
   constructor(

@@ -24,7 +24,7 @@
  * needed (`append(h, { output: false })`, e.g. the action/reward token of a bandit round) only updates
  * the shared sums and caches: its per-layer states are never read by later tokens.
  */
-import type { ReluTransformerParams, SparseMatrix, TransformerLayer } from "./relu-transformer.js";
+import { RowBuffer, type ReluTransformerParams, type SparseMatrix, type TransformerLayer } from "./relu-transformer.js";
 
 /** A sparse matrix restricted to the rows where it can be non-zero (rows renumbered 0..size−1). */
 interface Mat {
@@ -80,25 +80,6 @@ function key(m: Mat, sign = 1): string {
 function readsOnly(m: Mat, constant: Uint8Array): boolean {
   for (let e = 0; e < m.col.length; e++) if (!constant[m.col[e]]) return false;
   return true;
-}
-
-class Rows {
-  data: Float64Array;
-  n = 0;
-  constructor(
-    readonly width: number,
-    capacity = 16,
-  ) {
-    this.data = new Float64Array(Math.max(1, width * capacity));
-  }
-  push(): number {
-    if ((this.n + 1) * this.width > this.data.length) {
-      const d = new Float64Array(Math.max(this.data.length * 2, (this.n + 1) * this.width));
-      d.set(this.data);
-      this.data = d;
-    }
-    return this.n++ * this.width;
-  }
 }
 
 interface Head {
@@ -450,9 +431,9 @@ export class StructuredIncrementalTransformer {
   private plan: Plan;
   private sums: Float64Array[];
   private ownSums: Float64Array[];
-  private caches: { keys: Rows; values: Rows }[];
-  private ownCaches: { keys: Rows; values: Rows }[];
-  private groupKeys: Rows[];
+  private caches: { keys: RowBuffer; values: RowBuffer }[];
+  private ownCaches: { keys: RowBuffer; values: RowBuffer }[];
+  private groupKeys: RowBuffer[];
   /** [group·B + lane] */
   private selfWeight: Float64Array;
   private n = 0;
@@ -473,9 +454,9 @@ export class StructuredIncrementalTransformer {
     const plan = (this.plan = planFor(params));
     this.sums = plan.sums.map((s) => new Float64Array(s.k.size * s.v.size * B));
     this.ownSums = plan.ownSums.map((s) => new Float64Array(s.k * s.v * B));
-    this.caches = plan.caches.map((c) => ({ keys: new Rows(c.k.size * B), values: new Rows(c.v.size * B) }));
-    this.ownCaches = plan.ownCaches.map((c) => ({ keys: new Rows(c.k * B), values: new Rows(c.v * B) }));
-    this.groupKeys = plan.groups.map((g) => new Rows(g.k.size * B));
+    this.caches = plan.caches.map((c) => ({ keys: new RowBuffer(c.k.size * B), values: new RowBuffer(c.v.size * B) }));
+    this.ownCaches = plan.ownCaches.map((c) => ({ keys: new RowBuffer(c.k * B), values: new RowBuffer(c.v * B) }));
+    this.groupKeys = plan.groups.map((g) => new RowBuffer(g.k.size * B));
     this.selfWeight = new Float64Array(plan.groups.length * B);
     this.x = new Float64Array(params.D * B);
     this.y = new Float64Array(params.D * B);

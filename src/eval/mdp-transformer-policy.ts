@@ -73,6 +73,57 @@ class TransitionLog {
   }
 }
 
+/**
+ * What the DPT- and AD-style policies share: a model on a deployment engine, the per-task
+ * transition logs, the policy streams, and the softmax read-out of the logits.
+ */
+abstract class TransformerMdpPolicy implements BatchMdpPolicy {
+  protected logs: TransitionLog[] = [];
+  protected rngs: Rng[] = [];
+  protected readonly deployer: Deployer;
+  /** action probabilities of the last step [N, A] (for pictures and the playground) */
+  lastProbs = new Float64Array(0);
+
+  constructor(
+    readonly name: string,
+    protected readonly model: TransformerModel,
+    params: Params,
+    protected readonly layout: MdpModelLayout,
+    private readonly greedy: boolean,
+    engine: EngineName | undefined,
+  ) {
+    this.deployer = createDeployer(model, params, engine);
+  }
+
+  /** Check the tasks against the layout the model was trained for (`withH`: the horizon too), and start the logs. */
+  protected startLogs(tasks: MdpTask[], rngs: Rng[], info: MdpInfo, withH: boolean): void {
+    const L = this.layout;
+    if (info.S !== L.S || info.A !== L.A || (withH && info.H !== L.H))
+      throw new RangeError(`model was trained for |S| = ${L.S}, |A| = ${L.A}${withH ? `, H = ${L.H}` : ""}; tasks have ${info.S}, ${info.A}${withH ? `, ${info.H}` : ""}`);
+    this.logs = tasks.map(() => new TransitionLog());
+    this.rngs = rngs;
+  }
+
+  /** Actions from each task's logits row (sampled or greedy); keeps the probabilities. */
+  protected choose(z: ArrayLike<number>, N: number): Int32Array {
+    const { actions, probs } = actFromLogits(z, N, this.layout.A, this.greedy, this.rngs);
+    this.lastProbs = probs;
+    return actions;
+  }
+
+  abstract start(tasks: MdpTask[], rngs: Rng[], info: MdpInfo): void;
+  abstract beginEpisode(k: number): void;
+  abstract act(h: number, states: Int32Array): Int32Array;
+
+  observe(_h: number, states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {
+    TransitionLog.pushAll(this.logs, states, actions, rewards, next);
+  }
+
+  dispose(): void {
+    this.deployer.dispose();
+  }
+}
+
 export interface DptMdpPolicyOptions {
   /** "fixed": the same given context for every step of task j (`fixed[j]`; DPT's offline test) */
   context: "previous-episode" | "sliding" | "fixed";
@@ -82,31 +133,18 @@ export interface DptMdpPolicyOptions {
   engine?: EngineName;
 }
 
-export class DptMdpPolicy implements BatchMdpPolicy {
-  private logs: TransitionLog[] = [];
-  private rngs: Rng[] = [];
+export class DptMdpPolicy extends TransformerMdpPolicy {
   private k = 0;
-  private readonly deployer: Deployer;
   private readonly features: StateFeatures | undefined;
-  /** action probabilities of the last step [N, A] (for pictures and the playground) */
-  lastProbs = new Float64Array(0);
 
-  constructor(
-    readonly name: string,
-    private readonly model: TransformerModel,
-    private readonly params: Params,
-    private readonly layout: MdpModelLayout,
-    private readonly opts: DptMdpPolicyOptions = { context: "previous-episode", greedy: false },
-  ) {
+  constructor(name: string, model: TransformerModel, params: Params, layout: MdpModelLayout, private readonly opts: DptMdpPolicyOptions = { context: "previous-episode", greedy: false }) {
     if (layout.kind !== "dpt") throw new RangeError(`DptMdpPolicy needs a DPT model, got a ${layout.kind} model`);
+    super(name, model, params, layout, opts.greedy, opts.engine);
     this.features = layoutFeatures(layout);
-    this.deployer = createDeployer(model, params, opts.engine);
   }
 
   start(tasks: MdpTask[], rngs: Rng[], info: MdpInfo): void {
-    if (info.S !== this.layout.S || info.A !== this.layout.A) throw new RangeError(`model was trained for |S| = ${this.layout.S}, |A| = ${this.layout.A}; tasks have ${info.S}, ${info.A}`);
-    this.logs = tasks.map(() => new TransitionLog());
-    this.rngs = rngs;
+    this.startLogs(tasks, rngs, info, false);
   }
 
   beginEpisode(k: number): void {
@@ -148,18 +186,7 @@ export class DptMdpPolicy implements BatchMdpPolicy {
       };
     });
     const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, queryInTokens: this.layout.queryInTokens, onehot: this.layout.onehot, paddedTokenDim: this.model.config.paddedTokenDim });
-    const z = this.deployer.logitsAt(batch.tokens, positions);
-    const { actions, probs } = actFromLogits(z, N, A, this.opts.greedy, this.rngs);
-    this.lastProbs = probs;
-    return actions;
-  }
-
-  observe(_h: number, states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {
-    TransitionLog.pushAll(this.logs, states, actions, rewards, next);
-  }
-
-  dispose(): void {
-    this.deployer.dispose();
+    return this.choose(this.deployer.logitsAt(batch.tokens, positions), N);
   }
 }
 
@@ -169,36 +196,23 @@ export interface AdMdpPolicyOptions {
   engine?: EngineName;
 }
 
-export class AdMdpPolicy implements BatchMdpPolicy {
-  private logs: TransitionLog[] = [];
-  private rngs: Rng[] = [];
+export class AdMdpPolicy extends TransformerMdpPolicy {
   private decoder: StepDecoder | null = null;
-  private readonly deployer: Deployer;
   /** global step index t of the current token, and the step at cache position 0 */
   private t = 0;
   private base = 0;
   private readonly W: number;
   private readonly adFeatures: StateFeatures | undefined;
-  lastProbs = new Float64Array(0);
 
-  constructor(
-    readonly name: string,
-    private readonly model: TransformerModel,
-    private readonly params: Params,
-    private readonly layout: MdpModelLayout,
-    private readonly opts: AdMdpPolicyOptions = { greedy: false },
-  ) {
+  constructor(name: string, model: TransformerModel, params: Params, layout: MdpModelLayout, opts: AdMdpPolicyOptions = { greedy: false }) {
     if (layout.kind !== "ad") throw new RangeError(`AdMdpPolicy needs an AD model, got a ${layout.kind} model`);
+    super(name, model, params, layout, opts.greedy, opts.engine);
     this.W = layout.length;
     this.adFeatures = layoutFeatures(layout);
-    this.deployer = createDeployer(model, params, opts.engine);
   }
 
   start(tasks: MdpTask[], rngs: Rng[], info: MdpInfo): void {
-    const L = this.layout;
-    if (info.S !== L.S || info.A !== L.A || info.H !== L.H) throw new RangeError(`model was trained for |S| = ${L.S}, |A| = ${L.A}, H = ${L.H}; tasks have ${info.S}, ${info.A}, ${info.H}`);
-    this.logs = tasks.map(() => new TransitionLog());
-    this.rngs = rngs;
+    this.startLogs(tasks, rngs, info, true);
     this.decoder?.dispose();
     this.decoder = this.deployer.decoder(tasks.length, padSeq(this.W));
     this.t = 0;
@@ -243,19 +257,17 @@ export class AdMdpPolicy implements BatchMdpPolicy {
     } else {
       z = dec.step(this.tokens(this.t, this.t + 1, states), Int32Array.of(this.t - this.base));
     }
-    const { actions, probs } = actFromLogits(z, N, A, this.opts.greedy, this.rngs);
-    this.lastProbs = probs;
-    return actions;
+    return this.choose(z, N);
   }
 
-  observe(_h: number, states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {
-    TransitionLog.pushAll(this.logs, states, actions, rewards, next);
+  override observe(h: number, states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {
+    super.observe(h, states, actions, rewards, next);
     this.t++;
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.decoder?.dispose();
     this.decoder = null;
-    this.deployer.dispose();
+    super.dispose();
   }
 }
