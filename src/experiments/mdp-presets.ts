@@ -106,6 +106,9 @@ function trainBase(o: { steps: number; lr?: number; dModel?: number; numLayers?:
   };
 }
 
+/** dpt-darkroom's quick-scale budget, as its reports state it. */
+const DARKROOM_QUICK = ["60K in-context datasets and 6000 optimizer steps of batch 32 (DPT: 100K datasets, 200 epochs of batch 64-128)", "10 online episodes (DPT: 40)"];
+
 function dptDarkroom(scale: MdpScale): MdpExperiment {
   const paper = scale === "paper";
   return {
@@ -113,16 +116,7 @@ function dptDarkroom(scale: MdpScale): MdpExperiment {
     title: "DPT on Dark Room: online and offline in-context RL on held-out goals",
     reproduces: "Lee et al. (2023) Fig. 4 (Dark Room, 20 held-out goals, 40 online episodes; offline from a random dataset)",
     scale,
-    deviations: paper
-      ? ["states as their grid coordinates (x, y)/9 as in DPT's tokens, and the query state repeated in every transition token (DPT: only in the first token)", CONTEXT_MIX, QUERY_MIX, TIES]
-      : [
-          "60K in-context datasets and 6000 optimizer steps of batch 32 (DPT: 100K datasets, 200 epochs of batch 64-128)",
-          "10 online episodes (DPT: 40)",
-          "states as their grid coordinates (x, y)/9 as in DPT's tokens, and the query state repeated in every transition token (DPT: only in the first token)",
-          CONTEXT_MIX,
-          QUERY_MIX,
-          TIES,
-        ],
+    deviations: [...(paper ? [] : DARKROOM_QUICK), "states as their grid coordinates (x, y)/9 as in DPT's tokens, and the query state repeated in every transition token (DPT: only in the first token)", CONTEXT_MIX, QUERY_MIX, TIES],
     generate: {
       env: "darkroom",
       envParams: { split: "train" },
@@ -166,7 +160,7 @@ function dptDarkroomPlain(scale: MdpScale): MdpExperiment {
     name: "dpt-darkroom-plain",
     title: "DPT's plain recipe on Dark Room (beside dpt-darkroom's variant)",
     deviations: [
-      ...(paper ? [] : ["60K in-context datasets and 6000 optimizer steps of batch 32 (DPT: 100K datasets, 200 epochs of batch 64-128)", "10 online episodes (DPT: 40)"]),
+      ...(paper ? [] : DARKROOM_QUICK),
       "states as their grid coordinates (x, y)/9 as in DPT's tokens; otherwise DPT's recipe: random-transition contexts, uniform query states, x-first labels, the query in the first token only",
     ],
     generate: { ...base.generate, context: [{ algo: "random", weight: 1 }], queryOracle: 0, labelTies: "first" },

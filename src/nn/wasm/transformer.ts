@@ -237,32 +237,39 @@ export class WasmTransformer {
     if (b) this.k.addBias(y, ldy, N, nout, this.p(b));
   }
 
-  private attentionForward(pl: Plan, ly: LayerBuffers): void {
-    const k = this.k;
+  /**
+   * Each (sequence b, head h) of a planned batch, with the byte offset of its q columns in the
+   * [N, 3D] qkv rows (its k and v columns follow at +D and +2D), its output columns in [N, D]
+   * rows, its attention block, and the head width hd; query rows go in blocks of BLOCK.
+   */
+  private forEachHead(pl: Plan, ly: LayerBuffers, fn: (h: { qkvOff: number; oOff: number; att: number; hd: number; scale: number }) => void): void {
     const { B, S } = pl;
     const D = this.cfg.dModel;
     const H = this.cfg.numHeads;
     const hd = D / H;
-    const ld = 3 * D;
     const scale = 1 / Math.sqrt(hd);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        const q = ly.qkv + 4 * (b * S * ld + h * hd);
-        const kk = q + 4 * D;
-        const v = q + 8 * D;
-        k.transpose(kk, ld, S, hd, pl.kt, S);
-        const att = ly.att + 4 * (b * H + h) * S * S;
-        for (let r0 = 0; r0 < S; r0 += BLOCK) {
-          const r1 = Math.min(S, r0 + BLOCK);
-          const rows = r1 - r0;
-          const pb = att + 4 * r0 * S;
-          k.gemm(q + 4 * r0 * ld, ld, 1, pl.kt, S, pb, S, rows, r1, hd, 0);
-          if (this.relu) k.reluCausal(pb, S, rows, r1, r0);
-          else k.softmaxCausal(pb, S, rows, r1, r0, scale);
-          k.gemm(pb, S, 1, v, ld, ly.o + 4 * ((b * S + r0) * D + h * hd), D, rows, hd, r1, 0);
-        }
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++) fn({ qkvOff: 4 * (b * S * 3 * D + h * hd), oOff: 4 * (b * S * D + h * hd), att: ly.att + 4 * (b * H + h) * S * S, hd, scale });
+  }
+
+  private attentionForward(pl: Plan, ly: LayerBuffers): void {
+    const k = this.k;
+    const S = pl.S;
+    const D = this.cfg.dModel;
+    const ld = 3 * D;
+    this.forEachHead(pl, ly, ({ qkvOff, oOff, att, hd, scale }) => {
+      const q = ly.qkv + qkvOff;
+      k.transpose(q + 4 * D, ld, S, hd, pl.kt, S); // Kᵀ
+      for (let r0 = 0; r0 < S; r0 += BLOCK) {
+        const r1 = Math.min(S, r0 + BLOCK);
+        const rows = r1 - r0;
+        const pb = att + 4 * r0 * S;
+        k.gemm(q + 4 * r0 * ld, ld, 1, pl.kt, S, pb, S, rows, r1, hd, 0);
+        if (this.relu) k.reluCausal(pb, S, rows, r1, r0);
+        else k.softmaxCausal(pb, S, rows, r1, r0, scale);
+        k.gemm(pb, S, 1, q + 8 * D, ld, ly.o + oOff + 4 * r0 * D, D, rows, hd, r1, 0);
       }
-    }
+    });
   }
 
   /** Forward pass of a planned batch already in memory; leaves the logits in pl.logits. */
@@ -328,38 +335,30 @@ export class WasmTransformer {
   /** Attention backward: from dO (pl.dt, [N, D]) to dqkv (pl.dqkv, zeroed here). */
   private attentionBackward(pl: Plan, ly: LayerBuffers, dO: number): void {
     const k = this.k;
-    const { B, S } = pl;
+    const S = pl.S;
     const D = this.cfg.dModel;
-    const H = this.cfg.numHeads;
-    const hd = D / H;
     const ld = 3 * D;
-    const scale = 1 / Math.sqrt(hd);
-    k.zero(pl.dqkv, B * S * ld);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        const q = ly.qkv + 4 * (b * S * ld + h * hd);
-        const kk = q + 4 * D;
-        const v = q + 8 * D;
-        const dq = pl.dqkv + 4 * (b * S * ld + h * hd);
-        const dk = dq + 4 * D;
-        const dv = dq + 8 * D;
-        const dob = dO + 4 * (b * S * D + h * hd);
-        k.transpose(v, ld, S, hd, pl.kt, S);
-        const att = ly.att + 4 * (b * H + h) * S * S;
-        for (let r0 = 0; r0 < S; r0 += BLOCK) {
-          const r1 = Math.min(S, r0 + BLOCK);
-          const rows = r1 - r0;
-          const pb = att + 4 * r0 * S;
-          const dor = dob + 4 * r0 * D;
-          k.gemm(dor, D, 1, pl.kt, S, pl.dpb, S, rows, r1, hd, 0); // dP = dO Vᵀ
-          k.gemm(pb, 1, S, dor, D, dv, ld, r1, hd, rows, 1); // dV += Pᵀ dO
-          if (this.relu) k.reluCausalBwd(pb, S, pl.dpb, S, rows, r1, r0);
-          else k.softmaxCausalBwd(pb, S, pl.dpb, S, rows, r1, r0, scale);
-          k.gemm(pl.dpb, S, 1, kk, ld, dq + 4 * r0 * ld, ld, rows, hd, r1, 0); // dQ = dS K
-          k.gemm(pl.dpb, 1, S, q + 4 * r0 * ld, ld, dk, ld, r1, hd, rows, 1); // dK += dSᵀ Q
-        }
+    k.zero(pl.dqkv, pl.B * S * ld);
+    this.forEachHead(pl, ly, ({ qkvOff, oOff, att, hd, scale }) => {
+      const q = ly.qkv + qkvOff;
+      const kk = q + 4 * D;
+      const dq = pl.dqkv + qkvOff;
+      const dk = dq + 4 * D;
+      const dv = dq + 8 * D;
+      k.transpose(q + 8 * D, ld, S, hd, pl.kt, S); // Vᵀ
+      for (let r0 = 0; r0 < S; r0 += BLOCK) {
+        const r1 = Math.min(S, r0 + BLOCK);
+        const rows = r1 - r0;
+        const pb = att + 4 * r0 * S;
+        const dor = dO + oOff + 4 * r0 * D;
+        k.gemm(dor, D, 1, pl.kt, S, pl.dpb, S, rows, r1, hd, 0); // dP = dO Vᵀ
+        k.gemm(pb, 1, S, dor, D, dv, ld, r1, hd, rows, 1); // dV += Pᵀ dO
+        if (this.relu) k.reluCausalBwd(pb, S, pl.dpb, S, rows, r1, r0);
+        else k.softmaxCausalBwd(pb, S, pl.dpb, S, rows, r1, r0, scale);
+        k.gemm(pl.dpb, S, 1, kk, ld, dq + 4 * r0 * ld, ld, rows, hd, r1, 0); // dQ = dS K
+        k.gemm(pl.dpb, 1, S, q + 4 * r0 * ld, ld, dk, ld, r1, hd, rows, 1); // dK += dSᵀ Q
       }
-    }
+    });
   }
 
   private zeroGrads(): void {
