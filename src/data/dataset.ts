@@ -88,15 +88,20 @@ export interface ShardMeta {
   files: Record<string, FileMeta>;
 }
 
-export interface Manifest {
-  format: typeof DATASET_FORMAT | typeof PART_FORMAT;
+/** The manifest.json of a dataset (bandit or MDP) or of one part of a sharded generation. */
+export interface DatasetManifest<Format extends string, Spec> {
+  format: Format;
   version: number;
-  spec: GenerationSpec;
+  spec: Spec;
+  /** column name -> dtype */
   columns: Record<string, string>;
-  /** Only in a part: this part's index and the number of parts. */
+  /** Only in a part: this part's index and the number of parts (it holds the shards j with j mod count = index). */
   part?: { index: number; count: number };
-  splits: Record<"train" | "validation", { tasks: number; shards: ShardMeta[] }>;
+  /** a part lists only its own shards */
+  splits: Record<Split, { tasks: number; shards: ShardMeta[] }>;
 }
+
+export type Manifest = DatasetManifest<typeof DATASET_FORMAT | typeof PART_FORMAT, GenerationSpec>;
 
 /** JSON with object keys sorted (for comparing configs). */
 export function canonicalJson(x: unknown): string {

@@ -38,7 +38,7 @@ import { MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName,
 import { parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { contextTransitions, initialState, learningHistory, parseContextComponent, pickComponent, stepTask } from "./mdp-rollout.js";
 import type { NpyArray, NpyDType } from "./npy.js";
-import { readManifestJson, readShardColumn, shardPath, shardUnits, verifiedShardFiles, writeShardFiles, type ShardMeta, type Split } from "./dataset.js";
+import { readManifestJson, readShardColumn, shardPath, shardUnits, verifiedShardFiles, writeShardFiles, type DatasetManifest, type ShardMeta, type Split } from "./dataset.js";
 
 export const MDP_DATASET_FORMAT = "icrl-mdp-dataset";
 export const MDP_DATASET_VERSION = 1;
@@ -97,16 +97,7 @@ export type MdpGenerationSpec = z.infer<typeof MdpGenerationSpecSchema>;
 /** The manifest of one part of a sharded generation (`icrl generate --shard k/N`); `icrl merge` joins them. */
 export const MDP_PART_FORMAT = "icrl-mdp-dataset-part";
 
-export interface MdpManifest {
-  format: typeof MDP_DATASET_FORMAT | typeof MDP_PART_FORMAT;
-  version: number;
-  spec: MdpGenerationSpec;
-  columns: Record<string, string>;
-  /** parts only: this is part index of count (it holds the shards j with j mod count = index) */
-  part?: { index: number; count: number };
-  /** a part lists only its own shards */
-  splits: Record<Split, { tasks: number; shards: ShardMeta[] }>;
-}
+export type MdpManifest = DatasetManifest<typeof MDP_DATASET_FORMAT | typeof MDP_PART_FORMAT, MdpGenerationSpec>;
 
 export function columnDocs(kind: "dpt" | "ad"): Record<string, string> {
   return kind === "dpt" ? DPT_COLUMN_DOCS : AD_COLUMN_DOCS;
