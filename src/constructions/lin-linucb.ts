@@ -24,8 +24,8 @@
  * β = B_a² + λ, κ = 2T(B_a²+λ)/λ).
  */
 import { IncrementalTransformer, LayerBuilder, banditLayout, embedBanditActionReward, embedBanditState, logSoftmax, type BanditLayout, type ReluTransformerParams } from "./relu-transformer.js";
-import type { BanditAlgorithm, BatchBanditPolicy } from "../algos/types.js";
-import { StructuredIncrementalTransformer } from "./structured-incremental.js";
+import type { BanditAlgorithm } from "../algos/types.js";
+import { ConstructedBanditBatch, StructuredIncrementalTransformer } from "./structured-incremental.js";
 import type { BanditTask } from "../envs/bandit.js";
 import type { Rng } from "../core/rng.js";
 import { sampleLogProbs } from "../algos/soft-linucb.js";
@@ -243,37 +243,23 @@ export class ConstructedSoftLinUcb implements BanditAlgorithm {
  * structured evaluator with one lane per task, so each weight is read once per step for all tasks.
  * Actions equal those of `ConstructedSoftLinUcb` with the same random streams (identical per-lane arithmetic).
  */
-export class ConstructedSoftLinUcbBatch implements BatchBanditPolicy {
-  private tf: StructuredIncrementalTransformer | null = null;
-  private tasks: BanditTask[] = [];
-  private rngs: Rng[] = [];
+export class ConstructedSoftLinUcbBatch extends ConstructedBanditBatch {
   constructor(
     readonly c: SoftLinUcbConstruction,
-    readonly name = "tf-soft-linucb",
-  ) {}
-  start(tasks: BanditTask[], rngs: Rng[]): void {
-    for (const task of tasks) if (task.dim !== this.c.hyper.d || task.numArms !== this.c.hyper.A) throw new RangeError(`construction is for d=${this.c.hyper.d}, A=${this.c.hyper.A}; task has d=${task.dim}, A=${task.numArms}`);
-    this.tasks = tasks;
-    this.rngs = rngs;
-    this.tf = new StructuredIncrementalTransformer(this.c.params, tasks.length);
+    name = "tf-soft-linucb",
+  ) {
+    super(c, name);
+  }
+  protected check(task: BanditTask): void {
+    if (task.dim !== this.c.hyper.d || task.numArms !== this.c.hyper.A) throw new RangeError(`construction is for d=${this.c.hyper.d}, A=${this.c.hyper.A}; task has d=${task.dim}, A=${task.numArms}`);
   }
   /** log-probabilities [lanes][A] for the next step (appends the state tokens). */
   logProbs(): Float64Array[] {
-    const i = this.tf!.length + 1;
     const L = this.c.layout;
-    const out = this.tf!.appendLanes(this.tasks.map((t) => embedBanditState(L, t.actionSet, i)))!;
-    return out.map((h) => logSoftmax(h.subarray(L.c0, L.c0 + L.A)));
+    return this.stateOutputs().map((h) => logSoftmax(h.subarray(L.c0, L.c0 + L.A)));
   }
   act(): Int32Array {
     const lp = this.logProbs();
     return Int32Array.from(lp, (l, b) => sampleLogProbs(l, this.rngs[b]));
-  }
-  update(actions: Int32Array, rewards: Float64Array): void {
-    const d = this.c.layout.d;
-    const i = this.tf!.length + 1;
-    this.tf!.appendLanes(
-      this.tasks.map((t, b) => embedBanditActionReward(this.c.layout, t.actionSet.subarray(actions[b] * d, (actions[b] + 1) * d), rewards[b], i)),
-      { output: false },
-    );
   }
 }

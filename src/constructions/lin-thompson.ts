@@ -43,9 +43,9 @@
 import { LayerBuilder, banditLayout, embedBanditActionReward, embedBanditState, type BanditLayout, type ReluTransformerParams } from "./relu-transformer.js";
 import { addAgdStep, selfHeadOverI, type AgdSlots } from "./lin-ridge.js";
 import { causalEvaluator, type Evaluator } from "./lin-linucb.js";
-import { StructuredIncrementalTransformer } from "./structured-incremental.js";
+import { ConstructedBanditBatch } from "./structured-incremental.js";
 import { padeSqrtBound, padeSqrtCoefficients, padeTermsFor, sampleTsAction, type TsArguments } from "../algos/linear-ts.js";
-import type { BanditAlgorithm, BatchBanditPolicy } from "../algos/types.js";
+import type { BanditAlgorithm } from "../algos/types.js";
 import type { BanditTask } from "../envs/bandit.js";
 import type { Rng } from "../core/rng.js";
 
@@ -317,31 +317,17 @@ export class ConstructedThompson implements BanditAlgorithm {
 }
 
 /** The same policy for a batch of tasks in lock-step (one structured evaluator, one lane per task). */
-export class ConstructedThompsonBatch implements BatchBanditPolicy {
-  private tf: StructuredIncrementalTransformer | null = null;
-  private tasks: BanditTask[] = [];
-  private rngs: Rng[] = [];
+export class ConstructedThompsonBatch extends ConstructedBanditBatch {
   constructor(
     readonly c: ThompsonConstruction,
-    readonly name = "tf-thompson",
-  ) {}
-  start(tasks: BanditTask[], rngs: Rng[]): void {
-    for (const t of tasks) checkTask(this.c, t);
-    this.tasks = tasks;
-    this.rngs = rngs;
-    this.tf = new StructuredIncrementalTransformer(this.c.params, tasks.length);
+    name = "tf-thompson",
+  ) {
+    super(c, name);
+  }
+  protected check(task: BanditTask): void {
+    checkTask(this.c, task);
   }
   act(): Int32Array {
-    const i = this.tf!.length + 1;
-    const out = this.tf!.appendLanes(this.tasks.map((t) => embedBanditState(this.c.layout, t.actionSet, i)))!;
-    return Int32Array.from(out, (h, b) => sampleTsAction(readTsArguments(this.c, h), this.c.hyper.d, this.rngs[b]));
-  }
-  update(actions: Int32Array, rewards: Float64Array): void {
-    const d = this.c.hyper.d;
-    const i = this.tf!.length + 1;
-    this.tf!.appendLanes(
-      this.tasks.map((t, b) => embedBanditActionReward(this.c.layout, t.actionSet.subarray(actions[b] * d, (actions[b] + 1) * d), rewards[b], i)),
-      { output: false },
-    );
+    return Int32Array.from(this.stateOutputs(), (h, b) => sampleTsAction(readTsArguments(this.c, h), this.c.hyper.d, this.rngs[b]));
   }
 }

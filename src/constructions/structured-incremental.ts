@@ -24,7 +24,10 @@
  * needed (`append(h, { output: false })`, e.g. the action/reward token of a bandit round) only updates
  * the shared sums and caches: its per-layer states are never read by later tokens.
  */
-import { RowBuffer, type ReluTransformerParams, type SparseMatrix, type TransformerLayer } from "./relu-transformer.js";
+import { RowBuffer, embedBanditActionReward, embedBanditState, type BanditLayout, type ReluTransformerParams, type SparseMatrix, type TransformerLayer } from "./relu-transformer.js";
+import type { BatchBanditPolicy } from "../algos/types.js";
+import type { BanditTask } from "../envs/bandit.js";
+import type { Rng } from "../core/rng.js";
 
 /** A sparse matrix restricted to the rows where it can be non-zero (rows renumbered 0..size−1). */
 interface Mat {
@@ -643,5 +646,44 @@ export class StructuredIncrementalTransformer {
       out.push(o);
     }
     return out;
+  }
+}
+
+/**
+ * A constructed bandit transformer run for a batch of tasks in lock-step (the evaluation
+ * harness's batched interface): one structured evaluator with one lane per task, so each weight
+ * is read once per step for all tasks. Round i appends each task's state token (action set) and
+ * reads the lanes' outputs (`stateOutputs`), then appends its action-reward token (`update`).
+ */
+export abstract class ConstructedBanditBatch implements BatchBanditPolicy {
+  protected tf: StructuredIncrementalTransformer | null = null;
+  protected tasks: BanditTask[] = [];
+  protected rngs: Rng[] = [];
+  constructor(
+    protected readonly construction: { params: ReluTransformerParams; layout: BanditLayout },
+    readonly name: string,
+  ) {}
+  /** Throws if the construction does not fit the task. */
+  protected abstract check(task: BanditTask): void;
+  abstract act(): Int32Array;
+  start(tasks: BanditTask[], rngs: Rng[]): void {
+    for (const t of tasks) this.check(t);
+    this.tasks = tasks;
+    this.rngs = rngs;
+    this.tf = new StructuredIncrementalTransformer(this.construction.params, tasks.length);
+  }
+  /** Append this round's state tokens; the output state of each lane. */
+  protected stateOutputs(): Float64Array[] {
+    const i = this.tf!.length + 1;
+    return this.tf!.appendLanes(this.tasks.map((t) => embedBanditState(this.construction.layout, t.actionSet, i)))!;
+  }
+  update(actions: Int32Array, rewards: Float64Array): void {
+    const L = this.construction.layout;
+    const d = L.d;
+    const i = this.tf!.length + 1;
+    this.tf!.appendLanes(
+      this.tasks.map((t, b) => embedBanditActionReward(L, t.actionSet.subarray(actions[b] * d, (actions[b] + 1) * d), rewards[b], i)),
+      { output: false },
+    );
   }
 }

@@ -279,15 +279,22 @@ export function checkStepPlacement(o: VerifyOptions = {}): IdentityResult[] {
   return [result("T11", "Step placement: P[2d,2d] = α ≡ C = αI", errs, 1e-14, "abs", false)];
 }
 
-/** T12: SARSA (a), implicit weights: one-hot ψ, |S|=4, |A|=3, n=200, α=0.7, 5 layers, all (s,b) queried. */
-export function checkSarsaImplicit(o: VerifyOptions = {}): IdentityResult[] {
-  const rng = Rng.derive(o.seed ?? 42, "T12");
-  const f32 = !!o.float32;
-  const S = 4, A = 3, n = 200, alpha = 0.7, L = 5, gamma = 0.9;
+/** The SARSA checks' batch: n on-policy (uniform) transitions of a random MDP (gamma = 0.9) with one-hot features over d = |S||A|. */
+function sarsaCase(o: VerifyOptions, id: string, S: number, A: number, n: number) {
+  const rng = Rng.derive(o.seed ?? 42, id);
+  const gamma = 0.9;
   const mdp = sampleRandomMDP(rng, { numStates: S, numActions: A, gamma });
   const d = S * A;
   const Psi = featureTable(rng, d, "one-hot");
   const b = sarsaBatch(rolloutOnPolicy(mdp, uniformPolicy(S, A), n, rng), Psi, A, d, gamma);
+  return { rng, d, Psi, b };
+}
+
+/** T12: SARSA (a), implicit weights: one-hot ψ, |S|=4, |A|=3, n=200, α=0.7, 5 layers, all (s,b) queried. */
+export function checkSarsaImplicit(o: VerifyOptions = {}): IdentityResult[] {
+  const f32 = !!o.float32;
+  const S = 4, A = 3, n = 200, alpha = 0.7, L = 5;
+  const { d, Psi, b } = sarsaCase(o, "T12", S, A, n);
   const { P, Q, mask } = sarsaImplicitConstruction({ d, n, numQueries: S * A, alpha });
   const r = policyEvalIdentity(b, Psi, P, Q, mask, L, (w) => sarsaStep(w, b, alpha), f32, f32 ? "rel" : "abs");
   return [result("T12", "SARSA (a): −Z_L[2d, n+(s,b)] = Q̂_l(s,b) for all (s,b)", r.query, f32 ? REL32 : 1e-12, f32 ? "rel" : "abs", f32)];
@@ -295,13 +302,9 @@ export function checkSarsaImplicit(o: VerifyOptions = {}): IdentityResult[] {
 
 /** T13: SARSA (b), explicit parameter token: l layers = l SARSA steps from a given w_0 ~ N(0, I). */
 export function checkSarsaParam(o: VerifyOptions = {}): IdentityResult[] {
-  const rng = Rng.derive(o.seed ?? 42, "T13");
   const f32 = !!o.float32;
-  const S = 4, A = 3, n = 100, alpha = 0.7, L = 5, gamma = 0.9;
-  const mdp = sampleRandomMDP(rng, { numStates: S, numActions: A, gamma });
-  const d = S * A;
-  const Psi = featureTable(rng, d, "one-hot");
-  const b = sarsaBatch(rolloutOnPolicy(mdp, uniformPolicy(S, A), n, rng), Psi, A, d, gamma);
+  const S = 4, A = 3, n = 100, alpha = 0.7, L = 5;
+  const { d, b, rng } = sarsaCase(o, "T13", S, A, n);
   const w0 = normals(rng, d);
   const { P, Q, mask } = sarsaParamConstruction({ d, n, alpha });
   const p = sarsaParamPrompt(b, w0);
