@@ -7,8 +7,8 @@
  */
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
-import { withOutLock } from "../core/lock.js";
+import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { generateStage, inExperimentFolder } from "./stages.js";
 import { generateDataset } from "../data/generate.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import type { BanditExperiment, Criterion, ExperimentRun } from "./bandit-presets.js";
@@ -19,7 +19,6 @@ import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../tr
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../data/generate-config.js";
 import { EvaluateConfigSchema, runEvaluation } from "../eval/bandit-evaluate.js";
 import { MODELS_DIR } from "../nn/model-path.js";
-import { progress } from "../core/progress.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js";
 import { aggregateBanditRuns, trainAndEvaluateSeeds, type BanditRunSummary } from "./seeds.js";
@@ -78,14 +77,19 @@ function defaultAlgos(exp: BanditExperiment, run: ExperimentRun): string[] {
 
 type ExperimentOpts = { workers: number; tasks?: number; ship?: boolean; engine?: EngineName; trainSeeds?: number };
 
-export async function runExperiment(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
-  checkOutPath(out);
-  return withOutLock(out, runCommand(), () => runExperimentLocked(exp, out, opts));
+export interface BanditExperimentOutcome {
+  results: Record<string, BanditResults>;
+  criteria: CriterionResult[];
+  /** per run: generate, train and evaluate wall seconds */
+  timings: Record<string, Record<string, number>>;
+  shipped: string[];
 }
 
-async function runExperimentLocked(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<{ results: Record<string, BanditResults>; criteria: CriterionResult[] }> {
-  removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
-  writeJsonAtomic(join(out, "experiment.json"), exp);
+export function runExperiment(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<BanditExperimentOutcome> {
+  return inExperimentFolder(out, exp, () => runStages(exp, out, opts));
+}
+
+async function runStages(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<BanditExperimentOutcome> {
   const n = opts.trainSeeds ?? exp.trainSeeds ?? 1;
   const results: Record<string, BanditResults> = {};
   const timings: Record<string, Record<string, number>> = {};
@@ -94,12 +98,8 @@ async function runExperimentLocked(exp: BanditExperiment, out: string, opts: Exp
     const tag = run.id ? `${exp.name}/${run.id}` : exp.name;
     const t: Record<string, number> = {};
     // 1. data (one dataset for every training seed), 2. training and 3. evaluation per training seed
-    const t0 = performance.now();
     const spec = toGenerationSpec(generate);
-    const bar = progress(`${tag} generate`, spec.tasks + spec.valTasks, "traj");
-    await generateDataset(spec, join(dir, "data"), { workers: generate.workers, onShard: (n) => bar.tick(n) });
-    bar.stop();
-    t.generateSeconds = (performance.now() - t0) / 1000;
+    t.generateSeconds = await generateStage(tag, spec.tasks + spec.valTasks, "traj", (onShard) => generateDataset(spec, join(dir, "data"), { workers: generate.workers, onShard }));
     const seeds = await trainAndEvaluateSeeds<BanditResults, typeof evaluate>({ dir, n, tag, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, runEvaluation });
     const perSeed = seeds.runs;
     t.trainSeconds = seeds.trainSeconds.reduce((a, b) => a + b, 0);
@@ -117,9 +117,8 @@ async function runExperimentLocked(exp: BanditExperiment, out: string, opts: Exp
   const sweep = exp.runs.map((r) => ({ label: r.label, res: results[r.id || exp.name] }));
   for (const c of exp.criteria) criteria.push(checkCriterion(c, results[exp.runs[0].id || exp.name], sweep));
   await writeExperimentReport(exp, out, results, criteria);
-  writeJsonAtomic(join(out, "timing.json"), timings);
-  if (opts.ship) shipModels(exp, out);
-  return { results, criteria };
+  const shipped = opts.ship ? shipModels(exp, out) : [];
+  return { results, criteria, timings, shipped };
 }
 
 /** Copy each run's final model to models/<preset>[-<run>].safetensors, tagged with the preset. */

@@ -136,7 +136,7 @@ function evalCfg(scale: Scale, algos?: string[]): ExperimentRun["evaluate"] {
 function linDeviations(scale: Scale, steps: PerScale<number>, extra: string[] = []): string[] {
   if (scale === "quick") return [QUICK_H, "20K trajectories instead of 100K", `${steps.quick} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128`, ...extra];
   if (scale === "horizon")
-    return ["50K trajectories instead of 100K", `${steps.horizon} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128, all but the last ${wholeSteps(steps)} on 50-step prefixes (horizon curriculum)`, ...extra];
+    return ["50K trajectories instead of 100K", `${steps.horizon} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128, all but the last ${wholeSteps(steps)} on each trajectory's first 50 steps (a curriculum)`, ...extra];
   return extra;
 }
 

@@ -16,8 +16,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { IcrlError } from "../core/errors.js";
-import { checkOutPath, removeTempFiles, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
-import { withOutLock } from "../core/lock.js";
+import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
+import { generateStage, inExperimentFolder } from "./stages.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
 import type { EngineName } from "../nn/grad-engine.js";
@@ -26,7 +26,6 @@ import { fmt } from "../report/bandit-report.js";
 import { mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
 import { aggregateMdpRuns, seedDirs, trainAndEvaluateSeeds, type RunSummary } from "./seeds.js";
 import { inStagedDir } from "../core/run-dir.js";
-import { progress } from "../core/progress.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import { MODELS_DIR } from "../nn/model-path.js";
 import type { MdpCriterion, MdpExperiment } from "./mdp-presets.js";
@@ -86,23 +85,25 @@ export function mdpStageConfigs(exp: MdpExperiment, out: string, tasks?: number,
   return { data, generate: exp.generate, train, evaluate };
 }
 
-export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName; trainSeeds?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
-  checkOutPath(out);
-  return withOutLock(out, runCommand(), () => runMdpExperimentLocked(exp, out, opts));
+type MdpExperimentOpts = { workers: number; tasks?: number; engine?: EngineName; trainSeeds?: number; ship?: boolean };
+
+export interface MdpExperimentOutcome {
+  results: MdpResults;
+  criteria: MdpCriterionResult[];
+  /** generate, train (in all and per seed) and evaluate wall seconds */
+  timings: Record<string, number>;
+  shipped: string[];
 }
 
+export function runMdpExperiment(exp: MdpExperiment, out: string, opts: MdpExperimentOpts): Promise<MdpExperimentOutcome> {
+  return inExperimentFolder(out, exp, () => runMdpStages(exp, out, opts));
+}
 
-async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { workers: number; tasks?: number; engine?: EngineName; trainSeeds?: number }): Promise<{ results: MdpResults; criteria: MdpCriterionResult[]; timings: Record<string, number> }> {
-  removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
-  writeJsonAtomic(join(out, "experiment.json"), exp);
+async function runMdpStages(exp: MdpExperiment, out: string, opts: MdpExperimentOpts): Promise<MdpExperimentOutcome> {
   const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, opts.tasks, opts.engine);
   const n = opts.trainSeeds ?? exp.trainSeeds ?? 1;
   const timings: Record<string, number> = {};
-  const t0 = performance.now();
-  const bar = progress(`${exp.name} generate`, generate.tasks + generate.valTasks, "seq");
-  await generateMdpDataset(generate, data, { workers: opts.workers, onShard: (n) => bar.tick(n) });
-  bar.stop();
-  timings.generateSeconds = (performance.now() - t0) / 1000;
+  timings.generateSeconds = await generateStage(exp.name, generate.tasks + generate.valTasks, "seq", (onShard) => generateMdpDataset(generate, data, { workers: opts.workers, onShard }));
   const done = await trainAndEvaluateSeeds<MdpResults, typeof evaluate>({ dir: out, n, tag: exp.name, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, runEvaluation: runMdpEvaluation });
   const { runs, seeds } = done;
   timings.trainSeconds = done.trainSeconds.reduce((a, b) => a + b, 0);
@@ -115,8 +116,8 @@ async function runMdpExperimentLocked(exp: MdpExperiment, out: string, opts: { w
   }
   const criteria = exp.criteria.map((c) => checkMdpCriterion(c, res));
   writeReport(exp, out, res, criteria);
-  writeJsonAtomic(join(out, "timing.json"), timings);
-  return { results: res, criteria, timings };
+  const shipped = opts.ship ? [shipMdpModel(exp, out)] : [];
+  return { results: res, criteria, timings, shipped };
 }
 
 function writeReport(exp: MdpExperiment, out: string, res: MdpResults, criteria: MdpCriterionResult[]): void {
