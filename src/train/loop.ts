@@ -402,16 +402,30 @@ export async function writeLossPlot(out: string, metrics: MetricLine[], modelCon
 
 /**
  * `trainInFolder` for a pretraining config (bandit and MDP runs alike): its step counts and
- * intervals, a progress bar labelled `label`, and a note when the run resumes.
+ * intervals, a progress bar labelled `label`, and a note when the run resumes. A run with phases
+ * of different cost per step (the horizon curriculum: cheap prefix steps, then whole
+ * trajectories) shows one bar per phase, so that each bar's rate and ETA are its phase's.
  */
 export async function trainWithProgress(
   o: Omit<LoopOptions, "steps" | "logEvery" | "evalEvery" | "checkpointEvery" | "onStart" | "onStep"> & {
     label: string;
     cfg: { steps: number; logEvery: number; evalEvery: number; checkpointEvery: number };
+    /** phases: the steps up to `until` (inclusive) are labelled `name`; the last phase ends at cfg.steps */
+    phases?: { until: number; name: string }[];
   },
 ): Promise<LoopResult> {
-  const { label, cfg, ...rest } = o;
+  const { label, cfg, phases, ...rest } = o;
+  const bounds = [...(phases ?? []).filter((p) => p.until < cfg.steps), { until: cfg.steps, name: phases?.find((p) => p.until >= cfg.steps)?.name ?? "" }];
   let bar: ReturnType<typeof progress> | null = null;
+  let phase = 0;
+  /** Start the bar of the phase that holds step done + 1. */
+  const open = (done: number) => {
+    bar?.stop();
+    phase = Math.max(0, bounds.findIndex((b) => done < b.until));
+    const from = phase > 0 ? bounds[phase - 1].until : 0;
+    const name = bounds.length > 1 ? `${label} (${phase + 1}/${bounds.length}: ${bounds[phase].name})` : label;
+    bar = progress(name, bounds[phase].until - from, "steps", done - from);
+  };
   const res = await trainInFolder({
     ...rest,
     steps: cfg.steps,
@@ -420,9 +434,12 @@ export async function trainWithProgress(
     checkpointEvery: cfg.checkpointEvery,
     onStart: (from) => {
       if (from > 0) process.stderr.write(`${label}: resuming ${o.out} from step ${from}\n`);
-      bar = progress(label, cfg.steps, "steps", from);
+      open(from);
     },
-    onStep: (_step, _total, loss) => bar?.tick(1, loss),
+    onStep: (step, _total, loss) => {
+      (bar as ReturnType<typeof progress> | null)?.tick(1, loss);
+      if (step === bounds[phase].until && step < cfg.steps) open(step);
+    },
   });
   (bar as ReturnType<typeof progress> | null)?.stop();
   return res;

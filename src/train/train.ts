@@ -63,6 +63,7 @@ export async function runTraining(cfg: TrainConfig, out: string, extra: Record<s
     optimizerConfig: optimizerConfigFor(cfg),
     extra: { ...extra, ...source.meta, train: cfg },
     start: (resume) => startPretraining(cfg, source, resume, { workers }),
+    phases: "shortSteps" in cfg && cfg.shortSteps !== undefined ? [{ until: cfg.shortSteps, name: `${cfg.shortHorizon}-step prefixes` }, { until: cfg.steps, name: "whole trajectories" }] : undefined,
   });
   return { ...res, modelConfig };
 }
