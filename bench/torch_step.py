@@ -2,7 +2,7 @@
 """PyTorch side of bench/train-step.ts: time one training step (forward, backward, AdamW) of the
 same model as the TypeScript side (the functional reference in scripts/torch_reference.py).
 
-Run by bench/train-step.ts (alternating with the TypeScript steps); standalone:
+Run by bench/run.ts (`npm run bench`) and bench/train-step.ts, alternating with the TypeScript steps; standalone:
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 bench/torch_step.py --config lin --steps 2 --threads 1
 Prints one JSON line: {"times_ms": [...], "cpu_ms": [...] (process CPU time), "peak_rss_mb": ..., "threads": ..., "torch": ...}.
 """
@@ -75,7 +75,8 @@ def main():
         step()  # warm-up
     times, cpu, busy = [], [], []
     for _ in range(a.steps):
-        t0, c0, th = time.perf_counter(), time.process_time(), thread_cpu()
+        c0, th = time.process_time(), thread_cpu()
+        t0 = time.perf_counter()  # after the /proc reads: the wall time is the step's alone
         step()
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)

@@ -310,7 +310,8 @@ const GELU_A: f32 = 0.044715;
 
 /**
  * y = GELU(x), tanh approximation (GPT-2 gelu_new); saves th = tanh(√(2/π)(x + 0.044715x³)) for
- * the backward pass (which then needs no exp or division). th may alias x.
+ * the backward pass (which then needs no exp or division). th may alias x where no backward
+ * pass follows (deployment), since geluBwd reads both.
  */
 export function geluFwd(x: usize, y: usize, th: usize, n: i32): void {
   let i = 0;

@@ -243,9 +243,9 @@ export class ConstructedSoftLinUcb implements BanditAlgorithm {
  * structured evaluator with one lane per task, so each weight is read once per step for all tasks.
  * Actions equal those of `ConstructedSoftLinUcb` with the same random streams (identical per-lane arithmetic).
  */
-export class ConstructedSoftLinUcbBatch extends ConstructedBanditBatch {
+export class ConstructedSoftLinUcbBatch extends ConstructedBanditBatch<SoftLinUcbConstruction> {
   constructor(
-    readonly c: SoftLinUcbConstruction,
+    c: SoftLinUcbConstruction,
     name = "tf-soft-linucb",
   ) {
     super(c, name);

@@ -317,9 +317,9 @@ export class ConstructedThompson implements BanditAlgorithm {
 }
 
 /** The same policy for a batch of tasks in lock-step (one structured evaluator, one lane per task). */
-export class ConstructedThompsonBatch extends ConstructedBanditBatch {
+export class ConstructedThompsonBatch extends ConstructedBanditBatch<ThompsonConstruction> {
   constructor(
-    readonly c: ThompsonConstruction,
+    c: ThompsonConstruction,
     name = "tf-thompson",
   ) {
     super(c, name);

@@ -23,6 +23,9 @@
  * If every head that is neither self-only nor of constant (K, V) is absent, a token whose output is not
  * needed (`append(h, { output: false })`, e.g. the action/reward token of a bandit round) only updates
  * the shared sums and caches: its per-layer states are never read by later tokens.
+ *
+ * `ConstructedBanditBatch` runs a constructed bandit transformer (soft LinUCB, Thompson sampling)
+ * on this evaluator as a batched policy of the evaluation harness, one lane per task.
  */
 import { RowBuffer, embedBanditActionReward, embedBanditState, type BanditLayout, type ReluTransformerParams, type SparseMatrix, type TransformerLayer } from "./relu-transformer.js";
 import type { BatchBanditPolicy } from "../algos/types.js";
@@ -655,12 +658,12 @@ export class StructuredIncrementalTransformer {
  * is read once per step for all tasks. Round i appends each task's state token (action set) and
  * reads the lanes' outputs (`stateOutputs`), then appends its action-reward token (`update`).
  */
-export abstract class ConstructedBanditBatch implements BatchBanditPolicy {
+export abstract class ConstructedBanditBatch<C extends { params: ReluTransformerParams; layout: BanditLayout }> implements BatchBanditPolicy {
   protected tf: StructuredIncrementalTransformer | null = null;
   protected tasks: BanditTask[] = [];
   protected rngs: Rng[] = [];
   constructor(
-    protected readonly construction: { params: ReluTransformerParams; layout: BanditLayout },
+    readonly c: C,
     readonly name: string,
   ) {}
   /** Throws if the construction does not fit the task. */
@@ -670,15 +673,15 @@ export abstract class ConstructedBanditBatch implements BatchBanditPolicy {
     for (const t of tasks) this.check(t);
     this.tasks = tasks;
     this.rngs = rngs;
-    this.tf = new StructuredIncrementalTransformer(this.construction.params, tasks.length);
+    this.tf = new StructuredIncrementalTransformer(this.c.params, tasks.length);
   }
   /** Append this round's state tokens; the output state of each lane. */
   protected stateOutputs(): Float64Array[] {
     const i = this.tf!.length + 1;
-    return this.tf!.appendLanes(this.tasks.map((t) => embedBanditState(this.construction.layout, t.actionSet, i)))!;
+    return this.tf!.appendLanes(this.tasks.map((t) => embedBanditState(this.c.layout, t.actionSet, i)))!;
   }
   update(actions: Int32Array, rewards: Float64Array): void {
-    const L = this.construction.layout;
+    const L = this.c.layout;
     const d = L.d;
     const i = this.tf!.length + 1;
     this.tf!.appendLanes(

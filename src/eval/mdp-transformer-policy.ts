@@ -105,7 +105,7 @@ abstract class TransformerMdpPolicy implements BatchMdpPolicy {
   }
 
   /** Actions from each task's logits row (sampled or greedy); keeps the probabilities. */
-  protected choose(z: ArrayLike<number>, N: number): Int32Array {
+  protected readOut(z: ArrayLike<number>, N: number): Int32Array {
     const { actions, probs } = actFromLogits(z, N, this.layout.A, this.greedy, this.rngs);
     this.lastProbs = probs;
     return actions;
@@ -186,7 +186,7 @@ export class DptMdpPolicy extends TransformerMdpPolicy {
       };
     });
     const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, queryInTokens: this.layout.queryInTokens, onehot: this.layout.onehot, paddedTokenDim: this.model.config.paddedTokenDim });
-    return this.choose(this.deployer.logitsAt(batch.tokens, positions), N);
+    return this.readOut(this.deployer.logitsAt(batch.tokens, positions), N);
   }
 }
 
@@ -257,7 +257,7 @@ export class AdMdpPolicy extends TransformerMdpPolicy {
     } else {
       z = dec.step(this.tokens(this.t, this.t + 1, states), Int32Array.of(this.t - this.base));
     }
-    return this.choose(z, N);
+    return this.readOut(z, N);
   }
 
   override observe(h: number, states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {

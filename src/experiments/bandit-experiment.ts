@@ -85,11 +85,12 @@ export interface BanditExperimentOutcome {
   shipped: string[];
 }
 
-export function runExperiment(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<BanditExperimentOutcome> {
-  return inExperimentFolder(out, exp, () => runStages(exp, out, opts));
+export async function runExperiment(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<BanditExperimentOutcome> {
+  const r = await inExperimentFolder(out, exp, () => runStages(exp, out, opts), () => (opts.ship ? shipModels(exp, out) : []));
+  return { results: r.results, criteria: r.criteria, timings: r.timings, shipped: r.after };
 }
 
-async function runStages(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<BanditExperimentOutcome> {
+async function runStages(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<Omit<BanditExperimentOutcome, "shipped">> {
   const n = opts.trainSeeds ?? exp.trainSeeds ?? 1;
   const results: Record<string, BanditResults> = {};
   const timings: Record<string, Record<string, number>> = {};
@@ -117,12 +118,11 @@ async function runStages(exp: BanditExperiment, out: string, opts: ExperimentOpt
   const sweep = exp.runs.map((r) => ({ label: r.label, res: results[r.id || exp.name] }));
   for (const c of exp.criteria) criteria.push(checkCriterion(c, results[exp.runs[0].id || exp.name], sweep));
   await writeExperimentReport(exp, out, results, criteria);
-  const shipped = opts.ship ? shipModels(exp, out) : [];
-  return { results, criteria, timings, shipped };
+  return { results, criteria, timings };
 }
 
 /** Copy each run's final model to models/<preset>[-<run>].safetensors, tagged with the preset. */
-export function shipModels(exp: BanditExperiment, out: string): string[] {
+function shipModels(exp: BanditExperiment, out: string): string[] {
   const written: string[] = [];
   for (const run of exp.runs) {
     const src = join(runDir(out, run), "train", "model.safetensors");

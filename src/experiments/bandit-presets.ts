@@ -86,18 +86,18 @@ interface Curriculum {
 }
 
 /**
- * The horizon recipe of Lin's presets at T = 200: most steps on 50-step prefixes (about 7x cheaper
- * than whole trajectories), the last ones on whole trajectories. Measured on lin-fig1-left against
- * the plain recipe (docs/pretraining.md, "At the papers' horizon").
+ * The horizon recipe of Lin's presets at T = 200: most steps on each trajectory's first 50 steps
+ * (about 7x cheaper than whole trajectories), the last `budget.whole` on whole trajectories.
+ * Adapted from the trial on lin-fig1-left (8000 prefix + 2000 whole steps beat 4000 whole steps
+ * on the same seed; docs/pretraining.md, "At the papers' horizon"), with twice the prefix steps.
  */
-function linCurriculum(scale: Scale, steps: number, wholeSteps: number): Curriculum | undefined {
-  return scale === "horizon" ? { shortHorizon: 50, shortSteps: steps - wholeSteps } : undefined;
+function linCurriculum(scale: Scale, budget: LinBudget): Curriculum | undefined {
+  return scale === "horizon" ? { shortHorizon: 50, shortSteps: budget.steps.horizon - budget.whole } : undefined;
 }
 
 /** Lin et al.'s ReLU-attention model (run_bandit.sh: L=8, 4 heads, D=32, AdamW lr 1e-3, wd 1e-4; paper: 2000 epochs x 80K trajectories / batch 128). */
-function linTrain(scale: Scale, quick: { steps: number; layers?: number; wholeSteps?: number }): Omit<PretrainConfig, "data"> {
-  const curriculum = linCurriculum(scale, quick.steps, quick.wholeSteps ?? 2000);
-  return trainCfg(scale, { backbone: "relu", numLayers: scale === "paper" ? 8 : (quick.layers ?? 8), numHeads: 4, steps: quick.steps, curriculum, paper: { lr: 1e-3, batchSize: 128, microBatches: 4, steps: 1_250_000 } });
+function linTrain(scale: Scale, budget: LinBudget, layers = 8): Omit<PretrainConfig, "data"> {
+  return trainCfg(scale, { backbone: "relu", numLayers: scale === "paper" ? 8 : layers, numHeads: 4, steps: budget.steps[scale], curriculum: linCurriculum(scale, budget), paper: { lr: 1e-3, batchSize: 128, microBatches: 4, steps: 1_250_000 } });
 }
 
 /** DPT's GPT-2 model (train.py: L=4, D=32, one head in code, AdamW lr 1e-4 (bandits), wd 1e-4, batch 64). */
@@ -133,23 +133,28 @@ function evalCfg(scale: Scale, algos?: string[]): ExperimentRun["evaluate"] {
 }
 
 /** The budget line of a Lin preset's report at each scale. */
-function linDeviations(scale: Scale, steps: PerScale<number>, extra: string[] = []): string[] {
+function linDeviations(scale: Scale, budget: LinBudget, extra: string[] = []): string[] {
+  const steps = budget.steps;
   if (scale === "quick") return [QUICK_H, "20K trajectories instead of 100K", `${steps.quick} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128`, ...extra];
   if (scale === "horizon")
-    return ["50K trajectories instead of 100K", `${steps.horizon} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128, all but the last ${wholeSteps(steps)} on each trajectory's first 50 steps (a curriculum)`, ...extra];
+    return ["50K trajectories instead of 100K", `${steps.horizon} optimizer steps of batch 32 (cosine schedule) instead of 2000 epochs of batch 128, all but the last ${budget.whole} on each trajectory's first 50 steps (a curriculum)`, ...extra];
   return extra;
 }
 
+/** Optimizer steps of batch 32 per scale of a Lin preset, and how many of the horizon scale's come last on whole trajectories. */
+interface LinBudget {
+  steps: PerScale<number>;
+  whole: number;
+}
+
 /**
- * Optimizer steps of batch 32 per scale (the paper scale's own counts are in linTrain / dptTrain).
- * Lin's presets at the horizon scale: a prefix step costs about 0.05 s and a whole-trajectory step
- * 0.35 s on 2 cores, so 16000 + 2000 steps take about 25 minutes.
+ * Lin's presets (the paper scale's own counts are in linTrain). At the horizon scale a prefix step
+ * costs about 0.05 s and a whole-trajectory step 0.35 s on 2 cores, so 16000 + 2000 steps take
+ * about 25 minutes; the sweep's 4-layer models take half as long per step.
  */
-const LIN_STEPS: PerScale<number> = { quick: 4000, horizon: 18000, paper: 0 };
-const UCB_STEPS: PerScale<number> = { quick: 3000, horizon: 18000, paper: 0 };
-const SWEEP_STEPS: PerScale<number> = { quick: 1500, horizon: 9000, paper: 0 };
-/** Whole-trajectory steps at the end of a horizon-scale Lin run (the sweep's 4-layer models: 1000). */
-const wholeSteps = (steps: PerScale<number>): number => (steps === SWEEP_STEPS ? 1000 : 2000);
+const LIN: LinBudget = { steps: { quick: 4000, horizon: 18000, paper: 0 }, whole: 2000 };
+const UCB: LinBudget = { steps: { quick: 3000, horizon: 18000, paper: 0 }, whole: 2000 };
+const SWEEP: LinBudget = { steps: { quick: 1500, horizon: 9000, paper: 0 }, whole: 1000 };
 const DPT_STEPS: PerScale<number> = { quick: 2500, horizon: 4000, paper: 0 };
 /** DPT Gaussian at T = 500 (1000 tokens) costs about 3x a step at T = 200: fewer steps to stay near 30 minutes per seed. */
 const DPT_GAUSSIAN_STEPS: PerScale<number> = { ...DPT_STEPS, horizon: 1500 };
@@ -175,10 +180,10 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       name: "lin-fig1-left",
       title: "Algorithm distillation of LinUCB on a linear bandit",
       reproduces: "Lin et al. Fig. 1 (left): linear bandit d=5, A=10, noise 1.5; Alg0 = AlgE = LinUCB (lambda=1, alpha=2); ReLU attention L=8, D=32",
-      deviations: linDeviations(scale, LIN_STEPS),
+      deviations: linDeviations(scale, LIN),
       label: "AD(LinUCB)",
       generate: gen(scale, { env: "lin-linear", horizon: H50, context: [{ algo: "linucb", weight: 1 }], label: "ad" }),
-      train: linTrain(scale, { steps: LIN_STEPS[scale] }),
+      train: linTrain(scale, LIN),
       criteria: [
         { kind: "ratio", of: "transformer", to: "linucb", max: 1.2, text: "transformer regret <= 1.2 x LinUCB's" },
         { kind: "below", of: "transformer", to: "thompson", text: "transformer regret below Thompson sampling's (by > 2 s.e.)" },
@@ -191,10 +196,10 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       name: "lin-fig1-right",
       title: "Decision-pretrained transformer on a Bernoulli bandit",
       reproduces: "Lin et al. Fig. 1 (right): Bernoulli bandit A=5, means ~ U[0,1]; Alg0 = (uniform + Thompson)/2, AlgE = optimal arm (DPT); ReLU attention L=8, D=32",
-      deviations: linDeviations(scale, LIN_STEPS),
+      deviations: linDeviations(scale, LIN),
       label: "DPT(unif+TS)",
       generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "thompson", weight: 0.5 }, { algo: "uniform", weight: 0.5 }], label: "dpt" }),
-      train: linTrain(scale, { steps: LIN_STEPS[scale] }),
+      train: linTrain(scale, LIN),
       // at the papers' horizon, the anchor's own result (DPT ~ TS) within 5%
       criteria: [{ kind: "ratio", of: "transformer", to: "thompson", max: scale === "horizon" ? 1.05 : 1.2, text: `transformer regret <= ${scale === "horizon" ? 1.05 : 1.2} x Thompson sampling's` }],
       baselines: ["uniform", LIN_EMP, "ucb", "thompson"],
@@ -204,10 +209,10 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       name: "lin-ad-ucb-bernoulli",
       title: "Algorithm distillation of UCB on a Bernoulli bandit",
       reproduces: "Lin et al. App. B Fig. 3: Bernoulli bandit A=5; Alg0 = AlgE = UCB; ReLU attention L=8, D=32",
-      deviations: linDeviations(scale, UCB_STEPS),
+      deviations: linDeviations(scale, UCB),
       label: "AD(UCB)",
       generate: gen(scale, { env: "lin-bernoulli", horizon: H50, context: [{ algo: "ucb", weight: 1 }], label: "ad" }),
-      train: linTrain(scale, { steps: UCB_STEPS[scale] }),
+      train: linTrain(scale, UCB),
       criteria: [{ kind: "ratio", of: "transformer", to: "ucb", max: 1.1, text: "transformer regret <= 1.1 x UCB's" }],
       baselines: ["uniform", LIN_EMP, "ucb", "thompson"],
     }),
@@ -218,7 +223,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
       title: "Effect of the distribution ratio: DPT on a Bernoulli bandit with Thompson share alpha",
       reproduces: "Lin et al. App. B Fig. 4: Bernoulli A=5; Alg0 = alpha TS + (1 - alpha) uniform, alpha in {0, 0.1, 0.5, 1}; AlgE = optimal arm",
       scale,
-      deviations: linDeviations(scale, SWEEP_STEPS, ["4-layer models instead of 8"]).map((d) => d.replace(/^(\d+K trajectories)/, "$1 per alpha")),
+      deviations: linDeviations(scale, SWEEP, ["4-layer models instead of 8"]).map((d) => d.replace(/^(\d+K trajectories)/, "$1 per alpha")),
       trainSeeds: scale === "horizon" ? HORIZON_SEEDS : undefined,
       runs: alphas.map((alpha) => ({
         id: `alpha-${alpha}`,
@@ -229,7 +234,7 @@ const BUILDERS: Record<string, (scale: Scale) => BanditExperiment> = {
           context: alpha === 0 ? [{ algo: "uniform", weight: 1 }] : alpha === 1 ? [{ algo: "thompson", weight: 1 }] : [{ algo: "thompson", weight: alpha }, { algo: "uniform", weight: 1 - alpha }],
           label: "dpt",
         }),
-        train: linTrain(scale, { steps: SWEEP_STEPS[scale], layers: 4, wholeSteps: wholeSteps(SWEEP_STEPS) }),
+        train: linTrain(scale, SWEEP, 4),
         evaluate: evalCfg(scale, ["thompson", "uniform"]),
       })),
       criteria: [{ kind: "ordered", of: "transformer", text: "transformer regret falls as alpha grows (0 > 0.1 > 0.5 > 1, each step by > 2 s.e.; Lin et al. App. B: a larger distribution ratio hurts)" }],

@@ -2,8 +2,8 @@
  * The one experiment entry point of both task kinds: a preset resolved by name and scale
  * (presets.ts) runs through its kind's stages (bandit-experiment.ts or mdp-experiment.ts: generate,
  * train and evaluate per training seed, report, checks) and comes back as one outcome: the checks,
- * a plain-text summary, the timings and the shipped model files. `icrl experiment` and the tests
- * call this; nothing above it branches on the task kind.
+ * a plain-text summary, the timings and the shipped model files. `icrl experiment` calls this;
+ * nothing above it branches on the task kind.
  */
 import type { EngineName } from "../nn/grad-engine.js";
 import { fmt } from "../report/bandit-report.js";
@@ -15,7 +15,7 @@ import { dryRunText, runExperiment } from "./bandit-experiment.js";
 import { mdpDryRunText, runMdpExperiment } from "./mdp-experiment.js";
 
 export interface ExperimentOptions {
-  /** data-generation worker threads (results do not depend on it) */
+  /** worker threads of data generation and of training (results do not depend on it) */
   workers: number;
   /** evaluation tasks per training seed (default: the preset's) */
   tasks?: number;
@@ -28,7 +28,7 @@ export interface ExperimentOptions {
 
 export interface ExperimentOutcome {
   criteria: CriterionResult[];
-  /** what the command line prints: the final numbers of every algorithm and the checks */
+  /** what the command line prints before the checks: the final numbers of every algorithm, one line each */
   summary: string[];
   /** wall seconds of each stage (generate, train, evaluate), summed over runs and training seeds */
   timings: { generateSeconds: number; trainSeconds: number; evaluateSeconds: number };
@@ -57,10 +57,10 @@ export async function runNamedExperiment(found: ResolvedPreset, out: string, opt
   const over = nSeeds > 1 ? `mean ± s.e. over ${nSeeds} training seeds (each on its own evaluation seed)` : null;
   if (found.kind === "mdp") {
     const { results, criteria, timings, shipped } = await runMdpExperiment(found.exp, out, opts);
-    const summary = [...(over ? [`${over}:`] : []), mdpTable(results)];
+    const summary = [...(over ? [`${over}:`] : []), ...mdpTable(results).split("\n")];
     const off = results.offline as OfflineResult | undefined;
-    if (off) summary.push("", `offline: greedy ${fmt(off.greedy.mean)} ± ${fmt(off.greedy.sem)}, sampled ${fmt(off.sampled.mean)} ± ${fmt(off.sampled.sem)}, optimal ${fmt(off.optimal.mean)}`);
-    return { criteria, summary: [...summary, ""], timings: stageTotals([timings]), shipped };
+    if (off) summary.push(`offline: greedy ${fmt(off.greedy.mean)} ± ${fmt(off.greedy.sem)}, sampled ${fmt(off.sampled.mean)} ± ${fmt(off.sampled.sem)}, optimal ${fmt(off.optimal.mean)}`);
+    return { criteria, summary, timings: stageTotals([timings]), shipped };
   }
   const { results, criteria, timings, shipped } = await runExperiment(found.exp, out, opts);
   const summary = over ? [over] : [];

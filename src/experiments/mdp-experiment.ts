@@ -1,9 +1,8 @@
 /**
- * `icrl experiment <mdp-preset> [--scale quick|paper]`: generate -> train -> evaluate for an MDP
- * preset (src/experiments/mdp-presets.ts), then one report with the checks. The folder
- * `runs/experiment-<preset>-<scale>` does not depend on the clock, so running the same command
- * again resumes each stage (the dataset and the training resume; a finished evaluation with the
- * same config is reused).
+ * The stages of an MDP preset (src/experiments/mdp-presets.ts), run through experiment.ts:
+ * generate -> train -> evaluate (per training seed), then one report with the checks. The folder
+ * does not depend on the clock, so running it again resumes each stage (the dataset and the
+ * training resume; a finished evaluation with the same config is reused).
  */
 import { parseMdpEnvParams } from "../envs/tabular-mdp.js";
 import { mdpColumnLayout, specDistribution, type MdpGenerationSpec, type MdpManifest } from "../data/mdp-dataset.js";
@@ -95,11 +94,12 @@ export interface MdpExperimentOutcome {
   shipped: string[];
 }
 
-export function runMdpExperiment(exp: MdpExperiment, out: string, opts: MdpExperimentOpts): Promise<MdpExperimentOutcome> {
-  return inExperimentFolder(out, exp, () => runMdpStages(exp, out, opts));
+export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: MdpExperimentOpts): Promise<MdpExperimentOutcome> {
+  const r = await inExperimentFolder(out, exp, () => runMdpStages(exp, out, opts), () => (opts.ship ? [shipMdpModel(exp, out)] : []));
+  return { results: r.results, criteria: r.criteria, timings: r.timings, shipped: r.after };
 }
 
-async function runMdpStages(exp: MdpExperiment, out: string, opts: MdpExperimentOpts): Promise<MdpExperimentOutcome> {
+async function runMdpStages(exp: MdpExperiment, out: string, opts: MdpExperimentOpts): Promise<Omit<MdpExperimentOutcome, "shipped">> {
   const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, opts.tasks, opts.engine);
   const n = opts.trainSeeds ?? exp.trainSeeds ?? 1;
   const timings: Record<string, number> = {};
@@ -116,8 +116,7 @@ async function runMdpStages(exp: MdpExperiment, out: string, opts: MdpExperiment
   }
   const criteria = exp.criteria.map((c) => checkMdpCriterion(c, res));
   writeReport(exp, out, res, criteria);
-  const shipped = opts.ship ? [shipMdpModel(exp, out)] : [];
-  return { results: res, criteria, timings, shipped };
+  return { results: res, criteria, timings };
 }
 
 function writeReport(exp: MdpExperiment, out: string, res: MdpResults, criteria: MdpCriterionResult[]): void {
@@ -225,10 +224,10 @@ export function mdpMemoryPlanText(spec: MdpGenerationSpec, train: MdpPretrainCon
 }
 
 /** Copy the trained model to models/<preset>.safetensors, tagged with the preset and its deployment. */
-export function shipMdpModel(exp: MdpExperiment, out: string, modelsDir = MODELS_DIR): string {
+function shipMdpModel(exp: MdpExperiment, out: string): string {
   const ck = loadCheckpoint(join(out, "train", "model.safetensors"));
   const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos, greedy: exp.evaluate.greedy, context: exp.evaluate.context };
-  const dst = join(modelsDir, `${exp.shipAs ?? exp.name}.safetensors`);
+  const dst = join(MODELS_DIR, `${exp.shipAs ?? exp.name}.safetensors`);
   saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
   return dst;
 }

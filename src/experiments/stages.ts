@@ -6,17 +6,17 @@ import { progress } from "../core/progress.js";
 
 /**
  * The frame of every experiment run: the folder checked and locked (one run at a time), temp files
- * of a killed run removed, the preset written to experiment.json, and the stage timings written to
- * timing.json once `body` returns them.
+ * of a killed run removed, the preset written to experiment.json, the stage timings written to
+ * timing.json once `body` returns them, and then `after` (shipping the models), still under the lock.
  */
-export async function inExperimentFolder<R extends { timings: object }>(out: string, exp: object, body: () => Promise<R>): Promise<R> {
+export async function inExperimentFolder<R extends { timings: object }, A>(out: string, exp: object, body: () => Promise<R>, after: (r: R) => A): Promise<R & { after: A }> {
   checkOutPath(out);
   return withOutLock(out, runCommand(), async () => {
     removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
     writeJsonAtomic(join(out, "experiment.json"), exp);
     const r = await body();
     writeJsonAtomic(join(out, "timing.json"), r.timings);
-    return r;
+    return { ...r, after: after(r) };
   });
 }
 

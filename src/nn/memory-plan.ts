@@ -42,7 +42,8 @@ export function activationWords(c: TransformerConfig, B: number, S: number): num
   const P = c.layout === "lin" ? S / 2 : c.layout === "dpt" ? S - 1 : S;
   const R = B * P;
   const relu = c.backbone === "relu";
-  // MLP: pre-activation and activation, and for GPT's GELU its saved tanh
+  // per layer: x, LayerNorm in/out, qkv, attention weights, LayerNorm statistics, and the MLP's
+  // pre-activation and activation (GPT: also GELU's saved tanh)
   const perLayer = N * D * (relu ? 6 : 5) + N * 3 * D + B * H * S * S + 4 * N + (relu ? 2 : 3) * N * Hd;
   const fixed =
     N * F + 2 * R + N * D + (relu ? 0 : 2 * N + N * D) + R * D + 2 * R * A + R * D + 3 * N * D + 3 * N * D + N * Hd + hd * S + BLOCK * S + Math.max(F * D, D * Hd, 3 * D * D, D * A);

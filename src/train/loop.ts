@@ -423,7 +423,7 @@ export async function trainWithProgress(
     bar?.stop();
     phase = Math.max(0, bounds.findIndex((b) => done < b.until));
     const from = phase > 0 ? bounds[phase - 1].until : 0;
-    const name = bounds.length > 1 ? `${label} (${phase + 1}/${bounds.length}: ${bounds[phase].name})` : label;
+    const name = bounds.length > 1 ? `${label}, phase ${phase + 1}/${bounds.length}: ${bounds[phase].name}` : label;
     bar = progress(name, bounds[phase].until - from, "steps", done - from);
   };
   const res = await trainInFolder({

@@ -238,9 +238,10 @@ export class WasmTransformer {
   }
 
   /**
-   * Each (sequence b, head h) of a planned batch, with the byte offset of its q columns in the
-   * [N, 3D] qkv rows (its k and v columns follow at +D and +2D), its output columns in [N, D]
-   * rows, its attention block, and the head width hd; query rows go in blocks of BLOCK.
+   * Each (sequence b, head h) of a planned batch: the byte offset of its q columns in the [N, 3D]
+   * qkv rows (its k and v columns follow D and 2D floats later, 4D and 8D bytes), the byte offset
+   * of its columns in [N, D] rows, the address of its [S, S] attention weights, its width hd and
+   * score scale 1/sqrt(hd).
    */
   private forEachHead(pl: Plan, ly: LayerBuffers, fn: (h: { qkvOff: number; oOff: number; att: number; hd: number; scale: number }) => void): void {
     const { B, S } = pl;
