@@ -72,6 +72,18 @@ test("off a terminal, icrl train logs a line per interval (stderr is a pipe here
   for (const l of timing.perLogLine) assert.ok(l.wallSeconds > 0 && l.stepsPerSecond > 0 && Math.abs(l.samplesPerSecond - 8 * l.stepsPerSecond) < 1e-6 * l.samplesPerSecond);
 });
 
+test("a horizon curriculum logs one bar per phase, each counting its own steps", () => {
+  const out = join(tmp, "phases");
+  const args = ["train", "--data", ds, "--steps", "3000", "--short-horizon", "4", "--short-steps", "2000", "--batch", "8", "--layers", "1", "--d-model", "8", "--checkpoint-every", "500", "--out", out];
+  const env = { ICRL_PROGRESS: "1", ICRL_LOG_SECONDS: "0.1" };
+  const r = runCli(args, { env });
+  assert.equal(r.code, 0, r.stderr);
+  const closing = r.stderr.trimEnd().split("\n").filter((l) => / steps in /.test(l));
+  assert.equal(closing.length, 2, r.stderr);
+  assert.match(closing[0], /^train, phase 1\/2: 4-step prefixes: 2000\/2000 steps in /);
+  assert.match(closing[1], /^train, phase 2\/2: whole trajectories: 1000\/1000 steps in /);
+});
+
 test("--quiet and ICRL_PROGRESS=0 log nothing", () => {
   for (const [args, env] of [[["--quiet"], { ICRL_PROGRESS: "1", ICRL_LOG_SECONDS: "0.1" }], [[], { ICRL_PROGRESS: "0", ICRL_LOG_SECONDS: "0.1" }]] as const) {
     const r = runCli([...args, "train", "--data", ds, "--steps", "200", "--batch", "8", "--layers", "2", "--d-model", "16", "--out", join(tmp, `q-${args.length}`)], { env: { ...env } });
