@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option("--scale <s>", "quick (minutes on 2 cores, shorter horizon), horizon (bandit presets: the papers' horizon T = 200 and protocol, 3 training seeds, about 25 min per seed) or paper (the anchors' budget; config only unless --run)", "quick")
     .option("--out <dir>", "experiment folder (default runs/experiment-<preset>-<scale>; the same folder resumes)")
     .option("--tasks <n>", "fresh evaluation tasks per training seed (default: the preset's, 500 at quick scale, 1000 at horizon scale)", intFlag("tasks"))
-    .option("--workers <n>", "data-generation worker threads (default 2; results do not depend on it)", intFlag("workers"))
+    .option("--workers <n>", "worker threads of data generation and training (default 2; results do not depend on it)", intFlag("workers"))
     .option("--dry-run", "print the stage configs (YAML) and exit")
     .option("--run", "with --scale paper: actually run it (days to months of CPU)")
     .option("--train-seeds <n>", "train (and evaluate) this many training seeds and report the mean ± s.e. across them (default: the preset's, e.g. 3 for darkroom-ad)", intFlag("train-seeds"))
