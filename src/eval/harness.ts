@@ -1,8 +1,8 @@
 /**
  * The evaluation harness: K algorithms on the same N fresh tasks for T steps. Its core (chunks of
- * tasks with their derived random streams, regret rows summed into cumulative regret, several
- * policies evaluated one after another with their wall time) is shared with the MDP harness
- * (mdp-harness.ts), where a bandit step is an episode of one step in one state.
+ * tasks with their derived random streams, the lock-step loop of episodes.ts, regret rows summed
+ * into cumulative regret, several policies evaluated one after another with their wall time) is
+ * shared with the MDP harness (mdp-harness.ts): a bandit step is an episode of one step in one state.
  *
  * Task i is drawn from `Rng.derive(seed, "task", i)`; its reward noise comes from
  * `Rng.derive(seed, "reward", i)` (the same stream for every algorithm: common random numbers);
@@ -18,6 +18,7 @@ import { Rng } from "../core/rng.js";
 import { columnMeanSem } from "../core/stats.js";
 import { sampleReward, type BanditTask, type BanditTaskDistribution } from "../envs/bandit.js";
 import type { BanditAlgorithm, BatchBanditPolicy } from "../algos/types.js";
+import { runEpisodes, type LockstepEnv } from "./episodes.js";
 
 export const METRIC_DEFINITIONS = {
   suboptimality: "per-step suboptimality Delta_t = mu* - mu_{a_t}: optimal arm mean minus the mean of the arm played at step t (expected, not realised, reward)",
@@ -124,7 +125,9 @@ export function evalTask(dist: BanditTaskDistribution, seed: number, i: number):
 }
 
 /**
- * Run one batched policy on tasks [0, tasks) and return the raw per-step suboptimality [N, T].
+ * Run one batched policy on tasks [0, tasks) and return the raw per-step suboptimality [N, T]:
+ * through the episodic loop (episodes.ts), with step t of the bandit as episode t of one step in
+ * its single state.
  */
 export async function runPolicy(policy: BatchBanditPolicy, opts: BanditEvalOptions): Promise<Float64Array> {
   const { horizon: T, tasks: N, seed } = opts;
@@ -137,22 +140,37 @@ export async function runPolicy(policy: BatchBanditPolicy, opts: BanditEvalOptio
       rewardRngs.push(Rng.derive(seed, "reward", i));
     }
     await policy.start(tasks, algoRngs);
-    const n = end - start;
-    const rewards = new Float64Array(n);
-    for (let t = 0; t < T; t++) {
-      const actions = await policy.act(t);
-      for (let j = 0; j < n; j++) {
-        const task = tasks[j];
-        const a = actions[j];
-        if (!(a >= 0 && a < task.numArms)) throw new RangeError(`${policy.name} chose arm ${a} outside [0, ${task.numArms})`);
-        rewards[j] = sampleReward(task, a, rewardRngs[j]);
-        subopt[(start + j) * T + t] = task.optimalMean - task.means[a];
-      }
-      await policy.update(actions, rewards);
-    }
+    const rows = await runEpisodes(end - start, T, 1, banditEnv(policy.name, tasks, rewardRngs), {
+      beginEpisode: () => {},
+      act: (t) => policy.act(t),
+      observe: (_t, _h, _s, actions, rewards) => policy.update(actions, rewards),
+    });
+    subopt.set(rows.regrets, start * T);
   });
   policy.dispose?.();
   return subopt;
+}
+
+/** Bandit tasks as a lock-step environment: one state, episodes of one step, each task's reward noise from its own stream in order. */
+function banditEnv(name: string, tasks: BanditTask[], rewardRngs: Rng[]): LockstepEnv {
+  const n = tasks.length;
+  const zero = new Int32Array(n);
+  return {
+    reset: () => zero,
+    optimal: (j) => tasks[j].optimalMean,
+    step(actions) {
+      const rewards = new Float64Array(n);
+      const meanRewards = new Float64Array(n);
+      for (let j = 0; j < n; j++) {
+        const task = tasks[j];
+        const a = actions[j];
+        if (!(a >= 0 && a < task.numArms)) throw new RangeError(`${name} chose arm ${a} outside [0, ${task.numArms})`);
+        rewards[j] = sampleReward(task, a, rewardRngs[j]);
+        meanRewards[j] = task.means[a];
+      }
+      return { rewards, meanRewards, next: zero };
+    },
+  };
 }
 
 /** Summaries of a raw [N, T] suboptimality matrix. */

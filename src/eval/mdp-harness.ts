@@ -1,7 +1,7 @@
 /**
  * The evaluation harness for episodic MDPs: several policies on the same N tasks for K episodes,
  * on the bandit harness's core (src/eval/harness.ts: chunks and streams, cumulative regret,
- * one policy after another).
+ * one policy after another) and its lock-step loop (src/eval/episodes.ts).
  *
  * Task i is `dist.evalTask(seed, i)`; the environment randomness of task i's episode k comes from
  * `Rng.derive(seed, "env", i, k)` (initial state, reward and transition draws in a fixed order, so
@@ -22,6 +22,7 @@ import { columnMeanSem } from "../core/stats.js";
 import { BatchMdpEnv, type MdpTask, type MdpTaskDistribution } from "../envs/tabular-mdp.js";
 import type { BatchMdpPolicy, MdpInfo } from "../algos/mdp-types.js";
 import { cumulativeRegret, evaluateEach, forEachChunk, type MeanSem } from "./harness.js";
+import { runEpisodes } from "./episodes.js";
 
 export const MDP_METRIC_DEFINITIONS = {
   episodeReturn: "return of episode k: sum over its H steps of the realised rewards",
@@ -74,10 +75,9 @@ export function mdpInfo(dist: MdpTaskDistribution, K: number): MdpInfo {
   return { S: dist.S, A: dist.A, H: dist.H, K, stationary: dist.stationary };
 }
 
-/** Run one batched policy on tasks [0, N) for K episodes. */
+/** Run one batched policy on tasks [0, N) for K episodes (the lock-step loop of episodes.ts). */
 export async function runMdpPolicy(policy: BatchMdpPolicy, opts: MdpEvalOptions): Promise<MdpRaw> {
   const { episodes: K, tasks: N, seed, dist } = opts;
-  const H = dist.H;
   const returns = new Float64Array(N * K);
   const regrets = new Float64Array(N * K);
   const optimal = new Float64Array(N * K);
@@ -88,43 +88,43 @@ export async function runMdpPolicy(policy: BatchMdpPolicy, opts: MdpEvalOptions)
   await forEachChunk({ ...opts, name: policy.name }, async (start, end, rngs) => {
     const tasks: MdpTask[] = [];
     for (let i = start; i < end; i++) tasks.push(dist.evalTask(seed, i));
-    const n = end - start;
     await policy.start(tasks, rngs, info);
     const env = new BatchMdpEnv(tasks, (j, k) => Rng.derive(seed, "env", start + j, k));
-    for (let k = 0; k < K; k++) {
-      const s0 = env.reset(k);
-      const rec = new Map<number, RecordedEpisode>();
-      for (let j = 0; j < n; j++) {
-        const i = start + j;
-        optimal[i * K + k] = tasks[j].Vstar[s0[j]];
-        if (recTasks.has(i) && recEps.has(k)) rec.set(j, { task: i, episode: k, goal: tasks[j].goal, states: [s0[j]], actions: [], rewards: [] });
-      }
-      await policy.beginEpisode(k);
-      const ret = new Float64Array(n);
-      const expected = new Float64Array(n);
-      for (let h = 0; h < H; h++) {
-        const states = Int32Array.from(env.states);
-        const actions = await policy.act(h, states);
-        const { rewards, meanRewards, next } = env.stepAll(actions);
-        for (let j = 0; j < n; j++) {
-          ret[j] += rewards[j];
-          expected[j] += meanRewards[j];
-          const r = rec.get(j);
-          if (r) {
+    let s0: Int32Array = new Int32Array(0);
+    let rec = new Map<number, RecordedEpisode>();
+    const rows = await runEpisodes(
+      end - start,
+      K,
+      dist.H,
+      {
+        reset: (k) => (s0 = env.reset(k)),
+        optimal: (j) => tasks[j].Vstar[s0[j]],
+        step: (actions) => env.stepAll(actions),
+      },
+      {
+        beginEpisode: (k) => policy.beginEpisode(k),
+        act: (_k, h, states) => policy.act(h, states),
+        observe: (_k, h, states, actions, rewards, next) => policy.observe(h, states, actions, rewards, next),
+      },
+      {
+        episode(k, first) {
+          recorded.push(...rec.values());
+          rec = new Map();
+          for (let j = 0; j < tasks.length; j++) if (recTasks.has(start + j) && recEps.has(k)) rec.set(j, { task: start + j, episode: k, goal: tasks[j].goal, states: [first[j]], actions: [], rewards: [] });
+        },
+        step(_k, actions, rewards, next) {
+          for (const [j, r] of rec) {
             r.actions.push(actions[j]);
             r.rewards.push(rewards[j]);
             r.states.push(next[j]);
           }
-        }
-        await policy.observe(h, states, actions, rewards, next);
-      }
-      for (let j = 0; j < n; j++) {
-        const i = start + j;
-        returns[i * K + k] = ret[j];
-        regrets[i * K + k] = optimal[i * K + k] - expected[j];
-      }
-      recorded.push(...rec.values());
-    }
+        },
+      },
+    );
+    recorded.push(...rec.values());
+    returns.set(rows.returns, start * K);
+    regrets.set(rows.regrets, start * K);
+    optimal.set(rows.optimal, start * K);
   });
   policy.dispose?.();
   return { returns, regrets, optimal, recorded };
