@@ -7,13 +7,15 @@
  * what `runPolicy` / `evaluateBandit` return for the same (dist, tasks, seed).
  */
 import { Rng } from "../core/rng.js";
-import { sampleReward, type BanditTask, type BanditTaskDistribution } from "../envs/bandit.js";
+import type { BanditTask, BanditTaskDistribution } from "../envs/bandit.js";
 import type { BatchBanditPolicy } from "../algos/types.js";
-import { evalTask, summarise, type MeanSem } from "./harness.js";
+import { banditEnv, evalTask, summarise, type MeanSem } from "./harness.js";
+import type { LockstepEnv } from "./episodes.js";
 
 interface Track {
   policy: BatchBanditPolicy;
-  rewardRngs: Rng[];
+  /** the tasks with this policy's copy of the reward-noise streams (the same streams for every policy) */
+  env: LockstepEnv;
   /** [N, T] per-step suboptimality, actions and realised rewards (filled up to `t`). */
   subopt: Float64Array;
   actions: Int32Array;
@@ -47,7 +49,7 @@ export class BanditStepper {
       );
       this.tracks.push({
         policy,
-        rewardRngs: this.tasks.map((_, i) => Rng.derive(this.seed, "reward", i)),
+        env: banditEnv(policy.name, this.tasks, this.tasks.map((_, i) => Rng.derive(this.seed, "reward", i))),
         subopt: new Float64Array(N * T),
         actions: new Int32Array(N * T),
         rewards: new Float64Array(N * T),
@@ -70,16 +72,12 @@ export class BanditStepper {
     const t = this.t;
     const T = this.horizon;
     const N = this.numTasks;
-    const rewards = new Float64Array(N);
     for (const k of this.tracks) {
       const actions = await k.policy.act(t);
+      const { rewards, meanRewards } = k.env.step(actions);
       for (let j = 0; j < N; j++) {
-        const task = this.tasks[j];
-        const a = actions[j];
-        if (!(a >= 0 && a < task.numArms)) throw new RangeError(`${k.policy.name} chose arm ${a} outside [0, ${task.numArms})`);
-        rewards[j] = sampleReward(task, a, k.rewardRngs[j]);
-        k.subopt[j * T + t] = task.optimalMean - task.means[a];
-        k.actions[j * T + t] = a;
+        k.subopt[j * T + t] = k.env.optimal(j) - meanRewards[j];
+        k.actions[j * T + t] = actions[j];
         k.rewards[j * T + t] = rewards[j];
       }
       await k.policy.update(actions, rewards);

@@ -152,7 +152,7 @@ export async function runPolicy(policy: BatchBanditPolicy, opts: BanditEvalOptio
 }
 
 /** Bandit tasks as a lock-step environment: one state, episodes of one step, each task's reward noise from its own stream in order. */
-function banditEnv(name: string, tasks: BanditTask[], rewardRngs: Rng[]): LockstepEnv {
+export function banditEnv(name: string, tasks: BanditTask[], rewardRngs: Rng[]): LockstepEnv {
   const n = tasks.length;
   const zero = new Int32Array(n);
   return {
