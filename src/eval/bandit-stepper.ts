@@ -9,17 +9,15 @@
 import { Rng } from "../core/rng.js";
 import type { BanditTask, BanditTaskDistribution } from "../envs/bandit.js";
 import type { BatchBanditPolicy } from "../algos/types.js";
-import { banditEnv, evalTask, summarise, type MeanSem } from "./harness.js";
-import type { LockstepEnv } from "./episodes.js";
+import { banditAgent, banditEnv, evalTask, summarise, type MeanSem } from "./harness.js";
+import { EpisodeRun } from "./episodes.js";
 
 interface Track {
   policy: BatchBanditPolicy;
-  /** the tasks with this policy's copy of the reward-noise streams (the same streams for every policy) */
-  env: LockstepEnv;
-  /** [N, T] per-step suboptimality, actions and realised rewards (filled up to `t`). */
-  subopt: Float64Array;
+  /** the policy on the tasks with its copy of the reward-noise streams (the same streams for every policy): step t is episode t */
+  run: EpisodeRun;
+  /** [N, T] actions played (filled up to `t`) */
   actions: Int32Array;
-  rewards: Float64Array;
 }
 
 export class BanditStepper {
@@ -47,13 +45,10 @@ export class BanditStepper {
         this.tasks,
         this.tasks.map((_, i) => Rng.derive(this.seed, "algo", policy.name, i)),
       );
-      this.tracks.push({
-        policy,
-        env: banditEnv(policy.name, this.tasks, this.tasks.map((_, i) => Rng.derive(this.seed, "reward", i))),
-        subopt: new Float64Array(N * T),
-        actions: new Int32Array(N * T),
-        rewards: new Float64Array(N * T),
-      });
+      const actions = new Int32Array(N * T);
+      const env = banditEnv(policy.name, this.tasks, this.tasks.map((_, i) => Rng.derive(this.seed, "reward", i)));
+      const run = new EpisodeRun(N, T, 1, env, banditAgent(policy), { step: (t, a) => a.forEach((x, j) => (actions[j * T + t] = x)) });
+      this.tracks.push({ policy, run, actions });
     }
     this.t = 0;
   }
@@ -69,19 +64,7 @@ export class BanditStepper {
   /** Advance every policy by one step on every task. */
   async step(): Promise<void> {
     if (this.done) return;
-    const t = this.t;
-    const T = this.horizon;
-    const N = this.numTasks;
-    for (const k of this.tracks) {
-      const actions = await k.policy.act(t);
-      const { rewards, meanRewards } = k.env.step(actions);
-      for (let j = 0; j < N; j++) {
-        k.subopt[j * T + t] = k.env.optimal(j) - meanRewards[j];
-        k.actions[j * T + t] = actions[j];
-        k.rewards[j * T + t] = rewards[j];
-      }
-      await k.policy.update(actions, rewards);
-    }
+    for (const k of this.tracks) await k.run.step();
     this.t++;
   }
 
@@ -91,11 +74,11 @@ export class BanditStepper {
     return k;
   }
 
-  /** Per-step suboptimality [N, t] of one policy so far (row-major). */
+  /** Per-step suboptimality [N, t] of one policy so far (row-major): each one-step episode's regret. */
   suboptimality(name: string): Float64Array {
-    const k = this.track(name);
+    const regrets = this.track(name).run.rows.regrets;
     const out = new Float64Array(this.numTasks * this.t);
-    for (let j = 0; j < this.numTasks; j++) out.set(k.subopt.subarray(j * this.horizon, j * this.horizon + this.t), j * this.t);
+    for (let j = 0; j < this.numTasks; j++) out.set(regrets.subarray(j * this.horizon, j * this.horizon + this.t), j * this.t);
     return out;
   }
 
@@ -105,11 +88,11 @@ export class BanditStepper {
     return { cumulativeRegret: s.cumulativeRegret, suboptimality: s.suboptimality };
   }
 
-  /** Actions and rewards of one policy on task j so far. */
+  /** Actions and rewards (each one-step episode's return) of one policy on task j so far. */
   history(name: string, j: number): { actions: Int32Array; rewards: Float64Array } {
     const k = this.track(name);
     const o = j * this.horizon;
-    return { actions: k.actions.slice(o, o + this.t), rewards: k.rewards.slice(o, o + this.t) };
+    return { actions: k.actions.slice(o, o + this.t), rewards: k.run.rows.returns.slice(o, o + this.t) };
   }
 
   dispose(): void {

@@ -34,41 +34,79 @@ export interface EpisodeRows {
   optimal: Float64Array;
 }
 
-/** Run K episodes of H steps of n tasks; `watch` sees every episode start and step (trajectory recording). */
-export async function runEpisodes(
-  n: number,
-  K: number,
-  H: number,
-  env: LockstepEnv,
-  agent: LockstepAgent,
-  watch?: { episode?(k: number, s0: Int32Array): void; step?(k: number, actions: Int32Array, rewards: Float64Array, next: Int32Array): void },
-): Promise<EpisodeRows> {
-  const returns = new Float64Array(n * K);
-  const regrets = new Float64Array(n * K);
-  const optimal = new Float64Array(n * K);
-  for (let k = 0; k < K; k++) {
-    const s0 = env.reset(k);
-    for (let j = 0; j < n; j++) optimal[j * K + k] = env.optimal(j);
-    watch?.episode?.(k, s0);
-    await agent.beginEpisode(k);
-    const ret = new Float64Array(n);
-    const expected = new Float64Array(n);
-    let states = Int32Array.from(s0);
-    for (let h = 0; h < H; h++) {
-      const actions = await agent.act(k, h, states);
-      const { rewards, meanRewards, next } = env.step(actions);
-      for (let j = 0; j < n; j++) {
-        ret[j] += rewards[j];
-        expected[j] += meanRewards[j];
-      }
-      watch?.step?.(k, actions, rewards, next);
-      await agent.observe(k, h, states, actions, rewards, next);
-      states = Int32Array.from(next);
+/** Hooks that see every episode start and every step (trajectory recording, playground paths). */
+export interface EpisodeWatch {
+  episode?(k: number, s0: Int32Array): void;
+  step?(k: number, actions: Int32Array, rewards: Float64Array, next: Int32Array): void;
+}
+
+/**
+ * K episodes of H steps of n tasks, one environment step at a time: `step()` advances every task
+ * by one step (starting and finishing episodes as needed); `rows` fills in as episodes finish.
+ * The batch harnesses run it to the end (`runEpisodes`), the playground's steppers step it.
+ */
+export class EpisodeRun {
+  /** Completed episodes, and the step within the current one. */
+  k = 0;
+  h = 0;
+  readonly rows: EpisodeRows;
+  private states = new Int32Array(0);
+  private readonly ret: Float64Array;
+  private readonly expected: Float64Array;
+
+  constructor(
+    readonly n: number,
+    readonly K: number,
+    readonly H: number,
+    private readonly env: LockstepEnv,
+    private readonly agent: LockstepAgent,
+    private readonly watch: EpisodeWatch = {},
+  ) {
+    this.rows = { returns: new Float64Array(n * K), regrets: new Float64Array(n * K), optimal: new Float64Array(n * K) };
+    this.ret = new Float64Array(n);
+    this.expected = new Float64Array(n);
+  }
+
+  get done(): boolean {
+    return this.k >= this.K;
+  }
+
+  async step(): Promise<void> {
+    if (this.done) return;
+    const { n, K, k, h, rows } = this;
+    if (h === 0) {
+      const s0 = this.env.reset(k);
+      for (let j = 0; j < n; j++) rows.optimal[j * K + k] = this.env.optimal(j);
+      this.watch.episode?.(k, s0);
+      await this.agent.beginEpisode(k);
+      this.ret.fill(0);
+      this.expected.fill(0);
+      this.states = Int32Array.from(s0);
     }
+    const states = this.states;
+    const actions = await this.agent.act(k, h, states);
+    const { rewards, meanRewards, next } = this.env.step(actions);
     for (let j = 0; j < n; j++) {
-      returns[j * K + k] = ret[j];
-      regrets[j * K + k] = optimal[j * K + k] - expected[j];
+      this.ret[j] += rewards[j];
+      this.expected[j] += meanRewards[j];
+    }
+    this.watch.step?.(k, actions, rewards, next);
+    await this.agent.observe(k, h, states, actions, rewards, next);
+    this.states = Int32Array.from(next);
+    if (++this.h === this.H) {
+      for (let j = 0; j < n; j++) {
+        rows.returns[j * K + k] = this.ret[j];
+        rows.regrets[j * K + k] = rows.optimal[j * K + k] - this.expected[j];
+      }
+      this.h = 0;
+      this.k++;
     }
   }
-  return { returns, regrets, optimal };
+}
+
+/** Run K episodes of H steps of n tasks to the end. */
+export async function runEpisodes(n: number, K: number, H: number, env: LockstepEnv, agent: LockstepAgent, watch?: EpisodeWatch): Promise<EpisodeRows> {
+  const run = new EpisodeRun(n, K, H, env, agent, watch);
+  while (!run.done) await run.step();
+  return run.rows;
 }

@@ -18,7 +18,7 @@ import { Rng } from "../core/rng.js";
 import { columnMeanSem } from "../core/stats.js";
 import { sampleReward, type BanditTask, type BanditTaskDistribution } from "../envs/bandit.js";
 import type { BanditAlgorithm, BatchBanditPolicy } from "../algos/types.js";
-import { runEpisodes, type LockstepEnv } from "./episodes.js";
+import { runEpisodes, type LockstepAgent, type LockstepEnv } from "./episodes.js";
 
 export const METRIC_DEFINITIONS = {
   suboptimality: "per-step suboptimality Delta_t = mu* - mu_{a_t}: optimal arm mean minus the mean of the arm played at step t (expected, not realised, reward)",
@@ -140,15 +140,20 @@ export async function runPolicy(policy: BatchBanditPolicy, opts: BanditEvalOptio
       rewardRngs.push(Rng.derive(seed, "reward", i));
     }
     await policy.start(tasks, algoRngs);
-    const rows = await runEpisodes(end - start, T, 1, banditEnv(policy.name, tasks, rewardRngs), {
-      beginEpisode: () => {},
-      act: (t) => policy.act(t),
-      observe: (_t, _h, _s, actions, rewards) => policy.update(actions, rewards),
-    });
+    const rows = await runEpisodes(end - start, T, 1, banditEnv(policy.name, tasks, rewardRngs), banditAgent(policy));
     subopt.set(rows.regrets, start * T);
   });
   policy.dispose?.();
   return subopt;
+}
+
+/** A batched bandit policy as the lock-step loop's agent: step t of the bandit is episode t. */
+export function banditAgent(policy: BatchBanditPolicy): LockstepAgent {
+  return {
+    beginEpisode: () => {},
+    act: (t) => policy.act(t),
+    observe: (_t, _h, _s, actions, rewards) => policy.update(actions, rewards),
+  };
 }
 
 /** Bandit tasks as a lock-step environment: one state, episodes of one step, each task's reward noise from its own stream in order. */

@@ -22,7 +22,7 @@ import { columnMeanSem } from "../core/stats.js";
 import { BatchMdpEnv, type MdpTask, type MdpTaskDistribution } from "../envs/tabular-mdp.js";
 import type { BatchMdpPolicy, MdpInfo } from "../algos/mdp-types.js";
 import { cumulativeRegret, evaluateEach, forEachChunk, type MeanSem } from "./harness.js";
-import { runEpisodes } from "./episodes.js";
+import { runEpisodes, type LockstepAgent, type LockstepEnv } from "./episodes.js";
 
 export const MDP_METRIC_DEFINITIONS = {
   episodeReturn: "return of episode k: sum over its H steps of the realised rewards",
@@ -75,6 +75,29 @@ export function mdpInfo(dist: MdpTaskDistribution, K: number): MdpInfo {
   return { S: dist.S, A: dist.A, H: dist.H, K, stationary: dist.stationary };
 }
 
+/**
+ * Tasks start.. of an evaluation as a lock-step environment: task j's episode k draws from
+ * `Rng.derive(seed, "env", start + j, k)`.
+ */
+export function mdpEnv(tasks: MdpTask[], seed: number, start = 0): LockstepEnv {
+  const env = new BatchMdpEnv(tasks, (j, k) => Rng.derive(seed, "env", start + j, k));
+  let s0 = new Int32Array(0);
+  return {
+    reset: (k) => (s0 = Int32Array.from(env.reset(k))),
+    optimal: (j) => tasks[j].Vstar[s0[j]],
+    step: (actions) => env.stepAll(actions),
+  };
+}
+
+/** A batched MDP policy as the lock-step loop's agent. */
+export function mdpAgent(policy: BatchMdpPolicy): LockstepAgent {
+  return {
+    beginEpisode: (k) => policy.beginEpisode(k),
+    act: (_k, h, states) => policy.act(h, states),
+    observe: (_k, h, states, actions, rewards, next) => policy.observe(h, states, actions, rewards, next),
+  };
+}
+
 /** Run one batched policy on tasks [0, N) for K episodes (the lock-step loop of episodes.ts). */
 export async function runMdpPolicy(policy: BatchMdpPolicy, opts: MdpEvalOptions): Promise<MdpRaw> {
   const { episodes: K, tasks: N, seed, dist } = opts;
@@ -89,23 +112,13 @@ export async function runMdpPolicy(policy: BatchMdpPolicy, opts: MdpEvalOptions)
     const tasks: MdpTask[] = [];
     for (let i = start; i < end; i++) tasks.push(dist.evalTask(seed, i));
     await policy.start(tasks, rngs, info);
-    const env = new BatchMdpEnv(tasks, (j, k) => Rng.derive(seed, "env", start + j, k));
-    let s0: Int32Array = new Int32Array(0);
     let rec = new Map<number, RecordedEpisode>();
     const rows = await runEpisodes(
       end - start,
       K,
       dist.H,
-      {
-        reset: (k) => (s0 = env.reset(k)),
-        optimal: (j) => tasks[j].Vstar[s0[j]],
-        step: (actions) => env.stepAll(actions),
-      },
-      {
-        beginEpisode: (k) => policy.beginEpisode(k),
-        act: (_k, h, states) => policy.act(h, states),
-        observe: (_k, h, states, actions, rewards, next) => policy.observe(h, states, actions, rewards, next),
-      },
+      mdpEnv(tasks, seed, start),
+      mdpAgent(policy),
       {
         episode(k, first) {
           recorded.push(...rec.values());

@@ -5,20 +5,14 @@
  * runMdpPolicy's for the same (dist, tasks, seed, K).
  */
 import { Rng } from "../core/rng.js";
-import { BatchMdpEnv, type MdpTask, type MdpTaskDistribution } from "../envs/tabular-mdp.js";
+import type { MdpTask, MdpTaskDistribution } from "../envs/tabular-mdp.js";
 import type { BatchMdpPolicy } from "../algos/mdp-types.js";
-import { mdpInfo } from "./mdp-harness.js";
+import { mdpAgent, mdpEnv, mdpInfo } from "./mdp-harness.js";
+import { EpisodeRun } from "./episodes.js";
 
 interface Track {
   policy: BatchMdpPolicy;
-  env: BatchMdpEnv;
-  /** [N, K] per episode. */
-  returns: Float64Array;
-  regrets: Float64Array;
-  /** Running sums of the current episode. */
-  ret: Float64Array;
-  expected: Float64Array;
-  optimal: Float64Array;
+  run: EpisodeRun;
   /** States visited in the current (or just finished) episode, per task. */
   path: number[][];
 }
@@ -40,14 +34,16 @@ export class MdpStepper {
   }
 
   async start(policies: BatchMdpPolicy[]): Promise<void> {
-    const N = this.numTasks;
-    const K = this.episodes;
-    const info = mdpInfo(this.dist, K);
+    const info = mdpInfo(this.dist, this.episodes);
     this.tracks = [];
     for (const policy of policies) {
       await policy.start(this.tasks, this.tasks.map((_, i) => Rng.derive(this.seed, "algo", policy.name, i)), info);
-      const env = new BatchMdpEnv(this.tasks, (j, k) => Rng.derive(this.seed, "env", j, k));
-      this.tracks.push({ policy, env, returns: new Float64Array(N * K), regrets: new Float64Array(N * K), ret: new Float64Array(N), expected: new Float64Array(N), optimal: new Float64Array(N), path: [] });
+      const path: number[][] = [];
+      const run = new EpisodeRun(this.numTasks, this.episodes, this.dist.H, mdpEnv(this.tasks, this.seed), mdpAgent(policy), {
+        episode: (_k, s0) => path.splice(0, path.length, ...Array.from(s0, (s) => [s])),
+        step: (_k, _a, _r, next) => path.forEach((p, j) => p.push(next[j])),
+      });
+      this.tracks.push({ policy, run, path });
     }
     this.k = 0;
     this.h = 0;
@@ -68,35 +64,7 @@ export class MdpStepper {
   /** One environment step of every agent on every task (starting or finishing episodes as needed). */
   async step(): Promise<void> {
     if (this.done) return;
-    const N = this.numTasks;
-    const K = this.episodes;
-    const k = this.k;
-    const h = this.h;
-    for (const tr of this.tracks) {
-      if (h === 0) {
-        const s0 = tr.env.reset(k);
-        for (let j = 0; j < N; j++) tr.optimal[j] = this.tasks[j].Vstar[s0[j]];
-        tr.ret.fill(0);
-        tr.expected.fill(0);
-        tr.path = Array.from(s0, (s) => [s]);
-        await tr.policy.beginEpisode(k);
-      }
-      const states = Int32Array.from(tr.env.states);
-      const actions = await tr.policy.act(h, states);
-      const { rewards, meanRewards, next } = tr.env.stepAll(actions);
-      for (let j = 0; j < N; j++) {
-        tr.ret[j] += rewards[j];
-        tr.expected[j] += meanRewards[j];
-        tr.path[j].push(next[j]);
-      }
-      await tr.policy.observe(h, states, actions, rewards, next);
-      if (h === this.H - 1) {
-        for (let j = 0; j < N; j++) {
-          tr.returns[j * K + k] = tr.ret[j];
-          tr.regrets[j * K + k] = tr.optimal[j] - tr.expected[j];
-        }
-      }
-    }
+    for (const tr of this.tracks) await tr.run.step();
     this.h++;
     if (this.h === this.H) {
       this.h = 0;
@@ -118,15 +86,15 @@ export class MdpStepper {
 
   /** Per-episode returns and regrets [N, k] of the completed episodes. */
   results(name: string): { returns: Float64Array; regrets: Float64Array } {
-    const t = this.track(name);
+    const rows = this.track(name).run.rows;
     const N = this.numTasks;
     const K = this.episodes;
     const k = this.k;
     const r = new Float64Array(N * k);
     const g = new Float64Array(N * k);
     for (let j = 0; j < N; j++) {
-      r.set(t.returns.subarray(j * K, j * K + k), j * k);
-      g.set(t.regrets.subarray(j * K, j * K + k), j * k);
+      r.set(rows.returns.subarray(j * K, j * K + k), j * k);
+      g.set(rows.regrets.subarray(j * K, j * K + k), j * k);
     }
     return { returns: r, regrets: g };
   }
