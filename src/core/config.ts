@@ -213,6 +213,20 @@ export function numFlag(name: string) {
   };
 }
 
+/** A comma-separated list flag (`--algos a,b`) as its non-empty trimmed entries; undefined stays undefined. */
+export function listFlag(v: string | undefined): string[] | undefined {
+  return v === undefined ? undefined : v.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** Refuse a list of algorithm specs that names one (by its label) twice. */
+export function checkUniqueLabels(specs: readonly { label: string }[], flag = "--algos"): void {
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (seen.has(s.label)) throw invalid(flag, s.label, "each algorithm spec at most once");
+    seen.add(s.label);
+  }
+}
+
 /** Drop undefined entries (flags not given) so they do not override file values. */
 export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
   const out: Record<string, unknown> = {};

@@ -5,13 +5,13 @@
  * counterpart is mdp-baselines.ts.
  */
 import { z } from "zod";
-import { IcrlError, invalid } from "../core/errors.js";
+import { IcrlError } from "../core/errors.js";
 import { resolveEnvParams } from "../data/generate-config.js";
 import { BANDIT_PRESET_NAMES } from "../envs/bandit.js";
 import { makeBatchPolicy, parseAlgoSpec } from "../algos/registry.js";
 import { MDP_ENV_NAMES } from "../envs/tabular-mdp.js";
 import type { BanditResults } from "../report/bandit-report.js";
-import { defined, loadConfigFile, parseWith } from "../core/config.js";
+import { checkUniqueLabels, listFlag, defined, loadConfigFile, parseWith } from "../core/config.js";
 import { compareOnBandit, DEFAULT_BASELINES } from "./bandit-evaluate.js";
 
 const posInt = (what: string, max: number) =>
@@ -51,7 +51,7 @@ export function resolveBaselinesConfig(flags: BaselinesFlags): BaselinesConfig {
   const file = flags.config ? loadConfigFile(flags.config) : {};
   const fromFlags = defined({
     env: flags.env,
-    algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
+    algos: listFlag(flags.algos),
     tasks: flags.tasks,
     horizon: flags.horizon,
     seed: flags.seed,
@@ -68,11 +68,7 @@ export function resolveBaselinesConfig(flags: BaselinesFlags): BaselinesConfig {
 export async function runBaselines(cfg: BaselinesConfig, out: string): Promise<BanditResults> {
   const params = resolveEnvParams(cfg);
   const algoSpecs = (cfg.algos ?? DEFAULT_BASELINES[cfg.env]).map((s) => parseAlgoSpec(s));
-  const labels = new Set<string>();
-  for (const s of algoSpecs) {
-    if (labels.has(s.label)) throw invalid("--algos", s.label, "each algorithm spec at most once");
-    labels.add(s.label);
-  }
+  checkUniqueLabels(algoSpecs);
   // The inputs, resolved and complete (feed it back with --config); envParams is in results.json.
   const resolved = { ...cfg, algos: algoSpecs.map((s) => s.label) };
   const policies = algoSpecs.map((s) => makeBatchPolicy(s, { horizon: params.horizon }));

@@ -11,7 +11,7 @@ import { PerTaskMdpBatch } from "../algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { evaluateMdp, MDP_METRIC_DEFINITIONS, type RecordedEpisode } from "./mdp-harness.js";
 import { darkroomTrajectorySpec, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
-import { defined, loadConfigFile, parseWith, posInt } from "../core/config.js";
+import { checkUniqueLabels, listFlag, defined, loadConfigFile, parseWith, posInt } from "../core/config.js";
 import { progress } from "../core/progress.js";
 import { inStagedDir } from "../core/run-dir.js";
 
@@ -82,7 +82,7 @@ export function resolveMdpBaselinesConfig(flags: MdpBaselinesFlags): MdpBaseline
     ...file,
     ...defined({
       env: flags.env,
-      algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
+      algos: listFlag(flags.algos),
       tasks: flags.tasks,
       episodes: flags.episodes,
       horizon: flags.horizon,
@@ -110,11 +110,7 @@ export async function runMdpBaselines(cfg: MdpBaselinesConfig, out: string): Pro
   const envParams = resolveMdpEnvParams(cfg);
   const dist = new MdpTaskDistribution(cfg.env, envParams as never);
   const specs = (cfg.algos ?? MDP_DEFAULT_BASELINES[cfg.env]).map((s) => parseMdpAlgoSpec(s));
-  const seen = new Set<string>();
-  for (const s of specs) {
-    if (seen.has(s.label)) throw invalid("--algos", s.label, "each algorithm spec at most once");
-    seen.add(s.label);
-  }
+  checkUniqueLabels(specs);
   const tasks = cfg.tasks ?? dist.ids?.length ?? 500;
   const K = cfg.episodes ?? (cfg.env === "random-mdp" ? 100 : 40);
   // The inputs, resolved and complete (feed it back with --config); envParams is in results.json.

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { IcrlError, invalid, show } from "../../core/errors.js";
 import { regretTable } from "../../report/bandit-report.js";
 import { mdpTable } from "../../report/mdp-report.js";
-import { defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { listFlag, defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 import { EvaluateConfigSchema, runEvaluation, type EvaluateConfig } from "../../eval/bandit-evaluate.js";
 import { isMdpModel, MdpEvaluateConfigSchema, runMdpEvaluation, type MdpEvaluateConfig, type OfflineResult } from "../../eval/mdp-evaluate.js";
@@ -47,7 +47,7 @@ function rawConfig(flags: Flags, own: Record<string, unknown>): Record<string, u
       model: flags.model,
       tasks: flags.tasks,
       seed: flags.seed,
-      algos: flags.algos !== undefined ? flags.algos.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : undefined,
+      algos: listFlag(flags.algos),
       greedy: flags.greedy ? true : flags.sampled ? false : undefined,
       bothModes: flags.bothModes,
       engine: flags.engine,
