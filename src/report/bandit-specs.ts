@@ -38,7 +38,7 @@ function modelShortName(arg: string): string {
   if (/\.safetensors$/.test(parts[parts.length - 1]) && parts.length > 1) parts.pop();
   const last = parts[parts.length - 1].replace(/\.safetensors$/, "");
   const up = parts.length > 1 ? parts[parts.length - 2] : "";
-  const m = /^experiment-(.+)-(quick|paper)$/.exec(up);
+  const m = /^experiment-(.+)-(quick|horizon|paper)$/.exec(up);
   return /^train(-s\d+)?$/.test(last) && m ? m[1] : last;
 }
 
