@@ -188,7 +188,7 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
       definitions: MDP_METRIC_DEFINITIONS,
       optimalReturn,
       algorithms,
-      model: { path: m.path, checkpoint: cfg.model, step: m.step, layout: m.layout, dataset: m.dataset, deployment, name: cfg.name, otherMode: cfg.bothModes ? { name: other, deployment: cfg.greedy ? "sampled actions" : "greedy actions" } : null },
+      model: { path: m.path, checkpoint: cfg.model, step: m.step, preset: typeof m.extra.preset === "string" ? m.extra.preset : null, layout: m.layout, dataset: m.dataset, deployment, name: cfg.name, otherMode: cfg.bothModes ? { name: other, deployment: cfg.greedy ? "sampled actions" : "greedy actions" } : null },
     };
     if (cfg.offline) {
       if (m.layout.kind !== "dpt") throw invalid("offline", true, "false for AD models (the offline test is DPT's)");
