@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
 import { camelKey, didYouMean, editDistance, kebabKey } from "../src/core/config.js";
+import { loadCheckpoint, saveCheckpoint } from "../src/nn/checkpoint.js";
+import { resolveModelPath } from "../src/nn/model-path.js";
 import { runCli, type CliResult } from "./helpers/cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "icrl-config-"));
@@ -107,7 +109,7 @@ test("bad keys and values in a config file: one line naming the key as typed, th
   oneLine(
     runCli(["train", "--config", yamlFile("typo.yaml", `data: ${ds}\nd-modle: 8\n`)]),
     "typo",
-    /^icrl: error: invalid config file ".*typo\.yaml": unknown key "d-modle" \(allowed: data, backbone, layers, d-model, heads, lr, schedule, warmup, weight-decay, batch, micro-batches, steps, eval-every, log-every, checkpoint-every, val-trajectories, seed, short-horizon, short-steps, workers, window, time, features, query-in-tokens, onehot, engine, device, tensorboard, out, numLayers, numHeads, warmupSteps, batchSize; did you mean "d-model"\?\)$/,
+    /^icrl: error: invalid config file ".*typo\.yaml": unknown key "d-modle" \(allowed: data, backbone, layers, d-model, heads, lr, schedule, warmup, weight-decay, batch, micro-batches, steps, eval-every, log-every, checkpoint-every, val-trajectories, seed, short-horizon, short-steps, window, time, features, query-in-tokens, onehot, workers, engine, device, tensorboard, out, numLayers, numHeads, warmupSteps, batchSize; did you mean "d-model"\?\)$/,
   );
   oneLine(runCli(["train", "--config", yamlFile("twice.yaml", `data: ${ds}\nd-model: 8\ndModel: 16\n`)]), "twice", /gives "dModel" twice, as "d-model" and "dModel" \(allowed: each key once\)$/);
   oneLine(runCli(["train", "--config", yamlFile("int.yaml", `data: ${ds}\nsteps: 12abc\n`)]), "int", /^icrl: error: invalid steps \(config file ".*int\.yaml"\): "12abc" \(allowed: an integer\)$/);
@@ -116,12 +118,16 @@ test("bad keys and values in a config file: one line naming the key as typed, th
 });
 
 test("a flag set to false in a config file: the schema field of that name (greedy: false samples), dropped where there is none", () => {
+  // a copy of the shipped lin-fig1-left whose recorded deployment is greedy, so that greedy: false has a default to override
+  const ck = loadCheckpoint(resolveModelPath("lin-fig1-left"));
+  const model = join(tmp, "greedy-default.safetensors");
+  saveCheckpoint(model, { ...ck, extra: { ...(ck.extra as Record<string, unknown>), greedy: true } });
   const a = join(tmp, "greedy-false");
-  ok(runCli(["evaluate", "--config", yamlFile("gf.yaml", { model: "lin-fig1-left", tasks: 2, horizon: 5, greedy: false, "both-modes": false, out: a })]), "greedy false");
+  ok(runCli(["evaluate", "--config", yamlFile("gf.yaml", { model, tasks: 2, horizon: 5, greedy: false, "both-modes": false, out: a })]), "greedy false");
   const cfg = JSON.parse(readFileSync(join(a, "config.json"), "utf8")) as { greedy: boolean; bothModes: boolean };
-  assert.equal(cfg.greedy, false, "lin-fig1-left deploys greedily by default; greedy: false must sample");
+  assert.equal(cfg.greedy, false, "the model deploys greedily by default; greedy: false must sample");
   assert.equal(cfg.bothModes, false);
   // --sampled has no schema field: "sampled: false" means the flag is not given.
-  ok(runCli(["evaluate", "--config", yamlFile("sampled-false.yaml", { model: "lin-fig1-left", tasks: 2, horizon: 5, sampled: false, out: join(tmp, "sampled-false") })]), "sampled: false is dropped");
+  ok(runCli(["evaluate", "--config", yamlFile("sampled-false.yaml", { model, tasks: 2, horizon: 5, sampled: false, out: join(tmp, "sampled-false") })]), "sampled: false is dropped");
   assert.equal((JSON.parse(readFileSync(join(tmp, "sampled-false", "config.json"), "utf8")) as { greedy: boolean }).greedy, true);
 });

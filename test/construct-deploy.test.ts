@@ -101,15 +101,16 @@ test("CLI: icrl baselines runs the constructed transformers beside the algorithm
   }
 });
 
-test("CLI: icrl construct compare (3 tasks): regret of every policy, distances along both kinds of histories; a DPT model is refused", () => {
+test("CLI: icrl construct compare (3 tasks, T = 50 of the model's 200): regret of every policy, distances along both kinds of histories; a DPT model is refused", () => {
   const dir = mkdtempSync(join(tmpdir(), "icrl-cmp-"));
   try {
     const out = join(dir, "cmp");
-    const r = runCli(["construct", "compare", "--model", "lin-fig1-left", "--tasks", "3", "--out", out]);
+    const r = runCli(["construct", "compare", "--model", "lin-fig1-left", "--tasks", "3", "--horizon", "50", "--out", out]);
     assert.equal(r.code, 0, r.stderr);
     const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     const T = res.horizon;
     assert.equal(T, 50);
+    assert.equal(res.envParams.horizon, 50);
     for (const n of ["pretrained (greedy)", "pretrained (sampled)", "linucb", "soft-linucb:lambda=1:alpha=2:tau=0.1", "tf-soft-linucb:lambda=1:alpha=2:tau=0.1:eps=0.1"]) assert.equal(res.algorithms[n].cumulativeRegret.mean.length, T, n);
     assert.deepEqual(res.distances.map((d: { driver: string }) => d.driver), ["linucb", "pretrained"]);
     // |log p − log q| ≤ ε at every arm gives TV(p, q) ≤ (e^ε − 1)/2: the constructed policy is soft LinUCB within its certified ε
@@ -121,6 +122,10 @@ test("CLI: icrl construct compare (3 tasks): regret of every policy, distances a
       for (const k of Object.keys(d.average)) assert.ok(d.average[k].mean >= 0 && d.average[k].mean <= 1, k);
     }
     assert.ok(existsSync(join(out, "plots", "distance-linucb-histories.png")) && existsSync(join(out, "report.md")));
+    const long = runCli(["construct", "compare", "--model", "lin-fig1-left", "--horizon", "201", "--out", join(dir, "long")]);
+    assert.equal(long.code, 2);
+    assert.match(long.stderr, /^icrl: error: invalid --horizon: 201 \(allowed: at most the model's training horizon 200\)$/m);
+    assert.ok(!existsSync(join(dir, "long")));
     const bad = runCli(["construct", "compare", "--model", "lin-fig1-right", "--tasks", "2", "--out", join(dir, "bad")]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /needs a model distilled from LinUCB alone/);

@@ -8,6 +8,7 @@ import { parseSpec, type AlgoSpec } from "./spec.js";
 import type { Rng } from "../core/rng.js";
 import type { MdpTask } from "../envs/tabular-mdp.js";
 import { UcbVi } from "./ucbvi.js";
+import { Uniform } from "./uniform.js";
 import { QLearning, QLEARNING_DEFAULTS } from "./qlearning.js";
 import { Psrl, PSRL_DEFAULTS } from "./psrl.js";
 import type { MdpAgent, MdpInfo } from "./mdp-types.js";
@@ -25,25 +26,6 @@ export class OptimalMdp implements MdpAgent {
   beginEpisode(): void {}
   act(h: number, s: number): number {
     return this.task.optimalAction[h * this.S + s];
-  }
-  observe(): void {}
-}
-
-/** Uniform random actions. */
-export class UniformMdp implements MdpAgent {
-  readonly name = "uniform";
-  private rng!: Rng;
-  private A = 0;
-  reset(info: MdpInfo, rng: Rng): void {
-    this.rng = rng;
-    this.A = info.A;
-  }
-  beginEpisode(): void {}
-  act(): number {
-    return this.rng.int(this.A);
-  }
-  probs(): Float64Array {
-    return new Float64Array(this.A).fill(1 / this.A);
   }
   observe(): void {}
 }
@@ -86,7 +68,7 @@ const pool = z.enum(["auto", "per-step", "shared"]).default("auto");
 
 export const MDP_ALGORITHMS: Record<string, MdpAlgoEntry> = {
   optimal: { summary: "oracle: the optimal action of value iteration (regret 0)", params: z.strictObject({}), make: () => new OptimalMdp() },
-  uniform: { summary: "uniform random action", params: z.strictObject({}), make: () => new UniformMdp() },
+  uniform: { summary: "uniform random action", params: z.strictObject({}), make: () => new Uniform() },
   ucbvi: {
     summary: "UCB-VI, greedy (random ties), bonus c·H·sqrt(log(SAT/delta)/N), T = KH, delta = 1/(KH) (Lin et al.: c = 2)",
     params: z.strictObject({ c: nonneg.default(2), clip: z.enum(["H", "remaining"]).default("H"), pool }),

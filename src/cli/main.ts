@@ -22,6 +22,7 @@ import { register as registerConstruct } from "./commands/construct.js";
 import { register as registerMerge } from "./commands/merge.js";
 import { register as registerQueue } from "./commands/queue.js";
 import { register as registerProbe } from "./commands/probe.js";
+import { register as registerModels } from "./commands/models.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
   registerMerge(program);
   registerQueue(program);
   registerProbe(program);
+  registerModels(program);
   return program;
 }
 

@@ -188,53 +188,74 @@ export function causalEvaluator(params: ReluTransformerParams, evaluator: Evalua
 }
 
 /**
- * The constructed transformer as a BanditAlgorithm: the context grows by h_{2t−1} (the action set) at
- * each act() and by h_{2t} = [a_t; r_t] at each update(); a causal key/value cache makes each step cost
- * O(t) per head and layer (O(1) with the structured evaluator). The action is sampled from
- * softmax(part c) by inverse CDF with one uniform draw (as SoftLinUcb does, so both share random
- * numbers under common seeds).
+ * A construction deployed as a BanditAlgorithm: the context grows by h_{2t−1} (the action set) once
+ * per round, whose output `read` turns into what the policy acts on, and by h_{2t} = [a_t; r_t] at
+ * each update(); a causal key/value cache makes each step cost O(t) per head and layer (O(1) with
+ * the structured evaluator).
  */
-export class ConstructedSoftLinUcb implements BanditAlgorithm {
-  readonly name: string;
+export abstract class ConstructedBandit<C extends { params: ReluTransformerParams; layout: BanditLayout }, R> implements BanditAlgorithm {
   private tf: Causal | null = null;
   private task: BanditTask | null = null;
-  private rng: Rng | null = null;
-  private current: Float64Array | null = null;
+  protected rng: Rng | null = null;
+  private current: R | null = null;
   constructor(
-    readonly c: SoftLinUcbConstruction,
-    name = "tf-soft-linucb",
-    readonly evaluator: Evaluator = "structured",
-  ) {
-    this.name = name;
-  }
+    readonly c: C,
+    readonly name: string,
+    readonly evaluator: Evaluator,
+  ) {}
+  /** Throws if the construction does not fit the task. */
+  protected abstract check(task: BanditTask): void;
+  /** What the policy acts on, from the output at this round's state token. */
+  protected abstract read(out: Float64Array): R;
+  abstract act(): number;
   reset(task: BanditTask, rng: Rng): void {
-    if (task.dim !== this.c.hyper.d || task.numArms !== this.c.hyper.A) throw new RangeError(`construction is for d=${this.c.hyper.d}, A=${this.c.hyper.A}; task has d=${task.dim}, A=${task.numArms}`);
+    this.check(task);
     this.task = task;
     this.rng = rng;
     this.tf = causalEvaluator(this.c.params, this.evaluator);
     this.current = null;
   }
-  /** log π_TF(·|D_{t−1}, s_t) [A] */
-  logProbs(): Float64Array {
+  /** This round's read-out (appends the state token once per round). */
+  protected state(): R {
     if (!this.current) {
-      const i = this.tf!.length + 1;
-      const out = this.tf!.append(embedBanditState(this.c.layout, this.task!.actionSet, i))!;
-      this.current = logSoftmax(out.subarray(this.c.layout.c0, this.c.layout.c0 + this.c.layout.A));
+      const out = this.tf!.append(embedBanditState(this.c.layout, this.task!.actionSet, this.tf!.length + 1))!;
+      this.current = this.read(out);
     }
     return this.current;
+  }
+  update(action: number, reward: number): void {
+    this.state(); // the state token of this round must be in the context
+    const d = this.c.layout.d;
+    const a = this.task!.actionSet.subarray(action * d, (action + 1) * d);
+    this.tf!.append(embedBanditActionReward(this.c.layout, a, reward, this.tf!.length + 1), { output: false });
+    this.current = null;
+  }
+}
+
+/**
+ * The constructed soft LinUCB transformer as a BanditAlgorithm. The action is sampled from
+ * softmax(part c) by inverse CDF with one uniform draw (as SoftLinUcb does, so both share random
+ * numbers under common seeds).
+ */
+export class ConstructedSoftLinUcb extends ConstructedBandit<SoftLinUcbConstruction, Float64Array> {
+  constructor(c: SoftLinUcbConstruction, name = "tf-soft-linucb", evaluator: Evaluator = "structured") {
+    super(c, name, evaluator);
+  }
+  protected check(task: BanditTask): void {
+    if (task.dim !== this.c.hyper.d || task.numArms !== this.c.hyper.A) throw new RangeError(`construction is for d=${this.c.hyper.d}, A=${this.c.hyper.A}; task has d=${task.dim}, A=${task.numArms}`);
+  }
+  protected read(out: Float64Array): Float64Array {
+    return logSoftmax(out.subarray(this.c.layout.c0, this.c.layout.c0 + this.c.layout.A));
+  }
+  /** log π_TF(·|D_{t−1}, s_t) [A] */
+  logProbs(): Float64Array {
+    return this.state();
   }
   probs(): Float64Array {
     return this.logProbs().map(Math.exp);
   }
   act(): number {
     return sampleLogProbs(this.logProbs(), this.rng!);
-  }
-  update(action: number, reward: number): void {
-    this.logProbs(); // the state token of this round must be in the context
-    const d = this.c.layout.d;
-    const a = this.task!.actionSet.subarray(action * d, (action + 1) * d);
-    this.tf!.append(embedBanditActionReward(this.c.layout, a, reward, this.tf!.length + 1), { output: false });
-    this.current = null;
   }
 }
 

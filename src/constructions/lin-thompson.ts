@@ -40,14 +40,12 @@
  *   ‖x̂_k − x_k‖ ≤ e_3 + (√r/λ̃)δ_s,                            e_3 ≤ ε/3 (R = √r(√λ_hi B_a + δ_s)/λ̃)
  * with R_{2,j} = a_j max(Φ − λ_lo, λ_hi − Φ)B_a / c_j.
  */
-import { LayerBuilder, banditLayout, embedBanditActionReward, embedBanditState, type BanditLayout, type ReluTransformerParams } from "./relu-transformer.js";
+import { LayerBuilder, banditLayout, type BanditLayout, type ReluTransformerParams } from "./relu-transformer.js";
 import { addAgdStep, selfHeadOverI, type AgdSlots } from "./lin-ridge.js";
-import { causalEvaluator, type Evaluator } from "./lin-linucb.js";
+import { ConstructedBandit, type Evaluator } from "./lin-linucb.js";
 import { ConstructedBanditBatch } from "./structured-incremental.js";
 import { padeSqrtBound, padeSqrtCoefficients, padeTermsFor, sampleTsAction, type TsArguments } from "../algos/linear-ts.js";
-import type { BanditAlgorithm } from "../algos/types.js";
 import type { BanditTask } from "../envs/bandit.js";
-import type { Rng } from "../core/rng.js";
 
 export interface ThompsonHyper {
   d: number;
@@ -277,42 +275,22 @@ function checkTask(c: ThompsonConstruction, task: BanditTask): void {
  * random stream and plays argmax_k ŷ_k + <x̂_k, z>, exactly as `SymmetricSqrtThompson` does with the
  * exact (x_k, y_k), so both share random numbers under common seeds.
  */
-export class ConstructedThompson implements BanditAlgorithm {
-  readonly name: string;
-  private tf: ReturnType<typeof causalEvaluator> | null = null;
-  private task: BanditTask | null = null;
-  private rng: Rng | null = null;
-  private current: TsArguments | null = null;
-  constructor(
-    readonly c: ThompsonConstruction,
-    name = "tf-thompson",
-    readonly evaluator: Evaluator = "structured",
-  ) {
-    this.name = name;
+export class ConstructedThompson extends ConstructedBandit<ThompsonConstruction, TsArguments> {
+  constructor(c: ThompsonConstruction, name = "tf-thompson", evaluator: Evaluator = "structured") {
+    super(c, name, evaluator);
   }
-  reset(task: BanditTask, rng: Rng): void {
+  protected check(task: BanditTask): void {
     checkTask(this.c, task);
-    this.task = task;
-    this.rng = rng;
-    this.tf = causalEvaluator(this.c.params, this.evaluator);
-    this.current = null;
+  }
+  protected read(out: Float64Array): TsArguments {
+    return readTsArguments(this.c, out);
   }
   /** (x̂_k, ŷ_k) for the next step (appends the state token once per round). */
   arguments(): TsArguments {
-    if (!this.current) {
-      const out = this.tf!.append(embedBanditState(this.c.layout, this.task!.actionSet, this.tf!.length + 1))!;
-      this.current = readTsArguments(this.c, out);
-    }
-    return this.current;
+    return this.state();
   }
   act(): number {
     return sampleTsAction(this.arguments(), this.c.hyper.d, this.rng!);
-  }
-  update(action: number, reward: number): void {
-    this.arguments();
-    const d = this.c.hyper.d;
-    this.tf!.append(embedBanditActionReward(this.c.layout, this.task!.actionSet.subarray(action * d, (action + 1) * d), reward, this.tf!.length + 1), { output: false });
-    this.current = null;
   }
 }
 

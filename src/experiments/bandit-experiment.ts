@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
-import { generateStage, inExperimentFolder } from "./stages.js";
+import { generateStage, inExperimentFolder, shippedFrom } from "./stages.js";
 import { generateDataset } from "../data/generate.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import type { BanditExperiment, Criterion, ExperimentRun } from "./bandit-presets.js";
@@ -86,7 +86,7 @@ export interface BanditExperimentOutcome {
 }
 
 export async function runExperiment(exp: BanditExperiment, out: string, opts: ExperimentOpts): Promise<BanditExperimentOutcome> {
-  const r = await inExperimentFolder(out, exp, () => runStages(exp, out, opts), () => (opts.ship ? shipModels(exp, out) : []));
+  const r = await inExperimentFolder(out, exp, () => runStages(exp, out, opts), () => (opts.ship ? shipModels(exp, out, opts.trainSeeds ?? exp.trainSeeds ?? 1) : []));
   return { results: r.results, criteria: r.criteria, timings: r.timings, shipped: r.after };
 }
 
@@ -121,13 +121,18 @@ async function runStages(exp: BanditExperiment, out: string, opts: ExperimentOpt
   return { results, criteria, timings };
 }
 
-/** Copy each run's final model to models/<preset>[-<run>].safetensors, tagged with the preset. */
-function shipModels(exp: BanditExperiment, out: string): string[] {
+/**
+ * Copy each run's final model (its first training seed's) to models/<preset>[-<run>].safetensors,
+ * tagged with the preset, its deployment mode and what it was shipped from: the training seeds of the
+ * experiment, this model's budget (steps, samples, wall time) and the experiment's checks.
+ */
+function shipModels(exp: BanditExperiment, out: string, trainSeeds: number): string[] {
   const written: string[] = [];
   for (const run of exp.runs) {
-    const src = join(runDir(out, run), "train", "model.safetensors");
-    const ck = loadCheckpoint(src);
-    const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines, greedy: run.evaluate.greedy };
+    const dir = join(runDir(out, run), "train");
+    const ck = loadCheckpoint(join(dir, "model.safetensors"));
+    const experiment = shippedFrom(out, dir, run.train, trainSeeds);
+    const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines, greedy: run.evaluate.greedy, experiment };
     const dst = join(MODELS_DIR, `${exp.name}${run.id ? "-" + run.id : ""}.safetensors`);
     saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
     written.push(dst);

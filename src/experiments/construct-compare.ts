@@ -28,6 +28,8 @@ export interface CompareFlags {
   log?: (text: string) => void;
   model?: string;
   tasks?: number;
+  /** rounds T (default and maximum: the model's training horizon) */
+  horizon?: number;
   seed?: number;
   tau?: number;
   eps?: number;
@@ -71,13 +73,15 @@ export async function runCompare(flags: CompareFlags): Promise<Record<string, un
   const seed = flags.seed ?? 7;
   if (!Number.isSafeInteger(seed) || seed < 0) throw invalid("--seed", seed, "a non-negative integer");
   const lin = ctxSpecs[0].params as { lambda: number; alpha: number };
-  const T = info.envParams.horizon;
+  const trained = info.envParams.horizon;
+  const T = positive("--horizon", flags.horizon, trained, true);
+  if (T > trained) throw invalid("--horizon", T, `at most the model's training horizon ${trained}`);
   const config = {
     command: "construct compare",
     model: modelArg,
     modelPath: path,
     env: info.env,
-    envParams: info.envParams,
+    envParams: { ...info.envParams, horizon: T },
     horizon: T,
     tasks: positive("--tasks", flags.tasks, 200, true),
     seed,
@@ -86,7 +90,7 @@ export async function runCompare(flags: CompareFlags): Promise<Record<string, un
     eps: positive("--eps", flags.eps, 0.1, false),
     greedy: info.greedy ?? false,
   };
-  const dist = new BanditTaskDistribution(info.envParams);
+  const dist = new BanditTaskDistribution(config.envParams);
   const mc = parseTransformerConfig(ck.config);
   const model = createTransformer(mc);
   const tfSpec = parseAlgoSpec(`tf-soft-linucb:lambda=${lin.lambda}:alpha=${lin.alpha}:tau=${config.tau}:eps=${config.eps}`);
@@ -111,7 +115,7 @@ export async function runCompare(flags: CompareFlags): Promise<Record<string, un
     const bar = progress(`regret (${policies.length} policies × ${config.tasks} tasks)`, config.tasks * policies.length, "task runs");
     const { algorithms } = await evaluateBandit(policies, { dist, horizon: T, tasks: config.tasks, seed, chunk: 50, onProgress: (n) => bar.tick(n) });
     bar.stop();
-    const bandit: BanditResults = { env: info.env, envParams: info.envParams, horizon: T, tasks: config.tasks, seed, definitions: METRIC_DEFINITIONS, algorithms };
+    const bandit: BanditResults = { env: info.env, envParams: config.envParams, horizon: T, tasks: config.tasks, seed, definitions: METRIC_DEFINITIONS, algorithms };
     log(regretTable(bandit) + "\n");
     await writePlot(
       wide(lineWithBands({

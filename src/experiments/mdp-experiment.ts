@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { IcrlError } from "../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
-import { generateStage, inExperimentFolder } from "./stages.js";
+import { generateStage, inExperimentFolder, shippedFrom } from "./stages.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
 import type { EngineName } from "../nn/grad-engine.js";
@@ -95,7 +95,7 @@ export interface MdpExperimentOutcome {
 }
 
 export async function runMdpExperiment(exp: MdpExperiment, out: string, opts: MdpExperimentOpts): Promise<MdpExperimentOutcome> {
-  const r = await inExperimentFolder(out, exp, () => runMdpStages(exp, out, opts), () => (opts.ship ? [shipMdpModel(exp, out)] : []));
+  const r = await inExperimentFolder(out, exp, () => runMdpStages(exp, out, opts), () => (opts.ship ? [shipMdpModel(exp, out, opts.trainSeeds ?? exp.trainSeeds ?? 1)] : []));
   return { results: r.results, criteria: r.criteria, timings: r.timings, shipped: r.after };
 }
 
@@ -223,10 +223,11 @@ export function mdpMemoryPlanText(spec: MdpGenerationSpec, train: MdpPretrainCon
   ].join("\n");
 }
 
-/** Copy the trained model to models/<preset>.safetensors, tagged with the preset and its deployment. */
-function shipMdpModel(exp: MdpExperiment, out: string): string {
+/** Copy the first training seed's model to models/<preset>.safetensors, tagged with the preset, its deployment and what it was shipped from. */
+function shipMdpModel(exp: MdpExperiment, out: string, trainSeeds: number): string {
   const ck = loadCheckpoint(join(out, "train", "model.safetensors"));
-  const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos, greedy: exp.evaluate.greedy, context: exp.evaluate.context };
+  const experiment = shippedFrom(out, join(out, "train"), exp.train, trainSeeds);
+  const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos, greedy: exp.evaluate.greedy, context: exp.evaluate.context, experiment };
   const dst = join(MODELS_DIR, `${exp.shipAs ?? exp.name}.safetensors`);
   saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
   return dst;

@@ -1,4 +1,5 @@
 /** The frame both experiment runners (bandit-experiment.ts, mdp-experiment.ts) run their stages in. */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkOutPath, removeTempFiles, runCommand, writeJsonAtomic } from "../core/io.js";
 import { withOutLock } from "../core/lock.js";
@@ -27,4 +28,28 @@ export async function generateStage(label: string, total: number, unit: string, 
   await generate((n) => bar.tick(n));
   bar.stop();
   return (performance.now() - t0) / 1000;
+}
+
+/** What a shipped model records of the experiment it comes from (checkpoint metadata `experiment`). */
+export interface ShippedFrom {
+  trainSeeds: number[];
+  shippedTrainSeed: number;
+  budget: { steps: number; batchSize: number; samples: number; trainWallSeconds: number };
+  criteria: { text: string; pass: boolean; detail: string }[];
+}
+
+/**
+ * The `experiment` metadata of a model shipped from the experiment folder `out`: its first training
+ * seed's run in `trainDir` (training config `train`), the seeds the experiment trained, this model's
+ * budget and the experiment's checks (from out/results.json).
+ */
+export function shippedFrom(out: string, trainDir: string, train: { seed: number; steps: number; batchSize: number }, trainSeeds: number): ShippedFrom {
+  const report = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { criteria: { text: string; pass: boolean; detail: string }[] };
+  const timing = JSON.parse(readFileSync(join(trainDir, "timing.json"), "utf8")) as { wallSeconds: number };
+  return {
+    trainSeeds: Array.from({ length: trainSeeds }, (_, i) => train.seed + i),
+    shippedTrainSeed: train.seed,
+    budget: { steps: train.steps, batchSize: train.batchSize, samples: train.steps * train.batchSize, trainWallSeconds: timing.wallSeconds },
+    criteria: report.criteria.map((c) => ({ text: c.text, pass: c.pass, detail: c.detail })),
+  };
 }

@@ -4,8 +4,9 @@
  * See docs/constructions.md.
  */
 import type { Command } from "commander";
+import { addOptions } from "../options.js";
 import { IcrlError, invalid } from "../../core/errors.js";
-import { CONFIG_HELP, didYouMean, intFlag, kebabKey, loadConfigFile, numFlag } from "../../core/config.js";
+import { CONFIG_HELP, didYouMean, kebabKey, loadConfigFile } from "../../core/config.js";
 import { runLinUcb, runRidgeRates, runThompson, runUcbVi } from "../../experiments/construct.js";
 import { runCompare } from "../../experiments/construct-compare.js";
 
@@ -38,58 +39,64 @@ function withConfig(cmd: Command, command: string, derived: string[], accepted: 
 
 export function register(program: Command): void {
   const construct = program.command("construct").description("Explicit ReLU-transformer constructions of Lin, Bai & Mei (ICLR 2024), verified against the reference algorithms");
-  withConfig(construct
+  withConfig(addOptions(construct
     .command("ridge-rates")
-    .description("in-context ridge regression by GD and AGD transformers: per-layer identity and error vs layers")
-    .option("--out <dir>", "run folder (default runs/construct-ridge-rates-<time>)")
-    .option("--seed <n>", "seed", intFlag("seed"))
-    .option("--dim <n>", "feature dimension d", intFlag("dim"))
-    .option("--rounds <n>", "rounds in the history", intFlag("rounds"))
-    .option("--lambda <x>", "ridge parameter", numFlag("lambda"))
-    .option("--target <x>", "relative error for the layers-to-accuracy count", numFlag("target"))
-    .option("--max-layers <n>", "cap on layers per run", intFlag("max-layers")), "construct ridge-rates", ["scales"], [], runRidgeRates);
-  withConfig(construct
+    .description("in-context ridge regression by GD and AGD transformers: per-layer identity and error vs layers"), [
+    ["--out <dir>", "run folder (default runs/construct-ridge-rates-<time>)"],
+    ["--seed <n>", "seed", "int"],
+    ["--dim <n>", "feature dimension d", "int"],
+    ["--rounds <n>", "rounds in the history", "int"],
+    ["--lambda <x>", "ridge parameter", "num"],
+    ["--target <x>", "relative error for the layers-to-accuracy count", "num"],
+    ["--max-layers <n>", "cap on layers per run", "int"],
+  ]), "construct ridge-rates", ["scales"], [], runRidgeRates);
+  withConfig(addOptions(construct
     .command("ucbvi")
-    .description("soft UCB-VI transformer (exact construction) vs soft UCB-VI on random episodic MDPs")
-    .option("--out <dir>", "run folder (default runs/construct-ucbvi-<time>)")
-    .option("--seed <n>", "seed", intFlag("seed"))
-    .option("--states <n>", "|S|", intFlag("states"))
-    .option("--actions <n>", "|A|", intFlag("actions"))
-    .option("--horizon <n>", "H", intFlag("horizon"))
-    .option("--episodes <n>", "K", intFlag("episodes"))
-    .option("--mdps <n>", "number of random MDPs", intFlag("mdps"))
-    .option("--bonus-scale <x>", "bonus constant c (default: both 2, the paper's, and 0.05; a config file may list several as bonus-scales)", numFlag("bonus-scale")), "construct ucbvi", [], ["bonusScales"], runUcbVi);
-  withConfig(construct
+    .description("soft UCB-VI transformer (exact construction) vs soft UCB-VI on random episodic MDPs"), [
+    ["--out <dir>", "run folder (default runs/construct-ucbvi-<time>)"],
+    ["--seed <n>", "seed", "int"],
+    ["--states <n>", "|S|", "int"],
+    ["--actions <n>", "|A|", "int"],
+    ["--horizon <n>", "H", "int"],
+    ["--episodes <n>", "K", "int"],
+    ["--mdps <n>", "number of random MDPs", "int"],
+    ["--bonus-scale <x>", "bonus constant c (default: both 2, the paper's, and 0.05; a config file may list several as bonus-scales)", "num"],
+  ]), "construct ucbvi", [], ["bonusScales"], runUcbVi);
+  withConfig(addOptions(construct
     .command("linucb")
-    .description("soft LinUCB transformer: log-policy error over random histories and regret vs soft LinUCB on lin-linear")
-    .option("--out <dir>", "run folder (default runs/construct-linucb-<time>)")
-    .option("--seed <n>", "seed", intFlag("seed"))
-    .option("--horizon <n>", "rounds T (the construction's depth grows like sqrt(T) log)", intFlag("horizon"))
-    .option("--tasks <n>", "tasks for the regret comparison", intFlag("tasks"))
-    .option("--histories <n>", "random histories for the log-policy check", intFlag("histories"))
-    .option("--tau <x>", "softmax temperature", numFlag("tau"))
-    .option("--alpha <x>", "bonus coefficient", numFlag("alpha"))
-    .option("--eps <x>", "target log-policy error", numFlag("eps"))
-    .option("--layers <n>", "override the number of AGD layers", intFlag("layers")), "construct linucb", ["env", "lambda", "Ba", "Rw"], [], runLinUcb);
-  withConfig(construct
+    .description("soft LinUCB transformer: log-policy error over random histories and regret vs soft LinUCB on lin-linear"), [
+    ["--out <dir>", "run folder (default runs/construct-linucb-<time>)"],
+    ["--seed <n>", "seed", "int"],
+    ["--horizon <n>", "rounds T (the construction's depth grows like sqrt(T) log)", "int"],
+    ["--tasks <n>", "tasks for the regret comparison", "int"],
+    ["--histories <n>", "random histories for the log-policy check", "int"],
+    ["--tau <x>", "softmax temperature", "num"],
+    ["--alpha <x>", "bonus coefficient", "num"],
+    ["--eps <x>", "target log-policy error", "num"],
+    ["--layers <n>", "override the number of AGD layers", "int"],
+  ]), "construct linucb", ["env", "lambda", "Ba", "Rw"], [], runLinUcb);
+  withConfig(addOptions(construct
     .command("thompson")
-    .description("Thompson-sampling transformer (ridge + Pade square root + shifted solves): identities of the exact steps, measured errors, regret vs Thompson sampling on lin-linear")
-    .option("--out <dir>", "run folder (default runs/construct-thompson-<time>)")
-    .option("--seed <n>", "seed", intFlag("seed"))
-    .option("--horizon <n>", "rounds T (depth grows like sqrt(T) log)", intFlag("horizon"))
-    .option("--tasks <n>", "tasks for the regret comparison", intFlag("tasks"))
-    .option("--histories <n>", "random histories for the error checks", intFlag("histories"))
-    .option("--z-samples <n>", "Monte Carlo draws of z per history for the policy distance", intFlag("z-samples"))
-    .option("--eps <x>", "target error on x_k = sqrt(r) Sigma^-1/2 a_k and y_k = <mu, a_k>", numFlag("eps"))
-    .option("--prior-var <x>", "prior variance lambda of w* ~ N(0, lambda I)", numFlag("prior-var"))
-    .option("--pade-terms <n>", "override the Pade order m", intFlag("pade-terms")), "construct thompson", ["env", "noiseVar", "Ba", "Rw"], [], runThompson);
-  withConfig(construct
+    .description("Thompson-sampling transformer (ridge + Pade square root + shifted solves): identities of the exact steps, measured errors, regret vs Thompson sampling on lin-linear"), [
+    ["--out <dir>", "run folder (default runs/construct-thompson-<time>)"],
+    ["--seed <n>", "seed", "int"],
+    ["--horizon <n>", "rounds T (depth grows like sqrt(T) log)", "int"],
+    ["--tasks <n>", "tasks for the regret comparison", "int"],
+    ["--histories <n>", "random histories for the error checks", "int"],
+    ["--z-samples <n>", "Monte Carlo draws of z per history for the policy distance", "int"],
+    ["--eps <x>", "target error on x_k = sqrt(r) Sigma^-1/2 a_k and y_k = <mu, a_k>", "num"],
+    ["--prior-var <x>", "prior variance lambda of w* ~ N(0, lambda I)", "num"],
+    ["--pade-terms <n>", "override the Pade order m", "int"],
+  ]), "construct thompson", ["env", "noiseVar", "Ba", "Rw"], [], runThompson);
+  withConfig(addOptions(construct
     .command("compare")
-    .description("constructed soft LinUCB transformer vs a transformer pretrained on LinUCB vs the algorithms: regret curves and action-distribution distances along the same histories")
-    .option("--model <m>", "pretrained model distilled from LinUCB: shipped name, checkpoint or run folder (default lin-fig1-left)")
-    .option("--tasks <n>", "evaluation tasks (default 200)", intFlag("tasks"))
-    .option("--seed <n>", "seed (default 7)", intFlag("seed"))
-    .option("--tau <x>", "soft LinUCB temperature of the construction (default 0.1)", numFlag("tau"))
-    .option("--eps <x>", "target log-policy error of the construction (default 0.1)", numFlag("eps"))
-    .option("--out <dir>", "run folder (default runs/construct-compare-<time>)"), "construct compare", ["modelPath", "env", "envParams", "horizon", "linucb", "greedy"], [], runCompare);
+    .description("constructed soft LinUCB transformer vs a transformer pretrained on LinUCB vs the algorithms: regret curves and action-distribution distances along the same histories"), [
+    ["--model <m>", "pretrained model distilled from LinUCB: shipped name, checkpoint or run folder (default lin-fig1-left)"],
+    ["--tasks <n>", "evaluation tasks (default 200)", "int"],
+    ["--horizon <n>", "rounds T (default and maximum: the model's training horizon; the construction's depth grows like sqrt(T) log)", "int"],
+    ["--seed <n>", "seed (default 7)", "int"],
+    ["--tau <x>", "soft LinUCB temperature of the construction (default 0.1)", "num"],
+    ["--eps <x>", "target log-policy error of the construction (default 0.1)", "num"],
+    ["--out <dir>", "run folder (default runs/construct-compare-<time>)"],
+  ]), "construct compare", ["modelPath", "env", "envParams", "linucb", "greedy"], [], runCompare);
 }

@@ -3,9 +3,10 @@
  * experiments (src/experiments/lsa.ts, which holds their config schemas and what each writes).
  */
 import type { Command } from "commander";
+import { addOptions } from "../options.js";
 import { z } from "zod";
 import { invalid, show } from "../../core/errors.js";
-import { defined, intFlag, loadConfigFile, numFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { defined, loadConfigFile, parseWith, CONFIG_HELP } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 import { CONTROL_PRESETS, MIMIC_PRESETS, TD_PRESETS } from "../../experiments/lsa-presets.js";
 import { ControlSchema, MimicSchema, resolveConfig, runControlExperiment, runMimicExperiment, runTdExperiment, runVerify, seedField, TdSchema } from "../../experiments/lsa.js";
@@ -37,10 +38,11 @@ interface CommonFlags {
 export function register(program: Command): void {
   const lsa = program.command("lsa").description("Linear self-attention (LSA) in-context RL: identities, teacher mimicking, Wang et al. TD pretraining, in-context control.");
 
-  lsa
+  addOptions(lsa
     .command("verify")
-    .description("Check identities T1–T15: explicit LSA constructions vs TD(0), TD(λ), residual gradient, SARSA, actor-critic and GD, layer by layer (float64 and float32).")
-    .option("--seed <s>", "seed (default 42)", intFlag("seed"))
+    .description("Check identities T1–T15: explicit LSA constructions vs TD(0), TD(λ), residual gradient, SARSA, actor-critic and GD, layer by layer (float64 and float32)."), [
+    ["--seed <s>", "seed (default 42)", "int"],
+  ])
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/lsa-verify-s<seed>-<time>)")
     .action(async (flags: CommonFlags) => {
@@ -49,22 +51,23 @@ export function register(program: Command): void {
       if (!(await runVerify(cfg.seed, flags.out ?? defaultOutDir("lsa-verify", cfg.seed), stdout))) process.exitCode = 1;
     });
 
-  lsa
+  addOptions(lsa
     .command("mimic")
-    .description("Teacher-mimicking training of one LSA block on random MDPs (SARSA or actor-critic teacher); loss, recovery and heatmap plots.")
-    .option("--preset <name>", `preset: ${Object.keys(MIMIC_PRESETS).join(", ")} (default sarsa)`)
-    .option("--teacher <t>", "sarsa | ac")
-    .option("--states <S>", "|S|", intFlag("states"))
-    .option("--actions <A>", "|A|", intFlag("actions"))
-    .option("--n <n>", "context length", intFlag("n"))
-    .option("--features <kind>", "one-hot | random")
-    .option("--optimizer <opt>", "adam | gd | adam-gd")
-    .option("--lr <x>", "Adam learning rate", numFlag("lr"))
-    .option("--gd-lr <x>", "gradient-descent step", numFlag("gd-lr"))
-    .option("--steps <k>", "training steps", intFlag("steps"))
-    .option("--batch <B>", "prompts per step", intFlag("batch"))
-    .option("--log-every <k>", "log diagnostics every k steps", intFlag("log-every"))
-    .option("--seed <s>", "seed", intFlag("seed"))
+    .description("Teacher-mimicking training of one LSA block on random MDPs (SARSA or actor-critic teacher); loss, recovery and heatmap plots."), [
+    ["--preset <name>", `preset: ${Object.keys(MIMIC_PRESETS).join(", ")} (default sarsa)`],
+    ["--teacher <t>", "sarsa | ac"],
+    ["--states <S>", "|S|", "int"],
+    ["--actions <A>", "|A|", "int"],
+    ["--n <n>", "context length", "int"],
+    ["--features <kind>", "one-hot | random"],
+    ["--optimizer <opt>", "adam | gd | adam-gd"],
+    ["--lr <x>", "Adam learning rate", "num"],
+    ["--gd-lr <x>", "gradient-descent step", "num"],
+    ["--steps <k>", "training steps", "int"],
+    ["--batch <B>", "prompts per step", "int"],
+    ["--log-every <k>", "log diagnostics every k steps", "int"],
+    ["--seed <s>", "seed", "int"],
+  ])
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/lsa-mimic-<preset>-s<seed>-<time>)")
     .action(async (flags: CommonFlags & Record<string, string | number | undefined>) => {
@@ -75,18 +78,19 @@ export function register(program: Command): void {
       await runMimicExperiment(cfg, flags.out ?? defaultOutDir(`lsa-mimic-${cfg.preset}`, cfg.seed), stdout);
     });
 
-  lsa
+  addOptions(lsa
     .command("td-pretrain")
-    .description("Wang et al. multi-task TD pretraining of an L-layer LSA on Boyan chains / Loop MRPs; VD, SS, IWS and P/Q traces.")
-    .option("--preset <name>", `preset: ${Object.keys(TD_PRESETS).join(", ")} (default wang)`)
-    .option("--mrps <k>", "number of MRPs", intFlag("mrps"))
-    .option("--layers <L>", "layers", intFlag("layers"))
-    .option("--mode <m>", "auto | sequential")
-    .option("--family <f>", "boyan | loop")
-    .option("--n <n>", "context length", intFlag("n"))
-    .option("--lr <x>", "Adam learning rate", numFlag("lr"))
-    .option("--seed <s>", "seed", intFlag("seed"))
-    .option("--seeds <list>", "several seeds, e.g. 0-4 or 0,3,7: one run each, mean ± s.e. across seeds", seedsFlag)
+    .description("Wang et al. multi-task TD pretraining of an L-layer LSA on Boyan chains / Loop MRPs; VD, SS, IWS and P/Q traces."), [
+    ["--preset <name>", `preset: ${Object.keys(TD_PRESETS).join(", ")} (default wang)`],
+    ["--mrps <k>", "number of MRPs", "int"],
+    ["--layers <L>", "layers", "int"],
+    ["--mode <m>", "auto | sequential"],
+    ["--family <f>", "boyan | loop"],
+    ["--n <n>", "context length", "int"],
+    ["--lr <x>", "Adam learning rate", "num"],
+    ["--seed <s>", "seed", "int"],
+    ["--seeds <list>", "several seeds, e.g. 0-4 or 0,3,7: one run each, mean ± s.e. across seeds", seedsFlag],
+  ])
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/lsa-td-<preset>-<time>)")
     .action(async (flags: CommonFlags & Record<string, string | number | number[] | undefined>) => {
@@ -94,17 +98,18 @@ export function register(program: Command): void {
       await runTdExperiment(cfg, flags.out ?? defaultOutDir(`lsa-td-${cfg.preset}`), stdout);
     });
 
-  lsa
+  addOptions(lsa
     .command("control")
-    .description("Train a block by teacher mimicking, then apply it K times on unseen MDPs; J(π_k) vs k against the exact iterate and the oracle J*.")
-    .option("--preset <name>", `preset: ${Object.keys(CONTROL_PRESETS).join(", ")} (default sarsa)`)
-    .option("--mimic <preset>", `block training preset: ${Object.keys(MIMIC_PRESETS).join(", ")}`)
-    .option("--tasks <k>", "unseen MDPs", intFlag("tasks"))
-    .option("--K <k>", "outer iterations", intFlag("K"))
-    .option("--n <n>", "context length at deployment", intFlag("n"))
-    .option("--tau <x>", "softmax temperature at deployment", numFlag("tau"))
-    .option("--steps <k>", "block training steps (override the mimic preset)", intFlag("steps"))
-    .option("--seed <s>", "seed", intFlag("seed"))
+    .description("Train a block by teacher mimicking, then apply it K times on unseen MDPs; J(π_k) vs k against the exact iterate and the oracle J*."), [
+    ["--preset <name>", `preset: ${Object.keys(CONTROL_PRESETS).join(", ")} (default sarsa)`],
+    ["--mimic <preset>", `block training preset: ${Object.keys(MIMIC_PRESETS).join(", ")}`],
+    ["--tasks <k>", "unseen MDPs", "int"],
+    ["--K <k>", "outer iterations", "int"],
+    ["--n <n>", "context length at deployment", "int"],
+    ["--tau <x>", "softmax temperature at deployment", "num"],
+    ["--steps <k>", "block training steps (override the mimic preset)", "int"],
+    ["--seed <s>", "seed", "int"],
+  ])
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/lsa-control-<preset>-s<seed>-<time>)")
     .action(async (flags: CommonFlags & Record<string, string | number | undefined>) => {

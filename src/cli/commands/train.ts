@@ -9,10 +9,8 @@ import { IcrlError, show } from "../../core/errors.js";
 import { parameterCount } from "../../nn/memory-plan.js";
 import { isMdpDataset, parseTrainConfig, runTraining, type TrainConfig } from "../../train/train.js";
 import { setTensorBoard } from "../../train/loop.js";
-import { fieldHelp, intFlag, loadConfigFile, numFlag, CONFIG_HELP } from "../../core/config.js";
-import { PretrainConfigSchema } from "../../train/pretrain.js";
-import { MdpPretrainConfigSchema } from "../../train/mdp-pretrain.js";
-import { rawTrainConfig, type TrainFlags } from "../train-flags.js";
+import { intFlag, loadConfigFile, CONFIG_HELP } from "../../core/config.js";
+import { addTrainFieldFlags, rawTrainConfig, type TrainFlags } from "../train-flags.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 
 type Flags = TrainFlags;
@@ -29,34 +27,13 @@ export function resolveTrainConfig(flags: Flags): TrainConfig {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("train")
     .description("Pretrain a transformer on a dataset from `icrl generate` (cross-entropy on every step's label); resumable run folder with metrics.jsonl, checkpoints and the final model.safetensors.")
     .option("--data <dir>", "dataset folder written by `icrl generate`")
-    .option("--backbone <kind>", "relu (Lin et al.'s ReLU attention) or gpt (DPT's softmax GPT-2); default relu for bandit datasets, gpt for MDP datasets")
-    .option("--layers <L>", fieldHelp(PretrainConfigSchema, "numLayers"), intFlag("layers"))
-    .option("--d-model <D>", fieldHelp(PretrainConfigSchema, "dModel"), intFlag("d-model"))
-    .option("--heads <M>", fieldHelp(PretrainConfigSchema, "numHeads"), intFlag("heads"))
-    .option("--lr <x>", fieldHelp(PretrainConfigSchema, "lr"), numFlag("lr"))
-    .option("--schedule <kind>", fieldHelp(PretrainConfigSchema, "schedule"))
-    .option("--warmup <n>", fieldHelp(PretrainConfigSchema, "warmupSteps"), intFlag("warmup"))
-    .option("--weight-decay <x>", fieldHelp(PretrainConfigSchema, "weightDecay"), numFlag("weight-decay"))
-    .option("--batch <n>", fieldHelp(PretrainConfigSchema, "batchSize"), intFlag("batch"))
-    .option("--micro-batches <k>", fieldHelp(PretrainConfigSchema, "microBatches"), intFlag("micro-batches"))
-    .option("--steps <n>", fieldHelp(PretrainConfigSchema, "steps"), intFlag("steps"))
-    .option("--eval-every <n>", fieldHelp(PretrainConfigSchema, "evalEvery"), intFlag("eval-every"))
-    .option("--log-every <n>", fieldHelp(PretrainConfigSchema, "logEvery"), intFlag("log-every"))
-    .option("--checkpoint-every <n>", fieldHelp(PretrainConfigSchema, "checkpointEvery"), intFlag("checkpoint-every"))
-    .option("--val-trajectories <n>", fieldHelp(PretrainConfigSchema, "valTrajectories"), intFlag("val-trajectories"))
-    .option("--seed <s>", fieldHelp(PretrainConfigSchema, "seed"), intFlag("seed"))
-    .option("--short-horizon <h>", fieldHelp(PretrainConfigSchema, "shortHorizon"), intFlag("short-horizon"))
-    .option("--short-steps <n>", fieldHelp(PretrainConfigSchema, "shortSteps"), intFlag("short-steps"))
+    .option("--backbone <kind>", "relu (Lin et al.'s ReLU attention) or gpt (DPT's softmax GPT-2); default relu for bandit datasets, gpt for MDP datasets");
+  addTrainFieldFlags(cmd)
     .option("--workers <n>", "threads computing micro-batch gradients when --micro-batches > 1 (default 2; results do not depend on it)", intFlag("workers"))
-    .option("--window <W>", fieldHelp(MdpPretrainConfigSchema, "window"), intFlag("window"))
-    .option("--time <kind>", fieldHelp(MdpPretrainConfigSchema, "time"))
-    .option("--features <kind>", fieldHelp(MdpPretrainConfigSchema, "features"))
-    .option("--query-in-tokens", fieldHelp(MdpPretrainConfigSchema, "queryInTokens"))
-    .option("--no-onehot", fieldHelp(MdpPretrainConfigSchema, "onehot"))
     .option("--engine <name>", "gradient engine: wasm (icrl's SIMD kernels, float32; default) or jax (the jax-js reference), on the CPU")
     .option("--device <name>", "device: cpu (default) or webgpu (a GPU through WebGPU: Dawn in Node; float32; see docs/neural-core.md)")
     .option("--tensorboard", "also write the metrics as TensorBoard scalars into <out>/tensorboard/ (tensorboard --logdir <out>/tensorboard)")
