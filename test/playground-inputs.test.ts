@@ -72,7 +72,8 @@ test("playground inputs: URL parameters and number fields are validated and show
     await page.waitForFunction(() => (globalThis as unknown as Page).icrl?.bandit?.ready === true, null, { timeout: 120_000 });
 
     // a corrupted checkpoint: said once, the baselines still run, no stale transformer views
-    const bad = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // (service workers blocked: a request the page's service worker makes is not seen by page.route)
+    const bad = await browser.newPage({ viewport: { width: 1280, height: 900 }, serviceWorkers: "block" });
     const badErrors: string[] = [];
     bad.on("pageerror", (e) => badErrors.push(e.message));
     await bad.route("**/models/lin-fig1-left.safetensors", (r) => r.fulfill({ contentType: "application/octet-stream", body: Buffer.from("not a checkpoint at all") }));
