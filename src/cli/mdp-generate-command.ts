@@ -12,13 +12,14 @@
  */
 import { z } from "zod";
 import { IcrlError, show } from "../core/errors.js";
-import { isMdpEnv, MDP_ENV_NAMES, parseMdpEnvParams } from "../envs/tabular-mdp.js";
-import { defined, loadConfigFile, parseWith, posInt } from "../core/config.js";
+import { MDP_ENV_NAMES, parseMdpEnvParams } from "../envs/tabular-mdp.js";
+import { parseWith, posInt, configWithFlags } from "../core/config.js";
 import { progress } from "../core/progress.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { checkMdpSpec, type MdpGenerationSpec } from "../data/mdp-dataset.js";
 import { parseContextComponent } from "../data/mdp-rollout.js";
 import { partName, resolveShard } from "../data/shard.js";
+import { DATASET_SIZE_FIELDS } from "../data/generate-config.js";
 import { join } from "node:path";
 import { parseContextFlag } from "../core/config.js";
 import type { GenerateFlags } from "./commands/generate.js";
@@ -39,11 +40,7 @@ export const MdpGenerateConfigSchema = z.strictObject({
   states: posInt(10_000).optional(),
   actions: posInt(1000).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
-  tasks: posInt(100_000_000).default(1000),
-  valTasks: z.number().int("an integer").nonnegative("a non-negative integer").max(100_000_000).optional(),
-  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
-  shardSize: posInt(1_000_000).default(1000),
-  workers: posInt(64).default(2),
+  ...DATASET_SIZE_FIELDS,
 });
 export type MdpGenerateConfig = z.infer<typeof MdpGenerateConfigSchema>;
 
@@ -56,35 +53,25 @@ export interface MdpGenerateFlags extends GenerateFlags {
   actions?: number;
 }
 
-/** True when a generate invocation names an MDP environment (by flag or in its config file). */
-export function isMdpGenerate(flags: { env?: string; config?: string }): boolean {
-  const env = flags.env ?? (flags.config ? loadConfigFile(flags.config).env : undefined);
-  return typeof env === "string" && isMdpEnv(env);
-}
-
 export function resolveMdpGenerateConfig(flags: MdpGenerateFlags): MdpGenerateConfig {
   const other = flags as Record<string, unknown>;
   for (const k of ["arms", "dim", "noise", "label"]) if (other[k] !== undefined) throw new IcrlError(`invalid --${k}: ${show(other[k])} (allowed: not for MDP environments; use --kind, --context, --context-length, --episodes, --states, --actions, --horizon)`);
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  const raw: Record<string, unknown> = {
-    ...file,
-    ...defined({
-      env: flags.env,
-      kind: flags.kind,
-      context: flags.context !== undefined ? parseContextFlag(flags.context, "random@0.5,uniform@0.5") : undefined,
-      expert: flags.expert,
-      contextLength: flags.contextLength,
-      episodes: flags.episodes,
-      horizon: flags.horizon,
-      states: flags.states,
-      actions: flags.actions,
-      tasks: flags.tasks,
-      valTasks: flags.valTasks,
-      seed: flags.seed,
-      shardSize: flags.shardSize,
-      workers: flags.workers,
-    }),
-  };
+  const raw: Record<string, unknown> = configWithFlags(flags.config, {
+    env: flags.env,
+    kind: flags.kind,
+    context: flags.context !== undefined ? parseContextFlag(flags.context, "random@0.5,uniform@0.5") : undefined,
+    expert: flags.expert,
+    contextLength: flags.contextLength,
+    episodes: flags.episodes,
+    horizon: flags.horizon,
+    states: flags.states,
+    actions: flags.actions,
+    tasks: flags.tasks,
+    valTasks: flags.valTasks,
+    seed: flags.seed,
+    shardSize: flags.shardSize,
+    workers: flags.workers,
+  });
   if (typeof raw.context === "string") raw.context = parseContextFlag(raw.context, "random@0.5,uniform@0.5");
   if (raw.kind === undefined) throw new IcrlError("missing --kind (allowed: dpt or ad)");
   if (raw.context === undefined) throw new IcrlError("missing --context (allowed: MDP algorithm specs with optional weights, e.g. random@0.5,uniform@0.5 or soft-ucbvi)");

@@ -6,7 +6,7 @@
  * from the field's schema.
  */
 import type { Command } from "commander";
-import { camelKey, defined, fieldHelp, intFlag, loadConfigFile, numFlag } from "../core/config.js";
+import { camelKey, fieldHelp, intFlag, numFlag, configWithFlags } from "../core/config.js";
 import { PretrainConfigSchema } from "../train/pretrain.js";
 import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
 
@@ -75,9 +75,8 @@ export interface TrainFlags {
 
 /** The raw training config: the config file's keys, overridden by the flags given. */
 export function rawTrainConfig(flags: TrainFlags): Record<string, unknown> {
-  const file = flags.config ? loadConfigFile(flags.config) : {};
   const fields: Record<string, unknown> = { data: flags.data, backbone: flags.backbone, engine: flags.engine };
   for (const [flag, field] of TRAIN_FIELD_FLAGS) fields[field] = flags[camelKey(flagName(flag))];
   fields.onehot = flags.onehot === false ? false : undefined; // --no-onehot; commander defaults it to true
-  return { ...file, ...defined(fields) };
+  return configWithFlags(flags.config, fields);
 }

@@ -234,6 +234,11 @@ export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
   return out as Partial<T>;
 }
 
+/** The raw config of a command: the keys of its --config file (if any), overridden by the fields its flags set (undefined: not given). */
+export function configWithFlags(configFile: string | undefined, fields: Record<string, unknown>): Record<string, unknown> {
+  return { ...(configFile ? loadConfigFile(configFile) : {}), ...defined(fields) };
+}
+
 /** A config field: an integer in [1, max] (the message names the bound). */
 export const posInt = (max: number) => z.number().int("an integer").positive("a positive integer").max(max, `at most ${max}`);
 

@@ -12,6 +12,15 @@ import { parseAlgoSpec } from "../algos/registry.js";
 import type { GenerationSpec } from "./dataset.js";
 
 
+/** The fields of a generation config that size and seed the dataset, for bandit and MDP datasets alike. */
+export const DATASET_SIZE_FIELDS = {
+  tasks: posInt(100_000_000).default(1000),
+  valTasks: z.number().int("an integer").nonnegative("a non-negative integer").max(100_000_000).optional(),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+  shardSize: posInt(1_000_000).default(1000),
+  workers: posInt(64).default(2),
+};
+
 export const GenerateConfigSchema = z.strictObject({
   env: z.enum(BANDIT_PRESET_NAMES as [string, ...string[]], { message: `one of ${[...BANDIT_PRESET_NAMES, ...MDP_ENV_NAMES].join(", ")}` }),
   horizon: posInt(100_000).optional(),
@@ -24,11 +33,7 @@ export const GenerateConfigSchema = z.strictObject({
     .min(1, "at least one context algorithm"),
   label: z.enum(["ad", "dpt", "approx-dpt"], { message: "one of ad, dpt, approx-dpt" }).default("ad"),
   expert: z.string().nullable().default(null),
-  tasks: posInt(100_000_000).default(1000),
-  valTasks: z.number().int("an integer").nonnegative("a non-negative integer").max(100_000_000).optional(),
-  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
-  shardSize: posInt(1_000_000).default(1000),
-  workers: posInt(64).default(2),
+  ...DATASET_SIZE_FIELDS,
 });
 export type GenerateConfig = z.infer<typeof GenerateConfigSchema>;
 

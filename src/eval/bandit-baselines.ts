@@ -11,7 +11,7 @@ import { BANDIT_PRESET_NAMES } from "../envs/bandit.js";
 import { makeBatchPolicy, parseAlgoSpec } from "../algos/registry.js";
 import { MDP_ENV_NAMES } from "../envs/tabular-mdp.js";
 import type { BanditResults } from "../report/bandit-report.js";
-import { checkUniqueLabels, listFlag, defined, loadConfigFile, parseWith } from "../core/config.js";
+import { checkUniqueLabels, listFlag, parseWith, configWithFlags } from "../core/config.js";
 import { compareOnBandit, DEFAULT_BASELINES } from "./bandit-evaluate.js";
 
 const posInt = (what: string, max: number) =>
@@ -48,8 +48,7 @@ export interface BaselinesFlags {
 }
 
 export function resolveBaselinesConfig(flags: BaselinesFlags): BaselinesConfig {
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  const fromFlags = defined({
+  const raw = configWithFlags(flags.config, {
     env: flags.env,
     algos: listFlag(flags.algos),
     tasks: flags.tasks,
@@ -60,7 +59,6 @@ export function resolveBaselinesConfig(flags: BaselinesFlags): BaselinesConfig {
     noise: flags.noise,
     chunk: flags.chunk,
   });
-  const raw = { ...file, ...fromFlags };
   if (raw.env === undefined) throw new IcrlError(`missing --env (allowed: ${BANDIT_PRESET_NAMES.join(", ")})`);
   return parseWith(BaselinesConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
 }

@@ -6,12 +6,12 @@
 import { z } from "zod";
 import { invalid } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/io.js";
-import { gridSize, isMdpEnv, MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, stateCell, type MdpEnvName } from "../envs/tabular-mdp.js";
+import { gridSize, MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, stateCell, type MdpEnvName } from "../envs/tabular-mdp.js";
 import { PerTaskMdpBatch } from "../algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { evaluateMdp, MDP_METRIC_DEFINITIONS, type RecordedEpisode } from "./mdp-harness.js";
 import { darkroomTrajectorySpec, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
-import { checkUniqueLabels, listFlag, defined, loadConfigFile, parseWith, posInt } from "../core/config.js";
+import { checkUniqueLabels, listFlag, parseWith, posInt, configWithFlags } from "../core/config.js";
 import { progress } from "../core/progress.js";
 import { inStagedDir } from "../core/run-dir.js";
 
@@ -68,30 +68,20 @@ export interface MdpBaselinesFlags {
   out?: string;
 }
 
-/** True when a baselines invocation names an MDP environment (by flag or in its config file). */
-export function isMdpBaselines(flags: { env?: string; config?: string }): boolean {
-  const env = flags.env ?? (flags.config ? loadConfigFile(flags.config).env : undefined);
-  return typeof env === "string" && isMdpEnv(env);
-}
-
 export function resolveMdpBaselinesConfig(flags: MdpBaselinesFlags): MdpBaselinesConfig {
   const other = flags as Record<string, unknown>;
   for (const k of ["arms", "dim", "noise"]) if (other[k] !== undefined) throw invalid(`--${k}`, other[k], `not for MDP environments (use --states, --actions, --horizon, --episodes)`);
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  const raw = {
-    ...file,
-    ...defined({
-      env: flags.env,
-      algos: listFlag(flags.algos),
-      tasks: flags.tasks,
-      episodes: flags.episodes,
-      horizon: flags.horizon,
-      states: flags.states,
-      actions: flags.actions,
-      seed: flags.seed,
-      chunk: flags.chunk,
-    }),
-  };
+  const raw = configWithFlags(flags.config, {
+    env: flags.env,
+    algos: listFlag(flags.algos),
+    tasks: flags.tasks,
+    episodes: flags.episodes,
+    horizon: flags.horizon,
+    states: flags.states,
+    actions: flags.actions,
+    seed: flags.seed,
+    chunk: flags.chunk,
+  });
   return parseWith(MdpBaselinesConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
 }
 

@@ -14,7 +14,7 @@ import { z } from "zod";
 import { invalid, show } from "../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic, type StagedDir } from "../core/io.js";
 import { heatmap, lineWithBands, writePlot, type VegaLiteSpec } from "../report/plot.js";
-import { defined, loadConfigFile, parseWith } from "../core/config.js";
+import { parseWith, configWithFlags } from "../core/config.js";
 import { progress } from "../core/progress.js";
 import { inStagedDir } from "../core/run-dir.js";
 import { verifyAll } from "../lsa/verify.js";
@@ -105,8 +105,7 @@ export const ControlSchema = z.strictObject({
 
 /** A command's config: the preset, then a config file, then flags, checked by the schema. */
 export function resolveConfig<S extends z.ZodType>(schema: S, presets: Record<string, object>, defPreset: string, flags: { config?: string; preset?: string }, fromFlags: Record<string, unknown>): z.infer<S> {
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  const raw: Record<string, unknown> = { ...file, ...defined(fromFlags) };
+  const raw = configWithFlags(flags.config, fromFlags);
   const preset = (raw.preset as string | undefined) ?? defPreset;
   if (!(preset in presets)) throw invalid("preset", preset, Object.keys(presets).join(", "));
   return parseWith(schema, { seed: 0, ...presets[preset], ...raw, preset }, flags.config ? `config file ${show(flags.config)}` : "flags");

@@ -3,6 +3,7 @@
  * (src/eval/bandit-baselines.ts) or an MDP (src/eval/mdp-baselines.ts); and `icrl algos`.
  */
 import type { Command } from "commander";
+import { namesMdpEnv } from "../task-kind.js";
 import { IcrlError } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
 import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
@@ -10,7 +11,7 @@ import { regretTable } from "../../report/bandit-report.js";
 import { mdpTable } from "../../report/mdp-report.js";
 import { intFlag, numFlag, CONFIG_HELP } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
-import { isMdpBaselines, resolveMdpBaselinesConfig, runMdpBaselines } from "../../eval/mdp-baselines.js";
+import { resolveMdpBaselinesConfig, runMdpBaselines } from "../../eval/mdp-baselines.js";
 import { resolveBaselinesConfig, runBaselines, type BaselinesFlags } from "../../eval/bandit-baselines.js";
 
 type Flags = BaselinesFlags & { episodes?: number; states?: number; actions?: number };
@@ -47,7 +48,7 @@ export function register(program: Command): void {
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/baselines-<env>-s<seed>-<time>)")
     .action(async (flags: Flags) => {
-      if (isMdpBaselines(flags)) return mdpBaselines(flags);
+      if (namesMdpEnv(flags)) return mdpBaselines(flags);
       if (flags.episodes !== undefined || flags.states !== undefined || flags.actions !== undefined) throw new IcrlError(`invalid --episodes/--states/--actions: only for the MDP environments ${MDP_ENV_NAMES.join(", ")}`);
       const cfg = resolveBaselinesConfig(flags);
       const out = flags.out ?? defaultOutDir(`baselines-${cfg.env}`, cfg.seed);

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { IcrlError, invalid, show } from "../../core/errors.js";
 import { regretTable } from "../../report/bandit-report.js";
 import { mdpTable } from "../../report/mdp-report.js";
-import { listFlag, defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { listFlag, intFlag, loadConfigFile, parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 import { EvaluateConfigSchema, runEvaluation, type EvaluateConfig } from "../../eval/bandit-evaluate.js";
 import { isMdpModel, MdpEvaluateConfigSchema, runMdpEvaluation, type MdpEvaluateConfig, type OfflineResult } from "../../eval/mdp-evaluate.js";
@@ -40,20 +40,16 @@ interface Flags {
 /** The flags every model takes, over the config file's keys. */
 function rawConfig(flags: Flags, own: Record<string, unknown>): Record<string, unknown> {
   if (flags.greedy && flags.sampled) throw invalid("--greedy/--sampled", "both", "at most one of the two");
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  return {
-    ...file,
-    ...defined({
-      model: flags.model,
-      tasks: flags.tasks,
-      seed: flags.seed,
-      algos: listFlag(flags.algos),
-      greedy: flags.greedy ? true : flags.sampled ? false : undefined,
-      bothModes: flags.bothModes,
-      engine: flags.engine,
-      ...own,
-    }),
-  };
+  return configWithFlags(flags.config, {
+    model: flags.model,
+    tasks: flags.tasks,
+    seed: flags.seed,
+    algos: listFlag(flags.algos),
+    greedy: flags.greedy ? true : flags.sampled ? false : undefined,
+    bothModes: flags.bothModes,
+    engine: flags.engine,
+    ...own,
+  });
 }
 
 const source = (flags: Flags) => (flags.config ? `config file ${show(flags.config)}` : "flags");

@@ -9,11 +9,12 @@ import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
 import { generateDataset } from "../../data/generate.js";
 import { partName, resolveShard } from "../../data/shard.js";
 import { join } from "node:path";
-import { defined, intFlag, loadConfigFile, numFlag, parseContextFlag, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { intFlag, numFlag, parseContextFlag, parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
 import { progress } from "../../core/progress.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
 export { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
-import { isMdpGenerate, mdpGenerateCommand } from "../mdp-generate-command.js";
+import { mdpGenerateCommand } from "../mdp-generate-command.js";
+import { namesMdpEnv } from "../task-kind.js";
 
 export interface GenerateFlags {
   env?: string;
@@ -35,25 +36,21 @@ export interface GenerateFlags {
 }
 
 export function resolveGenerateConfig(flags: GenerateFlags): GenerateConfig {
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  const raw: Record<string, unknown> = {
-    ...file,
-    ...defined({
-      env: flags.env,
-      horizon: flags.horizon,
-      arms: flags.arms,
-      dim: flags.dim,
-      noise: flags.noise,
-      context: flags.context !== undefined ? parseContextFlag(flags.context) : undefined,
-      label: flags.label,
-      expert: flags.expert,
-      tasks: flags.tasks,
-      valTasks: flags.valTasks,
-      seed: flags.seed,
-      shardSize: flags.shardSize,
-      workers: flags.workers,
-    }),
-  };
+  const raw: Record<string, unknown> = configWithFlags(flags.config, {
+    env: flags.env,
+    horizon: flags.horizon,
+    arms: flags.arms,
+    dim: flags.dim,
+    noise: flags.noise,
+    context: flags.context !== undefined ? parseContextFlag(flags.context) : undefined,
+    label: flags.label,
+    expert: flags.expert,
+    tasks: flags.tasks,
+    valTasks: flags.valTasks,
+    seed: flags.seed,
+    shardSize: flags.shardSize,
+    workers: flags.workers,
+  });
   if (typeof raw.context === "string") raw.context = parseContextFlag(raw.context);
   if (raw.env === undefined) throw new IcrlError(`missing --env (allowed: ${BANDIT_PRESET_NAMES.join(", ")})`);
   if (raw.context === undefined) throw new IcrlError(`missing --context (allowed: algorithm specs with optional weights, e.g. linucb or thompson@0.5,uniform@0.5)`);
@@ -94,7 +91,7 @@ export function register(program: Command): void {
     .option("--out <dir>", "dataset folder (an interrupted run resumes when given the same config); or out: in the --config file")
     .action(async (flags: GenerateFlags) => {
       if (!flags.out) throw new IcrlError("missing --out (allowed: a dataset folder, given as --out DIR or as out: DIR in the --config file)");
-      if (isMdpGenerate(flags)) return mdpGenerateCommand(flags);
+      if (namesMdpEnv(flags)) return mdpGenerateCommand(flags);
       const cfg = resolveGenerateConfig(flags);
       const spec = toGenerationSpec(cfg);
       const part = resolveShard(flags.shard) ?? undefined;

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { addOptions } from "../options.js";
 import { z } from "zod";
 import { invalid, show } from "../../core/errors.js";
-import { defined, loadConfigFile, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 import { CONTROL_PRESETS, MIMIC_PRESETS, TD_PRESETS } from "../../experiments/lsa-presets.js";
 import { ControlSchema, MimicSchema, resolveConfig, runControlExperiment, runMimicExperiment, runTdExperiment, runVerify, seedField, TdSchema } from "../../experiments/lsa.js";
@@ -46,8 +46,7 @@ export function register(program: Command): void {
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/lsa-verify-s<seed>-<time>)")
     .action(async (flags: CommonFlags) => {
-      const file = flags.config ? loadConfigFile(flags.config) : {};
-      const cfg = parseWith(z.strictObject({ seed: seedField.default(42) }), { ...file, ...defined({ seed: flags.seed }) }, flags.config ? `config file ${show(flags.config)}` : "flags");
+      const cfg = parseWith(z.strictObject({ seed: seedField.default(42) }), configWithFlags(flags.config, { seed: flags.seed }), flags.config ? `config file ${show(flags.config)}` : "flags");
       if (!(await runVerify(cfg.seed, flags.out ?? defaultOutDir("lsa-verify", cfg.seed), stdout))) process.exitCode = 1;
     });
 

@@ -14,7 +14,7 @@ import { BANDIT_TARGETS } from "../../probe/targets.js";
 import { MDP_TARGETS } from "../../probe/mdp.js";
 import { UCBVI_TARGETS } from "../../probe/ucbvi.js";
 import { probeTable, writeProbeReport } from "../../report/probe-report.js";
-import { defined, intFlag, loadConfigFile, parseWith, CONFIG_HELP } from "../../core/config.js";
+import { intFlag, parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
 import { progress, type Progress } from "../../core/progress.js";
 import { defaultOutDir, inStagedDir } from "../../core/run-dir.js";
 
@@ -53,20 +53,16 @@ interface Flags {
 }
 
 export function resolveProbeConfig(flags: Flags): ProbeCliConfig {
-  const file = flags.config ? loadConfigFile(flags.config) : {};
-  const raw = {
-    ...file,
-    ...defined({
-      model: flags.model,
-      target: flags.target !== undefined ? list(flags.target) : undefined,
-      tasks: flags.tasks,
-      seed: flags.seed,
-      driver: flags.driver !== undefined ? list(flags.driver) : undefined,
-      folds: flags.folds,
-      horizon: flags.horizon,
-      env: flags.env,
-    }),
-  };
+  const raw = configWithFlags(flags.config, {
+    model: flags.model,
+    target: flags.target !== undefined ? list(flags.target) : undefined,
+    tasks: flags.tasks,
+    seed: flags.seed,
+    driver: flags.driver !== undefined ? list(flags.driver) : undefined,
+    folds: flags.folds,
+    horizon: flags.horizon,
+    env: flags.env,
+  });
   if (typeof raw.target === "string") raw.target = list(raw.target);
   if (typeof raw.driver === "string") raw.driver = list(raw.driver);
   return parseWith(ProbeConfigSchema, { model: "lin-fig1-left", ...raw }, flags.config ? `config file ${flags.config}` : "flags");
