@@ -24,30 +24,34 @@ export function qValues(w: ArrayLike<number>, Psi: Float64Array, S: number, A: n
   return q;
 }
 
-/** π(a|s) ∝ exp(q(s,a)/τ) [S, A]. */
-export function softmaxPolicy(q: Float64Array, S: number, A: number, tau: number): Float64Array {
+/** A policy [S, A] built row by row from q's row and that row's maximum. */
+function policyByRow(q: Float64Array, S: number, A: number, fill: (qs: Float64Array, max: number, pis: Float64Array) => void): Float64Array {
   const pi = new Float64Array(S * A);
   for (let s = 0; s < S; s++) {
+    const qs = q.subarray(s * A, (s + 1) * A);
     let m = -Infinity;
-    for (let a = 0; a < A; a++) m = Math.max(m, q[s * A + a]);
-    let z = 0;
-    for (let a = 0; a < A; a++) z += pi[s * A + a] = Math.exp((q[s * A + a] - m) / tau);
-    for (let a = 0; a < A; a++) pi[s * A + a] /= z;
+    for (let a = 0; a < A; a++) m = Math.max(m, qs[a]);
+    fill(qs, m, pi.subarray(s * A, (s + 1) * A));
   }
   return pi;
 }
 
+/** π(a|s) ∝ exp(q(s,a)/τ) [S, A]. */
+export function softmaxPolicy(q: Float64Array, S: number, A: number, tau: number): Float64Array {
+  return policyByRow(q, S, A, (qs, m, pis) => {
+    let z = 0;
+    for (let a = 0; a < A; a++) z += pis[a] = Math.exp((qs[a] - m) / tau);
+    for (let a = 0; a < A; a++) pis[a] /= z;
+  });
+}
+
 /** ε-greedy on q [S, A]; ties among maximisers share the greedy mass equally. */
 export function epsilonGreedyPolicy(q: Float64Array, S: number, A: number, epsilon: number): Float64Array {
-  const pi = new Float64Array(S * A);
-  for (let s = 0; s < S; s++) {
-    let m = -Infinity;
-    for (let a = 0; a < A; a++) m = Math.max(m, q[s * A + a]);
+  return policyByRow(q, S, A, (qs, m, pis) => {
     let ties = 0;
-    for (let a = 0; a < A; a++) if (q[s * A + a] === m) ties++;
-    for (let a = 0; a < A; a++) pi[s * A + a] = epsilon / A + (q[s * A + a] === m ? (1 - epsilon) / ties : 0);
-  }
-  return pi;
+    for (let a = 0; a < A; a++) if (qs[a] === m) ties++;
+    for (let a = 0; a < A; a++) pis[a] = epsilon / A + (qs[a] === m ? (1 - epsilon) / ties : 0);
+  });
 }
 
 /** The SARSA batch (ψ_i, ψ'_i, r_i) of a rollout, with feature table Psi [S·A, d]. */

@@ -251,3 +251,8 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/** The random stream after a Gymnasium-style `reset(opts)`: the stream given, else a fresh one from the seed given, else the current one. */
+export function rngAfterReset(current: Rng, opts: { seed?: number; rng?: Rng }): Rng {
+  return opts.rng ?? (opts.seed !== undefined ? Rng.fromSeed(opts.seed) : current);
+}

@@ -13,7 +13,7 @@
  * so every algorithm sees `actionSet` [A, d] and arm means = actionSet @ theta.
  */
 import { NumpyRandomState } from "../core/numpy-legacy.js";
-import { Rng } from "../core/rng.js";
+import { Rng, rngAfterReset } from "../core/rng.js";
 import { z } from "zod";
 
 export type BanditKind = "bernoulli" | "gaussian" | "linear";
@@ -57,8 +57,7 @@ export class BanditEnv {
   }
 
   reset(opts: { seed?: number; rng?: Rng } = {}): [number, { optimalArm: number }] {
-    if (opts.rng) this.rng = opts.rng;
-    else if (opts.seed !== undefined) this.rng = Rng.fromSeed(opts.seed);
+    this.rng = rngAfterReset(this.rng, opts);
     this.t = 0;
     return [0, { optimalArm: this.task.optimalArm }];
   }

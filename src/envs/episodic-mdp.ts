@@ -13,7 +13,7 @@
  * also carry `next` (the successor state per (h, s, a), same layering), which value iteration and
  * stepping use instead of scanning P.
  */
-import { Rng } from "../core/rng.js";
+import { Rng, rngAfterReset } from "../core/rng.js";
 
 export type MdpRewardKind = "bernoulli" | "deterministic";
 
@@ -141,8 +141,7 @@ export class EpisodicMdpEnv {
   }
 
   reset(opts: { seed?: number; rng?: Rng } = {}): [number, { h: number }] {
-    if (opts.rng) this.rng = opts.rng;
-    else if (opts.seed !== undefined) this.rng = Rng.fromSeed(opts.seed);
+    this.rng = rngAfterReset(this.rng, opts);
     this.h = 0;
     this.s = sampleCategorical(this.mdp.init, 0, this.mdp.S, this.rng);
     return [this.s, { h: 0 }];

@@ -200,7 +200,7 @@ export function lsaBackward(trace: readonly Float64Array[], P: LayerParam, Q: La
     const S = gram(Z, D, mask);
     const W = matMulDN(Ql, Z, D, N); // Q Z [D, N]
     const SW = matMulDN(S, W, D, N); // S Q Z [D, N]
-    const X = matMulTDN(Pl, G, D, N); // Pᵀ G [D, N]
+    const X = matMulDN(Pl, G, D, N, true); // Pᵀ G [D, N]
     const gPl = outerSum(G, SW, D, N, c); // c G (SQZ)ᵀ
     const T = outerSum(X, Z, D, N, 1); // (Pᵀ G) Zᵀ [D, D]
     const gQl = new Float64Array(D * D); // c Sᵀ T
@@ -213,11 +213,11 @@ export function lsaBackward(trace: readonly Float64Array[], P: LayerParam, Q: La
     const H = outerSum(X, W, D, N, c); // dL/dS
     // gZ = G + c Qᵀ Sᵀ X + H Z Mᵀ + Hᵀ Z M
     const gZ = Float64Array.from(G);
-    const SX = matMulTDN(S, X, D, N); // Sᵀ X
-    const QSX = matMulTDN(Ql, SX, D, N); // Qᵀ Sᵀ X
+    const SX = matMulDN(S, X, D, N, true); // Sᵀ X
+    const QSX = matMulDN(Ql, SX, D, N, true); // Qᵀ Sᵀ X
     for (let i = 0; i < D * N; i++) gZ[i] += c * QSX[i];
     const HZ = matMulDN(H, Z, D, N); // H Z [D, N]
-    const HtZ = matMulTDN(H, Z, D, N); // Hᵀ Z [D, N]
+    const HtZ = matMulDN(H, Z, D, N, true); // Hᵀ Z [D, N]
     if (!Md) {
       for (let a = 0; a < D; a++) for (let i = 0; i < n; i++) gZ[a * N + i] += HZ[a * N + i] + HtZ[a * N + i];
     } else {
@@ -236,26 +236,12 @@ export function lsaBackward(trace: readonly Float64Array[], P: LayerParam, Q: La
   return { gP, gQ, gZ: G };
 }
 
-/** A [D, D] times B [D, N]. */
-function matMulDN(A: Float64Array, B: Float64Array, D: number, N: number): Float64Array {
+/** A [D, D] (or Aᵀ with transposeA) times B [D, N]; each entry sums over k in ascending order either way, skipping A's zeros. */
+function matMulDN(A: Float64Array, B: Float64Array, D: number, N: number, transposeA = false): Float64Array {
   const C = new Float64Array(D * N);
   for (let i = 0; i < D; i++)
     for (let k = 0; k < D; k++) {
-      const a = A[i * D + k];
-      if (a === 0) continue;
-      const ro = i * N;
-      const rb = k * N;
-      for (let j = 0; j < N; j++) C[ro + j] += a * B[rb + j];
-    }
-  return C;
-}
-
-/** Aᵀ [D, D] times B [D, N]. */
-function matMulTDN(A: Float64Array, B: Float64Array, D: number, N: number): Float64Array {
-  const C = new Float64Array(D * N);
-  for (let k = 0; k < D; k++)
-    for (let i = 0; i < D; i++) {
-      const a = A[k * D + i];
+      const a = transposeA ? A[k * D + i] : A[i * D + k];
       if (a === 0) continue;
       const ro = i * N;
       const rb = k * N;

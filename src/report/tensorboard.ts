@@ -64,19 +64,20 @@ class Proto {
   private tag(field: number, wire: number): void {
     this.varint(BigInt((field << 3) | wire));
   }
-  double(field: number, x: number): this {
-    this.tag(field, 1);
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setFloat64(0, x, true);
+  /** A little-endian IEEE float: 8 bytes (wire type 1, protobuf double) or 4 (wire type 5, float). */
+  private fixed(field: number, x: number, width: 4 | 8): this {
+    this.tag(field, width === 8 ? 1 : 5);
+    const b = new Uint8Array(width);
+    if (width === 8) new DataView(b.buffer).setFloat64(0, x, true);
+    else new DataView(b.buffer).setFloat32(0, x, true);
     this.parts.push(...b);
     return this;
   }
+  double(field: number, x: number): this {
+    return this.fixed(field, x, 8);
+  }
   float(field: number, x: number): this {
-    this.tag(field, 5);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, x, true);
-    this.parts.push(...b);
-    return this;
+    return this.fixed(field, x, 4);
   }
   int64(field: number, x: number): this {
     this.tag(field, 0);

@@ -10,11 +10,11 @@ import { generateDataset } from "../../data/generate.js";
 import { partName, resolveShard } from "../../data/shard.js";
 import { join } from "node:path";
 import { intFlag, numFlag, parseContextFlag, parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
-import { progress } from "../../core/progress.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
 export { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
 import { mdpGenerateCommand } from "../mdp-generate-command.js";
 import { namesMdpEnv } from "../task-kind.js";
+import { generateWithBar } from "../generation.js";
 
 export interface GenerateFlags {
   env?: string;
@@ -96,12 +96,8 @@ export function register(program: Command): void {
       const spec = toGenerationSpec(cfg);
       const part = resolveShard(flags.shard) ?? undefined;
       const out = part ? join(flags.out!, partName(part)) : flags.out!;
-      const t0 = performance.now();
       const total = spec.tasks + spec.valTasks;
-      const bar = progress(part ? `generate ${part.index}/${part.count}` : "generate", part ? Math.ceil(total / part.count) : total, "traj");
-      const m = await generateDataset(spec, out, { workers: cfg.workers, onShard: (n) => bar.tick(n), part });
-      bar.stop();
-      const secs = (performance.now() - t0) / 1000;
+      const { m, secs } = await generateWithBar(part, total, "traj", (onShard) => generateDataset(spec, out, { workers: cfg.workers, onShard, part }));
       const shards = m.splits.train.shards.length + m.splits.validation.shards.length;
       const n = [...m.splits.train.shards, ...m.splits.validation.shards].reduce((a, s) => a + s.count, 0);
       process.stdout.write(
