@@ -3,20 +3,12 @@
  * pulls first), then the arm with the highest empirical mean reward; ties broken at random, or
  * with `ties: "first"` by the lowest index (Lin et al.'s `EmpMeanPolicy`: numpy's argmax).
  */
-import type { Rng } from "../core/rng.js";
-import type { BanditTask } from "../envs/bandit.js";
-import type { BanditAlgorithm } from "./types.js";
+import { ArmCounts } from "./arm-counts.js";
 
-export class EmpiricalMean implements BanditAlgorithm {
+export class EmpiricalMean extends ArmCounts {
   readonly name = "emp";
-  constructor(private readonly ties: "random" | "first" = "random") {}
-  private rng!: Rng;
-  private counts = new Float64Array(0);
-  private sums = new Float64Array(0);
-  reset(task: BanditTask, rng: Rng): void {
-    this.rng = rng;
-    this.counts = new Float64Array(task.numArms);
-    this.sums = new Float64Array(task.numArms);
+  constructor(private readonly ties: "random" | "first" = "random") {
+    super();
   }
   act(): number {
     const A = this.counts.length;
@@ -27,9 +19,5 @@ export class EmpiricalMean implements BanditAlgorithm {
     let best = 0;
     for (let a = 1; a < A; a++) if (means[a] > means[best]) best = a;
     return best;
-  }
-  update(action: number, reward: number): void {
-    this.counts[action] += 1;
-    this.sums[action] += reward;
   }
 }

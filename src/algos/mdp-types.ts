@@ -19,6 +19,16 @@ export interface MdpInfo {
   stationary: boolean;
 }
 
+/**
+ * How many step-indexed tables an agent keeps: one shared over h when asked ("shared"), or when
+ * "auto" and the MDP is stationary; else one per step h = 1..H ("per-step"). Its index maps h to
+ * its table (0 when shared).
+ */
+export function stepTables(option: "shared" | "per-step" | "auto", info: MdpInfo): { shared: boolean; count: number } {
+  const shared = option === "shared" || (option === "auto" && info.stationary);
+  return { shared, count: shared ? 1 : info.H };
+}
+
 export interface MdpAgent {
   readonly name: string;
   /** Start on a new task. Only oracle agents (`optimal`) may read the task itself. */

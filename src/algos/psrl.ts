@@ -9,7 +9,7 @@
  * `stationary` statistics are pooled over h (and the posterior draw is shared by all steps).
  */
 import type { Rng } from "../core/rng.js";
-import type { MdpAgent, MdpInfo } from "./mdp-types.js";
+import { stepTables, type MdpAgent, type MdpInfo } from "./mdp-types.js";
 
 export interface PsrlOptions {
   /** Dirichlet prior concentration per next state (default 1) */
@@ -37,8 +37,9 @@ export class Psrl implements MdpAgent {
   reset(info: MdpInfo, rng: Rng): void {
     this.info = info;
     this.rng = rng;
-    this.shared = this.opts.pool === "shared" || (this.opts.pool === "auto" && info.stationary);
-    const L = this.shared ? 1 : info.H;
+    const tables = stepTables(this.opts.pool, info);
+    this.shared = tables.shared;
+    const L = tables.count;
     const { S, A } = info;
     this.Nsas = new Float64Array(L * S * A * S);
     this.Nsa = new Float64Array(L * S * A);

@@ -11,7 +11,7 @@
  * Q_h(s, ·) with ties broken uniformly at random. Initial values `q0` (0 by default).
  */
 import type { Rng } from "../core/rng.js";
-import type { MdpAgent, MdpInfo } from "./mdp-types.js";
+import { stepTables, type MdpAgent, type MdpInfo } from "./mdp-types.js";
 
 export interface QLearningOptions {
   /** exploration probability ε (default 0.1) */
@@ -40,8 +40,9 @@ export class QLearning implements MdpAgent {
   reset(info: MdpInfo, rng: Rng): void {
     this.info = info;
     this.rng = rng;
-    this.shared = this.opts.tables === "shared" || (this.opts.tables === "auto" && info.stationary);
-    const L = this.shared ? 1 : info.H;
+    const tables = stepTables(this.opts.tables, info);
+    this.shared = tables.shared;
+    const L = tables.count;
     this.Q = new Float64Array(L * info.S * info.A).fill(this.opts.q0);
     this.N = new Float64Array(L * info.S * info.A);
   }

@@ -6,9 +6,7 @@
  *   This is what Lin et al.'s LinUCB class computes on Bernoulli bandits (c = 1).
  * - variant "dpt" (DPT's UCB1.0): unplayed arms first, then score_k = S_k / N_k + c / sqrt(N_k).
  */
-import type { Rng } from "../core/rng.js";
-import type { BanditTask } from "../envs/bandit.js";
-import type { BanditAlgorithm } from "./types.js";
+import { ArmCounts } from "./arm-counts.js";
 
 export interface UcbOptions {
   variant: "lin" | "dpt";
@@ -16,18 +14,11 @@ export interface UcbOptions {
   c: number;
 }
 
-export class Ucb implements BanditAlgorithm {
+export class Ucb extends ArmCounts {
   readonly name: string;
-  private rng!: Rng;
-  private counts = new Float64Array(0);
-  private sums = new Float64Array(0);
   constructor(readonly opts: UcbOptions = { variant: "lin", c: 1 }) {
+    super();
     this.name = opts.variant === "lin" ? "ucb" : "ucb-dpt";
-  }
-  reset(task: BanditTask, rng: Rng): void {
-    this.rng = rng;
-    this.counts = new Float64Array(task.numArms);
-    this.sums = new Float64Array(task.numArms);
   }
   /** The UCB score of every arm (exported for tests and the playground). */
   scores(): Float64Array {
@@ -45,9 +36,5 @@ export class Ucb implements BanditAlgorithm {
       for (let a = 0; a < this.counts.length; a++) if (this.counts[a] === 0) return a;
     }
     return this.rng.argmaxRandomTie(this.scores());
-  }
-  update(action: number, reward: number): void {
-    this.counts[action] += 1;
-    this.sums[action] += reward;
   }
 }
