@@ -33,5 +33,5 @@ test("icrl models NAME prints the model's metadata as YAML; an unknown name is r
   assert.equal(m.experiment.criteria.length, 3);
   const bad = runCli(["models", "lin-fig1-lft"]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /^icrl: error: invalid --model: "lin-fig1-lft" \(allowed: a checkpoint file, a training run folder, or a shipped model \(.*lin-fig1-left.*\)\)$/m);
+  assert.match(bad.stderr, /^icrl: error: invalid model: "lin-fig1-lft" \(allowed: a checkpoint file, a training run folder, or a shipped model \(.*lin-fig1-left.*\)\)$/m);
 });

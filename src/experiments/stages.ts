@@ -34,7 +34,7 @@ export async function generateStage(label: string, total: number, unit: string, 
 export interface ShippedFrom {
   trainSeeds: number[];
   shippedTrainSeed: number;
-  budget: { steps: number; batchSize: number; samples: number; trainWallSeconds: number };
+  budget: { steps: number; batchSize: number; samples: number; trainWallSeconds: number | null };
   criteria: { text: string; pass: boolean; detail: string }[];
 }
 
@@ -45,11 +45,17 @@ export interface ShippedFrom {
  */
 export function shippedFrom(out: string, trainDir: string, train: { seed: number; steps: number; batchSize: number }, trainSeeds: number): ShippedFrom {
   const report = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { criteria: { text: string; pass: boolean; detail: string }[] };
-  const timing = JSON.parse(readFileSync(join(trainDir, "timing.json"), "utf8")) as { wallSeconds: number };
+  let trainWallSeconds: number | null = null; // unknown when the run's timing.json is missing or unreadable
+  try {
+    const w = (JSON.parse(readFileSync(join(trainDir, "timing.json"), "utf8")) as { wallSeconds?: unknown }).wallSeconds;
+    if (typeof w === "number" && Number.isFinite(w)) trainWallSeconds = w;
+  } catch {
+    // keep null
+  }
   return {
     trainSeeds: Array.from({ length: trainSeeds }, (_, i) => train.seed + i),
     shippedTrainSeed: train.seed,
-    budget: { steps: train.steps, batchSize: train.batchSize, samples: train.steps * train.batchSize, trainWallSeconds: timing.wallSeconds },
+    budget: { steps: train.steps, batchSize: train.batchSize, samples: train.steps * train.batchSize, trainWallSeconds },
     criteria: report.criteria.map((c) => ({ text: c.text, pass: c.pass, detail: c.detail })),
   };
 }

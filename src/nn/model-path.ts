@@ -30,8 +30,8 @@ export function shippedModels(): string[] {
     .sort();
 }
 
-/** A model argument: a checkpoint file, a training run folder, or a shipped model's name. */
-export function resolveModelPath(arg: string): string {
+/** A model argument: a checkpoint file, a training run folder, or a shipped model's name (`flag` names the argument in errors). */
+export function resolveModelPath(arg: string, flag = "--model"): string {
   if (existsSync(arg)) {
     if (statSync(arg).isDirectory()) {
       const p = join(arg, "model.safetensors");
@@ -45,6 +45,6 @@ export function resolveModelPath(arg: string): string {
   const shipped = join(MODELS_DIR, `${arg}.safetensors`);
   if (existsSync(shipped)) return shipped;
   const names = shippedModels();
-  throw invalid("--model", arg, `a checkpoint file, a training run folder, or a shipped model (${names.length ? names.join(", ") : "none installed"})`);
+  throw invalid(flag, arg, `a checkpoint file, a training run folder, or a shipped model (${names.length ? names.join(", ") : "none installed"})`);
 }
 

@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .argument("[model]", "a shipped model's name, a checkpoint file or a training run folder")
     .action((model?: string) => {
       if (model !== undefined) {
-        const path = resolveModelPath(model);
+        const path = resolveModelPath(model, "model");
         const ck = loadCheckpoint(path);
         const config = parseTransformerConfig(ck.config);
         process.stdout.write(stringify({ model: path, parameters: parameterCount(config), step: ck.step, config: ck.config, ...(ck.extra as object) }, { lineWidth: 0 }));
