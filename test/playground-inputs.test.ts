@@ -66,7 +66,7 @@ test("playground inputs: URL parameters and number fields are validated and show
     await page.goto(`${url}?model=lin-fig1-right&env=dpt-gaussian&tasks=2`);
     await page.waitForFunction(() => (globalThis as unknown as Page).icrl?.bandit?.ready === true, null, { timeout: 120_000 });
     const ood = (await page.textContent("#b-status"))!;
-    assert.match(ood, /horizon cut from 500 to 50, the longest the model was trained for/);
+    assert.match(ood, /horizon cut from 500 to 200, the longest the model was trained for/);
     assert.match(ood, /out of distribution: lin-fig1-right was trained on lin-bernoulli, not dpt-gaussian/);
     await page.goto(`${url}?tasks=4`);
     await page.waitForFunction(() => (globalThis as unknown as Page).icrl?.bandit?.ready === true, null, { timeout: 120_000 });

@@ -17,3 +17,11 @@ export function addOptions(cmd: Command, rows: readonly OptionRow[]): Command {
   }
   return cmd;
 }
+
+/** The bandit shape flags that override a task preset, shared by `generate` and `baselines`. */
+export const BANDIT_SHAPE_ROWS: readonly OptionRow[] = [
+  ["--horizon <T>", "steps per task (default: the preset's)", "int"],
+  ["--arms <A>", "number of arms (override the preset)", "int"],
+  ["--dim <d>", "feature dimension (override the preset)", "int"],
+  ["--noise <std>", "reward noise standard deviation (override the preset)", "num"],
+];

@@ -4,12 +4,13 @@
  */
 import type { Command } from "commander";
 import { namesMdpEnv } from "../task-kind.js";
+import { addOptions, BANDIT_SHAPE_ROWS } from "../options.js";
 import { IcrlError } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
 import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
 import { regretTable } from "../../report/bandit-report.js";
 import { mdpTable } from "../../report/mdp-report.js";
-import { intFlag, numFlag, CONFIG_HELP } from "../../core/config.js";
+import { intFlag, CONFIG_HELP } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 import { resolveMdpBaselinesConfig, runMdpBaselines } from "../../eval/mdp-baselines.js";
 import { resolveBaselinesConfig, runBaselines, type BaselinesFlags } from "../../eval/bandit-baselines.js";
@@ -30,7 +31,7 @@ async function mdpBaselines(flags: Flags): Promise<void> {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("baselines")
     .description("Compare classic bandit algorithms on the same fresh tasks; writes results.json/csv, report.md and regret plots.")
     .option("--env <preset>", `task distribution: ${BANDIT_PRESET_NAMES.join(", ")}; MDPs: ${MDP_ENV_NAMES.join(", ")}`)
@@ -39,11 +40,8 @@ export function register(program: Command): void {
     .option("--actions <A>", "random-mdp: number of actions (override)", intFlag("actions"))
     .option("--algos <list>", "comma-separated algorithm specs name[:key=value...] (default: the preset's baselines); see `icrl algos`")
     .option("--tasks <n>", "number of evaluation tasks (default 500)", intFlag("tasks"))
-    .option("--horizon <T>", "steps per task (default: the preset's)", intFlag("horizon"))
-    .option("--seed <s>", "seed (default 0)", intFlag("seed"))
-    .option("--arms <A>", "number of arms (override the preset)", intFlag("arms"))
-    .option("--dim <d>", "feature dimension (override the preset)", intFlag("dim"))
-    .option("--noise <std>", "reward noise standard deviation (override the preset)", numFlag("noise"))
+    .option("--seed <s>", "seed (default 0)", intFlag("seed"));
+  addOptions(cmd, BANDIT_SHAPE_ROWS)
     .option("--chunk <n>", "tasks per batch (memory/speed only; results do not change)", intFlag("chunk"))
     .option("--config <file>", CONFIG_HELP)
     .option("--out <dir>", "run folder (default runs/baselines-<env>-s<seed>-<time>)")

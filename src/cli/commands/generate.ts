@@ -9,11 +9,12 @@ import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
 import { generateDataset } from "../../data/generate.js";
 import { partName, resolveShard } from "../../data/shard.js";
 import { join } from "node:path";
-import { intFlag, numFlag, parseContextFlag, parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
+import { intFlag, parseContextFlag, parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
 export { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
 import { mdpGenerateCommand } from "../mdp-generate-command.js";
 import { namesMdpEnv } from "../task-kind.js";
+import { addOptions, BANDIT_SHAPE_ROWS } from "../options.js";
 import { generateWithBar } from "../generation.js";
 
 export interface GenerateFlags {
@@ -59,17 +60,14 @@ export function resolveGenerateConfig(flags: GenerateFlags): GenerateConfig {
 
 /** The options that define a dataset (shared by `icrl generate` and `icrl queue submit`). */
 export function addDatasetOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option("--env <preset>", `task distribution: ${BANDIT_PRESET_NAMES.join(", ")}`)
     .option("--context <algos>", "context algorithm(s), with mixture weights: linucb | thompson@0.5,uniform@0.5")
     .option("--label <mode>", "ad (expert's action), dpt (optimal arm), approx-dpt (best arm estimated from the trajectory); default ad")
     .option("--expert <algo>", "AD expert if different from the context algorithm")
     .option("--tasks <n>", "training trajectories (default 1000)", intFlag("tasks"))
-    .option("--val-tasks <n>", "validation trajectories (default tasks/10)", intFlag("val-tasks"))
-    .option("--horizon <T>", "steps per trajectory (default: the preset's)", intFlag("horizon"))
-    .option("--arms <A>", "number of arms (override)", intFlag("arms"))
-    .option("--dim <d>", "feature dimension (override)", intFlag("dim"))
-    .option("--noise <std>", "reward noise std (override)", numFlag("noise"))
+    .option("--val-tasks <n>", "validation trajectories (default tasks/10)", intFlag("val-tasks"));
+  return addOptions(cmd, BANDIT_SHAPE_ROWS)
     .option("--seed <s>", "seed (default 0)", intFlag("seed"))
     .option("--shard-size <n>", "trajectories per shard (default 1000)", intFlag("shard-size"))
     .option("--config <file>", CONFIG_HELP);
