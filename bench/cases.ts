@@ -5,6 +5,7 @@
  *   node dist/bench/cases.js train  --config lin|lin50|dpt|darkroom [--engine wasm|jax] [--steps 2] [--warmup 1] [--workers 1] [--micro 4] [--smoke]
  *   node dist/bench/cases.js gen    [--tasks 2000] [--workers 2] [--horizon 200]
  *   node dist/bench/cases.js deploy --mode incremental|full [--batch 100] [--steps 0,1,...|all] [--workers 1] [--engine wasm|jax]
+ *   node dist/bench/cases.js dptdeploy --memo on|off [--tasks 20] [--episodes 10] [--engine wasm|jax]
  *   node dist/bench/cases.js lsa    [--steps 50]
  *
  * Output: {"times_ms": [...], "cpu_ms": [...], "peak_rss_mb": ..., ...case-specific fields}: wall
@@ -28,6 +29,10 @@ import { instantiateKernels, kernelVariant } from "../src/nn/wasm/kernels.js";
 import { generateDataset } from "../src/data/generate.js";
 import { MIMIC_DEFAULTS, mimicLossGrad, mimicSpec, sampleMimicExample } from "../src/train/mimic.js";
 import { makeOptimizer } from "../src/lsa/optim.js";
+import { evalDistribution, loadMdpModel } from "../src/eval/mdp-evaluate.js";
+import { DptMdpPolicy } from "../src/eval/mdp-transformer-policy.js";
+import { runMdpPolicy } from "../src/eval/mdp-harness.js";
+import type { BatchMdpPolicy } from "../src/algos/mdp-types.js";
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -165,6 +170,42 @@ function deploy(): object {
   return { times_ms: times, cpu_ms: cpu, busiest_ms_per_step: busy, first_ms: first, batch: B, steps, mode, workers, engine };
 }
 
+/**
+ * The shipped dpt-darkroom deployed online on the held-out goals (previous-episode context, sampled),
+ * with or without the memo of query states already decoded under the episode's context.
+ * times_ms: wall ms of each environment step for the whole batch (model, sampling, environment).
+ */
+async function dptdeploy(): Promise<object> {
+  const memo = arg("memo", "on") === "on";
+  const N = Number(arg("tasks", "20"));
+  const K = Number(arg("episodes", "10"));
+  const engine = arg("engine", "wasm") as EngineName;
+  const m = loadMdpModel("dpt-darkroom");
+  const dist = evalDistribution(m, "test");
+  const policy = new DptMdpPolicy("tf", m.model, m.params, m.layout, { context: "previous-episode", greedy: false, engine, memo });
+  const times: number[] = [];
+  const cpu: number[] = [];
+  const timed: BatchMdpPolicy = {
+    name: policy.name,
+    start: (tasks, rngs, info) => policy.start(tasks, rngs, info),
+    beginEpisode: (k) => policy.beginEpisode(k),
+    act(h, states) {
+      const t0 = performance.now();
+      const c0 = cpuMs();
+      const a = policy.act(h, states);
+      times.push(performance.now() - t0);
+      cpu.push(cpuMs() - c0);
+      return a;
+    },
+    observe: (h, s, a, r, n) => policy.observe(h, s, a, r, n),
+  };
+  const th0 = threadCpu();
+  await runMdpPolicy(timed, { dist, episodes: K, tasks: N, seed: 0, chunk: N });
+  const busy = busiest(th0, threadCpu()) / times.length;
+  policy.dispose();
+  return { times_ms: times, cpu_ms: cpu, busiest_ms_per_step: busy, rows: policy.decoded.rows, reused: policy.decoded.reused, tasks: N, episodes: K, memo, engine };
+}
+
 function lsa(): object {
   const steps = Number(arg("steps", "50"));
   const cfg = MIMIC_DEFAULTS;
@@ -211,7 +252,7 @@ function peak(): object {
 
 async function main(): Promise<void> {
   const which = process.argv[2];
-  const cases: Record<string, () => object | Promise<object>> = { train, gen, deploy, lsa, peak };
+  const cases: Record<string, () => object | Promise<object>> = { train, gen, deploy, dptdeploy, lsa, peak };
   if (!cases[which]) throw new Error(`unknown case ${which} (allowed: ${Object.keys(cases).join(", ")})`);
   const out = await cases[which]();
   console.log(JSON.stringify({ ...out, peak_rss_mb: rssMb() }));

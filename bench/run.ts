@@ -4,7 +4,7 @@
  * peak RSS), and the sides of each comparison alternate A, B, A, B over `--rounds`; medians and
  * ratios are printed and written as a markdown table (bench/results.md by default).
  *
- *   npm run bench -- [--only train,gen,deploy,lsa] [--rounds 2] [--quick] [--torch-threads 1,2]
+ *   npm run bench -- [--only train,gen,deploy,dpt-deploy,lsa] [--rounds 2] [--quick] [--torch-threads 1,2]
  *                    [--workers 2] [--out bench/results.md] [--json FILE]
  *                    [--cases lin50,lin,dpt,darkroom] [--jax]
  *
@@ -20,6 +20,8 @@
  *   deploy  in-context deployment of Lin's model at T = 200 on 100 tasks: icrl incremental (KV
  *           cache) vs icrl full recomputation vs bench/torch_deploy.py (full recomputation of the
  *           growing prefix, as the anchors' eval does);
+ *   dpt-deploy  the shipped dpt-darkroom online on 20 held-out goals: icrl with the memo of decoded query states vs icrl full recomputation
+ *           vs PyTorch's full forward per step (DPT's eval_darkroom);
  *   lsa     one teacher-mimicking step of an LSA layer (icrl mimic defaults) vs bench/torch_lsa.py.
  * Each side reports wall time, CPU time (all threads) and the CPU time of its busiest thread. On
  * a quiet machine the wall time of a one-thread side equals its CPU time; on a shared machine
@@ -41,7 +43,7 @@ function arg(name: string, def: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
 }
 const quick = process.argv.includes("--quick");
-const only = new Set(arg("only", "train,gen,deploy,lsa").split(","));
+const only = new Set(arg("only", "train,gen,deploy,dpt-deploy,lsa").split(","));
 const rounds = Number(arg("rounds", quick ? "1" : "2"));
 const torchThreads = arg("torch-threads", "1,2").split(",").map(Number);
 const workers = Number(arg("workers", "2"));
@@ -257,6 +259,38 @@ function benchDeploy(hasTorch: boolean): void {
   }
 }
 
+/** DPT on Dark Room deployed online: icrl with and without the memo of decoded query states, PyTorch's full recomputation. */
+function benchDptDeploy(hasTorch: boolean): void {
+  const N = 20;
+  const K = quick ? 2 : 10;
+  const s = new Samples();
+  let reuse = 0;
+  for (let r = 0; r < rounds; r++) {
+    const on = ts("dptdeploy", "--memo", "on", "--tasks", String(N), "--episodes", String(K));
+    reuse = Number(on.reused) / (Number(on.reused) + Number(on.rows));
+    s.add("icrl, memo of decoded query states", on, { wall: [mean(on.times_ms)], cpu: [mean(on.cpu_ms as number[])], busy: [Number(on.busiest_ms_per_step)] });
+    const off = ts("dptdeploy", "--memo", "off", "--tasks", String(N), "--episodes", String(K));
+    s.add("icrl full recomputation", off, { wall: [mean(off.times_ms)], cpu: [mean(off.cpu_ms as number[])], busy: [Number(off.busiest_ms_per_step)] });
+    for (const th of hasTorch ? torchThreads : []) {
+      const res = py("torch_deploy.py", th, "--config", "darkroom", "--batch", String(N), "--steps", quick ? "5" : "30");
+      s.add(`torch full recomputation, ${th} thread${th > 1 ? "s" : ""}`, res, { wall: [mean(res.times_ms)], cpu: [mean(res.cpu_ms as number[])], busy: [mean(res.busiest_ms as number[])] });
+    }
+  }
+  const on = "icrl, memo of decoded query states";
+  log(`\n### In-context deployment: the shipped dpt-darkroom (GPT, L=4, D=32, 101 tokens), ${N} held-out goals, ${K} episodes of 100 steps`);
+  log("DPT's online protocol: the context is the previous episode, the query the current state, sampled actions; icrl on its wasm kernels (one thread). DPT's query token comes first, so no key or value survives a new query: the exact saving is to decode each (task, query state) once per episode. torch: one full forward of the batch per step, as DPT's eval_darkroom does (every step costs the same). Wall ms per environment step for the whole batch (icrl: mean over the run, including sampling and the environment), medians over rounds.");
+  log(`Rows reused from the memo: ${f(100 * reuse)}% of task-steps.`);
+  log("");
+  log("| side | wall ms/step | CPU ms/step (all threads) | busiest-thread CPU ms/step | task-steps/s (wall) | peak RSS MB |");
+  log("|---|---|---|---|---|---|");
+  for (const k of s.labels()) log(`| ${k} | ${f(s.med(k), 2)} | ${f(s.med(k, "cpu"), 2)} | ${f(s.med(k, "busy"), 2)} | ${f((1000 * N) / s.med(k))} | ${f(s.rss.get(k)!)} |`);
+  log(`\nmemo vs full recomputation: ${f(s.med("icrl full recomputation") / s.med(on), 2)}x by wall time`);
+  if (hasTorch) {
+    const best = Math.min(...torchThreads.map((th) => s.med(`torch full recomputation, ${th} thread${th > 1 ? "s" : ""}`)));
+    log(`icrl (memo) vs PyTorch's fastest: ${f(s.med(on) / best, 2)}x the wall time; icrl full recomputation vs PyTorch's fastest: ${f(s.med("icrl full recomputation") / best, 2)}x`);
+  }
+}
+
 function benchLsa(hasTorch: boolean): void {
   const steps = quick ? "20" : "100";
   const s = new Samples();
@@ -296,6 +330,7 @@ function main(): void {
   if (only.has("train")) benchTrain(hasTorch);
   if (only.has("gen")) benchGen(hasTorch);
   if (only.has("deploy")) benchDeploy(hasTorch);
+  if (only.has("dpt-deploy")) benchDptDeploy(hasTorch);
   if (only.has("lsa")) benchLsa(hasTorch);
   const load1 = loadavg();
   log(`\nload average (1 min) at start / end: ${f(load0[0], 1)} / ${f(load1[0], 1)} on ${cpus().length} cores; total ${f((Date.now() - t0) / 1000)} s`);

@@ -25,7 +25,7 @@ import type { EngineName } from "../nn/grad-engine.js";
 import { encodeMdpDptBatch, padSeq, writeAdToken } from "../nn/mdp-tokens.js";
 import type { TransformerModel } from "../nn/transformer.js";
 import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
-import type { StateFeatures } from "../nn/mdp-tokens.js";
+import type { MdpDptContext, StateFeatures } from "../nn/mdp-tokens.js";
 
 function softmaxRow(z: ArrayLike<number>, off: number, A: number, out: Float64Array, outOff: number): void {
   let m = -Infinity;
@@ -131,11 +131,32 @@ export interface DptMdpPolicyOptions {
   fixed?: { states: ArrayLike<number>; actions: ArrayLike<number>; nextStates: ArrayLike<number>; rewards: ArrayLike<number> }[];
   /** Deployment engine (src/nn/deploy.ts); default: the fastest that supports the model. */
   engine?: EngineName;
+  /** Reuse a task's logits for a query state seen under the same context (default true; exact). */
+  memo?: boolean;
+}
+
+/**
+ * Rows of a memoised DPT step are decoded in batches of these sizes (the smallest that holds the
+ * rows to decode, or the whole batch), so an engine plans or compiles a few shapes, not one per count.
+ */
+function bucketRows(rows: number, N: number): number {
+  let b = 1;
+  while (b < rows) b *= 2;
+  return Math.min(b, N);
 }
 
 export class DptMdpPolicy extends TransformerMdpPolicy {
   private k = 0;
   private readonly features: StateFeatures | undefined;
+  /**
+   * Logits already decoded while the context stays the same ("previous-episode": one episode;
+   * "fixed": the whole run), per task, by query state. A step decodes only the tasks whose query
+   * state is new under the current context; the others reuse their row. Exact: a row's logits do
+   * not depend on the other rows of the batch (test/mdp-policy-memo.test.ts).
+   */
+  private memo: Map<number, Float32Array | Float64Array>[] = [];
+  /** Rows decoded and rows reused since `start` (what the memo saved). */
+  readonly decoded = { rows: 0, reused: 0 };
 
   constructor(name: string, model: TransformerModel, params: Params, layout: MdpModelLayout, private readonly opts: DptMdpPolicyOptions = { context: "previous-episode", greedy: false }) {
     if (layout.kind !== "dpt") throw new RangeError(`DptMdpPolicy needs a DPT model, got a ${layout.kind} model`);
@@ -145,11 +166,14 @@ export class DptMdpPolicy extends TransformerMdpPolicy {
 
   start(tasks: MdpTask[], rngs: Rng[], info: MdpInfo): void {
     this.startLogs(tasks, rngs, info, false);
+    this.memo = tasks.map(() => new Map());
+    this.decoded.rows = this.decoded.reused = 0;
   }
 
   beginEpisode(k: number): void {
     this.k = k;
     for (const l of this.logs) l.episodeStart.push(l.states.length);
+    if (this.opts.context === "previous-episode") for (const m of this.memo) m.clear();
   }
 
   /** The context window [from, to) of a task's log. */
@@ -162,31 +186,49 @@ export class DptMdpPolicy extends TransformerMdpPolicy {
     return [Math.max(from, to - L), to];
   }
 
+  /** Task j's context with query state `q`, and its read-out position. */
+  private context(j: number, q: number): { ctx: MdpDptContext; position: number } {
+    const fixed = this.opts.fixed;
+    if (this.opts.context === "fixed") {
+      const c = fixed![j];
+      return { ctx: { queryState: q, states: c.states, actions: c.actions, nextStates: c.nextStates, rewards: c.rewards, label: 0 }, position: c.actions.length };
+    }
+    const l = this.logs[j];
+    const [from, to] = this.window(l);
+    return {
+      ctx: { queryState: q, states: l.states.slice(from, to), actions: l.actions.slice(from, to), nextStates: l.next.slice(from, to), rewards: l.rewards.slice(from, to), label: 0 },
+      position: to - from,
+    };
+  }
+
   act(_h: number, states: Int32Array): Int32Array {
     const N = states.length;
     const { S, A } = this.layout;
-    const positions = new Int32Array(N);
-    const fixed = this.opts.context === "fixed" ? this.opts.fixed : undefined;
-    if (this.opts.context === "fixed" && (!fixed || fixed.length !== N)) throw new RangeError(`context "fixed" needs one fixed context per task (${N}), got ${fixed?.length}`);
-    const ctxs = this.logs.map((l, j) => {
-      if (fixed) {
-        const c = fixed[j];
-        positions[j] = c.actions.length;
-        return { queryState: states[j], states: c.states, actions: c.actions, nextStates: c.nextStates, rewards: c.rewards, label: 0 };
+    if (this.opts.context === "fixed" && (!this.opts.fixed || this.opts.fixed.length !== N)) throw new RangeError(`context "fixed" needs one fixed context per task (${N}), got ${this.opts.fixed?.length}`);
+    const memoise = this.opts.context !== "sliding" && this.opts.memo !== false;
+    const todo: number[] = [];
+    for (let j = 0; j < N; j++) if (!memoise || !this.memo[j].has(states[j])) todo.push(j);
+    if (todo.length > 0) {
+      // pad to a bucket size with copies of the first row to decode (their logits are dropped)
+      const rows = memoise ? bucketRows(todo.length, N) : N;
+      const ctxs: MdpDptContext[] = [];
+      const positions = new Int32Array(rows);
+      for (let i = 0; i < rows; i++) {
+        const j = todo[Math.min(i, todo.length - 1)];
+        const { ctx, position } = this.context(j, states[j]);
+        ctxs.push(ctx);
+        positions[i] = position;
       }
-      const [from, to] = this.window(l);
-      positions[j] = to - from;
-      return {
-        queryState: states[j],
-        states: l.states.slice(from, to),
-        actions: l.actions.slice(from, to),
-        nextStates: l.next.slice(from, to),
-        rewards: l.rewards.slice(from, to),
-        label: 0,
-      };
-    });
-    const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, queryInTokens: this.layout.queryInTokens, onehot: this.layout.onehot, paddedTokenDim: this.model.config.paddedTokenDim });
-    return this.readOut(this.deployer.logitsAt(batch.tokens, positions), N);
+      const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, queryInTokens: this.layout.queryInTokens, onehot: this.layout.onehot, paddedTokenDim: this.model.config.paddedTokenDim });
+      const z = this.deployer.logitsAt(batch.tokens, positions);
+      todo.forEach((j, i) => this.memo[j].set(states[j], z.slice(i * A, (i + 1) * A)));
+    }
+    this.decoded.rows += todo.length;
+    this.decoded.reused += N - todo.length;
+    const z = new Float64Array(N * A);
+    for (let j = 0; j < N; j++) z.set(this.memo[j].get(states[j])!, j * A);
+    if (!memoise) for (const m of this.memo) m.clear();
+    return this.readOut(z, N);
   }
 }
 
