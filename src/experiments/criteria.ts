@@ -4,7 +4,7 @@
  * difference. One result shape for both kinds.
  */
 import { IcrlError, show } from "../core/errors.js";
-import { fmt } from "../report/bandit-report.js";
+import { fmt } from "../report/table.js";
 
 export interface CriterionResult {
   text: string;

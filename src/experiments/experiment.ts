@@ -6,7 +6,7 @@
  * nothing above it branches on the task kind.
  */
 import type { EngineName } from "../nn/grad-engine.js";
-import { fmt } from "../report/bandit-report.js";
+import { fmt } from "../report/table.js";
 import { mdpTable } from "../report/mdp-report.js";
 import type { OfflineResult } from "../eval/mdp-evaluate.js";
 import type { CriterionResult } from "./criteria.js";

@@ -21,7 +21,7 @@ import { generateMdpDataset } from "../data/mdp-generate.js";
 import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/mdp-evaluate.js";
-import { fmt } from "../report/bandit-report.js";
+import { fmt } from "../report/table.js";
 import { mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
 import { aggregateMdpRuns, seedDirs, trainAndEvaluateSeeds, type RunSummary } from "./seeds.js";
 import { inStagedDir } from "../core/run-dir.js";

@@ -6,6 +6,7 @@ import { provenance } from "../core/provenance.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { writePlot } from "./plot.js";
 import { displayName, regretSpec, type BanditResults } from "./bandit-specs.js";
+import { definitionLines, fmt, renderTable } from "./table.js";
 
 // The results shape and the regret plot spec are browser-safe (shared with the playground).
 export { regretSpec, type BanditResults } from "./bandit-specs.js";
@@ -14,10 +15,6 @@ export { regretSpec, type BanditResults } from "./bandit-specs.js";
 export function tableSteps(T: number): number[] {
   const s = [Math.round(T / 4), Math.round(T / 2), T].filter((x) => x >= 1);
   return [...new Set(s)];
-}
-
-export function fmt(x: number, digits = 2): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : String(x);
 }
 
 /** Plain-text table: cumulative regret (mean ± s.e.) at a few steps, sorted by final regret. */
@@ -31,12 +28,7 @@ export function regretTable(res: BanditResults, markdown = false): string {
     const r = res.algorithms[n].cumulativeRegret;
     return [displayName(res, n), ...steps.map((t) => `${fmt(r.mean[t - 1])} ± ${fmt(r.sem[t - 1])}`)];
   });
-  if (markdown) {
-    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
-  }
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (r: string[]) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return renderTable(header, rows, markdown);
 }
 
 export function resultsCsv(res: BanditResults): string {
@@ -68,9 +60,4 @@ export async function writeBanditReport(dir: { file(rel: string): string }, res:
     ...definitionLines(res.definitions),
   ].join("\n");
   writeFileAtomic(dir.file("report.md"), md);
-}
-
-/** The "Definitions:" section of a run's report.md (bandit and MDP runs alike). */
-export function definitionLines(definitions: Record<string, string>): string[] {
-  return ["Definitions:", "", ...Object.entries(definitions).map(([k, v]) => `- **${k}**: ${v}`), ""];
 }

@@ -8,7 +8,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import type { MeanSem } from "../eval/harness.js";
 import type { MdpAlgorithmResult, RecordedEpisode } from "../eval/mdp-harness.js";
 import { MDP_METRIC_DEFINITIONS } from "../eval/mdp-harness.js";
-import { definitionLines, fmt } from "./bandit-report.js";
+import { definitionLines, fmt, renderTable } from "./table.js";
 import { displayName } from "./bandit-specs.js";
 import { writePlot, type VegaLiteSpec } from "./plot.js";
 import { INTEGER_AXIS, orderByFinal, seriesColor } from "./specs.js";
@@ -45,10 +45,7 @@ export function mdpTable(res: MdpResults, markdown = false): string {
     return [displayName(res, n), ...eps.map((k) => `${fmt(r.episodeReturn.mean[k - 1])} ± ${fmt(r.episodeReturn.sem[k - 1])}`), `${fmt(r.cumulativeRegret.mean[K - 1])} ± ${fmt(r.cumulativeRegret.sem[K - 1])}`];
   });
   rows.push(["(optimal V*)", ...eps.map((k) => `${fmt(res.optimalReturn.mean[k - 1])} ± ${fmt(res.optimalReturn.sem[k - 1])}`), "0"]);
-  if (markdown) return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (r: string[]) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return renderTable(header, rows, markdown);
 }
 
 export function mdpResultsCsv(res: MdpResults): string {
