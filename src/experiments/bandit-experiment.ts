@@ -13,6 +13,7 @@ import { generateDataset } from "../data/generate.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import type { BanditExperiment, Criterion, ExperimentRun } from "./bandit-presets.js";
 import { fmt } from "../report/table.js";
+import { checksSection, perSeedTable, reportHead } from "./report-sections.js";
 import { lineWithBands, writePlot } from "../report/plot.js";
 import { uniqueAlgoSpecs } from "../algos/registry.js";
 import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../train/pretrain.js";
@@ -141,13 +142,7 @@ function shipModels(exp: BanditExperiment, out: string, trainSeeds: number): str
 }
 
 async function writeExperimentReport(exp: BanditExperiment, out: string, results: Record<string, BanditResults>, criteria: CriterionResult[]): Promise<void> {
-  const lines: string[] = [`# ${exp.name} (${exp.scale} scale): ${exp.title}`, "", `Reproduces: ${exp.reproduces}.`, ""];
-  if (exp.deviations.length) lines.push("Differences from the paper at this scale: " + exp.deviations.join("; ") + ".", "");
-  if (criteria.length) {
-    lines.push("## Checks", "", "| claim | result | numbers (final cumulative regret, mean ± s.e.) |", "| --- | --- | --- |");
-    for (const c of criteria) lines.push(`| ${c.text} | ${c.pass ? "pass" : "FAIL"} | ${c.detail} |`);
-    lines.push("");
-  }
+  const lines: string[] = [...reportHead(exp), ...checksSection(criteria, "final cumulative regret, mean ± s.e.")];
   for (const run of exp.runs) {
     const key = run.id || exp.name;
     const res = results[key];
@@ -160,8 +155,7 @@ async function writeExperimentReport(exp: BanditExperiment, out: string, results
     const names = Object.keys(res.algorithms).sort((a, b) => res.algorithms[a].cumulativeRegret.mean[T - 1] - res.algorithms[b].cumulativeRegret.mean[T - 1]);
     for (const n of names) lines.push(`| ${n} | ${fmt(res.algorithms[n].cumulativeRegret.mean[T - 1])} | ${fmt(res.algorithms[n].cumulativeRegret.sem[T - 1])} |`);
     if (agg) {
-      lines.push("", "Per training seed (final cumulative regret, mean over that seed's tasks):", "", `| training seed | evaluation seed | ${names.join(" | ")} |`, `| --- | --- | ${names.map(() => "---").join(" | ")} |`);
-      for (const r of agg.perRun) lines.push(`| ${r.trainSeed} | ${r.evalSeed} | ${names.map((n) => fmt(r.finalRegret[n])).join(" | ")} |`);
+      lines.push("", "Per training seed (final cumulative regret, mean over that seed's tasks):", "", ...perSeedTable(agg.perRun, names, (r, n) => fmt(r.finalRegret[n])));
     }
     lines.push("", `![regret](${prefix}${agg ? "eval-seeds" : "eval"}/plots/regret.png)`, "", `Training loss (training seed ${run.train.seed}): ![loss](${prefix}train/plots/loss.png)`, "");
   }

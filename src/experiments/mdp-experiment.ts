@@ -22,6 +22,7 @@ import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/mdp-evaluate.js";
 import { fmt } from "../report/table.js";
+import { checksSection, perSeedTable, reportHead } from "./report-sections.js";
 import { mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
 import { aggregateMdpRuns, seedDirs, trainAndEvaluateSeeds, type RunSummary } from "./seeds.js";
 import { inStagedDir } from "../core/run-dir.js";
@@ -121,19 +122,12 @@ async function runMdpStages(exp: MdpExperiment, out: string, opts: MdpExperiment
 
 function writeReport(exp: MdpExperiment, out: string, res: MdpResults, criteria: MdpCriterionResult[]): void {
   const model = res.model as { deployment?: string } | undefined;
-  const lines = [`# ${exp.name} (${exp.scale} scale): ${exp.title}`, "", `Reproduces: ${exp.reproduces}.`, ""];
-  if (exp.deviations.length) lines.push("Differences from the paper at this scale: " + exp.deviations.join("; ") + ".", "");
   const agg = res.aggregate as { runs: number; statistic: string; perRun: RunSummary[] } | undefined;
-  if (criteria.length) {
-    lines.push("## Checks", "", `| claim | result | numbers (mean ± s.e. ${agg ? `across the ${agg.runs} training seeds` : "over tasks"}) |`, "| --- | --- | --- |");
-    for (const c of criteria) lines.push(`| ${c.text} | ${c.pass ? "pass" : "FAIL"} | ${c.detail} |`);
-    lines.push("");
-  }
+  const lines = [...reportHead(exp), ...checksSection(criteria, `mean ± s.e. ${agg ? `across the ${agg.runs} training seeds` : "over tasks"}`)];
   if (agg) {
     lines.push("## Evaluation", "", `${res.description}; ${agg.runs} training seeds, each evaluated on ${res.tasks} tasks (its own evaluation seed, from ${res.seed}), ${res.episodes} episodes; "transformer" is deployed ${model?.deployment ?? ""}. Numbers: ${agg.statistic}.`, "", mdpTable(res, true), "", "![returns](eval-seeds/plots/returns.png)", "");
     const names = Object.keys(res.algorithms);
-    lines.push("Per training seed (each run's mean over its tasks): return in the first and last episode, cumulative regret after the last", "", `| training seed | evaluation seed | ${names.join(" | ")} |`, `| --- | --- | ${names.map(() => "---").join(" | ")} |`);
-    for (const r of agg.perRun) lines.push(`| ${r.trainSeed} | ${r.evalSeed} | ${names.map((n) => `${fmt(r.algorithms[n].firstReturn)} → ${fmt(r.algorithms[n].lastReturn)}; ${fmt(r.algorithms[n].finalRegret)}`).join(" | ")} |`);
+    lines.push("Per training seed (each run's mean over its tasks): return in the first and last episode, cumulative regret after the last", "", ...perSeedTable(agg.perRun, names, (r, n) => `${fmt(r.algorithms[n].firstReturn)} → ${fmt(r.algorithms[n].lastReturn)}; ${fmt(r.algorithms[n].finalRegret)}`));
     lines.push("", "Each seed's own report: eval/ (training seed 0, the model that ships) and eval-s1/, eval-s2/, ... for the others.", "");
   } else {
     lines.push("## Evaluation", "", `${res.description}; ${res.tasks} tasks, ${res.episodes} episodes, seed ${res.seed}; "transformer" is deployed ${model?.deployment ?? ""}.`, "", mdpTable(res, true), "", "![returns](eval/plots/returns.png)", "");
