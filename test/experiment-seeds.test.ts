@@ -152,6 +152,25 @@ test("darkroom-key-door-ad at a tiny budget: AD on Key-to-Door end to end (4-dim
   assert.ok(!existsSync(join(out, "eval-seeds")));
 });
 
+test("dpt-key-door at a tiny budget: DPT on Key-to-Door end to end, on the same tasks and baselines as AD's preset", async () => {
+  const base = mdpExperiment("dpt-key-door", "quick")!;
+  const ad = mdpExperiment("darkroom-key-door-ad", "quick")!;
+  assert.equal(base.generate.env, "darkroom-key-door");
+  assert.equal(base.generate.kind, "dpt");
+  assert.deepEqual({ ...base.evaluate, context: ad.evaluate.context, bothModes: false }, ad.evaluate);
+  const exp = {
+    ...base,
+    generate: { ...base.generate, envParams: { size: 3, horizon: 6, split: "train" }, contextLength: 12, tasks: 16, valTasks: 4, shardSize: 8 },
+    train: { ...base.train, steps: 2, batchSize: 4, dModel: 8, numLayers: 1, evalEvery: 2, logEvery: 1, checkpointEvery: 2, valTrajectories: 4 },
+    evaluate: { ...base.evaluate, tasks: 3, episodes: 2, algos: ["optimal", "uniform"] },
+  };
+  const out = join(mkdtempSync(join(tmpdir(), "icrl-dpt-keydoor-")), "exp");
+  const { results } = await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 1 });
+  assert.equal(results.env, "darkroom-key-door");
+  assert.deepEqual(results.optimalReturn.mean, [2, 2]);
+  assert.ok(results.algorithms["transformer-greedy"], "both deployment modes");
+});
+
 test("icrl experiment: --train-seeds in the dry run of MDP and bandit presets", () => {
   const r = runCli(["experiment", "darkroom-ad", "--dry-run", "--train-seeds", "2"]);
   assert.equal(r.code, 0, r.stderr);

@@ -10,6 +10,7 @@
  *  - `dpt-darkroom-plain`: the same with DPT's plain recipe (random-transition contexts, uniform
  *    queries, x-first labels), to measure icrl's changes side by side.
  *  - `dpt-darkroom-9x9`: the same on darkroom-ad's 9×9 room, evaluated on AD's held-out tasks.
+ *  - `dpt-key-door`: the same on Dark Key-to-Door, evaluated on darkroom-key-door-ad's tasks.
  *  - `lin-ucbvi-mdp`: algorithm distillation of soft UCB-VI (Lin, Bai & Mei 2024, App. F; the
  *    paper proves a transformer can implement it but runs no MDP experiment) on small random MDPs;
  *    the transformer reads the whole K-episode history.
@@ -359,6 +360,39 @@ function darkroomKeyDoorAd(scale: MdpScale): MdpExperiment {
   };
 }
 
+/**
+ * `dpt-key-door`: dpt-darkroom's recipe on Dark Key-to-Door, evaluated exactly as
+ * darkroom-key-door-ad is (the same 160 held-out (key, door) tasks, evaluation seeds, noise and
+ * baselines), so DPT and AD stand side by side there too. The label is the oracle's action for the
+ * query state, which holds whether the key is carried; the online context is the previous episode
+ * (DPT's protocol; 50 transitions here).
+ */
+function dptKeyDoor(scale: MdpScale): MdpExperiment {
+  const paper = scale === "paper";
+  const ad = darkroomKeyDoorAd(scale);
+  const base = dptDarkroom(scale);
+  const episodes = ad.evaluate.episodes!;
+  return {
+    ...base,
+    name: "dpt-key-door",
+    title: "DPT on Dark Key-to-Door, on the same held-out (key, door) tasks as AD",
+    reproduces: "Lee et al. (2023) DPT's recipe on Laskin et al.'s (2022) Dark Key-to-Door, beside AD on the same tasks",
+    deviations: [
+      "9×9 room, 50-step episodes from (0, 0), a done state after the door (DPT has no Key-to-Door experiment); contexts of 100 transitions in training, the previous episode (50) online",
+      ...(paper ? [] : ["60K in-context datasets and 6000 optimizer steps of batch 32, lr 1e-3 on a cosine schedule"]),
+      "states as their features (x, y, holds key, done), repeated as the query in every transition token",
+      "in-context datasets from three sources in equal shares: DPT's independent random transitions, uniform random walks from (0, 0), and the oracle's paths to the key and then the door; DPT uses the first only",
+      "query states uniform over the states (DPT), or with probability 0.2 a state the oracle visits",
+      TIES,
+    ],
+    generate: { ...base.generate, env: "darkroom-key-door", envParams: { size: 9, horizon: 50, split: "train" } },
+    evaluate: { ...ad.evaluate, context: "previous-episode", bothModes: true },
+    criteria: learnsInContext(episodes),
+    trainSeeds: 3,
+    shipAs: "dpt-key-door",
+  };
+}
+
 const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "dpt-darkroom": dptDarkroom,
   "dpt-darkroom-plain": dptDarkroomPlain,
@@ -367,6 +401,7 @@ const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "darkroom-ad-qlearning": darkroomAdQlearning,
   "darkroom-ad": darkroomAd,
   "darkroom-key-door-ad": darkroomKeyDoorAd,
+  "dpt-key-door": dptKeyDoor,
 };
 
 export const MDP_EXPERIMENT_NAMES = Object.keys(BUILDERS);
