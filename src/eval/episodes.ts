@@ -110,3 +110,55 @@ export async function runEpisodes(n: number, K: number, H: number, env: Lockstep
   while (!run.done) await run.step();
   return run.rows;
 }
+
+/** One policy of a stepper: its episode run, and what the stepper records beside it. */
+export interface StepperTrack<P, X> {
+  policy: P;
+  run: EpisodeRun;
+  extra: X;
+}
+
+/**
+ * Several batched policies on the same n tasks, each through its own EpisodeRun, advanced one
+ * environment step at a time together (the playground's bandit and MDP steppers). A subclass says
+ * how a policy starts (`track`) and what one step of the whole stepper counts.
+ */
+export abstract class LockstepStepper<P extends { readonly name: string; dispose?(): void }, X> {
+  protected tracks: StepperTrack<P, X>[] = [];
+
+  /** Start a policy on the tasks and build its run. */
+  protected abstract track(policy: P): Promise<StepperTrack<P, X>>;
+  /** Reset the step counters before the first step. */
+  protected abstract restart(): void;
+  /** Count one step of every policy. */
+  protected abstract advance(): void;
+  abstract get done(): boolean;
+
+  async start(policies: P[]): Promise<void> {
+    this.tracks = [];
+    for (const policy of policies) this.tracks.push(await this.track(policy));
+    this.restart();
+  }
+
+  get names(): string[] {
+    return this.tracks.map((t) => t.policy.name);
+  }
+
+  /** Advance every policy by one environment step on every task. */
+  async step(): Promise<void> {
+    if (this.done) return;
+    for (const t of this.tracks) await t.run.step();
+    this.advance();
+  }
+
+  protected find(name: string): StepperTrack<P, X> {
+    const t = this.tracks.find((x) => x.policy.name === name);
+    if (!t) throw new RangeError(`no policy named ${name}`);
+    return t;
+  }
+
+  dispose(): void {
+    for (const t of this.tracks) t.policy.dispose?.();
+    this.tracks = [];
+  }
+}

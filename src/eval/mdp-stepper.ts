@@ -8,18 +8,13 @@ import { Rng } from "../core/rng.js";
 import type { MdpTask, MdpTaskDistribution } from "../envs/tabular-mdp.js";
 import type { BatchMdpPolicy } from "../algos/mdp-types.js";
 import { mdpAgent, mdpEnv, mdpInfo } from "./mdp-harness.js";
-import { EpisodeRun } from "./episodes.js";
+import { EpisodeRun, LockstepStepper, type StepperTrack } from "./episodes.js";
 
-interface Track {
-  policy: BatchMdpPolicy;
-  run: EpisodeRun;
-  /** States visited in the current (or just finished) episode, per task. */
-  path: number[][];
-}
+/** States visited in the current (or just finished) episode, per task. */
+type Paths = number[][];
 
-export class MdpStepper {
+export class MdpStepper extends LockstepStepper<BatchMdpPolicy, Paths> {
   readonly tasks: MdpTask[];
-  private tracks: Track[] = [];
   /** Completed episodes and the step h within the current one. */
   k = 0;
   h = 0;
@@ -30,27 +25,31 @@ export class MdpStepper {
     readonly seed: number,
     readonly episodes: number,
   ) {
+    super();
     this.tasks = Array.from({ length: numTasks }, (_, i) => dist.evalTask(seed, i));
   }
 
-  async start(policies: BatchMdpPolicy[]): Promise<void> {
-    const info = mdpInfo(this.dist, this.episodes);
-    this.tracks = [];
-    for (const policy of policies) {
-      await policy.start(this.tasks, this.tasks.map((_, i) => Rng.derive(this.seed, "algo", policy.name, i)), info);
-      const path: number[][] = [];
-      const run = new EpisodeRun(this.numTasks, this.episodes, this.dist.H, mdpEnv(this.tasks, this.seed), mdpAgent(policy), {
-        episode: (_k, s0) => path.splice(0, path.length, ...Array.from(s0, (s) => [s])),
-        step: (_k, _a, _r, next) => path.forEach((p, j) => p.push(next[j])),
-      });
-      this.tracks.push({ policy, run, path });
-    }
+  protected async track(policy: BatchMdpPolicy): Promise<StepperTrack<BatchMdpPolicy, Paths>> {
+    await policy.start(this.tasks, this.tasks.map((_, i) => Rng.derive(this.seed, "algo", policy.name, i)), mdpInfo(this.dist, this.episodes));
+    const path: Paths = [];
+    const run = new EpisodeRun(this.numTasks, this.episodes, this.dist.H, mdpEnv(this.tasks, this.seed), mdpAgent(policy), {
+      episode: (_k, s0) => path.splice(0, path.length, ...Array.from(s0, (s) => [s])),
+      step: (_k, _a, _r, next) => path.forEach((p, j) => p.push(next[j])),
+    });
+    return { policy, run, extra: path };
+  }
+
+  protected restart(): void {
     this.k = 0;
     this.h = 0;
   }
 
-  get names(): string[] {
-    return this.tracks.map((t) => t.policy.name);
+  protected advance(): void {
+    this.h++;
+    if (this.h === this.H) {
+      this.h = 0;
+      this.k++;
+    }
   }
 
   get done(): boolean {
@@ -61,32 +60,15 @@ export class MdpStepper {
     return this.dist.H;
   }
 
-  /** One environment step of every agent on every task (starting or finishing episodes as needed). */
-  async step(): Promise<void> {
-    if (this.done) return;
-    for (const tr of this.tracks) await tr.run.step();
-    this.h++;
-    if (this.h === this.H) {
-      this.h = 0;
-      this.k++;
-    }
-  }
-
   /** Finish the current episode (or run a whole one). */
   async episode(): Promise<void> {
     const k = this.k;
     while (!this.done && this.k === k) await this.step();
   }
 
-  private track(name: string): Track {
-    const t = this.tracks.find((x) => x.policy.name === name);
-    if (!t) throw new RangeError(`no agent named ${name}`);
-    return t;
-  }
-
   /** Per-episode returns and regrets [N, k] of the completed episodes. */
   results(name: string): { returns: Float64Array; regrets: Float64Array } {
-    const rows = this.track(name).run.rows;
+    const rows = this.find(name).run.rows;
     const N = this.numTasks;
     const K = this.episodes;
     const k = this.k;
@@ -101,11 +83,6 @@ export class MdpStepper {
 
   /** States visited by an agent on task j in the current (or last finished) episode. */
   path(name: string, j: number): number[] {
-    return this.track(name).path[j] ?? [];
-  }
-
-  dispose(): void {
-    for (const t of this.tracks) t.policy.dispose?.();
-    this.tracks = [];
+    return this.find(name).extra[j] ?? [];
   }
 }
