@@ -26,33 +26,7 @@ import { encodeMdpDptBatch, padSeq, writeAdToken } from "../nn/mdp-tokens.js";
 import type { TransformerModel } from "../nn/transformer.js";
 import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
 import type { MdpDptContext, StateFeatures } from "../nn/mdp-tokens.js";
-
-function softmaxRow(z: ArrayLike<number>, off: number, A: number, out: Float64Array, outOff: number): void {
-  let m = -Infinity;
-  for (let a = 0; a < A; a++) m = Math.max(m, z[off + a]);
-  let s = 0;
-  for (let a = 0; a < A; a++) s += out[outOff + a] = Math.exp(z[off + a] - m);
-  for (let a = 0; a < A; a++) out[outOff + a] /= s;
-}
-
-function choose(probs: Float64Array, off: number, A: number, greedy: boolean, rng: Rng): number {
-  const row = probs.subarray(off, off + A);
-  if (!greedy) return rng.categorical(row);
-  let b = 0;
-  for (let a = 1; a < A; a++) if (row[a] > row[b]) b = a;
-  return b;
-}
-
-/** Softmax of each task's logits row, and the action taken: sampled from it, or its argmax. */
-function actFromLogits(z: ArrayLike<number>, N: number, A: number, greedy: boolean, rngs: Rng[]): { actions: Int32Array<ArrayBuffer>; probs: Float64Array<ArrayBuffer> } {
-  const probs = new Float64Array(N * A);
-  const actions = new Int32Array(N);
-  for (let j = 0; j < N; j++) {
-    softmaxRow(z, j * A, A, probs, j * A);
-    actions[j] = choose(probs, j * A, A, greedy, rngs[j]);
-  }
-  return { actions, probs };
-}
+import { actFromLogits } from "./act.js";
 
 /** Per-task transition log: (s, a, r, s') of every step so far, and episode starts. */
 class TransitionLog {

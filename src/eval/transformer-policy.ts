@@ -22,6 +22,7 @@ import type { Params } from "../nn/engine.js";
 import type { BatchDecoder, DecoderFactory } from "../nn/incremental.js";
 import type { TransformerModel } from "../nn/transformer.js";
 import { createDeployer, type Deployer } from "../nn/deploy.js";
+import { actFromLogits } from "./act.js";
 import type { EngineName } from "../nn/grad-engine.js";
 
 export interface TransformerPolicyOptions {
@@ -123,25 +124,10 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
 
   /** Actions from the logits of this step (sampled from their softmax, or the argmax). */
   private choose(z: ArrayLike<number>): Int32Array {
-    const B = this.tasks.length;
-    const A = this.model.config.numArms;
     this.lastLogits = Float64Array.from(z);
-    const out = new Int32Array(B);
-    const probs = new Float64Array(B * A);
-    for (let i = 0; i < B; i++) {
-      let m = -Infinity;
-      for (let a = 0; a < A; a++) m = Math.max(m, z[i * A + a]);
-      let s = 0;
-      for (let a = 0; a < A; a++) {
-        probs[i * A + a] = Math.exp(z[i * A + a] - m);
-        s += probs[i * A + a];
-      }
-      for (let a = 0; a < A; a++) probs[i * A + a] /= s;
-      const row = probs.subarray(i * A, (i + 1) * A);
-      out[i] = this.greedy ? argmaxFirst(row) : this.rngs[i].categorical(row);
-    }
+    const { actions, probs } = actFromLogits(z, this.tasks.length, this.model.config.numArms, this.greedy, this.rngs);
     this.lastProbs = probs;
-    return out;
+    return actions;
   }
 
   update(actions: Int32Array, rewards: Float64Array): void {
@@ -166,12 +152,6 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
     this.decoder?.dispose();
     this.decoder = null;
   }
-}
-
-function argmaxFirst(xs: ArrayLike<number>): number {
-  let b = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[b]) b = i;
-  return b;
 }
 
 /** The policy with `actAsync` as its `act` (for asynchronous steppers such as the playground's). */
