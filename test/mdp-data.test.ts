@@ -77,6 +77,45 @@ test("DPT dataset: transitions follow the task, label = a*(query), both context 
   assert.deepEqual([...kinds].sort(), ["x", "y"]);
 });
 
+test("labelTies \"soonest\" on Dark Key-to-Door: every label is optimal and one step shorter to the next reward, where plain optimality allows every action", async () => {
+  const dir = join(tmp(), "kd");
+  const spec: MdpGenerationSpec = { ...dptSpec, env: "darkroom-key-door", envParams: { size: 5, horizon: 30, split: "train" }, labelTies: "soonest", tasks: 200, valTasks: 0 };
+  await generateMdpDataset(spec, dir, { workers: 1 });
+  const tr = loadMdpSplit(dir, "train");
+  const dist = specDistribution(readMdpManifest(dir).spec);
+  // steps from each state to the done state (breadth-first search backwards over the deterministic room)
+  const stepsToDone = (task: ReturnType<typeof dist.taskById>): number[] => {
+    const { S, A } = task.mdp;
+    const d = new Array<number>(S).fill(Infinity);
+    d[S - 1] = 0;
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (let u = 0; u < S; u++)
+        for (let a = 0; a < A; a++) {
+          const v = task.mdp.next![u * A + a];
+          if (d[v] + 1 < d[u]) {
+            d[u] = d[v] + 1;
+            changed = true;
+          }
+        }
+    }
+    return d;
+  };
+  let tied = 0;
+  for (let i = 0; i < tr.n; i++) {
+    const task = dist.taskById(tr.cols.task_id[i]);
+    const q = tr.cols.query_state[i];
+    const a = tr.cols.label[i];
+    const Q = task.Qstar.subarray(q * 5, q * 5 + 5);
+    assert.equal(Q[a], Math.max(...Q), "optimal");
+    if (q === task.mdp.S - 1) continue; // done: every action is the same
+    const d = stepsToDone(task);
+    assert.equal(d[task.mdp.next![q * 5 + a]], d[q] - 1, `task ${task.id}, state ${q}: the label is a shortest-route step`);
+    if (Q.every((x) => x === Q[0])) tied++;
+  }
+  assert.ok(tied > tr.n / 2, `most queries tie under plain optimality (${tied} of ${tr.n})`);
+});
+
 test("DPT queries from the oracle's visits lie on its path from (0, 0) (x first, then y)", async () => {
   const dir = join(tmp(), "q");
   await generateMdpDataset({ ...dptSpec, context: [{ algo: "random", weight: 1 }], queryOracle: 1, tasks: 100, valTasks: 0 }, dir, { workers: 1 });

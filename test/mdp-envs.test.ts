@@ -163,6 +163,47 @@ test("Dark Key-to-Door: task ids are the ordered (key, door) pairs, rewards for 
   assert.throws(() => keyDoorMdp({ size: 3, horizon: 6, key: 2, door: 2 }), /different cells/);
 });
 
+test("Key-to-Door's oracle takes the shortest route: key then door in |start − key|₁ + |key − door|₁ steps (not waiting on the slack of H = 50)", () => {
+  const dist = MdpTaskDistribution.create("darkroom-key-door", { split: "test" });
+  const d1 = (a: number, b: number) => {
+    const [ax, ay] = cellOf(a, 9);
+    const [bx, by] = cellOf(b, 9);
+    return Math.abs(ax - bx) + Math.abs(ay - by);
+  };
+  for (const id of dist.ids!.slice(0, 40)) {
+    const t = dist.taskById(id);
+    const { S, A } = t.mdp;
+    // finite-horizon value iteration alone: every action at (h = 0, start) is optimal here
+    let tied = 0;
+    for (let a = 0; a < A; a++) if (t.Qstar[a] === 2) tied++;
+    if (d1(0, t.key) + d1(t.key, t.goal) + 4 < 50) assert.equal(tied, A, `task ${id}: all actions optimal at the start`);
+    let s = 0;
+    let collected = 0;
+    let steps = 0;
+    for (let h = 0; h < t.mdp.H && collected < 2; h++, steps++) {
+      const a = t.optimalAction[h * S + s];
+      collected += t.mdp.R[s * A + a];
+      s = t.mdp.next![s * A + a];
+    }
+    assert.equal(collected, 2);
+    // the fewest steps from the start to the done state, by breadth-first search over the room
+    const dist2 = new Array<number>(S).fill(-1);
+    dist2[0] = 0;
+    for (const queue = [0]; queue.length; ) {
+      const u = queue.shift()!;
+      for (let a = 0; a < A; a++) {
+        const v = t.mdp.next![u * A + a];
+        if (dist2[v] < 0) {
+          dist2[v] = dist2[u] + 1;
+          queue.push(v);
+        }
+      }
+    }
+    assert.equal(steps, dist2[S - 1], `task ${id} (key ${t.key}, door ${t.goal})`);
+    if (t.key !== 0) assert.equal(steps, d1(0, t.key) + d1(t.key, t.goal));
+  }
+});
+
 test("darkroom-key-door distribution: 9×9 and H = 50 by default, 80/20 split of the 6480 pairs, optimal return 2, grid features with key and done flags", () => {
   const test_ = MdpTaskDistribution.create("darkroom-key-door", { split: "test" });
   const train = MdpTaskDistribution.create("darkroom-key-door", { split: "train" });

@@ -34,7 +34,8 @@
 import { z } from "zod";
 import { IcrlError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
-import { MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, type MdpEnvName, type MdpTask } from "../envs/tabular-mdp.js";
+import { MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, SOONEST_GAMMA, type MdpEnvName, type MdpTask } from "../envs/tabular-mdp.js";
+import { soonestOf, soonestOptimal } from "../envs/episodic-mdp.js";
 import { parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { contextTransitions, initialState, learningHistory, parseContextComponent, pickComponent, stepTask } from "./mdp-rollout.js";
 import type { NpyArray, NpyDType } from "./npy.js";
@@ -82,9 +83,12 @@ export const MdpGenerationSpecSchema = z.strictObject({
   queryOracle: z.number().min(0).max(1).optional(),
   /**
    * DPT: the label when several actions are optimal at the query: "first" (absent; the task's
-   * tie-break order, Dark Room: DPT's "x first, then y") or "random" (uniform among them).
+   * tie-break order, Dark Room: DPT's "x first, then y"), "random" (uniform among them) or
+   * "soonest" (uniform among those that collect their reward soonest: `soonestOptimal`; for
+   * one-shot rewards with slack in the horizon, as in Dark Key-to-Door, where nearly every action
+   * is optimal at h = 0).
    */
-  labelTies: z.enum(["first", "random"]).optional(),
+  labelTies: z.enum(["first", "random", "soonest"]).optional(),
   /** AD: episodes K per history */
   episodes: z.number().int().positive(),
   tasks: z.number().int().positive(),
@@ -191,7 +195,7 @@ export function generateMdpShardColumns(spec: MdpGenerationSpec, split: Split, f
       const qr = rng.fork("query");
       const q = (spec.queryOracle ?? 0) > 0 && qr.random() < spec.queryOracle! ? oracleVisit(task, qr) : qr.int(dist.S);
       cols.query_state[j] = q;
-      cols.label[j] = spec.labelTies === "random" ? randomOptimal(task, q, rng.fork("label")) : task.optimalAction[q]; // h = 0
+      cols.label[j] = spec.labelTies === "random" ? randomOptimal(task, q, rng.fork("label")) : spec.labelTies === "soonest" ? randomSoonest(task, q, rng.fork("label")) : task.optimalAction[q]; // h = 0
     } else {
       if (comp.kind !== "algo") throw new IcrlError(`invalid --context: "random" cannot make AD histories`);
       const K = spec.episodes;
@@ -214,6 +218,14 @@ export function generateMdpShardColumns(spec: MdpGenerationSpec, split: Split, f
 function randomOptimal(task: MdpTask, s: number, rng: Rng): number {
   const A = task.mdp.A;
   return rng.argmaxRandomTie(task.Qstar.subarray(s * A, (s + 1) * A));
+}
+
+/** A uniformly random one of the optimal actions at (h = 0, s) that collect their reward soonest. */
+function randomSoonest(task: MdpTask, s: number, rng: Rng): number {
+  const A = task.mdp.A;
+  const score = task.soonestScore ?? soonestOptimal(task.mdp, task.Qstar, SOONEST_GAMMA).score;
+  const set = soonestOf(task.Qstar, score, s * A, A, Array.from({ length: A }, (_, a) => a));
+  return set.length === 1 ? set[0] : set[rng.int(set.length)];
 }
 
 /** The state at a uniformly random step h of an optimal episode (greedy on Q*) from the initial distribution. */

@@ -111,6 +111,46 @@ export function valueIteration(m: EpisodicMdp, tieOrder?: readonly number[]): { 
   return { Q, V, optimalAction, value };
 }
 
+/**
+ * Among the optimal actions of a finite-horizon MDP (Q*, from `valueIteration`), the ones that
+ * collect their reward soonest: at each (h, s) the Q*_h-optimal actions with the highest
+ * γ-discounted score Qγ_h(s, a) = R_h(s, a) + γ Σ_s' P(s'|s, a) Vγ_{h+1}(s'), where Vγ is the
+ * discounted optimum. Where rewards are one-shot and the horizon leaves slack (Dark Key-to-Door),
+ * almost every action is optimal at h = 0; the soonest ones are the shortest route. Returns the
+ * scores [H, S, A] and the first soonest action in `tieOrder` (else the first) per (h, s).
+ */
+export function soonestOptimal(m: EpisodicMdp, Q: Float64Array, gamma = 0.99, tieOrder?: readonly number[]): { score: Float64Array; action: Int32Array } {
+  const { S, A, H } = m;
+  const score = new Float64Array(H * S * A);
+  const V = new Float64Array((H + 1) * S);
+  const action = new Int32Array(H * S);
+  const order = tieOrder ?? Array.from({ length: A }, (_, a) => a);
+  for (let h = H - 1; h >= 0; h--)
+    for (let s = 0; s < S; s++) {
+      let vbest = -Infinity;
+      for (let a = 0; a < A; a++) {
+        const i = saIndex(m, h, s, a);
+        let q = m.R[i];
+        if (m.next) q += gamma * V[(h + 1) * S + m.next[i]];
+        else for (let s2 = 0; s2 < S; s2++) q += gamma * m.P[i * S + s2] * V[(h + 1) * S + s2];
+        score[(h * S + s) * A + a] = q;
+        vbest = Math.max(vbest, q);
+      }
+      V[h * S + s] = vbest;
+      action[h * S + s] = soonestOf(Q, score, (h * S + s) * A, A, order)[0];
+    }
+  return { score, action };
+}
+
+/** The Q-optimal actions at row `o` with the highest score, in `order`. */
+export function soonestOf(Q: ArrayLike<number>, score: ArrayLike<number>, o: number, A: number, order: readonly number[]): number[] {
+  let qbest = -Infinity;
+  for (let a = 0; a < A; a++) qbest = Math.max(qbest, Q[o + a]);
+  let sbest = -Infinity;
+  for (let a = 0; a < A; a++) if (Q[o + a] === qbest) sbest = Math.max(sbest, score[o + a]);
+  return order.filter((a) => Q[o + a] === qbest && score[o + a] === sbest);
+}
+
 export function sampleCategorical(p: ArrayLike<number>, offset: number, n: number, rng: Rng): number {
   let u = rng.random();
   for (let i = 0; i < n; i++) {

@@ -20,7 +20,7 @@ import { z } from "zod";
 import { IcrlError, invalid } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { DARKROOM_TIE_ORDER, darkroomMdp, IDENTITY_PERM, keyDoorCell, keyDoorMdp, keyDoorOf, permutations, splitIndices } from "./darkroom.js";
-import { sampleEpisodicMdp, saIndex, valueIteration, type EpisodicMdp } from "./episodic-mdp.js";
+import { sampleEpisodicMdp, saIndex, soonestOptimal, valueIteration, type EpisodicMdp } from "./episodic-mdp.js";
 
 export const MDP_ENV_NAMES = ["darkroom", "darkroom-permuted", "darkroom-key-door", "random-mdp"] as const;
 export type MdpEnvName = (typeof MDP_ENV_NAMES)[number];
@@ -98,7 +98,15 @@ export interface MdpTask {
   perm: number[];
   /** Dark Key-to-Door: the key's cell (the door is `goal`); -1 otherwise */
   key: number;
+  /**
+   * γ-discounted scores [H, S, A] that rank optimal actions by how soon they collect their reward
+   * (`soonestOptimal`); set where `optimalAction` is the soonest one (Dark Key-to-Door).
+   */
+  soonestScore?: Float64Array;
 }
+
+/** The discount that ranks optimal actions by how soon they collect their reward. */
+export const SOONEST_GAMMA = 0.99;
 
 export function withOracle(mdp: EpisodicMdp, id = -1, goal = -1, perm: number[] = [], tieOrder?: readonly number[], key = -1): MdpTask {
   const vi = valueIteration(mdp, tieOrder);
@@ -159,6 +167,11 @@ export class MdpTaskDistribution {
       if (this.env === "darkroom-key-door") {
         const [key, door] = keyDoorOf(id, S);
         t = withOracle(keyDoorMdp({ size: p.size, horizon: p.horizon, key, door }), id, door, [...IDENTITY_PERM], DARKROOM_TIE_ORDER, key);
+        // the rewards are one-shot and H leaves slack, so nearly every action is optimal early on:
+        // the oracle takes the soonest route (the same return; it no longer waits at the start)
+        const soon = soonestOptimal(t.mdp, t.Qstar, SOONEST_GAMMA, DARKROOM_TIE_ORDER);
+        t.optimalAction = soon.action;
+        t.soonestScore = soon.score;
         // thousands of tasks of about 1 MB each: keep the most recent 256
         if (this.cache.size >= 256) this.cache.delete(this.cache.keys().next().value as number);
       } else {
