@@ -70,6 +70,17 @@ export function sampleEpisodicMdp(rng: Rng, size: MdpSize): EpisodicMdp {
   return m;
 }
 
+/** One Bellman backup: R_h(s, a) + γ Σ_s' P_h(s'|s, a) V_{h+1}(s'), with V stored [H+1, S]. */
+function backup(m: EpisodicMdp, h: number, s: number, a: number, V: Float64Array, gamma: number): number {
+  const S = m.S;
+  const i = saIndex(m, h, s, a);
+  if (m.next) return m.R[i] + gamma * V[(h + 1) * S + m.next[i]];
+  // summed in this order so that γ = 1 gives value iteration's numbers bit for bit
+  let q = m.R[i];
+  for (let s2 = 0; s2 < S; s2++) q += gamma * m.P[i * S + s2] * V[(h + 1) * S + s2];
+  return q;
+}
+
 /**
  * Finite-horizon value iteration: Q*_h(s,a) = R_h(s,a) + Σ_s' P_h(s'|s,a) V*_{h+1}(s'), V*_{H} = 0.
  * `optimalAction` is the first maximiser (first in `tieOrder` if given, e.g. Dark Room prefers
@@ -84,13 +95,7 @@ export function valueIteration(m: EpisodicMdp, tieOrder?: readonly number[]): { 
     for (let s = 0; s < S; s++) {
       let best = -Infinity;
       for (let a = 0; a < A; a++) {
-        const i = saIndex(m, h, s, a);
-        let q = m.R[i];
-        if (m.next) q += V[(h + 1) * S + m.next[i]];
-        else {
-          const base = i * S;
-          for (let s2 = 0; s2 < S; s2++) q += m.P[base + s2] * V[(h + 1) * S + s2];
-        }
+        const q = backup(m, h, s, a, V, 1);
         Q[(h * S + s) * A + a] = q;
         if (q > best) {
           best = q;
@@ -129,10 +134,7 @@ export function soonestOptimal(m: EpisodicMdp, Q: Float64Array, gamma = 0.99, ti
     for (let s = 0; s < S; s++) {
       let vbest = -Infinity;
       for (let a = 0; a < A; a++) {
-        const i = saIndex(m, h, s, a);
-        let q = m.R[i];
-        if (m.next) q += gamma * V[(h + 1) * S + m.next[i]];
-        else for (let s2 = 0; s2 < S; s2++) q += gamma * m.P[i * S + s2] * V[(h + 1) * S + s2];
+        const q = backup(m, h, s, a, V, gamma);
         score[(h * S + s) * A + a] = q;
         vbest = Math.max(vbest, q);
       }
