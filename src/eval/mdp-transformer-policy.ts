@@ -183,7 +183,7 @@ export class DptMdpPolicy extends TransformerMdpPolicy {
     const todo: number[] = [];
     for (let j = 0; j < N; j++) if (!memoise || !this.memo[j].has(states[j])) todo.push(j);
     if (todo.length > 0) {
-      // pad to a bucket size with copies of the first row to decode (their logits are dropped)
+      // pad to a bucket size with copies of the last row to decode (their logits are dropped)
       const rows = memoise ? bucketRows(todo.length, N) : N;
       const ctxs: MdpDptContext[] = [];
       const positions = new Int32Array(rows);
