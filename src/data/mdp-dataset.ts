@@ -223,7 +223,8 @@ function randomOptimal(task: MdpTask, s: number, rng: Rng): number {
 /** A uniformly random one of the optimal actions at (h = 0, s) that collect their reward soonest. */
 function randomSoonest(task: MdpTask, s: number, rng: Rng): number {
   const A = task.mdp.A;
-  const score = task.soonestScore ?? soonestOptimal(task.mdp, task.Qstar, SOONEST_GAMMA).score;
+  // computed once per task (tasks are cached by id); Key-to-Door tasks come with it
+  const score = (task.soonestScore ??= soonestOptimal(task.mdp, task.Qstar, SOONEST_GAMMA).score);
   const set = soonestOf(task.Qstar, score, s * A, A, Array.from({ length: A }, (_, a) => a));
   return set.length === 1 ? set[0] : set[rng.int(set.length)];
 }

@@ -182,6 +182,8 @@ export class DptMdpPolicy extends TransformerMdpPolicy {
     const memoise = this.opts.context !== "sliding" && this.opts.memo !== false;
     const todo: number[] = [];
     for (let j = 0; j < N; j++) if (!memoise || !this.memo[j].has(states[j])) todo.push(j);
+    this.decoded.rows += todo.length;
+    this.decoded.reused += N - todo.length;
     if (todo.length > 0) {
       // pad to a bucket size with copies of the last row to decode (their logits are dropped)
       const rows = memoise ? bucketRows(todo.length, N) : N;
@@ -194,14 +196,12 @@ export class DptMdpPolicy extends TransformerMdpPolicy {
         positions[i] = position;
       }
       const batch = encodeMdpDptBatch(ctxs, { S, A, contextLength: this.layout.length, features: this.features, queryInTokens: this.layout.queryInTokens, onehot: this.layout.onehot, paddedTokenDim: this.model.config.paddedTokenDim });
-      const z = this.deployer.logitsAt(batch.tokens, positions);
-      todo.forEach((j, i) => this.memo[j].set(states[j], z.slice(i * A, (i + 1) * A)));
+      const out = this.deployer.logitsAt(batch.tokens, positions);
+      if (!memoise) return this.readOut(out, N); // every row decoded, in task order
+      todo.forEach((j, i) => this.memo[j].set(states[j], out.slice(i * A, (i + 1) * A)));
     }
-    this.decoded.rows += todo.length;
-    this.decoded.reused += N - todo.length;
     const z = new Float64Array(N * A);
     for (let j = 0; j < N; j++) z.set(this.memo[j].get(states[j])!, j * A);
-    if (!memoise) for (const m of this.memo) m.clear();
     return this.readOut(z, N);
   }
 }
