@@ -29,9 +29,9 @@ import { instantiateKernels, kernelVariant } from "../src/nn/wasm/kernels.js";
 import { generateDataset } from "../src/data/generate.js";
 import { MIMIC_DEFAULTS, mimicLossGrad, mimicSpec, sampleMimicExample } from "../src/train/mimic.js";
 import { makeOptimizer } from "../src/lsa/optim.js";
-import { evalDistribution, loadMdpModel } from "../src/eval/mdp-evaluate.js";
+import { evalDistribution, loadMdpModel } from "../src/eval/evaluate.js";
 import { DptMdpPolicy } from "../src/eval/mdp-transformer-policy.js";
-import { runMdpPolicy } from "../src/eval/mdp-harness.js";
+import { runMdpPolicy } from "../src/eval/harness.js";
 import type { BatchMdpPolicy } from "../src/algos/mdp-types.js";
 
 function arg(name: string, def: string): string {

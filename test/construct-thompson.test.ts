@@ -8,12 +8,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../src/core/rng.js";
-import { inverse } from "../src/core/linalg.js";
+import { inverse, symmetricEigen } from "../src/core/linalg.js";
 import { constructThompson, ConstructedThompson, ConstructedThompsonBatch } from "../src/constructions/lin-thompson.js";
 import { checkThompson } from "../src/constructions/lin-experiments.js";
 import { embedBanditHistory, forwardLayers } from "../src/constructions/relu-transformer.js";
 import { linearPosterior, matrixFunctionApply, padeSqrtApply, padeSqrtBound, padeSqrtCoefficients, sampleTsAction, SymmetricSqrtThompson, tsArguments } from "../src/algos/linear-ts.js";
-import { symmetricEigen } from "../src/core/linalg.js";
 import { quadraticAgdIterates, ridgeAgdIterates } from "../src/algos/ridge.js";
 import { Thompson } from "../src/algos/thompson.js";
 import { BANDIT_PRESETS, BanditTaskDistribution, makeTask, sampleReward } from "../src/envs/bandit.js";

@@ -11,7 +11,7 @@ import { QLearning } from "../src/algos/qlearning.js";
 import { PerTaskMdpBatch } from "../src/algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../src/algos/mdp-registry.js";
 import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
-import { evaluateMdp, runMdpPolicy } from "../src/eval/mdp-harness.js";
+import { evaluateMdp, runMdpPolicy } from "../src/eval/harness.js";
 import { IcrlError } from "../src/core/errors.js";
 
 const policy = (spec: string) => {

@@ -4,7 +4,7 @@
  * interrupted generation resumes, corrupted files are rejected, and the token encoders put every
  * feature where the layout says (checked position by position).
  */
-import { parseMdpEnvParams } from "../src/envs/tabular-mdp.js";
+import { parseMdpEnvParams, stateFeatureTable, MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
@@ -15,7 +15,6 @@ import { loadMdpSplit, readMdpManifest, specDistribution, type MdpGenerationSpec
 import { Rng } from "../src/core/rng.js";
 import { IcrlError } from "../src/core/errors.js";
 import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptTokenDim } from "../src/nn/mdp-tokens.js";
-import { stateFeatureTable, MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "icrl-mdp-data-"));
 

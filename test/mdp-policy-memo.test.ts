@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../src/core/rng.js";
 import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
 import { DptMdpPolicy } from "../src/eval/mdp-transformer-policy.js";
-import { runMdpPolicy } from "../src/eval/mdp-harness.js";
+import { runMdpPolicy } from "../src/eval/harness.js";
 import { createDeployer } from "../src/nn/deploy.js";
 import { encodeMdpDptBatch, type MdpDptContext } from "../src/nn/mdp-tokens.js";
 import { createTransformer } from "../src/nn/transformer.js";

@@ -23,7 +23,7 @@ import { MdpPretrainConfigSchema, mdpSource, mdpModelConfig, type MdpModelLayout
 import { startPretraining } from "../src/train/pretrain.js";
 import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
 import { AdMdpPolicy, DptMdpPolicy } from "../src/eval/mdp-transformer-policy.js";
-import { runMdpPolicy } from "../src/eval/mdp-harness.js";
+import { runMdpPolicy } from "../src/eval/harness.js";
 import { Rng } from "../src/core/rng.js";
 import { createTransformer } from "../src/nn/transformer.js";
 import { compile, toTensor, refAll, type Params, type Tensor } from "../src/nn/engine.js";

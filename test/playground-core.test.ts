@@ -12,16 +12,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../src/core/rng.js";
 import { IcrlError } from "../src/core/errors.js";
-import { paramsToHost } from "../src/nn/engine.js";
+import { paramsToHost, toTensor } from "../src/nn/engine.js";
 import { createTransformer } from "../src/nn/transformer.js";
 import { saveCheckpoint } from "../src/nn/checkpoint.js";
 import { checkpointFromBytes, sha256Hex } from "../src/nn/safetensors.js";
 import { encodeLinBatch, linTokenDim } from "../src/nn/tokens.js";
-import { toTensor } from "../src/nn/engine.js";
 import { attentionMaps, attentionRow } from "../src/nn/attention-map.js";
 import { BANDIT_PRESETS, BanditTaskDistribution } from "../src/envs/bandit.js";
-import { PerTaskBatch, runPolicy } from "../src/eval/harness.js";
-import { BanditStepper } from "../src/eval/bandit-stepper.js";
+import { PerTaskBatch, runPolicy, runMdpPolicy } from "../src/eval/harness.js";
+import { BanditStepper, MdpStepper } from "../src/eval/stepper.js";
 import { makeAlgorithm, parseAlgoSpec } from "../src/algos/registry.js";
 import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
 import { MIMIC_PRESETS } from "../src/experiments/lsa-presets.js";
@@ -31,8 +30,6 @@ import { LsaControlStepper } from "../src/eval/lsa-stepper.js";
 import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
 import { PerTaskMdpBatch } from "../src/algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../src/algos/mdp-registry.js";
-import { runMdpPolicy } from "../src/eval/mdp-harness.js";
-import { MdpStepper } from "../src/eval/mdp-stepper.js";
 
 test("sha256Hex: FIPS 180-4 vectors and node:crypto on every length 0..300", () => {
   const enc = new TextEncoder();

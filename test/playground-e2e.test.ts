@@ -26,7 +26,7 @@ import { PerTaskBatch, runPolicy, summarise } from "../src/eval/harness.js";
 import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
 import { makeAlgorithm, parseAlgoSpec } from "../src/algos/registry.js";
 import type { BatchBanditPolicy } from "../src/algos/types.js";
-import { BanditStepper } from "../src/eval/bandit-stepper.js";
+import { BanditStepper } from "../src/eval/stepper.js";
 import { encodeLinBatch } from "../src/nn/tokens.js";
 import { residualStream } from "../src/nn/residual.js";
 import { DEFAULT_TARGET_PARAMS, historyTargets, type BanditTarget } from "../src/probe/targets.js";
@@ -294,7 +294,7 @@ test("playground: each shipped Dark Room transformer (DPT and AD) acts in the MD
     for (const e of entries) assert.ok(offered.includes(e.name), `${e.name} is offered (${offered.join(", ")})`);
     const { MdpTaskDistribution } = await import("../src/envs/tabular-mdp.js");
     const { AdMdpPolicy, DptMdpPolicy } = await import("../src/eval/mdp-transformer-policy.js");
-    const { runMdpPolicy, summariseMdp } = await import("../src/eval/mdp-harness.js");
+    const { runMdpPolicy, summariseMdp } = await import("../src/eval/harness.js");
     for (const entry of entries) {
       if ((await page.inputValue("#m-model")) !== entry.name) {
         await page.evaluate(() => ((window as unknown as { icrl: { mdp: { ready: boolean } } }).icrl.mdp.ready = false));

@@ -13,7 +13,7 @@
 import { z } from "zod";
 import { IcrlError, show } from "../core/errors.js";
 import { MDP_ENV_NAMES, parseMdpEnvParams } from "../envs/tabular-mdp.js";
-import { parseWith, posInt, configWithFlags } from "../core/config.js";
+import { parseWith, posInt, configWithFlags, parseContextFlag } from "../core/config.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { checkMdpSpec, type MdpGenerationSpec } from "../data/mdp-dataset.js";
 import { parseContextComponent } from "../data/mdp-rollout.js";
@@ -21,7 +21,6 @@ import { partName, resolveShard } from "../data/shard.js";
 import { DATASET_SIZE_FIELDS } from "../data/generate-config.js";
 import { generateWithBar } from "./generation.js";
 import { join } from "node:path";
-import { parseContextFlag } from "../core/config.js";
 import type { GenerateFlags } from "./commands/generate.js";
 
 

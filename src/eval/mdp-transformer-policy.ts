@@ -22,10 +22,9 @@ import type { BatchMdpPolicy, MdpInfo } from "../algos/mdp-types.js";
 import type { Params } from "../nn/engine.js";
 import { createDeployer, type Deployer, type StepDecoder } from "../nn/deploy.js";
 import type { EngineName } from "../nn/grad-engine.js";
-import { encodeMdpDptBatch, padSeq, writeAdToken } from "../nn/mdp-tokens.js";
+import { encodeMdpDptBatch, padSeq, writeAdToken, type MdpDptContext, type StateFeatures } from "../nn/mdp-tokens.js";
 import type { TransformerModel } from "../nn/transformer.js";
 import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
-import type { MdpDptContext, StateFeatures } from "../nn/mdp-tokens.js";
 import { actFromLogits } from "./act.js";
 
 /** Per-task transition log: (s, a, r, s') of every step so far, and episode starts. */

@@ -18,7 +18,7 @@ import { lineWithBands, writePlot } from "../report/plot.js";
 import { uniqueAlgoSpecs } from "../algos/registry.js";
 import { modelConfigFor, PretrainConfigSchema, type PretrainConfig } from "../train/pretrain.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../data/generate-config.js";
-import { EvaluateConfigSchema, runEvaluation } from "../eval/bandit-evaluate.js";
+import { EvaluateConfigSchema, runEvaluation } from "../eval/evaluate.js";
 import { MODELS_DIR } from "../nn/model-path.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js";

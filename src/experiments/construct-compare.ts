@@ -18,7 +18,7 @@ import { regretTable, type BanditResults } from "../report/bandit-report.js";
 import { lineWithBands, writePlot, type VegaLiteSpec } from "../report/plot.js";
 import { TfSoftLinUcbBatch, softLinUcbConstructionFor } from "../constructions/deploy.js";
 import { distancesAlongHistories, type DistanceCurves, type DistanceName } from "../constructions/compare.js";
-import { modelInfo } from "../eval/bandit-evaluate.js";
+import { modelInfo } from "../eval/evaluate.js";
 import { resolveModelPath } from "../nn/model-path.js";
 import { progress } from "../core/progress.js";
 import { defaultOutDir, inStagedDir } from "../core/run-dir.js";

@@ -8,7 +8,7 @@
 import type { EngineName } from "../nn/grad-engine.js";
 import { fmt } from "../report/table.js";
 import { mdpTable } from "../report/mdp-report.js";
-import type { OfflineResult } from "../eval/mdp-evaluate.js";
+import type { OfflineResult } from "../eval/evaluate.js";
 import type { CriterionResult } from "./criteria.js";
 import type { ResolvedPreset } from "./presets.js";
 import { dryRunText, runExperiment } from "./bandit-experiment.js";

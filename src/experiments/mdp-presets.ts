@@ -25,7 +25,7 @@
  */
 import type { MdpGenerationSpec } from "../data/mdp-dataset.js";
 import type { MdpPretrainConfig } from "../train/mdp-pretrain.js";
-import type { MdpEvaluateConfig } from "../eval/mdp-evaluate.js";
+import type { MdpEvaluateConfig } from "../eval/evaluate.js";
 
 export type MdpScale = "quick" | "paper";
 

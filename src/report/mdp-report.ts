@@ -5,9 +5,7 @@
  */
 import { provenance } from "../core/provenance.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
-import type { MeanSem } from "../eval/harness.js";
-import type { MdpAlgorithmResult, RecordedEpisode } from "../eval/mdp-harness.js";
-import { MDP_METRIC_DEFINITIONS } from "../eval/mdp-harness.js";
+import { type MeanSem, type MdpAlgorithmResult, type RecordedEpisode, MDP_METRIC_DEFINITIONS } from "../eval/harness.js";
 import { definitionLines, fmt, renderTable } from "./table.js";
 import { displayName } from "./bandit-specs.js";
 import { writePlot, type VegaLiteSpec } from "./plot.js";

@@ -3,8 +3,7 @@
  * one plot per target (R² by layer, mean ± s.e. over folds, with the shuffled-target control
  * dashed), an attention read-out per layer over one history, and report.md.
  */
-import type { StagedDir } from "../core/io.js";
-import { writeFileAtomic } from "../core/io.js";
+import { type StagedDir, writeFileAtomic } from "../core/io.js";
 import { lineWithBands, writePlot, type VegaLiteSpec } from "./plot.js";
 import type { ProbeResults } from "../probe/run.js";
 import { TARGET_DESCRIPTIONS } from "../probe/targets.js";

@@ -22,8 +22,7 @@ import { makeParallelTrainStep } from "../nn/parallel.js";
 import { makeTrainStep, initTrainState, type OptimizerConfigInput, type StepResult, type TrainState, type TrainStep } from "../nn/optim.js";
 import { paramsToHost, type Params } from "../nn/engine.js";
 import { createGradEngine, engineUnsupported, type EngineName, type GradEngine, EngineSchema } from "../nn/grad-engine.js";
-import type { TransformerConfig } from "../nn/config.js";
-import type { TransformerConfigInput } from "../nn/config.js";
+import { type TransformerConfig, type TransformerConfigInput } from "../nn/config.js";
 
 
 export const PretrainConfigSchema = z.strictObject({

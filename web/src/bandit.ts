@@ -7,7 +7,7 @@
 import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditTaskDistribution, type BanditParams } from "../../src/envs/bandit.js";
 import { BANDIT_ALGORITHMS, BANDIT_ALGORITHM_NAMES, makeBatchPolicy, parseAlgoSpec } from "../../src/algos/registry.js";
 import { METRIC_DEFINITIONS } from "../../src/eval/harness.js";
-import { BanditStepper } from "../../src/eval/bandit-stepper.js";
+import { BanditStepper } from "../../src/eval/stepper.js";
 import { TransformerBanditPolicy, asyncPolicy } from "../../src/eval/transformer-policy.js";
 import { attentionMaps, attentionRow } from "../../src/nn/attention-map.js";
 import { encodeLinBatch, linTokenDim } from "../../src/nn/tokens.js";

@@ -9,11 +9,10 @@
  * attention maps and read-outs keep running on wasm.
  */
 import { compile, defaultDevice, initDevices, np, paramsToHost, refAll, type HostTensor, type Params, type Tensor } from "../../src/nn/engine.js";
-import { registerHostEngine } from "../../src/nn/grad-engine.js";
+import { registerHostEngine, type EngineName as ModelEngine } from "../../src/nn/grad-engine.js";
 import type { Deployer } from "../../src/nn/deploy.js";
 import type { TransformerModel } from "../../src/nn/transformer.js";
 import { setKernelBinary } from "../../src/nn/wasm/kernels.js";
-import type { EngineName as ModelEngine } from "../../src/nn/grad-engine.js";
 import fmaUrl from "../../dist/kernels/icrl-fma.wasm?url";
 import plainUrl from "../../dist/kernels/icrl.wasm?url";
 

@@ -12,8 +12,7 @@ import { regretTable } from "../../report/bandit-report.js";
 import { mdpTable } from "../../report/mdp-report.js";
 import { intFlag, CONFIG_HELP } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
-import { resolveMdpBaselinesConfig, runMdpBaselines } from "../../eval/mdp-baselines.js";
-import { resolveBaselinesConfig, runBaselines, type BaselinesFlags } from "../../eval/bandit-baselines.js";
+import { resolveMdpBaselinesConfig, runMdpBaselines, resolveBaselinesConfig, runBaselines, type BaselinesFlags } from "../../eval/baselines.js";
 
 type Flags = BaselinesFlags & { episodes?: number; states?: number; actions?: number };
 

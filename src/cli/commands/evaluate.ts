@@ -11,8 +11,7 @@ import { regretTable } from "../../report/bandit-report.js";
 import { mdpTable } from "../../report/mdp-report.js";
 import { listFlag, intFlag, loadConfigFile, parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
-import { EvaluateConfigSchema, runEvaluation, type EvaluateConfig } from "../../eval/bandit-evaluate.js";
-import { isMdpModel, MdpEvaluateConfigSchema, runMdpEvaluation, type MdpEvaluateConfig, type OfflineResult } from "../../eval/mdp-evaluate.js";
+import { EvaluateConfigSchema, runEvaluation, type EvaluateConfig, isMdpModel, MdpEvaluateConfigSchema, runMdpEvaluation, type MdpEvaluateConfig, type OfflineResult } from "../../eval/evaluate.js";
 import { shippedModels } from "../../nn/model-path.js";
 
 interface Flags {

@@ -1,39 +1,164 @@
 /**
- * Deployment of a transformer trained on an MDP dataset (`icrl evaluate`, the experiment runner): deploy it in context across
- * episodes on evaluation tasks (Dark Room: the held-out goals / permutations; random MDPs: fresh
- * MDPs), beside classic algorithms on the same tasks and noise streams, and write the MDP report
- * (return per episode, cumulative regret, Dark Room trajectory picture).
+ * Deployment of a pretrained transformer (`icrl evaluate`, the experiment runner): in context on
+ * fresh tasks of the distribution it was trained on, beside classic algorithms on the same tasks
+ * and noise streams, written as a comparison run folder (baselines.ts: results.json gains a
+ * `model` entry). The checkpoint's metadata says its kind: `isMdpModel`.
  *
- * DPT models act online with the previous episode as context (DPT's eval_darkroom.online) or a
- * sliding window of the last L transitions; `offline` adds DPT's offline test: for each
- * evaluation task, a fixed in-context dataset of L random transitions (the pretraining
- * distribution), one episode with greedy and with sampled actions. AD models read the whole
- * cross-episode history (KV-cached, sliding window beyond their training window).
+ * Bandit models act for T steps per task, greedy or sampled (the preset's recorded mode by
+ * default). MDP models act across episodes on evaluation tasks (Dark Room: the held-out goals /
+ * permutations; random MDPs: fresh MDPs). DPT models act online with the previous episode as
+ * context (DPT's eval_darkroom.online) or a sliding window of the last L transitions; `offline`
+ * adds DPT's offline test: for each evaluation task, a fixed in-context dataset of L random
+ * transitions (the pretraining distribution), one episode with greedy and with sampled actions.
+ * AD models read the whole cross-episode history (KV-cached, sliding window beyond their
+ * training window). The MDP report adds the Dark Room trajectory picture.
  */
 import "../nn/webgpu.js"; // registers the webgpu engine (Node)
-import { EngineSchema } from "../nn/grad-engine.js";
 import { z } from "zod";
-import { IcrlError, invalid } from "../core/errors.js";
-import { writeJsonAtomic } from "../core/io.js";
+import { EngineSchema } from "../nn/grad-engine.js";
+import { IcrlError, invalid, show } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { columnMeanSem } from "../core/stats.js";
+import { posInt } from "../core/config.js";
+import { type BanditParams } from "../envs/bandit.js";
 import { gridSize, isMdpEnv, MdpTaskDistribution, parseMdpEnvParams, stateCell, type MdpEnvName } from "../envs/tabular-mdp.js";
+import { resolveEnvParams } from "../data/generate-config.js";
+import { makeBatchPolicy, parseAlgoSpec, uniqueAlgoSpecs } from "../algos/registry.js";
+import type { BatchBanditPolicy } from "../algos/types.js";
 import { PerTaskMdpBatch, type BatchMdpPolicy } from "../algos/mdp-types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
 import { loadCheckpoint } from "../nn/checkpoint.js";
+import { parseTransformerConfig } from "../nn/config.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
 import type { Params } from "../nn/engine.js";
+import { resolveModelPath } from "../nn/model-path.js";
 import type { MdpModelLayout } from "../train/mdp-pretrain.js";
 import type { MdpGenerationSpec } from "../data/mdp-dataset.js";
 import { contextTransitions, type Transitions } from "../data/mdp-rollout.js";
-import { evaluateMdp, MDP_METRIC_DEFINITIONS, runMdpPolicy, type RecordedEpisode } from "./mdp-harness.js";
+import { evaluateMdp, MDP_METRIC_DEFINITIONS, runMdpPolicy, type RecordedEpisode } from "./harness.js";
+import { TransformerBanditPolicy } from "./transformer-policy.js";
 import { AdMdpPolicy, DptMdpPolicy } from "./mdp-transformer-policy.js";
-import { resolveModelPath } from "../nn/model-path.js";
-import { MDP_DEFAULT_BASELINES } from "./mdp-baselines.js";
+import { compareOnBandit, DEFAULT_BASELINES, inComparisonFolder, MDP_DEFAULT_BASELINES } from "./baselines.js";
+import type { BanditResults } from "../report/bandit-report.js";
 import { darkroomTrajectorySpec, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
-import { posInt } from "../core/config.js";
-import { progress } from "../core/progress.js";
-import { inStagedDir } from "../core/run-dir.js";
+
+// ---- bandit models ----
+
+/** What a model checkpoint written by `icrl train` says about its data. */
+export interface ModelInfo {
+  env: string;
+  envParams: BanditParams;
+  context: { algo: string; weight: number }[];
+  label: string;
+  expert: string | null;
+  preset?: string;
+  baselines?: string[];
+  /** The preset's primary deployment mode, if recorded. */
+  greedy?: boolean;
+  step: number;
+}
+
+export function modelInfo(path: string, extra: unknown, step: number): ModelInfo {
+  const e = extra as { dataset?: { env?: unknown; envParams?: unknown; context?: unknown; label?: unknown; expert?: unknown }; preset?: unknown; baselines?: unknown; greedy?: unknown } | undefined;
+  const d = e?.dataset;
+  if (!d || typeof d.env !== "string" || typeof d.envParams !== "object" || d.envParams === null)
+    throw new IcrlError(`checkpoint ${show(path)} does not record the dataset it was trained on (metadata extra.dataset); it was not written by \`icrl train\``);
+  return {
+    env: d.env,
+    envParams: d.envParams as BanditParams,
+    context: Array.isArray(d.context) ? (d.context as { algo: string; weight: number }[]) : [],
+    label: typeof d.label === "string" ? d.label : "ad",
+    expert: typeof d.expert === "string" ? d.expert : null,
+    preset: typeof e?.preset === "string" ? e.preset : undefined,
+    baselines: Array.isArray(e?.baselines) ? (e.baselines as string[]) : undefined,
+    greedy: typeof e?.greedy === "boolean" ? e.greedy : undefined,
+    step,
+  };
+}
+
+/** Default comparison: the preset's baselines, plus the context algorithms and the expert. */
+export function defaultAlgos(info: ModelInfo): string[] {
+  const list = [...(info.baselines ?? DEFAULT_BASELINES[info.env] ?? ["uniform"])];
+  for (const c of info.context) list.push(c.algo);
+  if (info.expert) list.push(info.expert);
+  return uniqueAlgoSpecs(list);
+}
+
+
+export const EvaluateConfigSchema = z.strictObject({
+  model: z.string().min(1, "a checkpoint, run folder or shipped model name"),
+  tasks: posInt(10_000_000).default(500),
+  seed: z.number().int("an integer").nonnegative("a non-negative integer").default(0),
+  algos: z.array(z.string()).optional(),
+  /**
+   * Deploy greedily (argmax) rather than sampling from the softmax (the anchors sample). Default:
+   * the mode recorded in the model by its preset (`icrl experiment --ship`), else sampling.
+   */
+  greedy: z.boolean().optional(),
+  /** Also evaluate the other deployment mode, as "<name>-greedy" or "<name>-sampled". */
+  bothModes: z.boolean().default(false),
+  /** Evaluate on a shorter horizon than the model was trained on. */
+  horizon: posInt(1_000_000).optional(),
+  chunk: posInt(1_000_000).default(250),
+  name: z.string().min(1).default("transformer"),
+  /** Deployment engine: wasm (icrl's SIMD kernels, float32), jax (the jax-js reference) or webgpu (jax-js on a WebGPU device). */
+  engine: EngineSchema.default("wasm"),
+});
+export type EvaluateConfig = z.infer<typeof EvaluateConfigSchema>;
+
+/** Evaluate a model beside classic algorithms; writes the run folder `out`. */
+export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "evaluate"): Promise<BanditResults> {
+  const path = resolveModelPath(cfg.model);
+  const ck = loadCheckpoint(path);
+  const info = modelInfo(path, ck.extra, ck.step);
+  const mc = parseTransformerConfig(ck.config);
+  const model = createTransformer(mc);
+  const trained = info.envParams.horizon;
+  if (cfg.horizon !== undefined && cfg.horizon > trained) throw invalid("horizon", cfg.horizon, `at most the horizon the model was trained on (${trained})`);
+  const env = cfg.horizon !== undefined ? resolveEnvParams({ env: info.env, params: { ...info.envParams, horizon: cfg.horizon } }) : resolveEnvParams({ env: info.env, params: { ...info.envParams } });
+  const algoSpecs = (cfg.algos ?? defaultAlgos(info)).map((s) => parseAlgoSpec(s));
+  const greedy = cfg.greedy ?? info.greedy ?? false;
+  const other = greedy ? `${cfg.name}-sampled` : `${cfg.name}-greedy`;
+  const labels = new Set<string>(cfg.bothModes ? [cfg.name, other] : [cfg.name]);
+  for (const s of algoSpecs) {
+    if (labels.has(s.label)) throw invalid("--algos", s.label, `each algorithm at most once, and not ${show(cfg.name)}`);
+    labels.add(s.label);
+  }
+  const policies: BatchBanditPolicy[] = [
+    new TransformerBanditPolicy(cfg.name, model, ck.params, trained, greedy, { engine: cfg.engine }),
+    ...(cfg.bothModes ? [new TransformerBanditPolicy(other, model, ck.params, trained, !greedy, { engine: cfg.engine })] : []),
+    ...algoSpecs.map((s) => makeBatchPolicy(s, { horizon: env.horizon })),
+  ];
+  // The inputs, resolved and complete (feed it back with --config); the model file and the
+  // environment are in results.json.
+  const resolved = { ...cfg, greedy, algos: algoSpecs.map((s) => s.label) };
+  const what = info.preset ? `${info.preset}` : `${info.env} (${info.label})`;
+  const about = {
+    name: cfg.name,
+    checkpoint: cfg.model,
+    path,
+    preset: info.preset ?? null,
+    trainedSteps: info.step,
+    context: info.context,
+    label: info.label,
+    expert: info.expert,
+    deployment: greedy ? "greedy (argmax of the logits)" : "sampled from the softmax of the logits",
+    otherMode: cfg.bothModes ? { name: other, deployment: greedy ? "sampled from the softmax of the logits" : "greedy (argmax of the logits)" } : null,
+  };
+  return compareOnBandit(policies, out, {
+    env: info.env,
+    envParams: env,
+    tasks: cfg.tasks,
+    seed: cfg.seed,
+    chunk: cfg.chunk,
+    config: resolved,
+    progressLabel: `${label} (${policies.length} policies × ${cfg.tasks} tasks)`,
+    title: `${what}: transformer in context vs classic algorithms, ${cfg.tasks} tasks, seed ${cfg.seed} (mean ± 1 s.e.)`,
+    model: about,
+  });
+}
+
+// ---- MDP models ----
 
 /** A trained MDP model: the network, its parameters and how it reads its inputs. */
 export interface MdpModel {
@@ -159,10 +284,8 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
   // The inputs, resolved and complete: `icrl evaluate --config <run>/config.json` repeats the run
   // (what they resolve to, the model file, its layout and the environment, is in results.json).
   const resolved = { ...cfg, tasks, episodes: K, algos: specs.map((s) => s.label) };
-  return inStagedDir(out, async (dir) => {
-    writeJsonAtomic(dir.file("config.json"), resolved);
-    const nPolicies = specs.length + (cfg.bothModes ? 2 : 1);
-    const bar = progress(`${label} (${nPolicies} policies × ${tasks} tasks)`, tasks * nPolicies, "task runs");
+  const nPolicies = specs.length + (cfg.bothModes ? 2 : 1);
+  return inComparisonFolder(out, resolved, { label: `${label} (${nPolicies} policies × ${tasks} tasks)`, taskRuns: tasks * nPolicies }, async (dir, onProgress) => {
     const record = dist.env === "random-mdp" ? undefined : { tasks: [0], episodes: pictureEpisodes(K) };
     const tf = transformerPolicy(m, cfg.name, cfg);
     const tfOther = cfg.bothModes ? [transformerPolicy(m, other, { ...cfg, greedy: !cfg.greedy })] : [];
@@ -173,9 +296,8 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
       seed: cfg.seed,
       chunk: cfg.chunk,
       record,
-      onProgress: (n) => bar.tick(n),
+      onProgress,
     });
-    bar.stop();
     const deployment = m.layout.kind === "dpt" ? `DPT-style, context = ${cfg.context === "sliding" ? `the last ${m.layout.length} transitions` : "the previous episode"}, ${cfg.greedy ? "greedy" : "sampled"} actions` : `AD-style, cross-episode history (window ${m.layout.length} steps), ${cfg.greedy ? "greedy" : "sampled"} actions`;
     const res: MdpResults = {
       env: dist.env,
@@ -204,7 +326,6 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
       };
     }
     await writeMdpReport(dir, res, { title: `${dist.env}: ${cfg.name} (${deployment}) vs classic algorithms`, trajectories });
-    writeJsonAtomic(dir.file("timing.json"), { wallSecondsPerAlgorithm: wallSeconds });
-    return res;
+    return { res, wallSeconds };
   });
 }
