@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Rng } from "../src/core/rng.js";
 import { BANDIT_PRESETS, BanditTaskDistribution, sampleReward } from "../src/envs/bandit.js";
-import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
+import { TransformerBanditPolicy, DptMdpPolicy } from "../src/eval/transformer-policy.js";
 import { decoderPool } from "../src/nn/decoder-pool.js";
 import { createTransformer } from "../src/nn/transformer.js";
 import { linTokenDim, padWidth, type TokenBatch } from "../src/nn/tokens.js";
@@ -30,9 +30,8 @@ import { generateDataset } from "../src/data/generate.js";
 import { MIMIC_DEFAULTS, mimicLossGrad, mimicSpec, sampleMimicExample } from "../src/train/mimic.js";
 import { makeOptimizer } from "../src/lsa/optim.js";
 import { evalDistribution, loadMdpModel } from "../src/eval/evaluate.js";
-import { DptMdpPolicy } from "../src/eval/mdp-transformer-policy.js";
 import { runMdpPolicy } from "../src/eval/harness.js";
-import type { BatchMdpPolicy } from "../src/algos/mdp-types.js";
+import type { BatchMdpPolicy } from "../src/algos/types.js";
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -13,13 +13,12 @@ import { join } from "node:path";
 import { Rng } from "../src/core/rng.js";
 import { IcrlError } from "../src/core/errors.js";
 import { BANDIT_PRESETS, BanditTaskDistribution, sampleReward } from "../src/envs/bandit.js";
-import { makeAlgorithm, makeBatchPolicy, parseAlgoSpec } from "../src/algos/registry.js";
-import { makeMdpAgent, parseMdpAlgoSpec } from "../src/algos/mdp-registry.js";
-import { PerTaskBatch, runPolicy, runMdpPolicy } from "../src/eval/harness.js";
+import { makeAlgorithm, makeBatchPolicy, parseAlgoSpec, makeMdpAgent, parseMdpAlgoSpec } from "../src/algos/registry.js";
+import { runPolicy, runMdpPolicy } from "../src/eval/harness.js";
+import { PerTaskBatch, PerTaskMdpBatch } from "../src/algos/types.js";
 import { TfSoftLinUcb } from "../src/constructions/deploy.js";
 import { softLinUcbScores } from "../src/algos/soft-linucb.js";
 import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
-import { PerTaskMdpBatch } from "../src/algos/mdp-types.js";
 import { runCli } from "./helpers/cli.js";
 
 const small = { ...BANDIT_PRESETS["lin-linear"], dim: 2, numArms: 3, horizon: 10 };

@@ -13,7 +13,8 @@ import { IncrementalTransformer, LayerBuilder, embedBanditActionReward, embedBan
 import { StructuredIncrementalTransformer, structureOf } from "../src/constructions/structured-incremental.js";
 import { ridgeAgdIterates } from "../src/algos/ridge.js";
 import { BANDIT_PRESETS, BanditTaskDistribution, sampleReward } from "../src/envs/bandit.js";
-import { PerTaskBatch, runPolicy } from "../src/eval/harness.js";
+import { runPolicy } from "../src/eval/harness.js";
+import { PerTaskBatch } from "../src/algos/types.js";
 
 function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;

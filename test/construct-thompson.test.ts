@@ -16,7 +16,8 @@ import { linearPosterior, matrixFunctionApply, padeSqrtApply, padeSqrtBound, pad
 import { quadraticAgdIterates, ridgeAgdIterates } from "../src/algos/ridge.js";
 import { Thompson } from "../src/algos/thompson.js";
 import { BANDIT_PRESETS, BanditTaskDistribution, makeTask, sampleReward } from "../src/envs/bandit.js";
-import { PerTaskBatch, runPolicy } from "../src/eval/harness.js";
+import { runPolicy } from "../src/eval/harness.js";
+import { PerTaskBatch } from "../src/algos/types.js";
 
 function randomSpd(rng: Rng, d: number, n: number, lt: number): Float64Array {
   const S = new Float64Array(d * d);

@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import { compareRegrets, finalRegret } from "../src/experiments/criteria.js";
 import { checkCriterion } from "../src/experiments/bandit-experiment.js";
 import { checkMdpCriterion } from "../src/experiments/mdp-experiment.js";
-import type { BanditResults } from "../src/report/bandit-report.js";
-import type { MdpResults } from "../src/report/mdp-report.js";
+import { type BanditResults, type MdpResults } from "../src/report/comparison-report.js";
 
 const curve = (final: number, sem: number, n = 3) => ({ mean: [...Array(n - 1).fill(0), final], sem: [...Array(n - 1).fill(0), sem] });
 

@@ -14,7 +14,7 @@ import { checkMdpCriterion, episodesToReach, runMdpExperiment } from "../src/exp
 import { mdpExperiment, type MdpCriterion } from "../src/experiments/mdp-presets.js";
 import { banditExperiment } from "../src/experiments/bandit-presets.js";
 import { runExperiment } from "../src/experiments/bandit-experiment.js";
-import type { MdpResults } from "../src/report/mdp-report.js";
+import type { MdpResults } from "../src/report/comparison-report.js";
 import { runCli } from "./helpers/cli.js";
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);

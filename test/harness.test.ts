@@ -5,7 +5,8 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { BanditTaskDistribution, BANDIT_PRESETS } from "../src/envs/bandit.js";
-import { evaluateBandit, PerTaskBatch, summarise } from "../src/eval/harness.js";
+import { evaluateBandit, summarise } from "../src/eval/harness.js";
+import { PerTaskBatch } from "../src/algos/types.js";
 import { makeAlgorithm, parseAlgoSpec } from "../src/algos/registry.js";
 
 const policy = (spec: string) => {

@@ -12,7 +12,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../src/core/rng.js";
 import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
-import { DptMdpPolicy } from "../src/eval/mdp-transformer-policy.js";
+import { DptMdpPolicy } from "../src/eval/transformer-policy.js";
 import { runMdpPolicy } from "../src/eval/harness.js";
 import { createDeployer } from "../src/nn/deploy.js";
 import { encodeMdpDptBatch, type MdpDptContext } from "../src/nn/mdp-tokens.js";

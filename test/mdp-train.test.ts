@@ -22,7 +22,7 @@ import { generateMdpDataset } from "../src/data/mdp-generate.js";
 import { MdpPretrainConfigSchema, mdpSource, mdpModelConfig, type MdpModelLayout } from "../src/train/mdp-pretrain.js";
 import { startPretraining } from "../src/train/pretrain.js";
 import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
-import { AdMdpPolicy, DptMdpPolicy } from "../src/eval/mdp-transformer-policy.js";
+import { AdMdpPolicy, DptMdpPolicy } from "../src/eval/transformer-policy.js";
 import { runMdpPolicy } from "../src/eval/harness.js";
 import { Rng } from "../src/core/rng.js";
 import { createTransformer } from "../src/nn/transformer.js";

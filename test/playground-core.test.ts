@@ -2,7 +2,7 @@
  * Browser-safe pieces the playground uses: the pure-JS SHA-256 of src/nn/safetensors.ts (against
  * FIPS 180-4 test vectors and node:crypto), checkpoint bytes verified without the file system, the
  * host attention read-out (src/nn/attention-map.ts) against the engine's forward, and the
- * step-by-step harness (src/eval/bandit-stepper.ts) against runPolicy.
+ * step-by-step harness (src/eval/stepper.ts) against runPolicy.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,17 +19,16 @@ import { checkpointFromBytes, sha256Hex } from "../src/nn/safetensors.js";
 import { encodeLinBatch, linTokenDim } from "../src/nn/tokens.js";
 import { attentionMaps, attentionRow } from "../src/nn/attention-map.js";
 import { BANDIT_PRESETS, BanditTaskDistribution } from "../src/envs/bandit.js";
-import { PerTaskBatch, runPolicy, runMdpPolicy } from "../src/eval/harness.js";
+import { runPolicy, runMdpPolicy } from "../src/eval/harness.js";
+import { PerTaskBatch, PerTaskMdpBatch } from "../src/algos/types.js";
 import { BanditStepper, MdpStepper } from "../src/eval/stepper.js";
-import { makeAlgorithm, parseAlgoSpec } from "../src/algos/registry.js";
+import { makeAlgorithm, parseAlgoSpec, makeMdpAgent, parseMdpAlgoSpec } from "../src/algos/registry.js";
 import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
 import { MIMIC_PRESETS } from "../src/experiments/lsa-presets.js";
 import { mimicSpec } from "../src/train/mimic.js";
 import { runControl } from "../src/eval/lsa-control.js";
 import { LsaControlStepper } from "../src/eval/lsa-stepper.js";
 import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
-import { PerTaskMdpBatch } from "../src/algos/mdp-types.js";
-import { makeMdpAgent, parseMdpAlgoSpec } from "../src/algos/mdp-registry.js";
 
 test("sha256Hex: FIPS 180-4 vectors and node:crypto on every length 0..300", () => {
   const enc = new TextEncoder();

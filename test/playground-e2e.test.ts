@@ -22,10 +22,10 @@ import { checkpointFromBytes } from "../src/nn/safetensors.js";
 import { createTransformer } from "../src/nn/transformer.js";
 import type { TransformerConfig } from "../src/nn/config.js";
 import { BanditTaskDistribution, type BanditParams } from "../src/envs/bandit.js";
-import { PerTaskBatch, runPolicy, summarise } from "../src/eval/harness.js";
+import { runPolicy, summarise } from "../src/eval/harness.js";
+import { PerTaskBatch, type BatchBanditPolicy } from "../src/algos/types.js";
 import { TransformerBanditPolicy } from "../src/eval/transformer-policy.js";
 import { makeAlgorithm, parseAlgoSpec } from "../src/algos/registry.js";
-import type { BatchBanditPolicy } from "../src/algos/types.js";
 import { BanditStepper } from "../src/eval/stepper.js";
 import { encodeLinBatch } from "../src/nn/tokens.js";
 import { residualStream } from "../src/nn/residual.js";
@@ -293,7 +293,7 @@ test("playground: each shipped Dark Room transformer (DPT and AD) acts in the MD
     const offered = await page.$$eval("#m-model option", (os) => os.map((o) => (o as HTMLOptionElement).value));
     for (const e of entries) assert.ok(offered.includes(e.name), `${e.name} is offered (${offered.join(", ")})`);
     const { MdpTaskDistribution } = await import("../src/envs/tabular-mdp.js");
-    const { AdMdpPolicy, DptMdpPolicy } = await import("../src/eval/mdp-transformer-policy.js");
+    const { AdMdpPolicy, DptMdpPolicy } = await import("../src/eval/transformer-policy.js");
     const { runMdpPolicy, summariseMdp } = await import("../src/eval/harness.js");
     for (const entry of entries) {
       if ((await page.inputValue("#m-model")) !== entry.name) {

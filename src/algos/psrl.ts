@@ -9,7 +9,7 @@
  * `stationary` statistics are pooled over h (and the posterior draw is shared by all steps).
  */
 import type { Rng } from "../core/rng.js";
-import { stepTables, type MdpAgent, type MdpInfo } from "./mdp-types.js";
+import { stepTables, type MdpAgent, type MdpInfo } from "./types.js";
 
 export interface PsrlOptions {
   /** Dirichlet prior concentration per next state (default 1) */

@@ -11,7 +11,7 @@
  * Q_h(s, ·) with ties broken uniformly at random. Initial values `q0` (0 by default).
  */
 import type { Rng } from "../core/rng.js";
-import { stepTables, type MdpAgent, type MdpInfo } from "./mdp-types.js";
+import { stepTables, type MdpAgent, type MdpInfo } from "./types.js";
 
 export interface QLearningOptions {
   /** exploration probability ε (default 0.1) */

@@ -4,8 +4,7 @@
  */
 import type { Rng } from "../core/rng.js";
 import type { BanditTask } from "../envs/bandit.js";
-import type { BanditAlgorithm } from "./types.js";
-import type { MdpAgent, MdpInfo } from "./mdp-types.js";
+import { type BanditAlgorithm, type MdpAgent, type MdpInfo } from "./types.js";
 
 export class Uniform implements BanditAlgorithm, MdpAgent {
   readonly name = "uniform";

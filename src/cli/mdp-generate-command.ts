@@ -16,7 +16,7 @@ import { MDP_ENV_NAMES, parseMdpEnvParams } from "../envs/tabular-mdp.js";
 import { parseWith, posInt, configWithFlags, parseContextFlag } from "../core/config.js";
 import { generateMdpDataset } from "../data/mdp-generate.js";
 import { checkMdpSpec, type MdpGenerationSpec } from "../data/mdp-dataset.js";
-import { parseContextComponent } from "../data/mdp-rollout.js";
+import { parseContextComponent } from "../data/rollout.js";
 import { partName, resolveShard } from "../data/shard.js";
 import { DATASET_SIZE_FIELDS } from "../data/generate-config.js";
 import { generateWithBar } from "./generation.js";

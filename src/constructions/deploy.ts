@@ -1,7 +1,7 @@
 /**
  * The constructed transformers of Lin, Bai & Mei (ICLR 2024) deployed as algorithms like any other:
  * `tf-soft-linucb` and `tf-thompson` for linear bandits (src/algos/registry.ts) and `tf-soft-ucbvi`
- * for episodic tabular MDPs (src/algos/mdp-registry.ts), usable from `icrl baselines`,
+ * for episodic tabular MDPs (src/algos/registry.ts), usable from `icrl baselines`,
  * `icrl evaluate` and the playground.
  *
  * A construction is a fixed parameter record for given problem sizes (d, A, T or S, A, H, K) and the
@@ -12,8 +12,7 @@
 import type { Rng } from "../core/rng.js";
 import { IcrlError } from "../core/errors.js";
 import type { BanditTask } from "../envs/bandit.js";
-import type { BanditAlgorithm, BatchBanditPolicy } from "../algos/types.js";
-import type { MdpAgent, MdpInfo } from "../algos/mdp-types.js";
+import { type BanditAlgorithm, type BatchBanditPolicy, type MdpAgent, type MdpInfo } from "../algos/types.js";
 import type { MdpTask } from "../envs/tabular-mdp.js";
 import { ConstructedSoftLinUcb, ConstructedSoftLinUcbBatch, constructSoftLinUcb, type SoftLinUcbConstruction } from "./lin-linucb.js";
 import { ConstructedThompson, ConstructedThompsonBatch, constructThompson, type ThompsonConstruction } from "./lin-thompson.js";

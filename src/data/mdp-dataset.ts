@@ -36,8 +36,8 @@ import { IcrlError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, SOONEST_GAMMA, type MdpEnvName, type MdpTask } from "../envs/tabular-mdp.js";
 import { soonestOf, soonestOptimal } from "../envs/episodic-mdp.js";
-import { parseMdpAlgoSpec } from "../algos/mdp-registry.js";
-import { contextTransitions, initialState, learningHistory, parseContextComponent, pickComponent, stepTask } from "./mdp-rollout.js";
+import { parseMdpAlgoSpec } from "../algos/registry.js";
+import { contextTransitions, initialState, learningHistory, parseContextComponent, pickComponent, stepTask } from "./rollout.js";
 import type { NpyArray, NpyDType } from "./npy.js";
 import { readManifestJson, readShardColumn, shardPath, shardUnits, verifiedShardFiles, writeShardFiles, type DatasetManifest, type ShardMeta, type Split } from "./dataset.js";
 

@@ -14,13 +14,10 @@ import { inStagedDir } from "../core/run-dir.js";
 import { resolveEnvParams } from "../data/generate-config.js";
 import { BANDIT_PRESET_NAMES, BanditTaskDistribution, type BanditParams } from "../envs/bandit.js";
 import { gridSize, MDP_ENV_NAMES, MdpTaskDistribution, parseMdpEnvParams, stateCell, type MdpEnvName } from "../envs/tabular-mdp.js";
-import { makeBatchPolicy, parseAlgoSpec } from "../algos/registry.js";
-import type { BatchBanditPolicy } from "../algos/types.js";
-import { PerTaskMdpBatch } from "../algos/mdp-types.js";
-import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
+import { makeBatchPolicy, parseAlgoSpec, makeMdpAgent, parseMdpAlgoSpec } from "../algos/registry.js";
+import { type BatchBanditPolicy, PerTaskMdpBatch } from "../algos/types.js";
 import { evaluateBandit, evaluateMdp, METRIC_DEFINITIONS, MDP_METRIC_DEFINITIONS, type RecordedEpisode } from "./harness.js";
-import { writeBanditReport, type BanditResults } from "../report/bandit-report.js";
-import { darkroomTrajectorySpec, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
+import { writeBanditReport, type BanditResults, darkroomTrajectorySpec, writeMdpReport, type MdpResults } from "../report/comparison-report.js";
 
 // ---- the comparison frame (both kinds) ----
 

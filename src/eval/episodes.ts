@@ -5,8 +5,8 @@
  * each episode's return and regret (the optimal value of its initial state minus the expected
  * rewards of the actions taken).
  *
- * A tabular MDP (src/eval/mdp-harness.ts) is such an environment as it stands. A bandit
- * (src/eval/harness.ts) is one with a single state and episodes of one step: episode k is step k
+ * In the harness (src/eval/harness.ts) a tabular MDP is such an environment as it stands. A bandit
+ * is one with a single state and episodes of one step: episode k is step k
  * of the bandit, its regret μ* − μ_{a_k} is the per-step suboptimality, and its return the reward.
  */
 

@@ -23,10 +23,8 @@ import { posInt } from "../core/config.js";
 import { type BanditParams } from "../envs/bandit.js";
 import { gridSize, isMdpEnv, MdpTaskDistribution, parseMdpEnvParams, stateCell, type MdpEnvName } from "../envs/tabular-mdp.js";
 import { resolveEnvParams } from "../data/generate-config.js";
-import { makeBatchPolicy, parseAlgoSpec, uniqueAlgoSpecs } from "../algos/registry.js";
-import type { BatchBanditPolicy } from "../algos/types.js";
-import { PerTaskMdpBatch, type BatchMdpPolicy } from "../algos/mdp-types.js";
-import { makeMdpAgent, parseMdpAlgoSpec } from "../algos/mdp-registry.js";
+import { makeBatchPolicy, parseAlgoSpec, uniqueAlgoSpecs, makeMdpAgent, parseMdpAlgoSpec } from "../algos/registry.js";
+import { type BatchBanditPolicy, PerTaskMdpBatch, type BatchMdpPolicy } from "../algos/types.js";
 import { loadCheckpoint } from "../nn/checkpoint.js";
 import { parseTransformerConfig } from "../nn/config.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
@@ -34,13 +32,11 @@ import type { Params } from "../nn/engine.js";
 import { resolveModelPath } from "../nn/model-path.js";
 import type { MdpModelLayout } from "../train/mdp-pretrain.js";
 import type { MdpGenerationSpec } from "../data/mdp-dataset.js";
-import { contextTransitions, type Transitions } from "../data/mdp-rollout.js";
+import { contextTransitions, type Transitions } from "../data/rollout.js";
 import { evaluateMdp, MDP_METRIC_DEFINITIONS, runMdpPolicy, type RecordedEpisode } from "./harness.js";
-import { TransformerBanditPolicy } from "./transformer-policy.js";
-import { AdMdpPolicy, DptMdpPolicy } from "./mdp-transformer-policy.js";
+import { TransformerBanditPolicy, AdMdpPolicy, DptMdpPolicy } from "./transformer-policy.js";
 import { compareOnBandit, DEFAULT_BASELINES, inComparisonFolder, MDP_DEFAULT_BASELINES } from "./baselines.js";
-import type { BanditResults } from "../report/bandit-report.js";
-import { darkroomTrajectorySpec, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
+import { type BanditResults, darkroomTrajectorySpec, writeMdpReport, type MdpResults } from "../report/comparison-report.js";
 
 // ---- bandit models ----
 

@@ -26,11 +26,10 @@
  * (config, seed), independent of batching, ordering or worker count.
  */
 import { sampleReward, type BanditTask, type BanditTaskDistribution } from "../envs/bandit.js";
-import type { BanditAlgorithm, BatchBanditPolicy } from "../algos/types.js";
+import { type BatchBanditPolicy, type BatchMdpPolicy, type MdpInfo } from "../algos/types.js";
 import { Rng } from "../core/rng.js";
 import { columnMeanSem } from "../core/stats.js";
 import { BatchMdpEnv, type MdpTask, type MdpTaskDistribution } from "../envs/tabular-mdp.js";
-import type { BatchMdpPolicy, MdpInfo } from "../algos/mdp-types.js";
 import { runEpisodes, type LockstepAgent, type LockstepEnv } from "./episodes.js";
 
 export const METRIC_DEFINITIONS = {
@@ -40,30 +39,6 @@ export const METRIC_DEFINITIONS = {
   sem: "standard error of the mean over tasks: sample standard deviation (ddof=1) / sqrt(number of tasks)",
   finalRegretPerTask: "R_T of each evaluation task, in task order (the same tasks for every algorithm, so differences can be tested paired)",
 };
-
-/** Runs independent per-task algorithm instances in lock-step as one batched policy. */
-export class PerTaskBatch implements BatchBanditPolicy {
-  private algos: BanditAlgorithm[] = [];
-  constructor(
-    readonly name: string,
-    private readonly factory: () => BanditAlgorithm,
-  ) {}
-  start(tasks: BanditTask[], rngs: Rng[]): void {
-    this.algos = tasks.map((task, i) => {
-      const a = this.factory();
-      a.reset(task, rngs[i]);
-      return a;
-    });
-  }
-  act(): Int32Array {
-    const out = new Int32Array(this.algos.length);
-    for (let i = 0; i < this.algos.length; i++) out[i] = this.algos[i].act();
-    return out;
-  }
-  update(actions: Int32Array, rewards: Float64Array): void {
-    for (let i = 0; i < this.algos.length; i++) this.algos[i].update(actions[i], rewards[i]);
-  }
-}
 
 export interface MeanSem {
   mean: number[];

@@ -8,11 +8,10 @@
  */
 import { Rng } from "../core/rng.js";
 import type { BanditTask, BanditTaskDistribution } from "../envs/bandit.js";
-import type { BatchBanditPolicy } from "../algos/types.js";
+import { type BatchBanditPolicy, type BatchMdpPolicy } from "../algos/types.js";
 import { banditAgent, banditEnv, evalTask, summarise, type MeanSem, mdpAgent, mdpEnv, mdpInfo } from "./harness.js";
 import { EpisodeRun, LockstepStepper, type StepperTrack } from "./episodes.js";
 import type { MdpTask, MdpTaskDistribution } from "../envs/tabular-mdp.js";
-import type { BatchMdpPolicy } from "../algos/mdp-types.js";
 
 // ---- bandits: step t is episode t ----
 

@@ -24,7 +24,7 @@ import type { EngineName } from "../nn/grad-engine.js";
 import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js";
 import { aggregateBanditRuns, trainAndEvaluateSeeds, type BanditRunSummary } from "./seeds.js";
 import { inStagedDir } from "../core/run-dir.js";
-import { writeBanditReport, type BanditResults } from "../report/bandit-report.js";
+import { writeBanditReport, type BanditResults } from "../report/comparison-report.js";
 import { estimateDatasetBytes, type Manifest } from "../data/dataset.js";
 import { formatBytes, parameterCount, trainMemoryPlan } from "../nn/memory-plan.js";
 import { parseTransformerConfig } from "../nn/config.js";

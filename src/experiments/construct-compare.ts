@@ -14,7 +14,7 @@ import { TransformerBanditPolicy } from "../eval/transformer-policy.js";
 import { loadCheckpoint } from "../nn/checkpoint.js";
 import { parseTransformerConfig } from "../nn/config.js";
 import { createTransformer } from "../nn/transformer.js";
-import { regretTable, type BanditResults } from "../report/bandit-report.js";
+import { regretTable, type BanditResults } from "../report/comparison-report.js";
 import { lineWithBands, writePlot, type VegaLiteSpec } from "../report/plot.js";
 import { TfSoftLinUcbBatch, softLinUcbConstructionFor } from "../constructions/deploy.js";
 import { distancesAlongHistories, type DistanceCurves, type DistanceName } from "../constructions/compare.js";

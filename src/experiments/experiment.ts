@@ -7,7 +7,7 @@
  */
 import type { EngineName } from "../nn/grad-engine.js";
 import { fmt } from "../report/table.js";
-import { mdpTable } from "../report/mdp-report.js";
+import { mdpTable } from "../report/comparison-report.js";
 import type { OfflineResult } from "../eval/evaluate.js";
 import type { CriterionResult } from "./criteria.js";
 import type { ResolvedPreset } from "./presets.js";

@@ -22,7 +22,7 @@ import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/evaluate.js";
 import { fmt } from "../report/table.js";
 import { checksSection, perSeedTable, reportHead } from "./report-sections.js";
-import { mdpTable, writeMdpReport, type MdpResults } from "../report/mdp-report.js";
+import { mdpTable, writeMdpReport, type MdpResults } from "../report/comparison-report.js";
 import { aggregateMdpRuns, seedDirs, trainAndEvaluateSeeds, type RunSummary } from "./seeds.js";
 import { inStagedDir } from "../core/run-dir.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";

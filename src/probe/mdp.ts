@@ -18,7 +18,7 @@
 import { Rng } from "../core/rng.js";
 import { IcrlError } from "../core/errors.js";
 import { MdpTaskDistribution, isMdpEnv, type MdpTask } from "../envs/tabular-mdp.js";
-import { contextTransitions, parseContextComponent, pickComponent, type Transitions } from "../data/mdp-rollout.js";
+import { contextTransitions, parseContextComponent, pickComponent, type Transitions } from "../data/rollout.js";
 import { encodeMdpDptBatch } from "../nn/mdp-tokens.js";
 import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
 import type { TransformerModel } from "../nn/transformer.js";

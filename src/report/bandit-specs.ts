@@ -1,6 +1,6 @@
 /**
  * The bandit results shape and its regret plot spec, browser-safe: shared by the CLI reports
- * (bandit-report.ts) and the browser playground.
+ * (comparison-report.ts) and the browser playground.
  */
 import type { AlgorithmResult, METRIC_DEFINITIONS } from "../eval/harness.js";
 import { fittedLogScale, INTEGER_AXIS, logAxis, orderByFinal, seriesColor, type VegaLiteSpec } from "./specs.js";

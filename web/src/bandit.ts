@@ -1,6 +1,6 @@
 /**
  * Bandit mode: a shipped transformer checkpoint and classic algorithms on the same N tasks, stepped
- * together by BanditStepper (src/eval/bandit-stepper.ts, equal to the Node harness for the same
+ * together by BanditStepper (src/eval/stepper.ts, equal to the Node harness for the same
  * seed). Views: cumulative regret (the CLI's regret spec), the transformer's action probabilities,
  * their history, and the attention of the current step.
  */

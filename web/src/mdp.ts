@@ -7,15 +7,15 @@
  */
 import { gridSize, MDP_ENV_NAMES, MdpTaskDistribution, stateCell } from "../../src/envs/tabular-mdp.js";
 import { cellOf } from "../../src/envs/darkroom.js";
-import { MDP_ALGORITHMS, MDP_ALGORITHM_NAMES, makeMdpAgent, parseMdpAlgoSpec } from "../../src/algos/mdp-registry.js";
-import { PerTaskMdpBatch, type BatchMdpPolicy } from "../../src/algos/mdp-types.js";
+import { MDP_ALGORITHMS, MDP_ALGORITHM_NAMES, makeMdpAgent, parseMdpAlgoSpec } from "../../src/algos/registry.js";
+import { PerTaskMdpBatch, type BatchMdpPolicy } from "../../src/algos/types.js";
 import { MdpStepper } from "../../src/eval/stepper.js";
 import { columnMeanSem } from "../../src/core/stats.js";
 import { lineWithBands } from "../../src/report/specs.js";
 import { placeholder, renderChart } from "./charts.js";
 import { $, FIELD_LIMITS, intField, Player, announce } from "./ui.js";
 import { listModels, loadModel, type LoadedModel, type ModelEntry } from "./models.js";
-import { AdMdpPolicy, DptMdpPolicy } from "../../src/eval/mdp-transformer-policy.js";
+import { AdMdpPolicy, DptMdpPolicy } from "../../src/eval/transformer-policy.js";
 import { availableEngines } from "./engine.js";
 import type { MdpModelLayout } from "../../src/nn/mdp-layout.js";
 

@@ -1,6 +1,6 @@
 /**
  * `icrl baselines`: compare classic algorithms on one task distribution, a bandit
- * (src/eval/bandit-baselines.ts) or an MDP (src/eval/mdp-baselines.ts); and `icrl algos`.
+ * or an MDP (src/eval/baselines.ts); and `icrl algos`.
  */
 import type { Command } from "commander";
 import { namesMdpEnv } from "../task-kind.js";
@@ -8,8 +8,7 @@ import { addOptions, BANDIT_SHAPE_ROWS } from "../options.js";
 import { IcrlError } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
 import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
-import { regretTable } from "../../report/bandit-report.js";
-import { mdpTable } from "../../report/mdp-report.js";
+import { regretTable, mdpTable } from "../../report/comparison-report.js";
 import { intFlag, CONFIG_HELP } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 import { resolveMdpBaselinesConfig, runMdpBaselines, resolveBaselinesConfig, runBaselines, type BaselinesFlags } from "../../eval/baselines.js";
@@ -62,7 +61,7 @@ export function register(program: Command): void {
     .description("List the algorithms (bandit and MDP, classic and constructed) and their parameters.")
     .action(async () => {
       const { BANDIT_ALGORITHMS } = await import("../../algos/registry.js");
-      const { MDP_ALGORITHMS } = await import("../../algos/mdp-registry.js");
+      const { MDP_ALGORITHMS } = await import("../../algos/registry.js");
       for (const [title, table] of [
         ["Bandit algorithms (--env lin-bernoulli, lin-linear, dpt-gaussian, dpt-linear)", BANDIT_ALGORITHMS],
         [`MDP algorithms (--env ${MDP_ENV_NAMES.join(", ")})`, MDP_ALGORITHMS],

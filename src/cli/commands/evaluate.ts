@@ -1,14 +1,13 @@
 /**
  * `icrl evaluate`: deploy a pretrained transformer in context on fresh tasks of the distribution
- * it was trained on, beside classic algorithms on the same tasks and noise (bandit models:
- * src/eval/bandit-evaluate.ts; MDP models: src/eval/mdp-evaluate.ts). This file reads the flags,
- * picks the model's kind once, calls the library and prints.
+ * it was trained on, beside classic algorithms on the same tasks and noise (src/eval/evaluate.ts,
+ * either kind). This file reads the flags, picks the model's kind once, calls the library and
+ * prints.
  */
 import { engineForDevice } from "../../nn/webgpu.js"; // (importing it registers the webgpu engine)
 import type { Command } from "commander";
 import { IcrlError, invalid, show } from "../../core/errors.js";
-import { regretTable } from "../../report/bandit-report.js";
-import { mdpTable } from "../../report/mdp-report.js";
+import { regretTable, mdpTable } from "../../report/comparison-report.js";
 import { listFlag, intFlag, loadConfigFile, parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
 import { defaultOutDir } from "../../core/run-dir.js";
 import { EvaluateConfigSchema, runEvaluation, type EvaluateConfig, isMdpModel, MdpEvaluateConfigSchema, runMdpEvaluation, type MdpEvaluateConfig, type OfflineResult } from "../../eval/evaluate.js";
