@@ -18,7 +18,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateMdpDataset } from "../src/data/mdp-generate.js";
+import { generateMdpDataset } from "../src/data/generate.js";
 import { MdpPretrainConfigSchema, mdpSource, mdpModelConfig, type MdpModelLayout } from "../src/train/mdp-pretrain.js";
 import { startPretraining } from "../src/train/pretrain.js";
 import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";

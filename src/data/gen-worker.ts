@@ -3,8 +3,7 @@
  * writes them, reports metadata. `kind` picks the dataset kind ("bandit" when absent).
  */
 import { parentPort } from "node:worker_threads";
-import { writeShard, type GenerationSpec, type Split } from "./dataset.js";
-import { writeMdpShard, type MdpGenerationSpec } from "./mdp-dataset.js";
+import { writeShard, type GenerationSpec, type Split, writeMdpShard, type MdpGenerationSpec } from "./dataset.js";
 
 parentPort!.on("message", (msg: { kind?: "bandit" | "mdp"; root: string; spec: GenerationSpec | MdpGenerationSpec; split: Split; index: number; first: number; count: number }) => {
   try {

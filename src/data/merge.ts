@@ -13,9 +13,8 @@ import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
 import { checkOutPath, killPoint, removePath, renamePath, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { withOutLockSync } from "../core/lock.js";
-import { buildManifest, canonicalJson, columnLayout, readManifest, shardUnits, sha256, PART_FORMAT, type GenerationSpec, type Manifest, type ShardMeta, type Split } from "./dataset.js";
+import { buildManifest, canonicalJson, columnLayout, readManifest, shardUnits, sha256, PART_FORMAT, type GenerationSpec, type Manifest, type ShardMeta, type Split, MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, columnDocs, loadMdpSplit, mdpShardPath, mdpShardUnits, readMdpManifest, type MdpManifest } from "./dataset.js";
 import { decodeNpy } from "./npy.js";
-import { MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, columnDocs, loadMdpSplit, mdpShardPath, mdpShardUnits, readMdpManifest, type MdpManifest } from "./mdp-dataset.js";
 
 /** Part folders named by `inputs`: each is a part (or dataset) folder, or a folder of them. */
 export function findParts(inputs: string[]): string[] {

@@ -5,8 +5,7 @@
  * training resume; a finished evaluation with the same config is reused).
  */
 import { parseMdpEnvParams } from "../envs/tabular-mdp.js";
-import { mdpColumnLayout, specDistribution, type MdpGenerationSpec, type MdpManifest } from "../data/mdp-dataset.js";
-import { shardedDiskBytes } from "../data/dataset.js";
+import { mdpColumnLayout, specDistribution, type MdpGenerationSpec, type MdpManifest, shardedDiskBytes } from "../data/dataset.js";
 import { layoutFor, mdpModelConfig, type MdpPretrainConfig, MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
 import { parseTransformerConfig } from "../nn/config.js";
 import { formatBytes, parameterCount, trainMemoryPlan } from "../nn/memory-plan.js";
@@ -17,7 +16,7 @@ import { stringify } from "yaml";
 import { IcrlError } from "../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { generateStage, inExperimentFolder, shippedFrom } from "./stages.js";
-import { generateMdpDataset } from "../data/mdp-generate.js";
+import { generateMdpDataset } from "../data/generate.js";
 import type { EngineName } from "../nn/grad-engine.js";
 import { MdpEvaluateConfigSchema, runMdpEvaluation, type OfflineResult } from "../eval/evaluate.js";
 import { fmt } from "../report/table.js";

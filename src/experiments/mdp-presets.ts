@@ -23,7 +23,7 @@
  * `paper` is the anchors' scale (config only unless --run: days of CPU); `quick` runs the whole
  * pipeline in about half an hour of 2 uncontended cores with fewer sequences and optimizer steps.
  */
-import type { MdpGenerationSpec } from "../data/mdp-dataset.js";
+import type { MdpGenerationSpec } from "../data/dataset.js";
 import type { MdpPretrainConfig } from "../train/mdp-pretrain.js";
 import type { MdpEvaluateConfig } from "../eval/evaluate.js";
 

@@ -15,7 +15,7 @@ import { z } from "zod";
 import { Rng } from "../core/rng.js";
 import { invalid } from "../core/errors.js";
 import { lazy, PretrainConfigSchema, type SequenceSource } from "./pretrain.js";
-import { loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/mdp-dataset.js";
+import { loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/dataset.js";
 import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptSeqLen, mdpDptTokenDim, padSeq, type MdpAdWindow, type MdpDptContext } from "../nn/mdp-tokens.js";
 import type { MdpEnvName, StateFeatureKind } from "../envs/tabular-mdp.js";
 import { padWidth, type TokenBatch } from "../nn/tokens.js";

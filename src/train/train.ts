@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
-import { MDP_DATASET_FORMAT, MDP_PART_FORMAT } from "../data/mdp-dataset.js";
+import { MDP_DATASET_FORMAT, MDP_PART_FORMAT } from "../data/dataset.js";
 import { createTransformer } from "../nn/transformer.js";
 import type { TransformerConfig } from "../nn/config.js";
 import { trainWithProgress, type LoopResult } from "./loop.js";
