@@ -17,7 +17,7 @@ import { runMdpPolicy } from "../src/eval/harness.js";
 import { createDeployer } from "../src/nn/deploy.js";
 import { encodeMdpDptBatch, type MdpDptContext } from "../src/nn/mdp-tokens.js";
 import { createTransformer } from "../src/nn/transformer.js";
-import { mdpModelConfig, type MdpModelLayout } from "../src/train/mdp-pretrain.js";
+import { mdpModelConfig, type MdpModelLayout } from "../src/train/sources.js";
 
 const layout: MdpModelLayout = { kind: "dpt", S: 100, A: 5, H: 100, length: 40, time: "scalar", features: "none", env: "darkroom", queryInTokens: true };
 const model = createTransformer(mdpModelConfig({ backbone: "gpt", dModel: 16, numLayers: 2, numHeads: 2 }, layout));

@@ -19,7 +19,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateMdpDataset } from "../src/data/generate.js";
-import { MdpPretrainConfigSchema, mdpSource, mdpModelConfig, type MdpModelLayout } from "../src/train/mdp-pretrain.js";
+import { MdpPretrainConfigSchema, mdpSource, mdpModelConfig, type MdpModelLayout } from "../src/train/sources.js";
 import { startPretraining } from "../src/train/pretrain.js";
 import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
 import { AdMdpPolicy, DptMdpPolicy } from "../src/eval/transformer-policy.js";

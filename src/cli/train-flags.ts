@@ -8,7 +8,7 @@
 import type { Command } from "commander";
 import { camelKey, fieldHelp, intFlag, numFlag, configWithFlags } from "../core/config.js";
 import { PretrainConfigSchema } from "../train/pretrain.js";
-import { MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
+import { MdpPretrainConfigSchema } from "../train/sources.js";
 
 /** A flag that sets one config field: [flag with its value name, the field, how its value parses, the schema that documents it]. */
 type FieldFlag = readonly [flag: string, field: string, kind: "int" | "num" | "text" | "bool", schema: "pretrain" | "mdp"];

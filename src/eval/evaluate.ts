@@ -30,7 +30,7 @@ import { parseTransformerConfig } from "../nn/config.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
 import type { Params } from "../nn/engine.js";
 import { resolveModelPath } from "../nn/model-path.js";
-import type { MdpModelLayout } from "../train/mdp-pretrain.js";
+import type { MdpModelLayout } from "../train/sources.js";
 import type { MdpGenerationSpec } from "../data/dataset.js";
 import { contextTransitions, type Transitions } from "../data/rollout.js";
 import { evaluateMdp, MDP_METRIC_DEFINITIONS, runMdpPolicy, type RecordedEpisode } from "./harness.js";

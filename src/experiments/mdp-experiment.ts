@@ -6,7 +6,7 @@
  */
 import { parseMdpEnvParams } from "../envs/tabular-mdp.js";
 import { mdpColumnLayout, specDistribution, type MdpGenerationSpec, type MdpManifest, shardedDiskBytes } from "../data/dataset.js";
-import { layoutFor, mdpModelConfig, type MdpPretrainConfig, MdpPretrainConfigSchema } from "../train/mdp-pretrain.js";
+import { layoutFor, mdpModelConfig, type MdpPretrainConfig, MdpPretrainConfigSchema } from "../train/sources.js";
 import { parseTransformerConfig } from "../nn/config.js";
 import { formatBytes, parameterCount, trainMemoryPlan } from "../nn/memory-plan.js";
 import { compareRegrets, finalRegret, type CriterionResult } from "./criteria.js";

@@ -24,7 +24,7 @@
  * pipeline in about half an hour of 2 uncontended cores with fewer sequences and optimizer steps.
  */
 import type { MdpGenerationSpec } from "../data/dataset.js";
-import type { MdpPretrainConfig } from "../train/mdp-pretrain.js";
+import type { MdpPretrainConfig } from "../train/sources.js";
 import type { MdpEvaluateConfig } from "../eval/evaluate.js";
 
 export type MdpScale = "quick" | "paper";

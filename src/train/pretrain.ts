@@ -1,10 +1,9 @@
 /**
  * Supervised decision pretraining (Lin, Bai & Mei, Eq. 3): maximise sum_t log Alg_theta(label_t |
  * D_{t-1}) over every labelled position of every sequence. The loop here is one for every token
- * layout: a layout is a `SequenceSource` (model config, batch of step s, validation sequences).
- * This file holds Lin et al.'s bandit layout, two tokens per step; the label is whatever the
- * dataset holds: the expert's action (algorithm distillation), the optimal arm (DPT) or its
- * estimate (approximate DPT). The MDP layouts are in mdp-pretrain.ts.
+ * layout: a layout is a `SequenceSource` (model config, batch of step s, validation sequences;
+ * the layouts' sources are in sources.ts); the label is whatever the dataset holds: the expert's
+ * action (algorithm distillation), the optimal action (DPT) or its estimate (approximate DPT).
  *
  * Batches are a pure function of (seed, step): step s draws its trajectories with
  * Rng.derive(seed, "batch", s), so a run resumed from a checkpoint at step s continues exactly
@@ -15,9 +14,8 @@ import "../nn/webgpu.js"; // registers the webgpu engine (Node)
 import { z } from "zod";
 import { invalid } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
-import { loadSplit, readManifest, type LoadedSplit, type Manifest } from "../data/dataset.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
-import { encodeLinBatch, linTokenDim, padWidth, type LinTrajectory, type TokenBatch } from "../nn/tokens.js";
+import { type TokenBatch } from "../nn/tokens.js";
 import { makeParallelTrainStep } from "../nn/parallel.js";
 import { makeTrainStep, initTrainState, type OptimizerConfigInput, type StepResult, type TrainState, type TrainStep } from "../nn/optim.js";
 import { paramsToHost, type Params } from "../nn/engine.js";
@@ -68,67 +66,9 @@ export const PretrainConfigSchema = z.strictObject({
 });
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 
-/** The model config a dataset implies for a pretraining config. */
-export function modelConfigFor(cfg: PretrainConfig, m: Manifest): TransformerConfigInput {
-  const p = m.spec.envParams;
-  return {
-    backbone: cfg.backbone,
-    layout: "lin",
-    tokenDim: linTokenDim(p.numArms, p.dim),
-    paddedTokenDim: padWidth(linTokenDim(p.numArms, p.dim)),
-    dModel: cfg.dModel,
-    numLayers: cfg.numLayers,
-    numHeads: cfg.numHeads,
-    numArms: p.numArms,
-    maxPositions: padWidth(2 * p.horizon) + 8, // token encoders pad sequences to a multiple of 8
-    dtype: "float32",
-  };
-}
-
-export function trajectory(split: LoadedSplit, i: number): LinTrajectory {
-  const { T, A, d } = split;
-  return {
-    actionSet: split.actionSet.subarray(i * A * d, (i + 1) * A * d),
-    actions: split.actions.subarray(i * T, (i + 1) * T),
-    rewards: split.rewards.subarray(i * T, (i + 1) * T),
-    labels: split.labels.subarray(i * T, (i + 1) * T),
-  };
-}
-
-/** The first h steps of a trajectory (the start of its token sequence). */
-function prefix(tr: LinTrajectory, h: number): LinTrajectory {
-  const cut = (x: ArrayLike<number> | undefined) => (x as Float32Array | Int32Array | undefined)?.subarray(0, h);
-  return { actionSet: tr.actionSet, actions: cut(tr.actions)!, rewards: cut(tr.rewards)!, labels: cut(tr.labels) };
-}
-
-/** The horizon of step s's batch: the curriculum's short horizon for its first steps, else the dataset's. */
-export function stepHorizon(cfg: PretrainConfig, T: number, step: number): number {
-  return cfg.shortHorizon !== undefined && cfg.shortSteps !== undefined && step <= cfg.shortSteps ? Math.min(cfg.shortHorizon, T) : T;
-}
-
-/** The curriculum fields come together, and the short horizon is within the dataset's. */
-export function checkCurriculum(cfg: PretrainConfig, T: number): void {
-  if ((cfg.shortHorizon === undefined) !== (cfg.shortSteps === undefined))
-    throw invalid(cfg.shortHorizon === undefined ? "shortSteps" : "shortHorizon", cfg.shortHorizon ?? cfg.shortSteps, "given together with " + (cfg.shortHorizon === undefined ? "shortHorizon (--short-horizon)" : "shortSteps (--short-steps)"));
-  if (cfg.shortHorizon !== undefined && cfg.shortHorizon >= T) throw invalid("shortHorizon", cfg.shortHorizon, `a horizon below the dataset's T = ${T}`);
-  if (cfg.shortSteps !== undefined && cfg.shortSteps >= cfg.steps) throw invalid("shortSteps", cfg.shortSteps, `fewer than steps = ${cfg.steps}`);
-}
-
-/** The batch of optimizer step s (1-based): uniform draws with replacement, keyed by (seed, s). */
-export function batchFor(cfg: PretrainConfig, split: LoadedSplit, step: number): TokenBatch {
-  const r = Rng.derive(cfg.seed, "batch", step);
-  const h = stepHorizon(cfg, split.T, step);
-  const trajs: LinTrajectory[] = [];
-  for (let b = 0; b < cfg.batchSize; b++) {
-    const tr = trajectory(split, r.int(split.n));
-    trajs.push(h < split.T ? prefix(tr, h) : tr);
-  }
-  return encodeLinBatch(trajs, { numArms: split.A, dim: split.d, horizon: h });
-}
-
 /**
  * One token layout's view of a dataset: all that the pretraining loop needs from it. Each layout
- * (Lin's bandit tokens here; DPT's and AD's MDP tokens in mdp-pretrain.ts) implements it, and one
+ * (Lin's bandit tokens, DPT's and AD's MDP tokens: sources.ts) implements it, and one
  * loop (`startPretraining`, src/train/train.ts) drives them all.
  */
 export interface SequenceSource {
@@ -152,27 +92,6 @@ export function lazy<T>(f: () => T): () => T {
       done = true;
     }
     return v;
-  };
-}
-
-/** Lin et al.'s bandit layout (two tokens per step) over a bandit dataset. */
-export function banditSource(cfg: PretrainConfig): SequenceSource {
-  const manifest = readManifest(cfg.data);
-  checkCurriculum(cfg, manifest.spec.envParams.horizon);
-  const train = lazy(() => loadSplit(cfg.data, "train", manifest));
-  return {
-    modelConfig: modelConfigFor(cfg, manifest),
-    meta: { dataset: manifest.spec },
-    batch: (step) => batchFor(cfg, train(), step),
-    validation: lazy(() => {
-      if (manifest.spec.valTasks === 0) return null;
-      const val = loadSplit(cfg.data, "validation", manifest);
-      const n = Math.min(cfg.valTrajectories, val.n);
-      return encodeLinBatch(
-        Array.from({ length: n }, (_, i) => trajectory(val, i)),
-        { numArms: val.A, dim: val.d, horizon: val.T },
-      );
-    }),
   };
 }
 

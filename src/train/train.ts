@@ -12,8 +12,8 @@ import { MDP_DATASET_FORMAT, MDP_PART_FORMAT } from "../data/dataset.js";
 import { createTransformer } from "../nn/transformer.js";
 import type { TransformerConfig } from "../nn/config.js";
 import { trainWithProgress, type LoopResult } from "./loop.js";
-import { banditSource, optimizerConfigFor, PretrainConfigSchema, startPretraining, type PretrainConfig, type SequenceSource } from "./pretrain.js";
-import { mdpSource, MdpPretrainConfigSchema, type MdpPretrainConfig } from "./mdp-pretrain.js";
+import { optimizerConfigFor, PretrainConfigSchema, startPretraining, type PretrainConfig, type SequenceSource } from "./pretrain.js";
+import { banditSource, mdpSource, MdpPretrainConfigSchema, type MdpPretrainConfig } from "./sources.js";
 import { MAX_MANIFEST_BYTES, readInputFile } from "../core/input-file.js";
 import { parseWith } from "../core/config.js";
 

@@ -1,26 +1,112 @@
 /**
- * The MDP token layouts (src/nn/mdp-tokens.ts) as pretraining sequence sources for the one
- * pretraining loop of src/train/pretrain.ts, over MDP datasets (src/data/mdp-dataset.ts):
+ * The token layouts as pretraining sequence sources (`SequenceSource`) for the one pretraining loop
+ * of pretrain.ts:
  *
- *  - DPT datasets: cross-entropy of a*(s_q) at every prefix j = 0..L of the context (query first).
- *  - AD datasets: cross-entropy of each step's label at every token of a window of W steps of a
+ *  - Lin et al.'s bandit layout, two tokens per step, over a bandit dataset: cross-entropy of each
+ *    step's label at its action-set token; an optional curriculum trains the first steps on
+ *    prefixes of a short horizon.
+ *  - MDP DPT datasets: cross-entropy of a*(s_q) at every prefix j = 0..L of the context (query first).
+ *  - MDP AD datasets: cross-entropy of each step's label at every token of a window of W steps of a
  *    learning history (W = K·H when it fits, else a window starting at a uniformly random step).
  *
  * Losses are means per labelled token. Batches are a pure function of (seed, step): step s draws
  * its sequences (and window starts) from Rng.derive(seed, "batch", s), so a run resumed from a
  * checkpoint continues exactly as the uninterrupted run would.
  */
+import { loadSplit, readManifest, type LoadedSplit, type Manifest, loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/dataset.js";
+import { encodeLinBatch, linTokenDim, padWidth, type LinTrajectory, type TokenBatch } from "../nn/tokens.js";
+import { type TransformerConfigInput } from "../nn/config.js";
+import { lazy, type PretrainConfig, type SequenceSource, PretrainConfigSchema } from "./pretrain.js";
 import { posInt } from "../core/config.js";
 import { z } from "zod";
 import { Rng } from "../core/rng.js";
 import { invalid } from "../core/errors.js";
-import { lazy, PretrainConfigSchema, type SequenceSource } from "./pretrain.js";
-import { loadMdpSplit, readMdpManifest, type LoadedMdpSplit, type MdpManifest } from "../data/dataset.js";
 import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptSeqLen, mdpDptTokenDim, padSeq, type MdpAdWindow, type MdpDptContext } from "../nn/mdp-tokens.js";
 import type { MdpEnvName, StateFeatureKind } from "../envs/tabular-mdp.js";
-import { padWidth, type TokenBatch } from "../nn/tokens.js";
-import type { TransformerConfigInput } from "../nn/config.js";
 import { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
+
+// ---- bandits: Lin et al.'s layout ----
+
+/** The model config a dataset implies for a pretraining config. */
+export function modelConfigFor(cfg: PretrainConfig, m: Manifest): TransformerConfigInput {
+  const p = m.spec.envParams;
+  return {
+    backbone: cfg.backbone,
+    layout: "lin",
+    tokenDim: linTokenDim(p.numArms, p.dim),
+    paddedTokenDim: padWidth(linTokenDim(p.numArms, p.dim)),
+    dModel: cfg.dModel,
+    numLayers: cfg.numLayers,
+    numHeads: cfg.numHeads,
+    numArms: p.numArms,
+    maxPositions: padWidth(2 * p.horizon) + 8, // token encoders pad sequences to a multiple of 8
+    dtype: "float32",
+  };
+}
+
+export function trajectory(split: LoadedSplit, i: number): LinTrajectory {
+  const { T, A, d } = split;
+  return {
+    actionSet: split.actionSet.subarray(i * A * d, (i + 1) * A * d),
+    actions: split.actions.subarray(i * T, (i + 1) * T),
+    rewards: split.rewards.subarray(i * T, (i + 1) * T),
+    labels: split.labels.subarray(i * T, (i + 1) * T),
+  };
+}
+
+/** The first h steps of a trajectory (the start of its token sequence). */
+function prefix(tr: LinTrajectory, h: number): LinTrajectory {
+  const cut = (x: ArrayLike<number> | undefined) => (x as Float32Array | Int32Array | undefined)?.subarray(0, h);
+  return { actionSet: tr.actionSet, actions: cut(tr.actions)!, rewards: cut(tr.rewards)!, labels: cut(tr.labels) };
+}
+
+/** The horizon of step s's batch: the curriculum's short horizon for its first steps, else the dataset's. */
+export function stepHorizon(cfg: PretrainConfig, T: number, step: number): number {
+  return cfg.shortHorizon !== undefined && cfg.shortSteps !== undefined && step <= cfg.shortSteps ? Math.min(cfg.shortHorizon, T) : T;
+}
+
+/** The curriculum fields come together, and the short horizon is within the dataset's. */
+export function checkCurriculum(cfg: PretrainConfig, T: number): void {
+  if ((cfg.shortHorizon === undefined) !== (cfg.shortSteps === undefined))
+    throw invalid(cfg.shortHorizon === undefined ? "shortSteps" : "shortHorizon", cfg.shortHorizon ?? cfg.shortSteps, "given together with " + (cfg.shortHorizon === undefined ? "shortHorizon (--short-horizon)" : "shortSteps (--short-steps)"));
+  if (cfg.shortHorizon !== undefined && cfg.shortHorizon >= T) throw invalid("shortHorizon", cfg.shortHorizon, `a horizon below the dataset's T = ${T}`);
+  if (cfg.shortSteps !== undefined && cfg.shortSteps >= cfg.steps) throw invalid("shortSteps", cfg.shortSteps, `fewer than steps = ${cfg.steps}`);
+}
+
+/** The batch of optimizer step s (1-based): uniform draws with replacement, keyed by (seed, s). */
+export function batchFor(cfg: PretrainConfig, split: LoadedSplit, step: number): TokenBatch {
+  const r = Rng.derive(cfg.seed, "batch", step);
+  const h = stepHorizon(cfg, split.T, step);
+  const trajs: LinTrajectory[] = [];
+  for (let b = 0; b < cfg.batchSize; b++) {
+    const tr = trajectory(split, r.int(split.n));
+    trajs.push(h < split.T ? prefix(tr, h) : tr);
+  }
+  return encodeLinBatch(trajs, { numArms: split.A, dim: split.d, horizon: h });
+}
+
+/** Lin et al.'s bandit layout (two tokens per step) over a bandit dataset. */
+export function banditSource(cfg: PretrainConfig): SequenceSource {
+  const manifest = readManifest(cfg.data);
+  checkCurriculum(cfg, manifest.spec.envParams.horizon);
+  const train = lazy(() => loadSplit(cfg.data, "train", manifest));
+  return {
+    modelConfig: modelConfigFor(cfg, manifest),
+    meta: { dataset: manifest.spec },
+    batch: (step) => batchFor(cfg, train(), step),
+    validation: lazy(() => {
+      if (manifest.spec.valTasks === 0) return null;
+      const val = loadSplit(cfg.data, "validation", manifest);
+      const n = Math.min(cfg.valTrajectories, val.n);
+      return encodeLinBatch(
+        Array.from({ length: n }, (_, i) => trajectory(val, i)),
+        { numArms: val.A, dim: val.d, horizon: val.T },
+      );
+    }),
+  };
+}
+
+// ---- MDPs: DPT and AD layouts ----
 
 export { layoutFeatures, type MdpModelLayout } from "../nn/mdp-layout.js";
 
