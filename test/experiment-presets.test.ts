@@ -56,7 +56,7 @@ test("presets: every bandit preset samples at every scale (greedy beside it); th
 });
 
 test("presets: every check names algorithms the evaluation runs", async () => {
-  const { stageConfigs } = await import("../src/experiments/bandit-experiment.js");
+  const { stageConfigs } = await import("../src/experiments/experiment.js");
   const { parseAlgoSpec } = await import("../src/algos/registry.js");
   for (const n of BANDIT_EXPERIMENT_NAMES) {
     for (const s of SCALES) {

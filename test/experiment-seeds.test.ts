@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { acrossRuns, aggregateMdpRuns, aggregateOffline } from "../src/experiments/seeds.js";
-import { checkMdpCriterion, episodesToReach, runMdpExperiment } from "../src/experiments/mdp-experiment.js";
+import { episodesToReach, runMdpExperiment, runExperiment } from "../src/experiments/experiment.js";
+import { checkMdpCriterion } from "../src/experiments/criteria.js";
 import { mdpExperiment, type MdpCriterion } from "../src/experiments/mdp-presets.js";
 import { banditExperiment } from "../src/experiments/bandit-presets.js";
-import { runExperiment } from "../src/experiments/bandit-experiment.js";
 import type { MdpResults } from "../src/report/comparison-report.js";
 import { runCli } from "./helpers/cli.js";
 

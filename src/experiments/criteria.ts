@@ -1,10 +1,14 @@
 /**
- * The checks of an experiment (bandit and MDP presets alike): a ratio of final cumulative regrets
- * against a limit, or one algorithm below another by more than 2 standard errors of the
- * difference. One result shape for both kinds.
+ * The checks of an experiment, bandit and MDP presets alike, with one result shape: a ratio of
+ * final cumulative regrets against a limit, or one algorithm below another by more than 2 standard
+ * errors of the difference (both kinds); the ordering of a sweep's runs (bandits); a return
+ * threshold at an episode and a return that rises across episodes (MDPs).
  */
 import { IcrlError, show } from "../core/errors.js";
 import { fmt } from "../report/table.js";
+import type { BanditResults, MdpResults } from "../report/comparison-report.js";
+import type { Criterion } from "./bandit-presets.js";
+import type { MdpCriterion } from "./mdp-presets.js";
 
 export interface CriterionResult {
   text: string;
@@ -33,4 +37,74 @@ export function compareRegrets(text: string, of: string, to: string, a: { mean: 
   }
   const se = Math.hypot(a.sem, b.sem);
   return { text, value: a.mean - b.mean, pass: a.mean - b.mean < -2 * se, detail: `${detail}; difference ${fmt(a.mean - b.mean)} ± ${fmt(se)} (needs < −2 s.e.)` };
+}
+
+// ---- bandit checks ----
+
+/**
+ * Check a criterion on the final cumulative regret: ratio of means, "below" by more than 2 s.e.
+ * (on the first run's results), or "ordered" across the runs of a sweep, given in run order.
+ */
+export function checkCriterion(c: Criterion, res: BanditResults, sweep: { label: string; res: BanditResults }[] = []): CriterionResult {
+  const T = res.horizon;
+  if (c.kind === "ordered") return checkOrdered(c, sweep);
+  return compareRegrets(c.text, c.of, c.to, finalRegret(res.algorithms, c.of, T - 1), finalRegret(res.algorithms, c.to, T - 1), c.kind === "ratio" ? c.max : undefined);
+}
+
+/** Each run's final regret of `c.of` below the previous run's by more than 2 s.e. of the difference. */
+function checkOrdered(c: { of: string; text: string }, runs: { label: string; res: BanditResults }[]): CriterionResult {
+  const f = runs.map((r) => ({ label: r.label, ...finalRegret(r.res.algorithms, c.of, r.res.horizon - 1) }));
+  const steps = f.slice(1).map((b, i) => {
+    const a = f[i];
+    const se = Math.hypot(a.sem, b.sem);
+    return { ok: b.mean - a.mean < -2 * se, text: `${a.label} ${fmt(a.mean)} ± ${fmt(a.sem)} -> ${b.label} ${fmt(b.mean)} ± ${fmt(b.sem)}: ${fmt(b.mean - a.mean)} ± ${fmt(se)}` };
+  });
+  const held = steps.filter((x) => x.ok).length;
+  return { text: c.text, value: held, pass: steps.length > 0 && held === steps.length, detail: `${steps.map((x) => `${x.text}${x.ok ? "" : " (not below by 2 s.e.)"}`).join("; ")}` };
+}
+
+// ---- MDP checks ----
+
+/** Check one criterion: thresholds on means, "below" by more than 2 s.e.; the standard errors are reported beside. */
+export function checkMdpCriterion(c: MdpCriterion, res: MdpResults): CriterionResult {
+  if (c.kind === "return-at") {
+    const r = res.algorithms[c.of];
+    if (!r) throw new IcrlError(`the evaluation has no algorithm "${c.of}"`);
+    if (c.episode > res.episodes) return { text: c.text, value: NaN, pass: false, detail: `only ${res.episodes} episodes were run` };
+    const m = r.episodeReturn.mean[c.episode - 1];
+    const s = r.episodeReturn.sem[c.episode - 1];
+    return { text: c.text, value: m, pass: m >= c.min, detail: `${c.of} return at episode ${c.episode}: ${fmt(m)} ± ${fmt(s)} (threshold ${c.min}; optimal ${fmt(res.optimalReturn.mean[c.episode - 1])})` };
+  }
+  if (c.kind === "return-rises") return checkReturnRises(c, res);
+  const K = res.episodes;
+  return compareRegrets(c.text, c.of, c.to, finalRegret(res.algorithms, c.of, K - 1), finalRegret(res.algorithms, c.to, K - 1), c.kind === "regret-ratio" ? c.max : undefined, `cumulative regret after ${K} episodes: `);
+}
+
+/**
+ * Return at episode `to` above that at `from` by more than z s.e. of the difference. Over several
+ * runs the difference is taken within each run and its s.e. across runs; for one run the two
+ * means' standard errors are combined as for independent means (conservative: the episodes of a
+ * task are positively correlated).
+ */
+function checkReturnRises(c: Extract<MdpCriterion, { kind: "return-rises" }>, res: MdpResults): CriterionResult {
+  const r = res.algorithms[c.of];
+  if (!r) throw new IcrlError(`the evaluation has no algorithm "${c.of}"`);
+  if (c.to > res.episodes || c.from < 1) return { text: c.text, value: NaN, pass: false, detail: `episodes ${c.from} and ${c.to} asked, ${res.episodes} were run` };
+  const a = r.episodeReturn.mean[c.from - 1];
+  const b = r.episodeReturn.mean[c.to - 1];
+  const agg = res.aggregate as { perRun: unknown[] } | undefined;
+  const perRun = (res.runCurves as Record<string, number[][]> | undefined)?.[c.of];
+  let se: number;
+  let how: string;
+  if (agg && perRun) {
+    const d = perRun.map((curve) => curve[c.to - 1] - curve[c.from - 1]);
+    const m = d.reduce((x, y) => x + y, 0) / d.length;
+    se = d.length > 1 ? Math.sqrt(d.reduce((x, y) => x + (y - m) ** 2, 0) / (d.length - 1) / d.length) : NaN;
+    how = `s.e. across ${d.length} runs of each run's difference`;
+  } else {
+    se = Math.hypot(r.episodeReturn.sem[c.from - 1], r.episodeReturn.sem[c.to - 1]);
+    how = "s.e. of the two means combined";
+  }
+  const diff = b - a;
+  return { text: c.text, value: diff, pass: diff > c.z * se, detail: `${c.of} return at episode ${c.from}: ${fmt(a)}, at episode ${c.to}: ${fmt(b)}; difference ${fmt(diff)} ± ${fmt(se)} (${how}; needs > ${c.z} s.e.)` };
 }

@@ -4,7 +4,7 @@
  * tasks), run through the same library call as `icrl experiment`. Used by the kill-point test;
  * a second argument names the engine (test/nn-webgpu.test.ts runs it on webgpu).
  */
-import { runExperiment } from "../../src/experiments/bandit-experiment.js";
+import { runExperiment } from "../../src/experiments/experiment.js";
 import { setRunCommand } from "../../src/core/io.js";
 import { banditExperiment } from "../../src/experiments/bandit-presets.js";
 import "../../src/nn/webgpu.js";
