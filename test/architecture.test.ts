@@ -48,3 +48,26 @@ test("architecture: the check sees the imports it checks (a known edge of each k
   assert.ok(pretrain?.deps.includes("nn/webgpu.js"), "side-effect imports are seen");
   assert.ok(all.length > 100);
 });
+
+/**
+ * One file per step for both task kinds: no folder holds `X.ts` beside `mdp-X.ts` or
+ * `bandit-X.ts`, or `bandit-X.ts` beside `mdp-X.ts`. The pairs below are not one step written
+ * twice: they are data or formats that differ per kind, each reached through one module.
+ */
+const KIND_PAIRS_ALLOWED: Record<string, string> = {
+  "experiments/presets": "the preset tables (bandit-presets.ts, mdp-presets.ts): data, reached through the one registry presets.ts",
+  "nn/tokens": "two token layouts (Lin's bandit tokens, the MDP tokens of DPT and AD), each its own encoder behind the one SequenceSource interface",
+};
+
+test("architecture: no step is written once per task kind (no bandit-X / mdp-X / X twins in a folder)", () => {
+  const byStem = new Map<string, string[]>();
+  for (const { file } of all) {
+    const m = /^(.*\/)?(?:(bandit|mdp)-)?([^/]+)\.ts$/.exec(file)!;
+    const key = `${m[1] ?? ""}${m[3]}`;
+    byStem.set(key, [...(byStem.get(key) ?? []), file]);
+  }
+  const twins = [...byStem].filter(([stem, files]) => files.length > 1 && !KIND_PAIRS_ALLOWED[stem]).map(([, files]) => files.join(" + "));
+  assert.deepEqual(twins, []);
+  // the check sees a pair where there is one
+  assert.ok((byStem.get("experiments/presets") ?? []).length >= 2);
+});

@@ -4,8 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareRegrets, finalRegret } from "../src/experiments/criteria.js";
-import { checkCriterion, checkMdpCriterion } from "../src/experiments/criteria.js";
+import { compareRegrets, finalRegret, checkCriterion, checkMdpCriterion } from "../src/experiments/criteria.js";
 import { type BanditResults, type MdpResults } from "../src/report/comparison-report.js";
 
 const curve = (final: number, sem: number, n = 3) => ({ mean: [...Array(n - 1).fill(0), final], sem: [...Array(n - 1).fill(0), sem] });

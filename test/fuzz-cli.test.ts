@@ -11,7 +11,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateDataset } from "../src/data/generate.js";
-import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
+import { resolveGenerateConfig } from "../src/cli/commands/generate.js";
+import { toGenerationSpec } from "../src/data/generate-config.js";
 import { runCli } from "./helpers/cli.js";
 import { readTree, treeDiff } from "./helpers/kill.js";
 

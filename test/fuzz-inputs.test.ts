@@ -19,7 +19,8 @@ import { loadSplit, sha256, specProblem, checkShardMemory, type LoadedSplit, typ
 import { mergeParts } from "../src/data/merge.js";
 import { decodeNpy, encodeNpy } from "../src/data/npy.js";
 import { parseShardFlag, shardFromEnv } from "../src/data/shard.js";
-import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
+import { resolveGenerateConfig } from "../src/cli/commands/generate.js";
+import { toGenerationSpec } from "../src/data/generate-config.js";
 import { parseContextFlag, intFlag, loadConfigFile, numFlag } from "../src/core/config.js";
 import { resolveBaselinesConfig } from "../src/eval/baselines.js";
 import { resolveTrainConfig } from "../src/cli/commands/train.js";

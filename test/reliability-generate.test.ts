@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { Rng } from "../src/core/rng.js";
 import { generateDataset } from "../src/data/generate.js";
 import { mergeParts } from "../src/data/merge.js";
-import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
+import { resolveGenerateConfig } from "../src/cli/commands/generate.js";
+import { toGenerationSpec } from "../src/data/generate-config.js";
 import { runCli } from "./helpers/cli.js";
 import { countFiles, readTree, runAndKill, treeDiff } from "./helpers/kill.js";
 

@@ -26,7 +26,8 @@ import { IcrlError, show } from "../src/core/errors.js";
 import { parseAlgoSpec, MDP_ALGORITHM_NAMES, parseMdpAlgoSpec } from "../src/algos/registry.js";
 import { finishQueued, parseRedisUrl, queueCounts } from "../src/queue/generate-queue.js";
 import { generateDataset } from "../src/data/generate.js";
-import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
+import { resolveGenerateConfig } from "../src/cli/commands/generate.js";
+import { toGenerationSpec } from "../src/data/generate-config.js";
 import { projectRoot, runCli, type CliResult } from "./helpers/cli.js";
 import { readTree, treeDiff } from "./helpers/kill.js";
 

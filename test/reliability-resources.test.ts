@@ -13,9 +13,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, tr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateDataset, generateMdpDataset } from "../src/data/generate.js";
-import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
+import { resolveGenerateConfig, resolveMdpGenerateConfig } from "../src/cli/commands/generate.js";
+import { toGenerationSpec, toMdpGenerationSpec } from "../src/data/generate-config.js";
 import { datasetDiskBytes, shardedDiskBytes, shardUnits, mdpColumnLayout } from "../src/data/dataset.js";
-import { resolveMdpGenerateConfig, toMdpGenerationSpec } from "../src/cli/mdp-generate-command.js";
 import { IcrlError } from "../src/core/errors.js";
 import { checkInputFile, MAX_CONFIG_BYTES, MAX_MODEL_BYTES, readInputBytes, readInputFile } from "../src/core/input-file.js";
 import { blockRounded, checkFreeSpace, diskUsage, formatBytes, freeSpaceProblem, isWasmMemoryError, outArg, resourceErrorMessage, systemErrorMessage, wasmMemoryMessage } from "../src/core/resources.js";

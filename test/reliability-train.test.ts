@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../src/core/rng.js";
 import { generateDataset } from "../src/data/generate.js";
-import { resolveGenerateConfig, toGenerationSpec } from "../src/cli/commands/generate.js";
+import { resolveGenerateConfig } from "../src/cli/commands/generate.js";
+import { toGenerationSpec } from "../src/data/generate-config.js";
 import { runCli } from "./helpers/cli.js";
 import { readTree, runAndKill, treeDiff } from "./helpers/kill.js";
 

@@ -77,7 +77,7 @@ test("construct ucbvi writes its policy-gap plot and a report.md", () => {
 });
 
 test("reports show a deployed model by its name beside its key; the key (its random stream) stays", async () => {
-  const { displayName } = await import("../src/report/bandit-specs.js");
+  const { displayName } = await import("../src/report/specs.js");
   const res = { model: { name: "transformer", checkpoint: "runs/ad-linear-s1/model.safetensors", preset: null, otherMode: { name: "transformer-greedy" } } };
   assert.equal(displayName(res, "transformer"), "transformer (ad-linear-s1)");
   assert.equal(displayName(res, "transformer-greedy"), "transformer-greedy (ad-linear-s1)");

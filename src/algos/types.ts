@@ -38,27 +38,39 @@ export interface BatchBanditPolicy {
   dispose?(): void;
 }
 
-/** Runs independent per-task algorithm instances in lock-step as one batched policy. */
-export class PerTaskBatch implements BatchBanditPolicy {
-  private algos: BanditAlgorithm[] = [];
+/** Independent per-task instances of one agent run in lock-step: the core of both kinds' per-task batches. */
+abstract class PerTask<A> {
+  protected agents: A[] = [];
   constructor(
     readonly name: string,
-    private readonly factory: () => BanditAlgorithm,
+    private readonly factory: () => A,
   ) {}
-  start(tasks: BanditTask[], rngs: Rng[]): void {
-    this.algos = tasks.map((task, i) => {
+  /** A fresh agent per task, reset for it. */
+  protected spawn<T>(tasks: T[], reset: (agent: A, task: T, j: number) => void): void {
+    this.agents = tasks.map((task, j) => {
       const a = this.factory();
-      a.reset(task, rngs[i]);
+      reset(a, task, j);
       return a;
     });
   }
-  act(): Int32Array {
-    const out = new Int32Array(this.algos.length);
-    for (let i = 0; i < this.algos.length; i++) out[i] = this.algos[i].act();
+  /** Each task's action. */
+  protected actions(act: (agent: A, j: number) => number): Int32Array {
+    const out = new Int32Array(this.agents.length);
+    for (let j = 0; j < out.length; j++) out[j] = act(this.agents[j], j);
     return out;
   }
+}
+
+/** Runs independent per-task bandit algorithms in lock-step as one batched policy. */
+export class PerTaskBatch extends PerTask<BanditAlgorithm> implements BatchBanditPolicy {
+  start(tasks: BanditTask[], rngs: Rng[]): void {
+    this.spawn(tasks, (a, task, j) => a.reset(task, rngs[j]));
+  }
+  act(): Int32Array {
+    return this.actions((a) => a.act());
+  }
   update(actions: Int32Array, rewards: Float64Array): void {
-    for (let i = 0; i < this.algos.length; i++) this.algos[i].update(actions[i], rewards[i]);
+    this.agents.forEach((a, j) => a.update(actions[j], rewards[j]));
   }
 }
 
@@ -109,29 +121,18 @@ export interface BatchMdpPolicy {
   dispose?(): void;
 }
 
-/** Independent per-task agents run in lock-step as one batched policy. */
-export class PerTaskMdpBatch implements BatchMdpPolicy {
-  private agents: MdpAgent[] = [];
-  constructor(
-    readonly name: string,
-    private readonly factory: () => MdpAgent,
-  ) {}
+/** Independent per-task MDP agents run in lock-step as one batched policy. */
+export class PerTaskMdpBatch extends PerTask<MdpAgent> implements BatchMdpPolicy {
   start(tasks: MdpTask[], rngs: Rng[], info: MdpInfo): void {
-    this.agents = tasks.map((t, j) => {
-      const a = this.factory();
-      a.reset(info, rngs[j], t);
-      return a;
-    });
+    this.spawn(tasks, (a, task, j) => a.reset(info, rngs[j], task));
   }
   beginEpisode(k: number): void {
     for (const a of this.agents) a.beginEpisode(k);
   }
   act(h: number, states: Int32Array): Int32Array {
-    const out = new Int32Array(this.agents.length);
-    for (let j = 0; j < out.length; j++) out[j] = this.agents[j].act(h, states[j]);
-    return out;
+    return this.actions((a, j) => a.act(h, states[j]));
   }
   observe(h: number, states: Int32Array, actions: Int32Array, rewards: Float64Array, next: Int32Array): void {
-    for (let j = 0; j < this.agents.length; j++) this.agents[j].observe(h, states[j], actions[j], rewards[j], next[j]);
+    this.agents.forEach((a, j) => a.observe(h, states[j], actions[j], rewards[j], next[j]));
   }
 }

@@ -1,15 +1,18 @@
 /**
- * The config of a bandit dataset (`icrl generate`, the experiment presets' generate stage) and its
- * resolution into the dataset's spec: the task distribution's parameters from a preset and
- * overrides, the normalised context mixture, the expert.
+ * The config of a pretraining dataset (`icrl generate`, the experiment presets' generate stage),
+ * one schema per task kind over the same size fields, and its resolution into the dataset's spec:
+ * the task distribution's parameters from a preset and overrides, the normalised context mixture,
+ * the expert (bandits: `GenerateConfigSchema`, `toGenerationSpec`; MDPs:
+ * `MdpGenerateConfigSchema`, `toMdpGenerationSpec`).
  */
 import { z } from "zod";
-import { invalid } from "../core/errors.js";
+import { invalid, IcrlError } from "../core/errors.js";
 import { parseWith, posInt } from "../core/config.js";
 import { BANDIT_PRESETS, BANDIT_PRESET_NAMES, BanditParamsSchema, checkBanditParams, type BanditParams } from "../envs/bandit.js";
-import { MDP_ENV_NAMES } from "../envs/tabular-mdp.js";
+import { MDP_ENV_NAMES, parseMdpEnvParams } from "../envs/tabular-mdp.js";
+import { parseContextComponent } from "./rollout.js";
 import { parseAlgoSpec } from "../algos/registry.js";
-import type { GenerationSpec } from "./dataset.js";
+import { checkMdpSpec, type GenerationSpec, type MdpGenerationSpec } from "./dataset.js";
 
 
 /** The fields of a generation config that size and seed the dataset, for bandit and MDP datasets alike. */
@@ -75,4 +78,58 @@ export function toGenerationSpec(cfg: GenerateConfig): GenerationSpec {
     seed: cfg.seed,
     shardSize: cfg.shardSize,
   };
+}
+
+// ---- MDP datasets ----
+
+export const MdpGenerateConfigSchema = z.strictObject({
+  env: z.enum(MDP_ENV_NAMES, { message: `one of ${MDP_ENV_NAMES.join(", ")}` }),
+  kind: z.enum(["dpt", "ad"], { message: "dpt or ad" }),
+  context: z.array(z.strictObject({ algo: z.string(), weight: z.number().positive("a weight > 0").finite() })).min(1, "at least one context component"),
+  expert: z.string().nullable().default(null),
+  contextLength: posInt(100_000).default(100),
+  /** DPT: fraction of query states drawn from the oracle's own visits (default 0: uniform, as DPT) */
+  queryOracle: z.number().min(0, "a number in [0, 1]").max(1, "a number in [0, 1]").optional(),
+  /** DPT: label among several optimal actions: first (the task's tie-break order) or random */
+  labelTies: z.enum(["first", "random"], { message: "first or random" }).optional(),
+  episodes: posInt(100_000).default(20),
+  horizon: posInt(100_000).optional(),
+  states: posInt(10_000).optional(),
+  actions: posInt(1000).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  ...DATASET_SIZE_FIELDS,
+});
+export type MdpGenerateConfig = z.infer<typeof MdpGenerateConfigSchema>;
+
+/** Resolve a config into the dataset spec (validated; Dark Room defaults to the training goals). */
+export function toMdpGenerationSpec(cfg: MdpGenerateConfig): MdpGenerationSpec {
+  const rawParams: Record<string, unknown> = { ...(cfg.params ?? {}) };
+  if (cfg.horizon !== undefined) rawParams.horizon = cfg.horizon;
+  if (cfg.env === "random-mdp") {
+    if (cfg.states !== undefined) rawParams.states = cfg.states;
+    if (cfg.actions !== undefined) rawParams.actions = cfg.actions;
+  } else {
+    if (cfg.states !== undefined || cfg.actions !== undefined) throw new IcrlError(`invalid --states/--actions: not for ${cfg.env} (its size is params.size; 5 actions)`);
+    if (rawParams.split === undefined) rawParams.split = "train";
+  }
+  const envParams = parseMdpEnvParams(cfg.env, rawParams) as unknown as Record<string, unknown>;
+  const context = cfg.context.map((c, i) => ({ algo: parseContextComponent(c.algo, c.weight, `--context[${i}]`).label, weight: c.weight }));
+  const total = context.reduce((a, c) => a + c.weight, 0);
+  const spec: MdpGenerationSpec = {
+    env: cfg.env,
+    envParams,
+    kind: cfg.kind,
+    context: context.map((c) => ({ algo: c.algo, weight: c.weight / total })),
+    expert: cfg.expert,
+    contextLength: cfg.contextLength,
+    ...(cfg.queryOracle ? { queryOracle: cfg.queryOracle } : {}),
+    ...(cfg.labelTies === "random" ? { labelTies: "random" as const } : {}),
+    episodes: cfg.episodes,
+    tasks: cfg.tasks,
+    valTasks: cfg.valTasks ?? Math.max(1, Math.round(cfg.tasks / 10)),
+    seed: cfg.seed,
+    shardSize: cfg.shardSize,
+  };
+  checkMdpSpec(spec);
+  return spec;
 }

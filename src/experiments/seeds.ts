@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
 import type { MdpResults } from "../report/comparison-report.js";
-import type { BanditResults } from "../report/bandit-specs.js";
+import type { BanditResults } from "../report/specs.js";
 import { recordedTrainSeconds, runTraining, type TrainConfig } from "../train/train.js";
 
 export interface MeanSemCurve {

@@ -1,4 +1,4 @@
-/** The frame both experiment runners (bandit-experiment.ts, mdp-experiment.ts) run their stages in. */
+/** The frame the experiment runner (experiment.ts) runs the stages of both task kinds in. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkOutPath, removeTempFiles, runCommand, writeJsonAtomic } from "../core/io.js";

@@ -7,16 +7,15 @@
  */
 import { provenance } from "../core/provenance.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
-import { displayName, regretSpec, type BanditResults } from "./bandit-specs.js";
+import { displayName, regretSpec, type BanditResults, INTEGER_AXIS, orderByFinal, seriesColor } from "./specs.js";
 import { definitionLines, fmt, renderTable } from "./table.js";
 import { type MeanSem, type MdpAlgorithmResult, type RecordedEpisode, MDP_METRIC_DEFINITIONS } from "../eval/harness.js";
 import { writePlot, type VegaLiteSpec } from "./plot.js";
-import { INTEGER_AXIS, orderByFinal, seriesColor } from "./specs.js";
 
 // ---- bandits ----
 
 // The results shape and the regret plot spec are browser-safe (shared with the playground).
-export { regretSpec, type BanditResults } from "./bandit-specs.js";
+export { regretSpec, type BanditResults } from "./specs.js";
 
 /** Steps at which the table reports cumulative regret: T/4, T/2, T (1-based). */
 export function tableSteps(T: number): number[] {

@@ -1,21 +1,25 @@
 /**
  * `icrl generate`: a pretraining dataset of labelled trajectories from a context algorithm
  * (or a mixture), sharded NumPy columns + manifest (see src/data/dataset.ts for the format).
+ * A bandit environment gives Lin-style trajectories; an MDP environment (darkroom,
+ * darkroom-permuted, darkroom-key-door, random-mdp) gives DPT in-context datasets
+ * (--kind dpt: --context-length transitions + query state, label a*(s_q)) or AD learning
+ * histories (--kind ad: --episodes episodes, labels = the context algorithm's actions or
+ * --expert's). MDP --context takes MDP algorithm specs with weights (`random` = DPT's independent
+ * uniform transitions, DPT only), e.g. `random@0.5,uniform@0.5` or `soft-ucbvi:c=0.02`.
  */
 import { MDP_ENV_NAMES } from "../../envs/tabular-mdp.js";
 import type { Command } from "commander";
 import { IcrlError, show } from "../../core/errors.js";
 import { BANDIT_PRESET_NAMES } from "../../envs/bandit.js";
-import { generateDataset } from "../../data/generate.js";
-import { partName, resolveShard } from "../../data/shard.js";
+import { generateDataset, generateMdpDataset } from "../../data/generate.js";
+import { partName, resolveShard, type ShardSpec } from "../../data/shard.js";
 import { join } from "node:path";
 import { intFlag, parseContextFlag, parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
-import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
-export { GenerateConfigSchema, toGenerationSpec, type GenerateConfig } from "../../data/generate-config.js";
-import { mdpGenerateCommand } from "../mdp-generate-command.js";
+import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig, MdpGenerateConfigSchema, toMdpGenerationSpec, type MdpGenerateConfig } from "../../data/generate-config.js";
 import { namesMdpEnv } from "../task-kind.js";
 import { addOptions, BANDIT_SHAPE_ROWS } from "../options.js";
-import { generateWithBar } from "../generation.js";
+import { progress } from "../../core/progress.js";
 
 export interface GenerateFlags {
   env?: string;
@@ -58,6 +62,62 @@ export function resolveGenerateConfig(flags: GenerateFlags): GenerateConfig {
   return parseWith(GenerateConfigSchema, raw, flags.config ? `config file ${show(flags.config)}` : "flags");
 }
 
+/** The flags of `icrl generate` for MDP environments: the bandit flags plus the MDP ones. */
+export interface MdpGenerateFlags extends GenerateFlags {
+  kind?: string;
+  contextLength?: number;
+  episodes?: number;
+  states?: number;
+  actions?: number;
+}
+
+export function resolveMdpGenerateConfig(flags: MdpGenerateFlags): MdpGenerateConfig {
+  const other = flags as Record<string, unknown>;
+  for (const k of ["arms", "dim", "noise", "label"]) if (other[k] !== undefined) throw new IcrlError(`invalid --${k}: ${show(other[k])} (allowed: not for MDP environments; use --kind, --context, --context-length, --episodes, --states, --actions, --horizon)`);
+  const raw: Record<string, unknown> = configWithFlags(flags.config, {
+    env: flags.env,
+    kind: flags.kind,
+    context: flags.context !== undefined ? parseContextFlag(flags.context, "random@0.5,uniform@0.5") : undefined,
+    expert: flags.expert,
+    contextLength: flags.contextLength,
+    episodes: flags.episodes,
+    horizon: flags.horizon,
+    states: flags.states,
+    actions: flags.actions,
+    tasks: flags.tasks,
+    valTasks: flags.valTasks,
+    seed: flags.seed,
+    shardSize: flags.shardSize,
+    workers: flags.workers,
+  });
+  if (typeof raw.context === "string") raw.context = parseContextFlag(raw.context, "random@0.5,uniform@0.5");
+  if (raw.kind === undefined) throw new IcrlError("missing --kind (allowed: dpt or ad)");
+  if (raw.context === undefined) throw new IcrlError("missing --context (allowed: MDP algorithm specs with optional weights, e.g. random@0.5,uniform@0.5 or soft-ucbvi)");
+  return parseWith(MdpGenerateConfigSchema, raw, flags.config ? `config file ${flags.config}` : "flags");
+}
+
+/** Run `generate` under a bar counting `unit`s (the part's share of `total` for a part); its result and the seconds it took. */
+export async function generateWithBar<M>(part: ShardSpec | undefined, total: number, unit: string, generate: (onShard: (n: number) => void) => Promise<M>): Promise<{ m: M; secs: number }> {
+  const t0 = performance.now();
+  const bar = progress(part ? `generate ${part.index}/${part.count}` : "generate", part ? Math.ceil(total / part.count) : total, unit);
+  const m = await generate((n) => bar.tick(n));
+  bar.stop();
+  return { m, secs: (performance.now() - t0) / 1000 };
+}
+
+/** An MDP dataset (--env an MDP environment). */
+async function generateMdp(flags: MdpGenerateFlags, outFlag: string): Promise<void> {
+  const cfg = resolveMdpGenerateConfig(flags);
+  const spec = toMdpGenerationSpec(cfg);
+  const part = resolveShard(flags.shard) ?? undefined;
+  const out = part ? join(outFlag, partName(part)) : outFlag;
+  const { m, secs } = await generateWithBar(part, spec.tasks + spec.valTasks, "seq", (onShard) => generateMdpDataset(spec, out, { workers: cfg.workers, onShard, part }));
+  const what = spec.kind === "dpt" ? `in-context datasets of ${spec.contextLength} transitions` : `learning histories of ${spec.episodes} episodes`;
+  const shards = m.splits.train.shards.length + m.splits.validation.shards.length;
+  if (part) process.stdout.write(`wrote ${out}/: part ${part.index}/${part.count} (${shards} shards of ${spec.env} ${what}); join the parts with \`icrl merge ${outFlag} --out <dataset>\` (${secs.toFixed(1)} s)\n`);
+  else process.stdout.write(`wrote ${out}/: ${m.spec.tasks} train + ${m.spec.valTasks} validation ${what} (${spec.env}, ${shards} shards) in ${secs.toFixed(1)} s\n`);
+}
+
 /** The options that define a dataset (shared by `icrl generate` and `icrl queue submit`). */
 export function addDatasetOptions(cmd: Command): Command {
   cmd
@@ -89,7 +149,7 @@ export function register(program: Command): void {
     .option("--out <dir>", "dataset folder (an interrupted run resumes when given the same config); or out: in the --config file")
     .action(async (flags: GenerateFlags) => {
       if (!flags.out) throw new IcrlError("missing --out (allowed: a dataset folder, given as --out DIR or as out: DIR in the --config file)");
-      if (namesMdpEnv(flags)) return mdpGenerateCommand(flags);
+      if (namesMdpEnv(flags)) return generateMdp(flags, flags.out);
       const cfg = resolveGenerateConfig(flags);
       const spec = toGenerationSpec(cfg);
       const part = resolveShard(flags.shard) ?? undefined;

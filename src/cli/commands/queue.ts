@@ -10,7 +10,8 @@ import { specProblem, type GenerationSpec } from "../../data/dataset.js";
 import { checkRedis, DEFAULT_QUEUE, finishQueued, parseRedisUrl, queueCounts, runWorker, specHash, submitGeneration, waitForQueue } from "../../queue/generate-queue.js";
 import { intFlag } from "../../core/config.js";
 import { progress } from "../../core/progress.js";
-import { addDatasetOptions, resolveGenerateConfig, toGenerationSpec, type GenerateFlags } from "./generate.js";
+import { addDatasetOptions, resolveGenerateConfig, type GenerateFlags } from "./generate.js";
+import { toGenerationSpec } from "../../data/generate-config.js";
 
 const REDIS_HELP = "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)";
 
