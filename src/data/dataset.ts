@@ -333,6 +333,7 @@ export function verifiedShard(root: string, split: Split, index: number, first: 
 
 /** The first problem of a generation spec read from a file or a message, or null. */
 export function specProblem(spec: unknown): string | null {
+  if (spec && typeof spec === "object" && "kind" in spec) return mdpSpecProblem(spec);
   const r = GenerationSpecSchema.safeParse(spec);
   if (!r.success) return `spec.${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`;
   const ep = BanditParamsSchema.safeParse(r.data.envParams);
@@ -560,6 +561,11 @@ export const MdpGenerationSpecSchema = z.strictObject({
 });
 export type MdpGenerationSpec = z.infer<typeof MdpGenerationSpecSchema>;
 
+/** True for an MDP dataset spec (it has a `kind`, dpt or ad; a bandit spec has a `label`). */
+export function isMdpSpec(spec: GenerationSpec | MdpGenerationSpec): spec is MdpGenerationSpec {
+  return (spec as { kind?: unknown }).kind === "dpt" || (spec as { kind?: unknown }).kind === "ad";
+}
+
 /** The manifest of one part of a sharded generation (`icrl generate --shard k/N`); `icrl merge` joins them. */
 export const MDP_PART_FORMAT = "icrl-mdp-dataset-part";
 
@@ -583,6 +589,20 @@ export function checkMdpSpec(spec: MdpGenerationSpec): void {
   });
   if (spec.expert) parseMdpAlgoSpec(spec.expert, "--expert");
   if (spec.kind === "dpt" && !dist.stationary) throw new IcrlError(`invalid --kind: "dpt" for a time-inhomogeneous ${spec.env} (allowed: stationary task distributions, e.g. darkroom or random-mdp with stationary: true)`);
+}
+
+/** The first problem of an MDP spec (as specProblem for bandit specs), or null. */
+function mdpSpecProblem(spec: object): string | null {
+  const r = MdpGenerationSpecSchema.safeParse(spec);
+  if (!r.success) return `spec.${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`;
+  if (r.data.tasks > 100_000_000 || r.data.valTasks > 100_000_000) return `spec.tasks ${r.data.tasks} / valTasks ${r.data.valTasks} (allowed: at most 100000000)`;
+  try {
+    parseMdpEnvParams(r.data.env, r.data.envParams);
+    checkMdpSpec(r.data);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return null;
 }
 
 /** Shape and dtype of every column of a shard of `count` sequences. */

@@ -24,7 +24,7 @@ import { IcrlError } from "../core/errors.js";
 import { checkFreeSpace } from "../core/resources.js";
 import { checkOutPath, killPoint, removePath, removeTempFiles, renamePath, runCommand, writeJsonAtomic } from "../core/io.js";
 import { withOutLock } from "../core/lock.js";
-import { buildManifest, canonicalJson, checkShardMemory, datasetDiskBytes, shardPath, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta, shardedDiskBytes, MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, checkMdpSpec, columnDocs, mdpColumnLayout, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest } from "./dataset.js";
+import { buildManifest, canonicalJson, checkShardMemory, datasetDiskBytes, shardPath, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta, shardedDiskBytes, MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, checkMdpSpec, columnDocs, mdpColumnLayout, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest, isMdpSpec } from "./dataset.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
 import { runShardPool, type ShardUnit } from "./shard-pool.js";
 import { parseMdpEnvParams } from "../envs/tabular-mdp.js";
@@ -125,25 +125,65 @@ export function openGenerationFolder<M extends { spec: unknown; part?: unknown }
   return { root };
 }
 
-/** How one kind of dataset (bandit or MDP) writes and checks the shard of a work unit. */
-export interface ShardKind {
+/**
+ * How one kind of dataset (bandit or MDP) opens its work folder, writes and checks the shard of a
+ * work unit, and lists the shards in its manifest: all that generation, `icrl merge` and the job
+ * queue need to know of a kind.
+ */
+export interface ShardKind<M extends AnyManifest = AnyManifest> {
   /** the dispatch key of the worker thread (gen-worker.ts) */
   kind: "bandit" | "mdp";
-  spec: unknown;
+  spec: GenerationSpec | MdpGenerationSpec;
   units: ShardUnit[];
+  /** openGenerationFolder with this kind's memory and disk checks */
+  open(out: string, part: ShardSpec | undefined, clean: boolean): Opened<M>;
   write(root: string, u: ShardUnit): ShardMeta;
   verified(root: string, u: ShardUnit): ShardMeta | null;
+  /** the manifest listing the verified shards `metas` (a part's manifest with `part`) */
+  manifest(metas: (ShardMeta | null)[], part?: ShardSpec): M;
 }
 
+export type AnyManifest = Manifest | MdpManifest;
+
 /** Bandit datasets (src/data/dataset.ts) as a shard kind. */
-export function banditShards(spec: GenerationSpec): ShardKind {
+export function banditShards(spec: GenerationSpec): ShardKind<Manifest> {
+  const units = shardUnits(spec);
   return {
     kind: "bandit",
     spec,
-    units: shardUnits(spec),
+    units,
+    open: (out, part, clean) => openGeneration(spec, out, part, clean),
     write: (root, u) => writeShard(root, spec, u.split, u.index, u.first, u.count),
     verified: (root, u) => verifiedShard(root, u.split, u.index, u.first, u.count),
+    manifest: (metas, part) => buildManifest(spec, units, metas, part),
   };
+}
+
+/** MDP datasets (src/data/dataset.ts) as a shard kind. */
+export function mdpShards(spec: MdpGenerationSpec): ShardKind<MdpManifest> {
+  const units = mdpShardUnits(spec);
+  return {
+    kind: "mdp",
+    spec,
+    units,
+    open: (out, part, clean) => openGenerationFolder<MdpManifest>(spec, out, part, clean, { memory: () => {}, disk: () => checkMdpDisk(spec, out, part) }),
+    write: (r, u) => writeMdpShard(r, spec, u.split, u.index, u.first, u.count),
+    verified: (r, u) => verifiedMdpShard(r, spec, u.split, u.index, u.first, u.count),
+    manifest(metas, part) {
+      const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
+      units.forEach((u, k) => {
+        if (metas[k]) splits[u.split].shards.push(metas[k]!);
+      });
+      return part
+        ? { format: MDP_PART_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), part: { index: part.index, count: part.count }, splits }
+        : { format: MDP_DATASET_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), splits };
+    },
+  };
+}
+
+/** The shard kind of a dataset spec of either kind (an MDP spec has a `kind`: dpt or ad). */
+export function shardKindOf(spec: GenerationSpec | MdpGenerationSpec): ShardKind {
+  return isMdpSpec(spec) ? mdpShards(spec) : banditShards(spec);
 }
 
 /**
@@ -163,11 +203,6 @@ export function scanShards(root: string, k: ShardKind, select: (unit: number) =>
     }
   });
   return { metas, todo };
-}
-
-/** Verified bandit shards under `root` among the selected units, and the units still to do. */
-export function scanUnits(root: string, spec: GenerationSpec, select: (unit: number) => boolean, clean = true): { metas: (ShardMeta | null)[]; todo: number[] } {
-  return scanShards(root, banditShards(spec), select, clean);
 }
 
 /** Write the shards `todo` under `root`, in this thread or on `workers` worker threads (same bytes). */
@@ -211,7 +246,7 @@ async function generateLocked(spec: GenerationSpec, out: string, opts: GenerateO
   const { metas, todo } = scanShards(root, kind, (k) => (!opts.only || opts.only(k)) && (!opts.part || takesUnit(opts.part, k)));
   metas.forEach((m) => m && opts.onShard?.(m.count));
   await writeShards(root, kind, todo, metas, opts);
-  const manifest = buildManifest(spec, kind.units, metas, opts.part);
+  const manifest = kind.manifest(metas, opts.part);
   if (opts.only) return manifest;
   finishGeneration(root, out, manifest);
   return manifest;
@@ -226,12 +261,20 @@ export interface MdpGenerateOptions {
   part?: ShardSpec;
 }
 
-/** Generate (or resume, or find complete) an MDP dataset at `out`. */
-export async function generateMdpDataset(given: MdpGenerationSpec, out: string, opts: MdpGenerateOptions = {}): Promise<MdpManifest> {
-  // The manifest records the complete environment parameters (defaults filled in), so that a
-  // dataset reads the same whatever later defaults become, and a missing field is an error.
+/**
+ * An MDP spec as its manifest records it, checked: the complete environment parameters (defaults
+ * filled in), so that a dataset reads the same whatever later defaults become, and a missing field
+ * is an error.
+ */
+export function completeMdpSpec(given: MdpGenerationSpec): MdpGenerationSpec {
   const spec: MdpGenerationSpec = { ...given, envParams: { ...parseMdpEnvParams(given.env, given.envParams) } };
   checkMdpSpec(spec);
+  return spec;
+}
+
+/** Generate (or resume, or find complete) an MDP dataset at `out`. */
+export async function generateMdpDataset(given: MdpGenerationSpec, out: string, opts: MdpGenerateOptions = {}): Promise<MdpManifest> {
+  const spec = completeMdpSpec(given);
   checkOutPath(out);
   return withOutLock(out, runCommand(), () => generateMdpLocked(spec, out, opts));
 }
@@ -243,27 +286,14 @@ function checkMdpDisk(spec: MdpGenerationSpec, out: string, part?: ShardSpec): v
 
 async function generateMdpLocked(spec: MdpGenerationSpec, out: string, opts: MdpGenerateOptions): Promise<MdpManifest> {
   const part = opts.part;
-  const opened = openGenerationFolder<MdpManifest>(spec, out, part, true, { memory: () => {}, disk: () => checkMdpDisk(spec, out, part) });
+  const kind = mdpShards(spec);
+  const opened = kind.open(out, part, true);
   if (opened.done) return opened.done;
   const root = opened.root;
-  const kind: ShardKind = {
-    kind: "mdp",
-    spec,
-    units: mdpShardUnits(spec),
-    write: (r, u) => writeMdpShard(r, spec, u.split, u.index, u.first, u.count),
-    verified: (r, u) => verifiedMdpShard(r, spec, u.split, u.index, u.first, u.count),
-  };
-  const units = kind.units;
   const { metas, todo } = scanShards(root, kind, (k) => !part || takesUnit(part, k));
   metas.forEach((m) => m && opts.onShard?.(m.count));
   await writeShards(root, kind, todo, metas, opts);
-  const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
-  units.forEach((u, k) => {
-    if (metas[k]) splits[u.split].shards.push(metas[k]!);
-  });
-  const manifest: MdpManifest = part
-    ? { format: MDP_PART_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), part: { index: part.index, count: part.count }, splits }
-    : { format: MDP_DATASET_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), splits };
+  const manifest = kind.manifest(metas, part);
   finishGeneration(root, out, manifest);
   return manifest;
 }

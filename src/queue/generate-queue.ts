@@ -1,5 +1,6 @@
 /**
- * Dataset generation on a BullMQ + Redis job queue, for machines that come and go.
+ * Dataset generation (bandit and MDP datasets alike: one shard kind per spec, data/generate.ts)
+ * on a BullMQ + Redis job queue, for machines that come and go.
  *
  *   submit   opens `<out>.partial` (as `icrl generate` does), enqueues one job per shard still
  *            missing there, keyed `<spec hash>-<split>-<index>` (so a resubmission adds nothing
@@ -23,14 +24,17 @@ import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { IcrlError, show, shorten } from "../core/errors.js";
-import { buildManifest, canonicalJson, GenerationSpecSchema, specProblem, shardPath, shardUnits, verifiedShard, type GenerationSpec, type Manifest, type ShardMeta, type Split } from "../data/dataset.js";
-import { finishGeneration, openGeneration, scanUnits } from "../data/generate.js";
+import { canonicalJson, GenerationSpecSchema, isMdpSpec, MdpGenerationSpecSchema, specProblem, shardPath, type GenerationSpec, type MdpGenerationSpec, type ShardMeta, type Split } from "../data/dataset.js";
+import { completeMdpSpec, finishGeneration, scanShards, shardKindOf, type AnyManifest } from "../data/generate.js";
 import { runCommand } from "../core/io.js";
 import { withOutLockSync } from "../core/lock.js";
 
-/** The data of one job: a shard work unit of a generation. */
+/** A dataset spec of either kind (bandit or MDP). */
+export type AnySpec = GenerationSpec | MdpGenerationSpec;
+
+/** The data of one job: a shard work unit of a generation (bandit or MDP). */
 export interface UnitJob {
-  spec: GenerationSpec;
+  spec: AnySpec;
   /** Absolute path of the dataset folder (work happens in `<out>.partial`). */
   out: string;
   split: Split;
@@ -40,7 +44,7 @@ export interface UnitJob {
 }
 
 const UnitJobSchema = z.strictObject({
-  spec: GenerationSpecSchema,
+  spec: z.union([GenerationSpecSchema, MdpGenerationSpecSchema]),
   out: z.string().min(1),
   split: z.enum(["train", "validation"]),
   index: z.number().int().nonnegative(),
@@ -49,7 +53,7 @@ const UnitJobSchema = z.strictObject({
 });
 
 /** Short hash of a spec: names its queue and its jobs. */
-export function specHash(spec: GenerationSpec): string {
+export function specHash(spec: AnySpec): string {
   return createHash("sha256").update(canonicalJson(spec)).digest("hex").slice(0, 12);
 }
 
@@ -204,14 +208,16 @@ export interface SubmitOptions {
  * new jobs, `queued` shards whose jobs were already waiting or running, `onDisk` shards already
  * written and verified.
  */
-export async function submitGeneration(spec: GenerationSpec, outDir: string, url: string, opts: SubmitOptions = {}): Promise<{ queue: string; enqueued: number; queued: number; onDisk: number; done: Manifest | null }> {
+export async function submitGeneration(given: AnySpec, outDir: string, url: string, opts: SubmitOptions = {}): Promise<{ queue: string; enqueued: number; queued: number; onDisk: number; done: AnyManifest | null }> {
   const out = resolve(outDir);
   const name = opts.queue ?? DEFAULT_QUEUE;
+  const spec = completeSpec(given);
+  const kind = shardKindOf(spec);
   // Opening records the spec in <out>.partial: not while another icrl process writes there.
-  const opened = withOutLockSync(out, runCommand(), () => openGeneration(spec, out, undefined, false));
+  const opened = withOutLockSync(out, runCommand(), () => kind.open(out, undefined, false));
   if (opened.done) return { queue: name, enqueued: 0, queued: 0, onDisk: 0, done: opened.done };
-  const units = shardUnits(spec);
-  const { todo } = scanUnits(opened.root, spec, () => true, false);
+  const units = kind.units;
+  const { todo } = scanShards(opened.root, kind, () => true, false);
   const q = openQueue<UnitJob>(url, name);
   try {
     const hash = specHash(spec);
@@ -245,6 +251,11 @@ export async function submitGeneration(spec: GenerationSpec, outDir: string, url
   }
 }
 
+/** A spec as `icrl generate` records it (MDP specs get their complete environment parameters). */
+export function completeSpec(spec: AnySpec): AnySpec {
+  return isMdpSpec(spec) ? completeMdpSpec(spec) : spec;
+}
+
 /** Generate one shard in a worker thread, into `stage` (a folder private to this job). */
 function generateInThread(stage: string, d: UnitJob): Promise<ShardMeta> {
   const file = fileURLToPath(new URL("../data/gen-worker.js", import.meta.url));
@@ -256,7 +267,7 @@ function generateInThread(stage: string, d: UnitJob): Promise<ShardMeta> {
       else reject(new Error(msg.error));
     });
     t.once("error", reject);
-    t.postMessage({ root: stage, spec: d.spec, split: d.split, index: d.index, first: d.first, count: d.count });
+    t.postMessage({ kind: isMdpSpec(d.spec) ? "mdp" : "bandit", root: stage, spec: d.spec, split: d.split, index: d.index, first: d.first, count: d.count });
   });
 }
 
@@ -267,7 +278,8 @@ export async function processUnit(job: Pick<Job<UnitJob>, "data" | "id" | "updat
   const d = job.data;
   const problem = specProblem(d.spec);
   if (problem) throw new UnrecoverableError(`malformed job ${job.id}: ${problem}`);
-  const unit = shardUnits(d.spec).find((u) => u.split === d.split && u.index === d.index);
+  const kind = shardKindOf(d.spec);
+  const unit = kind.units.find((u) => u.split === d.split && u.index === d.index);
   if (!unit || unit.first !== d.first || unit.count !== d.count) throw new UnrecoverableError(`malformed job ${job.id}: ${d.split} shard ${d.index} is not a unit of its spec`);
   const root = `${d.out}.partial`;
   const rel = shardPath(d.split, d.index);
@@ -276,7 +288,7 @@ export async function processUnit(job: Pick<Job<UnitJob>, "data" | "id" | "updat
   if (!existsSync(genPath)) throw new UnrecoverableError(`${root} has no generation.json (was the dataset finished, moved or removed? resubmit it)`);
   const rec = JSON.parse(readFileSync(genPath, "utf8")) as { spec: unknown };
   if (canonicalJson(rec.spec) !== canonicalJson(d.spec)) throw new UnrecoverableError(`${root} holds a generation with a different config than job ${job.id}`);
-  if (verifiedShard(root, d.split, d.index, d.first, d.count)) return { shard: rel, reused: true };
+  if (kind.verified(root, unit)) return { shard: rel, reused: true };
   await job.updateProgress(10);
   const stage = join(root, ".staging", `${hostname()}-${process.pid}-${job.id}`);
   rmSync(stage, { recursive: true, force: true });
@@ -285,7 +297,7 @@ export async function processUnit(job: Pick<Job<UnitJob>, "data" | "id" | "updat
   const target = join(root, rel);
   mkdirSync(dirname(target), { recursive: true });
   if (existsSync(target)) {
-    if (verifiedShard(root, d.split, d.index, d.first, d.count)) {
+    if (kind.verified(root, unit)) {
       rmSync(stage, { recursive: true, force: true }); // another worker finished it meanwhile
       return { shard: rel, reused: true };
     }
@@ -386,20 +398,21 @@ export async function waitForQueue(url: string, name: string, hash: string, onPr
 }
 
 /** Verify every shard of the generation at `out` and finish it (manifest + rename). */
-export function finishQueued(spec: GenerationSpec, outDir: string): Manifest {
+export function finishQueued(spec: AnySpec, outDir: string): AnyManifest {
   const out = resolve(outDir);
   // One finisher at a time, and not while `icrl generate` writes the same folder.
   return withOutLockSync(out, runCommand(), () => finishLocked(spec, out, outDir));
 }
 
-function finishLocked(spec: GenerationSpec, out: string, outDir: string): Manifest {
-  const opened = openGeneration(spec, out, undefined, false);
-  const units = shardUnits(spec);
+function finishLocked(spec: AnySpec, out: string, outDir: string): AnyManifest {
+  const kind = shardKindOf(spec);
+  const opened = kind.open(out, undefined, false);
+  const units = kind.units;
   if (opened.done) {
     // Finished before: still read every shard, so "all checksums verified" is true.
     const listed = new Map([...opened.done.splits.train.shards, ...opened.done.splits.validation.shards].map((m) => [m.path, m]));
     const bad = units.filter((u) => {
-      const m = verifiedShard(out, u.split, u.index, u.first, u.count);
+      const m = kind.verified(out, u);
       const l = listed.get(shardPath(u.split, u.index));
       return !m || !l || canonicalJson(m.files) !== canonicalJson(l.files);
     });
@@ -408,7 +421,7 @@ function finishLocked(spec: GenerationSpec, out: string, outDir: string): Manife
     }
     return opened.done;
   }
-  const { metas, todo } = scanUnits(opened.root, spec, () => true, false);
+  const { metas, todo } = scanShards(opened.root, kind, () => true, false);
   if (todo.length > 0) {
     throw new IcrlError(
       `incomplete generation ${opened.root}: ${todo.length} of ${units.length} shards are missing or fail their checksums (${todo
@@ -417,7 +430,7 @@ function finishLocked(spec: GenerationSpec, out: string, outDir: string): Manife
         .join(", ")}${todo.length > 4 ? ", ..." : ""}; submit again and run workers)`,
     );
   }
-  const manifest = buildManifest(spec, units, metas);
+  const manifest = kind.manifest(metas);
   finishGeneration(opened.root, out, manifest);
   return manifest;
 }

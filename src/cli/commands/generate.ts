@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { intFlag, parseContextFlag, parseWith, CONFIG_HELP, configWithFlags } from "../../core/config.js";
 import { GenerateConfigSchema, toGenerationSpec, type GenerateConfig, MdpGenerateConfigSchema, toMdpGenerationSpec, type MdpGenerateConfig } from "../../data/generate-config.js";
 import { namesMdpEnv } from "../task-kind.js";
+import type { GenerationSpec, MdpGenerationSpec } from "../../data/dataset.js";
 import { addOptions, BANDIT_SHAPE_ROWS } from "../options.js";
 import { progress } from "../../core/progress.js";
 
@@ -118,6 +119,11 @@ async function generateMdp(flags: MdpGenerateFlags, outFlag: string): Promise<vo
   else process.stdout.write(`wrote ${out}/: ${m.spec.tasks} train + ${m.spec.valTasks} validation ${what} (${spec.env}, ${shards} shards) in ${secs.toFixed(1)} s\n`);
 }
 
+/** The dataset spec the flags (and --config file) define, of the kind their environment names. */
+export function resolveDatasetSpec(flags: MdpGenerateFlags): GenerationSpec | MdpGenerationSpec {
+  return namesMdpEnv(flags) ? toMdpGenerationSpec(resolveMdpGenerateConfig(flags)) : toGenerationSpec(resolveGenerateConfig(flags));
+}
+
 /** The options that define a dataset (shared by `icrl generate` and `icrl queue submit`). */
 export function addDatasetOptions(cmd: Command): Command {
   cmd
@@ -128,6 +134,11 @@ export function addDatasetOptions(cmd: Command): Command {
     .option("--tasks <n>", "training trajectories (default 1000)", intFlag("tasks"))
     .option("--val-tasks <n>", "validation trajectories (default tasks/10)", intFlag("val-tasks"));
   return addOptions(cmd, BANDIT_SHAPE_ROWS)
+    .option("--kind <k>", `MDP environments (${MDP_ENV_NAMES.join(", ")}): dpt (context + query, label a*) or ad (learning histories)`)
+    .option("--context-length <L>", "MDP --kind dpt: transitions per in-context dataset (default 100)", intFlag("context-length"))
+    .option("--episodes <K>", "MDP --kind ad: episodes per learning history (default 20)", intFlag("episodes"))
+    .option("--states <S>", "random-mdp: number of states", intFlag("states"))
+    .option("--actions <A>", "random-mdp: number of actions", intFlag("actions"))
     .option("--seed <s>", "seed (default 0)", intFlag("seed"))
     .option("--shard-size <n>", "trajectories per shard (default 1000)", intFlag("shard-size"))
     .option("--config <file>", CONFIG_HELP);
@@ -141,11 +152,6 @@ export function register(program: Command): void {
   )
     .option("--workers <n>", "worker threads (default 2; results do not depend on it)", intFlag("workers"))
     .option("--shard <k/N>", "generate only part k of N (shards j with j mod N = k) into DIR/part-k-of-N; default from SLURM_ARRAY_TASK_ID/_COUNT or JOB_COMPLETION_INDEX + ICRL_SHARD_COUNT; join parts with `icrl merge`; `all` ignores those variables")
-    .option("--kind <k>", `MDP environments (${MDP_ENV_NAMES.join(", ")}): dpt (context + query, label a*) or ad (learning histories)`)
-    .option("--context-length <L>", "MDP --kind dpt: transitions per in-context dataset (default 100)", intFlag("context-length"))
-    .option("--episodes <K>", "MDP --kind ad: episodes per learning history (default 20)", intFlag("episodes"))
-    .option("--states <S>", "random-mdp: number of states", intFlag("states"))
-    .option("--actions <A>", "random-mdp: number of actions", intFlag("actions"))
     .option("--out <dir>", "dataset folder (an interrupted run resumes when given the same config); or out: in the --config file")
     .action(async (flags: GenerateFlags) => {
       if (!flags.out) throw new IcrlError("missing --out (allowed: a dataset folder, given as --out DIR or as out: DIR in the --config file)");

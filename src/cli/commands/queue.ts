@@ -6,12 +6,12 @@ import type { Command } from "commander";
 import { readFileSync, existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { IcrlError, show } from "../../core/errors.js";
-import { specProblem, type GenerationSpec } from "../../data/dataset.js";
-import { checkRedis, DEFAULT_QUEUE, finishQueued, parseRedisUrl, queueCounts, runWorker, specHash, submitGeneration, waitForQueue } from "../../queue/generate-queue.js";
+import { specProblem } from "../../data/dataset.js";
+import { checkRedis, DEFAULT_QUEUE, finishQueued, parseRedisUrl, queueCounts, runWorker, specHash, submitGeneration, waitForQueue, type AnySpec } from "../../queue/generate-queue.js";
 import { intFlag } from "../../core/config.js";
 import { progress } from "../../core/progress.js";
-import { addDatasetOptions, resolveGenerateConfig, type GenerateFlags } from "./generate.js";
-import { toGenerationSpec } from "../../data/generate-config.js";
+import { addDatasetOptions, resolveDatasetSpec, type MdpGenerateFlags } from "./generate.js";
+import { isMdpSpec } from "../../data/dataset.js";
 
 const REDIS_HELP = "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)";
 
@@ -27,7 +27,7 @@ function checkQueueName(name: string): string {
 }
 
 /** The spec of the unfinished generation at `out` (from `<out>.partial/generation.json`). */
-function specOfPartial(out: string): GenerationSpec {
+function specOfPartial(out: string): AnySpec {
   const p = resolve(`${out}.partial`, "generation.json");
   if (!existsSync(p)) throw new IcrlError(`invalid --out: ${show(out)} has no submitted generation (${show(p)} is missing; allowed: the --out of \`icrl queue submit\`)`);
   let rec: { spec?: unknown };
@@ -38,13 +38,14 @@ function specOfPartial(out: string): GenerationSpec {
   }
   const problem = specProblem(rec?.spec);
   if (problem) throw new IcrlError(`invalid generation record ${show(p)}: ${problem}`);
-  return rec.spec as GenerationSpec;
+  return rec.spec as AnySpec;
 }
 
-function finish(spec: GenerationSpec, out: string, t0: number): void {
+function finish(spec: AnySpec, out: string, t0: number): void {
   const m = finishQueued(spec, out);
   const shards = m.splits.train.shards.length + m.splits.validation.shards.length;
-  process.stdout.write(`finished ${out}/: ${m.spec.tasks} train + ${m.spec.valTasks} validation trajectories (${shards} shards, all checksums verified) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  const what = isMdpSpec(spec) ? `${spec.env} ${spec.kind === "dpt" ? "in-context datasets" : "learning histories"}` : "trajectories";
+  process.stdout.write(`finished ${out}/: ${m.spec.tasks} train + ${m.spec.valTasks} validation ${what} (${shards} shards, all checksums verified) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
 export function register(program: Command): void {
@@ -56,10 +57,10 @@ export function register(program: Command): void {
     .option("--queue <name>", `queue name (default ${DEFAULT_QUEUE})`)
     .option("--attempts <n>", "tries per shard before it counts as failed (default 3)", intFlag("attempts"))
     .option("--wait", "wait until the workers are done, then verify and finish the dataset")
-    .action(async (flags: GenerateFlags & { out: string; redis?: string; queue?: string; attempts?: number; wait?: boolean }) => {
+    .action(async (flags: MdpGenerateFlags & { out: string; redis?: string; queue?: string; attempts?: number; wait?: boolean }) => {
       const t0 = performance.now();
       if (!flags.out) throw new IcrlError("missing --out (allowed: a dataset folder, given as --out DIR or as out: DIR in the --config file)");
-      const spec = toGenerationSpec(resolveGenerateConfig(flags));
+      const spec = resolveDatasetSpec(flags);
       if (flags.attempts !== undefined && !(flags.attempts >= 1 && flags.attempts <= 100)) throw new IcrlError(`invalid --attempts: ${flags.attempts} (allowed: 1 to 100)`);
       const name = checkQueueName(flags.queue ?? DEFAULT_QUEUE);
       const url = await redisUrl(flags.redis);
