@@ -10,7 +10,7 @@ import { UcbViStats, ucbviBonus, ucbviQ } from "../src/algos/ucbvi.js";
 import { QLearning } from "../src/algos/qlearning.js";
 import { PerTaskMdpBatch } from "../src/algos/types.js";
 import { makeMdpAgent, parseMdpAlgoSpec } from "../src/algos/registry.js";
-import { MdpTaskDistribution } from "../src/envs/tabular-mdp.js";
+import { MdpTaskDistribution, parseMdpEnvParams } from "../src/envs/tabular-mdp.js";
 import { evaluateMdp, runMdpPolicy } from "../src/eval/harness.js";
 import { IcrlError } from "../src/core/errors.js";
 
@@ -113,4 +113,22 @@ test("harness: optimal has zero regret, regrets add up, returns match across chu
   assert.equal(rec.states[100], rec.goal); // the oracle ends on the goal
   const b = await evaluateMdp([policy("uniform")], { dist, episodes: 3, tasks: 20, seed: 1, chunk: 7 });
   assert.deepEqual(b.algorithms.uniform, a.algorithms.uniform);
+});
+
+test("noisy-optimal (AD^ε source): ε anneals linearly over frac·(K−1) episodes; ε = 0 is the oracle, ε = 1 uniform play", async () => {
+  const dist = new MdpTaskDistribution("darkroom-key-door", parseMdpEnvParams("darkroom-key-door", { size: 5, horizon: 20, split: "all" }));
+  const K = 11;
+  const agent = makeMdpAgent(parseMdpAlgoSpec("noisy-optimal:frac=0.5")) as unknown as { epsilon(k: number): number; reset(...a: unknown[]): void };
+  agent.reset({ S: dist.S, A: dist.A, H: dist.H, K, stationary: dist.stationary }, Rng.fromSeed(1), dist.evalTask(0, 0));
+  // frac·(K − 1) = 5: ε = 1, 0.8, ..., 0 at episode 5, then 0
+  assert.deepEqual([0, 1, 5, 6, 10].map((k) => +agent.epsilon(k).toFixed(12)), [1, 0.8, 0, 0, 0]);
+  const o = { dist, episodes: 4, tasks: 30, seed: 3 };
+  const oracle = await runMdpPolicy(policy("optimal"), o);
+  const zero = await runMdpPolicy(policy("noisy-optimal:eps0=0:eps1=0"), o);
+  assert.deepEqual(zero.returns, oracle.returns); // no noise: the oracle's actions, the same noise streams
+  const { algorithms } = await evaluateMdp([policy("noisy-optimal:eps0=1:eps1=1"), policy("uniform")], o);
+  const a = algorithms["noisy-optimal:eps0=1:eps1=1"].cumulativeRegret;
+  const u = algorithms.uniform.cumulativeRegret;
+  // all noise: uniform play (other draws, so equal within the s.e. of the difference)
+  assert.ok(Math.abs(a.mean[3] - u.mean[3]) < 3 * Math.hypot(a.sem[3], u.sem[3]), `${a.mean[3]} vs ${u.mean[3]}`);
 });

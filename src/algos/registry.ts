@@ -23,6 +23,7 @@ import type { MdpTask } from "../envs/tabular-mdp.js";
 import { UcbVi } from "./ucbvi.js";
 import { QLearning, QLEARNING_DEFAULTS } from "./qlearning.js";
 import { Psrl, PSRL_DEFAULTS } from "./psrl.js";
+import { NoisyOptimal, NOISY_OPTIMAL_DEFAULTS } from "./noisy-optimal.js";
 
 // ---- bandits ----
 
@@ -263,6 +264,15 @@ export const MDP_ALGORITHMS: Record<string, MdpAlgoEntry> = {
       pool,
     }),
     make: (p) => new Psrl({ alpha0: p.alpha0 as number, a0: p.a0 as number, b0: p.b0 as number, pool: p.pool as "auto" }),
+  },
+  "noisy-optimal": {
+    summary: "AD^eps source (Zisman et al. 2023): the optimal action, or with probability eps_k a uniform one; eps_k from eps0 (episode 1) linearly to eps1 at episode frac*(K-1); reads the task (a source of histories, not a learner)",
+    params: z.strictObject({
+      eps0: prob.default(NOISY_OPTIMAL_DEFAULTS.eps0),
+      eps1: prob.default(NOISY_OPTIMAL_DEFAULTS.eps1),
+      frac: z.number().gt(0, "a number in (0, 1]").max(1, "a number in (0, 1]").default(NOISY_OPTIMAL_DEFAULTS.frac),
+    }),
+    make: (p) => new NoisyOptimal({ eps0: p.eps0 as number, eps1: p.eps1 as number, frac: p.frac as number }),
   },
   "tf-soft-ucbvi": {
     summary: "constructed ReLU transformer implementing soft UCB-VI exactly (Lin et al., Theorem approx_ucbvi): per-step counts, Q capped at H, c = 2, tau = 1/K; equals soft-ucbvi:pool=per-step",

@@ -11,6 +11,7 @@
  *    queries, x-first labels), to measure icrl's changes side by side.
  *  - `dpt-darkroom-9x9`: the same on darkroom-ad's 9×9 room, evaluated on AD's held-out tasks.
  *  - `dpt-key-door`: the same on Dark Key-to-Door, evaluated on darkroom-key-door-ad's tasks.
+ *  - `key-door-ad-noise`: AD on Dark Key-to-Door from noise-annealed oracle histories (AD^ε).
  *  - `lin-ucbvi-mdp`: algorithm distillation of soft UCB-VI (Lin, Bai & Mei 2024, App. F; the
  *    paper proves a transformer can implement it but runs no MDP experiment) on small random MDPs;
  *    the transformer reads the whole K-episode history.
@@ -393,6 +394,33 @@ function dptKeyDoor(scale: MdpScale): MdpExperiment {
   };
 }
 
+/** The AD^ε source of key-door-ad-noise: the oracle with ε-greedy noise annealed from 1 to 0 over the first half of the history. */
+export const KEY_DOOR_NOISE_SOURCE = "noisy-optimal:eps0=1:eps1=0:frac=0.5";
+
+/**
+ * `key-door-ad-noise`: algorithm distillation on Dark Key-to-Door from noise-distilled histories
+ * (AD^ε, Zisman et al. 2023) instead of a learner's: the oracle with ε-greedy noise annealed from
+ * 1 to 0 over the first 50 of 100 episodes, so that every history goes from random play to the
+ * soonest route. Everything else is darkroom-key-door-ad's (room, tokens, window, model, budget,
+ * the same 160 held-out tasks and evaluation seeds).
+ */
+function keyDoorAdNoise(scale: MdpScale): MdpExperiment {
+  const ad = darkroomKeyDoorAd(scale);
+  return {
+    ...ad,
+    name: "key-door-ad-noise",
+    title: "Algorithm distillation on Dark Key-to-Door from noise-annealed oracle histories (AD^ε)",
+    reproduces: "Zisman et al. (2023) AD^ε (noise distillation) on Laskin et al.'s (2022) Dark Key-to-Door: in-context improvement across episodes on held-out (key, door) pairs",
+    deviations: [
+      "the histories come from the oracle with ε-greedy noise, ε annealed linearly from 1 in episode 1 to 0 at episode 50 of 100 (AD^ε), not from an RL learner: the source reads the task, so only the transformer learns in context",
+      ...ad.deviations.filter((d) => !d.startsWith("the source is")),
+    ],
+    generate: { ...ad.generate, context: [{ algo: KEY_DOOR_NOISE_SOURCE, weight: 1 }] },
+    evaluate: { ...ad.evaluate, algos: [...ad.evaluate.algos!, KEY_DOOR_NOISE_SOURCE] },
+    shipAs: "ad-key-door",
+  };
+}
+
 const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "dpt-darkroom": dptDarkroom,
   "dpt-darkroom-plain": dptDarkroomPlain,
@@ -402,6 +430,7 @@ const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "darkroom-ad": darkroomAd,
   "darkroom-key-door-ad": darkroomKeyDoorAd,
   "dpt-key-door": dptKeyDoor,
+  "key-door-ad-noise": keyDoorAdNoise,
 };
 
 export const MDP_EXPERIMENT_NAMES = Object.keys(BUILDERS);
