@@ -322,13 +322,14 @@ export function verifiedShardFiles(root: string, rel: string, first: number, cou
 }
 
 /** Generate one shard and write it under `root`. */
-export function writeShard(root: string, spec: GenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta {
-  return writeShardFiles(root, shardPath(split, index), generateShardColumns(spec, split, first, count), first, count);
+export function writeShard(root: string, spec: GenerationSpec | MdpGenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta {
+  const cols = isMdpSpec(spec) ? generateMdpShardColumns(spec, split, first, count) : generateShardColumns(spec, split, first, count);
+  return writeShardFiles(root, shardPath(split, index), cols, first, count);
 }
 
-/** A completed shard under `root` whose files all match their checksums, or null. */
-export function verifiedShard(root: string, split: Split, index: number, first: number, count: number): ShardMeta | null {
-  return verifiedShardFiles(root, shardPath(split, index), first, count, Object.keys(COLUMN_DOCS));
+/** A completed shard of either kind under `root` whose files all match their checksums, or null. */
+export function verifiedShard(root: string, spec: GenerationSpec | MdpGenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta | null {
+  return verifiedShardFiles(root, shardPath(split, index), first, count, Object.keys(isMdpSpec(spec) ? columnDocs(spec.kind) : COLUMN_DOCS));
 }
 
 /** The first problem of a generation spec read from a file or a message, or null. */
@@ -637,12 +638,21 @@ function specHorizon(spec: MdpGenerationSpec): number {
   return specDistribution(spec).H;
 }
 
+/** The manifest of an MDP dataset (a part's manifest with `part`) listing the verified shards `metas` of `units`. */
+export function buildMdpManifest(spec: MdpGenerationSpec, units: { split: Split }[], metas: (ShardMeta | null)[], part?: { index: number; count: number }): MdpManifest {
+  const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
+  units.forEach((u, k) => {
+    if (metas[k]) splits[u.split].shards.push(metas[k]!);
+  });
+  if (part) return { format: MDP_PART_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), part: { index: part.index, count: part.count }, splits };
+  return { format: MDP_DATASET_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), splits };
+}
+
 /** The shard work units of a spec (the same scheme as bandit datasets). */
 export function mdpShardUnits(spec: MdpGenerationSpec): { split: Split; index: number; first: number; count: number }[] {
   return shardUnits(spec);
 }
 
-export const mdpShardPath = shardPath;
 
 /**
  * The columns of one shard, in memory: sequence i of a split uses the task drawn from
@@ -719,16 +729,6 @@ function oracleVisit(task: MdpTask, rng: Rng): number {
   return s;
 }
 
-/** Generate one shard and write it under `root` (atomic files; shard.json last). */
-export function writeMdpShard(root: string, spec: MdpGenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta {
-  return writeShardFiles(root, mdpShardPath(split, index), generateMdpShardColumns(spec, split, first, count), first, count);
-}
-
-/** A completed shard whose files all match their checksums, or null. */
-export function verifiedMdpShard(root: string, spec: MdpGenerationSpec, split: Split, index: number, first: number, count: number): ShardMeta | null {
-  return verifiedShardFiles(root, mdpShardPath(split, index), first, count, Object.keys(columnDocs(spec.kind)));
-}
-
 /** Read and validate an MDP dataset manifest (or, with allowPart, the manifest of one part). */
 export function readMdpManifest(dir: string, opts: { allowPart?: boolean } = {}): MdpManifest {
   const { m, p } = readManifestJson<MdpManifest>(dir, { format: MDP_DATASET_FORMAT, partFormat: MDP_PART_FORMAT, version: MDP_DATASET_VERSION }, opts);
@@ -754,7 +754,7 @@ export function readMdpManifest(dir: string, opts: { allowPart?: boolean } = {})
     if (info.tasks !== tasks) throw new IcrlError(`invalid dataset manifest ${p}: splits.${split}.tasks is ${JSON.stringify(info.tasks)} (allowed: ${tasks}, as the spec says)`);
     want.forEach((u, i) => {
       const s = info.shards[i];
-      if (!s || typeof s !== "object" || s.path !== mdpShardPath(split, u.index) || s.first !== u.first || s.count !== u.count) throw new IcrlError(`invalid dataset manifest ${p}: splits.${split}.shards[${i}] is ${JSON.stringify({ path: s?.path, first: s?.first, count: s?.count })} (allowed: ${JSON.stringify({ path: mdpShardPath(split, u.index), first: u.first, count: u.count })})`);
+      if (!s || typeof s !== "object" || s.path !== shardPath(split, u.index) || s.first !== u.first || s.count !== u.count) throw new IcrlError(`invalid dataset manifest ${p}: splits.${split}.shards[${i}] is ${JSON.stringify({ path: s?.path, first: s?.first, count: s?.count })} (allowed: ${JSON.stringify({ path: shardPath(split, u.index), first: u.first, count: u.count })})`);
       for (const col of Object.keys(mdpColumnLayout(m.spec, u.count))) {
         const f = (s.files as Record<string, { sha256?: unknown }> | undefined)?.[col];
         if (!f || typeof f !== "object" || typeof f.sha256 !== "string") throw new IcrlError(`invalid dataset manifest ${p}: splits.${split}.shards[${i}].files.${col} has no sha256 (allowed: the checksums \`icrl generate\` writes for every column)`);

@@ -24,7 +24,7 @@ import { IcrlError } from "../core/errors.js";
 import { checkFreeSpace } from "../core/resources.js";
 import { checkOutPath, killPoint, removePath, removeTempFiles, renamePath, runCommand, writeJsonAtomic } from "../core/io.js";
 import { withOutLock } from "../core/lock.js";
-import { buildManifest, canonicalJson, checkShardMemory, datasetDiskBytes, shardPath, shardUnits, verifiedShard, writeShard, type GenerationSpec, type Manifest, type ShardMeta, shardedDiskBytes, MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, checkMdpSpec, columnDocs, mdpColumnLayout, mdpShardUnits, verifiedMdpShard, writeMdpShard, type MdpGenerationSpec, type MdpManifest, isMdpSpec } from "./dataset.js";
+import { buildManifest, canonicalJson, checkShardMemory, datasetDiskBytes, shardPath, shardUnits, verifiedShard, writeShard, buildMdpManifest, type GenerationSpec, type Manifest, type ShardMeta, shardedDiskBytes, checkMdpSpec, mdpColumnLayout, mdpShardUnits, type MdpGenerationSpec, type MdpManifest, isMdpSpec } from "./dataset.js";
 import { takesUnit, type ShardSpec } from "./shard.js";
 import { runShardPool, type ShardUnit } from "./shard-pool.js";
 import { parseMdpEnvParams } from "../envs/tabular-mdp.js";
@@ -131,8 +131,6 @@ export function openGenerationFolder<M extends { spec: unknown; part?: unknown }
  * queue need to know of a kind.
  */
 export interface ShardKind<M extends AnyManifest = AnyManifest> {
-  /** the dispatch key of the worker thread (gen-worker.ts) */
-  kind: "bandit" | "mdp";
   spec: GenerationSpec | MdpGenerationSpec;
   units: ShardUnit[];
   /** openGenerationFolder with this kind's memory and disk checks */
@@ -145,40 +143,29 @@ export interface ShardKind<M extends AnyManifest = AnyManifest> {
 
 export type AnyManifest = Manifest | MdpManifest;
 
+/** A shard kind from its spec, units, work-folder opening and manifest; shards are written and verified alike for both kinds. */
+function shardKind<M extends AnyManifest>(spec: GenerationSpec | MdpGenerationSpec, units: ShardUnit[], open: ShardKind<M>["open"], manifest: ShardKind<M>["manifest"]): ShardKind<M> {
+  return {
+    spec,
+    units,
+    open,
+    manifest,
+    write: (root, u) => writeShard(root, spec, u.split, u.index, u.first, u.count),
+    verified: (root, u) => verifiedShard(root, spec, u.split, u.index, u.first, u.count),
+  };
+}
+
 /** Bandit datasets (src/data/dataset.ts) as a shard kind. */
 export function banditShards(spec: GenerationSpec): ShardKind<Manifest> {
   const units = shardUnits(spec);
-  return {
-    kind: "bandit",
-    spec,
-    units,
-    open: (out, part, clean) => openGeneration(spec, out, part, clean),
-    write: (root, u) => writeShard(root, spec, u.split, u.index, u.first, u.count),
-    verified: (root, u) => verifiedShard(root, u.split, u.index, u.first, u.count),
-    manifest: (metas, part) => buildManifest(spec, units, metas, part),
-  };
+  return shardKind(spec, units, (out, part, clean) => openGeneration(spec, out, part, clean), (metas, part) => buildManifest(spec, units, metas, part));
 }
 
 /** MDP datasets (src/data/dataset.ts) as a shard kind. */
 export function mdpShards(spec: MdpGenerationSpec): ShardKind<MdpManifest> {
   const units = mdpShardUnits(spec);
-  return {
-    kind: "mdp",
-    spec,
-    units,
-    open: (out, part, clean) => openGenerationFolder<MdpManifest>(spec, out, part, clean, { memory: () => {}, disk: () => checkMdpDisk(spec, out, part) }),
-    write: (r, u) => writeMdpShard(r, spec, u.split, u.index, u.first, u.count),
-    verified: (r, u) => verifiedMdpShard(r, spec, u.split, u.index, u.first, u.count),
-    manifest(metas, part) {
-      const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
-      units.forEach((u, k) => {
-        if (metas[k]) splits[u.split].shards.push(metas[k]!);
-      });
-      return part
-        ? { format: MDP_PART_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), part: { index: part.index, count: part.count }, splits }
-        : { format: MDP_DATASET_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), splits };
-    },
-  };
+  const open: ShardKind<MdpManifest>["open"] = (out, part, clean) => openGenerationFolder<MdpManifest>(spec, out, part, clean, { memory: () => {}, disk: () => checkMdpDisk(spec, out, part) });
+  return shardKind(spec, units, open, (metas, part) => buildMdpManifest(spec, units, metas, part));
 }
 
 /** The shard kind of a dataset spec of either kind (an MDP spec has a `kind`: dpt or ad). */
@@ -216,7 +203,7 @@ export async function writeShards(root: string, k: ShardKind, todo: number[], me
     }
     return;
   }
-  await runShardPool({ workerFile, nWorkers, todo, units: k.units, context: { kind: k.kind, root, spec: k.spec }, metas, onShard: opts.onShard });
+  await runShardPool({ workerFile, nWorkers, todo, units: k.units, context: { root, spec: k.spec }, metas, onShard: opts.onShard });
 }
 
 /**

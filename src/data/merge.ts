@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
 import { checkOutPath, killPoint, removePath, renamePath, runCommand, writeFileAtomic, writeJsonAtomic } from "../core/io.js";
 import { withOutLockSync } from "../core/lock.js";
-import { buildManifest, canonicalJson, columnLayout, readManifest, shardUnits, sha256, PART_FORMAT, type GenerationSpec, type Manifest, type ShardMeta, type Split, MDP_DATASET_FORMAT, MDP_DATASET_VERSION, MDP_PART_FORMAT, columnDocs, loadMdpSplit, mdpShardPath, mdpShardUnits, readMdpManifest, type MdpManifest } from "./dataset.js";
+import { buildManifest, canonicalJson, columnLayout, readManifest, shardUnits, sha256, type GenerationSpec, type Manifest, type ShardMeta, type Split, MDP_DATASET_FORMAT, MDP_PART_FORMAT, buildMdpManifest, loadMdpSplit, mdpColumnLayout, mdpShardUnits, shardPath, readMdpManifest, type MdpGenerationSpec, type MdpManifest } from "./dataset.js";
 import { decodeNpy } from "./npy.js";
 
 /** Part folders named by `inputs`: each is a part (or dataset) folder, or a folder of them. */
@@ -39,8 +39,8 @@ export function findParts(inputs: string[]): string[] {
   return out;
 }
 
-function specDiff(a: GenerationSpec, b: GenerationSpec): string {
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+function specDiff(a: unknown, b: unknown): string {
+  const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])].sort();
   return keys
     .filter((k) => canonicalJson((a as unknown as Record<string, unknown>)[k]) !== canonicalJson((b as unknown as Record<string, unknown>)[k]))
     .map((k) => `${k}: ${canonicalJson((a as unknown as Record<string, unknown>)[k])} vs ${canonicalJson((b as unknown as Record<string, unknown>)[k])}`)
@@ -154,87 +154,69 @@ function isMdpFolder(dir: string): boolean {
   }
 }
 
+/** What merging needs to know of a dataset kind; the merge itself is one for both. */
+interface MergeKind<S, M extends { spec: S; part?: { count: number }; splits: Record<Split, { shards: ShardMeta[] }> }> {
+  read(dir: string, opts: { allowPart?: boolean }): M;
+  units(spec: S): { split: Split; index: number; first: number; count: number }[];
+  /** the columns of a shard of `count` sequences, in the order a single-process run writes them */
+  columns(spec: S, count: number): string[];
+  /** the bytes of a part's column file, checked against its checksum (and, for bandits, decoded and checked for dtype, shape and content) */
+  checked(dir: string, meta: ShardMeta, col: string, spec: S): Uint8Array;
+  manifest(spec: S, units: { split: Split }[], metas: ShardMeta[]): M;
+  /** content checks of the merged folder before it appears at `out` (MDPs: each split is loaded) */
+  verify?(stage: string, m: M): void;
+}
+
+const BANDIT_MERGE: MergeKind<GenerationSpec, Manifest> = {
+  read: (dir, opts) => readManifest(dir, opts),
+  units: (spec) => shardUnits(spec),
+  columns: (spec, count) => Object.keys(columnLayout(spec.envParams, count)),
+  checked: (dir, meta, col, spec) => checkedColumn(dir, meta, col, spec),
+  manifest: (spec, units, metas) => buildManifest(spec, units, metas),
+};
+
+const MDP_MERGE: MergeKind<MdpGenerationSpec, MdpManifest> = {
+  read: (dir, opts) => readMdpManifest(dir, opts),
+  units: (spec) => mdpShardUnits(spec),
+  columns: (spec, count) => Object.keys(mdpColumnLayout(spec, count)),
+  checked(dir, meta, col) {
+    const rel = `${meta.path}/${col}.npy`;
+    if (!existsSync(join(dir, rel))) throw new IcrlError(`invalid part ${dir}: missing ${rel}`);
+    const bytes = new Uint8Array(readFileSync(join(dir, rel)));
+    if (sha256(bytes) !== meta.files[col]?.sha256) throw new IcrlError(`invalid part ${dir}: ${rel} does not match its checksum in manifest.json (corrupted or modified; regenerate that part)`);
+    return bytes;
+  },
+  manifest: (spec, units, metas) => buildMdpManifest(spec, units, metas),
+  verify: (stage, m) => {
+    for (const split of ["train", "validation"] as Split[]) loadMdpSplit(stage, split, m); // checksums, dtypes, shapes, index ranges
+  },
+};
+
 /** Merge the parts found in `inputs` into a complete dataset at `out` (bandit or MDP parts). Returns its manifest. */
 export function mergeParts(inputs: string[], out: string, opts: MergeOptions = {}): Manifest | MdpManifest {
   checkOutPath(out);
-  return withOutLockSync(out, runCommand(), () => mergeLocked(inputs, out, opts));
-}
-
-function mergeLocked(inputs: string[], out: string, opts: MergeOptions): Manifest | MdpManifest {
-  const dirs = findParts(inputs);
-  if (isMdpFolder(dirs[0])) return mergeMdpParts(dirs, out, opts);
-  const parts = dirs.map((dir) => ({ dir, m: readManifest(dir, { allowPart: true }) }));
-  const spec = parts[0].m.spec;
-  for (const p of parts.slice(1)) {
-    if (canonicalJson(p.m.spec) !== canonicalJson(spec)) throw new IcrlError(`invalid part ${p.dir}: generated with a different config than ${parts[0].dir} (${specDiff(spec, p.m.spec)})`);
-  }
-  const units = shardUnits(spec);
-  const source: ({ dir: string; meta: ShardMeta } | null)[] = units.map(() => null);
-  const unitOf = new Map(units.map((u, k) => [`${u.split}/${u.index}`, k]));
-  for (const { dir, m } of parts) {
-    for (const split of ["train", "validation"] as Split[]) {
-      for (const meta of m.splits[split].shards) {
-        const k = unitOf.get(`${split}/${Number(meta.path.slice(meta.path.lastIndexOf("-") + 1))}`)!;
-        const prev = source[k];
-        if (prev && canonicalJson(prev.meta.files) !== canonicalJson(meta.files)) {
-          throw new IcrlError(`invalid parts: ${meta.path} differs between ${prev.dir} and ${dir} (same config, different bytes: one of them is corrupted)`);
-        }
-        if (!prev) source[k] = { dir, meta };
-      }
-    }
-  }
-  const missing = units.map((u, k) => ({ ...u, k })).filter((u) => !source[u.k]);
-  if (missing.length > 0) {
-    const counts = [...new Set(parts.map((p) => (p.m.format === PART_FORMAT ? p.m.part!.count : 1)))];
-    const owner = (k: number) => (counts.length === 1 && counts[0] > 1 ? ` (part ${k % counts[0]}/${counts[0]})` : "");
-    throw incompleteParts(missing, units.length, owner);
-  }
-  const opened = openMergeOut(out, spec, (d) => readManifest(d));
-  if ("done" in opened) {
-    // Merged before: read the parts and `out` anyway, so "all checksums verified" is true.
-    checkMergedBefore(out, opened.done, source as { dir: string; meta: ShardMeta }[], (dir, meta, col) => void checkedColumn(dir, meta, col, spec), opts);
-    return opened.done;
-  }
-  const { stage } = opened;
-  return finishMerge(stage, out, () => {
-    const metas: ShardMeta[] = [];
-    units.forEach((u, k) => {
-      const { dir, meta } = source[k]!;
-      const files: ShardMeta["files"] = {};
-      for (const col of Object.keys(columnLayout(spec.envParams, u.count))) {
-        writeFileAtomic(join(stage, meta.path, `${col}.npy`), checkedColumn(dir, meta, col, spec));
-        const f = meta.files[col];
-        files[col] = { shape: f.shape, dtype: f.dtype, sha256: f.sha256 };
-      }
-      // Same key order as writeShard, so shard.json is byte-identical to a single-process run's.
-      const merged: ShardMeta = { path: meta.path, first: meta.first, count: meta.count, files };
-      writeJsonAtomic(join(stage, meta.path, "shard.json"), merged);
-      metas.push(merged);
-      opts.onShard?.(u.count);
-    });
-    const manifest = buildManifest(spec, units, metas);
-    writeJsonAtomic(join(stage, "manifest.json"), manifest);
-    return manifest;
+  return withOutLockSync(out, runCommand(), () => {
+    const dirs = findParts(inputs);
+    return isMdpFolder(dirs[0]) ? mergeKind(MDP_MERGE, dirs, out, opts, true) : mergeKind(BANDIT_MERGE, dirs, out, opts, false);
   });
 }
 
 /**
- * The MDP version of mergeParts: same spec in every part, every unit covered, duplicates identical;
- * each file is checked against its checksum while copied, and the merged dataset is then loaded
- * once per split (checksums, dtypes, shapes and index ranges: loadMdpSplit) before it appears at `out`.
+ * Same spec in every part, every unit covered, duplicates identical; each file is read and checked
+ * while copied, and the merged dataset passes the kind's content checks before it appears at `out`.
  */
-function mergeMdpParts(dirs: string[], out: string, opts: MergeOptions): MdpManifest {
+function mergeKind<S, M extends { spec: S; part?: { count: number }; splits: Record<Split, { shards: ShardMeta[] }> }>(kind: MergeKind<S, M>, dirs: string[], out: string, opts: MergeOptions, mdp: boolean): M {
   const parts = dirs.map((dir) => {
-    if (!isMdpFolder(dir)) throw new IcrlError(`invalid part ${dir}: a bandit dataset among MDP parts (allowed: parts of one generation)`);
-    return { dir, m: readMdpManifest(dir, { allowPart: true }) };
+    if (isMdpFolder(dir) !== mdp) throw new IcrlError(`invalid part ${dir}: ${mdp ? "a bandit dataset among MDP parts" : "an MDP dataset among bandit parts"} (allowed: parts of one generation)`);
+    return { dir, m: kind.read(dir, { allowPart: true }) };
   });
   const spec = parts[0].m.spec;
   for (const p of parts.slice(1)) {
-    if (canonicalJson(p.m.spec) !== canonicalJson(spec)) throw new IcrlError(`invalid part ${p.dir}: generated with a different config than ${parts[0].dir}`);
+    if (canonicalJson(p.m.spec) !== canonicalJson(spec)) throw new IcrlError(`invalid part ${p.dir}: generated with a different config than ${parts[0].dir} (${specDiff(spec, p.m.spec)})`);
   }
-  const units = mdpShardUnits(spec);
+  const units = kind.units(spec);
   const source: ({ dir: string; meta: ShardMeta } | null)[] = units.map(() => null);
-  const unitOf = new Map(units.map((u, k) => [mdpShardPath(u.split, u.index), k]));
+  const unitOf = new Map(units.map((u, k) => [shardPath(u.split, u.index), k]));
   for (const { dir, m } of parts) {
     for (const split of ["train", "validation"] as Split[]) {
       for (const meta of m.splits[split].shards) {
@@ -246,33 +228,37 @@ function mergeMdpParts(dirs: string[], out: string, opts: MergeOptions): MdpMani
     }
   }
   const missing = units.map((u, k) => ({ ...u, k })).filter((u) => !source[u.k]);
-  if (missing.length > 0) throw incompleteParts(missing, units.length);
-  const opened = openMergeOut(out, spec, (d) => readMdpManifest(d));
+  if (missing.length > 0) {
+    const counts = [...new Set(parts.map((p) => p.m.part?.count ?? 1))];
+    const owner = (k: number) => (counts.length === 1 && counts[0] > 1 ? ` (part ${k % counts[0]}/${counts[0]})` : "");
+    throw incompleteParts(missing, units.length, owner);
+  }
+  const opened = openMergeOut(out, spec, (d) => kind.read(d, {}));
   if ("done" in opened) {
-    checkMergedBefore(out, opened.done, source as { dir: string; meta: ShardMeta }[], (dir, meta, col) => checkedFile(dir, `${meta.path}/${col}.npy`, meta.files[col].sha256, "part"), opts);
+    // Merged before: read the parts and `out` anyway, so "all checksums verified" is true.
+    checkMergedBefore(out, opened.done, source as { dir: string; meta: ShardMeta }[], (dir, meta, col) => void kind.checked(dir, meta, col, spec), opts);
     return opened.done;
   }
   const { stage } = opened;
   return finishMerge(stage, out, () => {
-    const splits: MdpManifest["splits"] = { train: { tasks: spec.tasks, shards: [] }, validation: { tasks: spec.valTasks, shards: [] } };
+    const metas: ShardMeta[] = [];
     units.forEach((u, k) => {
       const { dir, meta } = source[k]!;
-      for (const [col, f] of Object.entries(meta.files)) {
-        const rel = `${meta.path}/${col}.npy`;
-        if (!existsSync(join(dir, rel))) throw new IcrlError(`invalid part ${dir}: missing ${rel}`);
-        const bytes = new Uint8Array(readFileSync(join(dir, rel)));
-        if (sha256(bytes) !== f.sha256) throw new IcrlError(`invalid part ${dir}: ${rel} does not match its checksum in manifest.json (corrupted or modified; regenerate that part)`);
-        writeFileAtomic(join(stage, rel), bytes);
+      const files: ShardMeta["files"] = {};
+      for (const col of kind.columns(spec, u.count)) {
+        writeFileAtomic(join(stage, meta.path, `${col}.npy`), kind.checked(dir, meta, col, spec));
+        const f = meta.files[col];
+        files[col] = { shape: f.shape, dtype: f.dtype, sha256: f.sha256 };
       }
       // Same key order as writeShardFiles, so shard.json is byte-identical to a single-process run's.
-      const merged: ShardMeta = { path: meta.path, first: meta.first, count: meta.count, files: meta.files };
+      const merged: ShardMeta = { path: meta.path, first: meta.first, count: meta.count, files };
       writeJsonAtomic(join(stage, meta.path, "shard.json"), merged);
-      splits[u.split].shards.push(merged);
+      metas.push(merged);
       opts.onShard?.(u.count);
     });
-    const manifest: MdpManifest = { format: MDP_DATASET_FORMAT, version: MDP_DATASET_VERSION, spec, columns: columnDocs(spec.kind), splits };
+    const manifest = kind.manifest(spec, units, metas);
     writeJsonAtomic(join(stage, "manifest.json"), manifest);
-    for (const split of ["train", "validation"] as Split[]) loadMdpSplit(stage, split, manifest); // content checks
+    kind.verify?.(stage, manifest);
     return manifest;
   });
 }

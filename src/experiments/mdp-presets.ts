@@ -12,6 +12,7 @@
  *  - `dpt-darkroom-9x9`: the same on darkroom-ad's 9×9 room, evaluated on AD's held-out tasks.
  *  - `dpt-key-door`: the same on Dark Key-to-Door, evaluated on darkroom-key-door-ad's tasks.
  *  - `key-door-ad-noise`: AD on Dark Key-to-Door from noise-annealed oracle histories (AD^ε).
+ *  - `key-door-ad-expert`: the same histories labelled by the oracle's actions (Lin et al.'s expert).
  *  - `lin-ucbvi-mdp`: algorithm distillation of soft UCB-VI (Lin, Bai & Mei 2024, App. F; the
  *    paper proves a transformer can implement it but runs no MDP experiment) on small random MDPs;
  *    the transformer reads the whole K-episode history.
@@ -421,6 +422,29 @@ function keyDoorAdNoise(scale: MdpScale): MdpExperiment {
   };
 }
 
+/**
+ * `key-door-ad-expert`: key-door-ad-noise's histories (the noise-annealed oracle as the context
+ * algorithm) labelled by the oracle's action at every step instead of the action taken: Lin et
+ * al.'s decision pretraining with the optimal action as the expert, in AD's cross-episode token
+ * layout. The model has to find the key and the door from its context to predict the label, and
+ * deploys AD-style on its own history.
+ */
+function keyDoorAdExpert(scale: MdpScale): MdpExperiment {
+  const noise = keyDoorAdNoise(scale);
+  return {
+    ...noise,
+    name: "key-door-ad-expert",
+    title: "Decision pretraining on Dark Key-to-Door in AD's cross-episode layout: noise-annealed oracle histories labelled by the oracle's actions",
+    reproduces: "Lin, Bai & Mei (2024) decision pretraining (context algorithm + optimal-action expert) in Laskin et al.'s (2022) cross-episode setting on Dark Key-to-Door",
+    deviations: [
+      "the label of every step is the oracle's action (expert = optimal), not the action the context algorithm took",
+      ...noise.deviations,
+    ],
+    generate: { ...noise.generate, expert: "optimal" },
+    shipAs: "ad-key-door-expert",
+  };
+}
+
 const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "dpt-darkroom": dptDarkroom,
   "dpt-darkroom-plain": dptDarkroomPlain,
@@ -431,6 +455,7 @@ const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "darkroom-key-door-ad": darkroomKeyDoorAd,
   "dpt-key-door": dptKeyDoor,
   "key-door-ad-noise": keyDoorAdNoise,
+  "key-door-ad-expert": keyDoorAdExpert,
 };
 
 export const MDP_EXPERIMENT_NAMES = Object.keys(BUILDERS);

@@ -267,7 +267,7 @@ function generateInThread(stage: string, d: UnitJob): Promise<ShardMeta> {
       else reject(new Error(msg.error));
     });
     t.once("error", reject);
-    t.postMessage({ kind: isMdpSpec(d.spec) ? "mdp" : "bandit", root: stage, spec: d.spec, split: d.split, index: d.index, first: d.first, count: d.count });
+    t.postMessage({ root: stage, spec: d.spec, split: d.split, index: d.index, first: d.first, count: d.count });
   });
 }
 
