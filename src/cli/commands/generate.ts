@@ -127,8 +127,8 @@ export function resolveDatasetSpec(flags: MdpGenerateFlags): GenerationSpec | Md
 /** The options that define a dataset (shared by `icrl generate` and `icrl queue submit`). */
 export function addDatasetOptions(cmd: Command): Command {
   cmd
-    .option("--env <preset>", `task distribution: ${BANDIT_PRESET_NAMES.join(", ")}`)
-    .option("--context <algos>", "context algorithm(s), with mixture weights: linucb | thompson@0.5,uniform@0.5")
+    .option("--env <preset>", `task distribution: ${BANDIT_PRESET_NAMES.join(", ")}; MDPs: ${MDP_ENV_NAMES.join(", ")}`)
+    .option("--context <algos>", "context algorithm(s), with mixture weights: linucb | thompson@0.5,uniform@0.5; MDPs: MDP algorithms, random (DPT's independent transitions) | random@0.5,uniform@0.5")
     .option("--label <mode>", "ad (expert's action), dpt (optimal arm), approx-dpt (best arm estimated from the trajectory); default ad")
     .option("--expert <algo>", "AD expert if different from the context algorithm")
     .option("--tasks <n>", "training trajectories (default 1000)", intFlag("tasks"))
