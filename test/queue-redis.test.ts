@@ -49,25 +49,33 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
+/** The Redis to test against: ICRL_TEST_REDIS_URL's, else a fresh redis-server on a free loopback port; resolves once it answers. */
+async function startRedis(): Promise<{ url: string; redis: ReturnType<typeof spawn> | null }> {
+  const port = given ? 0 : await freePort();
+  const redis = given ? null : spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const url = given ?? `redis://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      await checkRedis(url, 500);
+      return { url, redis };
+    } catch (e) {
+      if (i > 50) {
+        redis?.kill("SIGKILL");
+        throw e;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 const FLAGS = { env: "lin-linear", context: "linucb", tasks: 1500, valTasks: 100, shardSize: 100, seed: 11 };
 const ARGV = ["--env", "lin-linear", "--context", "linucb", "--tasks", "1500", "--val-tasks", "100", "--shard-size", "100", "--seed", "11"];
 
 test("queue: 3 workers on a real redis-server, one SIGKILLed mid-job; merged dataset byte-identical to a single process", { skip: hasRedis ? false : "redis-server is not installed (apt-get install redis-server); CI installs it" }, async (t) => {
-  const port = given ? 0 : await freePort();
-  const redis = given ? null : spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  const url = given ?? `redis://127.0.0.1:${port}`;
+  const { url, redis } = await startRedis();
   const queue = `icrl-test-${process.pid}`;
   const workers: Proc[] = [];
   try {
-    for (let i = 0; ; i++) {
-      try {
-        await checkRedis(url, 500);
-        break;
-      } catch (e) {
-        if (i > 50) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
     const ref = join(tmp, "single");
     await generateDataset(toGenerationSpec(resolveGenerateConfig(FLAGS)), ref, { workers: 2 });
 
@@ -110,21 +118,10 @@ test("queue: 3 workers on a real redis-server, one SIGKILLed mid-job; merged dat
 const MDP_ARGV = ["--env", "random-mdp", "--kind", "ad", "--context", "ucbvi:c=0.1", "--states", "3", "--actions", "2", "--horizon", "4", "--episodes", "3", "--tasks", "60", "--val-tasks", "10", "--shard-size", "10", "--seed", "4"];
 
 test("queue: an MDP dataset through the queue (2 workers) is byte-identical to `icrl generate`", { skip: hasRedis ? false : "redis-server is not installed (apt-get install redis-server); CI installs it" }, async () => {
-  const port = given ? 0 : await freePort();
-  const redis = given ? null : spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  const url = given ?? `redis://127.0.0.1:${port}`;
+  const { url, redis } = await startRedis();
   const queue = `icrl-test-mdp-${process.pid}`;
   const workers: Proc[] = [];
   try {
-    for (let i = 0; ; i++) {
-      try {
-        await checkRedis(url, 500);
-        break;
-      } catch (e) {
-        if (i > 50) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
     const ref = join(tmp, "mdp-single");
     const gen = runCli(["generate", ...MDP_ARGV, "--out", ref]);
     assert.equal(gen.code, 0, gen.stderr);
