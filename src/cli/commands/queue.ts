@@ -6,12 +6,11 @@ import type { Command } from "commander";
 import { readFileSync, existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { IcrlError, show } from "../../core/errors.js";
-import { specProblem } from "../../data/dataset.js";
+import { isMdpSpec, specProblem } from "../../data/dataset.js";
 import { checkRedis, DEFAULT_QUEUE, finishQueued, parseRedisUrl, queueCounts, runWorker, specHash, submitGeneration, waitForQueue, type AnySpec } from "../../queue/generate-queue.js";
 import { intFlag } from "../../core/config.js";
 import { progress } from "../../core/progress.js";
 import { addDatasetOptions, resolveDatasetSpec, type MdpGenerateFlags } from "./generate.js";
-import { isMdpSpec } from "../../data/dataset.js";
 
 const REDIS_HELP = "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)";
 
