@@ -241,12 +241,8 @@ async function generateLocked(spec: GenerationSpec, out: string, opts: GenerateO
 
 // ---- MDPs ----
 
-export interface MdpGenerateOptions {
-  workers?: number;
-  onShard?: (sequences: number) => void;
-  /** Generate part k of N (the units j with j mod N = k) into a part folder at `out`. */
-  part?: ShardSpec;
-}
+/** The options of an MDP generation: those of a bandit one but the test-only `only`. */
+export type MdpGenerateOptions = Omit<GenerateOptions, "only">;
 
 /**
  * An MDP spec as its manifest records it, checked: the complete environment parameters (defaults

@@ -107,11 +107,13 @@ function finishMerge<M>(stage: string, out: string, write: () => M): M {
 }
 
 /** Read one file and compare it with its checksum (`what` names the folder in the error: "part", "--out"). */
-function checkedFile(dir: string, rel: string, sum: string, what: string): void {
+function checkedFile(dir: string, rel: string, sum: string | undefined, what: string): Uint8Array {
   const path = join(dir, rel);
   const fix = what === "part" ? "regenerate that part" : "remove it and merge again";
   if (!existsSync(path)) throw new IcrlError(`invalid ${what} ${dir}: missing ${rel} (${fix})`);
-  if (sha256(readFileSync(path)) !== sum) throw new IcrlError(`invalid ${what} ${dir}: ${rel} does not match its checksum in manifest.json (corrupted or modified; ${fix})`);
+  const bytes = new Uint8Array(readFileSync(path));
+  if (sha256(bytes) !== sum) throw new IcrlError(`invalid ${what} ${dir}: ${rel} does not match its checksum in manifest.json (corrupted or modified; ${fix})`);
+  return bytes;
 }
 
 /**
@@ -179,13 +181,7 @@ const MDP_MERGE: MergeKind<MdpGenerationSpec, MdpManifest> = {
   read: (dir, opts) => readMdpManifest(dir, opts),
   units: (spec) => mdpShardUnits(spec),
   columns: (spec, count) => Object.keys(mdpColumnLayout(spec, count)),
-  checked(dir, meta, col) {
-    const rel = `${meta.path}/${col}.npy`;
-    if (!existsSync(join(dir, rel))) throw new IcrlError(`invalid part ${dir}: missing ${rel}`);
-    const bytes = new Uint8Array(readFileSync(join(dir, rel)));
-    if (sha256(bytes) !== meta.files[col]?.sha256) throw new IcrlError(`invalid part ${dir}: ${rel} does not match its checksum in manifest.json (corrupted or modified; regenerate that part)`);
-    return bytes;
-  },
+  checked: (dir, meta, col) => checkedFile(dir, `${meta.path}/${col}.npy`, meta.files[col]?.sha256, "part"),
   manifest: (spec, units, metas) => buildMdpManifest(spec, units, metas),
   verify: (stage, m) => {
     for (const split of ["train", "validation"] as Split[]) loadMdpSplit(stage, split, m); // checksums, dtypes, shapes, index ranges
