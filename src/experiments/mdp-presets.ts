@@ -13,6 +13,7 @@
  *  - `dpt-key-door`: the same on Dark Key-to-Door, evaluated on darkroom-key-door-ad's tasks.
  *  - `key-door-ad-noise`: AD on Dark Key-to-Door from noise-annealed oracle histories (AD^ε).
  *  - `key-door-ad-expert`: the same histories labelled by the oracle's actions (Lin et al.'s expert).
+ *  - `key-door-ad-expert-mix`: the same with half of the histories uniform play (copying the context fails there).
  *  - `lin-ucbvi-mdp`: algorithm distillation of soft UCB-VI (Lin, Bai & Mei 2024, App. F; the
  *    paper proves a transformer can implement it but runs no MDP experiment) on small random MDPs;
  *    the transformer reads the whole K-episode history.
@@ -445,6 +446,29 @@ function keyDoorAdExpert(scale: MdpScale): MdpExperiment {
   };
 }
 
+/**
+ * `key-door-ad-expert-mix`: key-door-ad-expert with half of the histories replaced by uniform
+ * play, still labelled by the oracle. In a noise-annealed history the context's own recent actions
+ * at a state predict the oracle's label (its later episodes are the oracle's route), so a model can
+ * fit the labels by copying its context; in uniform play copying is wrong and only the rewards in
+ * the context say where the key and the door are. This tests whether histories in which copying
+ * fails make the cross-episode model read its context.
+ */
+function keyDoorAdExpertMix(scale: MdpScale): MdpExperiment {
+  const expert = keyDoorAdExpert(scale);
+  return {
+    ...expert,
+    name: "key-door-ad-expert-mix",
+    title: "Decision pretraining on Dark Key-to-Door in AD's cross-episode layout: noise-annealed oracle and uniform histories, labelled by the oracle's actions",
+    deviations: [
+      "half of the histories (drawn per task) are uniform play rather than the noise-annealed oracle",
+      ...expert.deviations.filter((d) => !d.startsWith("the histories come from")),
+    ],
+    generate: { ...expert.generate, context: [{ algo: KEY_DOOR_NOISE_SOURCE, weight: 1 }, { algo: "uniform", weight: 1 }] },
+    shipAs: "ad-key-door-expert-mix",
+  };
+}
+
 const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "dpt-darkroom": dptDarkroom,
   "dpt-darkroom-plain": dptDarkroomPlain,
@@ -456,6 +480,7 @@ const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "dpt-key-door": dptKeyDoor,
   "key-door-ad-noise": keyDoorAdNoise,
   "key-door-ad-expert": keyDoorAdExpert,
+  "key-door-ad-expert-mix": keyDoorAdExpertMix,
 };
 
 export const MDP_EXPERIMENT_NAMES = Object.keys(BUILDERS);
