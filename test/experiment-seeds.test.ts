@@ -104,6 +104,28 @@ test("return-rises: the difference is taken within each run, its s.e. across run
   assert.equal(checkMdpCriterion({ ...c, to: 5 }, fakeRun([1, 4], 7)).pass, false);
 });
 
+test("return-above: one algorithm's return above another's at an episode, the difference within each run and its s.e. across runs", () => {
+  const c: MdpCriterion = { kind: "return-above", of: "tf", to: "src", episode: 2, z: 2, text: "above" };
+  const two = (tf: number[], src: number[], seed: number): MdpResults => {
+    const r = fakeRun(tf, seed);
+    r.algorithms.src = fakeRun(src, seed).algorithms.tf;
+    return r;
+  };
+  // episode 2: differences 2, 3, 4 -> mean 3, s.e. 0.577: 3 > 1.15: pass
+  const ahead = checkMdpCriterion(c, aggregateMdpRuns([two([1, 5], [1, 3], 7), two([1, 6], [1, 3], 8), two([1, 7], [1, 3], 9)], [0, 1, 2]));
+  assert.equal(ahead.pass, true);
+  close(ahead.value, 3);
+  assert.match(ahead.detail, /return at episode 2: tf 6\.00 .* vs src 3\.00 .*difference 3\.00 ± 0\.58 \(s\.e\. across 3 runs/);
+  // differences -1, 3, 7: mean 3, s.e. 2.31: 3 < 4.62: fail
+  assert.equal(checkMdpCriterion(c, aggregateMdpRuns([two([1, 2], [1, 3], 7), two([1, 6], [1, 3], 8), two([1, 10], [1, 3], 9)], [0, 1, 2])).pass, false);
+  // one run: s.e. hypot(0.5, 0.5) = 0.707: difference 1 < 1.41 fails, 2 > 1.41 passes; a source behind is not above
+  assert.equal(checkMdpCriterion(c, two([1, 4], [1, 3], 7)).pass, false);
+  assert.equal(checkMdpCriterion(c, two([1, 5], [1, 3], 7)).pass, true);
+  assert.equal(checkMdpCriterion(c, two([1, 1], [1, 3], 7)).pass, false);
+  assert.equal(checkMdpCriterion({ ...c, episode: 3 }, two([1, 5], [1, 3], 7)).pass, false);
+  assert.throws(() => checkMdpCriterion({ ...c, to: "nope" }, two([1, 5], [1, 3], 7)), /no algorithm "nope"/);
+});
+
 test("darkroom-ad with two training seeds at a tiny budget: a folder per seed, each on its own evaluation seed, one aggregate report; a rerun resumes to the same numbers", async () => {
   const base = mdpExperiment("darkroom-ad", "quick")!;
   assert.equal(base.trainSeeds, 3);

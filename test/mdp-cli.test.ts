@@ -92,7 +92,7 @@ test("icrl generate -> train -> evaluate on an MDP dataset (AD and DPT)", () => 
 });
 
 test("icrl experiment <mdp preset> --dry-run prints the stage configs; unknown presets are listed", () => {
-  for (const p of ["dpt-darkroom", "dpt-darkroom-plain", "dpt-darkroom-9x9", "lin-ucbvi-mdp", "darkroom-ad-qlearning", "darkroom-ad", "darkroom-key-door-ad", "dpt-key-door", "key-door-ad-noise", "key-door-ad-expert", "key-door-ad-expert-mix"]) {
+  for (const p of ["dpt-darkroom", "dpt-darkroom-plain", "dpt-darkroom-9x9", "lin-ucbvi-mdp", "darkroom-ad-qlearning", "darkroom-ad", "darkroom-ad-subsampled", "darkroom-key-door-ad", "dpt-key-door", "key-door-ad-noise", "key-door-ad-expert", "key-door-ad-expert-mix"]) {
     const r = runCli(["experiment", p, "--dry-run"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`# ${p} \\(quick\\)`));

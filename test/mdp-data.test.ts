@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { generateMdpDataset } from "../src/data/generate.js";
 import { loadMdpSplit, readMdpManifest, specDistribution, type MdpGenerationSpec } from "../src/data/dataset.js";
 import { Rng } from "../src/core/rng.js";
+import { learningHistory } from "../src/data/rollout.js";
+import { parseMdpAlgoSpec } from "../src/algos/registry.js";
 import { IcrlError } from "../src/core/errors.js";
 import { encodeMdpAdBatch, encodeMdpDptBatch, mdpAdTokenDim, mdpDptTokenDim } from "../src/nn/mdp-tokens.js";
 
@@ -170,6 +172,25 @@ test("AD dataset: same bytes with 1 or 2 workers; resume after an interruption; 
   writeFileSync(f, bytes);
   assert.throws(() => loadMdpSplit(a, "train"), /does not match its checksum/);
   assert.ok(readdirSync(root).every((n) => !n.endsWith(".partial")));
+});
+
+test("AD histories subsampled with --episode-stride k keep episodes k, 2k, ... of the source's full history, step for step", async () => {
+  const dist = new MdpTaskDistribution("darkroom", parseMdpEnvParams("darkroom", { size: 5, horizon: 6, split: "train" }));
+  const task = dist.sample(Rng.derive(4, "task"));
+  const algo = parseMdpAlgoSpec("qlearning:eps=0.3");
+  const expert = parseMdpAlgoSpec("optimal");
+  const H = 6;
+  const full = learningHistory(task, algo, expert, 12, true, Rng.derive(9, "h"));
+  const sub = learningHistory(task, algo, expert, 4, true, Rng.derive(9, "h"), 3);
+  assert.equal(sub.states.length, 4 * H);
+  for (let k = 0; k < 4; k++) {
+    const e = 3 * k + 2; // episodes 3, 6, 9, 12 (1-based)
+    for (const col of ["states", "actions", "nextStates", "rewards", "labels"] as const)
+      assert.deepEqual(Array.from(sub[col].subarray(k * H, (k + 1) * H)), Array.from(full[col].subarray(e * H, (e + 1) * H)), `${col} of kept episode ${k + 1}`);
+    assert.equal(sub.episodeReturns[k], full.episodeReturns[e]);
+  }
+  // the spec field is only for AD
+  await assert.rejects(generateMdpDataset({ ...dptSpec, episodeStride: 2 }, join(tmp(), "s")), /invalid --episode-stride: 2 for --kind dpt \(allowed: only with --kind ad/);
 });
 
 test("spec checks: DPT needs a stationary distribution; random contexts only for DPT", async () => {

@@ -555,6 +555,11 @@ export const MdpGenerationSpecSchema = z.strictObject({
   labelTies: z.enum(["first", "random", "soonest"]).optional(),
   /** AD: episodes K per history */
   episodes: z.number().int().positive(),
+  /**
+   * AD: keep every k-th episode of the source (it plays K·k episodes; the history holds episodes
+   * k, 2k, ..., K·k), as AD subsamples learning histories; absent = 1 (every episode).
+   */
+  episodeStride: z.number().int().min(2).optional(),
   tasks: z.number().int().positive(),
   valTasks: z.number().int().nonnegative(),
   seed: z.number().int().nonnegative(),
@@ -589,6 +594,7 @@ export function checkMdpSpec(spec: MdpGenerationSpec): void {
     parseContextComponent(c.algo, c.weight, `--context[${i}]`);
   });
   if (spec.expert) parseMdpAlgoSpec(spec.expert, "--expert");
+  if (spec.episodeStride !== undefined && spec.kind !== "ad") throw new IcrlError(`invalid --episode-stride: ${spec.episodeStride} for --kind ${spec.kind} (allowed: only with --kind ad, whose histories span episodes)`);
   if (spec.kind === "dpt" && !dist.stationary) throw new IcrlError(`invalid --kind: "dpt" for a time-inhomogeneous ${spec.env} (allowed: stationary task distributions, e.g. darkroom or random-mdp with stationary: true)`);
 }
 
@@ -692,7 +698,7 @@ export function generateMdpShardColumns(spec: MdpGenerationSpec, split: Split, f
       if (comp.kind !== "algo") throw new IcrlError(`invalid --context: "random" cannot make AD histories`);
       const K = spec.episodes;
       const N = K * dist.H;
-      const hist = learningHistory(task, comp.spec, expert, K, dist.stationary, rng.fork("history"));
+      const hist = learningHistory(task, comp.spec, expert, K, dist.stationary, rng.fork("history"), spec.episodeStride ?? 1);
       cols.states.set(hist.states, j * N);
       cols.actions.set(hist.actions, j * N);
       cols.rewards.set(hist.rewards, j * N);

@@ -93,6 +93,8 @@ export const MdpGenerateConfigSchema = z.strictObject({
   /** DPT: label among several optimal actions: first (the task's tie-break order) or random */
   labelTies: z.enum(["first", "random"], { message: "first or random" }).optional(),
   episodes: posInt(100_000).default(20),
+  /** AD: keep every k-th episode of the source's K·k (default 1: every episode) */
+  episodeStride: posInt(1000).optional(),
   horizon: posInt(100_000).optional(),
   states: posInt(10_000).optional(),
   actions: posInt(1000).optional(),
@@ -125,6 +127,7 @@ export function toMdpGenerationSpec(cfg: MdpGenerateConfig): MdpGenerationSpec {
     ...(cfg.queryOracle ? { queryOracle: cfg.queryOracle } : {}),
     ...(cfg.labelTies === "random" ? { labelTies: "random" as const } : {}),
     episodes: cfg.episodes,
+    ...(cfg.episodeStride !== undefined && cfg.episodeStride > 1 ? { episodeStride: cfg.episodeStride } : {}),
     tasks: cfg.tasks,
     valTasks: cfg.valTasks ?? Math.max(1, Math.round(cfg.tasks / 10)),
     seed: cfg.seed,

@@ -199,9 +199,12 @@ export interface LearningHistory extends Transitions {
 
 /**
  * K episodes of an algorithm in one task (its learning history); `expert` (if given and different)
- * observes the same transitions and labels each step with its own action choice.
+ * observes the same transitions and labels each step with its own action choice. With `stride`
+ * k > 1 the algorithm plays K·k episodes and the history keeps every k-th (episodes k, 2k, ..., Kk,
+ * 1-based: AD's subsampled histories, which improve k times faster per kept episode); the algorithm
+ * and the expert learn from every episode, kept or not.
  */
-export function learningHistory(task: MdpTask, algo: MdpAlgoSpec, expert: MdpAlgoSpec | null, K: number, stationary: boolean, rng: Rng): LearningHistory {
+export function learningHistory(task: MdpTask, algo: MdpAlgoSpec, expert: MdpAlgoSpec | null, K: number, stationary: boolean, rng: Rng, stride = 1): LearningHistory {
   const H = task.mdp.H;
   const n = K * H;
   const out: LearningHistory = {
@@ -212,28 +215,34 @@ export function learningHistory(task: MdpTask, algo: MdpAlgoSpec, expert: MdpAlg
     labels: new Int32Array(n),
     episodeReturns: new Float64Array(K),
   };
-  const info = infoOf(task, K, stationary);
+  const info = infoOf(task, K * stride, stationary);
   const agent: MdpAgent = makeMdpAgent(algo);
   agent.reset(info, rng.fork("context"), task);
   const exp: MdpAgent | null = expert && expert.label !== algo.label ? makeMdpAgent(expert) : null;
   exp?.reset(info, rng.fork("expert"), task);
   const envRng = rng.fork("env");
   let t = 0;
-  for (let k = 0; k < K; k++) {
-    agent.beginEpisode(k);
-    exp?.beginEpisode(k);
+  for (let e = 0; e < K * stride; e++) {
+    const keep = (e + 1) % stride === 0;
+    const k = (e + 1) / stride - 1;
+    agent.beginEpisode(e);
+    exp?.beginEpisode(e);
     let s = initialState(task, envRng);
-    for (let h = 0; h < H; h++, t++) {
+    for (let h = 0; h < H; h++) {
       const a = agent.act(h, s);
-      out.labels[t] = exp ? exp.act(h, s) : a;
+      const label = exp ? exp.act(h, s) : a; // asked on every step, kept or not: the same draws as stride 1
       const [r, s2, mean] = stepTask(task, h, s, a, envRng);
       agent.observe(h, s, a, r, s2);
       exp?.observe(h, s, a, r, s2);
-      out.states[t] = s;
-      out.actions[t] = a;
-      out.nextStates[t] = s2;
-      out.rewards[t] = r;
-      out.episodeReturns[k] += mean;
+      if (keep) {
+        out.labels[t] = label;
+        out.states[t] = s;
+        out.actions[t] = a;
+        out.nextStates[t] = s2;
+        out.rewards[t] = r;
+        out.episodeReturns[k] += mean;
+        t++;
+      }
       s = s2;
     }
   }

@@ -2,7 +2,8 @@
  * The checks of an experiment, bandit and MDP presets alike, with one result shape: a ratio of
  * final cumulative regrets against a limit, or one algorithm below another by more than 2 standard
  * errors of the difference (both kinds); the ordering of a sweep's runs (bandits); a return
- * threshold at an episode and a return that rises across episodes (MDPs).
+ * threshold at an episode, a return that rises across episodes and one algorithm's return above
+ * another's at an episode (MDPs).
  */
 import { IcrlError, show } from "../core/errors.js";
 import { fmt } from "../report/table.js";
@@ -76,6 +77,7 @@ export function checkMdpCriterion(c: MdpCriterion, res: MdpResults): CriterionRe
     return { text: c.text, value: m, pass: m >= c.min, detail: `${c.of} return at episode ${c.episode}: ${fmt(m)} ± ${fmt(s)} (threshold ${c.min}; optimal ${fmt(res.optimalReturn.mean[c.episode - 1])})` };
   }
   if (c.kind === "return-rises") return checkReturnRises(c, res);
+  if (c.kind === "return-above") return checkReturnAbove(c, res);
   const K = res.episodes;
   return compareRegrets(c.text, c.of, c.to, finalRegret(res.algorithms, c.of, K - 1), finalRegret(res.algorithms, c.to, K - 1), c.kind === "regret-ratio" ? c.max : undefined, `cumulative regret after ${K} episodes: `);
 }
@@ -107,4 +109,34 @@ function checkReturnRises(c: Extract<MdpCriterion, { kind: "return-rises" }>, re
   }
   const diff = b - a;
   return { text: c.text, value: diff, pass: diff > c.z * se, detail: `${c.of} return at episode ${c.from}: ${fmt(a)}, at episode ${c.to}: ${fmt(b)}; difference ${fmt(diff)} ± ${fmt(se)} (${how}; needs > ${c.z} s.e.)` };
+}
+
+/**
+ * Return of `of` above that of `to` at one episode by more than z s.e. of the difference: over
+ * several runs the difference within each run (both evaluated there on the same tasks and noise)
+ * and its s.e. across runs; for one run the two means' standard errors combined.
+ */
+function checkReturnAbove(c: Extract<MdpCriterion, { kind: "return-above" }>, res: MdpResults): CriterionResult {
+  const r = res.algorithms[c.of];
+  const o = res.algorithms[c.to];
+  if (!r) throw new IcrlError(`the evaluation has no algorithm "${c.of}"`);
+  if (!o) throw new IcrlError(`the evaluation has no algorithm "${c.to}"`);
+  if (c.episode > res.episodes || c.episode < 1) return { text: c.text, value: NaN, pass: false, detail: `episode ${c.episode} asked, ${res.episodes} were run` };
+  const e = c.episode - 1;
+  const a = r.episodeReturn.mean[e];
+  const b = o.episodeReturn.mean[e];
+  const curves = res.runCurves as Record<string, number[][]> | undefined;
+  let se: number;
+  let how: string;
+  if (res.aggregate && curves?.[c.of] && curves[c.to]) {
+    const d = curves[c.of].map((curve, i) => curve[e] - curves[c.to][i][e]);
+    const m = d.reduce((x, y) => x + y, 0) / d.length;
+    se = d.length > 1 ? Math.sqrt(d.reduce((x, y) => x + (y - m) ** 2, 0) / (d.length - 1) / d.length) : NaN;
+    how = `s.e. across ${d.length} runs of each run's difference`;
+  } else {
+    se = Math.hypot(r.episodeReturn.sem[e], o.episodeReturn.sem[e]);
+    how = "s.e. of the two means combined";
+  }
+  const diff = a - b;
+  return { text: c.text, value: diff, pass: diff > c.z * se, detail: `return at episode ${c.episode}: ${c.of} ${fmt(a)} ± ${fmt(r.episodeReturn.sem[e])} vs ${c.to} ${fmt(b)} ± ${fmt(o.episodeReturn.sem[e])}; difference ${fmt(diff)} ± ${fmt(se)} (${how}; needs > ${c.z} s.e.)` };
 }

@@ -20,6 +20,8 @@
  *  - `darkroom-ad`: algorithm distillation of Q-learning on a 9×9 Dark Room with 20-step episodes
  *    (the room of AD's re-implementations), histories of 120 episodes that go from random to
  *    near-optimal, a 5-episode window; mean ± s.e. over 3 training seeds; ships `ad-darkroom`.
+ *  - `darkroom-ad-subsampled`: the same from histories that keep every third episode of the source's
+ *    (AD's subsampling), checked against the source at episodes 10 and 20 (AD's data efficiency).
  *  - `darkroom-ad-qlearning`: algorithm distillation of ε-greedy Q-learning on Dark Room
  *    (cross-episode learning histories, sliding window), evaluated on the held-out goals.
  *
@@ -38,6 +40,8 @@ export type MdpCriterion =
   | { kind: "return-at"; of: string; episode: number; min: number; text: string }
   /** mean return of `of` at episode `to` exceeds that at episode `from` (1-based) by more than `z` s.e. of the difference */
   | { kind: "return-rises"; of: string; from: number; to: number; z: number; text: string }
+  /** mean return of `of` at episode `episode` (1-based) exceeds that of `to` at the same episode by more than `z` s.e. of the difference */
+  | { kind: "return-above"; of: string; to: string; episode: number; z: number; text: string }
   /** final cumulative regret of `of` / that of `to` is at most `max` */
   | { kind: "regret-ratio"; of: string; to: string; max: number; text: string }
   /** final cumulative regret of `of` is below that of `to` by more than 2 standard errors of the difference */
@@ -300,6 +304,39 @@ function darkroomAd(scale: MdpScale): MdpExperiment {
   };
 }
 
+/** Episode stride of darkroom-ad-subsampled's histories: every third episode of the source's. */
+const SUBSAMPLE_STRIDE = 3;
+
+/**
+ * `darkroom-ad-subsampled`: darkroom-ad with AD's subsampled learning histories. The source plays
+ * 240 episodes per task and the history keeps every third (80 episodes), so the context improves
+ * three times faster per kept episode than the source does per played episode. If the transformer
+ * distils the improvement per context episode, it learns in context faster than the source: AD's
+ * data-efficiency claim, checked at episodes 10 and 20 on the same held-out tasks and noise.
+ */
+function darkroomAdSubsampled(scale: MdpScale): MdpExperiment {
+  const base = darkroomAd(scale);
+  const episodes = base.evaluate.episodes!;
+  const kept = 80;
+  return {
+    ...base,
+    name: "darkroom-ad-subsampled",
+    title: "Algorithm distillation on Dark Room from subsampled learning histories: faster in context than the source?",
+    reproduces: "Laskin et al. (2022) algorithm distillation on Dark Room: subsampled histories, in-context learning faster than the source algorithm",
+    deviations: [
+      "a 9×9 room with 20-step episodes from (0, 0) (AD's room size; DPT's room is 10×10 with 100-step episodes)",
+      `learning histories keep every ${SUBSAMPLE_STRIDE}rd of the source's ${kept * SUBSAMPLE_STRIDE} episodes (${kept} kept, ${kept * 20} steps)`,
+      ...base.deviations.slice(1),
+    ],
+    generate: { ...base.generate, episodes: kept, episodeStride: SUBSAMPLE_STRIDE },
+    criteria: [
+      ...learnsInContext(episodes),
+      ...[10, 20].map((e): MdpCriterion => ({ kind: "return-above", of: "transformer", to: DARKROOM_AD_SOURCE, episode: e, z: 2, text: `transformer's return at episode ${e} above the source's (Q-learning) by more than 2 s.e. of the difference: learns faster in context than its source` })),
+    ],
+    shipAs: "ad-darkroom-subsampled",
+  };
+}
+
 /**
  * `dpt-darkroom-9x9`: dpt-darkroom's recipe on darkroom-ad's room (9×9, 20-step episodes),
  * evaluated exactly as darkroom-ad is (the same 160 held-out tasks, evaluation seeds, noise and
@@ -476,6 +513,7 @@ const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "lin-ucbvi-mdp": linUcbviMdp,
   "darkroom-ad-qlearning": darkroomAdQlearning,
   "darkroom-ad": darkroomAd,
+  "darkroom-ad-subsampled": darkroomAdSubsampled,
   "darkroom-key-door-ad": darkroomKeyDoorAd,
   "dpt-key-door": dptKeyDoor,
   "key-door-ad-noise": keyDoorAdNoise,

@@ -68,13 +68,14 @@ export interface MdpGenerateFlags extends GenerateFlags {
   kind?: string;
   contextLength?: number;
   episodes?: number;
+  episodeStride?: number;
   states?: number;
   actions?: number;
 }
 
 export function resolveMdpGenerateConfig(flags: MdpGenerateFlags): MdpGenerateConfig {
   const other = flags as Record<string, unknown>;
-  for (const k of ["arms", "dim", "noise", "label"]) if (other[k] !== undefined) throw new IcrlError(`invalid --${k}: ${show(other[k])} (allowed: not for MDP environments; use --kind, --context, --context-length, --episodes, --states, --actions, --horizon)`);
+  for (const k of ["arms", "dim", "noise", "label"]) if (other[k] !== undefined) throw new IcrlError(`invalid --${k}: ${show(other[k])} (allowed: not for MDP environments; use --kind, --context, --context-length, --episodes, --episode-stride, --states, --actions, --horizon)`);
   const raw: Record<string, unknown> = configWithFlags(flags.config, {
     env: flags.env,
     kind: flags.kind,
@@ -82,6 +83,7 @@ export function resolveMdpGenerateConfig(flags: MdpGenerateFlags): MdpGenerateCo
     expert: flags.expert,
     contextLength: flags.contextLength,
     episodes: flags.episodes,
+    episodeStride: flags.episodeStride,
     horizon: flags.horizon,
     states: flags.states,
     actions: flags.actions,
@@ -137,6 +139,7 @@ export function addDatasetOptions(cmd: Command): Command {
     .option("--kind <k>", `MDP environments (${MDP_ENV_NAMES.join(", ")}): dpt (context + query, label a*) or ad (learning histories)`)
     .option("--context-length <L>", "MDP --kind dpt: transitions per in-context dataset (default 100)", intFlag("context-length"))
     .option("--episodes <K>", "MDP --kind ad: episodes per learning history (default 20)", intFlag("episodes"))
+    .option("--episode-stride <k>", "MDP --kind ad: the source plays K*k episodes and the history keeps every k-th (AD's subsampled histories; default 1)", intFlag("episode-stride"))
     .option("--states <S>", "random-mdp: number of states", intFlag("states"))
     .option("--actions <A>", "random-mdp: number of actions", intFlag("actions"))
     .option("--seed <s>", "seed (default 0)", intFlag("seed"))
