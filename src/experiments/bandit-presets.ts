@@ -100,9 +100,10 @@ function linTrain(scale: Scale, budget: LinBudget, layers = 8): Omit<PretrainCon
   return trainCfg(scale, { backbone: "relu", numLayers: scale === "paper" ? 8 : layers, numHeads: 4, steps: budget.steps[scale], curriculum: linCurriculum(scale, budget), paper: { lr: 1e-3, batchSize: 128, microBatches: 4, steps: 1_250_000 } });
 }
 
-/** DPT's GPT-2 model (train.py: L=4, D=32, one head in code, AdamW lr 1e-4 (bandits), wd 1e-4, batch 64). */
-function dptTrain(scale: Scale, paperSteps: number, steps: PerScale<number>): Omit<PretrainConfig, "data"> {
-  return trainCfg(scale, { backbone: "gpt", numLayers: 4, numHeads: 1, steps: steps[scale], paper: { lr: 1e-4, batchSize: 64, microBatches: 2, steps: paperSteps } });
+/** DPT's GPT-2 model (train.py: L=4, D=32, one head in code, AdamW lr 1e-4 (bandits), wd 1e-4, batch 64), with the horizon curriculum of `budget` at the horizon scale. */
+function dptTrain(scale: Scale, paperSteps: number, budget: DptBudget): Omit<PretrainConfig, "data"> {
+  const curriculum = scale === "horizon" ? { shortHorizon: budget.shortHorizon, shortSteps: budget.steps.horizon - budget.whole } : undefined;
+  return trainCfg(scale, { backbone: "gpt", numLayers: 4, numHeads: 1, steps: budget.steps[scale], curriculum, paper: { lr: 1e-4, batchSize: 64, microBatches: 2, steps: paperSteps } });
 }
 
 type PerScale<T> = Record<Scale, T>;
@@ -155,17 +156,30 @@ interface LinBudget {
 const LIN: LinBudget = { steps: { quick: 4000, horizon: 18000, paper: 0 }, whole: 2000 };
 const UCB: LinBudget = { steps: { quick: 3000, horizon: 18000, paper: 0 }, whole: 2000 };
 const SWEEP: LinBudget = { steps: { quick: 1500, horizon: 9000, paper: 0 }, whole: 1000 };
-const DPT_STEPS: PerScale<number> = { quick: 2500, horizon: 4000, paper: 0 };
-/** DPT Gaussian at T = 500 (1000 tokens) costs about 3x a step at T = 200: fewer steps to stay near 30 minutes per seed. */
-const DPT_GAUSSIAN_STEPS: PerScale<number> = { ...DPT_STEPS, horizon: 1500 };
+/** A DPT preset's steps per scale; at the horizon scale all but the last `whole` train on `shortHorizon`-step prefixes. */
+interface DptBudget extends LinBudget {
+  shortHorizon: number;
+}
+/**
+ * DPT linear at T = 200: Lin's horizon recipe (16000 steps on 50-step prefixes, then 2000 whole).
+ * The plain recipe (4000 whole-trajectory steps, 27 minutes) left training seed 1 at 38.98 ± 2.31
+ * against LinUCB's 4.10 (docs/pretraining.md).
+ */
+const DPT_STEPS: DptBudget = { steps: { quick: 2500, horizon: 18000, paper: 0 }, whole: 2000, shortHorizon: 50 };
+/**
+ * DPT Gaussian at T = 500: a whole-trajectory step (1000 tokens) costs about 3x one at T = 200, so
+ * 8500 steps on 100-step prefixes, then 500 whole, to stay near 30 minutes per seed.
+ */
+const DPT_GAUSSIAN_STEPS: DptBudget = { steps: { quick: 2500, horizon: 9000, paper: 0 }, whole: 500, shortHorizon: 100 };
 /** Lin et al.'s Emp takes the lowest-index best arm (np.argmax); random ties are `emp`. */
 const LIN_EMP = "emp:ties=first";
 
-function dptDeviations(scale: Scale, steps: PerScale<number>, o: { quick: string; trajectories: string; epochs: string }): string[] {
+function dptDeviations(scale: Scale, budget: DptBudget, o: { quick: string; trajectories: string; epochs: string }): string[] {
   const layout = "Lin's two-token layout";
   if (scale === "paper") return [layout];
   const n = scale === "quick" ? "20K" : "50K";
-  return [...(scale === "quick" ? [o.quick] : []), `${n} trajectories instead of ${o.trajectories}`, `${steps[scale]} optimizer steps of batch 32 at lr 1e-3 (cosine) instead of ${o.epochs}`, layout];
+  const curriculum = scale === "horizon" ? `, all but the last ${budget.whole} on each trajectory's first ${budget.shortHorizon} steps (a curriculum)` : "";
+  return [...(scale === "quick" ? [o.quick] : []), `${n} trajectories instead of ${o.trajectories}`, `${budget.steps[scale]} optimizer steps of batch 32 at lr 1e-3 (cosine)${curriculum} instead of ${o.epochs}`, layout];
 }
 
 /** A preset of one run (every preset but the sweep): at the horizon scale, over HORIZON_SEEDS training seeds. */
