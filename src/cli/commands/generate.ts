@@ -115,7 +115,7 @@ async function generateMdp(flags: MdpGenerateFlags, outFlag: string): Promise<vo
   const part = resolveShard(flags.shard) ?? undefined;
   const out = part ? join(outFlag, partName(part)) : outFlag;
   const { m, secs } = await generateWithBar(part, spec.tasks + spec.valTasks, "seq", (onShard) => generateMdpDataset(spec, out, { workers: cfg.workers, onShard, part }));
-  const what = spec.kind === "dpt" ? `in-context datasets of ${spec.contextLength} transitions` : `learning histories of ${spec.episodes} episodes`;
+  const what = spec.kind === "dpt" ? `in-context datasets of ${spec.contextLength} transitions` : `learning histories of ${spec.episodes} episodes${spec.episodeStride ? ` (1 in ${spec.episodeStride} of the source's ${spec.episodes * spec.episodeStride})` : ""}`;
   const shards = m.splits.train.shards.length + m.splits.validation.shards.length;
   if (part) process.stdout.write(`wrote ${out}/: part ${part.index}/${part.count} (${shards} shards of ${spec.env} ${what}); join the parts with \`icrl merge ${outFlag} --out <dataset>\` (${secs.toFixed(1)} s)\n`);
   else process.stdout.write(`wrote ${out}/: ${m.spec.tasks} train + ${m.spec.valTasks} validation ${what} (${spec.env}, ${shards} shards) in ${secs.toFixed(1)} s\n`);
