@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fittedLogScale, lineWithBands, logAxis, orderByFinal } from "../src/report/specs.js";
 import { renderSvg } from "../src/report/plot.js";
+import { darkroomTrajectorySpec } from "../src/report/comparison-report.js";
 import { runCli } from "./helpers/cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "icrl-specs-"));
@@ -101,4 +102,17 @@ test("every algorithm keeps its colour whatever else is plotted; the transformer
   // series without a fixed colour take unused palette colours: all distinct
   const c = seriesColours(["linucb", "linucb:alpha=1", "a", "b", "c"]);
   assert.equal(new Set(c).size, c.length);
+});
+
+test("Dark Room trajectories mark the goal; on Dark Key-to-Door the key (triangle) and the door", () => {
+  const ep = (key: number) => ({ task: 0, episode: 0, goal: 53, key, states: [0, 1, 10], actions: [1, 0], rewards: [0, 0] });
+  const marks = (spec: ReturnType<typeof darkroomTrajectorySpec>) => (spec.hconcat as { layer: { mark: { shape?: string }; data: { values: { x: number; y: number }[] } }[] }[])[0].layer.filter((l) => l.mark.shape);
+  const kd = darkroomTrajectorySpec([ep(3)], 9, "t", () => "episode 1");
+  const tri = marks(kd).find((l) => l.mark.shape === "triangle-up")!;
+  assert.deepEqual(tri.data.values, [{ x: 0, y: 3 }]); // cell 3 of a 9x9 room: x = 3 / 9 = 0, y = 3 % 9 = 3
+  assert.deepEqual(marks(kd).find((l) => l.mark.shape === "diamond")!.data.values, [{ x: 5, y: 8 }]);
+  assert.match((kd.title as { subtitle: string }).subtitle, /purple triangle: key; orange diamond: door/);
+  const dr = darkroomTrajectorySpec([ep(-1)], 9, "t", () => "episode 1");
+  assert.equal(marks(dr).filter((l) => l.mark.shape === "triangle-up").length, 0);
+  assert.match((dr.title as { subtitle: string }).subtitle, /orange diamond: goal;/);
 });

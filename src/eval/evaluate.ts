@@ -317,11 +317,16 @@ export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, labe
     if (rec?.length) {
       const size = gridSize(dist);
       trajectories = {
-        spec: darkroomTrajectorySpec(rec, size, `${dist.env}: ${cfg.name} on held-out task ${rec[0].task} (goal cell ${rec[0].goal})`, (e) => `episode ${e.episode + 1}`),
-        caption: `The transformer's trajectories on evaluation task ${rec[0].task} (goal cell ${rec[0].goal}), ${deployment}:`,
+        spec: darkroomTrajectorySpec(rec, size, `${dist.env}: ${cfg.name} on held-out task ${rec[0].task} (${cellsOf(rec[0])})`, (e) => `episode ${e.episode + 1}`),
+        caption: `The transformer's trajectories on evaluation task ${rec[0].task} (${cellsOf(rec[0])}), ${deployment}:`,
       };
     }
     await writeMdpReport(dir, res, { title: `${dist.env}: ${cfg.name} (${deployment}) vs classic algorithms`, trajectories });
     return { res, wallSeconds };
   });
+}
+
+/** "goal cell g", or on Dark Key-to-Door "key cell k, door cell g". */
+function cellsOf(e: RecordedEpisode): string {
+  return e.key >= 0 ? `key cell ${e.key}, door cell ${e.goal}` : `goal cell ${e.goal}`;
 }

@@ -211,6 +211,8 @@ export interface RecordedEpisode {
   task: number;
   episode: number;
   goal: number;
+  /** Dark Key-to-Door: the key's cell (the door is `goal`); -1 otherwise */
+  key: number;
   states: number[];
   actions: number[];
   rewards: number[];
@@ -288,7 +290,7 @@ export async function runMdpPolicy(policy: BatchMdpPolicy, opts: MdpEvalOptions)
         episode(k, first) {
           recorded.push(...rec.values());
           rec = new Map();
-          for (let j = 0; j < tasks.length; j++) if (recTasks.has(start + j) && recEps.has(k)) rec.set(j, { task: start + j, episode: k, goal: tasks[j].goal, states: [first[j]], actions: [], rewards: [] });
+          for (let j = 0; j < tasks.length; j++) if (recTasks.has(start + j) && recEps.has(k)) rec.set(j, { task: start + j, episode: k, goal: tasks[j].goal, key: tasks[j].key, states: [first[j]], actions: [], rewards: [] });
         },
         step(_k, actions, rewards, next) {
           for (const [j, r] of rec) {

@@ -157,7 +157,8 @@ export function mdpSpec(res: MdpResults, title?: string): VegaLiteSpec {
 
 /**
  * Dark Room trajectories: one panel per recorded episode, the grid, the start (0, 0), the goal
- * and the path (cell centres, order of visits), the number of steps on the goal in the title.
+ * (on Dark Key-to-Door the door, and the key beside it) and the path (cell centres, order of
+ * visits), the episode's return in the title.
  */
 export function darkroomTrajectorySpec(episodes: RecordedEpisode[], size: number, title: string, label: (e: RecordedEpisode) => string): VegaLiteSpec {
   const cells: Record<string, unknown>[] = [];
@@ -176,6 +177,7 @@ export function darkroomTrajectorySpec(episodes: RecordedEpisode[], size: number
       y: { field: "y", type: "quantitative", scale, axis: { title: "y", values: Array.from({ length: size }, (_, i) => i), grid: false } },
       ...extra,
     });
+    const keyMark = e.key >= 0 ? [{ data: { values: [{ x: Math.floor(e.key / size), y: e.key % size }] }, mark: { type: "point", shape: "triangle-up", size: 260, filled: true, color: "#9467bd", stroke: "black" }, encoding: enc() }] : [];
     return {
       title: `${label(e)}: return ${reward}`,
       width: 200,
@@ -186,10 +188,12 @@ export function darkroomTrajectorySpec(episodes: RecordedEpisode[], size: number
         { data: { values: path }, mark: { type: "line", color: "#d62728", strokeWidth: 2, interpolate: "linear" }, encoding: enc({ order: { field: "i", type: "quantitative" } }) },
         { data: { values: [{ x: 0, y: 0 }] }, mark: { type: "point", shape: "circle", size: 160, filled: true, color: "#2ca02c" }, encoding: enc() },
         { data: { values: [{ x: gx, y: gy }] }, mark: { type: "point", shape: "diamond", size: 260, filled: true, color: "#ff9900", stroke: "black" }, encoding: enc() },
+        ...keyMark,
       ],
     };
   });
-  return { $schema: "https://vega.github.io/schema/vega-lite/v5.json", title: { text: title, subtitle: "green: start (0,0); orange diamond: goal; red: path; blue: visits per cell" }, hconcat: panels, resolve: { scale: { color: "independent" } } };
+  const goal = episodes.some((e) => e.key >= 0) ? "purple triangle: key; orange diamond: door (after the key)" : "orange diamond: goal";
+  return { $schema: "https://vega.github.io/schema/vega-lite/v5.json", title: { text: title, subtitle: `green: start (0,0); ${goal}; red: path; blue: visits per cell` }, hconcat: panels, resolve: { scale: { color: "independent" } } };
 }
 
 /** Write results.json, results.csv, plots/returns.{svg,png}, report.md (and trajectories.png if given). */
