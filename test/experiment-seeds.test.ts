@@ -16,6 +16,8 @@ import { mdpExperiment, type MdpCriterion } from "../src/experiments/mdp-presets
 import { banditExperiment } from "../src/experiments/bandit-presets.js";
 import type { MdpResults } from "../src/report/comparison-report.js";
 import { runCli } from "./helpers/cli.js";
+import { loadCheckpoint, saveCheckpoint } from "../src/nn/checkpoint.js";
+import { runMdpEvaluation } from "../src/eval/evaluate.js";
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -172,6 +174,15 @@ test("darkroom-key-door-ad at a tiny budget: AD on Key-to-Door end to end (4-dim
   assert.deepEqual(results.optimalReturn.mean, [2, 2]);
   assert.ok(existsSync(join(out, "eval", "plots", "trajectories.png")));
   assert.ok(!existsSync(join(out, "eval-seeds")));
+  // a shipped model's preset evaluation size is `icrl evaluate`'s default; flags still override it
+  const ck = loadCheckpoint(join(out, "train", "model.safetensors"));
+  const file = join(out, "shipped.safetensors");
+  saveCheckpoint(file, { ...ck, extra: { ...(ck.extra as Record<string, unknown>), evaluation: { tasks: 2, episodes: 3 } } });
+  const cfg = { ...exp.evaluate, tasks: undefined, episodes: undefined, model: file };
+  const byDefault = await runMdpEvaluation(cfg, join(out, "ev1"));
+  assert.deepEqual([byDefault.tasks, byDefault.episodes], [2, 3]);
+  const flagged = await runMdpEvaluation({ ...cfg, tasks: 1, episodes: 2 }, join(out, "ev2"));
+  assert.deepEqual([flagged.tasks, flagged.episodes], [1, 2]);
 });
 
 test("dpt-key-door at a tiny budget: DPT on Key-to-Door end to end, on the same tasks and baselines as AD's preset", async () => {

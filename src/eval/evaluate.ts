@@ -271,8 +271,10 @@ function pictureEpisodes(K: number): number[] {
 export async function runMdpEvaluation(cfg: MdpEvaluateConfig, out: string, label = "evaluate"): Promise<MdpResults> {
   const m = loadMdpModel(cfg.model);
   const dist = evalDistribution(m, cfg.split, cfg.env);
-  const tasks = cfg.tasks ?? dist.ids?.length ?? 200;
-  const K = cfg.episodes ?? (m.layout.kind === "ad" ? m.dataset.episodes : 40);
+  // defaults: the shipped preset's evaluation size, else every held-out task and the training K (AD) or 40 episodes (DPT)
+  const shipped = (m.extra.evaluation ?? {}) as { tasks?: number; episodes?: number };
+  const tasks = cfg.tasks ?? shipped.tasks ?? dist.ids?.length ?? 200;
+  const K = cfg.episodes ?? shipped.episodes ?? (m.layout.kind === "ad" ? m.dataset.episodes : 40);
   const baselines = cfg.algos ?? (m.extra.baselines as string[] | undefined) ?? [...MDP_DEFAULT_BASELINES[dist.env], ...m.dataset.context.map((c) => c.algo).filter((a) => a !== "random")];
   const specs = [...new Map(baselines.map((a) => parseMdpAlgoSpec(a)).map((s) => [s.label, s])).values()];
   const other = cfg.greedy ? `${cfg.name}-sampled` : `${cfg.name}-greedy`;

@@ -99,7 +99,7 @@ function checkReturnRises(c: Extract<MdpCriterion, { kind: "return-rises" }>, re
   let se: number;
   let how: string;
   if (agg && perRun) {
-    ({ se, how } = acrossRuns(perRun.map((curve) => curve[c.to - 1] - curve[c.from - 1])));
+    ({ se, how } = seOfRunDifferences(perRun.map((curve) => curve[c.to - 1] - curve[c.from - 1])));
   } else {
     se = Math.hypot(r.episodeReturn.sem[c.from - 1], r.episodeReturn.sem[c.to - 1]);
     how = "s.e. of the two means combined";
@@ -126,7 +126,7 @@ function checkReturnAbove(c: Extract<MdpCriterion, { kind: "return-above" }>, re
   let se: number;
   let how: string;
   if (res.aggregate && curves?.[c.of] && curves[c.to]) {
-    ({ se, how } = acrossRuns(curves[c.of].map((curve, i) => curve[e] - curves[c.to][i][e])));
+    ({ se, how } = seOfRunDifferences(curves[c.of].map((curve, i) => curve[e] - curves[c.to][i][e])));
   } else {
     se = Math.hypot(r.episodeReturn.sem[e], o.episodeReturn.sem[e]);
     how = "s.e. of the two means combined";
@@ -136,7 +136,7 @@ function checkReturnAbove(c: Extract<MdpCriterion, { kind: "return-above" }>, re
 }
 
 /** The standard error of the mean of per-run differences (sd across runs / √runs; NaN for one run). */
-function acrossRuns(d: number[]): { se: number; how: string } {
+function seOfRunDifferences(d: number[]): { se: number; how: string } {
   const m = d.reduce((x, y) => x + y, 0) / d.length;
   const se = d.length > 1 ? Math.sqrt(d.reduce((x, y) => x + (y - m) ** 2, 0) / (d.length - 1) / d.length) : NaN;
   return { se, how: `s.e. across ${d.length} runs of each run's difference` };

@@ -425,7 +425,9 @@ export function mdpMemoryPlanText(spec: MdpGenerationSpec, train: MdpPretrainCon
 function shipMdpModel(exp: MdpExperiment, out: string, trainSeeds: number): string {
   const ck = loadCheckpoint(join(out, "train", "model.safetensors"));
   const experiment = shippedFrom(out, join(out, "train"), exp.train, trainSeeds);
-  const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos, greedy: exp.evaluate.greedy, context: exp.evaluate.context, experiment };
+  // the preset's evaluation size (tasks, episodes) becomes `icrl evaluate --model NAME`'s default
+  const evaluation = { tasks: exp.evaluate.tasks, episodes: exp.evaluate.episodes };
+  const extra = { ...(ck.extra as Record<string, unknown>), preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos, greedy: exp.evaluate.greedy, context: exp.evaluate.context, evaluation, experiment };
   const dst = join(MODELS_DIR, `${exp.shipAs ?? exp.name}.safetensors`);
   saveCheckpoint(dst, { config: ck.config, params: ck.params, step: ck.step, extra });
   return dst;
