@@ -162,8 +162,8 @@ interface DptBudget extends LinBudget {
 }
 /**
  * DPT linear at T = 200: Lin's horizon recipe (16000 steps on 50-step prefixes, then 2000 whole).
- * The plain recipe (4000 whole-trajectory steps, 27 minutes) left training seed 1 at 38.98 ± 2.31
- * against LinUCB's 4.10 (docs/pretraining.md).
+ * The plain recipe (4000 whole-trajectory steps) left training seeds 1 and 2 at 38.98 and 63.59
+ * against LinUCB's 4.10 and 3.90; this one at 13.10 and 12.49 (docs/pretraining.md).
  */
 const DPT_STEPS: DptBudget = { steps: { quick: 2500, horizon: 18000, paper: 0 }, whole: 2000, shortHorizon: 50 };
 /**

@@ -488,8 +488,8 @@ function keyDoorAdExpert(scale: MdpScale): MdpExperiment {
  * play, still labelled by the oracle. In a noise-annealed history the context's own recent actions
  * at a state predict the oracle's label (its later episodes are the oracle's route), so a model can
  * fit the labels by copying its context; in uniform play copying is wrong and only the rewards in
- * the context say where the key and the door are. This tests whether histories in which copying
- * fails make the cross-episode model read its context.
+ * the context say where the key and the door are. With these histories the cross-episode model
+ * reads its context and learns across episodes where key-door-ad-expert's copies (docs/mdp.md).
  */
 function keyDoorAdExpertMix(scale: MdpScale): MdpExperiment {
   const expert = keyDoorAdExpert(scale);
