@@ -7,6 +7,7 @@
  */
 import { IcrlError, show } from "../core/errors.js";
 import { fmt } from "../report/table.js";
+import { acrossRuns } from "./seeds.js";
 import type { BanditResults, MdpResults } from "../report/comparison-report.js";
 import type { Criterion } from "./bandit-presets.js";
 import type { MdpCriterion } from "./mdp-presets.js";
@@ -135,9 +136,8 @@ function checkReturnAbove(c: Extract<MdpCriterion, { kind: "return-above" }>, re
   return { text: c.text, value: diff, pass: diff > c.z * se, detail: `return at episode ${c.episode}: ${c.of} ${fmt(a)} ± ${fmt(r.episodeReturn.sem[e])} vs ${c.to} ${fmt(b)} ± ${fmt(o.episodeReturn.sem[e])}; difference ${fmt(diff)} ± ${fmt(se)} (${how}; needs > ${c.z} s.e.)` };
 }
 
-/** The standard error of the mean of per-run differences (sd across runs / √runs; NaN for one run). */
+/** The standard error of the mean of per-run differences (seeds.ts's across-run s.e.; NaN for one run). */
 function seOfRunDifferences(d: number[]): { se: number; how: string } {
-  const m = d.reduce((x, y) => x + y, 0) / d.length;
-  const se = d.length > 1 ? Math.sqrt(d.reduce((x, y) => x + (y - m) ** 2, 0) / (d.length - 1) / d.length) : NaN;
+  const se = d.length > 1 ? acrossRuns(d.map((x) => [x])).sem[0] : NaN;
   return { se, how: `s.e. across ${d.length} runs of each run's difference` };
 }
