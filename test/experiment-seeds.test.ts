@@ -159,6 +159,34 @@ test("darkroom-ad with two training seeds at a tiny budget: a folder per seed, e
   assert.equal(readFileSync(join(out, "results.json"), "utf8"), before);
 });
 
+test("--only-seed: one training seed into its own folders and no seeds' report; a later run over all seeds reuses it", async () => {
+  const base = mdpExperiment("darkroom-ad", "quick")!;
+  const exp = {
+    ...base,
+    generate: { ...base.generate, envParams: { size: 4, horizon: 5, split: "train" }, episodes: 4, tasks: 24, valTasks: 4, shardSize: 12 },
+    train: { ...base.train, steps: 3, batchSize: 4, dModel: 8, numLayers: 1, window: 10, evalEvery: 3, logEvery: 1, checkpointEvery: 3, valTrajectories: 4 },
+    evaluate: { ...base.evaluate, tasks: 4, episodes: 3, algos: ["optimal", "uniform"] },
+  };
+  const out = join(mkdtempSync(join(tmpdir(), "icrl-only-seed-")), "exp");
+  const one = await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 2, onlySeed: 1 });
+  assert.deepEqual(one.criteria, []);
+  assert.equal(one.results.seed, 8); // training seed 1 is the second: evaluation seed 7 + 1
+  for (const f of ["train-s1/model.safetensors", "eval-s1/results.json"]) assert.ok(existsSync(join(out, f)), f);
+  for (const f of ["train", "eval", "eval-seeds", "report.md"]) assert.ok(!existsSync(join(out, f)), f);
+  const seed1 = readFileSync(join(out, "eval-s1", "results.json"), "utf8");
+  const all = await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 2 });
+  assert.equal(readFileSync(join(out, "eval-s1", "results.json"), "utf8"), seed1, "seed 1's evaluation reused");
+  assert.equal(all.criteria.length, exp.criteria.length);
+  assert.ok(existsSync(join(out, "report.md")));
+  // the command line refuses a seed the preset does not train, and --ship beside it
+  const bad = runCli(["experiment", "darkroom-ad", "--only-seed", "5"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /invalid --only-seed: 5 \(allowed: darkroom-ad's training seeds 0, 1, 2; --train-seeds sets how many\)/);
+  const ship = runCli(["experiment", "darkroom-ad", "--only-seed", "1", "--ship"]);
+  assert.equal(ship.code, 2);
+  assert.match(ship.stderr, /--only-seed cannot be combined with --ship/);
+});
+
 test("darkroom-key-door-ad at a tiny budget: AD on Key-to-Door end to end (4-dimensional grid features, the trajectory picture on the grid)", async () => {
   const base = mdpExperiment("darkroom-key-door-ad", "quick")!;
   assert.equal(base.generate.env, "darkroom-key-door");

@@ -39,6 +39,7 @@ import { formatBytes, parameterCount, trainMemoryPlan } from "../nn/memory-plan.
 import { parseTransformerConfig } from "../nn/config.js";
 import { parseMdpEnvParams } from "../envs/tabular-mdp.js";
 import { existsSync } from "node:fs";
+import { IcrlError, invalid } from "../core/errors.js";
 import type { MdpExperiment } from "./mdp-presets.js";
 
 export interface ExperimentOptions {
@@ -51,6 +52,26 @@ export interface ExperimentOptions {
   trainSeeds?: number;
   /** copy the trained model(s) to models/ */
   ship?: boolean;
+  /**
+   * train and evaluate only this one of the training seeds (so that seeds can run in separate
+   * processes or machines on copies of the folder); the seeds' report is left to a run without it
+   */
+  onlySeed?: number;
+}
+
+/** The training seeds a preset trains with `trainSeeds` seeds. */
+export function presetTrainSeeds(found: ResolvedPreset, trainSeeds?: number): number[] {
+  const first = found.kind === "mdp" ? found.exp.train.seed : found.exp.runs[0].train.seed;
+  const n = trainSeeds ?? found.exp.trainSeeds ?? 1;
+  return Array.from({ length: n }, (_, i) => first + i);
+}
+
+/** Refuse an `--only-seed` that is not one of the preset's training seeds, or that is combined with --ship. */
+export function checkOnlySeed(found: ResolvedPreset, opts: ExperimentOptions): void {
+  if (opts.onlySeed === undefined) return;
+  const seeds = presetTrainSeeds(found, opts.trainSeeds);
+  if (!seeds.includes(opts.onlySeed)) throw invalid("--only-seed", opts.onlySeed, `${found.exp.name}'s training seeds ${seeds.join(", ")}; --train-seeds sets how many`);
+  if (opts.ship) throw new IcrlError("--only-seed cannot be combined with --ship: ship from a run over all training seeds");
 }
 
 export interface ExperimentOutcome {
@@ -80,8 +101,14 @@ export function experimentDryRun(found: ResolvedPreset, out: string, opts: Exper
 
 /** Run (or resume) every stage of a preset in `out` and report. */
 export async function runNamedExperiment(found: ResolvedPreset, out: string, opts: ExperimentOptions): Promise<ExperimentOutcome> {
+  checkOnlySeed(found, opts);
   const nSeeds = opts.trainSeeds ?? found.exp.trainSeeds ?? 1;
-  const over = nSeeds > 1 ? `mean ± s.e. over ${nSeeds} training seeds (each on its own evaluation seed)` : null;
+  const over =
+    opts.onlySeed !== undefined
+      ? `training seed ${opts.onlySeed} only (mean ± s.e. over its tasks; no checks: run without --only-seed for the seeds' report)`
+      : nSeeds > 1
+        ? `mean ± s.e. over ${nSeeds} training seeds (each on its own evaluation seed)`
+        : null;
   if (found.kind === "mdp") {
     const { results, criteria, timings, shipped } = await runMdpExperiment(found.exp, out, opts);
     const summary = [...(over ? [`${over}:`] : []), ...mdpTable(results).split("\n")];
@@ -127,7 +154,7 @@ function defaultAlgos(exp: BanditExperiment, run: ExperimentRun): string[] {
   return uniqueAlgoSpecs([...exp.baselines, ...run.generate.context.map((c) => c.algo)]);
 }
 
-type ExperimentOpts = { workers: number; tasks?: number; ship?: boolean; engine?: EngineName; trainSeeds?: number };
+type ExperimentOpts = { workers: number; tasks?: number; ship?: boolean; engine?: EngineName; trainSeeds?: number; onlySeed?: number };
 
 export interface BanditExperimentOutcome {
   results: Record<string, BanditResults>;
@@ -153,12 +180,12 @@ async function runStages(exp: BanditExperiment, out: string, opts: ExperimentOpt
     // 1. data (one dataset for every training seed), 2. training and 3. evaluation per training seed
     const spec = toGenerationSpec(generate);
     t.generateSeconds = await generateStage(tag, spec.tasks + spec.valTasks, "traj", (onShard) => generateDataset(spec, join(dir, "data"), { workers: generate.workers, onShard }));
-    const seeds = await trainAndEvaluateSeeds<BanditResults, typeof evaluate>({ dir, n, tag, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, runEvaluation });
+    const seeds = await trainAndEvaluateSeeds<BanditResults, typeof evaluate>({ dir, n, tag, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, runEvaluation, only: opts.onlySeed });
     const perSeed = seeds.runs;
     t.trainSeconds = seeds.trainSeconds.reduce((a, b) => a + b, 0);
     t.evaluateSeconds = seeds.evaluateSeconds;
     let res = perSeed[0];
-    if (n > 1) {
+    if (n > 1 && opts.onlySeed === undefined) {
       res = aggregateBanditRuns(perSeed, seeds.seeds);
       const agg = res;
       await inStagedDir(join(dir, "eval-seeds"), (d) => writeBanditReport(d, agg, `${tag}: mean ± s.e. over ${n} training seeds (each on its own evaluation seed)`));
@@ -167,6 +194,7 @@ async function runStages(exp: BanditExperiment, out: string, opts: ExperimentOpt
     timings[run.id || exp.name] = t;
   }
   const criteria: CriterionResult[] = [];
+  if (opts.onlySeed !== undefined) return { results, criteria, timings }; // one seed: the report waits for all of them
   const sweep = exp.runs.map((r) => ({ label: r.label, res: results[r.id || exp.name] }));
   for (const c of exp.criteria) criteria.push(checkCriterion(c, results[exp.runs[0].id || exp.name], sweep));
   await writeExperimentReport(exp, out, results, criteria);
@@ -289,7 +317,7 @@ export function mdpStageConfigs(exp: MdpExperiment, out: string, tasks?: number,
   return { data, generate: exp.generate, train, evaluate };
 }
 
-type MdpExperimentOpts = { workers: number; tasks?: number; engine?: EngineName; trainSeeds?: number; ship?: boolean };
+type MdpExperimentOpts = { workers: number; tasks?: number; engine?: EngineName; trainSeeds?: number; ship?: boolean; onlySeed?: number };
 
 export interface MdpExperimentOutcome {
   results: MdpResults;
@@ -309,12 +337,13 @@ async function runMdpStages(exp: MdpExperiment, out: string, opts: MdpExperiment
   const n = opts.trainSeeds ?? exp.trainSeeds ?? 1;
   const timings: Record<string, number> = {};
   timings.generateSeconds = await generateStage(exp.name, generate.tasks + generate.valTasks, "seq", (onShard) => generateMdpDataset(generate, data, { workers: opts.workers, onShard }));
-  const done = await trainAndEvaluateSeeds<MdpResults, typeof evaluate>({ dir: out, n, tag: exp.name, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, runEvaluation: runMdpEvaluation });
+  const done = await trainAndEvaluateSeeds<MdpResults, typeof evaluate>({ dir: out, n, tag: exp.name, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, runEvaluation: runMdpEvaluation, only: opts.onlySeed });
   const { runs, seeds } = done;
   timings.trainSeconds = done.trainSeconds.reduce((a, b) => a + b, 0);
   if (n > 1) done.trainSeconds.forEach((x, i) => (timings[`trainSeconds_s${seeds[i]}`] = x));
   timings.evaluateSeconds = done.evaluateSeconds;
   let res = runs[0];
+  if (opts.onlySeed !== undefined) return { results: res, criteria: [], timings }; // one seed: the report waits for all of them
   if (n > 1) {
     res = aggregateMdpRuns(runs, seeds);
     await inStagedDir(join(out, "eval-seeds"), (dir) => writeMdpReport(dir, res, { title: `${res.env}: mean ± s.e. over ${n} training seeds (each on its own evaluation seed)`, over: "training seeds (the s.e. is the spread across runs)" }));

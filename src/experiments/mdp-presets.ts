@@ -433,6 +433,33 @@ function dptKeyDoor(scale: MdpScale): MdpExperiment {
   };
 }
 
+/** Episode stride of key-door-ad-subsampled's histories: every second episode of the source's. */
+const KEY_DOOR_STRIDE = 2;
+
+/**
+ * `key-door-ad-subsampled`: darkroom-key-door-ad with AD's subsampled learning histories, the
+ * change that made AD learn faster than its source on Dark Room (darkroom-ad-subsampled). The
+ * source (the same Q-learning) plays 100 episodes per task and the history keeps every second
+ * (50 episodes), so consecutive episodes in the context differ by two of the source's updates:
+ * copying the previous episode predicts the label less well, and the rewards in the window more.
+ */
+function keyDoorAdSubsampled(scale: MdpScale): MdpExperiment {
+  const base = darkroomKeyDoorAd(scale);
+  const kept = 50;
+  return {
+    ...base,
+    name: "key-door-ad-subsampled",
+    title: "Algorithm distillation on Dark Key-to-Door from subsampled learning histories",
+    reproduces: "Laskin et al. (2022) algorithm distillation on Dark Key-to-Door, with subsampled learning histories",
+    deviations: [
+      `learning histories keep every ${KEY_DOOR_STRIDE}nd of the source's ${kept * KEY_DOOR_STRIDE} episodes (${kept} kept, ${kept * 50} steps)`,
+      ...base.deviations.map((d) => d.replace("3000 learning histories of 100 episodes", `3000 learning histories of ${kept} kept episodes`)),
+    ],
+    generate: { ...base.generate, episodes: kept, episodeStride: KEY_DOOR_STRIDE },
+    shipAs: "ad-key-door-subsampled",
+  };
+}
+
 /** The AD^ε source of key-door-ad-noise: the oracle with ε-greedy noise annealed from 1 to 0 over the first half of the history. */
 export const KEY_DOOR_NOISE_SOURCE = "noisy-optimal:eps0=1:eps1=0:frac=0.5";
 
@@ -516,6 +543,7 @@ const BUILDERS: Record<string, (s: MdpScale) => MdpExperiment> = {
   "darkroom-ad-subsampled": darkroomAdSubsampled,
   "darkroom-key-door-ad": darkroomKeyDoorAd,
   "dpt-key-door": dptKeyDoor,
+  "key-door-ad-subsampled": keyDoorAdSubsampled,
   "key-door-ad-noise": keyDoorAdNoise,
   "key-door-ad-expert": keyDoorAdExpert,
   "key-door-ad-expert-mix": keyDoorAdExpertMix,

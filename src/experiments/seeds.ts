@@ -186,6 +186,8 @@ export async function trainAndEvaluateSeeds<R, E extends { seed: number; model: 
   evaluate: E;
   meta: Record<string, unknown>;
   runEvaluation: (ev: E, out: string, label: string) => Promise<R>;
+  /** train and evaluate only this training seed (one of train.seed, …, train.seed + n - 1) */
+  only?: number;
 }): Promise<{ runs: R[]; seeds: number[]; trainSeconds: number[]; evaluateSeconds: number }> {
   const runs: R[] = [];
   const seeds: number[] = [];
@@ -194,6 +196,7 @@ export async function trainAndEvaluateSeeds<R, E extends { seed: number; model: 
   for (let i = 0; i < o.n; i++) {
     const dirs = seedDirs(o.dir, i);
     const seed = o.train.seed + i;
+    if (o.only !== undefined && seed !== o.only) continue;
     const seedTag = o.n > 1 ? ` (training seed ${seed}, ${i + 1}/${o.n})` : "";
     let t0 = performance.now();
     const tr = await runTraining({ ...o.train, seed }, dirs.train, o.meta, `${o.tag} train${seedTag}`, o.workers);

@@ -22,6 +22,7 @@ interface Flags {
   ship?: boolean;
   engine?: string;
   trainSeeds?: number;
+  onlySeed?: number;
 }
 
 export function register(program: Command): void {
@@ -36,6 +37,7 @@ export function register(program: Command): void {
     .option("--dry-run", "print the stage configs (YAML) and exit")
     .option("--run", "with --scale paper: actually run it (days to months of CPU)")
     .option("--train-seeds <n>", "train (and evaluate) this many training seeds and report the mean ± s.e. across them (default: the preset's, e.g. 3 for darkroom-ad)", intFlag("train-seeds"))
+    .option("--only-seed <seed>", "train and evaluate only this training seed (e.g. 3 of 1, 2, 3), to run seeds in separate processes or machines; a later run without it reuses the seeds done and writes the seeds' report", intFlag("only-seed"))
     .option("--ship", "copy the trained model(s) to models/<preset>.safetensors")
     .option("--engine <name>", "training and deployment engine: wasm (icrl's SIMD kernels, float32; the presets' default) or jax (the jax-js reference), on the CPU")
     .option("--device <name>", "device: cpu (default) or webgpu (a GPU through WebGPU: Dawn in Node; float32; see docs/neural-core.md)")
@@ -45,7 +47,7 @@ export function register(program: Command): void {
       const scale = flags.scale ?? "quick";
       const found = resolvePreset(preset, scale);
       const out = flags.out ?? experimentDir(found);
-      const opts = { workers: flags.workers ?? 2, tasks: flags.tasks, engine, trainSeeds: flags.trainSeeds, ship: flags.ship };
+      const opts = { workers: flags.workers ?? 2, tasks: flags.tasks, engine, trainSeeds: flags.trainSeeds, ship: flags.ship, onlySeed: flags.onlySeed };
       if (flags.dryRun || (scale === "paper" && !flags.run)) {
         process.stdout.write(experimentDryRun(found, out, opts));
         if (scale === "paper" && !flags.dryRun) process.stdout.write("# paper scale is config only: add --run to execute it\n");
@@ -55,7 +57,8 @@ export function register(program: Command): void {
       const r = await runNamedExperiment(found, out, opts);
       const mins = (performance.now() - t0) / 60000;
       const { generateSeconds: g, trainSeconds: t, evaluateSeconds: e } = r.timings;
-      const lines = [`${preset} (${scale}) finished in ${mins.toFixed(1)} min (generate ${g.toFixed(0)} s, train ${t.toFixed(0)} s, evaluate ${e.toFixed(0)} s): ${out}/report.md`, ...r.summary.map((l) => `  ${l}`)];
+      const where = flags.onlySeed === undefined ? `${out}/report.md` : `${out} (training seed ${flags.onlySeed} only)`;
+      const lines = [`${preset} (${scale}) finished in ${mins.toFixed(1)} min (generate ${g.toFixed(0)} s, train ${t.toFixed(0)} s, evaluate ${e.toFixed(0)} s): ${where}`, ...r.summary.map((l) => `  ${l}`)];
       for (const c of r.criteria) lines.push(`  [${c.pass ? "pass" : "FAIL"}] ${c.text}: ${c.detail}`);
       for (const f of r.shipped) lines.push(`  shipped ${f}`);
       process.stdout.write(lines.join("\n") + "\n");
