@@ -134,7 +134,8 @@ export function startPretraining(cfg: PretrainConfig, source: SequenceSource, re
     },
     validationLoss() {
       const v = source.validation();
-      return v ? validationLoss(evalEngine, state.params, v, cfg.batchSize) : NaN;
+      // in chunks of one micro-batch: a batch that trains only in micro-batches (wasm's 4 GiB) validates the same way
+      return v ? validationLoss(evalEngine, state.params, v, Math.ceil(cfg.batchSize / cfg.microBatches)) : NaN;
     },
     dispose() {
       trainStep.dispose();
