@@ -126,8 +126,9 @@ test("deployment on 2 threads takes the same actions as on 1 (row groups fixed, 
   assert.deepEqual(Array.from(two), Array.from(one));
 });
 
-test("encodeLinStep rows equal the rows of encodeLinBatch", () => {
-  const layout = { numArms: 4, dim: 3 };
+for (const rewardPerArm of [false, true])
+test(`encodeLinStep rows equal the rows of encodeLinBatch${rewardPerArm ? " (rewardPerArm)" : ""}`, () => {
+  const layout = { numArms: 4, dim: 3, rewardPerArm };
   const tasks = Array.from({ length: 2 }, (_, i) => dist.sample(Rng.derive(8, i)));
   const actions = [Int32Array.from([1, 3, 0]), Int32Array.from([2, 2, 1])];
   const rewards = [Float64Array.from([0.5, -1, 2]), Float64Array.from([1.5, 0.25, -0.75])];
@@ -145,4 +146,13 @@ test("encodeLinStep rows equal the rows of encodeLinBatch", () => {
       }
     }
   }
+  // the reward token of step 1 of task 0 (action 3, reward -1): Lin's [0 (A·d) | onehot(3) | -1 | 1 | 4],
+  // with rewardPerArm also -1 in slot 3 of the first A·d
+  const want = new Array<number>(F).fill(0);
+  want[12 + 3] = 1;
+  want[16] = -1;
+  want[17] = 1;
+  want[18] = 4;
+  if (rewardPerArm) want[3] = -1;
+  assert.deepEqual(Array.from(batch.tokens.data.subarray(3 * F, 4 * F)), want);
 });

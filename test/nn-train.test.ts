@@ -132,6 +132,9 @@ test("config validation names field, value and allowed range", () => {
   assert.throws(() => createTransformer({ ...linCfg, dModel: 0 }), /invalid model.dModel: 0 \(allowed: an integer >= 1\)/);
   assert.throws(() => createTransformer({ ...linCfg, backbone: "lstm" as never }), /invalid model.backbone: "lstm" \(allowed: one of "gpt", "relu"\)/);
   assert.throws(() => createTransformer({ ...linCfg, bogus: 1 } as never), /invalid model.bogus: 1 \(allowed: no such field\)/);
+  assert.throws(() => createTransformer({ ...linCfg, layout: "dpt", rewardPerArm: true }), /invalid model.rewardPerArm: true \(allowed: only with layout "lin" \(this model's layout: dpt\)\)/);
+  assert.equal(createTransformer({ ...linCfg, rewardPerArm: true }).config.rewardPerArm, true);
+  assert.ok(!("rewardPerArm" in createTransformer({ ...linCfg, rewardPerArm: false }).config), "absent unless true: earlier checkpoints' configs compare equal");
   assert.throws(() => makeTrainStep(createTransformer(linCfg), { kind: "adamw", lr: -1 }), IcrlError);
 });
 

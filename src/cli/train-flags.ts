@@ -31,6 +31,7 @@ export const TRAIN_FIELD_FLAGS: readonly FieldFlag[] = [
   ["--seed <s>", "seed", "int", "pretrain"],
   ["--short-horizon <h>", "shortHorizon", "int", "pretrain"],
   ["--short-steps <n>", "shortSteps", "int", "pretrain"],
+  ["--reward-per-arm", "rewardPerArm", "bool", "pretrain"],
   ["--window <W>", "window", "int", "mdp"],
   ["--time <kind>", "time", "text", "mdp"],
   ["--features <kind>", "features", "text", "mdp"],
@@ -65,6 +66,7 @@ export interface TrainFlags {
   out?: string;
   shortHorizon?: number;
   shortSteps?: number;
+  rewardPerArm?: boolean;
   window?: number;
   time?: string;
   features?: string;

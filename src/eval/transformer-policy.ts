@@ -113,7 +113,7 @@ export class TransformerBanditPolicy implements BatchBanditPolicy {
   private logitsOf(t: number, async = false): ArrayLike<number> | Promise<ArrayLike<number>> {
     const B = this.tasks.length;
     const A = this.model.config.numArms;
-    const layout = { numArms: A, dim: this.tasks[0].dim, paddedTokenDim: this.model.config.paddedTokenDim };
+    const layout = { numArms: A, dim: this.tasks[0].dim, paddedTokenDim: this.model.config.paddedTokenDim, rewardPerArm: this.model.config.rewardPerArm === true };
     if (t >= this.horizon) throw new RangeError(`step ${t} is beyond the policy's horizon ${this.horizon}`);
     if (this.decoder) {
       const prevA = t > 0 ? Int32Array.from(this.actions, (a) => a[t - 1]) : null;

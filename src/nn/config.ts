@@ -41,6 +41,8 @@ export const TransformerConfigSchema = z
     mlpRatio: posInt().optional(),
     layerNormEps: z.number().positive("a number > 0").default(1e-5),
     dtype: z.enum(["float32", "float64"]).default("float32"),
+    /** Lin's layout only: the reward token also carries r·onehot(a) in its first A slots (see nn/tokens.ts). */
+    rewardPerArm: z.boolean().optional(),
   })
   .strict();
 
@@ -60,6 +62,8 @@ export interface TransformerConfig {
   mlpRatio: number;
   layerNormEps: number;
   dtype: "float32" | "float64";
+  /** Lin's layout only: the reward token also carries r·onehot(a) (present only when true). */
+  rewardPerArm?: true;
 }
 
 /** Convert a zod failure into an IcrlError naming the first offending field. */
@@ -85,6 +89,7 @@ export function parseTransformerConfig(input: unknown): TransformerConfig {
   const padded = c.paddedTokenDim ?? Math.ceil(c.tokenDim / 8) * 8;
   if (padded < c.tokenDim) throw invalid("model.paddedTokenDim", padded, `an integer >= tokenDim (${c.tokenDim})`);
   if (c.dModel % c.numHeads !== 0) throw invalid("model.numHeads", c.numHeads, `a divisor of dModel (${c.dModel})`);
+  if (c.rewardPerArm && c.layout !== "lin") throw invalid("model.rewardPerArm", c.rewardPerArm, `only with layout "lin" (this model's layout: ${c.layout})`);
   return {
     backbone: c.backbone,
     layout: c.layout,
@@ -98,6 +103,7 @@ export function parseTransformerConfig(input: unknown): TransformerConfig {
     mlpRatio: c.mlpRatio ?? (c.backbone === "gpt" ? 4 : 1),
     layerNormEps: c.layerNormEps,
     dtype: c.dtype,
+    ...(c.rewardPerArm ? { rewardPerArm: true as const } : {}),
   };
 }
 

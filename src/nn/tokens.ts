@@ -6,6 +6,9 @@
  * A·d + A + 3:
  *   token 2t   (action-set token):    [vec(action_set) (A·d) | 0 (A) | 0 | 1 | 2t + 1]
  *   token 2t+1 (action-reward token): [0 (A·d) | onehot(a_t) (A) | r_t | 1 | 2t + 2]
+ * With `rewardPerArm`, the reward token also holds r_t·onehot(a_t) in its first A slots (zero in
+ * Lin's layout; A·d >= A): the reward lands in its arm's coordinate, so one attention head can sum
+ * each arm's rewards, where Lin's scalar r_t needs an MLP to multiply it into the arm's slot first.
  * The last feature is the raw integer position (not normalised). The prediction for step t is read
  * at token 2t, which sees the action set and steps 0..t-1. At deployment the history of t steps is
  * followed by the action-set token 2t (Lin's test-mode token has position feature 1 + 2t), which is
@@ -60,6 +63,8 @@ export interface LinLayout {
   /** Round the token count 2T up to a multiple of this (default 8) with weight-0 steps (see DptLayout). */
   seqMultiple?: number;
   dtype?: FloatDType;
+  /** The reward token also carries r·onehot(a) in its first A slots (the model config's `rewardPerArm`). */
+  rewardPerArm?: boolean;
 }
 
 /** A model-ready host batch: tokens [B, S, F], labels [B, P] int32, weights [B, P]. */
@@ -88,9 +93,10 @@ function writeLinActionSetToken(dst: Float32Array | Float64Array, o: number, act
   dst[o + F - 1] = 2 * t + 1;
 }
 
-/** Token 2t+1 of Lin's layout at offset `o` of a zeroed buffer: [0 | onehot(a_t) | r_t | 1 | 2t+2]. */
-function writeLinRewardToken(dst: Float32Array | Float64Array, o: number, action: number, reward: number, t: number, A: number, d: number): void {
+/** Token 2t+1 of Lin's layout at offset `o` of a zeroed buffer: [0 | onehot(a_t) | r_t | 1 | 2t+2] (with `perArm`, r_t also in slot a_t of the first A). */
+function writeLinRewardToken(dst: Float32Array | Float64Array, o: number, action: number, reward: number, t: number, A: number, d: number, perArm = false): void {
   const F = linTokenDim(A, d);
+  if (perArm) dst[o + action] = reward;
   dst[o + A * d + action] = 1;
   dst[o + A * d + A] = reward;
   dst[o + F - 2] = 1;
@@ -117,7 +123,7 @@ export function encodeLinStep(
   prevActions: ArrayLike<number> | null,
   prevRewards: ArrayLike<number> | null,
   t: number,
-  layout: Pick<LinLayout, "numArms" | "dim" | "paddedTokenDim" | "dtype">,
+  layout: Pick<LinLayout, "numArms" | "dim" | "paddedTokenDim" | "dtype" | "rewardPerArm">,
 ): LinStepTokens {
   const { numArms: A, dim: d } = layout;
   const F = linTokenDim(A, d);
@@ -132,7 +138,7 @@ export function encodeLinStep(
     if (actionSets[b].length !== A * d) throw invalid(`actionSets[${b}].length`, actionSets[b].length, `A·d = ${A * d}`);
     const o = b * 2 * Fp;
     if (t === 0) writeLinActionSetToken(tokens, o, actionSets[b], 0, A, d);
-    else writeLinRewardToken(tokens, o, checkAction(`prevActions[${b}]`, prevActions![b], A), prevRewards![b], t - 1, A, d);
+    else writeLinRewardToken(tokens, o, checkAction(`prevActions[${b}]`, prevActions![b], A), prevRewards![b], t - 1, A, d, layout.rewardPerArm === true);
     writeLinActionSetToken(tokens, o + Fp, actionSets[b], t, A, d);
   }
   return { tokens: { dtype, shape: [B, 2, Fp], data: tokens }, positions: Int32Array.from(t === 0 ? [0, 0] : [2 * t - 1, 2 * t]) };
@@ -168,7 +174,7 @@ export function encodeLinBatch(trajs: readonly LinTrajectory[], layout: LinLayou
       writeLinActionSetToken(tokens, even, tr.actionSet, t, A, d);
       if (t < len) {
         const a = checkAction(`trajectories[${b}].actions[${t}]`, tr.actions[t], A);
-        writeLinRewardToken(tokens, odd, a, tr.rewards[t], t, A, d);
+        writeLinRewardToken(tokens, odd, a, tr.rewards[t], t, A, d, layout.rewardPerArm === true);
         labels[b * T + t] = checkAction(`trajectories[${b}].labels[${t}]`, lab[t], A);
         weights[b * T + t] = 1;
       }

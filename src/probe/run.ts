@@ -178,7 +178,7 @@ function transformerStates(model: TransformerModel, params: Params, h: Histories
   const d = h.tasks[0].dim;
   const batch = encodeLinBatch(
     h.tasks.map((task, i) => ({ actionSet: task.actionSet, actions: h.actions[i], rewards: h.rewards[i] })),
-    { numArms: A, dim: d, horizon: T, paddedTokenDim: cfg.paddedTokenDim, dtype: cfg.dtype },
+    { numArms: A, dim: d, horizon: T, paddedTokenDim: cfg.paddedTokenDim, dtype: cfg.dtype, rewardPerArm: cfg.rewardPerArm === true },
   );
   const S = batch.tokens.shape[1];
   const D = cfg.dModel;
@@ -376,7 +376,7 @@ export async function runProbe(config: ProbeConfig, onProgress?: ProbeProgress):
     });
     const host = paramsToHost(ck.params);
     attentionOf = (h) => {
-      const tokens = encodeLinBatch([{ actionSet: h.tasks[0].actionSet, actions: h.actions[0], rewards: h.rewards[0] }], { numArms: envParams.numArms, dim: envParams.dim, horizon: T, paddedTokenDim: mc.paddedTokenDim, dtype: "float64" }).tokens;
+      const tokens = encodeLinBatch([{ actionSet: h.tasks[0].actionSet, actions: h.actions[0], rewards: h.rewards[0] }], { numArms: envParams.numArms, dim: envParams.dim, horizon: T, paddedTokenDim: mc.paddedTokenDim, dtype: "float64", rewardPerArm: mc.rewardPerArm === true }).tokens;
       const m = attentionMaps(mc, host, tokens.data, 2 * T);
       return { weights: m.weights, layers: m.layers, heads: m.heads, S: m.S, relu: mc.backbone === "relu" };
     };

@@ -59,6 +59,11 @@ export const PretrainConfigSchema = z.strictObject({
   shortHorizon: posInt(1_000_000).optional().describe("bandit datasets: horizon of the first --short-steps steps (a horizon curriculum; with --short-steps)"),
   shortSteps: z.number().int("an integer").positive("a positive integer").optional().describe("bandit datasets: train the first this many steps on each trajectory's first --short-horizon steps"),
   /**
+   * Bandit datasets: put each reward also in its arm's coordinate of the reward token (r·onehot(a),
+   * nn/tokens.ts), so that one attention head can average each arm's rewards. Off: Lin's tokens.
+   */
+  rewardPerArm: z.boolean().optional().describe("bandit datasets: the reward token also holds r·onehot(a), each reward in its arm's slot (default: Lin's tokens, the reward as one scalar)"),
+  /**
    * Gradient engine: "wasm" = icrl's SIMD kernels (float32, the fastest), "jax" = the jax-js
    * reference. The two round differently, so a run resumes on the engine it started with.
    */

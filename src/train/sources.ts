@@ -41,6 +41,7 @@ export function modelConfigFor(cfg: PretrainConfig, m: Manifest): TransformerCon
     numArms: p.numArms,
     maxPositions: padWidth(2 * p.horizon) + 8, // token encoders pad sequences to a multiple of 8
     dtype: "float32",
+    ...(cfg.rewardPerArm ? { rewardPerArm: true } : {}),
   };
 }
 
@@ -82,7 +83,7 @@ export function batchFor(cfg: PretrainConfig, split: LoadedSplit, step: number):
     const tr = trajectory(split, r.int(split.n));
     trajs.push(h < split.T ? prefix(tr, h) : tr);
   }
-  return encodeLinBatch(trajs, { numArms: split.A, dim: split.d, horizon: h });
+  return encodeLinBatch(trajs, { numArms: split.A, dim: split.d, horizon: h, rewardPerArm: cfg.rewardPerArm === true });
 }
 
 /** Lin et al.'s bandit layout (two tokens per step) over a bandit dataset. */
@@ -100,7 +101,7 @@ export function banditSource(cfg: PretrainConfig): SequenceSource {
       const n = Math.min(cfg.valTrajectories, val.n);
       return encodeLinBatch(
         Array.from({ length: n }, (_, i) => trajectory(val, i)),
-        { numArms: val.A, dim: val.d, horizon: val.T },
+        { numArms: val.A, dim: val.d, horizon: val.T, rewardPerArm: cfg.rewardPerArm === true },
       );
     }),
   };

@@ -534,6 +534,7 @@ export class BanditMode {
       dim: s.tasks[task].dim,
       horizon: L.horizon,
       paddedTokenDim: cfg.paddedTokenDim,
+      rewardPerArm: cfg.rewardPerArm === true,
     });
     const q = 2 * (t - 1);
     const maps = attentionMaps(cfg, L.host, batch.tokens.data, q + 1);

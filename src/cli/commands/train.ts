@@ -21,7 +21,7 @@ export function resolveTrainConfig(flags: Flags): TrainConfig {
   const data = flags.data ?? (flags.config ? loadConfigFile(flags.config).data : undefined);
   for (const [flag, v] of layoutFlags)
     if (v !== undefined && typeof data === "string" && !isMdpDataset(data)) throw new IcrlError(`invalid ${flag}: ${show(v)} (allowed: only with an MDP dataset; ${show(data)} is a bandit dataset, whose tokens are Lin et al.'s two per step)`);
-  for (const [flag, v] of [["--short-horizon", flags.shortHorizon], ["--short-steps", flags.shortSteps]] as const)
+  for (const [flag, v] of [["--short-horizon", flags.shortHorizon], ["--short-steps", flags.shortSteps], ["--reward-per-arm", flags.rewardPerArm]] as const)
     if (v !== undefined && typeof data === "string" && isMdpDataset(data)) throw new IcrlError(`invalid ${flag}: ${show(v)} (allowed: only with a bandit dataset; ${show(data)} is an MDP dataset)`);
   return parseTrainConfig(rawTrainConfig(flags), flags.config ? `config file ${show(flags.config)}` : "flags");
 }
