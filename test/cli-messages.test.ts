@@ -30,7 +30,7 @@ const CASES: { name: string; args: () => string[]; line: RegExp }[] = [
   {
     name: "a mistyped experiment preset lists all of them",
     args: () => ["experiment", "lin-fig1-lft"],
-    line: /^icrl: error: invalid preset: "lin-fig1-lft" \(allowed: lin-fig1-left, lin-fig1-right, lin-ad-ucb-bernoulli, lin-ratio-sweep, dpt-gaussian, dpt-linear, dpt-darkroom, dpt-darkroom-plain, dpt-darkroom-9x9, lin-ucbvi-mdp, darkroom-ad-qlearning, darkroom-ad, darkroom-ad-subsampled, darkroom-key-door-ad, dpt-key-door, key-door-ad-noise, key-door-ad-expert, key-door-ad-expert-mix; did you mean "lin-fig1-left"\?\)$/,
+    line: /^icrl: error: invalid preset: "lin-fig1-lft" \(allowed: lin-fig1-left, lin-fig1-right, lin-ad-ucb-bernoulli, lin-ratio-sweep, dpt-gaussian, dpt-linear, dpt-darkroom, dpt-darkroom-plain, dpt-darkroom-9x9, lin-ucbvi-mdp, darkroom-ad-qlearning, darkroom-ad, darkroom-ad-subsampled, darkroom-key-door-ad, dpt-key-door, key-door-ad-subsampled, key-door-ad-noise, key-door-ad-expert, key-door-ad-expert-mix; did you mean "lin-fig1-left"\?\)$/,
   },
   {
     name: "an unknown MDP context algorithm lists random with the algorithms",
