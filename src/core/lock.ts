@@ -5,7 +5,8 @@
  * time). A lock left by a process that no longer exists on this host is taken over; the takeover
  * is itself race-free (the stale file is renamed away by exactly one taker and checked).
  *
- * The lock file is created with O_EXCL, so two processes can never both create it. Locks are
+ * The lock file is created by a hard link from a temp file holding its content (link is atomic and
+ * fails when the target exists), so two processes can never both create it, and it is never empty. Locks are
  * re-entrant within a process (nested library calls on the same folder) and released on exit,
  * including exits through process.exit() in signal handlers.
  */
@@ -48,20 +49,29 @@ function readHolder(path: string): Holder | null {
   }
 }
 
+/**
+ * Create the lock file with its content in one step: the holder is written to a private temp file
+ * that is then hard-linked to the lock path (link fails with EEXIST when the lock exists). So a
+ * lock file that exists always holds its holder; an O_EXCL create followed by a write left an
+ * instant in which a second process read an empty lock (and a writer paused there kept it empty).
+ */
 function tryCreate(path: string, text: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, "wx");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw e;
-  }
+  const temp = `${path}.new-${process.pid}`;
+  const fd = openSync(temp, "w");
   try {
     writeSync(fd, text);
   } finally {
     closeSync(fd);
   }
-  return true;
+  try {
+    linkSync(temp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  } finally {
+    rmSync(temp, { force: true });
+  }
 }
 
 function describe(h: Holder | null): string {
@@ -93,7 +103,8 @@ export function acquireOutLock(out: string, command: string): string {
       return path;
     }
     const h = readHolder(path);
-    // A lock being written this instant reads as empty: give its writer a moment.
+    // A lock is never empty when created here; one that reads as empty (an older icrl, or a file
+    // being removed this instant) gets a moment before it is reported.
     if (!h && attempt < 2) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
       continue;
