@@ -128,17 +128,22 @@ test("return-above: one algorithm's return above another's at an episode, the di
   assert.throws(() => checkMdpCriterion({ ...c, to: "nope" }, two([1, 5], [1, 3], 7)), /no algorithm "nope"/);
 });
 
-test("darkroom-ad with two training seeds at a tiny budget: a folder per seed, each on its own evaluation seed, one aggregate report; a rerun resumes to the same numbers", async () => {
+/** darkroom-ad at a tiny budget (a 4×4 room, 3 optimizer steps of a 1-layer model): seconds per seed. */
+function tinyDarkroomAd() {
   const base = mdpExperiment("darkroom-ad", "quick")!;
-  assert.equal(base.trainSeeds, 3);
-  assert.equal(base.shipAs, "ad-darkroom");
-  const exp = {
+  return {
     ...base,
     generate: { ...base.generate, envParams: { size: 4, horizon: 5, split: "train" }, episodes: 4, tasks: 24, valTasks: 4, shardSize: 12 },
     train: { ...base.train, steps: 3, batchSize: 4, dModel: 8, numLayers: 1, window: 10, evalEvery: 3, logEvery: 1, checkpointEvery: 3, valTrajectories: 4 },
     evaluate: { ...base.evaluate, tasks: 4, episodes: 3, algos: ["optimal", "uniform"] },
-    criteria: [{ kind: "return-rises" as const, of: "transformer", from: 1, to: 3, z: 3, text: "rises" }],
   };
+}
+
+test("darkroom-ad with two training seeds at a tiny budget: a folder per seed, each on its own evaluation seed, one aggregate report; a rerun resumes to the same numbers", async () => {
+  const base = mdpExperiment("darkroom-ad", "quick")!;
+  assert.equal(base.trainSeeds, 3);
+  assert.equal(base.shipAs, "ad-darkroom");
+  const exp = { ...tinyDarkroomAd(), criteria: [{ kind: "return-rises" as const, of: "transformer", from: 1, to: 3, z: 3, text: "rises" }] };
   const out = join(mkdtempSync(join(tmpdir(), "icrl-seeds-")), "exp");
   const { results, criteria } = await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 2 });
   for (const f of ["train/model.safetensors", "train-s1/model.safetensors", "eval/results.json", "eval-s1/results.json", "eval-seeds/report.md", "eval-seeds/plots/returns.png", "report.md", "results.json"]) assert.ok(existsSync(join(out, f)), f);
@@ -160,13 +165,7 @@ test("darkroom-ad with two training seeds at a tiny budget: a folder per seed, e
 });
 
 test("--only-seed: one training seed into its own folders and no seeds' report; a later run over all seeds reuses it", async () => {
-  const base = mdpExperiment("darkroom-ad", "quick")!;
-  const exp = {
-    ...base,
-    generate: { ...base.generate, envParams: { size: 4, horizon: 5, split: "train" }, episodes: 4, tasks: 24, valTasks: 4, shardSize: 12 },
-    train: { ...base.train, steps: 3, batchSize: 4, dModel: 8, numLayers: 1, window: 10, evalEvery: 3, logEvery: 1, checkpointEvery: 3, valTrajectories: 4 },
-    evaluate: { ...base.evaluate, tasks: 4, episodes: 3, algos: ["optimal", "uniform"] },
-  };
+  const exp = tinyDarkroomAd();
   const out = join(mkdtempSync(join(tmpdir(), "icrl-only-seed-")), "exp");
   const one = await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 2, onlySeed: 1 });
   assert.deepEqual(one.criteria, []);
