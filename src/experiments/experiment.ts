@@ -62,8 +62,7 @@ export interface ExperimentOptions {
 /** The training seeds a preset trains with `trainSeeds` seeds. */
 export function presetTrainSeeds(found: ResolvedPreset, trainSeeds?: number): number[] {
   const first = found.kind === "mdp" ? found.exp.train.seed : found.exp.runs[0].train.seed;
-  const n = trainSeeds ?? found.exp.trainSeeds ?? 1;
-  return Array.from({ length: n }, (_, i) => first + i);
+  return trainSeedList(first, trainSeeds ?? found.exp.trainSeeds ?? 1);
 }
 
 /** Refuse an `--only-seed` that is not one of the preset's training seeds, or that is combined with --ship. */
@@ -297,7 +296,7 @@ export function memoryPlanText(generate: GenerateConfig, train: PretrainConfig):
 export function dryRunText(exp: BanditExperiment, out: string, workers: number, tasks?: number, engine?: EngineName, trainSeeds?: number): string {
   const parts: string[] = [`# ${exp.name} (${exp.scale}): ${exp.title}`, `# reproduces: ${exp.reproduces}`];
   const n = trainSeeds ?? exp.trainSeeds ?? 1;
-  if (n > 1) parts.push(`# training seeds ${Array.from({ length: n }, (_, i) => exp.runs[0].train.seed + i).join(", ")}: seed i trains into <run>/train-s<i> (the first into train/) and evaluates on evaluation seed ${exp.runs[0].evaluate.seed} + i; the report gives the mean ± s.e. across seeds`);
+  if (n > 1) parts.push(`# training seeds ${trainSeedList(exp.runs[0].train.seed, n).join(", ")}: seed i trains into <run>/train-s<i> (the first into train/) and evaluates on evaluation seed ${exp.runs[0].evaluate.seed} + i; the report gives the mean ± s.e. across seeds`);
   if (exp.deviations.length) parts.push(`# differences from the paper: ${exp.deviations.join("; ")}`);
   for (const run of exp.runs) {
     const { generate, train, evaluate, dir } = stageConfigs(exp, run, out, workers, tasks, engine);
@@ -417,16 +416,16 @@ function dataEfficiencyLines(res: MdpResults): string[] {
   return lines;
 }
 
-/** Training seeds of a run: seed i of n trains with train.seed + i and evaluates on evaluate.seed + i. */
-export function trainSeedList(exp: MdpExperiment, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => exp.train.seed + i);
+/** Training seeds of a run whose first is `first`: seed i of n trains with first + i and evaluates on evaluate.seed + i. */
+export function trainSeedList(first: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => first + i);
 }
 
 export function mdpDryRunText(exp: MdpExperiment, out: string, tasks?: number, engine?: EngineName, trainSeeds?: number): string {
   const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, tasks, engine);
   const parts = [`# ${exp.name} (${exp.scale}): ${exp.title}`, `# reproduces: ${exp.reproduces}`];
   const n = trainSeeds ?? exp.trainSeeds ?? 1;
-  if (n > 1) parts.push(`# training seeds ${trainSeedList(exp, n).join(", ")}: seed i trains into ${seedDirs(out, 1).train.replace(/1$/, "<i>")} (the first into train/) and evaluates on evaluation seed ${evaluate.seed} + i; the report gives the mean ± s.e. across seeds`);
+  if (n > 1) parts.push(`# training seeds ${trainSeedList(exp.train.seed, n).join(", ")}: seed i trains into ${seedDirs(out, 1).train.replace(/1$/, "<i>")} (the first into train/) and evaluates on evaluation seed ${evaluate.seed} + i; the report gives the mean ± s.e. across seeds`);
   if (exp.deviations.length) parts.push(`# differences from the paper: ${exp.deviations.join("; ")}`);
   parts.push(mdpMemoryPlanText(generate, train));
   parts.push(stringify({ generate: { ...generate, out: data }, train: { ...train, out: join(out, "train") }, evaluate: { ...evaluate, out: join(out, "eval") } }).trimEnd());
