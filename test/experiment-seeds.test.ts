@@ -16,6 +16,8 @@ import { mdpExperiment, type MdpCriterion } from "../src/experiments/mdp-presets
 import { banditExperiment } from "../src/experiments/bandit-presets.js";
 import type { MdpResults } from "../src/report/comparison-report.js";
 import { runCli } from "./helpers/cli.js";
+import { spawn } from "node:child_process";
+import { acquireOutLock, releaseOutLock } from "../src/core/lock.js";
 import { loadCheckpoint, saveCheckpoint } from "../src/nn/checkpoint.js";
 import { runMdpEvaluation } from "../src/eval/evaluate.js";
 
@@ -184,6 +186,41 @@ test("--only-seed: one training seed into its own folders and no seeds' report; 
   const ship = runCli(["experiment", "darkroom-ad", "--only-seed", "1", "--ship"]);
   assert.equal(ship.code, 2);
   assert.match(ship.stderr, /--only-seed cannot be combined with --ship/);
+});
+
+test("--only-seed runs share one folder: two processes, one seed each, at once (the data stage waits for the other); a run over all seeds reuses both; a one-seed run is refused while a run over all seeds holds the folder", async () => {
+  const exp = tinyDarkroomAd();
+  const out = join(mkdtempSync(join(tmpdir(), "icrl-only-seed-par-")), "exp");
+  const script = `
+    const { runMdpExperiment } = await import(${JSON.stringify(new URL("../src/experiments/experiment.js", import.meta.url).href)});
+    const [exp, out, seed] = JSON.parse(process.env.ICRL_TEST_ARGS);
+    const r = await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 2, onlySeed: seed });
+    process.stdout.write(JSON.stringify({ evalSeed: r.results.seed }));`;
+  const child = (seed: number) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, ICRL_TEST_ARGS: JSON.stringify([exp, out, seed]) } });
+      let stdout = "";
+      let stderr = "";
+      p.stdout.on("data", (d) => (stdout += d));
+      p.stderr.on("data", (d) => (stderr += d));
+      p.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  const [a, b] = await Promise.all([child(0), child(1)]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.deepEqual([JSON.parse(a.stdout).evalSeed, JSON.parse(b.stdout).evalSeed], [7, 8]);
+  for (const f of ["train/model.safetensors", "eval/results.json", "train-s1/model.safetensors", "eval-s1/results.json"]) assert.ok(existsSync(join(out, f)), f);
+  assert.ok(!existsSync(join(out, "report.md")));
+  const seeds = ["eval", "eval-s1"].map((d) => readFileSync(join(out, d, "results.json"), "utf8"));
+  await runMdpExperiment(exp, out, { workers: 1, trainSeeds: 2 });
+  assert.deepEqual(["eval", "eval-s1"].map((d) => readFileSync(join(out, d, "results.json"), "utf8")), seeds, "both seeds reused");
+  assert.ok(existsSync(join(out, "report.md")));
+  const lock = acquireOutLock(out, "experiment (test)");
+  try {
+    await assert.rejects(runMdpExperiment(exp, out, { workers: 1, trainSeeds: 2, onlySeed: 1 }), /is in use by a run over all training seeds/);
+  } finally {
+    releaseOutLock(lock);
+  }
 });
 
 test("darkroom-key-door-ad at a tiny budget: AD on Key-to-Door end to end (4-dimensional grid features, the trajectory picture on the grid)", async () => {

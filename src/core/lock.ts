@@ -74,6 +74,14 @@ function tryCreate(path: string, text: string): boolean {
   }
 }
 
+/** The folder is locked by another live process (the message names the holder). */
+export class LockBusyError extends IcrlError {
+  constructor(message: string) {
+    super(message);
+    this.name = "IcrlError";
+  }
+}
+
 function describe(h: Holder | null): string {
   if (!h) return "a process whose lock file could not be read";
   return `pid ${h.pid} on ${h.host} (icrl ${h.command}, since ${h.started})`;
@@ -110,7 +118,7 @@ export function acquireOutLock(out: string, command: string): string {
       continue;
     }
     const stale = h !== null ? h.host === me.host && !alive(h.pid) : false;
-    if (!stale) throw new IcrlError(`${out} is in use by ${describe(h)}: wait for it to finish, or choose another --out (lock file ${path})`);
+    if (!stale) throw new LockBusyError(`${out} is in use by ${describe(h)}: wait for it to finish, or choose another --out (lock file ${path})`);
     // Take over: exactly one taker renames the stale file away; then check it was the stale one.
     const aside = `${path}.stale-${process.pid}`;
     try {
@@ -128,7 +136,7 @@ export function acquireOutLock(out: string, command: string): string {
         /* a third process holds it now; it is reported below */
       }
       rmSync(aside, { force: true });
-      throw new IcrlError(`${out} is in use by ${describe(readHolder(path) ?? moved)}: wait for it to finish, or choose another --out (lock file ${path})`);
+      throw new LockBusyError(`${out} is in use by ${describe(readHolder(path) ?? moved)}: wait for it to finish, or choose another --out (lock file ${path})`);
     }
     rmSync(aside, { force: true });
   }

@@ -9,6 +9,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IcrlError } from "../core/errors.js";
+import { runCommand } from "../core/io.js";
+import { withOutLock } from "../core/lock.js";
 import type { MdpResults } from "../report/comparison-report.js";
 import type { BanditResults } from "../report/specs.js";
 import { recordedTrainSeconds, runTraining, type TrainConfig } from "../train/train.js";
@@ -198,15 +200,18 @@ export async function trainAndEvaluateSeeds<R, E extends { seed: number; model: 
     const seed = o.train.seed + i;
     if (o.only !== undefined && seed !== o.only) continue;
     const seedTag = o.n > 1 ? ` (training seed ${seed}, ${i + 1}/${o.n})` : "";
-    let t0 = performance.now();
-    const tr = await runTraining({ ...o.train, seed }, dirs.train, o.meta, `${o.tag} train${seedTag}`, o.workers);
-    trainSeconds.push(tr.alreadyDone ? recordedTrainSeconds(dirs.train) : (performance.now() - t0) / 1000);
-    t0 = performance.now();
-    const ev: E = { ...o.evaluate, model: dirs.train, seed: o.evaluate.seed + i };
-    const earlier = reusableEvaluation<R>(dirs.eval, ev);
-    runs.push(earlier ? earlier.results : await o.runEvaluation(ev, dirs.eval, `${o.tag} evaluate${seedTag}`));
-    evaluateSeconds += earlier ? earlier.seconds : (performance.now() - t0) / 1000;
-    seeds.push(seed);
+    // each seed's training and evaluation hold the seed's own lock (<dir>/train[-s<i>].lock): one-seed runs share the folder
+    await withOutLock(dirs.train, runCommand(), async () => {
+      let t0 = performance.now();
+      const tr = await runTraining({ ...o.train, seed }, dirs.train, o.meta, `${o.tag} train${seedTag}`, o.workers);
+      trainSeconds.push(tr.alreadyDone ? recordedTrainSeconds(dirs.train) : (performance.now() - t0) / 1000);
+      t0 = performance.now();
+      const ev: E = { ...o.evaluate, model: dirs.train, seed: o.evaluate.seed + i };
+      const earlier = reusableEvaluation<R>(dirs.eval, ev);
+      runs.push(earlier ? earlier.results : await o.runEvaluation(ev, dirs.eval, `${o.tag} evaluate${seedTag}`));
+      evaluateSeconds += earlier ? earlier.seconds : (performance.now() - t0) / 1000;
+      seeds.push(seed);
+    });
   }
   return { runs, seeds, trainSeconds, evaluateSeconds };
 }

@@ -2,16 +2,27 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkOutPath, removeTempFiles, runCommand, writeJsonAtomic } from "../core/io.js";
-import { withOutLock } from "../core/lock.js";
+import { isLocked, LockBusyError, lockPathFor, withOutLock } from "../core/lock.js";
 import { progress } from "../core/progress.js";
 
 /**
  * The frame of every experiment run: the folder checked and locked (one run at a time), temp files
  * of a killed run removed, the preset written to experiment.json, the stage timings written to
  * timing.json once `body` returns them, and then `after` (shipping the models), still under the lock.
+ *
+ * A run of one training seed (`--only-seed`) does not lock the folder: several such runs, one per
+ * seed, share it. Each seed's stages hold that seed's own lock (trainAndEvaluateSeeds), the data stage
+ * waits while another process generates (dataStage), and the whole-experiment files (timing.json, the
+ * report) are left to the run over all seeds. It is refused while a run over all seeds holds the folder.
  */
-export async function inExperimentFolder<R extends { timings: object }, A>(out: string, exp: object, body: () => Promise<R>, after: (r: R) => A): Promise<R & { after: A }> {
+export async function inExperimentFolder<R extends { timings: object }, A>(out: string, exp: object, body: () => Promise<R>, after: (r: R) => A, onlySeed?: number): Promise<R & { after: A }> {
   checkOutPath(out);
+  if (onlySeed !== undefined) {
+    if (isLocked(out)) throw new LockBusyError(`${out} is in use by a run over all training seeds (lock file ${lockPathFor(out)}): wait for it to finish, or give --only-seed runs a folder of their own`);
+    writeJsonAtomic(join(out, "experiment.json"), exp);
+    const r = await body();
+    return { ...r, after: after(r) };
+  }
   return withOutLock(out, runCommand(), async () => {
     removeTempFiles(out); // left by a run killed in the middle of an atomic write (we hold the lock)
     writeJsonAtomic(join(out, "experiment.json"), exp);
@@ -21,12 +32,34 @@ export async function inExperimentFolder<R extends { timings: object }, A>(out: 
   });
 }
 
+/**
+ * Run a data stage; where `wait` is set (a one-seed run sharing the folder), a data folder busy with
+ * another process is waited for (checked every `pollMs`) and the stage then run again, which finds the
+ * other process's shards done.
+ */
+export async function dataStage<T>(stage: () => Promise<T>, wait: boolean, pollMs = 5000): Promise<T> {
+  let told = false;
+  for (;;) {
+    try {
+      return await stage();
+    } catch (e) {
+      if (!wait || !(e instanceof LockBusyError)) throw e;
+      if (!told) process.stderr.write(`icrl: ${e.message.replace(/: wait for it.*$/, "")}; waiting for it\n`);
+      told = true;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+}
+
 /** The data stage with its progress bar; returns its wall seconds. */
 export async function generateStage(label: string, total: number, unit: string, generate: (onShard: (n: number) => void) => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   const bar = progress(`${label} generate`, total, unit);
-  await generate((n) => bar.tick(n));
-  bar.stop();
+  try {
+    await generate((n) => bar.tick(n));
+  } finally {
+    bar.stop();
+  }
   return (performance.now() - t0) / 1000;
 }
 
