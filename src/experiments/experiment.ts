@@ -21,7 +21,7 @@ import type { ResolvedPreset } from "./presets.js";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { writeFileAtomic, writeJsonAtomic } from "../core/io.js";
-import { dataStage, generateStage, inExperimentFolder, shippedFrom } from "./stages.js";
+import { generateStage, inExperimentFolder, shippedFrom } from "./stages.js";
 import { generateDataset, generateMdpDataset } from "../data/generate.js";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.js";
 import type { BanditExperiment, ExperimentRun } from "./bandit-presets.js";
@@ -178,7 +178,7 @@ async function runStages(exp: BanditExperiment, out: string, opts: ExperimentOpt
     const t: Record<string, number> = {};
     // 1. data (one dataset for every training seed), 2. training and 3. evaluation per training seed
     const spec = toGenerationSpec(generate);
-    t.generateSeconds = await dataStage(() => generateStage(tag, spec.tasks + spec.valTasks, "traj", (onShard) => generateDataset(spec, join(dir, "data"), { workers: generate.workers, onShard })), opts.onlySeed !== undefined);
+    t.generateSeconds = await generateStage(tag, spec.tasks + spec.valTasks, "traj", (onShard) => generateDataset(spec, join(dir, "data"), { workers: generate.workers, onShard }), opts.onlySeed !== undefined);
     const seeds = await trainAndEvaluateSeeds<BanditResults, typeof evaluate>({ dir, n, tag, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, run: run.id || null, baselines: exp.baselines }, runEvaluation, only: opts.onlySeed });
     const perSeed = seeds.runs;
     t.trainSeconds = seeds.trainSeconds.reduce((a, b) => a + b, 0);
@@ -335,7 +335,7 @@ async function runMdpStages(exp: MdpExperiment, out: string, opts: MdpExperiment
   const { data, generate, train, evaluate } = mdpStageConfigs(exp, out, opts.tasks, opts.engine);
   const n = opts.trainSeeds ?? exp.trainSeeds ?? 1;
   const timings: Record<string, number> = {};
-  timings.generateSeconds = await dataStage(() => generateStage(exp.name, generate.tasks + generate.valTasks, "seq", (onShard) => generateMdpDataset(generate, data, { workers: opts.workers, onShard })), opts.onlySeed !== undefined);
+  timings.generateSeconds = await generateStage(exp.name, generate.tasks + generate.valTasks, "seq", (onShard) => generateMdpDataset(generate, data, { workers: opts.workers, onShard }), opts.onlySeed !== undefined);
   const done = await trainAndEvaluateSeeds<MdpResults, typeof evaluate>({ dir: out, n, tag: exp.name, workers: opts.workers, train, evaluate, meta: { preset: exp.name, scale: exp.scale, baselines: exp.evaluate.algos }, runEvaluation: runMdpEvaluation, only: opts.onlySeed });
   const { runs, seeds } = done;
   timings.trainSeconds = done.trainSeconds.reduce((a, b) => a + b, 0);

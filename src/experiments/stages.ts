@@ -12,7 +12,7 @@ import { progress } from "../core/progress.js";
  *
  * A run of one training seed (`--only-seed`) does not lock the folder: several such runs, one per
  * seed, share it. Each seed's stages hold that seed's own lock (trainAndEvaluateSeeds), the data stage
- * waits while another process generates (dataStage), and the whole-experiment files (timing.json, the
+ * waits while another process generates (generateStage), and the whole-experiment files (timing.json, the
  * report) are left to the run over all seeds. It is refused while a run over all seeds holds the folder.
  */
 export async function inExperimentFolder<R extends { timings: object }, A>(out: string, exp: object, body: () => Promise<R>, after: (r: R) => A, onlySeed?: number): Promise<R & { after: A }> {
@@ -33,34 +33,27 @@ export async function inExperimentFolder<R extends { timings: object }, A>(out: 
 }
 
 /**
- * Run a data stage; where `wait` is set (a one-seed run sharing the folder), a data folder busy with
- * another process is waited for (checked every `pollMs`) and the stage then run again, which finds the
- * other process's shards done.
+ * The data stage with its progress bar; returns its wall seconds. With `wait` (a one-seed run sharing
+ * the folder), a data folder busy with another process is waited for (checked every `pollMs`) and
+ * the stage then run again, which finds the other process's shards done.
  */
-export async function dataStage<T>(stage: () => Promise<T>, wait: boolean, pollMs = 5000): Promise<T> {
+export async function generateStage(label: string, total: number, unit: string, generate: (onShard: (n: number) => void) => Promise<unknown>, wait = false, pollMs = 5000): Promise<number> {
+  const t0 = performance.now();
   let told = false;
   for (;;) {
+    const bar = progress(`${label} generate`, total, unit);
     try {
-      return await stage();
+      await generate((n) => bar.tick(n));
+      return (performance.now() - t0) / 1000;
     } catch (e) {
       if (!wait || !(e instanceof LockBusyError)) throw e;
       if (!told) process.stderr.write(`icrl: ${e.message.replace(/: wait for it.*$/, "")}; waiting for it\n`);
       told = true;
       await new Promise((r) => setTimeout(r, pollMs));
+    } finally {
+      bar.stop();
     }
   }
-}
-
-/** The data stage with its progress bar; returns its wall seconds. */
-export async function generateStage(label: string, total: number, unit: string, generate: (onShard: (n: number) => void) => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  const bar = progress(`${label} generate`, total, unit);
-  try {
-    await generate((n) => bar.tick(n));
-  } finally {
-    bar.stop();
-  }
-  return (performance.now() - t0) / 1000;
 }
 
 /** What a shipped model records of the experiment it comes from (checkpoint metadata `experiment`). */
