@@ -109,7 +109,7 @@ test("bad keys and values in a config file: one line naming the key as typed, th
   oneLine(
     runCli(["train", "--config", yamlFile("typo.yaml", `data: ${ds}\nd-modle: 8\n`)]),
     "typo",
-    /^icrl: error: invalid config file ".*typo\.yaml": unknown key "d-modle" \(allowed: data, backbone, layers, d-model, heads, lr, schedule, warmup, weight-decay, batch, micro-batches, steps, eval-every, log-every, checkpoint-every, val-trajectories, seed, short-horizon, short-steps, reward-per-arm, window, time, features, query-in-tokens, onehot, workers, engine, device, tensorboard, out, numLayers, numHeads, warmupSteps, batchSize; did you mean "d-model"\?\)$/,
+    /^icrl: error: invalid config file ".*typo\.yaml": unknown key "d-modle" \(allowed: data, backbone, layers, d-model, heads, lr, schedule, warmup, weight-decay, batch, micro-batches, steps, eval-every, log-every, checkpoint-every, val-trajectories, seed, short-horizon, short-steps, reward-per-arm, init, window, time, features, query-in-tokens, onehot, workers, engine, device, tensorboard, out, numLayers, numHeads, warmupSteps, batchSize; did you mean "d-model"\?\)$/,
   );
   oneLine(runCli(["train", "--config", yamlFile("twice.yaml", `data: ${ds}\nd-model: 8\ndModel: 16\n`)]), "twice", /gives "dModel" twice, as "d-model" and "dModel" \(allowed: each key once\)$/);
   oneLine(runCli(["train", "--config", yamlFile("int.yaml", `data: ${ds}\nsteps: 12abc\n`)]), "int", /^icrl: error: invalid steps \(config file ".*int\.yaml"\): "12abc" \(allowed: an integer\)$/);

@@ -100,4 +100,35 @@ test(`evaluate: same config twice gives identical results; SIGKILL and rerun equ
   }
 });
 
+test("train --init fine-tunes from a model: step 0 has its validation loss; its checksum is recorded; another architecture is refused", () => {
+  const base = join(tmp, "init-base");
+  const rb = runCli([...TRAIN, "--out", base]);
+  assert.equal(rb.code, 0, rb.stderr);
+  const lines = (dir: string): { step: number; valLoss?: number }[] =>
+    readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l).map((l) => JSON.parse(l) as { step: number; valLoss?: number });
+  const baseLast = lines(base).filter((m) => m.valLoss !== undefined).pop()!;
+  const fresh0 = lines(base)[0].valLoss!;
+  const ft = join(tmp, "init-ft");
+  const FT = [...TRAIN.map((a) => (a === "60" ? "20" : a)), "--seed", "5", "--init", base, "--out", ft];
+  const r = runCli(FT);
+  assert.equal(r.code, 0, r.stderr);
+  // Same validation trajectories, same parameters: the fine-tuning run's step-0 loss is the base
+  // run's final loss to the last bit (and not a fresh initialisation's: those differ by > 0.1 here).
+  assert.equal(lines(ft)[0].valLoss, baseLast.valLoss);
+  assert.ok(Math.abs(fresh0 - baseLast.valLoss!) > 0.05, `the base run did not move from its initialisation (${fresh0} vs ${baseLast.valLoss})`);
+  const meta = JSON.parse(readFileSync(join(ft, "config.json"), "utf8")) as { init?: string };
+  assert.equal(meta.init, base);
+  const model = readFileSync(join(ft, "model.safetensors"));
+  assert.ok(model.includes(Buffer.from("initModel")), "the model's metadata does not record the --init model");
+  // A model of another architecture: named in a clear error, exit 2 (bad input), nothing written.
+  const bad = join(tmp, "init-bad");
+  const rbad = runCli([...FT.slice(0, -2).map((a) => (a === "1" ? "2" : a)), "--out", bad]);
+  assert.equal(rbad.code, 2, rbad.stderr);
+  assert.match(rbad.stderr, /invalid --init: ".*init-base": checkpoint .* was saved for a different model config .*numLayers.*\(allowed: a model with the architecture/);
+  assert.equal(existsSync(bad), false, "a refused run left a folder");
+  const rmissing = runCli([...TRAIN, "--init", "no-such-model", "--out", join(tmp, "init-missing")]);
+  assert.equal(rmissing.code, 2, rmissing.stderr);
+  assert.match(rmissing.stderr, /invalid --init: "no-such-model" \(allowed: a checkpoint file, a training run folder, or a shipped model \(.*lin-fig1-left/);
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

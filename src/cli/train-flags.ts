@@ -32,6 +32,7 @@ export const TRAIN_FIELD_FLAGS: readonly FieldFlag[] = [
   ["--short-horizon <h>", "shortHorizon", "int", "pretrain"],
   ["--short-steps <n>", "shortSteps", "int", "pretrain"],
   ["--reward-per-arm", "rewardPerArm", "bool", "pretrain"],
+  ["--init <model>", "init", "text", "pretrain"],
   ["--window <W>", "window", "int", "mdp"],
   ["--time <kind>", "time", "text", "mdp"],
   ["--features <kind>", "features", "text", "mdp"],

@@ -35,11 +35,11 @@ export function resolveModelPath(arg: string, flag = "--model"): string {
   if (existsSync(arg)) {
     if (statSync(arg).isDirectory()) {
       const p = join(arg, "model.safetensors");
-      if (!existsSync(p)) throw new IcrlError(`--model ${arg} is a folder without model.safetensors (an unfinished training run? rerun \`icrl train\` with the same --out to finish it)`);
-      checkInputFile(p, { what: "--model", maxBytes: MAX_MODEL_BYTES });
+      if (!existsSync(p)) throw new IcrlError(`${flag} ${arg} is a folder without model.safetensors (an unfinished training run? rerun \`icrl train\` with the same --out to finish it)`);
+      checkInputFile(p, { what: flag, maxBytes: MAX_MODEL_BYTES });
       return p;
     }
-    checkInputFile(arg, { what: "--model", maxBytes: MAX_MODEL_BYTES }); // not /dev/zero, a FIFO, ...
+    checkInputFile(arg, { what: flag, maxBytes: MAX_MODEL_BYTES }); // not /dev/zero, a FIFO, ...
     return arg;
   }
   const shipped = join(MODELS_DIR, `${arg}.safetensors`);

@@ -12,7 +12,7 @@
 import { posInt } from "../core/config.js";
 import "../nn/webgpu.js"; // registers the webgpu engine (Node)
 import { z } from "zod";
-import { invalid } from "../core/errors.js";
+import { IcrlError, invalid } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { createTransformer, type TransformerModel } from "../nn/transformer.js";
 import { type TokenBatch } from "../nn/tokens.js";
@@ -21,6 +21,8 @@ import { makeTrainStep, initTrainState, type OptimizerConfigInput, type StepResu
 import { paramsToHost, type Params } from "../nn/engine.js";
 import { createGradEngine, engineUnsupported, type EngineName, type GradEngine, EngineSchema } from "../nn/grad-engine.js";
 import { type TransformerConfig, type TransformerConfigInput } from "../nn/config.js";
+import { loadCheckpoint, type Checkpoint } from "../nn/checkpoint.js";
+import { resolveModelPath } from "../nn/model-path.js";
 
 
 export const PretrainConfigSchema = z.strictObject({
@@ -63,6 +65,13 @@ export const PretrainConfigSchema = z.strictObject({
    * nn/tokens.ts), so that one attention head can average each arm's rewards. Off: Lin's tokens.
    */
   rewardPerArm: z.boolean().optional().describe("bandit datasets: the reward token also holds r·onehot(a), each reward in its arm's slot (default: Lin's tokens, the reward as one scalar)"),
+  /**
+   * Fine-tuning: start from the parameters of this model instead of Rng.derive(seed, "init") (the
+   * optimizer state and schedule start fresh). The model must have the architecture the data and
+   * flags imply. The file's checksum is recorded in the run's metadata (`initModel`), so the run
+   * stays a pure function of (config, seed, that file).
+   */
+  init: z.string().min(1, "a model").optional().describe("start from the parameters of this model (a checkpoint file, a training run folder or a shipped model's name; same architecture) instead of a random initialisation: fine-tuning"),
   /**
    * Gradient engine: "wasm" = icrl's SIMD kernels (float32, the fastest), "jax" = the jax-js
    * reference. The two round differently, so a run resumes on the engine it started with.
@@ -127,7 +136,7 @@ export function optimizerConfigFor(cfg: PretrainConfig): OptimizerConfigInput {
 export function startPretraining(cfg: PretrainConfig, source: SequenceSource, resume?: { params: Params; opt: Params; step: number }, opts: { workers?: number } = {}): PretrainRun {
   const model = createTransformer(source.modelConfig);
   const optimizer = optimizerConfigFor(cfg);
-  const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, model.init(Rng.derive(cfg.seed, "init")));
+  const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, initialParams(cfg, model));
   const trainStep = makePretrainStep(model.config, model, optimizer, cfg, opts.workers ?? 2);
   const evalEngine = createGradEngine(cfg.engine, model.config);
   return {
@@ -147,6 +156,22 @@ export function startPretraining(cfg: PretrainConfig, source: SequenceSource, re
       evalEngine.dispose();
     },
   };
+}
+
+/** A fresh run's parameters: the --init model's (architecture checked field by field), or a random draw from Rng.derive(seed, "init"). */
+export function initialParams(cfg: PretrainConfig, model: TransformerModel): Params {
+  if (cfg.init === undefined) return model.init(Rng.derive(cfg.seed, "init"));
+  return checkInitModel(cfg.init, resolveModelPath(cfg.init, "--init"), model.config).params;
+}
+
+/** The --init model at `path` (given as `arg`), loaded if its architecture is `config`'s; else an error naming the differing fields. */
+export function checkInitModel(arg: string, path: string, config: TransformerConfig): Checkpoint {
+  try {
+    return loadCheckpoint(path, { expectConfig: config });
+  } catch (e) {
+    if (e instanceof Error && /different model config/.test(e.message)) throw new IcrlError(`invalid --init: ${JSON.stringify(arg)}: ${e.message} (allowed: a model with the architecture this dataset and these flags give: a dataset of the model's horizon and arms or states, and --layers, --d-model, --heads, --backbone and the token flags as the model was trained)`);
+    throw e;
+  }
 }
 
 /**

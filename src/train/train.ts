@@ -16,6 +16,9 @@ import { optimizerConfigFor, PretrainConfigSchema, startPretraining, type Pretra
 import { banditSource, mdpSource, MdpPretrainConfigSchema, type MdpPretrainConfig } from "./sources.js";
 import { MAX_MANIFEST_BYTES, readInputFile } from "../core/input-file.js";
 import { parseWith } from "../core/config.js";
+import { resolveModelPath } from "../nn/model-path.js";
+import { sha256Hex } from "../nn/checkpoint.js";
+import { checkInitModel } from "./pretrain.js";
 
 /** A training config: the bandit keys, plus the MDP token-layout keys for MDP datasets. */
 export type TrainConfig = PretrainConfig | MdpPretrainConfig;
@@ -61,11 +64,22 @@ export async function runTraining(cfg: TrainConfig, out: string, extra: Record<s
     runConfig: cfg,
     modelConfig,
     optimizerConfig: optimizerConfigFor(cfg),
-    extra: { ...extra, ...source.meta, train: cfg },
+    extra: { ...extra, ...source.meta, train: cfg, ...initModelMeta(cfg, modelConfig) },
     start: (resume) => startPretraining(cfg, source, resume, { workers }),
     phases: "shortSteps" in cfg && cfg.shortSteps !== undefined ? [{ until: cfg.shortSteps, name: `${cfg.shortHorizon}-step prefixes` }, { until: cfg.steps, name: "whole trajectories" }] : undefined,
   });
   return { ...res, modelConfig };
+}
+
+/**
+ * For a fine-tuning run (--init): the starting model's resolved path and the sha256 of its bytes,
+ * recorded in the metadata. Its architecture is checked here, before the run folder is written.
+ */
+function initModelMeta(cfg: TrainConfig, modelConfig: TransformerConfig): { initModel?: { path: string; sha256: string } } {
+  if (cfg.init === undefined) return {};
+  const path = resolveModelPath(cfg.init, "--init");
+  checkInitModel(cfg.init, path, modelConfig);
+  return { initModel: { path, sha256: "sha256:" + sha256Hex(readFileSync(path)) } };
 }
 
 /** The wall time a finished training run in `dir` recorded (its timing.json), or NaN. */
