@@ -120,6 +120,11 @@ test("train --init fine-tunes from a model: step 0 has its validation loss; its 
   assert.equal(meta.init, base);
   const model = readFileSync(join(ft, "model.safetensors"));
   assert.ok(model.includes(Buffer.from("initModel")), "the model's metadata does not record the --init model");
+  const ev = runCli(["evaluate", "--model", ft, "--tasks", "4", "--algos", "uniform", "--out", join(tmp, "init-eval")]);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.match(ev.stdout, /\(20 steps fine-tuning .*init-base.*model\.safetensors\)/);
+  const res = JSON.parse(readFileSync(join(tmp, "init-eval", "results.json"), "utf8")) as { model: { fineTunedFrom: { path: string; sha256: string } | null } };
+  assert.match(res.model.fineTunedFrom?.sha256 ?? "", /^sha256:[0-9a-f]{64}$/);
   // A model of another architecture: named in a clear error, exit 2 (bad input), nothing written.
   const bad = join(tmp, "init-bad");
   const rbad = runCli([...FT.slice(0, -2).map((a) => (a === "1" ? "2" : a)), "--out", bad]);

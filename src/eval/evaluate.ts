@@ -52,10 +52,12 @@ export interface ModelInfo {
   /** The preset's primary deployment mode, if recorded. */
   greedy?: boolean;
   step: number;
+  /** A fine-tuned model's starting model (`icrl train --init`): its path and sha256 when trained. */
+  initModel?: { path: string; sha256: string };
 }
 
 export function modelInfo(path: string, extra: unknown, step: number): ModelInfo {
-  const e = extra as { dataset?: { env?: unknown; envParams?: unknown; context?: unknown; label?: unknown; expert?: unknown }; preset?: unknown; baselines?: unknown; greedy?: unknown } | undefined;
+  const e = extra as { dataset?: { env?: unknown; envParams?: unknown; context?: unknown; label?: unknown; expert?: unknown }; preset?: unknown; baselines?: unknown; greedy?: unknown; initModel?: { path?: unknown; sha256?: unknown } } | undefined;
   const d = e?.dataset;
   if (!d || typeof d.env !== "string" || typeof d.envParams !== "object" || d.envParams === null)
     throw new IcrlError(`checkpoint ${show(path)} does not record the dataset it was trained on (metadata extra.dataset); it was not written by \`icrl train\``);
@@ -69,6 +71,7 @@ export function modelInfo(path: string, extra: unknown, step: number): ModelInfo
     baselines: Array.isArray(e?.baselines) ? (e.baselines as string[]) : undefined,
     greedy: typeof e?.greedy === "boolean" ? e.greedy : undefined,
     step,
+    initModel: typeof e?.initModel?.path === "string" && typeof e.initModel.sha256 === "string" ? { path: e.initModel.path, sha256: e.initModel.sha256 } : undefined,
   };
 }
 
@@ -135,6 +138,7 @@ export async function runEvaluation(cfg: EvaluateConfig, out: string, label = "e
     path,
     preset: info.preset ?? null,
     trainedSteps: info.step,
+    fineTunedFrom: info.initModel ?? null,
     context: info.context,
     label: info.label,
     expert: info.expert,

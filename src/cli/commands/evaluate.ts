@@ -117,9 +117,10 @@ export function register(program: Command): void {
       const t0 = performance.now();
       const res = await runEvaluation(cfg, out);
       const secs = (performance.now() - t0) / 1000;
-      const m = res.model as { name: string; deployment: string; trainedSteps: number; preset: string | null };
+      const m = res.model as { name: string; deployment: string; trainedSteps: number; preset: string | null; fineTunedFrom: { path: string } | null };
       const what = m.preset ?? cfg.model;
-      const note = `${m.name === what ? m.name : `${m.name}: ${what}`} (${m.trainedSteps} training steps), deployed ${m.deployment}`;
+      const steps = m.fineTunedFrom ? `${m.trainedSteps} steps fine-tuning ${m.fineTunedFrom.path}` : `${m.trainedSteps} training steps`;
+      const note = `${m.name === what ? m.name : `${m.name}: ${what}`} (${steps}), deployed ${m.deployment}`;
       process.stdout.write(regretTable(res) + `\n${note}\nwrote ${out}/ in ${secs.toFixed(1)} s\n`);
     });
 }
