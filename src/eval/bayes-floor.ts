@@ -21,40 +21,42 @@ function logFactorialTable(n: number): Float64Array {
   return t;
 }
 
-/**
- * P(a* = a | s, f) for every arm: independent Beta(1 + s_a, 1 + f_a) posteriors, the probability
- * that each arm's mean is the largest (midpoint rule on `grid` points). Sums to 1.
- */
-export function bernoulliBestArmPosterior(successes: ArrayLike<number>, failures: ArrayLike<number>, grid = 2000): Float64Array {
-  const A = successes.length;
-  let maxN = 1;
-  for (let a = 0; a < A; a++) maxN = Math.max(maxN, successes[a] + failures[a] + 1);
-  const lf = logFactorialTable(maxN);
-  const pdf = new Float64Array(A * grid);
-  const cdf = new Float64Array(A * grid);
+/** One arm's Beta(1 + s, 1 + f) posterior on the midpoint grid: its density and its CDF at each midpoint. */
+export interface ArmCurve {
+  pdf: Float64Array;
+  cdf: Float64Array;
+}
+
+/** The posterior curve of an arm after `s` successes and `f` failures (midpoint rule on `grid` points of (0, 1)). */
+export function armCurve(s: number, f: number, grid: number, lf = logFactorialTable(s + f + 1)): ArmCurve {
+  const pdf = new Float64Array(grid);
+  const cdf = new Float64Array(grid);
   const h = 1 / grid;
-  for (let a = 0; a < A; a++) {
-    const s = successes[a];
-    const f = failures[a];
-    // Beta(1 + s, 1 + f) density: x^s (1 - x)^f (s + f + 1)! / (s! f!)
-    const logNorm = lf[s + f + 1] - lf[s] - lf[f];
-    let acc = 0;
-    for (let g = 0; g < grid; g++) {
-      const x = (g + 0.5) * h;
-      const p = Math.exp(logNorm + s * Math.log(x) + f * Math.log1p(-x));
-      pdf[a * grid + g] = p;
-      // F(x) at the midpoint: the mass of the cells before it plus half of its own
-      cdf[a * grid + g] = Math.min(1, acc + 0.5 * p * h);
-      acc += p * h;
-    }
+  // Beta(1 + s, 1 + f) density: x^s (1 - x)^f (s + f + 1)! / (s! f!)
+  const logNorm = lf[s + f + 1] - lf[s] - lf[f];
+  let acc = 0;
+  for (let g = 0; g < grid; g++) {
+    const x = (g + 0.5) * h;
+    const p = Math.exp(logNorm + s * Math.log(x) + f * Math.log1p(-x));
+    pdf[g] = p;
+    // F(x) at the midpoint: the mass of the cells before it plus half of its own
+    cdf[g] = Math.min(1, acc + 0.5 * p * h);
+    acc += p * h;
   }
+  return { pdf, cdf };
+}
+
+/** P(a* = a) for every arm from the arms' posterior curves: ∫ p_a Π_{b≠a} F_b, normalised to sum to 1. */
+export function bestArmProbs(curves: ArmCurve[]): Float64Array {
+  const A = curves.length;
+  const grid = curves[0].pdf.length;
   const out = new Float64Array(A);
   let total = 0;
   for (let a = 0; a < A; a++) {
     let sum = 0;
     for (let g = 0; g < grid; g++) {
-      let v = pdf[a * grid + g];
-      for (let b = 0; b < A; b++) if (b !== a) v *= cdf[b * grid + g];
+      let v = curves[a].pdf[g];
+      for (let b = 0; b < A; b++) if (b !== a) v *= curves[b].cdf[g];
       sum += v;
     }
     out[a] = sum;
@@ -62,6 +64,17 @@ export function bernoulliBestArmPosterior(successes: ArrayLike<number>, failures
   }
   for (let a = 0; a < A; a++) out[a] /= total;
   return out;
+}
+
+/**
+ * P(a* = a | s, f) for every arm: independent Beta(1 + s_a, 1 + f_a) posteriors, the probability
+ * that each arm's mean is the largest (midpoint rule on `grid` points). Sums to 1.
+ */
+export function bernoulliBestArmPosterior(successes: ArrayLike<number>, failures: ArrayLike<number>, grid = 2000): Float64Array {
+  let maxN = 1;
+  for (let a = 0; a < successes.length; a++) maxN = Math.max(maxN, successes[a] + failures[a] + 1);
+  const lf = logFactorialTable(maxN);
+  return bestArmProbs(Array.from({ length: successes.length }, (_, a) => armCurve(successes[a], failures[a], grid, lf)));
 }
 
 /** The floor over a dataset's first `n` validation trajectories: the mean over trajectories of -log P(label_t | D_{t-1}), by t and overall. */
@@ -91,15 +104,20 @@ export function dptBernoulliBayesFloor(dir: string, n = 256, grid = 2000): Bayes
   const byStep = new Array<number>(T).fill(0);
   const s = new Int32Array(A);
   const f = new Int32Array(A);
+  const lf = logFactorialTable(T + 1);
+  const prior = armCurve(0, 0, grid, lf);
   for (let i = 0; i < N; i++) {
     s.fill(0);
     f.fill(0);
+    // one observation changes one arm's posterior: only that arm's curve is recomputed
+    const curves = Array.from({ length: A }, () => prior);
     for (let t = 0; t < T; t++) {
-      const p = bernoulliBestArmPosterior(s, f, grid);
+      const p = bestArmProbs(curves);
       byStep[t] += -Math.log(Math.max(p[val.labels[i * T + t]], 1e-300));
       const a = val.actions[i * T + t];
       if (val.rewards[i * T + t] > 0.5) s[a]++;
       else f[a]++;
+      curves[a] = armCurve(s[a], f[a], grid, lf);
     }
   }
   for (let t = 0; t < T; t++) byStep[t] /= N;

@@ -133,10 +133,10 @@ export function optimizerConfigFor(cfg: PretrainConfig): OptimizerConfigInput {
  * Set up a pretraining run on any token layout's sequences (fresh parameters, or `resume` state
  * from a checkpoint): parameters from Rng.derive(seed, "init"), AdamW, the data-parallel step.
  */
-export function startPretraining(cfg: PretrainConfig, source: SequenceSource, resume?: { params: Params; opt: Params; step: number }, opts: { workers?: number } = {}): PretrainRun {
+export function startPretraining(cfg: PretrainConfig, source: SequenceSource, resume?: { params: Params; opt: Params; step: number }, opts: { workers?: number; initParams?: Params } = {}): PretrainRun {
   const model = createTransformer(source.modelConfig);
   const optimizer = optimizerConfigFor(cfg);
-  const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, initialParams(cfg, model));
+  const state: TrainState = resume ? { params: resume.params, opt: resume.opt, step: resume.step } : initTrainState(optimizer, opts.initParams ?? initialParams(cfg, model));
   const trainStep = makePretrainStep(model.config, model, optimizer, cfg, opts.workers ?? 2);
   const evalEngine = createGradEngine(cfg.engine, model.config);
   return {
@@ -158,7 +158,7 @@ export function startPretraining(cfg: PretrainConfig, source: SequenceSource, re
   };
 }
 
-/** A fresh run's parameters: the --init model's (architecture checked field by field), or a random draw from Rng.derive(seed, "init"). */
+/** A fresh run's parameters: the --init model's (architecture checked field by field), or a random draw from Rng.derive(seed, "init"). (`startPretraining`'s `initParams` option passes ones already loaded.) */
 export function initialParams(cfg: PretrainConfig, model: TransformerModel): Params {
   if (cfg.init === undefined) return model.init(Rng.derive(cfg.seed, "init"));
   return checkInitModel(cfg.init, resolveModelPath(cfg.init, "--init"), model.config).params;

@@ -18,6 +18,7 @@ import { MAX_MANIFEST_BYTES, readInputFile } from "../core/input-file.js";
 import { parseWith } from "../core/config.js";
 import { resolveModelPath } from "../nn/model-path.js";
 import { sha256Hex } from "../nn/checkpoint.js";
+import type { Params } from "../nn/engine.js";
 import { checkInitModel } from "./pretrain.js";
 
 /** A training config: the bandit keys, plus the MDP token-layout keys for MDP datasets. */
@@ -57,6 +58,7 @@ export function sequenceSource(cfg: TrainConfig): SequenceSource {
 export async function runTraining(cfg: TrainConfig, out: string, extra: Record<string, unknown> = {}, label = "train", workers = 2): Promise<LoopResult & { modelConfig: TransformerConfig }> {
   const source = sequenceSource(cfg);
   const modelConfig = createTransformer(source.modelConfig).config;
+  const init = initModel(cfg, modelConfig);
   const res = await trainWithProgress({
     out,
     label,
@@ -64,22 +66,23 @@ export async function runTraining(cfg: TrainConfig, out: string, extra: Record<s
     runConfig: cfg,
     modelConfig,
     optimizerConfig: optimizerConfigFor(cfg),
-    extra: { ...extra, ...source.meta, train: cfg, ...initModelMeta(cfg, modelConfig) },
-    start: (resume) => startPretraining(cfg, source, resume, { workers }),
+    extra: { ...extra, ...source.meta, train: cfg, ...(init ? { initModel: init.meta } : {}) },
+    start: (resume) => startPretraining(cfg, source, resume, { workers, initParams: init?.params }),
     phases: "shortSteps" in cfg && cfg.shortSteps !== undefined ? [{ until: cfg.shortSteps, name: `${cfg.shortHorizon}-step prefixes` }, { until: cfg.steps, name: "whole trajectories" }] : undefined,
   });
   return { ...res, modelConfig };
 }
 
 /**
- * For a fine-tuning run (--init): the starting model's resolved path and the sha256 of its bytes,
- * recorded in the metadata. Its architecture is checked here, before the run folder is written.
+ * For a fine-tuning run (--init): the starting model's parameters, and its resolved path and the
+ * sha256 of its bytes for the metadata. Its architecture is checked here, before the run folder is
+ * written.
  */
-function initModelMeta(cfg: TrainConfig, modelConfig: TransformerConfig): { initModel?: { path: string; sha256: string } } {
-  if (cfg.init === undefined) return {};
+function initModel(cfg: TrainConfig, modelConfig: TransformerConfig): { params: Params; meta: { path: string; sha256: string } } | undefined {
+  if (cfg.init === undefined) return undefined;
   const path = resolveModelPath(cfg.init, "--init");
-  checkInitModel(cfg.init, path, modelConfig);
-  return { initModel: { path, sha256: "sha256:" + sha256Hex(readFileSync(path)) } };
+  const { params } = checkInitModel(cfg.init, path, modelConfig);
+  return { params, meta: { path, sha256: "sha256:" + sha256Hex(readFileSync(path)) } };
 }
 
 /** The wall time a finished training run in `dir` recorded (its timing.json), or NaN. */
