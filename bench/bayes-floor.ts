@@ -41,7 +41,7 @@ function modelLossByStep(dir: string, modelArg: string, n: number): number[] {
 
 const dir = process.argv[2];
 if (!dir || dir.startsWith("--")) {
-  process.stderr.write("usage: node dist/bench/bayes-floor.js <dataset folder> [--n 256] [--grid 2000]\n");
+  process.stderr.write("usage: node dist/bench/bayes-floor.js <dataset folder> [--n 256] [--grid 2000] [--model M]\n");
   process.exit(2);
 }
 function arg(name: string, dflt: number): number {
